@@ -1,0 +1,96 @@
+"""putuo-xl command line: thin adapters over the library (one library call per command)."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from . import __version__
+from .errors import PutuoError
+
+
+def _stderr(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def user_errors(fn):
+    """Turn the library's own errors into a one-line Chinese message and exit code 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PutuoError as e:
+            _stderr(f"錯誤:{e}")
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="putuo-xl")
+def main():
+    """putuo-xl:把法治政府建設工作要點變成任務台賬、月報、工作報表和預評估通報。"""
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             default=None, help="配置文件 config.yaml(默認:普陀區的內置配置)")
+
+
+@main.command()
+@click.argument("notice", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出 plan.yaml(或 .json)")
+@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON")
+@config_option
+@user_errors
+def parse(notice, output, as_json, config_path):
+    """解析通知(.txt/.html/.docx),打印分解結果。
+
+    例:putuo-xl parse 通知.html -o plan.yaml
+    不給 NOTICE 時解析內置的 2020 年普陀區工作要點。
+    """
+    from .config import load_config
+    from .parser import parse_notice
+    from .planio import plan_to_json, save_plan
+
+    cfg = load_config(config_path)
+    plan = parse_notice(notice, cfg)
+    if output:
+        save_plan(plan, output)
+        _stderr(f"已寫出 {output}")
+    if as_json:
+        click.echo(plan_to_json(plan))
+        for w in plan.warnings:
+            _stderr(f"提示:{w}")
+        return
+    print_plan_summary(plan)
+
+
+def print_plan_summary(plan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{plan.title}[/bold]")
+    meta = [("發文機關", plan.issuer), ("文號", plan.doc_number), ("發布日期", plan.date),
+            ("總體時限", plan.default_deadline), ("字體", "繁體" if plan.script == "traditional" else "簡體")]
+    console.print("  ".join(f"{k}:{v}" for k, v in meta if v))
+    table = Table(show_lines=False)
+    for col in ("編號", "章節", "小節", "任務", "指標", "單位(含組)"):
+        table.add_column(col)
+    for s in plan.sections:
+        tasks = [t for ss in s.subsections for t in ss.tasks]
+        units = {u.canonical or u.name for t in tasks for u in t.units}
+        table.add_row(s.number, s.title, str(len(s.subsections)), str(len(tasks)),
+                      str(sum(len(t.indicators) for t in tasks)), str(len(units)))
+    tasks = plan.tasks()
+    table.add_row("", "合計", str(sum(len(s.subsections) for s in plan.sections)), str(len(tasks)),
+                  str(sum(len(t.indicators) for t in tasks)), str(len(plan.unit_names())))
+    console.print(table)
+    if plan.warnings:
+        console.print(f"[yellow]提示 {len(plan.warnings)} 條:[/yellow]")
+        for w in plan.warnings:
+            console.print(f"  - {w}")
+
+
+if __name__ == "__main__":
+    main()

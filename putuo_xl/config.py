@@ -1,0 +1,285 @@
+"""config.yaml: the unit directory (units, aliases, groups, addresses) and the settings
+of every stage. Loaded once, validated with messages that name the line."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.resources
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .text import norm_name
+
+DEFAULT_CONFIG_NAME = "config.yaml"
+
+# Allowed keys per top-level section; a key not listed is reported with its line.
+SCHEMA: dict[str, set[str] | None] = {
+    "version": None,
+    "district": None,
+    "office": None,
+    "parser": {"first_listed_is_lead", "recurring_markers", "group_suffix_aliases"},
+    "units": None,       # mapping name -> unit, checked by UNIT_KEYS
+    "groups": None,      # mapping name -> group, checked by GROUP_KEYS
+    "statuses": None,    # list of {name, synonyms, ...}, checked by STATUS_KEYS
+    "forms": {"due_day", "password", "file_name", "form_version", "extra_statuses"},
+    "collect": {"ledger_name", "archive_dir", "max_file_mb"},
+    "rollup": {"overall_status", "near_deadline_days", "good_rate", "lagging_rate",
+               "top_n"},
+    "scoring": {"weights", "full_marks"},
+    "mail": {"smtp", "from", "reply_to", "contact", "bulletin_to", "templates",
+             "retries", "retry_wait_seconds"},
+    "server": {"data_dir"},
+}
+UNIT_KEYS = {"full_name", "aliases", "kind", "email", "contact"}
+GROUP_KEYS = {"aliases", "members", "description"}
+STATUS_KEYS = {"name", "synonyms", "done", "lagging", "started", "color"}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps the line of every mapping key: `mapping.lines[key]` (1-based)."""
+
+
+class LineDict(dict):
+    lines: dict
+
+
+def _construct_mapping(loader, node, deep=False):
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        result[key] = loader.construct_object(value_node, deep=deep)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line(mapping, key) -> int | None:
+    return getattr(mapping, "lines", {}).get(key)
+
+
+@dataclass
+class Unit:
+    name: str                       # the short name officials use: 區司法局
+    full_name: str = ""
+    aliases: list[str] = field(default_factory=list)
+    kind: str = ""                  # 部門 / 鎮 / 街道 / 管委會
+    email: list[str] = field(default_factory=list)
+    contact: str = ""
+
+
+@dataclass
+class Group:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class Status:
+    name: str
+    synonyms: list[str] = field(default_factory=list)
+    done: bool = False
+    lagging: bool = False
+    started: bool = True
+    color: str = ""
+
+
+@dataclass
+class Config:
+    raw: dict
+    path: str
+    district: str = ""
+    office: str = ""
+    units: dict[str, Unit] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    statuses: list[Status] = field(default_factory=list)
+    _names: dict[str, str] = field(default_factory=dict)   # normalised alias -> canonical
+
+    # -- sections with defaults ----------------------------------------------
+    def section(self, name: str) -> dict:
+        return self.raw.get(name) or {}
+
+    @property
+    def first_listed_is_lead(self) -> bool:
+        return bool(self.section("parser").get("first_listed_is_lead", False))
+
+    @property
+    def recurring_markers(self) -> list[str]:
+        return list(self.section("parser").get("recurring_markers") or ["經常性", "常態化", "長效"])
+
+    # -- names ---------------------------------------------------------------
+    def resolve(self, name: str) -> str | None:
+        """Canonical unit or group name for a name as written, in either script."""
+        return self._names.get(norm_name(name))
+
+    def is_group(self, canonical: str) -> bool:
+        return canonical in self.groups
+
+    def expand(self, canonical: str) -> list[str]:
+        """A group's member units (recursively); a unit is itself."""
+        if canonical in self.units:
+            return [canonical]
+        group = self.groups.get(canonical)
+        if group is None:
+            return []
+        out: list[str] = []
+        for m in group.members:
+            for u in self.expand(m):
+                if u not in out:
+                    out.append(u)
+        return out
+
+    def known_names(self) -> dict[str, str]:
+        """Every normalised alias -> canonical name."""
+        return dict(self._names)
+
+    def status_names(self) -> list[str]:
+        return [s.name for s in self.statuses]
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def default_config_path() -> Path:
+    return Path(str(importlib.resources.files("putuo_xl").joinpath("data", DEFAULT_CONFIG_NAME)))
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load and validate config.yaml; None loads the bundled default for 普陀區."""
+    p = Path(path) if path else default_config_path()
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("找不到配置文件,請檢查路徑。", file=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("配置文件不是 UTF-8 編碼,請用 UTF-8 保存。", file=str(p)) from None
+    try:
+        raw = yaml.load(text, Loader=_LineLoader) or LineDict()
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ConfigError(f"YAML 格式錯誤({getattr(e, 'problem', e)}),請檢查縮進和冒號。",
+                          file=str(p), line=mark.line + 1 if mark else None) from None
+    return config_from_dict(raw, str(p))
+
+
+def config_from_dict(raw: dict, path: str = "<config>") -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError("配置文件的頂層應是「鍵: 值」映射。", file=path, line=1)
+
+    def err(msg, mapping=None, key=None):
+        return ConfigError(msg, file=path, line=_line(mapping, key) if mapping is not None else None)
+
+    for key, value in raw.items():
+        if key not in SCHEMA:
+            raise err(f"未知的配置項「{key}」,可用的有:{'、'.join(SCHEMA)}。", raw, key)
+        allowed = SCHEMA[key]
+        if allowed is not None:
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise err(f"配置項「{key}」應是「鍵: 值」映射。", raw, key)
+            for sub in value:
+                if sub not in allowed:
+                    raise err(f"「{key}」下未知的配置項「{sub}」,可用的有:{'、'.join(sorted(allowed))}。",
+                              value, sub)
+
+    cfg = Config(raw=raw, path=path, district=str(raw.get("district") or ""),
+                 office=str(raw.get("office") or ""))
+    names: dict[str, tuple[str, int | None]] = {}
+
+    def register(alias, canonical, mapping, key):
+        n = norm_name(str(alias))
+        if not n:
+            return
+        prev = names.get(n)
+        if prev and prev[0] != canonical:
+            raise err(f"別名「{alias}」重複:已屬於「{prev[0]}」(第 {prev[1]} 行),"
+                      f"不能再屬於「{canonical}」。請刪除其中一個。", mapping, key)
+        names[n] = (canonical, _line(mapping, key))
+
+    def as_list(v):
+        if v is None:
+            return []
+        return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+    units = raw.get("units") or {}
+    if not isinstance(units, dict):
+        raise err("「units」應是以單位簡稱為鍵的映射。", raw, "units")
+    for name, spec in units.items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise err(f"單位「{name}」的設置應是映射(full_name、aliases、email…)。", units, name)
+        for k in spec:
+            if k not in UNIT_KEYS:
+                raise err(f"單位「{name}」下未知的配置項「{k}」,可用的有:{'、'.join(sorted(UNIT_KEYS))}。",
+                          spec, k)
+        unit = Unit(name=str(name), full_name=str(spec.get("full_name") or ""),
+                    aliases=as_list(spec.get("aliases")), kind=str(spec.get("kind") or ""),
+                    email=as_list(spec.get("email")), contact=str(spec.get("contact") or ""))
+        cfg.units[unit.name] = unit
+        register(unit.name, unit.name, units, name)
+        if unit.full_name:
+            register(unit.full_name, unit.name, spec, "full_name")
+        for a in unit.aliases:
+            register(a, unit.name, spec, "aliases")
+
+    groups = raw.get("groups") or {}
+    if not isinstance(groups, dict):
+        raise err("「groups」應是以組名為鍵的映射。", raw, "groups")
+    for name, spec in groups.items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise err(f"單位組「{name}」的設置應是映射(aliases、members)。", groups, name)
+        for k in spec:
+            if k not in GROUP_KEYS:
+                raise err(f"單位組「{name}」下未知的配置項「{k}」,可用的有:{'、'.join(sorted(GROUP_KEYS))}。",
+                          spec, k)
+        group = Group(name=str(name), aliases=as_list(spec.get("aliases")),
+                      members=as_list(spec.get("members")),
+                      description=str(spec.get("description") or ""))
+        if str(name) in cfg.units:
+            raise err(f"「{name}」既是單位又是單位組,請改名其一。", groups, name)
+        cfg.groups[group.name] = group
+        register(group.name, group.name, groups, name)
+        for a in group.aliases:
+            register(a, group.name, spec, "aliases")
+    for gname, group in cfg.groups.items():
+        spec = groups[gname] or {}
+        for m in group.members:
+            if m not in cfg.units and m not in cfg.groups:
+                raise err(f"單位組「{gname}」的成員「{m}」沒有在 units 或 groups 中定義。"
+                          f"請先在 units 下添加它,或改正名稱。", spec, "members")
+
+    statuses = raw.get("statuses") or []
+    if not isinstance(statuses, list):
+        raise err("「statuses」應是列表。", raw, "statuses")
+    for item in statuses:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not item.get("name"):
+            raise err("「statuses」的每一項需要 name。", raw, "statuses")
+        for k in item:
+            if k not in STATUS_KEYS:
+                raise err(f"狀態「{item.get('name')}」下未知的配置項「{k}」。", item, k)
+        st = Status(name=str(item["name"]), synonyms=as_list(item.get("synonyms")),
+                    done=bool(item.get("done", False)), lagging=bool(item.get("lagging", False)),
+                    started=bool(item.get("started", True)), color=str(item.get("color") or ""))
+        cfg.statuses.append(st)
+
+    cfg._names = {k: v[0] for k, v in names.items()}
+    return cfg
+
+
+def config_to_plain(cfg: Config) -> dict:
+    """A deep plain-dict copy of the raw config (for writing or hashing)."""
+    return json.loads(json.dumps(copy.deepcopy(cfg.raw), ensure_ascii=False, default=str))

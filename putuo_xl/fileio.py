@@ -1,0 +1,78 @@
+"""Safe file writes: temporary file then rename; never over a file open in Excel/WPS."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import FileBusyError
+
+
+def lock_files(path: str | Path) -> list[Path]:
+    """Excel's `~$NAME.xlsx` and WPS/LibreOffice's `.~lock.NAME#` / `.~NAME.xlsx` beside `path`."""
+    p = Path(path)
+    candidates = [p.with_name("~$" + p.name), p.with_name(".~" + p.name),
+                  p.with_name(f".~lock.{p.name}#")]
+    # Excel shortens long names: ~$ replaces the first two characters
+    if len(p.name) > 2:
+        candidates.append(p.with_name("~$" + p.name[2:]))
+    return [c for c in candidates if c.exists()]
+
+
+def ensure_not_open(path: str | Path) -> None:
+    locks = lock_files(path)
+    if locks:
+        raise FileBusyError(f"文件正在 Excel 或 WPS 中打開(發現鎖文件 {locks[0].name})。"
+                            f"請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path),
+                            code="file-open")
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -> Path:
+    p = Path(path)
+    if check_open:
+        ensure_not_open(p)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=p.suffix, dir=str(p.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return p
+
+
+def atomic_write_text(path: str | Path, text: str, check_open: bool = True) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), check_open=check_open)
+
+
+class AtomicPath:
+    """`with AtomicPath(out) as tmp: writer.save(tmp)` — renamed over `out` only on success."""
+
+    def __init__(self, path: str | Path, check_open: bool = True):
+        self.path = Path(path)
+        self.check_open = check_open
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        if self.check_open:
+            ensure_not_open(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=self.path.suffix, dir=str(self.path.parent))
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        assert self.tmp is not None
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False

@@ -1,0 +1,315 @@
+"""Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx) into clean text lines.
+
+Everything that is not a notice (PDF, image, spreadsheet, binary, empty) is refused
+with a Chinese message that says what is accepted.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .text import squeeze_cjk_spaces
+
+ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm、Word 文檔 .docx"
+DEFAULT_NOTICE = "notice_2020_putuo.txt"
+
+
+@dataclass
+class NoticeText:
+    lines: list[str]
+    source: str
+    kind: str                     # txt | html | docx
+    encoding: str | None = None
+    hints: dict = field(default_factory=dict)   # title/date found in page markup
+
+
+def default_notice_path() -> Path:
+    return Path(str(importlib.resources.files("putuo_xl").joinpath("data").joinpath(DEFAULT_NOTICE)))
+
+
+# -- sniffing -----------------------------------------------------------------
+
+_MAGIC = [
+    (b"%PDF", "PDF 文件暫不支持,請另存為 Word(.docx)或複製正文為 .txt 後再試"),
+    (b"\x89PNG", "這是一張圖片(PNG),不是通知文本"),
+    (b"\xff\xd8\xff", "這是一張圖片(JPEG),不是通知文本"),
+    (b"GIF8", "這是一張圖片(GIF),不是通知文本"),
+    (b"BM", None),  # checked below with more care
+    (b"II*\x00", "這是一張圖片(TIFF),不是通知文本"),
+    (b"MM\x00*", "這是一張圖片(TIFF),不是通知文本"),
+    (b"{\\rtf", "RTF 文件暫不支持,請在 Word 中另存為 .docx"),
+    (b"\xd0\xcf\x11\xe0", "這是舊版 Office 文件(.doc/.xls),請在 Word 中另存為 .docx"),
+    (b"Rar!", "這是壓縮包(RAR),請解壓後選擇其中的通知文件"),
+    (b"7z\xbc\xaf", "這是壓縮包(7z),請解壓後選擇其中的通知文件"),
+    (b"\x1f\x8b", "這是壓縮包(gzip),請解壓後選擇其中的通知文件"),
+]
+
+
+def read_notice(path: str | Path | None = None) -> NoticeText:
+    """Read a notice file; None reads the bundled 2020 普陀區 notice."""
+    p = Path(path) if path is not None else default_notice_path()
+    name = p.name
+    if not p.exists():
+        raise InputError(f"找不到文件。{ACCEPTED}。", file=str(p))
+    if p.is_dir():
+        raise InputError(f"這是一個文件夾,請選擇通知文件。{ACCEPTED}。", file=str(p))
+    data = p.read_bytes()
+    return read_notice_bytes(data, name)
+
+
+def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
+    if not data.strip():
+        raise InputError(f"文件是空的。{ACCEPTED}。", file=name)
+    for magic, message in _MAGIC:
+        if data.startswith(magic) and message:
+            raise InputError(f"{message}。{ACCEPTED}。", file=name)
+    if data.startswith(b"BM") and len(data) > 14 and b"\x00" in data[:64]:
+        raise InputError(f"這是一張圖片(BMP),不是通知文本。{ACCEPTED}。", file=name)
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        return _read_zip(data, name)
+    text, encoding = _decode(data, name)
+    suffix = Path(name).suffix.lower()
+    head = text[:2000].lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml") or re.search(r"<(!doctype html|html|body)\b", head):
+        return _read_html(text, name, encoding)
+    lines = _clean_lines(text.splitlines())
+    if not any(lines):
+        raise InputError(f"文件中沒有可讀的文字。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise InputError(f"這是二進制文件,不是通知文本。{ACCEPTED}。", file=name)
+    for enc in ("utf-8", "gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, enc
+    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK 或 Big5),或者它不是文本文件。{ACCEPTED}。",
+                     file=name)
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\r\n\t\f\v")
+    return controls <= len(text[:8192]) * 0.01
+
+
+def _read_zip(data: bytes, name: str) -> NoticeText:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
+    except zipfile.BadZipFile:
+        raise InputError(f"文件已損壞(zip 結構不完整),請重新下載或另存。{ACCEPTED}。", file=name) from None
+    if "word/document.xml" in names:
+        return _read_docx(data, name)
+    if any(n.startswith("xl/") for n in names):
+        raise InputError(f"這是 Excel 工作簿,不是通知。要讀取已編輯的台賬,請用 build/forms 命令。{ACCEPTED}。",
+                         file=name)
+    raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
+
+
+# -- .docx ----------------------------------------------------------------------
+
+def _read_docx(data: bytes, name: str) -> NoticeText:
+    import docx  # python-docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as e:  # python-docx raises several kinds on a broken package
+        raise InputError(f"Word 文檔無法打開({type(e).__name__}),文件可能已損壞。{ACCEPTED}。",
+                         file=name) from None
+    lines: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(child, document).text)
+        elif tag == "tbl":
+            lines.extend(_table_lines(Table(child, document)))
+    lines = _clean_lines(lines)
+    if not any(lines):
+        raise InputError(f"Word 文檔中沒有文字。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="docx")
+
+
+_TASK_HEAD = re.compile(r"(工作任務|任務內容|工作內容|主要任務|具體任務|工作要點|任务|内容)")
+_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|責任部門|责任部门)")
+
+
+def _table_lines(table) -> list[str]:
+    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items
+    with a unit parenthesis, the shape the parser reads; other tables become plain lines."""
+    rows = [[c.text.strip() for c in r.cells] for r in table.rows]
+    if not rows:
+        return []
+    header = rows[0]
+    task_col = next((i for i, h in enumerate(header) if _TASK_HEAD.search(h)), None)
+    unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
+    if task_col is None or not unit_cols:
+        return ["".join(dict.fromkeys(r)) for r in rows]
+    deadline_col = next((i for i, h in enumerate(header) if re.search(r"時限|时限|期限|完成時間|完成时间", h)), None)
+    out = []
+    for n, row in enumerate(rows[1:], 1):
+        text = row[task_col] if task_col < len(row) else ""
+        if not text:
+            continue
+        roles = []
+        for i, h in unit_cols:
+            if i < len(row) and row[i]:
+                label = re.sub(r"[\s((].*$", "", h)
+                roles.append(f"{label}:{row[i]}")
+        if deadline_col is not None and deadline_col < len(row) and row[deadline_col]:
+            text = text.rstrip("。") + f",{row[deadline_col]}完成。"
+        out.append(f"{n}.{text}({';'.join(roles)})" if roles else f"{n}.{text}")
+    return out
+
+
+# -- .html ----------------------------------------------------------------------
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "form",
+              "select", "button", "input", "textarea", "svg", "head")
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+               "section", "article", "blockquote", "pre", "dd", "dt", "ul", "ol", "center"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
+    from bs4 import BeautifulSoup, Comment
+
+    soup = BeautifulSoup(text, "lxml")
+    hints = {}
+    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "issuer")):
+        tag = soup.find("meta", attrs={"name": meta_name})
+        if tag and tag.get("content"):
+            hints[key] = tag["content"].strip()
+    if "title" not in hints:
+        h1 = soup.find("h1")
+        if h1 and h1.get_text(strip=True):
+            hints["title"] = h1.get_text(" ", strip=True)
+        elif soup.title and soup.title.string:
+            hints["title"] = re.split(r"[_|-]{1,2}", soup.title.string.strip())[0].strip()
+    for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        c.extract()
+    for t in soup.find_all(_DROP_TAGS):
+        t.decompose()
+    for t in soup.find_all(style=re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)):
+        t.decompose()
+    for t in soup.find_all(attrs={"hidden": True}):
+        t.decompose()
+
+    article = _main_block(soup)
+    lines = _clean_lines(_block_text(article).splitlines())
+    title = hints.get("title")
+    if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
+        lines.insert(0, title)
+    if hints.get("date") and not any("日期" in x for x in lines[:6]):
+        lines.insert(1, f"發布日期:{hints['date']}")
+    if not any(lines):
+        raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
+
+
+def _norm_title(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _main_block(soup):
+    """The element holding the article: the one whose paragraphs carry the most Chinese text
+    outside links (a readability-style score: parent gets a paragraph's length, grandparent half)."""
+    scores: dict[int, float] = {}
+    nodes = {}
+    for p in soup.find_all(["p", "div", "td", "span", "font"]):
+        own = "".join(s for s in p.find_all(string=True, recursive=False))
+        n = len(_CJK.findall(own))
+        if n < 10:
+            continue
+        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a"))
+        n -= link_text
+        for depth, anc in enumerate([p.parent, p.parent.parent if p.parent else None]):
+            if anc is None or anc.name in (None, "[document]"):
+                continue
+            nodes[id(anc)] = anc
+            scores[id(anc)] = scores.get(id(anc), 0) + n / (1 + depth)
+    if not scores:
+        return soup.body or soup
+    best = nodes[max(scores, key=scores.get)]
+    return best
+
+
+def _block_text(node) -> str:
+    from bs4 import NavigableString, Tag
+
+    parts: list[str] = []
+
+    def walk(n):
+        for child in n.children:
+            if isinstance(child, NavigableString):
+                parts.append(str(child).replace("\n", " ").replace("\r", " "))
+            elif isinstance(child, Tag):
+                block = child.name in _BLOCK_TAGS
+                if block:
+                    parts.append("\n")
+                if child.name == "td":
+                    parts.append(" ")
+                walk(child)
+                if block:
+                    parts.append("\n")
+    walk(node)
+    return "".join(parts)
+
+
+# -- cleaning -------------------------------------------------------------------
+
+# A line that ends the article (web page furniture). Everything after it is dropped.
+_FOOTER = re.compile(
+    r"^\s*(【?\s*(關閉|关闭|關閉窗口|关闭窗口|打印|打印本頁|打印本页|返回頂部|返回顶部|返回)\s*】?"
+    r"|Produced\s+By|技術支持|技术支持|版權所有|版权所有|主辦單位|主办单位|網站標識碼|网站标识码"
+    r"|分享到|掃一掃|扫一扫|上一篇|下一篇|相關鏈接|相关链接)", re.I)
+# Page furniture anywhere (dropped, the rest stays).
+_FURNITURE = re.compile(
+    r"^\s*(瀏覽次數|浏览次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|收藏|"
+    r"當前位置|当前位置|您現在的位置|您现在的位置|首頁\s*>|首页\s*>)")
+# Injected spam (gambling sites) that some hacked CMS pages carry.
+_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|彩票|赌场|賭場|棋牌|真人视讯|真人視訊|"
+                   r"百家乐|百家樂|澳门|澳門|官网|官網|手机官网|手機官網|威尼斯人|金沙|永利|葡京|"
+                   r"老虎机|老虎機|bet365|体育投注|體育投注)")
+
+
+def _clean_lines(raw: list[str]) -> list[str]:
+    out: list[str] = []
+    seen_text = False
+    for line in raw:
+        line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "")
+        line = squeeze_cjk_spaces(line.strip())
+        line = re.sub(r"[ \t]{2,}", " ", line)
+        if not line:
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        if seen_text and _FOOTER.match(line):
+            break
+        if _SPAM.search(line) or _FURNITURE.match(line):
+            continue
+        if re.match(r"^(信息來源|信息来源|來源|来源)\s*[::]", line):
+            continue
+        seen_text = True
+        out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return out
