@@ -1,0 +1,91 @@
+"""The contract between the stages: sheet names, hidden data sheets and their columns,
+the form layout and its metadata. Builders write these; readers rely on them.
+
+Names shown to officials are written here in traditional characters and rendered in the
+notice's script with `name(key, script)`. Hidden sheets have ASCII names.
+"""
+from __future__ import annotations
+
+from .text import in_script
+
+FORM_VERSION = "1"
+WORKBOOK_VERSION = "1"
+
+# -- master workbook (任務分解台賬) ------------------------------------------------
+SHEETS = {
+    "readme": "說明",
+    "by_unit": "按單位查看",
+    "matrix": "責任矩陣",
+    "indicators": "考評指標",
+    "receipts": "收件情況",          # written by collect
+    "monthly": "月度匯總",           # rollup: by unit
+    "progress": "任務進展",          # rollup: by task
+    "indicator_status": "考評指標完成情況",  # rollup
+    "trend": "趨勢",                 # rollup: months, charts
+    "score": "預評估",               # rollup: scores and ranking
+    "bulletin": "通報",              # rollup: bulletin text
+}
+# Sheets the rollup owns and replaces as a whole on every refresh.
+ROLLUP_SHEETS = ("monthly", "progress", "indicator_status", "trend", "score", "bulletin")
+
+# Hidden sheets (ASCII names, sheet state "hidden").
+META_SHEET = "_meta"        # key | value: kind, plan_fingerprint, config_fingerprint, generator…
+PLAN_SHEET = "_plan"        # the plan in long form, one row per task × unit (view formulas use it)
+STATUS_SHEET = "_status"    # written by rollup; build writes the header only
+ACTUALS_SHEET = "_actuals"  # written by rollup; build writes the header only
+
+# _status: one row per task ("1.2.3") and per task × unit ("1.2.3|區司法局").
+STATUS_COLUMNS = ["key", "status", "progress", "last_report", "light"]
+# _actuals: one row per indicator × month ("1.4.1#1|2020-08"), the value the rollup counts.
+ACTUALS_COLUMNS = ["key", "actual", "met", "unit"]
+
+# Columns of a section sheet, in order; the last three are filled from _status by formulas.
+SECTION_COLUMNS = ["任務編號", "小節", "工作任務", "牽頭單位", "配合單位", "量化指標", "完成時限",
+                   "最新狀態", "完成進度", "最近填報"]
+SECTION_RESPONSIBLE_HEADER = "責任單位"   # replaces 配合單位 when the plan has no lead/co roles
+
+# -- monthly report form (月報填報表) ------------------------------------------------
+FORM_SHEET = "月報"                 # the sheet units fill in
+FORM_HELP_SHEET = "填報說明"
+FORM_META_SHEET = "_form"           # hidden (veryHidden) metadata: key | value
+FORM_LISTS_SHEET = "_lists"         # hidden dropdown source lists
+# Metadata keys in _form (column A) with the value in column B:
+FORM_META_KEYS = ["kind", "unit", "month", "due", "plan_fingerprint", "form_version",
+                  "task_ids", "indicator_ids", "generator", "created"]
+FORM_KIND = "putuo-xl-monthly-form"
+MASTER_KIND = "putuo-xl-master"
+
+# Form columns: key → header. The collector finds columns by header text (either script,
+# either width) in the header row, never by position; the task id column is the row key.
+FORM_COLUMNS = [
+    ("task_id", "任務編號"),
+    ("task", "工作任務"),
+    ("role", "角色"),
+    ("deadline", "完成時限"),
+    ("indicator", "量化指標"),
+    ("target", "目標值"),
+    ("status", "進展狀態"),
+    ("progress", "完成進度"),
+    ("actual", "指標實際值"),
+    ("progress_text", "工作進展"),
+    ("problems", "存在問題"),
+    ("next_steps", "下步計劃"),
+]
+FORM_INPUT_KEYS = ("status", "progress", "actual", "progress_text", "problems", "next_steps")
+# A task with several targets gets one extra row per further target: task id "1.3.1#2" style
+# ids in the 任務編號 column, only 指標實際值 open for input on those rows.
+
+
+def name(key: str, script: str = "traditional") -> str:
+    """A sheet name from SHEETS in the notice's script."""
+    return in_script(SHEETS[key], script)
+
+
+def header(text: str, script: str = "traditional") -> str:
+    return in_script(text, script)
+
+
+def month_label(month: str) -> str:
+    """'2020-08' → '2020年8月'."""
+    y, m = month.split("-")
+    return f"{int(y)}年{int(m)}月"
