@@ -108,8 +108,8 @@ class Ledger:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.executescript(SCHEMA)  # idempotent DDL (executescript commits on its own)
         with self.tx():
-            self.conn.executescript(SCHEMA.replace("BEGIN", ""))  # DDL only
             self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                               (str(SCHEMA_VERSION),))
 
