@@ -18,6 +18,18 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT
 );
+-- One row per form issued by `forms` (unit × month × plan): who is expected to report,
+-- and which plan fingerprints a returned form for that unit and month may carry.
+CREATE TABLE IF NOT EXISTS issued (
+    month            TEXT NOT NULL,
+    unit             TEXT NOT NULL,
+    file_name        TEXT NOT NULL,
+    plan_fingerprint TEXT NOT NULL,
+    task_ids         TEXT NOT NULL,      -- comma-separated, in form order
+    due              TEXT NOT NULL,      -- YYYY-MM-DD
+    created_at       TEXT NOT NULL,
+    PRIMARY KEY (month, unit, plan_fingerprint)
+);
 -- One row per file judged (accepted or rejected). sha256 is of the original bytes.
 CREATE TABLE IF NOT EXISTS submissions (
     id               INTEGER PRIMARY KEY,
@@ -163,6 +175,9 @@ class Ledger:
             "SELECT DISTINCT month FROM submissions WHERE status='accepted' AND month IS NOT NULL "
             "ORDER BY month")
         return [r[0] for r in rows]
+
+    def issued(self, month: str) -> list[sqlite3.Row]:
+        return list(self.conn.execute("SELECT * FROM issued WHERE month = ? ORDER BY rowid", (month,)))
 
     def find_by_sha(self, sha256: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM submissions WHERE sha256 = ? ORDER BY id LIMIT 1",
