@@ -444,13 +444,13 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
 
 
 def _norm_month(text: str) -> str | None:
-    m = re.match(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})", halfwidth(str(text)))
+    m = re.match(r"^\s*(\d{4})\s*[-/年.]?\s*(\d{1,2})\s*月?\s*$", halfwidth(str(text)))
     if not m or not 1 <= int(m.group(2)) <= 12:
         return None
     return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
 
 
-_NAME_MONTH_RE = re.compile(r"(20\d\d)\s*[-_.年/]?\s*(1[0-2]|0?[1-9])(?!\d)\s*月?")
+_NAME_MONTH_RE = re.compile(r"(?<!\d)(20\d\d)\s*[-_.年/]?\s*(1[0-2]|0?[1-9])(?!\d)\s*月?")
 
 
 def month_in_name(file_name: str) -> str | None:
