@@ -373,3 +373,14 @@ def test_second_run_is_a_no_op(run):
     conn = sqlite3.connect(run["report"].ledger)
     assert counts == [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                       for t in ("submissions", "reports", "actuals")]
+
+
+def test_master_opens_cleanly_in_libreoffice(run):
+    import subprocess
+    tool = Path(__file__).resolve().parents[1] / "tools" / "xlsx-check"
+    res = subprocess.run([str(tool), str(run["master"]), "--json"], capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    import json
+    data = json.loads(res.stdout)
+    text = json.dumps(data, ensure_ascii=False)
+    assert "收件情況" in text
