@@ -177,6 +177,7 @@ def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
             iid = ind.id or f"{task.id}#{n}"
             ids.append(iid)
             info.indicator_units[iid] = ind.unit
+            info.indicator_targets[iid] = ind.value
         info.indicators_by_task[task.id] = ids
 
 
@@ -242,7 +243,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
                        sender=item.sender, received_at=item.received_at.isoformat(timespec="seconds"),
                        unit=j.unit, month=j.month, plan_fingerprint=j.plan_fingerprint,
                        form_version=j.form_version, sheet=j.sheet, problems=j.problems,
-                       unit_hint=j.unit_hint,
+                       unit_hint=j.unit_hint, contact=j.contact,
                        archive_path=j.archive_rel)
         report.files.append(f)
         f.outcome = ACCEPTED if j.ok else REJECTED
@@ -274,11 +275,11 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         cur = conn.execute(
             "INSERT INTO submissions (sha256, file_name, source, archive_path, unit, month, received_at,"
             " collected_at, status, reason_code, reason, on_time, plan_fingerprint, form_version,"
-            " row_count, sender, collect_month) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " row_count, sender, collect_month, contact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (j.sha256, item.name, item.source, f.archive_path, j.unit, j.month, f.received_at,
              collected_at, f.outcome, f.reason_code, f.reason(20) or None,
              None if f.on_time is None else int(f.on_time), j.plan_fingerprint, j.form_version,
-             f.rows, item.sender, ctx.month))
+             f.rows, item.sender, ctx.month, j.contact))
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
@@ -358,9 +359,18 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                   status=r["status"], reason_code=r["reason_code"], reason=r["reason"],
                   on_time=None if r["on_time"] is None else bool(r["on_time"]),
                   superseded_by=r["superseded_by"], row_count=r["row_count"] or 0,
-                  archive_path=r["archive_path"], notes=notes.get(r["id"], []),
+                  archive_path=r["archive_path"], notes=notes.get(r["id"], []), contact=r["contact"],
                   unit_hint=None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"]))
         for r in rows]
+    dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
+    default_due = due_for_month(month, cfg)
+    for r in report.month_rows:
+        if r.status == ACCEPTED and r.on_time is False:
+            try:
+                due = date.fromisoformat(str(dues.get(r.unit) or default_due)[:10])
+                r.days_late = (received_date(_parse_iso(r.received_at)) - due).days
+            except ValueError:
+                pass
     order = list(cfg.units)
     units = list(dict.fromkeys([*expected, *(r.unit for r in report.month_rows
                                              if r.unit and r.status == ACCEPTED)]))

@@ -112,6 +112,7 @@ class PlanInfo:
     script: str = "traditional"
     tasks_by_unit: dict[str, list[str]] | None = None           # unit → task ids
     indicator_units: dict[str, str] = field(default_factory=dict)  # "1.4.1#1" → "%"
+    indicator_targets: dict[str, float] = field(default_factory=dict)  # "1.4.1#1" → 90.0
     indicators_by_task: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -222,6 +223,7 @@ class Judgement:
     problems: list[Problem] = field(default_factory=list)
     archive_rel: str | None = None   # where the original was archived (relative to the ledger)
     unit_hint: str | None = None     # not identified: the unit named by the file name or sender
+    contact: str | None = None       # 填報人 / 聯繫電話 / 單位負責人 as filled in above the table
 
     @property
     def ok(self) -> bool:
@@ -458,6 +460,7 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
     if sheet is None:
         return
     j.sheet = sheet.name
+    j.contact = _contact(sheet)
     if norm_name(sheet.name) != norm_name(layout.FORM_SHEET):
         j.add("sheet-renamed", sheet=sheet.name, sheet_name=sheet.name)
     _read_rows(j, sheet, ctx, expected_tasks, indicator_ids)
@@ -520,6 +523,33 @@ def _pick_sheet(j: Judgement, wb, needs_actual: bool) -> _Sheet | None:
     if not j.ok:
         return None
     return sheet
+
+
+CONTACT_LABELS = {norm_name(k): v for k, v in [
+    ("填報人", "填報人"), ("填表人", "填報人"), ("聯繫人", "填報人"), ("聯繫電話", "電話"), ("電話", "電話"),
+    ("聯系電話", "電話"), ("單位負責人", "審核"), ("審核人", "審核"), ("負責人", "審核")]}
+
+
+def _contact(sheet: _Sheet) -> str | None:
+    """'填報人:張三;電話:0580-1234567;審核:李四' from the labelled cells above the header."""
+    found: dict[str, str] = {}
+    for row in sheet.rows[:sheet.header_row]:
+        for c, v in enumerate(row):
+            if not isinstance(v, str):
+                continue
+            label = CONTACT_LABELS.get(_norm_header(v))
+            if label is None or label in found:
+                continue
+            for w in row[c + 1:]:
+                if is_blank(w):
+                    continue
+                if isinstance(w, str) and _norm_header(w) in CONTACT_LABELS:
+                    break
+                found[label] = cell_text(w).strip()
+                break
+    if not found:
+        return None
+    return ";".join(f"{k}:{v}" for k, v in found.items())
 
 
 def _note_clean(j: Judgement, sheet: str, ref: str, typed, clean: Clean, shown: str) -> None:
@@ -599,7 +629,7 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                 if unit is None:
                     unit = "%" if "%" in halfwidth(cell_text(get(row, "target"))) else ""
                 try:
-                    c = clean_number(raw_actual, unit)
+                    c = clean_number(raw_actual, unit, ctx.plan.indicator_targets.get(indicator))
                     if c.value is not None:
                         if indicator in actual_seen and actual_seen[indicator] != c.value:
                             j.add("duplicate-task", sheet=name, row=r + 1, task_id=indicator,

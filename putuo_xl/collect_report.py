@@ -164,6 +164,7 @@ class FileResult:
     received_at: str | None = None      # ISO
     unit: str | None = None
     unit_hint: str | None = None        # not identified: the unit the file name or sender names
+    contact: str | None = None          # 填報人/電話/審核 as filled in on the form
     month: str | None = None
     due: str | None = None
     on_time: bool | None = None
@@ -246,6 +247,8 @@ class LedgerRow:
     archive_path: str | None
     notes: list[str] = field(default_factory=list)
     unit_hint: str | None = None          # unreadable file: the unit its file name or sender names
+    contact: str | None = None
+    days_late: int | None = None
 
 
 @dataclass
@@ -375,7 +378,7 @@ class CollectReport:
         return ";".join(parts)
 
     # -- rendering 3: the 收件情況 sheet -----------------------------------------------------
-    RECEIPT_COLUMNS = ["單位", "情況", "收到時間", "按時", "文件", "來源", "編號", "結果", "原因或說明"]
+    RECEIPT_COLUMNS = ["單位", "情況", "收到時間", "按時", "填報人", "文件", "來源", "編號", "結果", "原因或說明"]
 
     def receipts_rows(self) -> list[list]:
         """The 收件情況 table: one row per submission of the month (all runs), then one row per
@@ -399,14 +402,14 @@ class CollectReport:
                     note += self.t(f";…另有 {len(r.notes) - 5} 處")
             unit = r.unit or (r.unit_hint + self.t("(據文件名)") if r.unit_hint else self.t("(未識別)"))
             rows.append([unit, self.t(state), _time_text(r.received_at),
-                         self.t(_on_time_label(r.on_time) if r.status == ACCEPTED else ""),
-                         r.file_name, r.sender or r.source or "", r.id, self.t(result), note])
+                         self.t(_on_time_label(r.on_time, r.days_late) if r.status == ACCEPTED else ""),
+                         r.contact or "", r.file_name, r.sender or r.source or "", r.id, self.t(result), note])
         states = {u.unit: u for u in self.units}
         for unit in self.missing:
             st = states.get(unit)
             note = (self.t(f"收到的 {st.rejected} 個文件都被拒收(見上),請催報並說明原因")
                     if st is not None and st.rejected else self.t("尚未收到月報"))
-            rows.append([unit, self.t("缺報"), "", "", "", "", "", "", note])
+            rows.append([unit, self.t("缺報"), "", "", "", "", "", "", "", note])
         return rows
 
     def receipts_title(self) -> str:

@@ -159,12 +159,14 @@ def clean_percent(raw) -> Clean:
     return Clean(frac, changed=not isinstance(typed, (int, float)) or frac != typed)
 
 
-def clean_number(raw, unit: str = "") -> Clean:
+def clean_number(raw, unit: str = "", target: float | None = None) -> Clean:
     """An indicator's actual value in the indicator's own unit.
 
     `unit` is the target's unit ('%', '件', '天', …). For a '%' target, '95%', '95' and 0.95 all
-    mean 95 (a percent-formatted cell stores 95% as 0.95); for other units the unit may follow
-    the number ('12件'). Negative values and percentages above 100 are out of range.
+    mean 95: typing "95%" into a number cell makes Excel store 0.95. That reading of a number
+    0..1 is used only when the target itself is above 1% (a rate like 90%); for a small target
+    (差錯率 ≤ 0.5%) a number is taken as written. For other units the unit may follow the
+    number ('12件'). Negative values and percentages above 100 are out of range.
     """
     if is_blank(raw):
         return Clean(None)
@@ -175,7 +177,7 @@ def clean_number(raw, unit: str = "") -> Clean:
         value = float(raw)
         if not math.isfinite(value):
             raise ValueProblem("bad-number", value=cell_text(raw))
-        if is_pct and 0 < value <= 1:
+        if is_pct and 0 < value <= 1 and (target is None or target > 1):
             value = value * 100.0
         changed = value != raw
         typed = cell_text(raw)
@@ -192,7 +194,7 @@ def clean_number(raw, unit: str = "") -> Clean:
             allowed = {"%"} if (is_pct or not unit) else {norm_name(unit)}
             if norm_name(suffix) not in allowed:
                 raise ValueProblem("bad-number", value=typed)
-        elif is_pct and 0 < value <= 1 and "." in typed:
+        elif is_pct and 0 < value < 1 and (target is None or target > 1):
             value = value * 100.0
         changed = True
     value = round(value, 6)

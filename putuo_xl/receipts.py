@@ -16,7 +16,7 @@ from . import layout
 from .collect_report import CollectReport
 from .text import in_script
 
-WIDTHS = [18, 10, 17, 10, 34, 28, 7, 16, 70]
+WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
 LEGEND = [("ok", "按時收錄"), ("late", "逾期收錄"), ("bad", "拒收或缺報"), ("old", "已被更正版本取代")]
 HEADER_ROW = 4  # 0-based: title, summary, legend, blank, header
