@@ -364,6 +364,7 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
         for r in rows]
     dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
     default_due = due_for_month(month, cfg)
+    report.due = max(dues.values()) if dues else default_due.isoformat()
     for r in report.month_rows:
         if r.status == ACCEPTED and r.on_time is False:
             try:
