@@ -129,8 +129,8 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
 # -- the master's plan ----------------------------------------------------------------
 def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
     """The fingerprints a returned form may carry (the master's current plan), the notice's
-    script, and who reports on which task — from the master's hidden metadata and, when the
-    workbook module is present, from the master as officials edited it."""
+    script, and who reports on which task — from the master's hidden metadata and from the
+    master as officials edited it (`readback.plan_from_workbook`)."""
     info = PlanInfo()
     warnings: list[str] = []
     try:
@@ -150,11 +150,8 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
                 info.script = meta["script"]
     finally:
         wb.close()
-    try:
-        from .master import plan_from_workbook  # type: ignore[attr-defined]
-    except ImportError:
-        plan_from_workbook = None
-    if plan_from_workbook is not None:
+    if info.fingerprints:       # a putuo-xl master: read the plan as officials left it
+        from .readback import plan_from_workbook
         try:
             plan = plan_from_workbook(master, cfg)
         except PutuoError as e:
