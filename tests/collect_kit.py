@@ -67,6 +67,21 @@ class Form:
                 out.append(tid)
         return out
 
+    def set_contact(self, **by_label) -> None:
+        """Type into the input cell right of a label above the table: set_contact(填報人="張三")."""
+        from openpyxl.cell.cell import MergedCell
+        for row in self.ws.iter_rows(min_row=1, max_row=self.header_row - 1):
+            for c in row:
+                if not isinstance(c.value, str):
+                    continue
+                label = next((k for k in by_label if c.value.startswith(k)), None)
+                if label is None:
+                    continue
+                col = c.column + 1
+                while isinstance(self.ws.cell(c.row, col), MergedCell):
+                    col += 1
+                self.ws.cell(c.row, col).value = by_label[label]
+
     def target(self, task_id: str) -> str:
         return str(self.ws.cell(self.rows()[task_id], self.cols["target"]).value or "")
 
