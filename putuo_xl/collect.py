@@ -73,6 +73,8 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
                              tuple(x for x in r["task_ids"].split(",") if x), r["due"])
                   for r in ledger.issued(month)]
         ctx = Context.build(month, cfg, plan_info, issued)
+        ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
+            "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
         exclude = {master, target, archive_root, ledger.path,
                    ledger.path.with_name(ledger.path.name + "-wal"),
                    ledger.path.with_name(ledger.path.name + "-shm")}
@@ -117,6 +119,9 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
         if tmp is not None:
             os.replace(tmp, target)
         t5 = time.perf_counter()
+        report.plan_loaded = plan_info.loaded and plan_info.error is None
+        if plan_info.error:
+            report.warnings.append(report.t("總表中的任務讀不出來,只按本月下發記錄核對:") + plan_info.error)
         report.timings = {"prepare_s": round(t1 - t0, 4), "gather_s": round(t2 - t1, 4),
                           "judge_archive_s": round(t3 - t2, 4), "ledger_s": round(t4 - t3, 4),
                           "master_s": round(t5 - t4, 4), "total_s": round(t5 - t0, 4),
@@ -128,9 +133,9 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
 
 # -- the master's plan ----------------------------------------------------------------
 def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
-    """The fingerprints a returned form may carry (the master's current plan), the notice's
-    script, and who reports on which task — from the master's hidden metadata and from the
-    master as officials edited it (`readback.plan_from_workbook`)."""
+    """The master's script and build fingerprint from its hidden `_meta` sheet, and a loader
+    that reads the plan as officials left it (`readback.plan_from_workbook`) when a form needs
+    it: one whose fingerprint was not issued for the month, or a month with nothing issued."""
     info = PlanInfo()
     warnings: list[str] = []
     try:
@@ -144,21 +149,17 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
             for row in wb.get_sheet_by_name(layout.META_SHEET).to_python(skip_empty_area=False):
                 if len(row) >= 2 and cell_text(row[0]).strip():
                     meta.setdefault(cell_text(row[0]).strip(), cell_text(row[1]).strip())
-            if meta.get("plan_fingerprint"):
-                info.fingerprints.add(meta["plan_fingerprint"])
+            info.meta_fingerprint = meta.get("plan_fingerprint") or None
             if meta.get("script") in ("traditional", "simplified"):
                 info.script = meta["script"]
     finally:
         wb.close()
-    if info.fingerprints:       # a putuo-xl master: read the plan as officials left it
-        from .readback import plan_from_workbook
-        try:
-            plan = plan_from_workbook(master, cfg)
-        except PutuoError as e:
-            warnings.append(f"總表中的任務讀不出來({e}),只按下發記錄核對。")
-        else:
-            apply_plan(info, plan, cfg)
-    if not info.fingerprints:
+    if info.meta_fingerprint:       # a putuo-xl master: its plan can be read back when needed
+        def loader(pi: PlanInfo) -> None:
+            from .readback import plan_from_workbook
+            apply_plan(pi, plan_from_workbook(master, cfg), cfg)
+        info.loader = loader
+    else:
         warnings.append("總表中沒有任務分解信息(隱藏的 _meta 工作表),只接受本月下發記錄中的月報。")
     return info, warnings
 
@@ -251,7 +252,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, earlier.submission_id, earlier.outcome
             f.submission_id = earlier.submission_id
             continue
-        prior = conn.execute("SELECT id, status, reason_code FROM submissions WHERE sha256 = ? "
+        prior = conn.execute("SELECT id, status, reason_code, unit, month FROM submissions WHERE sha256 = ? "
                              "ORDER BY (status = 'accepted') DESC, id DESC", (j.sha256,)).fetchall()
         if prior and (prior[0]["status"] == ACCEPTED
                       or (not j.ok and any(r["reason_code"] == f.reason_code for r in prior))):
@@ -259,6 +260,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
                 r for r in prior if r["reason_code"] == f.reason_code)
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, hit["id"], hit["status"]
             f.submission_id = hit["id"]
+            f.unit, f.month = f.unit or hit["unit"], f.month or hit["month"]
             batch_sha[j.sha256] = f
             continue
         if f.outcome == ACCEPTED:
@@ -329,7 +331,7 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     issued_units = list(dict.fromkeys(f.unit for forms in ctx.issued.values() for f in forms))
     if issued_units:
         expected, source = issued_units, "issued"
-    elif plan.tasks_by_unit:
+    elif plan.ensure():
         expected, source = list(plan.tasks_by_unit), "plan"
     else:
         expected, source = [], "none"

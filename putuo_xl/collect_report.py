@@ -87,7 +87,7 @@ _TYPES = [
     ProblemType("duplicate-row", "重複行", "任務「{task_id}」出現了兩次(第 {row1} 行和第 {row2} 行),內容相同,只收錄一次。",
                 severity=WARNING),
     ProblemType("sheet-renamed", "工作表已改名", "填報表被改名為「{sheet_name}」,已按表頭找到。", severity=INFO),
-    ProblemType("normalised", "已規範化", "「{value}」按「{clean}」收錄。", severity=INFO),
+    ProblemType("normalised", "已規範化", "{count} 處填寫按規範收錄,如 {examples}。", severity=INFO),
     ProblemType("formula-text", "按文字收錄", "「{value}」以 = + - @ 開頭,按文字收錄(不作為公式)。", severity=INFO),
 ]
 PROBLEMS: dict[str, ProblemType] = {t.code: t for t in _TYPES}
@@ -266,6 +266,7 @@ class CollectReport:
     units: list[UnitState] = field(default_factory=list)
     month_rows: list[LedgerRow] = field(default_factory=list)
     master_written: bool = False
+    plan_loaded: bool = False            # the master's plan had to be read back (see PlanInfo)
     warnings: list[str] = field(default_factory=list)   # run-level notes (Chinese)
     timings: dict = field(default_factory=dict)
 
@@ -373,9 +374,8 @@ class CollectReport:
             parts.append(self.t("更正了 ") + "、".join(f"#{i}" for i in f.supersedes))
         for p in f.warnings[:3]:
             parts.append(p.short)
-        n = len(f.infos)
-        if n and f.outcome == ACCEPTED:
-            parts.append(self.t(f"{n} 處填寫已規範化"))
+        if f.outcome == ACCEPTED:
+            parts.extend(p.short for p in f.infos if p.code == "normalised")
         return ";".join(parts)
 
     # -- rendering 3: the 收件情況 sheet -----------------------------------------------------

@@ -12,6 +12,7 @@ import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import Config
 from .text import halfwidth, norm_name
@@ -78,7 +79,12 @@ def clean_task_id(raw) -> str:
     """'１.２.３ ' → '1.2.3'; '1.3.1＃2' → '1.3.1#2'. Empty string when blank."""
     if is_blank(raw):
         return ""
-    s = halfwidth(cell_text(raw))
+    return _clean_task_id(cell_text(raw))
+
+
+@lru_cache(maxsize=65536)
+def _clean_task_id(text: str) -> str:
+    s = halfwidth(text)
     s = re.sub(r"\s+", "", s)
     s = s.replace("。", ".").replace("、", ".").replace("．", ".")
     return s.strip(".")
@@ -90,6 +96,7 @@ class StatusTable:
     def __init__(self, cfg: Config):
         self.names = [s.name for s in cfg.statuses]
         self._map: dict[str, str] = {}
+        self._seen: dict[str, Clean | ValueProblem] = {}     # text as typed → its reading
         for st in cfg.statuses:
             for alias in [st.name, *st.synonyms]:
                 self._map.setdefault(self._key(alias), st.name)
@@ -102,6 +109,19 @@ class StatusTable:
         if is_blank(raw):
             return Clean(None)
         text = cell_text(raw)
+        hit = self._seen.get(text)
+        if hit is None:
+            try:
+                hit = self._clean(text)
+            except ValueProblem as e:
+                hit = e
+            if len(self._seen) < 100000:
+                self._seen[text] = hit
+        if isinstance(hit, ValueProblem):
+            raise ValueProblem(hit.code, **hit.params)
+        return hit
+
+    def _clean(self, text: str) -> Clean:
         if text.strip().lower() in BLANKS:
             return Clean(None, changed=True)
         name = self._map.get(self._key(text))

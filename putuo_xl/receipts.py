@@ -33,8 +33,8 @@ def _row_height(row: list) -> float:
         text = str(value or "")
         if not text:
             continue
-        # a CJK character is about two width units wide at 10 pt
-        units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+        # a CJK character (3 bytes in UTF-8) is about two width units wide at 10 pt
+        units = (len(text.encode("utf-8")) + len(text)) // 2
         lines = max(lines, -(-units // max(int(width * 1.1), 1)))
     return min(13.5 * lines + 2, 200)
 

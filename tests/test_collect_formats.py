@@ -101,3 +101,26 @@ def test_too_large_and_missing_path(made, tmp_path):
     codes = [f.reason_code for f in report.files]
     assert codes == ["too-large", "not-found"]
     assert "沒有這個文件.xlsx" in report.files[1].errors[0].message
+
+
+def test_without_issued_records_the_masters_plan_decides(made, cfg, tmp_path):
+    """Forms made without a ledger record (or a ledger lost): the master's current plan is read
+    back, and the units with tasks are the ones expected."""
+    root, master, forms = made
+    work = tmp_path / "w"
+    work.mkdir()
+    shutil.copy2(master, work / master.name)
+    m = work / master.name
+    f = Form(forms / form_name("區統計局"))
+    f.fill_all(status="推進中", progress=0.2, actual=90)
+    p = f.save(tmp_path / form_name("區統計局"))
+    report = collect(m, [p], MONTH, write_master=False)      # a new, empty ledger beside m
+    [res] = report.files
+    assert res.outcome == "accepted", [e.message for e in res.errors]
+    assert report.plan_loaded and report.expected_from == "plan"
+    assert len(report.expected_units) == 44 and "區司法局" in report.missing
+    # a form for another plan is still refused
+    f.meta("plan_fingerprint", "ffffffffffffffff")
+    p2 = f.save(tmp_path / "舊版_區統計局.xlsx")
+    report = collect(m, [p2], MONTH, write_master=False)
+    assert report.files[0].reason_code == "wrong-plan"
