@@ -149,7 +149,8 @@ class Context:
     plan: PlanInfo
     issued: dict[str, list[IssuedForm]]          # unit → forms issued for the month
     unit_emails: dict[str, str]                  # lower-case address → unit
-    unit_name_re: re.Pattern | None = None       # finds unit names in file names
+    name_keys: dict[str, str] = field(default_factory=dict)   # normalised unit name/alias → unit
+    name_lengths: tuple[int, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     accepted_shas: frozenset = frozenset()       # originals the ledger already holds: not read again
 
@@ -162,15 +163,14 @@ class Context:
         for u in config.units.values():
             for e in u.email:
                 emails[e.strip().lower()] = u.name
-        aliases = [k for k, v in config.known_names().items() if v in config.units and len(k) >= 3]
+        keys = {k: v for k, v in config.known_names().items() if v in config.units and len(k) >= 3}
         for unit in by_unit:
             if config.resolve(unit) is None:
-                aliases.append(norm_name(unit))
-        aliases.sort(key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(a) for a in aliases)) if aliases else None
+                keys[norm_name(unit)] = unit
         max_mb = float(config.section("collect").get("max_file_mb") or 20)
         return cls(month=month, config=config, statuses=StatusTable(config), plan=plan,
-                   issued=by_unit, unit_emails=emails, unit_name_re=pattern,
+                   issued=by_unit, unit_emails=emails, name_keys=keys,
+                   name_lengths=tuple(sorted({len(k) for k in keys}, reverse=True)),
                    max_bytes=int(max_mb * 1024 * 1024))
 
     def canonical_unit(self, name: str) -> str | None:
@@ -196,13 +196,21 @@ class Context:
         return None
 
     def units_in_name(self, file_name: str) -> set[str]:
-        if self.unit_name_re is None:
+        """Units whose name or alias a file name contains (leftmost-longest matches)."""
+        if not self.name_keys:
             return set()
         stem = norm_name(file_name.rsplit(".", 1)[0])
-        found = set()
-        for m in self.unit_name_re.finditer(stem):
-            c = self.config.resolve(m.group(0))
-            found.add(c if c else m.group(0))
+        keys, lengths, n = self.name_keys, self.name_lengths, len(stem)
+        found: set[str] = set()
+        i = 0
+        while i < n:
+            for length in lengths:
+                if i + length <= n and stem[i:i + length] in keys:
+                    found.add(keys[stem[i:i + length]])
+                    i += length
+                    break
+            else:
+                i += 1
         return found
 
 
