@@ -28,7 +28,7 @@ from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WAR
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
 from .errors import InputError, PutuoError
-from .fileio import ensure_not_open
+from .fileio import _give_final_mode, ensure_not_open
 from .ledger import Ledger, open_ledger
 from .normalize import cell_text
 from .text import in_script
@@ -117,6 +117,7 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
             raise
         # committed: now the new master replaces the old one
         if tmp is not None:
+            _give_final_mode(tmp, target)
             os.replace(tmp, target)
         t5 = time.perf_counter()
         report.plan_loaded = plan_info.loaded and plan_info.error is None
