@@ -124,3 +124,29 @@ def test_without_issued_records_the_masters_plan_decides(made, cfg, tmp_path):
     p2 = f.save(tmp_path / "舊版_區統計局.xlsx")
     report = collect(m, [p2], MONTH, write_master=False)
     assert report.files[0].reason_code == "wrong-plan"
+
+
+def test_damaged_bytes_never_break_the_batch(made, cfg, tmp_path):
+    """Cut and corrupt a real filled form in many ways: each file gets a verdict, none raises."""
+    import random
+    root, master, forms = made
+    f = Form(forms / form_name("區退役軍人事務局"))
+    f.fill_all(status="推進中", progress=0.5, actual=90)
+    good = f.to_bytes()
+    rnd = random.Random(7)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(40):
+        data = bytearray(good)
+        if i % 2:
+            data = data[: rnd.randrange(1, len(data))]
+        else:
+            for _ in range(rnd.randrange(1, 20)):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+        (bad / f"{i:02d}_區退役軍人事務局.xlsx").write_bytes(bytes(data))
+    report = collect(master, [bad], MONTH, write_master=False)
+    assert len(report.files) == 40
+    for res in report.files:
+        assert res.outcome in ("accepted", "rejected", "duplicate")
+        if res.outcome == "rejected":
+            assert res.errors and res.errors[0].message
