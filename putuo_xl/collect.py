@@ -75,7 +75,12 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
         ctx = Context.build(month, cfg, plan_info, issued)
         ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
             "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
+        # never judged when a folder around them is collected: the master and what belongs to
+        # it, and the blank forms `putuo-xl forms` wrote beside it (named on purpose, they are)
+        from .forms import default_forms_dir
         exclude = {master, target, archive_root, ledger.path,
+                   default_forms_dir(master, month, "traditional"),
+                   default_forms_dir(master, month, "simplified"),
                    ledger.path.with_name(ledger.path.name + "-wal"),
                    ledger.path.with_name(ledger.path.name + "-shm")}
         t1 = time.perf_counter()

@@ -150,3 +150,22 @@ def test_damaged_bytes_never_break_the_batch(made, cfg, tmp_path):
         assert res.outcome in ("accepted", "rejected", "duplicate")
         if res.outcome == "rejected":
             assert res.errors and res.errors[0].message
+
+
+def test_collecting_the_masters_folder_skips_the_blank_forms(cfg, tmp_path):
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    master = tmp_path / "任務分解台賬.xlsx"
+    build_master(None, master, cfg)
+    res = write_forms(master, MONTH, config=cfg)          # → tmp_path/2020-08_月報/
+    assert res.out_dir.parent == tmp_path and len(res.written) == 44
+    f = Form(res.units["區司法局"])
+    f.fill_all(status="推進中", progress=0.5, actual=90)
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    f.save(inbox / form_name("區司法局"))
+    report = collect(master, [tmp_path], MONTH, write_master=False)
+    assert [(r.name, r.outcome) for r in report.files] == [(form_name("區司法局"), "accepted")]
+    # named on purpose, the folder is read: the blank forms are refused as unfilled
+    report = collect(master, [res.out_dir / form_name("區財政局")], MONTH, write_master=False)
+    assert report.files[0].reason_code == "blank-form"
