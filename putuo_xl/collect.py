@@ -382,12 +382,16 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                                              if r.unit and r.status == ACCEPTED)]))
     rank = {u: i for i, u in enumerate(order)}
     units.sort(key=lambda u: (rank.get(u, len(rank)), u))
+    by_unit: dict[str, list[LedgerRow]] = {}
+    for r in report.month_rows:
+        by_unit.setdefault(r.unit or r.unit_hint or "", []).append(r)
+    expected_set = set(expected)
     states = []
     for u in units:
-        mine = [r for r in report.month_rows if (r.unit or r.unit_hint) == u]
+        mine = by_unit.get(u, [])
         accepted = [r for r in mine if r.status == ACCEPTED]
         current = next((r for r in accepted if r.superseded_by is None), None)
-        states.append(UnitState(unit=u, expected=u in expected,
+        states.append(UnitState(unit=u, expected=u in expected_set,
                                 submission_id=current.id if current else None,
                                 received_at=current.received_at if current else None,
                                 on_time=current.on_time if current else None,
