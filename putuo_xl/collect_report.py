@@ -330,8 +330,9 @@ class CollectReport:
                       f"拒收 {s['rejected']},重複 {s['duplicates']};應報 {s['expected']} 個單位,"
                       f"已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
 
-    def render_table(self, console=None) -> None:
-        """Print the run's summary with rich (user text is escaped, never read as markup)."""
+    def render_table(self, console=None, full: bool | None = None) -> None:
+        """Print the run's summary with rich (user text is escaped, never read as markup).
+        A large batch lists only the files that need attention unless `full`."""
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
@@ -339,16 +340,23 @@ class CollectReport:
         console = console or Console()
         t = self.t
         console.print(escape(self.summary_line()))
-        if self.files:
+        if full is None:
+            full = len(self.files) <= 100
+        shown = [f for f in self.files
+                 if full or f.outcome != ACCEPTED or f.warnings or not f.in_force or f.on_time is False]
+        if shown:
             table = Table(show_lines=False)
             for col in ("文件", "單位", "收到時間", "結果", "按時", "說明"):
                 table.add_column(t(col), overflow="fold")
-            for f in self.files:
+            for f in shown:
                 unit = f.unit or (f"{f.unit_hint}?" if f.unit_hint else "?")
                 table.add_row(escape(f.name), escape(unit), _time_text(f.received_at),
                               t(self._outcome_label(f)), t(_on_time_label(f.on_time, f.days_late)),
                               escape(self._file_note(f)))
             console.print(table)
+        if len(shown) < len(self.files):
+            console.print(escape(t(f"另有 {len(self.files) - len(shown)} 個文件按時收錄、沒有提示,未逐一列出"
+                                   f"(見收件情況表或 --json)。")))
         if self.missing:
             states = {u.unit: u for u in self.units}
             names = [m + (t("(文件被拒收)") if states.get(m) and states[m].rejected else "") for m in self.missing]
