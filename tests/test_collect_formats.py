@@ -169,3 +169,24 @@ def test_collecting_the_masters_folder_skips_the_blank_forms(cfg, tmp_path):
     # named on purpose, the folder is read: the blank forms are refused as unfilled
     report = collect(master, [res.out_dir / form_name("區財政局")], MONTH, write_master=False)
     assert report.files[0].reason_code == "blank-form"
+
+
+def test_mail_with_raw_gbk_attachment_name(made, cfg, tmp_path):
+    """Some mail clients put the attachment name in GBK bytes, unencoded, into the header."""
+    import base64
+    root, master, forms = made
+    f = Form(forms / form_name("區應急管理局"))
+    f.fill_all(status="推進中", progress=0.4, actual=92)
+    name = form_name("區應急管理局")
+    body = base64.encodebytes(f.to_bytes())
+    raw = (b"From: =?utf-8?b?" + base64.b64encode("應急局".encode()) + b"?= <yjj@example.cn>\r\n"
+           b"Date: Thu, 03 Sep 2020 10:00:00 +0800\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+           b"Content-Disposition: attachment; filename=\"" + name.encode("gb18030") + b"\"\r\n\r\n"
+           + body + b"\r\n--XX--\r\n")
+    (tmp_path / "gbk.eml").write_bytes(raw)
+    report = collect(master, [tmp_path / "gbk.eml"], MONTH, write_master=False)
+    [res] = report.files
+    assert res.name == name and res.outcome == "accepted", [e.message for e in res.errors]
+    assert res.sender.startswith("應急局") and res.on_time is True
