@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import python_calamine as pc
 
 from putuo_xl.collect import collect
 from putuo_xl.config import config_from_dict, load_config
@@ -190,3 +191,30 @@ def test_mail_with_raw_gbk_attachment_name(made, cfg, tmp_path):
     [res] = report.files
     assert res.name == name and res.outcome == "accepted", [e.message for e in res.errors]
     assert res.sender.startswith("應急局") and res.on_time is True
+
+
+def test_simplified_notice_gives_a_simplified_report(cfg, tmp_path):
+    """A notice in simplified characters: forms, messages and 收件情况 follow its script."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    from putuo_xl.notice import default_notice_path
+    from putuo_xl.text import to_simplified
+
+    notice = tmp_path / "通知.txt"
+    notice.write_text(to_simplified(default_notice_path().read_text(encoding="utf-8")), encoding="utf-8")
+    master = tmp_path / "任务分解台账.xlsx"
+    build_master(notice, master, cfg)
+    res = write_forms(master, MONTH, out_dir=tmp_path / "forms", config=cfg)
+    unit_form = next(p for u, p in res.units.items() if u == "區司法局")
+    f = Form(unit_form)
+    f.fill_all(status="进行中", progress="80%", actual=95)
+    f.set(f.task_ids()[0], status="差不多")
+    p = f.save(tmp_path / unit_form.name)
+    report = collect(master, [p], MONTH)
+    assert report.script == "simplified"
+    [bad] = report.files
+    assert bad.reason_code == "bad-status"
+    msg = bad.errors[0].message
+    assert "进展状态" in msg and "无法识别" in msg and "单元格" in msg
+    names = pc.CalamineWorkbook.from_path(str(master)).sheet_names
+    assert "收件情况" in names
