@@ -115,6 +115,7 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
                 t4 = time.perf_counter()
                 if write_master:
                     tmp = _write_master(report, master, target)
+                    ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
                 report.master_written = write_master
         except BaseException:
             if tmp is not None:
