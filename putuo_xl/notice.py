@@ -83,21 +83,51 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
     return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
 
 
+# Characters that make up a large share of any Chinese government text, in both scripts: a
+# decoding that yields few of them is the wrong one (Big5 read as GBK) or not text at all.
+_COMMON = set("一三上下不与专业严並个中为主么之也习乡了事二于产人从他以们件价任企众会传但位体作你使來例依保信們做健傳價充入內全公共关其内军决况准出分切划创到制前創劃力办加务动動務化区區十单印去县又及发只可台各合同后告员和員商問善單嚴因国國在地场坚執培基堅報場境复多大天好如委子学學守安完定实审宣家容實審对导将將專對導小就局层展層工已市干平年并幹序应底府度廉建开強强当律後得從復心快性总息情意應成我所执批抓报持按据推提據改政效教数數文新方於施无日时明是時普最會月有服期本机条来极果查标核格案條检業極標機檢正此步水求決沒没治況法洁活济深源準潔濟点無然照營爲率环现現理環生產用由當發的监監目相盾省看真着督矛知确確社种积程種積等策箇管範系糾級紛組結絡統經綜網縣總織續纠级纷组织经结络统续综网羣群習考者而育能自臺與范营落衆行街被裏要見規见规解計訓訟設訴評認誠說調議计认训议讼设评诉诚说调責資質责质资起超軍辦达过还这进這通進過道達還那部都鄉里重量鎮镇長长開關问限障面革項須領项须领體高麼點")
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "x-gbk": "gb18030",
+                     "big5": "big5", "big5-hkscs": "big5hkscs", "utf-8": "utf-8", "utf8": "utf-8"}
+
+
+def _common_share(text: str) -> float:
+    cjk = [c for c in text[:20000] if "\u3400" <= c <= "\u9fff"]
+    if len(cjk) < 20:
+        return 1.0
+    return sum(1 for c in cjk if c in _COMMON) / len(cjk)
+
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
     if b"\x00" in data[:4096]:
         raise InputError(f"這是二進制文件,不是通知文本。{ACCEPTED}。", file=name)
-    for enc in ("utf-8", "gb18030", "big5"):
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = _DECLARED.search(data[:4096])
+    order = ["gb18030", "big5"]
+    if declared:
+        enc = _ENCODING_ALIASES.get(declared.group(1).decode("ascii", "ignore").lower())
+        if enc and enc != "utf-8":
+            order = [enc] + [e for e in order if e != enc]
+    candidates = []
+    for enc in order:
         try:
             text = data.decode(enc)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             continue
         if _looks_like_text(text):
+            candidates.append((_common_share(text), -len(candidates), text, enc))
+    if candidates:
+        share, _, text, enc = max(candidates)
+        if share >= 0.12:
             return text, enc
-    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK 或 Big5),或者它不是文本文件。{ACCEPTED}。",
+    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK/GB18030 或 Big5),或者它不是文本文件。{ACCEPTED}。",
                      file=name)
 
 
@@ -189,21 +219,56 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+_META_LABELS = {
+    "doc_number": r"發文字號|发文字号|文號|文号|文件編號|文件编号",
+    "issuer": r"發布機構|发布机构|發文機關|发文机关|發文機構|发文机构|制發機構|制发机构|發文單位|发文单位",
+    "date": r"發布日期|发布日期|發布時間|发布时间|公開日期|公开日期",
+    "written": r"成文日期|生成日期|發文日期|发文日期",
+    "index_number": r"索引號|索引号",
+}
+
+
+def _page_meta(soup) -> dict:
+    """The information table many government sites put above an article
+    (索引號 | 發布機構 | 文號 | 成文日期 …): label cells followed by value cells, or `label:value`."""
+    found: dict[str, str] = {}
+    for el in soup.find_all(["td", "th", "span", "li", "div", "p", "dt", "dd", "strong", "b", "label", "em"]):
+        text = el.get_text(" ", strip=True)
+        if not text or len(text) > 80:
+            continue
+        for key, labels in _META_LABELS.items():
+            if key in found:
+                continue
+            m = re.match(rf"^\s*(?:{labels})\s*[::|]?\s*(.*)$", text)
+            if not m:
+                continue
+            value = m.group(1).strip()
+            if not value:
+                sib = el.find_next_sibling()
+                value = sib.get_text(" ", strip=True) if sib is not None else ""
+            # a cell may run on into the next label: 文號:X 生成日期:Y
+            value = re.split(r"\s+(?=[\u4e00-\u9fff]{2,6}\s*[::])", value)[0].strip()
+            if value and len(value) <= 60:
+                found[key] = value
+    return found
+
+
 def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(text, "lxml")
     hints = {}
-    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "issuer")):
-        tag = soup.find("meta", attrs={"name": meta_name})
-        if tag and tag.get("content"):
+    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "source"),
+                           ("firstpublishedtime", "date"), ("publishdate", "date")):
+        tag = soup.find("meta", attrs={"name": re.compile(rf"^{meta_name}$", re.I)})
+        if tag and tag.get("content") and key not in hints:
             hints[key] = tag["content"].strip()
     if "title" not in hints:
         h1 = soup.find("h1")
         if h1 and h1.get_text(strip=True):
             hints["title"] = h1.get_text(" ", strip=True)
         elif soup.title and soup.title.string:
-            hints["title"] = re.split(r"[_|-]{1,2}", soup.title.string.strip())[0].strip()
+            hints["title"] = re.split(r"\s*(?:_|\||-{1,2}|——)\s*", soup.title.string.strip())[0].strip()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     for t in soup.find_all(_DROP_TAGS):
@@ -212,14 +277,21 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
         t.decompose()
     for t in soup.find_all(attrs={"hidden": True}):
         t.decompose()
+    meta = _page_meta(soup)
+    if meta.get("doc_number"):
+        hints["doc_number"] = meta["doc_number"]
+    if meta.get("issuer"):
+        hints["issuer"] = meta["issuer"]
+    if meta.get("date") and "date" not in hints:
+        hints["date"] = meta["date"]
+    if meta.get("written"):
+        hints["written"] = meta["written"]
 
     article = _main_block(soup)
     lines = _clean_lines(_block_text(article).splitlines())
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
-        lines.insert(0, title)
-    if hints.get("date") and not any("日期" in x for x in lines[:6]):
-        lines.insert(1, f"發布日期:{hints['date']}")
+        lines.insert(0, squeeze_cjk_spaces(title))
     if not any(lines):
         raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
     return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
@@ -231,15 +303,18 @@ def _norm_title(s: str) -> str:
 
 def _main_block(soup):
     """The element holding the article: the one whose paragraphs carry the most Chinese text
-    outside links (a readability-style score: parent gets a paragraph's length, grandparent half)."""
+    outside links (a readability-style score: parent gets a paragraph's length, grandparent half).
+    When the notice and its attachment sit in sibling containers, both are kept."""
+    from bs4 import Tag
+
     scores: dict[int, float] = {}
     nodes = {}
-    for p in soup.find_all(["p", "div", "td", "span", "font"]):
+    for p in soup.find_all(["p", "div", "td", "span", "font", "section", "article"]):
         own = "".join(s for s in p.find_all(string=True, recursive=False))
         n = len(_CJK.findall(own))
         if n < 10:
             continue
-        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a"))
+        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a", recursive=False))
         n -= link_text
         for depth, anc in enumerate([p.parent, p.parent.parent if p.parent else None]):
             if anc is None or anc.name in (None, "[document]"):
@@ -249,6 +324,15 @@ def _main_block(soup):
     if not scores:
         return soup.body or soup
     best = nodes[max(scores, key=scores.get)]
+    parent = best.parent
+    if parent is not None and parent.name not in (None, "[document]", "body", "html"):
+        strong = [c for c in parent.children if isinstance(c, Tag)
+                  and (c is best or scores.get(id(c), 0) >= 0.25 * scores[id(best)])]
+        if len(strong) > 1:
+            wrapper = soup.new_tag("div")
+            for c in strong:
+                wrapper.append(c.extract() if c is not best else best.extract())
+            return wrapper
     return best
 
 

@@ -306,8 +306,8 @@ class _Parser:
             m3 = re.match(r"^(.+?)(關于|关于|關於)", notice_title)
             if m3:
                 issuer = m3.group(1).strip()
-        if not issuer and hints.get("issuer"):
-            issuer = hints["issuer"]
+        if not issuer and (hints.get("issuer") or hints.get("source")):
+            issuer = hints.get("issuer") or hints.get("source")
         for i, p in enumerate(head):
             if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", p) and i > 0 and not issuer:
                 prev = head[i - 1]
