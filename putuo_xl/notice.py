@@ -165,11 +165,13 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
         raise InputError(f"Word 文檔無法打開({type(e).__name__}),文件可能已損壞。{ACCEPTED}。",
                          file=name) from None
     lines: list[str] = []
+    numbering = _WordNumbering(document)
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append(Paragraph(child, document).text)
+            para = Paragraph(child, document)
+            lines.append(numbering.label(para) + para.text)
         elif tag == "tbl":
             lines.extend(_table_lines(Table(child, document)))
     lines = _clean_lines(lines)
@@ -178,36 +180,184 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
     return NoticeText(lines=lines, source=name, kind="docx")
 
 
-_TASK_HEAD = re.compile(r"(工作任務|任務內容|工作內容|主要任務|具體任務|工作要點|任务|内容)")
-_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|責任部門|责任部门)")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+class _WordNumbering:
+    """Word's automatic list numbering (一、 (一) 1. set as a list format, not typed) is not part
+    of a paragraph's text; this renders the label the reader sees, so the parser finds the
+    sections and items."""
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}   # (numId, ilvl) → fmt, text, start
+        self.counters: dict[str, dict[int, int]] = {}
+        self.styles = document.styles
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {}
+        for an in root.findall(f"{_W}abstractNum"):
+            lv = {}
+            for lvl in an.findall(f"{_W}lvl"):
+                ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                fmt = lvl.find(f"{_W}numFmt")
+                text = lvl.find(f"{_W}lvlText")
+                start = lvl.find(f"{_W}start")
+                lv[ilvl] = (fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                            text.get(f"{_W}val") if text is not None else "",
+                            int(start.get(f"{_W}val")) if start is not None else 1)
+            abstract[an.get(f"{_W}abstractNumId")] = lv
+        for num in root.findall(f"{_W}num"):
+            ref = num.find(f"{_W}abstractNumId")
+            if ref is None:
+                continue
+            for ilvl, spec in abstract.get(ref.get(f"{_W}val"), {}).items():
+                self.levels[(num.get(f"{_W}numId"), ilvl)] = spec
+
+    def _num_pr(self, para):
+        ppr = para._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return ppr.numPr
+        style = para.style
+        while style is not None:
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None:
+                return sppr.numPr
+            style = style.base_style
+        return None
+
+    def label(self, para) -> str:
+        if not self.levels or not para.text.strip():
+            return ""
+        try:
+            npr = self._num_pr(para)
+        except (AttributeError, KeyError, ValueError):
+            return ""
+        if npr is None or npr.numId is None:
+            return ""
+        num_id = str(npr.numId.val)
+        ilvl = int(npr.ilvl.val) if npr.ilvl is not None else 0
+        if (num_id, ilvl) not in self.levels or num_id == "0":
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        fmt, text, start = self.levels[(num_id, ilvl)]
+        counters[ilvl] = counters.get(ilvl, start - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        if fmt in ("bullet", "none"):
+            return ""
+
+        def render(m):
+            level = int(m.group(1)) - 1
+            f = self.levels.get((num_id, level), (fmt,))[0]
+            return _format_number(counters.get(level, 1), f)
+        return re.sub(r"%([1-9])", render, text)
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt.startswith("chinese") or fmt in ("ideographDigital", "japaneseCounting", "taiwaneseCounting",
+                                            "taiwaneseCountingThousand"):
+        if n < 10:
+            return _CN_DIGITS[n]
+        if n < 20:
+            return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if fmt == "decimalFullWidth":
+        return "".join(chr(ord(c) + 0xFEE0) for c in str(n))
+    if fmt in ("lowerLetter", "upperLetter"):
+        c = chr(ord("a") + (n - 1) % 26)
+        return c.upper() if fmt == "upperLetter" else c
+    return str(n)
+
+
+_TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
+                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措)")
+_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|"
+                        r"責任部門|责任部门|牽頭部門|牵头部门|配合部門|配合部门|參與單位|参与单位)")
+_SEQ_HEAD = re.compile(r"^(序號|序号|編號|编号|序)$")
+_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排)")
+_HEADING_START = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[((]\s*[一二三四五六七八九十]{1,3}\s*[))]|"
+                            r"\d{1,3}\s*[.．、]|[((]\s*\d{1,3}\s*[))])")
 
 
 def _table_lines(table) -> list[str]:
-    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items
-    with a unit parenthesis, the shape the parser reads; other tables become plain lines."""
-    rows = [[c.text.strip() for c in r.cells] for r in table.rows]
+    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items with a
+    unit parenthesis, the shape the parser reads; a row merged across the table (一、…) stays a
+    heading line; other tables become plain lines.
+
+    With several text columns (重點任務 | 具體措施 | …) the last is the task and the others
+    group the tasks: a new value there becomes a subsection heading."""
+    rows = [[re.sub(r"\s*\n\s*", "", c.text).strip() for c in r.cells] for r in table.rows]
+    rows = [r for r in rows if any(r)]
     if not rows:
         return []
     header = rows[0]
-    task_col = next((i for i, h in enumerate(header) if _TASK_HEAD.search(h)), None)
+    seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
     unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
-    if task_col is None or not unit_cols:
+    deadline_col = next((i for i, h in enumerate(header) if _DEADLINE_HEAD.search(h)), None)
+    text_cols = [i for i, h in enumerate(header) if _TASK_HEAD.search(h) and i != seq_col
+                 and i not in dict(unit_cols) and i != deadline_col]
+    if not text_cols or not unit_cols:
         return ["".join(dict.fromkeys(r)) for r in rows]
-    deadline_col = next((i for i, h in enumerate(header) if re.search(r"時限|时限|期限|完成時間|完成时间", h)), None)
-    out = []
-    for n, row in enumerate(rows[1:], 1):
-        text = row[task_col] if task_col < len(row) else ""
+    task_col, group_cols = text_cols[-1], text_cols[:-1]
+    out: list[str] = []
+    groups_seen: dict[int, str] = {}
+    counter = 0
+    for row in rows[1:]:
+        distinct = [c for c in dict.fromkeys(row) if c]
+        if len(distinct) == 1 and len(row) > 1 and (row.count(distinct[0]) > 1 or
+                                                    _HEADING_START.match(distinct[0])):
+            out.append(distinct[0])          # a merged heading row: 一、… / (一)…
+            continue
+        cell = lambda i: row[i] if i is not None and i < len(row) else ""   # noqa: E731
+        for g in group_cols:
+            value = cell(g)
+            if value and groups_seen.get(g) != value:
+                groups_seen[g] = value
+                if not _HEADING_START.match(value):
+                    value = f"({_cn_numeral(_groups_in_section(out) + 1)}){value}"
+                out.append(value)
+        text = cell(task_col)
         if not text:
             continue
+        counter += 1
+        seq = cell(seq_col).rstrip(".、.")
+        number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
         roles = []
         for i, h in unit_cols:
-            if i < len(row) and row[i]:
+            if cell(i):
                 label = re.sub(r"[\s((].*$", "", h)
-                roles.append(f"{label}:{row[i]}")
-        if deadline_col is not None and deadline_col < len(row) and row[deadline_col]:
-            text = text.rstrip("。") + f",{row[deadline_col]}完成。"
-        out.append(f"{n}.{text}({';'.join(roles)})" if roles else f"{n}.{text}")
+                roles.append(f"{label}:{cell(i)}")
+        if cell(deadline_col):
+            label = re.sub(r"[\s((].*$", "", header[deadline_col]) or "完成時限"
+            roles.append(f"{label}:{cell(deadline_col)}")
+        text = re.sub(r"^\s*\d{1,3}\s*[.．、]\s*", "", text)
+        out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
     return out
+
+
+def _groups_in_section(lines: list[str]) -> int:
+    """How many (一)(二)… headings follow the last 一、 heading."""
+    n = 0
+    for x in reversed(lines):
+        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", x):
+            break
+        if re.match(r"^[((][一二三四五六七八九十]{1,3}[))]", x):
+            n += 1
+    return n
+
+
+def _cn_numeral(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
 
 
 # -- .html ----------------------------------------------------------------------

@@ -58,7 +58,7 @@ ROLE_WORDS = {
     "協助": "co", "协助": "co",
     "責任": "responsible", "责任": "responsible", "主責": "responsible", "主责": "responsible",
 }
-_DEADLINE_LABEL = r"(?:完成時限|完成时限|完成時間|完成时间|完成期限|時間節點|时间节点|時限要求|时限要求|時間要求|时间要求|時限|时限)"
+_DEADLINE_LABEL = r"(?:完成時限|完成时限|進度安排|进度安排|時間安排|时间安排|完成時間|完成时间|完成期限|時間節點|时间节点|時限要求|时限要求|時間要求|时间要求|時限|时限)"
 DEADLINE_LINE_RE = re.compile(
     rf"^\s*(?:[((]\s*)?(?:[【\[]\s*{_DEADLINE_LABEL}\s*[】\]]\s*[::]?|{_DEADLINE_LABEL}\s*[::])\s*(.*?)[))]?\s*[。;;]?\s*$")
 DEADLINE_CLAUSE_RE = re.compile(rf"{_DEADLINE_LABEL}\s*[::]\s*([^;;]*)")
@@ -279,10 +279,12 @@ class _Parser:
         plan_title = None
         plan_title_re = (r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单|工作安排|"
                          r"工作任務|工作任务|任務分解|任务分解)(表)?$")
+        titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
+        if titles:
+            # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title
+            notice_title = max(titles, key=lambda x: (bool(re.match(r"^.+?(關于|关于|關於)", x)), len(x)))
         for p in head:
-            if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p) and not notice_title:
-                notice_title = p
-            elif re.search(plan_title_re, p) and len(p) <= 60 and not plan_title \
+            if p not in titles and re.search(plan_title_re, p) and len(p) <= 60 and not plan_title \
                     and not re.search(r"[,,;;:]", p):
                 plan_title = p
         if not notice_title and hints.get("title") and re.search(r"通知$", hints["title"]):
@@ -306,13 +308,13 @@ class _Parser:
             m3 = re.match(r"^(.+?)(關于|关于|關於)", notice_title)
             if m3:
                 issuer = m3.group(1).strip()
-        if not issuer and (hints.get("issuer") or hints.get("source")):
-            issuer = hints.get("issuer") or hints.get("source")
         for i, p in enumerate(head):
             if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", p) and i > 0 and not issuer:
                 prev = head[i - 1]
                 if len(prev) <= 40 and not SECTION_RE.match(prev) and not re.search(r"[,,。::]", prev):
                     issuer = prev
+        if not issuer and (hints.get("issuer") or hints.get("source")):
+            issuer = hints.get("issuer") or hints.get("source")
         plan.issuer = issuer
         date = None
         whole = "\n".join(allp[:len(head) + 5])
@@ -921,7 +923,8 @@ class _Parser:
         task.indicators = extract_indicators(task.text, task.id)
         year = self.plan.year
         if own_deadline:
-            d = parse_deadline(own_deadline, year)
+            # a deadline cell or clause says just 第三季度 / 6月 / 年底: by the end of it
+            d = parse_deadline(own_deadline, year) or parse_deadline(own_deadline.rstrip("。") + "前", year)
             if d:
                 task.deadline, task.deadline_text = d[0], own_deadline
             elif RECURRING_DEADLINE_RE.search(own_deadline):
