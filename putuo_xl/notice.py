@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .text import squeeze_cjk_spaces
+from .text import narrow, squeeze_cjk_spaces
 
 ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm、Word 文檔 .docx"
 DEFAULT_NOTICE = "notice_2020_putuo.txt"
@@ -310,7 +310,7 @@ def _table_lines(table) -> list[str]:
     for row in rows[1:]:
         distinct = [c for c in dict.fromkeys(row) if c]
         if len(distinct) == 1 and len(row) > 1 and (row.count(distinct[0]) > 1 or
-                                                    _HEADING_START.match(distinct[0])):
+                                                    _HEADING_START.match(narrow(distinct[0]))):
             out.append(distinct[0])          # a merged heading row: 一、… / (一)…
             continue
         cell = lambda i: row[i] if i is not None and i < len(row) else ""   # noqa: E731
@@ -318,24 +318,25 @@ def _table_lines(table) -> list[str]:
             value = cell(g)
             if value and groups_seen.get(g) != value:
                 groups_seen[g] = value
-                if not _HEADING_START.match(value):
+                if not _HEADING_START.match(narrow(value)):
                     value = f"({_cn_numeral(_groups_in_section(out) + 1)}){value}"
                 out.append(value)
         text = cell(task_col)
         if not text:
             continue
         counter += 1
-        seq = cell(seq_col).rstrip(".、.")
+        seq = narrow(cell(seq_col)).rstrip(".、．")
         number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
         roles = []
         for i, h in unit_cols:
             if cell(i):
-                label = re.sub(r"[\s((].*$", "", h)
+                label = re.sub(r"[\s(].*$", "", narrow(h))
                 roles.append(f"{label}:{cell(i)}")
         if cell(deadline_col):
-            label = re.sub(r"[\s((].*$", "", header[deadline_col]) or "完成時限"
+            label = re.sub(r"[\s(].*$", "", narrow(header[deadline_col])) or "完成時限"
             roles.append(f"{label}:{cell(deadline_col)}")
-        text = re.sub(r"^\s*\d{1,3}\s*[.．、]\s*", "", text)
+        lead = re.match(r"^\s*\d{1,3}\s*[.．、]\s*", narrow(text))
+        text = text[lead.end():] if lead else text
         out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
     return out
 
@@ -344,9 +345,9 @@ def _groups_in_section(lines: list[str]) -> int:
     """How many (一)(二)… headings follow the last 一、 heading."""
     n = 0
     for x in reversed(lines):
-        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", x):
+        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", narrow(x)):
             break
-        if re.match(r"^[((][一二三四五六七八九十]{1,3}[))]", x):
+        if re.match(r"^[(][一二三四五六七八九十]{1,3}[)]", narrow(x)):
             n += 1
     return n
 
@@ -389,15 +390,16 @@ def _page_meta(soup) -> dict:
         for key, labels in _META_LABELS.items():
             if key in found:
                 continue
-            m = re.match(rf"^\s*(?:{labels})\s*[::|]?\s*(.*)$", text)
+            m = re.match(rf"^\s*(?:{labels})\s*[:|]?\s*(.*)$", narrow(text))
             if not m:
                 continue
-            value = m.group(1).strip()
+            value = text[m.start(1):].strip()
             if not value:
                 sib = el.find_next_sibling()
                 value = sib.get_text(" ", strip=True) if sib is not None else ""
             # a cell may run on into the next label: 文號:X 生成日期:Y
-            value = re.split(r"\s+(?=[\u4e00-\u9fff]{2,6}\s*[::])", value)[0].strip()
+            cut = re.search(r"\s+(?=[\u4e00-\u9fff]{2,6}\s*:)", narrow(value))
+            value = (value[:cut.start()] if cut else value).strip()
             if value and len(value) <= 60:
                 found[key] = value
     return found
@@ -511,18 +513,22 @@ def _block_text(node) -> str:
 # -- cleaning -------------------------------------------------------------------
 
 # A line that ends the article (web page furniture). Everything after it is dropped.
+# (主辦單位 is not here: in a notice it is a unit label, 主辦單位:區司法局.)
 _FOOTER = re.compile(
-    r"^\s*(【?\s*(關閉|关闭|關閉窗口|关闭窗口|打印|打印本頁|打印本页|返回頂部|返回顶部|返回)\s*】?"
-    r"|Produced\s+By|技術支持|技术支持|版權所有|版权所有|主辦單位|主办单位|網站標識碼|网站标识码"
-    r"|分享到|掃一掃|扫一扫|上一篇|下一篇|相關鏈接|相关链接)", re.I)
+    r"^\s*[\[【(]?\s*(關閉窗口|关闭窗口|打印本頁|打印本页|返回頂部|返回顶部|Produced\s+By|網站標識碼|网站标识码"
+    r"|版權所有|版权所有|技術支持|技术支持|上一篇|下一篇|分享到|掃一掃|扫一扫|相關鏈接|相关链接|相關文章|相关文章"
+    r"|網站地圖|网站地图)", re.I)
+# A short line of page buttons only: [打印] [關閉] / 【關閉】 / 返回
+_FOOTER_BUTTONS = re.compile(r"^[\s\[\]【】()|/]*((關閉|关闭|打印|返回|收藏|保存|分享)[\s\[\]【】()|/]*)+$")
 # Page furniture anywhere (dropped, the rest stays).
 _FURNITURE = re.compile(
-    r"^\s*(瀏覽次數|浏览次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|收藏|"
-    r"當前位置|当前位置|您現在的位置|您现在的位置|首頁\s*>|首页\s*>)")
-# Injected spam (gambling sites) that some hacked CMS pages carry.
-_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|彩票|赌场|賭場|棋牌|真人视讯|真人視訊|"
-                   r"百家乐|百家樂|澳门|澳門|官网|官網|手机官网|手機官網|威尼斯人|金沙|永利|葡京|"
-                   r"老虎机|老虎機|bet365|体育投注|體育投注)")
+    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
+    r"當前位置|当前位置|您現在的位置|您现在的位置|您當前的位置|您当前的位置|首頁\s*>|首页\s*>)")
+# Injected spam (gambling sites) that some hacked CMS pages carry. Words that also occur in
+# real notices (澳門, 官網, 彩票, 金沙) only count next to an unambiguous one.
+_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|赌场|賭場|真人视讯|真人視訊|百家乐|百家樂|"
+                   r"威尼斯人|葡京|老虎机|老虎機|bet365|体育投注|體育投注|太阳城|太陽城|皇冠体育|皇冠體育|"
+                   r"网上赌|網上賭|线上赌|線上賭)", re.I)
 
 
 def _clean_lines(raw: list[str]) -> list[str]:
@@ -536,11 +542,12 @@ def _clean_lines(raw: list[str]) -> list[str]:
             if out and out[-1] != "":
                 out.append("")
             continue
-        if seen_text and _FOOTER.match(line):
+        flat = narrow(line)
+        if seen_text and (_FOOTER.match(flat) or _FOOTER_BUTTONS.match(flat)):
             break
-        if _SPAM.search(line) or _FURNITURE.match(line):
+        if _SPAM.search(flat) or _FURNITURE.match(flat):
             continue
-        if re.match(r"^(信息來源|信息来源|來源|来源)\s*[::]", line):
+        if re.match(r"^(信息來源|信息来源|來源|来源|文章來源|文章来源)\s*[::]", flat):
             continue
         seen_text = True
         out.append(line)

@@ -32,7 +32,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .notice import NoticeText, read_notice
-from .text import detect_script, halfwidth, in_script, norm_name
+from .text import WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name
 
 _CN_NUM = r"[一二三四五六七八九十]{1,3}"
 _CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九十")}
@@ -219,7 +219,11 @@ class _Parser:
     def __init__(self, notice: NoticeText, cfg: Config):
         self.notice = notice
         self.cfg = cfg
-        self.lines = [line for line in notice.lines]
+        # Matching is done on the narrow form (（→( ：→: ，→,), character for character; what
+        # users see gets the notice's own widths back at the end (WidthRestorer).
+        self.lines = [narrow(line) for line in notice.lines]
+        self.hints = {k: narrow(v) if isinstance(v, str) else v for k, v in notice.hints.items()}
+        self.restore = WidthRestorer("\n".join(notice.lines))
         full = "\n".join(self.lines)
         self.script = detect_script(full)
         self.plan = Plan(title="", script=self.script, source=notice.source)
@@ -240,6 +244,7 @@ class _Parser:
                                              "請確認文件是工作要點正文。"))
             self._epilogue(head)
             self._finish()
+            self._restore_widths()
             return self.plan
         body, epilogue = self._split_epilogue(paras[body_start:])
         secs = self._scan(body, implicit)
@@ -253,7 +258,29 @@ class _Parser:
             self._epilogue(head)
         self._build(secs)
         self._finish()
+        self._restore_widths()
         return self.plan
+
+    def _restore_widths(self) -> None:
+        """Everything shown to users in the notice's own punctuation widths."""
+        r = self.restore
+        plan = self.plan
+        for attr in ("title", "issuer", "doc_number", "addressees", "notice_title", "preamble",
+                     "default_deadline_text"):
+            setattr(plan, attr, r(getattr(plan, attr)))
+        plan.warnings = [r(w) for w in plan.warnings]
+        for sec in plan.sections:
+            sec.number, sec.title, sec.intro = r(sec.number), r(sec.title), r(sec.intro)
+            for sub in sec.subsections:
+                sub.number, sub.title = r(sub.number), r(sub.title)
+                for task in sub.tasks:
+                    task.text, task.number = r(task.text), r(task.number)
+                    task.deadline_text = r(task.deadline_text)
+                    task.warnings = [r(w) for w in task.warnings]
+                    for u in task.units:
+                        u.name = r(u.name)
+                    for ind in task.indicators:
+                        ind.text, ind.name = r(ind.text), r(ind.name)
 
     def _find_body_start(self, paras: list[str]) -> tuple[int | None, bool]:
         for i, p in enumerate(paras):
@@ -272,7 +299,7 @@ class _Parser:
     # -- metadata -----------------------------------------------------------
     def _metadata(self, head: list[str], allp: list[str]) -> None:
         plan = self.plan
-        hints = self.notice.hints
+        hints = self.hints
         head = self._join_split_title(head)
         plan.doc_number = self._doc_number(head, allp) or hints.get("doc_number")
         notice_title = None
@@ -849,8 +876,13 @@ class _Parser:
                 if not self.cfg.resolve(last) and not self._resolve_etc(last):
                     dropped = last
                     items = items[:-1]
+            # 區政府辦(牽頭)、區司法局: one marked lead in a plain list, the others co-operate
+            marked_lead = role == "responsible" and any(
+                (m := INLINE_ROLE_RE.search(it)) and ROLE_WORDS[m.group(1)] == "lead" for it in items)
             for n, item in enumerate(items):
                 item_role = role if (n == 0 or rest_role is None) else rest_role
+                if marked_lead:
+                    item_role = "co"
                 im = INLINE_ROLE_RE.search(item)
                 if im:
                     item = item[:im.start()].strip()

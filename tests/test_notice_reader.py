@@ -109,7 +109,8 @@ def test_cms_page_in_gbk_with_gb2312_meta(a_plan):
     assert plan.doc_number == "舟普政办〔2021〕12号"
     # the page's publication date, not the date the notice was signed
     assert plan.date == "2021-03-29"
-    assert plan.addressees == "各镇人民政府、街道办事处,区属功能区管委会,区属各单位"
+    # full-width commas, as the page has them
+    assert plan.addressees == "各镇人民政府、街道办事处\uff0c区属功能区管委会\uff0c区属各单位"
 
 
 def test_page_with_br_lines_split_containers_and_info_table():
