@@ -885,7 +885,9 @@ class _Parser:
                     item_role = "co"
                 im = INLINE_ROLE_RE.search(item)
                 if im:
-                    item = item[:im.start()].strip()
+                    item = QUALIFIERS.sub("", item[:im.start()]).strip(" 。.")
+                    if not item:
+                        continue
                     item_role = ROLE_WORDS[im.group(1)]
                     explicit = True
                 for name, canonical in self._resolve_item(item):
