@@ -84,11 +84,17 @@ _ROLE_VERB = (r"(牽頭負責|牵头负责|牽頭|牵头|配合|協辦|协办|�
 ROLE_VERB_RE = re.compile(_ROLE_VERB)
 INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
+# like these is a group.
 GENERIC_GROUP_RE = re.compile(
-    r"^(各|全區|全区|全縣|全县|全市|區級|区级|區直|区直|縣級|县级|縣直|县直|市級|市级|市直|區屬|区属|縣屬|县属|"
-    r"區政府|区政府|縣政府|县政府|市政府)"
-    r"|(有關單位|有关单位|有關部門|有关部门|相關單位|相关单位|相關部門|相关部门|成員單位|成员单位|各部門|各部门|各單位|各单位)$"
-    r"|^(鄉鎮|乡镇|鎮|镇|街道|鄉鎮\(街道\)|乡镇\(街道\)|鎮\(街道\)|镇\(街道\)|鎮街|镇街)(人民政府|辦事處|办事处)?$")
+    r"^各"
+    r"|^(全區|全区|全縣|全县|全市)"
+    r"|(有關|有关|相關|相关|成員|成员|直屬|直属|所屬|所属)(單位|单位|部門|部门|機關|机关)$"
+    r"|^(區級|区级|區直|区直|縣級|县级|縣直|县直|市級|市级|市直|區屬|区属|縣屬|县属|市屬|市属)(各|有關|有关|相關|相关)?"
+    r"(單位|单位|部門|部门|機關|机关)"
+    r"|^(區|区|縣|县|市)(政府|委)(各|有關|有关|相關|相关|所屬|所属|直屬|直属)"
+    r"|^(鄉鎮|乡镇|鎮|镇|街道|鄉鎮\(街道\)|乡镇\(街道\)|鎮\(街道\)|镇\(街道\)|鎮街|镇街)"
+    r"(人民政府|辦事處|办事处)?$")
 
 SENTENCE_END = "。!?;!?;"
 CLOSING_RE = re.compile(
@@ -335,6 +341,12 @@ class _Parser:
             m3 = re.match(r"^(.+?)(關于|关于|關於)", notice_title)
             if m3:
                 issuer = m3.group(1).strip()
+            elif notice_title in head and head.index(notice_title) > 0:
+                # 西平縣人民政府辦公室 / 關于印發…的通知 on two lines
+                prev = head[head.index(notice_title) - 1]
+                if len(prev) <= 40 and re.search(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委)$",
+                                                 prev) and not re.search(r"[,。:;]", prev):
+                    issuer = prev
         for i, p in enumerate(head):
             if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", p) and i > 0 and not issuer:
                 prev = head[i - 1]
@@ -471,31 +483,50 @@ class _Parser:
             return head.rstrip("。").strip(), ""
         return None, head
 
+    def _section_heading(self, p: str) -> tuple[re.Match, str, str] | None:
+        ms = SECTION_RE.match(p)
+        if ms and ms.group(2):
+            title, rest = self._split_heading(ms.group(2))
+            if title is not None and len(title) <= 60:
+                return ms, title, rest
+        return None
+
     def _scan(self, body: list[str], implicit: bool) -> list[_Sec]:
         secs: list[_Sec] = []
+        promote: str | None = None
         if implicit:
             secs.append(_Sec(number="", value=None, title=self.plan.title))
-        for p in body:
-            ms = SECTION_RE.match(p)
-            if ms and ms.group(2):
-                title, rest = self._split_heading(ms.group(2))
-                if title is not None and len(title) <= 60:
-                    sec = _Sec(number=ms.group(1), value=_cn_value(ms.group(1)), title=title)
-                    secs.append(sec)
-                    sec.lines.append(p)
-                    tm = self._find_markers(title)
-                    if tm:
-                        sec.title = self._strip_markers(title)
-                        sub = self._sub(sec)
-                        sub.title_units = tm[-1][2].units
-                    if rest:
-                        self._content(sec, rest)
-                    continue
+            promote = self._promoted_style(body)
+        for i, p in enumerate(body):
+            heading = self._section_heading(p)
+            if heading:
+                ms, title, rest = heading
+                sec = _Sec(number=ms.group(1), value=_cn_value(ms.group(1)), title=title)
+                secs.append(sec)
+                sec.lines.append(p)
+                end = next((j for j in range(i + 1, len(body)) if self._section_heading(body[j])), len(body))
+                promote = self._promoted_style(body[i + 1:end])
+                tm = self._find_markers(title)
+                if tm:
+                    sec.title = self._strip_markers(title)
+                    sub = self._sub(sec)
+                    sub.title_units = tm[-1][2].units
+                if rest:
+                    self._content(sec, rest)
+                continue
             if not secs:
                 secs.append(_Sec(number="", value=None, title=self.plan.title))
             sec = secs[-1]
             sec.lines.append(p)
             mss = SUBSECTION_RE.match(p)
+            mi = ITEM_RE.match(p) if promote else None
+            if mi and _item_style(mi)[0] == promote:
+                # 一、 / 1.標題 / (1)任務: the numbered titles are the subsections here
+                style, num = _item_style(mi)
+                sub = _Sub(number=p[:mi.start("text")].strip(), value=int(num) if num.isdigit() else None,
+                           title=mi.group("text").strip().rstrip("。"))
+                sec.subs.append(sub)
+                continue
             if mss:
                 title, rest = self._split_heading(mss.group(2))
                 sub = _Sub(number=f"({mss.group(1)})", value=_cn_value(mss.group(1)), title=title)
@@ -510,6 +541,29 @@ class _Parser:
                 continue
             self._content(sec, p)
         return secs
+
+    def _promoted_style(self, lines: list[str]) -> str | None:
+        """In a section without (一) subsections whose numbered lines of the first style are all
+        bare titles and another numbering style follows (1.標題 / (1)任務), that first style
+        numbers subsections, not tasks."""
+        if any(SUBSECTION_RE.match(x) for x in lines):
+            return None
+        order: list[str] = []
+        texts: dict[str, list[str]] = {}
+        for x in lines:
+            m = ITEM_RE.match(x)
+            if m and m.group("text").strip():
+                style = _item_style(m)[0]
+                texts.setdefault(style, []).append(m.group("text").strip())
+                if style not in order:
+                    order.append(style)
+        if len(order) < 2:
+            return None
+        for t in texts[order[0]]:
+            title, rest = self._split_heading(t)
+            if rest or title is None or len(title) > 40 or self._find_markers(t) or UNIT_LINE_RE.match(t):
+                return None
+        return order[0]
 
     @staticmethod
     def _sub(sec: _Sec) -> _Sub:
@@ -1025,12 +1079,16 @@ def _core(name: str) -> str:
 def closest_units(name: str, cfg: Config, n: int = 3) -> list[str]:
     """The config's units and groups whose names are closest to `name`, best first."""
     target, core = norm_name(name), _core(name)
+    generic = bool(GENERIC_GROUP_RE.search(target))
     scores: dict[str, float] = {}
     for alias, canonical in cfg.known_names().items():
+        if generic and not cfg.is_group(canonical):
+            continue
         full = difflib.SequenceMatcher(None, target, alias).ratio()
         c = _core(alias)
         part = difflib.SequenceMatcher(None, core, c).ratio() if len(core) >= 2 and len(c) >= 2 else 0.0
-        if len(core) >= 2 and len(c) >= 2 and (core in c or c in core):
+        if len(core) >= 2 and len(c) >= 2 and (core in c or c in core) \
+                and min(len(core), len(c)) / max(len(core), len(c)) >= 0.5:
             part = max(part, 0.8)
         score = max(full if full >= 0.75 else 0.0, part if part >= 0.6 else 0.0)
         if score > scores.get(canonical, 0.0):

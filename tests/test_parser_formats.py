@@ -495,3 +495,42 @@ def test_plan_ids_unique_and_stable_for_every_notice():
         ids = [t.id for t in a.tasks()]
         assert len(ids) == len(set(ids)), path.name
         assert a == b
+
+
+# -- a county notice: issuer on its own line, unit lines with a qualifier clause ----------------
+
+@ALL
+def test_k_county_notice(script, width):
+    plan, src = load("k_county_unit_lines.txt", script, width)
+    check_wording_kept(plan, src, script, width)
+    assert N(plan.title) == "西平县2020年度法治政府建设工作安排"
+    assert N(plan.issuer) == "西平县人民政府办公室"
+    assert N(plan.doc_number) == "西政办〔2020〕20号" and plan.date == "2020-07-08"
+    assert N(plan.notice_title) == "关于印发西平县2020年度法治政府建设工作安排的通知"
+    t = plan.task_index()["1.1.1"]
+    # 乡镇人民政府按职责分工分别负责: a group of units, the qualifier dropped
+    assert units(t) == [("县政府办公室", None, "lead", False), ("县司法局", None, "co", False),
+                        ("各有关部门", "區級有關單位", "co", True), ("乡镇人民政府", None, "co", True)]
+    assert units(plan.task_index()["2.1.1"])[1:] == [("各乡镇人民政府", None, "co", True),
+                                                     ("街道办事处", None, "co", True)]
+    warned = [N(w) for w in plan.warnings]
+    assert any(w.startswith("单位「县司法局」") and "区司法局" in w for w in warned)
+    # a kind of unit is only compared with groups
+    assert any(w.startswith("单位「乡镇人民政府」") and "各镇(街道)" in w for w in warned)
+    assert not any(w.startswith("单位「县政府办公室」") and "六横镇" in w for w in warned)
+
+
+# -- 一、 / 1.title / (1) task ------------------------------------------------------------------
+
+@ALL
+def test_l_three_levels(script, width):
+    plan, src = load("l_three_levels.txt", script, width)
+    check_wording_kept(plan, src, script, width)
+    sec1, sec2 = plan.sections
+    # 1. and 2. are titles here: subsections, and (1) (2) are the tasks
+    assert [(ss.id, N(ss.number), N(ss.title)) for ss in sec1.subsections] == [
+        ("1.1", "1.", "加强规范性文件管理"), ("1.2", "2.", "推进政务公开")]
+    assert [(t.id, N(t.number)) for t in sec1.subsections[0].tasks] == [("1.1.1", "(1)"), ("1.1.2", "(2)")]
+    assert plan.task_index()["1.1.2"].deadline == "2021-06-30"
+    # in 二、 the 1. 2. lines carry units: they are tasks
+    assert [(t.id, N(t.number)) for t in plan.tasks() if t.id.startswith("2.")] == [("2.0.1", "1."), ("2.0.2", "2.")]
