@@ -534,3 +534,32 @@ def test_l_three_levels(script, width):
     assert plan.task_index()["1.1.2"].deadline == "2021-06-30"
     # in 二、 the 1. 2. lines carry units: they are tasks
     assert [(t.id, N(t.number)) for t in plan.tasks() if t.id.startswith("2.")] == [("2.0.1", "1."), ("2.0.2", "2.")]
+
+
+# -- the seed itself in every script and width ------------------------------------------------
+
+_FULL = str.maketrans({"(": "\uff08", ")": "\uff09", ":": "\uff1a", ";": "\uff1b", ",": "\uff0c"})
+
+
+@pytest.mark.parametrize("script, width", VARIANTS)
+def test_seed_in_every_script_and_width(script, width):
+    from putuo_xl.notice import default_notice_path
+    text = default_notice_path().read_text(encoding="utf-8")      # traditional, half-width
+    if script == "simplified":
+        text = to_simplified(text)
+    if width == "full":
+        text = text.translate(_FULL)
+    plan = parse_text(text, CFG)
+    assert plan.script == script
+    assert [len(ss.tasks) for s in plan.sections for ss in s.subsections] == \
+        [2, 4, 3, 2, 4, 2, 3, 3, 3, 3, 3, 2, 1, 3, 2, 2, 2, 1, 4, 2]
+    assert len(plan.unit_names()) == 22 and all(u.canonical for t in plan.tasks() for u in t.units)
+    assert [(i.value, N(i.unit), i.op) for _, i in plan.indicators()] == [
+        (41, "件", ">="), (80, "天", "<="), (50, "天", "<="), (30, "天", "<="), (20, "个工作日", "<="),
+        (90, "%", ">="), (100, "%", ">="), (5, "%", ">="), (90, "%", ">="), (92, "%", ">=")]
+    assert plan.default_deadline == "2020-12-31" and N(plan.doc_number) == "舟普政办〔2020〕31号"
+    assert len(plan.warnings) == 1 and "1.5.1" in plan.warnings[0]
+    t = plan.task_index()["1.1.1"]
+    assert N(t.units[2].name) == "各镇<街道>" and t.units[2].canonical == "各鎮(街道)"
+    if width == "full":
+        assert "\uff08依法行政\uff09" in plan.task_index()["2.2.2"].text
