@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import InputError
 from .text import narrow, squeeze_cjk_spaces
 
-ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm、Word 文檔 .docx"
+ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx"
 DEFAULT_NOTICE = "notice_2020_putuo.txt"
 
 
@@ -72,6 +72,8 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
         raise InputError(f"這是一張圖片(BMP),不是通知文本。{ACCEPTED}。", file=name)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _read_zip(data, name)
+    if _is_mhtml(data):
+        return _read_mhtml(data, name)
     text, encoding = _decode(data, name)
     suffix = Path(name).suffix.lower()
     head = text[:2000].lower()
@@ -107,8 +109,13 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         raise InputError(f"這是二進制文件,不是通知文本。{ACCEPTED}。", file=name)
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        # a download cut off in the middle of a character: keep what is complete
+        if e.start >= len(data) - 3 and e.reason in ("unexpected end of data", "invalid continuation byte"):
+            try:
+                return data[:e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
     declared = _DECLARED.search(data[:4096])
     order = ["gb18030", "big5"]
     if declared:
@@ -119,7 +126,14 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     for enc in order:
         try:
             text = data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError as e:
+            if e.start < len(data) - 3:
+                continue
+            try:
+                text = data[:e.start].decode(enc)     # cut off in the middle of a character
+            except UnicodeDecodeError:
+                continue
+        except LookupError:
             continue
         if _looks_like_text(text):
             candidates.append((_common_share(text), -len(candidates), text, enc))
@@ -150,6 +164,34 @@ def _read_zip(data: bytes, name: str) -> NoticeText:
         raise InputError(f"這是 Excel 工作簿,不是通知。要讀取已編輯的台賬,請用 build/forms 命令。{ACCEPTED}。",
                          file=name)
     raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
+
+
+# -- .mht (a web page saved by Internet Explorer / Edge / Word as a single file) ---------------
+
+def _is_mhtml(data: bytes) -> bool:
+    head = data[:4096].lower()
+    return b"mime-version:" in head and b"multipart/related" in head
+
+
+def _read_mhtml(data: bytes, name: str) -> NoticeText:
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(data, policy=policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            text = None
+            if charset:
+                try:
+                    text = payload.decode(_ENCODING_ALIASES.get(charset.lower(), charset))
+                except (LookupError, UnicodeDecodeError):
+                    text = None
+            if text is None:
+                text, charset = _decode(payload, name)
+            return _read_html(text, name, charset)
+    raise InputError(f"這個 .mht 文件中沒有網頁正文。{ACCEPTED}。", file=name)
 
 
 # -- .docx ----------------------------------------------------------------------

@@ -291,3 +291,33 @@ def test_cli_reads_html_and_docx(tmp_path):
     out = _cli("parse", path, "--json")
     assert out.returncode == 0, out.stderr
     assert len([t for s in json.loads(out.stdout)["sections"] for ss in s["subsections"] for t in ss["tasks"]]) == 5
+
+
+# -- a page saved as one .mht file; files cut off in the middle of a character ------------------
+
+def test_mht_saved_page(tmp_path, a_plan):
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    html = (NOTICES / "cms_page_gbk.html").read_bytes().decode("gb18030")
+    message = MIMEMultipart("related")
+    message["Subject"] = "saved page"
+    part = MIMEText(html, "html", "gbk")
+    part.set_param("charset", "gb2312")              # as saved pages declare it, though the bytes are GBK
+    message.attach(part)
+    path = tmp_path / "通知.mht"
+    path.write_bytes(message.as_bytes())
+    plan = parse_notice(path)
+    assert plan.fingerprint() == a_plan.fingerprint()
+    assert plan.doc_number == "舟普政办〔2021〕12号"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_file_cut_in_the_middle_of_a_character(tmp_path, encoding):
+    data = A_TEXT.encode(encoding)
+    cut = data.index("持证率".encode(encoding)) + 1       # one byte into a character
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data[:cut])
+    plan = parse_notice(path)
+    last = plan.tasks()[-1]
+    assert last.truncated and last.text.endswith("行政执法人员")
+    assert any("截断" in w for w in last.warnings)
