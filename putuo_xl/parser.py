@@ -103,7 +103,7 @@ CLOSING_RE = re.compile(
 DEFAULT_DEADLINE_RE = re.compile(
     r"原則上|原则上|除經常性|除经常性|除明確|除明确|未(明確|明确|注明|標明|标明|列明)(完成)?(時限|时限|時間|时间)|"
     r"其餘(工作|任務)|其余(工作|任务)|各項(工作)?任務[^。]{0,12}(應|須|要|均)|各项(工作)?任务[^。]{0,12}(应|须|要|均)")
-ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*[::]")
+ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*(?:[::]|$)")
 DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*第?\s*\d{1,4}\s*[號号]")
 DOC_NUMBER_LABEL_RE = re.compile(r"(發文字號|发文字号|文號|文号|文件編號|文件编号)\s*[::|]?\s*(.+)$")
 INTRO_TITLE_RE = re.compile(
@@ -243,6 +243,8 @@ class _Parser:
     def run(self) -> Plan:
         paras = [p for p in self.lines if p]
         body_start, implicit = self._find_body_start(paras)
+        if body_start is not None:
+            body_start, implicit = self._attachment_body(paras, body_start, implicit)
         head = paras[:body_start] if body_start is not None else paras
         self._metadata(head, paras)
         if body_start is None:
@@ -301,6 +303,23 @@ class _Parser:
             if mi and (self._find_markers(p) or any(UNIT_LINE_RE.match(q) for q in paras[i + 1:i + 3])):
                 return i, True
         return None, False
+
+    def _has_units(self, p: str) -> bool:
+        return bool(UNIT_LINE_RE.match(p) or self._find_markers(p))
+
+    def _attachment_body(self, paras: list[str], start: int, implicit: bool) -> tuple[int, bool]:
+        """A covering notice with its own 一、二、 (requirements, no units) and the tasks in the
+        attachment (附件 / 附件:任務分解表): the body is the attachment."""
+        for a in range(start + 1, len(paras)):
+            if not ATTACHMENT_RE.match(paras[a]):
+                continue
+            if any(self._has_units(p) for p in paras[start:a]):
+                return start, implicit
+            if any(self._has_units(p) for p in paras[a + 1:]):
+                inner, inner_implicit = self._find_body_start(paras[a + 1:])
+                if inner is not None:
+                    return a + 1 + inner, inner_implicit
+        return start, implicit
 
     # -- metadata -----------------------------------------------------------
     def _metadata(self, head: list[str], allp: list[str]) -> None:
@@ -433,9 +452,12 @@ class _Parser:
         """The closing paragraphs (各地、各部門要…, 原則上…完成, 附件:…) after the last task."""
         end = len(paras)
         for i, p in enumerate(paras):
-            if i > 0 and ATTACHMENT_RE.match(p):
+            if i > 0 and ATTACHMENT_RE.match(p) and not any(self._has_units(q) for q in paras[i + 1:]):
                 end = i
                 break
+        paras = [p for i, p in enumerate(paras) if i >= end or not ATTACHMENT_RE.match(p)] \
+            if end == len(paras) else paras
+        end = min(end, len(paras))
         # signature, date, (此件公開發布), 抄送 at the very end
         while end > 1 and SIGNATURE_RE.match(paras[end - 1]) and not self._find_markers(paras[end - 1]) \
                 and not (SECTION_RE.match(paras[end - 1]) or SUBSECTION_RE.match(paras[end - 1])

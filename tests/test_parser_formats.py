@@ -563,3 +563,20 @@ def test_seed_in_every_script_and_width(script, width):
     assert N(t.units[2].name) == "各镇<街道>" and t.units[2].canonical == "各鎮(街道)"
     if width == "full":
         assert "\uff08依法行政\uff09" in plan.task_index()["2.2.2"].text
+
+
+# -- a covering notice with its own 一、二、 and the tasks in the attachment -----------------------
+
+@ALL
+def test_m_covering_notice_and_attachment(script, width):
+    plan, src = load("m_covering_and_attachment.txt", script, width)
+    check_wording_kept(plan, src, script, width)
+    assert N(plan.title) == "2022年普陀区法治政府建设工作要点"
+    assert N(plan.issuer) == "舟山市普陀区人民政府办公室" and N(plan.doc_number) == "舟普政办〔2022〕5号"
+    # the covering notice's 一、二、 are requirements, not task sections
+    assert [N(s.title) for s in plan.sections] == ["推进政府职能转变", "规范行政执法"]
+    assert [t.id for t in plan.tasks()] == ["1.1.1", "2.1.1"]
+    # its deadline sentence is the default
+    assert plan.default_deadline == "2022-11-30"
+    assert all(t.deadline == "2022-11-30" for t in plan.tasks())
+    assert not any("未标明" in N(w) for w in plan.warnings)
