@@ -30,7 +30,7 @@ from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -98,9 +98,14 @@ _ADDR = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-
 
 
 def parse_address(text: str, default_name: str = "") -> Address | None:
-    """'名稱 <a@b.cn>' or 'a@b.cn' → Address; None when it is not a usable address."""
-    name, addr = parseaddr(str(text or "").strip())
-    addr = addr.strip()
+    """'名稱 <a@b.cn>' or 'a@b.cn' → Address; None when it is not a usable address.
+
+    Not email.utils.parseaddr: it takes the ASCII brackets in "…(依法行政)…" for a comment."""
+    text = str(text or "").strip()
+    m = re.fullmatch(r"(.*?)\s*<([^<>]*)>", text, re.S)
+    name, addr = (m.group(1).strip(), m.group(2).strip()) if m else ("", text)
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
     if not _ADDR.match(addr):
         return None
     user, domain = addr.rsplit("@", 1)

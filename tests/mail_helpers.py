@@ -270,3 +270,15 @@ def decoded_attachments(msg) -> list[tuple[str, bytes]]:
 
 def body_text(msg) -> str:
     return msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+
+def display_names(msg, header: str) -> list[str]:
+    """Display names decoded the RFC 2047 way (adjacent encoded words joined without the space
+    between them). CPython's modern address parser keeps that space; mail clients do not."""
+    from email.header import decode_header, make_header
+    from email.utils import getaddresses
+
+    raw = str(msg.get(header, "")) if not hasattr(msg, "raw_items") else dict(
+        (k.lower(), v) for k, v in msg.raw_items())[header.lower()]
+    decoded = str(make_header(decode_header(raw)))
+    return [name for name, _ in getaddresses([decoded])]

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from mail_helpers import (ADDRESSES, DUE, MONTH, Greylist, RejectSome, body_text, cert,  # noqa: F401
-                          decoded_attachments, free_port, load, make_form, smtp_server,
+                          decoded_attachments, display_names, free_port, load, make_form, smtp_server,
                           write_config)
 from putuo_xl.ledger import Ledger
 from putuo_xl.mail import build_message, parse_address, send_forms
@@ -71,8 +71,8 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, forms_dir, smtp_server):
         full = cfg.units[unit].full_name
         assert body.startswith(f"{full}:")
         assert "2020年9月5日前" in body and "區司法局法治督察科" in body
-        assert msg["from"].addresses[0].display_name == "普陀區依法治區辦"
-        assert {a.display_name for a in msg["to"].addresses} == {full}
+        assert display_names(msg, "from") == ["普陀區依法治區辦"]
+        assert set(display_names(msg, "to")) == {full}
         assert {a.addr_spec for a in msg["to"].addresses} == set(ADDRESSES[unit])
     # nobody got somebody else's form
     for rec in server.received:
@@ -155,8 +155,10 @@ def test_mime_headers_display_in_common_clients():
     assert b"\n" not in raw.replace(b"\r\n", b"")
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["subject"] == "【普陀區法治政府建設月報】2020年8月填報表(區綜合行政執法局)"
-    assert parsed["from"].addresses[0].display_name == "區建設法治政府(依法行政)工作領導小組辦公室"
-    assert parsed["to"].addresses[0].display_name == "舟山市普陀區綜合行政執法局"
+    legacy = email.message_from_bytes(raw)
+    assert str(email.header.make_header(email.header.decode_header(legacy["from"]))) == \
+        "區建設法治政府(依法行政)工作領導小組辦公室 <office@example.gov.cn>"
+    assert display_names(parsed, "to") == ["舟山市普陀區綜合行政執法局"]
     (att,) = list(parsed.iter_attachments())
     assert att.get_filename() == name and att.get_content() == data
     assert att.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
