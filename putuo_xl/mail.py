@@ -770,6 +770,32 @@ def _code_text(code, msg) -> str:
     return f"{code} {msg}".strip()
 
 
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib's login, except that a user name or password outside ASCII is sent as UTF-8
+    (smtplib would raise UnicodeEncodeError)."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    mechanisms = conn.esmtp_features["auth"].upper().split()
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    if "PLAIN" in mechanisms:
+        code, resp = conn.docmd("AUTH", "PLAIN " + b64(f"\0{user}\0{password}"))
+    elif "LOGIN" in mechanisms:
+        code, resp = conn.docmd("AUTH", "LOGIN " + b64(user))
+        if code == 334:
+            code, resp = conn.docmd(b64(password))
+    else:
+        raise smtplib.SMTPNotSupportedError("No suitable authentication method found.")
+    if code not in (235, 503):
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+
 class _Connection:
     def __init__(self, settings: SmtpSettings, password: str | None):
         self.s, self.password = settings, password
@@ -806,7 +832,7 @@ class _Connection:
                     conn.starttls(context=self._context())
                     conn.ehlo()
                 if s.user:
-                    conn.login(s.user, self.password or "")
+                    _login(conn, s.user, self.password or "")
             except BaseException:
                 try:
                     conn.close()

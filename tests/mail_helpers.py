@@ -8,6 +8,7 @@ import email.policy
 import ipaddress
 import socket
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +66,16 @@ class Recorder:
 
 
 class Greylist(Recorder):
-    """Answers 451 to the first `n` DATA commands, then accepts."""
+    """Answers 451 to the first `n` DATA commands (for messages to `only`, if given), then
+    accepts."""
 
-    def __init__(self, n: int = 1):
+    def __init__(self, n: int = 1, only: set[str] | None = None):
         super().__init__()
         self.n = n
+        self.only = only
 
     async def handle_DATA(self, server, session, envelope):
-        if self.n > 0:
+        if self.n > 0 and (self.only is None or set(envelope.rcpt_tos) & self.only):
             self.n -= 1
             self.data_calls += 1
             return "451 4.7.1 Greylisted, please try again later"
@@ -179,12 +182,17 @@ def smtp_server(cert):
         authenticator = None
         if auth:
             authenticator = Authenticator()
+            # AUTH only over TLS; aiosmtpd counts only STARTTLS as TLS, so for implicit TLS
+            # (the whole connection is encrypted) the check is left to the socket
             kwargs.update(authenticator=authenticator, auth_required=True,
-                          auth_require_tls=True)
-        controller = Controller(handler, hostname="127.0.0.1", port=port,
-                                ssl_context=ctx if security == "ssl" else None,
-                                server_hostname="127.0.0.1", **kwargs)
-        controller.start()
+                          auth_require_tls=security != "ssl")
+        with warnings.catch_warnings():
+            # implicit TLS + AUTH: aiosmtpd warns that AUTH does not require (STARTTLS) TLS
+            warnings.simplefilter("ignore", UserWarning)
+            controller = Controller(handler, hostname="127.0.0.1", port=port,
+                                    ssl_context=ctx if security == "ssl" else None,
+                                    server_hostname="127.0.0.1", **kwargs)
+            controller.start()
         srv = Server(port, handler, controller, authenticator, security)
         started.append(srv)
         return srv
