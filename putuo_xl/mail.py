@@ -1027,7 +1027,9 @@ def _password(settings: MailSettings, password_prompt: Callable[[], str] | None)
 
 
 def _eml_name(m: Outgoing) -> str:
-    who = re.sub(r'[\\/:*?"<>|\s]+', "_", m.unit or "通報")
+    if not m.unit:
+        return f"{m.month}_{KIND_LABELS[m.kind]}.eml"
+    who = re.sub(r'[\\/:*?"<>|\s]+', "_", m.unit)
     return f"{m.month}_{KIND_LABELS[m.kind]}_{who}.eml"
 
 
@@ -1351,8 +1353,14 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
         raise MailError("找不到主表文件。", file=str(m_path))
     text = bulletin_for(m_path, month, cfg)
     script = master_script(m_path)
-    lg = _open_given_ledger(ledger) if ledger is not None else open_ledger(m_path, cfg)
-    report = MailReport(kind="bulletin", month=month, ledger=lg.path, script=script)
+    if ledger is not None:
+        lg = _open_given_ledger(ledger)
+    else:
+        path = ledger_path_for(m_path, cfg.section("collect").get("ledger_name")
+                               or "{master_stem}.ledger.sqlite")
+        # a dry run leaves no trace: it reads an existing send log but creates none
+        lg = open_ledger(m_path, cfg) if (path.exists() or dry_run_dir is None) else None
+    report = MailReport(kind="bulletin", month=month, ledger=lg.path if lg else None, script=script)
     try:
         if settings.bad_bulletin_to:
             report.problems.append(Problem("bad_address", in_script(
@@ -1380,5 +1388,5 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
     finally:
-        if not isinstance(ledger, Ledger):
+        if lg is not None and not isinstance(ledger, Ledger):
             lg.close()

@@ -27,6 +27,7 @@ def sends(report):
         "SELECT unit, status, recipients, detail, attempts FROM sends ORDER BY id").fetchall()
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_tls_and_auth(tmp_path, forms_dir, smtp_server, cert, monkeypatch, security):
     server = smtp_server(security=security, auth=True)
