@@ -290,3 +290,59 @@ def display_names(msg, header: str) -> list[str]:
         (k.lower(), v) for k, v in msg.raw_items())[header.lower()]
     decoded = str(make_header(decode_header(raw)))
     return [name for name, _ in getaddresses([decoded])]
+
+
+# -- real forms: the seed notice → master → putuo_xl.forms.write_forms ------------------------
+@pytest.fixture(scope="session")
+def seed_forms_session(tmp_path_factory):
+    """Built once: the seed master, its ledger (issued rows) and the 2020-08 forms of all units."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+
+    d = tmp_path_factory.mktemp("seed") / "普陀"
+    cfg = load_config()
+    master = build_master(None, d / "任務分解台賬.xlsx", cfg).path
+    result = write_forms(master, MONTH, None, cfg)
+    return master, result.out_dir, result
+
+
+@pytest.fixture
+def seed_forms(seed_forms_session, tmp_path):
+    """A private copy of the seed master, ledger and forms folder: (master, forms_dir, result)."""
+    import shutil
+
+    master, forms_dir, result = seed_forms_session
+    d = tmp_path / master.parent.name
+    shutil.copytree(master.parent, d)
+    return d / master.name, d / forms_dir.name, result
+
+
+@pytest.fixture(scope="session")
+def simplified_forms_session(tmp_path_factory):
+    """The seed notice converted to simplified characters, parsed, built, one unit's form."""
+    from putuo_xl.config import load_config as _load
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    from putuo_xl.parser import parse_notice
+    from putuo_xl.text import to_simplified
+
+    d = tmp_path_factory.mktemp("simp")
+    seed = Path(__file__).resolve().parents[1] / "putuo_xl" / "data" / "notice_2020_putuo.txt"
+    notice = d / "通知.txt"
+    notice.write_text(to_simplified(seed.read_text(encoding="utf-8")), encoding="utf-8")
+    cfg = _load()
+    plan = parse_notice(notice, cfg)
+    assert plan.script == "simplified"
+    master = build_master(plan, d / "任务分解台账.xlsx", cfg).path
+    result = write_forms(master, MONTH, None, cfg, units=["區司法局"])
+    return master, result.out_dir
+
+
+def copy_form(seed_session, unit: str, folder: Path, name: str | None = None) -> Path:
+    """One unit's real form from the session's seed forms, copied (optionally renamed)."""
+    import shutil
+
+    _, _, result = seed_session
+    folder.mkdir(parents=True, exist_ok=True)
+    src = result.units[unit]
+    return Path(shutil.copy2(src, folder / (name or src.name)))

@@ -9,21 +9,19 @@ import sqlite3
 
 import pytest
 
-from mail_helpers import (ADDRESSES, DUE, MONTH, Greylist, RejectSome, body_text, cert,  # noqa: F401
-                          decoded_attachments, display_names, free_port, load, make_form, smtp_server,
-                          write_config)
-from putuo_xl.ledger import Ledger
+from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
+                          display_names, free_port, load, seed_forms, seed_forms_session,
+                          smtp_server, write_config)
 from putuo_xl.mail import build_message, parse_address, send_forms
 
 UNITS = ["區司法局", "區教育局", "沈家門街道", "區財政局"]
+SENT = ["區司法局", "區教育局", "沈家門街道"]      # the units the test config gives addresses
 
 
 @pytest.fixture
-def forms_dir(tmp_path):
-    d = tmp_path / "2020-08月報"
-    for u in UNITS:
-        make_form(d, u)
-    return d
+def forms_dir(seed_forms):
+    """The real forms of the seed plan for 2020-08 (putuo_xl.forms.write_forms), 44 units."""
+    return seed_forms[1]
 
 
 def no_sleep(waits):
@@ -38,7 +36,7 @@ def by_rcpt(server):
     return out
 
 
-def test_forms_each_unit_gets_its_own_form(tmp_path, forms_dir, smtp_server):
+def test_forms_each_unit_gets_its_own_form(tmp_path, seed_forms, forms_dir, smtp_server):
     server = smtp_server()
     cfg = load(write_config(tmp_path / "config.yaml", server.port))
     seen = {}
@@ -53,6 +51,9 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, forms_dir, smtp_server):
     report = send_forms(forms_dir, MONTH, cfg, confirm=confirm, sleep=no_sleep([]))
     assert seen["received_before"] == 0
     assert ("no_address", "區財政局") in seen["problems"]
+    no_address = {u for c, u in seen["problems"] if c == "no_address"}
+    assert no_address == set(seed_forms[2].units) - set(SENT)      # the other 41 units
+    assert len(seen["problems"]) == 41
     assert any("區財政局" in line and "沒有填寫郵箱" in line for line in seen["plan"])
 
     assert len(server.received) == 3
@@ -71,22 +72,24 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, forms_dir, smtp_server):
         full = cfg.units[unit].full_name
         assert body.startswith(f"{full}:")
         assert "2020年9月5日前" in body and "區司法局法治督察科" in body
+        assert f"文件「{path.name}」" in body
         assert display_names(msg, "from") == ["普陀區依法治區辦"]
         assert set(display_names(msg, "to")) == {full}
         assert {a.addr_spec for a in msg["to"].addresses} == set(ADDRESSES[unit])
     # nobody got somebody else's form
+    from putuo_xl.mail import read_form_meta
     for rec in server.received:
-        (name, _), = decoded_attachments(rec.msg)
-        unit = next(u for u in UNITS if u in name)
-        assert set(rec.rcpt_tos) == set(ADDRESSES[unit])
+        (name, data), = decoded_attachments(rec.msg)
+        unit = read_form_meta(forms_dir / name)[0]["unit"]
+        assert set(rec.rcpt_tos) == set(ADDRESSES[unit]) and unit in name
 
     assert report.ok is False            # 區財政局 was not sent
     assert [m.unit for m in report.by_status("sent")] == ["區司法局", "區教育局", "沈家門街道"]
     text = "\n".join(report.summary_lines())
     assert "jyj@putuo.example.cn、jyj-office@putuo.example.cn" in text
-    assert "區財政局" in text and "未發送 1 項" in text
-    # the send log is a ledger next to the forms folder
-    assert report.ledger == forms_dir / "寄送記錄.ledger.sqlite"
+    assert "區財政局" in text and "未發送 41 項" in text
+    # the send log is the master's ledger, beside the forms folder
+    assert report.ledger == seed_forms[0].with_name("任務分解台賬.ledger.sqlite")
     rows = sqlite3.connect(report.ledger).execute(
         "SELECT kind, month, unit, status, recipients FROM sends ORDER BY id").fetchall()
     assert sorted(r[2] for r in rows) == ["區司法局", "區教育局", "沈家門街道"]
@@ -112,8 +115,12 @@ def test_rerun_sends_nothing_twice_and_new_content_goes(tmp_path, forms_dir, smt
     assert server.received[-1].rcpt_tos == ["sfj2@putuo.example.cn"]
     assert [(m.unit, m.status) for m in third.by_status("sent")] == [("區司法局", "sent")]
 
-    # a regenerated form (other bytes) is new content: it goes again
-    make_form(forms_dir, "沈家門街道", task_text="完善行政規範性文件合法性審核機制")
+    # a changed form (other bytes) is new content: it goes again
+    import openpyxl
+    path = forms_dir / f"{MONTH}_沈家門街道_法治政府建設月報.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0]["A2"] = "2020年8月法治政府建設工作進展月報(更正)"
+    wb.save(path)
     fourth = send_forms(forms_dir, MONTH, load(cfg_path))
     assert len(server.received) == 5
     assert server.received[-1].rcpt_tos == ["sjm@putuo.example.cn"]
@@ -134,7 +141,9 @@ def test_dry_run_writes_eml_and_sends_nothing(tmp_path, forms_dir):
     assert decoded_attachments(msg) == [(path.name, path.read_bytes())]
     assert {a.addr_spec for a in msg["to"].addresses} == set(ADDRESSES["區教育局"])
     assert {m.status for m in report.messages} == {"written"}
-    assert not (forms_dir / "寄送記錄.ledger.sqlite").exists(), "a dry run leaves no send log"
+    ledger = forms_dir.parent / "任務分解台賬.ledger.sqlite"
+    assert sqlite3.connect(ledger).execute("SELECT count(*) FROM sends").fetchone() == (0,), \
+        "a dry run logs no send"
     assert "預覽:寫出 3 封郵件" in "\n".join(report.summary_lines())
 
 

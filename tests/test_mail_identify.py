@@ -2,12 +2,14 @@
 are reported before sending and the rest still go. Settings and templates are checked."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pytest
 import yaml
 
-from mail_helpers import (ADDRESSES, MONTH, body_text, cert, load, make_form,  # noqa: F401
-                          smtp_server, write_config)
+from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, load, make_form,  # noqa: F401
+                          seed_forms_session, simplified_forms_session, smtp_server, write_config)
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
 from putuo_xl.ledger import Ledger, now_iso
@@ -18,15 +20,15 @@ def problems(report):
     return {(p.code, p.unit, p.file, p.blocking) for p in report.problems}
 
 
-def test_metadata_decides_and_the_name_must_agree(tmp_path, smtp_server):
+def test_metadata_decides_and_the_name_must_agree(tmp_path, smtp_server, seed_forms_session):
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
     d = tmp_path / "forms"
-    make_form(d, "區司法局")
+    copy_form(seed_forms_session, "區司法局", d)
     # 區教育局's form saved under 沈家門街道's name: never sent to either
-    make_form(d, "區教育局", file_name=f"{MONTH}_沈家門街道_法治政府建設月報.xlsx")
+    copy_form(seed_forms_session, "區教育局", d, f"{MONTH}_沈家門街道_法治政府建設月報.xlsx")
     # renamed without a unit in the name
-    make_form(d, "區教育局", file_name="月報(最終版).xlsx")
+    copy_form(seed_forms_session, "區教育局", d, "月報(最終版).xlsx")
     # metadata written with a simplified alias: still 區財政局... which has no address
     make_form(d, "区财政局", file_name=f"{MONTH}_區財政局_法治政府建設月報.xlsx")
     # last month's form: skipped, not an error
@@ -50,15 +52,16 @@ def test_metadata_decides_and_the_name_must_agree(tmp_path, smtp_server):
     assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
 
 
-def test_identify_form_names_file_sheet_and_cell(tmp_path):
+def test_identify_form_names_file_sheet_and_cell(tmp_path, seed_forms_session):
     cfg = load_config()
-    p = make_form(tmp_path, "區教育局", file_name=f"{MONTH}_區司法局_法治政府建設月報.xlsx")
+    p = copy_form(seed_forms_session, "區教育局", tmp_path, f"{MONTH}_區司法局_法治政府建設月報.xlsx")
     with pytest.raises(InputError) as e:
         identify_form(p, cfg, MONTH)
     assert (e.value.file, e.value.sheet, e.value.cell) == (p.name, "_form", "B2")
-    ok = make_form(tmp_path, "區教育局")
+    ok = copy_form(seed_forms_session, "區教育局", tmp_path / "ok")
     f = identify_form(ok, cfg, MONTH)
     assert (f.unit, f.month, f.due, f.script) == ("區教育局", MONTH, "2020-09-05", "traditional")
+    assert f.plan_fingerprint == seed_forms_session[2].plan_fingerprint
     unknown = make_form(tmp_path, "區不存在局")
     with pytest.raises(InputError, match="不在 config.yaml 的單位名錄中"):
         identify_form(unknown, cfg, MONTH)
@@ -76,11 +79,13 @@ def test_two_forms_for_one_unit_send_neither(tmp_path, smtp_server):
     assert [r.rcpt_tos for r in server.received] == [ADDRESSES["沈家門街道"]]
 
 
-def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server):
+def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server, simplified_forms_session):
+    import shutil
+
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
-    d = tmp_path / "forms"
-    p = make_form(d, "區司法局", simplified=True)
+    d = Path(shutil.copytree(simplified_forms_session[1], tmp_path / "forms"))
+    (p,) = d.glob("*.xlsx")
     assert p.name == f"{MONTH}_区司法局_法治政府建设月报.xlsx"
     send_forms(d, MONTH, cfg)
     (rec,) = server.received

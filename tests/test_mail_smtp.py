@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from mail_helpers import (ADDRESSES, MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
-                          free_port, load, make_form, smtp_server, write_config)
+                          copy_form, free_port, load, seed_forms_session, smtp_server, write_config)
 from putuo_xl.mail import MailError, send_forms
 
 UNITS = ["區司法局", "區教育局", "沈家門街道"]
@@ -15,10 +15,11 @@ ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"
 
 
 @pytest.fixture
-def forms_dir(tmp_path):
+def forms_dir(tmp_path, seed_forms_session):
+    """Three units' real forms in a folder of their own (no master ledger beside it)."""
     d = tmp_path / "forms"
     for u in UNITS:
-        make_form(d, u)
+        copy_form(seed_forms_session, u, d)
     return d
 
 
