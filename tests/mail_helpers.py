@@ -9,7 +9,7 @@ import ipaddress
 import socket
 import ssl
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl

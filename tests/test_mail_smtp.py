@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from mail_helpers import (ADDRESSES, MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
+from mail_helpers import (MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
                           copy_form, free_port, load, seed_forms_session, smtp_server, write_config)
 from putuo_xl.mail import MailError, send_forms
 
