@@ -1306,16 +1306,11 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
         accepted = lg.current_submissions(month)
         rejected: dict[str, object] = {}
         unknown = []
-        for row in lg.conn.execute(
-                "SELECT * FROM submissions WHERE month = ? AND status = 'rejected' ORDER BY id",
-                (month,)):
+        for row in _rejected_rows(lg, month):
             if row["unit"]:
                 rejected[row["unit"]] = row
             else:
                 unknown.append(row)
-        for row in lg.conn.execute(
-                "SELECT * FROM submissions WHERE month IS NULL AND status='rejected' ORDER BY id"):
-            unknown.append(row)
         if not issued and not rejected:
             raise MailError(f"台賬中沒有 {layout.month_label(month)} 的月報發放記錄。請先用 "
                             f"putuo-xl forms --month {month} 生成月報。", file=str(lg.path))
@@ -1368,6 +1363,19 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
     finally:
         if not isinstance(ledger, Ledger):
             lg.close()
+
+
+def _rejected_rows(lg: Ledger, month: str) -> list:
+    """The files rejected for `month`, oldest first: when the collector records the month of the
+    run (`collect_month`), every file rejected in a run for this month (last month's form sent
+    again, a file without a month); otherwise the rejected rows of this month or of none."""
+    columns = {r[1] for r in lg.conn.execute("PRAGMA table_info(submissions)")}
+    if "collect_month" in columns:
+        sql = ("SELECT * FROM submissions WHERE status = 'rejected' AND (collect_month = ? "
+               "OR (collect_month IS NULL AND month = ?)) ORDER BY id")
+        return list(lg.conn.execute(sql, (month, month)))
+    return list(lg.conn.execute("SELECT * FROM submissions WHERE status = 'rejected' AND "
+                                "(month = ? OR month IS NULL) ORDER BY id", (month,)))
 
 
 def _default_due(month: str, config: Config) -> str:

@@ -90,6 +90,23 @@ def test_reminders_to_missing_and_rejected(tmp_path, master, smtp_server):
     assert [m.unit for m in last.messages] == ["區教育局"]
 
 
+def test_reminders_follow_the_collectors_run_month(tmp_path, smtp_server):
+    """The collector records the month of its run (collect_month): 區教育局 sent July's form in
+    the August run; it was rejected and counts for August."""
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    m = make_master(tmp_path / "台賬.xlsx")
+    with open_ledger(m) as lg:
+        lg.conn.execute("ALTER TABLE submissions ADD COLUMN collect_month TEXT")
+        issue(lg, "區教育局")
+        sid = submit(lg, "區教育局", "rejected", "這是2020年7月的月報,不是2020年8月的。", month="2020-07")
+        lg.conn.execute("UPDATE submissions SET collect_month = ? WHERE id = ?", (MONTH, sid))
+    report = send_reminders(m, MONTH, cfg, today=date(2020, 9, 6))
+    (msg,) = report.messages
+    assert msg.situation == "rejected" and "這是2020年7月的月報" in msg.body
+    assert len(server.received) == 1
+
+
 def test_reminders_need_a_ledger(tmp_path):
     cfg = load(write_config(tmp_path / "c.yaml", 25))
     m = make_master(tmp_path / "無台賬.xlsx")
