@@ -628,16 +628,15 @@ def identify_form(path: str | Path, config: Config, month: str | None = None) ->
         raise bad(f"文件名中出現了多個單位({'、'.join(sorted(named))})。"
                   f"請把文件名改回「{expected}」。", "unit")
 
-    form_sheet = next((n for n in names if norm_name(n) == norm_name(layout.FORM_SHEET)), None)
-    sample = p.name
-    if form_sheet:
-        import python_calamine
-        wb = python_calamine.CalamineWorkbook.from_path(str(p))
-        rows_ = wb.get_sheet_by_name(form_sheet).to_python(nrows=60)
-        sample += "".join(str(c) for r in rows_ for c in r if isinstance(c, str))
+    # the notice's script: forms name their sheets in it (月報 / 月报); else a short sample
+    if layout.header(layout.FORM_SHEET, SIMPLIFIED) in names:
+        script = SIMPLIFIED
+    elif layout.header(layout.FORM_SHEET, TRADITIONAL) in names:
+        script = TRADITIONAL
+    else:
+        script = detect_script((p.stem + "".join(n for n in names))[:200])
     return FormFile(path=p, unit=unit, month=form_month, due=meta.get("due", ""),
-                    plan_fingerprint=meta.get("plan_fingerprint", ""),
-                    script=detect_script(sample), meta=meta)
+                    plan_fingerprint=meta.get("plan_fingerprint", ""), script=script, meta=meta)
 
 
 def _is_candidate(p: Path) -> bool:
