@@ -162,13 +162,15 @@ def _mail_options(fn):
                      help="只要有單位不能發送(如沒有郵箱),就全部不發"),
         click.option("--resend-uncertain", is_flag=True,
                      help="上次發送中斷、不知道是否送達的郵件,這次重發"),
+        click.option("--resend", is_flag=True,
+                     help="即使此前已發送過同樣內容,也再發一次(對方說沒收到時)"),
         config_option,
     ]):
         fn = option(fn)
     return fn
 
 
-def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain,
+def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
               config_path, **extra):
     """Call one library action with the CLI's confirmation and password prompt; print the
     plan and the summary; exit 1 when a message failed."""
@@ -193,7 +195,7 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
 
     report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
                     password_prompt=password, stop_if_missing=stop_if_missing,
-                    resend_uncertain=resend_uncertain, **extra)
+                    resend_uncertain=resend_uncertain, resend=resend, **extra)
     if not shown:                      # dry run, nothing to send, or stopped before asking
         for line in report.plan_lines():
             click.echo(line)
@@ -210,7 +212,7 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
 @_mail_options
 @user_errors
 def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
-               config_path):
+               resend, config_path):
     """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
 
     例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
@@ -218,14 +220,15 @@ def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_u
     from .mail import send_forms
 
     _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
-              config_path, master=master)
+              resend, config_path, master=master)
 
 
 @mail.command("remind")
 @click.argument("master", type=click.Path(dir_okay=False, exists=True))
 @_mail_options
 @user_errors
-def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, config_path):
+def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                config_path):
     """給沒有報送、或報送被退回的單位發催報(依據台賬中的收件記錄)。
 
     例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
@@ -234,14 +237,15 @@ def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, 
     from .mail import send_reminders
 
     _mail_run(send_reminders, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
-              config_path)
+              resend, config_path)
 
 
 @mail.command("bulletin")
 @click.argument("master", type=click.Path(dir_okay=False, exists=True))
 @_mail_options
 @user_errors
-def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, config_path):
+def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                  config_path):
     """把當月通報(正文)和工作報表(附件:主表)發給 config.yaml 的 mail.bulletin_to。
 
     例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
@@ -249,7 +253,7 @@ def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain
     from .mail import send_bulletin
 
     _mail_run(send_bulletin, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
-              config_path)
+              resend, config_path)
 
 
 if __name__ == "__main__":

@@ -987,6 +987,7 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
     data = {id(m): _as_bytes(m, settings) for m in report.to_send}
     queue: list[tuple[Outgoing, list[str]]] = [(m, list(m.pending)) for m in report.to_send]
     last_error: dict[int, dict[str, str]] = {}
+    unlogged: set[int] = set()      # messages whose latest try never reached the server
     fatal = ""
     try:
         for rnd in range(settings.retries + 1):
@@ -998,20 +999,26 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
             retry: list[tuple[Outgoing, list[str]]] = []
             for i, (m, rcpts) in enumerate(queue):
                 if fatal:
+                    unlogged.add(id(m))
                     retry.append((m, rcpts))
                     continue
+                before = m.attempts
                 try:
                     undelivered = _attempt(conn, ledger, m, sender, data[id(m)], rcpts)
                 except _Transient as e:
                     # the server cannot be reached: every message left waits for the next round
                     for m2, r2 in queue[i:]:
                         last_error[id(m2)] = {r: str(e) for r in r2}
+                        unlogged.add(id(m2))
                         retry.append((m2, r2))
                     break
                 except _Fatal as e:
                     fatal = str(e)
+                    if m.attempts == before:
+                        unlogged.add(id(m))
                     retry.append((m, rcpts))
                     continue
+                unlogged.discard(id(m))
                 again = [r for r, (temporary, _) in undelivered.items() if temporary]
                 for r, (temporary, why) in undelivered.items():
                     if not temporary:
@@ -1026,7 +1033,7 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
         why = last_error.get(id(m), {})
         for r in rcpts:
             m.failed[r] = fatal or why.get(r) or "未能發送"
-        if ledger is not None and (fatal or not m.attempts):
+        if ledger is not None and id(m) in unlogged:
             _log_insert(ledger, m, rcpts, "failed", fatal or next(iter(why.values()), ""),
                         max(m.attempts, 1))
     for m in report.to_send:

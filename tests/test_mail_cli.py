@@ -81,6 +81,11 @@ def test_mail_remind_and_bulletin(tmp_path, smtp_server):
     assert code == 0, out
     assert "已發送 1 封通報" in out and len(server.received) == 3
     assert server.received[-1].rcpt_tos == ["quzhang@putuo.example.cn", "fzb@putuo.example.cn"]
+    code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes")
+    assert code == 0 and len(server.received) == 3 and "此前已發送" in out
+    code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes",
+                    "--resend")
+    assert code == 0 and len(server.received) == 4, out
 
 
 def test_mail_user_errors(tmp_path, seed_forms):
