@@ -1083,7 +1083,12 @@ def _run(report: MailReport, settings: MailSettings, ledger: Ledger | None, *,
                         "<fzdc@example.gov.cn>\")。", file=settings.config_path)
     domain = settings.sender.domain
     for m in report.messages:
-        m.message_id = f"<{hashlib.sha256(m.key.encode('utf-8')).hexdigest()[:24]}.{m.kind}@{domain}>"
+        # One Message-ID per content: a copy that arrives twice (a resend after an interrupted
+        # run) is shown once by clients that deduplicate. A deliberate resend gets a new one.
+        mid = hashlib.sha256(m.key.encode("utf-8")).hexdigest()[:24]
+        if resend:
+            mid += "." + hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:8]
+        m.message_id = f"<{mid}.{m.kind}@{domain}>"
         _check_log(ledger, m, resend, resend_uncertain)
     if dry_run_dir is not None:
         out = Path(dry_run_dir)

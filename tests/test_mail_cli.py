@@ -86,6 +86,8 @@ def test_mail_remind_and_bulletin(tmp_path, smtp_server):
     code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes",
                     "--resend")
     assert code == 0 and len(server.received) == 4, out
+    first, again = server.received[2].msg, server.received[3].msg
+    assert first["message-id"] != again["message-id"], "a deliberate resend is a new message"
 
 
 def test_mail_user_errors(tmp_path, seed_forms):
