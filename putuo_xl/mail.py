@@ -680,10 +680,12 @@ def bulletin_for(master: str | Path, month: str, config: Config) -> str:
             raise MailError(f"{layout.month_label(month)}的通報是空的。請先運行 putuo-xl rollup "
                             f"--month {month}。", file=Path(master).name)
         return str(text).strip()
-    return _bulletin_from_sheet(master, month)
+    return bulletin_from_sheet(master, month)
 
 
-def _bulletin_from_sheet(master: str | Path, month: str) -> str:
+def bulletin_from_sheet(master: str | Path, month: str) -> str:
+    """The text of the master's 通報 sheet (either script), one paragraph a row; it must name
+    `month` (2020年8月, 2020-08 …), so that last month's bulletin is never sent by mistake."""
     import python_calamine
 
     p = Path(master)

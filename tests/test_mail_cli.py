@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from mail_helpers import (MONTH, PASSWORD, USER, cert, free_port, make_master,  # noqa: F401
-                          seed_forms, seed_forms_session, smtp_server, write_config)
+from mail_helpers import (MONTH, PASSWORD, USER, cert, free_port, load, make_master,  # noqa: F401
+                          seed_forms, seed_forms_session, smtp_server, with_bulletin, write_config)
 from putuo_xl.cli import main
-from putuo_xl.ledger import now_iso, open_ledger
 
 ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"
 
@@ -66,27 +65,26 @@ def test_mail_password_prompt_and_failure_exit(tmp_path, seed_forms, smtp_server
     assert code == 1 and "連接被拒絕" in out and "發送失敗 1 封" in out
 
 
-def test_mail_remind_and_bulletin(tmp_path, smtp_server):
+def test_mail_remind_and_bulletin(tmp_path, smtp_server, seed_forms):
     server = smtp_server()
     cfg = write_config(tmp_path / "c.yaml", server.port)
-    master = make_master(tmp_path / "台賬.xlsx", ["普陀區2020年8月法治政府建設工作預評估通報", "總體平穩。"])
-    with open_ledger(master) as lg:
-        for u in ("區司法局", "沈家門街道"):
-            lg.conn.execute("INSERT INTO issued VALUES (?,?,?,?,?,?,?)",
-                            (MONTH, u, f"{MONTH}_{u}.xlsx", "fp", "1.1.1", "2020-09-05", now_iso()))
+    master = seed_forms[0]
+    with_bulletin(master, load(cfg))
+    # the seed ledger has 44 issued forms and no returns: 3 units with addresses are reminded
     code, out = run("mail", "remind", master, "--month", MONTH, "--config", cfg, "--yes")
     assert code == 0, out
-    assert "已發送 2 封催報" in out and len(server.received) == 2
+    assert "已發送 3 封催報" in out and len(server.received) == 3
+    assert "41 個單位在 config.yaml 中沒有填寫郵箱" in out
     code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes")
     assert code == 0, out
-    assert "已發送 1 封通報" in out and len(server.received) == 3
+    assert "已發送 1 封通報" in out and len(server.received) == 4
     assert server.received[-1].rcpt_tos == ["quzhang@putuo.example.cn", "fzb@putuo.example.cn"]
     code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes")
-    assert code == 0 and len(server.received) == 3 and "此前已發送" in out
+    assert code == 0 and len(server.received) == 4 and "此前已發送" in out
     code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes",
                     "--resend")
-    assert code == 0 and len(server.received) == 4, out
-    first, again = server.received[2].msg, server.received[3].msg
+    assert code == 0 and len(server.received) == 5, out
+    first, again = server.received[3].msg, server.received[4].msg
     assert first["message-id"] != again["message-id"], "a deliberate resend is a new message"
 
 
