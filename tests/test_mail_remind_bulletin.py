@@ -22,12 +22,19 @@ def issue(lg: Ledger, unit: str, month: str = MONTH, fp: str = "fp-1", created: 
 
 
 def submit(lg: Ledger, unit: str | None, status: str, reason: str | None = None,
-           month: str | None = MONTH, received: str = "2020-09-03T10:00:00+08:00") -> int:
-    cur = lg.conn.execute(
-        "INSERT INTO submissions(sha256, file_name, unit, month, received_at, collected_at, status,"
-        " reason_code, reason) VALUES (?,?,?,?,?,?,?,?,?)",
-        (f"sha-{unit}-{status}-{received}", f"{month}_{unit}_法治政府建設月報.xlsx", unit, month,
-         received, now_iso(), status, "bad_status" if reason else None, reason))
+           month: str | None = MONTH, received: str = "2020-09-03T10:00:00+08:00",
+           run_month: str = MONTH) -> int:
+    """A row as the collector writes it; `run_month` goes to collect_month when the ledger has
+    that column (the collector's schema adds it)."""
+    cols = {r[1] for r in lg.conn.execute("PRAGMA table_info(submissions)")}
+    extra = ["collect_month"] if "collect_month" in cols else []
+    names = ["sha256", "file_name", "unit", "month", "received_at", "collected_at", "status",
+             "reason_code", "reason"] + extra
+    values = [f"sha-{unit}-{status}-{received}", f"{month}_{unit}_法治政府建設月報.xlsx", unit, month,
+              received, now_iso(), status, "bad_status" if reason else None, reason]
+    values += [run_month] * len(extra)
+    cur = lg.conn.execute(f"INSERT INTO submissions({', '.join(names)}) "
+                          f"VALUES ({', '.join('?' * len(names))})", values)
     return cur.lastrowid
 
 
@@ -98,10 +105,10 @@ def test_reminders_follow_the_collectors_run_month(tmp_path, smtp_server):
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
     m = make_master(tmp_path / "台賬.xlsx")
     with open_ledger(m) as lg:
-        lg.conn.execute("ALTER TABLE submissions ADD COLUMN collect_month TEXT")
+        if "collect_month" not in {r[1] for r in lg.conn.execute("PRAGMA table_info(submissions)")}:
+            lg.conn.execute("ALTER TABLE submissions ADD COLUMN collect_month TEXT")
         issue(lg, "區教育局")
-        sid = submit(lg, "區教育局", "rejected", "這是2020年7月的月報,不是2020年8月的。", month="2020-07")
-        lg.conn.execute("UPDATE submissions SET collect_month = ? WHERE id = ?", (MONTH, sid))
+        submit(lg, "區教育局", "rejected", "這是2020年7月的月報,不是2020年8月的。", month="2020-07")
     report = send_reminders(m, MONTH, cfg, today=date(2020, 9, 6))
     (msg,) = report.messages
     assert msg.situation == "rejected" and "這是2020年7月的月報" in msg.body
