@@ -1299,10 +1299,15 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
                    password_prompt: Callable[[], str] | None = None,
                    sleep: Callable[[float], None] = time.sleep, today: date | None = None,
                    resend: bool = False, resend_uncertain: bool = False,
-                   stop_if_missing: bool = False) -> MailReport:
+                   stop_if_missing: bool = False, forms_dir: str | Path | None = None
+                   ) -> MailReport:
     """A 催報 to every unit whose `month` form is missing (issued, no accepted submission in
     force) or was rejected (with the collector's reason). At most one reminder per unit, day and
-    situation: re-running the same day sends nothing twice."""
+    situation: re-running the same day sends nothing twice.
+
+    A unit that has not reported gets its blank form again, attached, when it is found in
+    `forms_dir` (default: the forms folder beside the master) and its `_form` metadata confirms
+    the unit and the month."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
@@ -1365,17 +1370,41 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
             to = _unit_addresses(cfg, unit, report)
             if not to:
                 continue
+            form = _reminder_form(master, month, cfg, unit, row, forms_dir, script) \
+                if kind_of == "missing" else None
             report.messages.append(Outgoing(
                 kind="remind", month=month, unit=unit, to=to,
                 subject=render(settings, "remind_subject", values, script), body=body,
                 key=f"remind|{month}|{unit}|{_sha(today.isoformat() + '|' + body)}",
-                situation=kind_of))
+                situation=kind_of, attachment_name=form.name if form else None,
+                attachment_path=form, attachment_bytes=form.read_bytes() if form else None))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
     finally:
         if not isinstance(ledger, Ledger):
             lg.close()
+
+
+def _reminder_form(master, month: str, cfg: Config, unit: str, issued_row, forms_dir,
+                   script: str) -> Path | None:
+    """The unit's form for `month` to attach to a reminder: the file the ledger says was issued,
+    in `forms_dir` or the forms folder beside the master, if its metadata confirms the unit and
+    the month. None when there is no such file (the reminder then goes without it)."""
+    if issued_row is None:
+        return None
+    from .forms import default_forms_dir
+
+    folder = Path(forms_dir) if forms_dir else default_forms_dir(master, month, script)
+    path = folder / issued_row["file_name"]
+    if not path.is_file():
+        return None
+    try:
+        f = identify_form(path, cfg, month)
+    except InputError:
+        return None
+    ok = f.unit == unit and f.plan_fingerprint == issued_row["plan_fingerprint"]
+    return path if ok else None
 
 
 def _rejected_rows(lg: Ledger, month: str) -> list:

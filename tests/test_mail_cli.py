@@ -75,6 +75,13 @@ def test_mail_remind_and_bulletin(tmp_path, smtp_server, seed_forms):
     assert code == 0, out
     assert "已發送 3 封催報" in out and len(server.received) == 3
     assert "41 個單位在 config.yaml 中沒有填寫郵箱" in out
+    # units that have not reported get their form again, from the forms folder beside the master
+    from mail_helpers import decoded_attachments
+    forms = seed_forms[2].units
+    for rec in server.received:
+        (name, data), = decoded_attachments(rec.msg)
+        unit = next(u for u in ("區司法局", "區教育局", "沈家門街道") if u in name)
+        assert (name, data) == (forms[unit].name, (seed_forms[1] / forms[unit].name).read_bytes())
     code, out = run("mail", "bulletin", master, "--month", MONTH, "--config", cfg, "--yes")
     assert code == 0, out
     assert "已發送 1 封通報" in out and len(server.received) == 4
