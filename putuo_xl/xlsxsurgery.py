@@ -30,7 +30,9 @@ import copy
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -105,16 +107,18 @@ class _Package:
         self.path = Path(path)
         self.role = role
         try:
-            with zipfile.ZipFile(self.path) as z:
-                self.infos = z.infolist()
-                self.data: dict[str, bytes] = {i.filename: z.read(i) for i in self.infos}
+            self.raw = self.path.read_bytes()
+            self.zip = zipfile.ZipFile(io.BytesIO(self.raw))
+            self.infos = [i for i in self.zip.infolist() if not i.is_dir()]
         except FileNotFoundError:
             raise InputError("文件不存在。請檢查路徑。", file=str(self.path), code="not-found")
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
             raise InputError(f"不是有效的 Excel 工作簿(.xlsx/.xlsm),無法讀取({e})。"
                              "請用 Excel 打開檢查,或重新生成。", file=str(self.path),
                              code="bad-zip")
-        self.lower = {n.lower(): n for n in self.data}
+        self.info = {i.filename: i for i in self.infos}
+        self.lower = {n.lower(): n for n in self.info}
+        self._data: dict[str, bytes] = {}
         self._xml_cache: dict[str, etree._Element] = {}
         self._rels_cache: dict[str, list[_Rel]] = {}
         ct = self.xml("[Content_Types].xml")
@@ -131,10 +135,31 @@ class _Package:
         return self.lower.get(name.lower(), name)
 
     def read(self, name: str) -> bytes:
-        try:
-            return self.data[self.real(name)]
-        except KeyError:
-            raise self.error(f"缺少部件 {name},工作簿已損壞。")
+        real = self.real(name)
+        if real not in self._data:
+            if real not in self.info:
+                raise self.error(f"缺少部件 {name},工作簿已損壞。")
+            try:
+                self._data[real] = self.zip.read(real)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                    NotImplementedError) as e:
+                raise self.error(f"部件 {name} 無法解壓({e})。")
+        return self._data[real]
+
+    def raw_member(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
+        """A member's compressed bytes as stored, to copy it without recompressing."""
+        info = self.info[name]
+        off = info.header_offset
+        head = self.raw[off:off + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04" or info.flag_bits & 1 or \
+                info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise self.error(f"部件 {name} 無法讀取(加密或不支持的壓縮方式)。")
+        n, m = struct.unpack("<HH", head[26:30])
+        start = off + 30 + n + m
+        data = self.raw[start:start + info.compress_size]
+        if len(data) != info.compress_size:
+            raise self.error(f"部件 {name} 不完整。")
+        return info, data
 
     def error(self, msg: str) -> InputError:
         return InputError(msg + "請用 Excel 打開檢查,或重新生成。", file=str(self.path),
@@ -561,6 +586,10 @@ class _Surgery:
         self.sst = []
         if sst is not None and self.s.has(sst.part):
             self.sst = [si for si in self.s.xml(sst.part) if si.tag == _q("si")]
+        # a string item that is just <t>text</t> becomes a new <t>; others are copied whole
+        t_tag = _q("t")
+        self.sst_plain = [si[0].text or "" if len(si) == 1 and si[0].tag == t_tag else None
+                          for si in self.sst]
 
     # 4. copy each sheet with its parts
     def _copy_parts(self):
@@ -757,50 +786,67 @@ class _Surgery:
 
     # the sheet XML itself
     def _sheet_xml(self, p: _Plan) -> bytes:
-        root = copy.deepcopy(self.s.xml(p.src.rel.part))
+        part = p.src.rel.part
+        try:
+            root = etree.fromstring(self.s.read(part), _PARSER)
+        except etree.XMLSyntaxError as e:
+            raise self.s.error(f"部件 {part} 不是有效的 XML({e})。")
         if _rtype(p.src.rel.type) != "worksheet":
             return _tobytes(root)
         st = self.styles
-        default_s = st.xf(0) if st.sc is not None and st.sc["cellXfs"].items else 0
-        c_tag, row_tag, col_tag, v_tag = _q("c"), _q("row"), _q("col"), _q("v")
-        f_tag = _q("f")
+        default_s = str(st.xf(0)) if st.sc is not None and st.sc["cellXfs"].items else "0"
+        smap: dict[str, str] = {}
+
+        def xf(v: str) -> str:
+            r = smap.get(v)
+            if r is None:
+                if not v.strip().isdigit():
+                    raise self.s.error(f"工作表「{p.src.name}」的單元格格式 {v!r} 無效。")
+                r = smap[v] = str(st.xf(int(v)))
+            return r
+
+        v_tag, f_tag, is_tag, t_tag = _q("v"), _q("f"), _q("is"), _q("t")
         renames = self.table_renames
         rename_re = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(
             renames, key=len, reverse=True)) + r")(?![\w.])") if renames else None
-        sheetdata = root.find(_q("sheetData"))
-        for row in (sheetdata if sheetdata is not None else []):
-            if row.tag != row_tag:
-                continue
+        sst, n_sst = self.sst, len(self.sst)
+        plain = self.sst_plain
+        for row in root.iter(_q("row")):
             rs = row.get("s")
             if rs is not None:
-                row.set("s", str(st.xf(int(rs))))
-            for c in row:
-                if c.tag != c_tag:
-                    continue
-                s = c.get("s")
-                if s is not None:
-                    c.set("s", str(st.xf(int(s))))
-                elif default_s:
-                    c.set("s", str(default_s))
-                if c.get("t") == "s":
-                    v = c.find(v_tag)
-                    idx = int(v.text) if v is not None and (v.text or "").strip().isdigit() else -1
-                    if not 0 <= idx < len(self.sst):
-                        raise self.s.error(f"工作表「{p.src.name}」單元格 {c.get('r')} 引用了不存在的共享字符串。")
-                    is_ = etree.Element(_q("is"))
-                    for ch in self.sst[idx]:
-                        is_.append(copy.deepcopy(ch))
-                    v.addprevious(is_)
-                    c.remove(v)
-                    c.set("t", "inlineStr")
-                if rename_re is not None:
-                    f = c.find(f_tag)
-                    if f is not None and f.text:
-                        f.text = rename_re.sub(lambda m: renames[m.group(0)], f.text)
+                row.set("s", xf(rs))
+        for c in root.iter(_q("c")):
+            s = c.get("s")
+            if s is not None:
+                c.set("s", xf(s))
+            elif default_s != "0":
+                c.set("s", default_s)
+            if c.get("t") == "s":
+                v = c.find(v_tag)
+                text = v.text if v is not None else None
+                idx = int(text) if text and text.strip().isdigit() else -1
+                if not 0 <= idx < n_sst:
+                    raise self.s.error(f"工作表「{p.src.name}」單元格 {c.get('r')} 引用了不存在的共享字符串。")
+                is_ = etree.Element(is_tag)
+                if plain[idx] is not None:
+                    t = etree.SubElement(is_, t_tag)
+                    t.text = plain[idx]
+                    if plain[idx] != plain[idx].strip() or "\n" in plain[idx]:
+                        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                else:
+                    for ch in sst[idx]:
+                        is_.append(ch.__deepcopy__(None))
+                v.addprevious(is_)
+                c.remove(v)
+                c.set("t", "inlineStr")
+            elif rename_re is not None:
+                f = c.find(f_tag)
+                if f is not None and f.text:
+                    f.text = rename_re.sub(lambda m: renames[m.group(0)], f.text)
         cols = root.find(_q("cols"))
         for col in (cols if cols is not None else []):
             if col.get("style") is not None:
-                col.set("style", str(st.xf(int(col.get("style")))))
+                col.set("style", xf(col.get("style")))
         for cf in root.iter(_q("cfRule")):
             if cf.get("dxfId") is not None:
                 cf.set("dxfId", str(st.dxf(int(cf.get("dxfId")))))
@@ -819,8 +865,10 @@ class _Surgery:
         return b""   # filled in by _workbook_xml once the active tab is known
 
     def _old_codename(self, old: _Sheet) -> str | None:
-        pr = self.t.xml(old.rel.part).find(_q("sheetPr"))
-        return pr.get("codeName") if pr is not None else None
+        data = self.t.read(old.rel.part)
+        end = data.find(b"sheetData")
+        m = re.search(rb'<(?:\w+:)?sheetPr\b[^>]*\bcodeName="([^"]*)"', data[:end if end > 0 else None])
+        return m.group(1).decode("utf-8") if m else None
 
     # 5. workbook.xml, its rels, defined names, views, calcPr
     def _workbook_xml(self):
@@ -1074,31 +1122,66 @@ class _Surgery:
 
     # 7. the new package
     def _write(self) -> bytes:
-        buf = io.BytesIO()
+        z = _ZipWriter()
         written = set()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            def put(name, date_time, data, external_attr=0):
-                zi = zipfile.ZipInfo(name, date_time=date_time)
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = external_attr
-                z.writestr(zi, data)
+        out_lower = {k.lower(): k for k in self.out}
+        stamp = (1980, 1, 1, 0, 0, 0)
+        for info in self.t.infos:
+            low = info.filename.lower()
+            if low in out_lower:
+                z.add(info.filename, info.date_time, self.out[out_lower[low]])
+            elif low in self.deleted:
+                continue
+            else:
+                # untouched: the very same compressed bytes
+                info, data = self.t.raw_member(info.filename)
+                z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
+                          info.file_size, data)
+            stamp = info.date_time
+            written.add(low)
+        for name in sorted(self.out, key=_part_order):
+            if name.lower() not in written:
+                z.add(name, stamp, self.out[name])
+        return z.finish()
 
-            out_lower = {k.lower(): k for k in self.out}
-            stamp = (1980, 1, 1, 0, 0, 0)
-            for info in self.t.infos:
-                low = info.filename.lower()
-                if low in self.deleted and low not in out_lower:
-                    continue
-                if info.is_dir():
-                    continue
-                data = self.out[out_lower[low]] if low in out_lower else self.t.data[info.filename]
-                put(info.filename, info.date_time, data, info.external_attr)
-                stamp = info.date_time
-                written.add(low)
-            for name in sorted(self.out, key=_part_order):
-                if name.lower() not in written:
-                    put(name, stamp, self.out[name])
-        return buf.getvalue()
+
+class _ZipWriter:
+    """A minimal zip writer that can also store already-compressed members as they are."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+        self.central: list[bytes] = []
+
+    def add(self, name: str, date_time, data: bytes) -> None:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        comp = c.compress(data) + c.flush()
+        self.add_raw(name, date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), comp)
+
+    def add_raw(self, name: str, date_time, method: int, crc: int, size: int, comp: bytes) -> None:
+        raw_name = name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        y, mo, d, h, mi, sec = date_time
+        dos_time = (h << 11) | (mi << 5) | (sec // 2)
+        dos_date = (max(y, 1980) - 1980) << 9 | (mo << 5) | d
+        offset = self.buf.tell()
+        if offset + len(comp) > 0xFFFFFFFF - 1024 or size > 0xFFFFFFFF:
+            raise InputError("工作簿太大(超過 4 GB),無法處理。", code="too-large")
+        self.buf.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, method, dos_time,
+                                   dos_date, crc, len(comp), size, len(raw_name), 0))
+        self.buf.write(raw_name)
+        self.buf.write(comp)
+        self.central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags,
+                                        method, dos_time, dos_date, crc, len(comp), size,
+                                        len(raw_name), 0, 0, 0, 0, 0, offset) + raw_name)
+
+    def finish(self) -> bytes:
+        start = self.buf.tell()
+        for entry in self.central:
+            self.buf.write(entry)
+        size = self.buf.tell() - start
+        n = len(self.central)
+        self.buf.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, size, start, 0))
+        return self.buf.getvalue()
 
 
 def _part_order(name: str):
