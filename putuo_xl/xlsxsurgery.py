@@ -282,6 +282,14 @@ def _key(el) -> tuple:
 
 _STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
                 "dxfs", "tableStyles", "colors", "extLst"]
+_WS_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+             "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter",
+             "sortState", "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr",
+             "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+             "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+             "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+             "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+             "webPublishItems", "tableParts", "extLst"]
 _WB_ORDER = ["fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews",
              "sheets", "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
              "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
@@ -1011,7 +1019,7 @@ class _Surgery:
             else:
                 v.attrib.pop("tabSelected", None)
         if selected and not views:
-            svs = _child(root, "sheetViews", ["sheetPr", "dimension", "sheetViews"])
+            svs = _child(root, "sheetViews", _WS_ORDER)
             etree.SubElement(svs, _q("sheetView"), tabSelected="1", workbookViewId="0")
 
     def _defined_names(self, old_order, order, new_index):

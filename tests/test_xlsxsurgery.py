@@ -134,6 +134,10 @@ def make_report(path: Path, version: int) -> Path:
     m.repeat_rows(1)
     m.add_table("F2:G5", {"name": "Tbl月度", "columns": [{"header": "項"}, {"header": "數"}],
                           "data": [["甲", version], ["乙", 10 * version], ["丙", 100]]})
+    m.write_rich_string("A10", "普通", wb.add_format({"bold": True, "font_color": "red"}), "重點",
+                        "說明")
+    m.write_url("A11", "https://www.putuo.gov.cn/", string="普陀區政府網")
+    m.write_url("A12", f"internal:'{OFFICIAL}'!A1", string="去官員分析")
     m.write("F7", "表內合計")
     m.write_formula("G7", "=SUM(Tbl月度[數])")
     chart = wb.add_chart({"type": "line"})
@@ -378,16 +382,27 @@ def test_repeated_refresh_does_not_grow_the_file(built):
                                                    "docProps/custom.xml"}
     orphans = {n for n in p if not n.endswith(".rels") and n != "[Content_Types].xml"} - reached
     assert not orphans
-    # and every part has a content type
+    for step in built["steps"].values():
+        assert_consistent(parts_of(step))
+    assert len([n for n in p if "/tables/" in n]) == 2      # the official's and ours
+    assert len([n for n in p if "/charts/" in n and not n.endswith(".rels")]) == 4
+
+
+def assert_consistent(p: dict[str, bytes]) -> None:
+    """Every relationship target exists, every part has exactly one content type."""
     ct = etree.fromstring(p["[Content_Types].xml"])
     defaults = {d.get("Extension").lower() for d in ct if d.get("Extension")}
-    overrides = {o.get("PartName").lstrip("/") for o in ct if o.get("PartName")}
-    assert overrides <= set(p)
+    overrides = [o.get("PartName").lstrip("/") for o in ct if o.get("PartName")]
+    assert len(overrides) == len(set(overrides))
+    assert set(overrides) <= set(p), set(overrides) - set(p)
     for n in p:
         if n != "[Content_Types].xml":
             assert n in overrides or n.rsplit(".", 1)[-1].lower() in defaults, n
-    assert len([n for n in p if "/tables/" in n]) == 2      # the official's and ours
-    assert len([n for n in p if "/charts/" in n and not n.endswith(".rels")]) == 4
+        if not n.endswith(".rels"):
+            for kind, target in rels(p, n).values():
+                assert target in p, (n, kind, target)
+    for kind, target in rels(p, "").values():
+        assert target in p
 
 
 def parts_equal(a: bytes, b: bytes) -> bool:
@@ -418,6 +433,9 @@ def test_new_sheets_values_and_styles_read_back_with_openpyxl(built):
     assert len(rules) == 2
     fills = sorted(r.dxf.fill.bgColor.rgb for r in rules)
     assert fills == ["FFC6EFCE", "FFFFC7CE"]
+    assert m["A10"].value == "普通重點說明"
+    assert m["A11"].hyperlink.target == "https://www.putuo.gov.cn/" and m["A11"].value == "普陀區政府網"
+    assert m["A12"].hyperlink.location == f"'{OFFICIAL}'!A1"
     assert m.tables["Tbl月度_2"].ref == "F2:G5"           # renamed: the official has Tbl月度
     assert m["G7"].value == "=SUM(Tbl月度_2[數])"
     assert wb["_status"].sheet_state == "hidden"
@@ -486,6 +504,7 @@ def test_xlsm_keeps_its_vba_project(tmp_path):
     replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
     replace_sheets(target, make_receipts(tmp_path / "rec.xlsx"))
     after = parts(target)
+    assert_consistent(after)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     ct = after["[Content_Types].xml"].decode()
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in ct
@@ -525,6 +544,7 @@ def test_target_saved_by_libreoffice(tmp_path):
     replace_sheets(target, make_report(tmp_path / "r2.xlsx", 2))
     assert target.stat().st_size == size
     after = parts(target)
+    assert_consistent(after)
     b_part, a_part = sheet_parts(before)[OFFICIAL], sheet_parts(after)[OFFICIAL]
     assert subtree_bytes(before, b_part) == subtree_bytes(after, a_part)
     # comment shapes (VML) of different sheets do not share id blocks
@@ -558,6 +578,7 @@ def test_openpyxl_master(tmp_path):
     replace_sheets(target, make_receipts(tmp_path / "rec.xlsx"))
     replace_sheets(target, make_receipts(tmp_path / "rec2.xlsx", 2))
     after = parts(target)
+    assert_consistent(after)
     assert subtree_bytes(before, sheet_parts(before)[OFFICIAL]) == \
         subtree_bytes(after, sheet_parts(after)[OFFICIAL])
     wb2 = openpyxl.load_workbook(target)
@@ -682,3 +703,29 @@ def test_corrupt_target_is_a_clear_error(tmp_path):
         replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
     assert e.value.file == str(target) and "不是有效的 Excel 工作簿" in str(e.value)
     assert target.read_bytes() == b"PK\x03\x04 broken"
+
+
+def test_calc_chain_is_dropped(tmp_path):
+    """Excel's calcChain.xml lists formula cells by sheet; stale entries make Excel repair."""
+    target = make_master(tmp_path / "master.xlsx")
+    p = parts(target)
+    p["xl/calcChain.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                             b'<calcChain xmlns="%s"><c r="E2" i="3"/><c r="E4"/></calcChain>'
+                             % MAIN.encode())
+    p["[Content_Types].xml"] = p["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.'
+                     b'openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+    p["xl/_rels/workbook.xml.rels"] = p["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                             b'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+                             b"</Relationships>")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, v in p.items():
+            z.writestr(n, v)
+    assert_consistent(parts(target))
+    replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
+    after = parts(target)
+    assert "xl/calcChain.xml" not in after
+    assert b"calcChain" not in after["[Content_Types].xml"]
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert_consistent(after)
