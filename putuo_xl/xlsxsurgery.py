@@ -26,6 +26,7 @@ The result is written atomically; a workbook open in Excel/WPS is refused before
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import posixpath
@@ -35,7 +36,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import unquote
 
 from lxml import etree
@@ -43,7 +44,7 @@ from lxml import etree
 from .errors import InputError
 from .fileio import AtomicPath, ensure_not_open
 
-__all__ = ["replace_sheets", "sheet_names"]
+__all__ = ["replace_sheets", "new_sheets", "sheet_names"]
 
 # -- namespaces and relationship types -----------------------------------------------------
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -103,11 +104,16 @@ class _Rel:
 class _Package:
     """A zip package held in memory: member order, bytes, content types, relationships."""
 
-    def __init__(self, path: Path, role: str):
-        self.path = Path(path)
+    def __init__(self, path: Path | bytes, role: str):
         self.role = role
+        if isinstance(path, (bytes, bytearray)):
+            self.path = Path(f"<{role}>")
+            raw = bytes(path)
+        else:
+            self.path = Path(path)
+            raw = None
         try:
-            self.raw = self.path.read_bytes()
+            self.raw = raw if raw is not None else self.path.read_bytes()
             self.zip = zipfile.ZipFile(io.BytesIO(self.raw))
             self.infos = [i for i in self.zip.infolist() if not i.is_dir()]
         except FileNotFoundError:
@@ -1198,11 +1204,13 @@ def _part_order(name: str):
 
 
 # -- public API ----------------------------------------------------------------------------
-def replace_sheets(target: str | Path, source: str | Path, sheets: list[str] | None = None,
+def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
+                   sheets: list[str] | None = None,
                    output: str | Path | None = None, hidden: Iterable[str] = (),
                    position: dict[str, int | str] | None = None) -> None:
     """Put sheets of `source` into `target` (written to `output`, default: `target` itself).
 
+    - `source`: a workbook file, or its bytes / a BytesIO (e.g. xlsxwriter with `in_memory`).
     - `sheets`: the source sheets to take, in order (default: all of them). A sheet whose name
       the target already has (compared as Excel does, ignoring case) replaces it in place: same
       tab position, same sheetId, same defined names' scope. Other sheets are added at the end.
@@ -1220,14 +1228,48 @@ def replace_sheets(target: str | Path, source: str | Path, sheets: list[str] | N
     dest = Path(output) if output is not None else target
     ensure_not_open(dest)
     tpkg = _Package(target, "target")
-    spkg = _Package(Path(source), "source")
+    if hasattr(source, "getvalue"):
+        source = source.getvalue()
+    elif hasattr(source, "read"):
+        source = source.read()
+    spkg = _Package(source if isinstance(source, (bytes, bytearray)) else Path(source),
+                    "來源工作簿")
     try:
         data = _Surgery(tpkg, spkg, sheets, list(hidden), position).run()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
         if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names")):
             raise
-        raise InputError(f"無法把「{source}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
+        raise InputError(f"無法把「{spkg.path}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
                          "請用 Excel 打開兩個文件檢查,或重新生成。", file=str(target),
                          code="surgery-failed") from e
     with AtomicPath(dest) as tmp:
         tmp.write_bytes(data)
+
+
+@contextlib.contextmanager
+def new_sheets(target: str | Path, output: str | Path | None = None, hidden: Iterable[str] = (),
+               position: dict[str, int | str] | None = None) -> Iterator["xlsxwriter.Workbook"]:
+    """Write sheets with xlsxwriter, in memory, and put them into `target` on leaving the block.
+
+        with new_sheets(master, hidden=["_status"]) as wb:
+            ws = wb.add_worksheet("月度匯總")
+            ...
+
+    Nothing is written if the block raises. The lock check runs first, so a workbook open in
+    Excel/WPS is refused before any work is done.
+    """
+    import xlsxwriter
+
+    ensure_not_open(Path(output) if output is not None else Path(target))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    try:
+        yield wb
+    except BaseException:
+        try:
+            wb.close()
+        except Exception:
+            pass
+        raise
+    wb.close()
+    replace_sheets(target, buf.getvalue(), output=output, hidden=hidden, position=position)

@@ -729,3 +729,31 @@ def test_calc_chain_is_dropped(tmp_path):
     assert b"calcChain" not in after["[Content_Types].xml"]
     assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
     assert_consistent(after)
+
+
+def test_new_sheets_in_memory(tmp_path):
+    from putuo_xl.xlsxsurgery import new_sheets
+    target = make_master(tmp_path / "master.xlsx")
+    with new_sheets(target, hidden=["_actuals"], position={"趨勢": MONTHLY}) as wb:
+        ws = wb.add_worksheet("趨勢")
+        ws.write_column("A1", [1, 2, 3])
+        chart = wb.add_chart({"type": "line"})
+        chart.add_series({"values": "='趨勢'!$A$1:$A$3"})
+        ws.insert_chart("C2", chart)
+        wb.add_worksheet("_actuals").write("A1", "key")
+    assert sheet_names(target) == ["說明", "趨勢", MONTHLY, OFFICIAL, "_status", "_actuals"]
+    wb2 = openpyxl.load_workbook(target)
+    assert wb2["_actuals"].sheet_state == "hidden" and wb2["趨勢"]["A3"].value == 3
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError):
+        with new_sheets(target) as wb:
+            wb.add_worksheet("趨勢").write("A1", "半成品")
+            raise RuntimeError("rollup failed half-way")
+    assert target.read_bytes() == before
+    # bytes and BytesIO sources work as well as files
+    replace_sheets(target, make_receipts(tmp_path / "rec.xlsx").read_bytes())
+    replace_sheets(target, io.BytesIO((tmp_path / "rec.xlsx").read_bytes()))
+    assert sheet_names(target)[-1] == RECEIPTS
+    with pytest.raises(InputError) as e:
+        replace_sheets(target, b"not a workbook")
+    assert "來源工作簿" in str(e.value)
