@@ -72,6 +72,9 @@ def make_master(path: Path, vba: bytes | None = None) -> Path:
     readme.write("A1", "任務分解台賬(2020)", head)
     m = wb.add_worksheet(MONTHLY)            # build writes the header only; rollup fills it
     m.write_row("A1", ["月度匯總(待匯總)"], head)
+    # the same picture as on the official's sheet: xlsxwriter stores it once for both drawings,
+    # so removing this sheet's drawing must keep the image
+    m.insert_image("D5", "logo.png", {"image_data": io.BytesIO(IMAGE)})
     o = wb.add_worksheet(OFFICIAL)
     o.write_row("A1", ["單位", "數量", "已核"], head)
     for i in range(5):
@@ -317,6 +320,39 @@ def test_officials_sheet_and_its_parts_are_unchanged(built):
     for name in ("xl/theme/theme1.xml", "xl/sharedStrings.xml", "docProps/core.xml",
                  "docProps/custom.xml", sheet_parts(before)["說明"]):
         assert before[name] == after[name], name
+
+
+def stored(path: Path) -> dict[str, bytes]:
+    """Each member's compressed bytes as stored in the zip."""
+    raw = path.read_bytes()
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for i in z.infolist():
+            n, m = struct.unpack("<HH", raw[i.header_offset + 26:i.header_offset + 30])
+            start = i.header_offset + 30 + n + m
+            out[i.filename] = raw[start:start + i.compress_size]
+    return out
+
+
+def test_untouched_parts_are_copied_as_stored(built):
+    before, after = stored(built["master"]), stored(snapshot(built, "v2third"))
+    p = parts(built["master"])
+    official = set(subtree(p, sheet_parts(p)[OFFICIAL]))
+    for name in official | {"xl/theme/theme1.xml", "xl/sharedStrings.xml", "docProps/custom.xml"}:
+        assert after[name] == before[name], name
+
+
+def test_comment_shapes_of_different_sheets_do_not_collide(built):
+    p = parts(snapshot(built, "v2third"))
+    blocks = {}
+    for name, part in sheet_parts(p).items():
+        for kind, target in rels(p, part).values():
+            if kind == "vmlDrawing":
+                blocks[name] = re.findall(rb'idmap[^>]*data="(\d+)"', p[target])
+                ids = {int(x) // 1024 for x in re.findall(rb"_x0000_s(\d+)", p[target])}
+                assert ids == {int(b) for b in blocks[name]}, name
+    assert set(blocks) == {OFFICIAL, RECEIPTS}
+    assert blocks[OFFICIAL] == [b"1"] and blocks[RECEIPTS] == [b"2"]   # theirs kept, ours moved
 
 
 def test_styles_only_grow_at_the_end(built):
