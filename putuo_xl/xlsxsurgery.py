@@ -805,8 +805,9 @@ class _Surgery:
             root = etree.fromstring(self.s.read(part), _PARSER)
         except etree.XMLSyntaxError as e:
             raise self.s.error(f"部件 {part} 不是有效的 XML({e})。")
+        p.extra["root"] = root      # serialised once the active tab is known (_workbook_xml)
         if _rtype(p.src.rel.type) != "worksheet":
-            return _tobytes(root)
+            return b""
         st = self.styles
         default_s = str(st.xf(0)) if st.sc is not None and st.sc["cellXfs"].items else "0"
         smap: dict[str, str] = {}
@@ -874,9 +875,7 @@ class _Surgery:
                 pr = etree.Element(_q("sheetPr"))
                 root.insert(0, pr)
             pr.set("codeName", codename)
-        # tab selection is decided by the workbook (see _workbook_xml); store for later
-        p.extra["root"] = root
-        return b""   # filled in by _workbook_xml once the active tab is known
+        return b""
 
     def _old_codename(self, old: _Sheet) -> str | None:
         data = self.t.read(old.rel.part)

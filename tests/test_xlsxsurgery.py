@@ -793,3 +793,36 @@ def test_new_sheets_in_memory(tmp_path):
     with pytest.raises(InputError) as e:
         replace_sheets(target, b"not a workbook")
     assert "來源工作簿" in str(e.value)
+
+
+def test_chartsheets_in_source_and_target(tmp_path):
+    target = tmp_path / "t.xlsx"
+    wb = xlsxwriter.Workbook(str(target))
+    wb.add_worksheet("數據").write_column("A1", [1, 2, 3])
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series({"values": "='數據'!$A$1:$A$3"})
+    wb.add_chartsheet("官員圖").set_chart(pie)
+    wb.close()
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet(MONTHLY).write_column("A1", [4, 5, 6])
+    line = wb.add_chart({"type": "line"})
+    line.add_series({"values": f"='{MONTHLY}'!$A$1:$A$3"})
+    cs = wb.add_chartsheet("趨勢圖")
+    cs.set_chart(line)
+    cs.activate()                         # selected in the source: must not be in the target
+    wb.close()
+    before = parts(target)
+    replace_sheets(target, src)
+    size = target.stat().st_size
+    replace_sheets(target, src)
+    assert target.stat().st_size == size
+    after = parts(target)
+    assert_consistent(after)
+    assert subtree_bytes(before, sheet_parts(before)["官員圖"]) == \
+        subtree_bytes(after, sheet_parts(after)["官員圖"])
+    assert sheet_parts(after)["趨勢圖"].startswith("xl/chartsheets/")
+    assert active_tab(after) == "數據" and tab_selected(after) == ["數據"]
+    rep = xlsx_check(target)
+    assert rep["ok"], rep["problems"]
+    assert by_sheet(rep)["趨勢圖"]["charts"] == 1 and by_sheet(rep)["官員圖"]["charts"] == 1
