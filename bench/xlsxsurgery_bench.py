@@ -8,6 +8,7 @@ Run: .venv/bin/python bench/xlsxsurgery_bench.py
 from __future__ import annotations
 
 import io
+import os
 import platform
 import shutil
 import statistics
@@ -100,7 +101,8 @@ def main() -> None:
     lines = [
         "# xlsxsurgery.replace_sheets",
         "",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores shared.",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores shared "
+        f"(load average {os.getloadavg()[0]:.1f} when measured).",
         "",
         "| what | value |",
         "| --- | --- |",
