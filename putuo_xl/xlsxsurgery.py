@@ -41,7 +41,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from .errors import InputError
+from .errors import FileBusyError, InputError
 from .fileio import AtomicPath, ensure_not_open
 
 __all__ = ["replace_sheets", "new_sheets", "sheet_names"]
@@ -1241,8 +1241,17 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
         raise InputError(f"無法把「{spkg.path}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
                          "請用 Excel 打開兩個文件檢查,或重新生成。", file=str(target),
                          code="surgery-failed") from e
-    with AtomicPath(dest) as tmp:
-        tmp.write_bytes(data)
+    atomic = AtomicPath(dest)
+    try:
+        with atomic as tmp:
+            tmp.write_bytes(data)
+    except PermissionError as e:
+        # Windows refuses to replace a file Excel/WPS holds open, lock file or not
+        raise FileBusyError("文件正在被其他程序使用,無法寫入。請先在 Excel 或 WPS 中關閉它再重試,"
+                            "或用 -o 指定另一個輸出文件。", file=str(dest), code="file-open") from e
+    finally:
+        if atomic.tmp is not None and atomic.tmp.exists():
+            atomic.tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -826,3 +826,19 @@ def test_chartsheets_in_source_and_target(tmp_path):
     rep = xlsx_check(target)
     assert rep["ok"], rep["problems"]
     assert by_sheet(rep)["趨勢圖"]["charts"] == 1 and by_sheet(rep)["官員圖"]["charts"] == 1
+
+
+def test_rename_refused_like_windows_with_excel_open(tmp_path, monkeypatch):
+    """Windows will not replace a file Excel holds open; the error says so, nothing is left."""
+    import putuo_xl.fileio as fileio
+    target = make_master(tmp_path / "master.xlsx")
+    src = make_report(tmp_path / "r.xlsx", 1)
+    before = _dir_state(tmp_path)
+
+    def refuse(a, b):
+        raise PermissionError(13, "The process cannot access the file", str(b))
+    monkeypatch.setattr(fileio.os, "replace", refuse)
+    with pytest.raises(FileBusyError) as e:
+        replace_sheets(target, src)
+    assert "關閉" in str(e.value)
+    assert _dir_state(tmp_path) == before
