@@ -36,13 +36,16 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 from urllib.parse import unquote
 
 from lxml import etree
 
 from .errors import FileBusyError, InputError
 from .fileio import AtomicPath, ensure_not_open
+
+if TYPE_CHECKING:
+    import xlsxwriter
 
 __all__ = ["replace_sheets", "new_sheets", "sheet_names"]
 
@@ -321,10 +324,9 @@ def _child(parent, tag: str, order: list[str], create: bool = True):
 class _Collection:
     """One list of styles.xml (fonts, fills, ...): index → element, dedupe by content."""
 
-    def __init__(self, root, tag: str, item: str, create: bool):
+    def __init__(self, root, tag: str, item: str):
         self.root, self.tag, self.item = root, tag, item
         self.el = _child(root, tag, _STYLE_ORDER, create=False)
-        self._create = create
         self.items = [] if self.el is None else [c for c in self.el if c.tag == _q(item)]
         self.index: dict[tuple, int] = {}
         for i, c in enumerate(self.items):
@@ -351,11 +353,11 @@ class _StyleMerger:
     def __init__(self, target_root, source_root, source_path: Path | None = None):
         self.t, self.s = target_root, source_root
         self.source_path = source_path
-        self.tc = {tag: _Collection(target_root, tag, item, True) for tag, item in
+        self.tc = {tag: _Collection(target_root, tag, item) for tag, item in
                    [("fonts", "font"), ("fills", "fill"), ("borders", "border"),
                     ("cellStyleXfs", "xf"), ("cellXfs", "xf"), ("cellStyles", "cellStyle"),
                     ("dxfs", "dxf")]}
-        self.sc = {tag: _Collection(source_root, tag, item, False) for tag, item in
+        self.sc = {tag: _Collection(source_root, tag, item) for tag, item in
                    [("fonts", "font"), ("fills", "fill"), ("borders", "border"),
                     ("cellStyleXfs", "xf"), ("cellXfs", "xf"), ("cellStyles", "cellStyle"),
                     ("dxfs", "dxf")]} if source_root is not None else None
@@ -495,7 +497,6 @@ class _Plan:
     part: str = ""                        # the new sheet's part name in the target
     state: str = "visible"
     el: etree._Element | None = None      # its <sheet> element in the target workbook.xml
-    codename: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -641,7 +642,6 @@ class _Surgery:
                 mapping[r.part.lower()] = self._alloc(r.part)
                 order.append(r.part)
                 todo.append(r.part)
-        self.mapping = mapping
         self._tables(order)
         self._vml_renumber = self._vml_plan(order)
         plan_by_part = {p.src.rel.part.lower(): p for p in self.plans}

@@ -8,10 +8,8 @@ openpyxl, python-calamine and pandas read them back.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import struct
@@ -83,7 +81,7 @@ def make_master(path: Path, vba: bytes | None = None) -> Path:
     o.write_formula("E2", f"=SUM('{MONTHLY}'!B3:B8)")
     o.write("E3", "1.1.1 狀態")
     o.write_formula("E4", '=INDEX(_status!B:B,MATCH("1.1.1",_status!A:A,0))')
-    o.write_formula("E5", f"=SUM(Tbl月度[數])")          # the official's own table, below
+    o.write_formula("E5", "=SUM(Tbl月度[數])")          # the official's own table, below
     o.write_comment("A1", "官員的批註:請核對。")
     o.insert_image("H18", "logo.png", {"image_data": io.BytesIO(IMAGE)})
     chart = wb.add_chart({"type": "column"})
