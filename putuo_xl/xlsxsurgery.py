@@ -528,8 +528,8 @@ class _Surgery:
         if not names:
             raise InputError("來源工作簿沒有工作表。", file=str(self.s.path), code="no-sheets")
         t_by = {x.name.casefold(): x for x in self.t_sheets}
-        hidden = {h.casefold() for h in self.hidden}
-        unknown = hidden - {n.casefold() for n in names}
+        hidden = {h.casefold(): st for h, st in self.hidden.items()}
+        unknown = set(hidden) - {n.casefold() for n in names}
         if unknown:
             raise ValueError(f"hidden names sheets that are not replaced: {sorted(unknown)}")
         self.plans: list[_Plan] = []
@@ -543,8 +543,9 @@ class _Surgery:
                 continue
             seen.add(n.casefold())
             state = src.state if src.state in ("hidden", "veryHidden") else "visible"
-            if n.casefold() in hidden and state == "visible":
-                state = "hidden"
+            if hidden.get(n.casefold()) == "veryHidden" or \
+                    (hidden.get(n.casefold()) == "hidden" and state == "visible"):
+                state = hidden[n.casefold()]
             self.plans.append(_Plan(src=src, old=t_by.get(n.casefold()), state=state))
 
     # 2. delete the replaced sheets' parts that nothing else uses
@@ -1205,7 +1206,8 @@ def _part_order(name: str):
 # -- public API ----------------------------------------------------------------------------
 def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
                    sheets: list[str] | None = None,
-                   output: str | Path | None = None, hidden: Iterable[str] = (),
+                   output: str | Path | None = None,
+                   hidden: Iterable[str] | dict[str, str] = (),
                    position: dict[str, int | str] | None = None) -> None:
     """Put sheets of `source` into `target` (written to `output`, default: `target` itself).
 
@@ -1213,8 +1215,9 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     - `sheets`: the source sheets to take, in order (default: all of them). A sheet whose name
       the target already has (compared as Excel does, ignoring case) replaces it in place: same
       tab position, same sheetId, same defined names' scope. Other sheets are added at the end.
-    - `hidden`: of those, the ones to hide (a sheet already hidden in the source stays hidden;
-      `veryHidden` stays veryHidden).
+    - `hidden`: of those, the ones to hide, as names or {name: "hidden" | "veryHidden"}. A sheet
+      hidden in the source stays hidden (but note that xlsxwriter silently shows a hidden sheet
+      that is the first/active one of its workbook: name it here, or use `new_sheets`).
     - `position`: {sheet name: where} for sheets that are *added*: an int is the 0-based tab
       index in the result (negative counts from the end), a str the name of the sheet to put it
       before. Replaced sheets never move.
@@ -1225,6 +1228,9 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     """
     target = Path(target)
     dest = Path(output) if output is not None else target
+    states = dict(hidden) if isinstance(hidden, dict) else {h: "hidden" for h in hidden}
+    if any(v not in ("hidden", "veryHidden") for v in states.values()):
+        raise ValueError(f"hidden states must be 'hidden' or 'veryHidden': {states}")
     ensure_not_open(dest)
     tpkg = _Package(target, "target")
     if hasattr(source, "getvalue"):
@@ -1234,7 +1240,7 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     spkg = _Package(source if isinstance(source, (bytes, bytearray)) else Path(source),
                     "來源工作簿")
     try:
-        data = _Surgery(tpkg, spkg, sheets, list(hidden), position).run()
+        data = _Surgery(tpkg, spkg, sheets, states, position).run()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
         if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names")):
             raise
@@ -1255,7 +1261,8 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
 
 
 @contextlib.contextmanager
-def new_sheets(target: str | Path, output: str | Path | None = None, hidden: Iterable[str] = (),
+def new_sheets(target: str | Path, output: str | Path | None = None,
+               hidden: Iterable[str] | dict[str, str] = (),
                position: dict[str, int | str] | None = None) -> Iterator["xlsxwriter.Workbook"]:
     """Write sheets with xlsxwriter, in memory, and put them into `target` on leaving the block.
 
@@ -1264,7 +1271,8 @@ def new_sheets(target: str | Path, output: str | Path | None = None, hidden: Ite
             ...
 
     Nothing is written if the block raises. The lock check runs first, so a workbook open in
-    Excel/WPS is refused before any work is done.
+    Excel/WPS is refused before any work is done. Sheets hidden with `hide()`/`very_hidden()`
+    end up hidden even when xlsxwriter itself would show them (the first, active sheet).
     """
     import xlsxwriter
 
@@ -1279,5 +1287,10 @@ def new_sheets(target: str | Path, output: str | Path | None = None, hidden: Ite
         except Exception:
             pass
         raise
+    # honour hide()/very_hidden() even where xlsxwriter drops it on close (the first sheet)
+    states = dict(hidden) if isinstance(hidden, dict) else {h: "hidden" for h in hidden}
+    for ws in wb.worksheets():
+        if getattr(ws, "hidden", 0) and ws.name not in states:
+            states[ws.name] = "veryHidden" if ws.hidden == 2 else "hidden"
     wb.close()
-    replace_sheets(target, buf.getvalue(), output=output, hidden=hidden, position=position)
+    replace_sheets(target, buf.getvalue(), output=output, hidden=states, position=position)

@@ -840,3 +840,62 @@ def test_rename_refused_like_windows_with_excel_open(tmp_path, monkeypatch):
         replace_sheets(target, src)
     assert "關閉" in str(e.value)
     assert _dir_state(tmp_path) == before
+
+
+def test_the_real_master_from_build(tmp_path):
+    """build's master reads _status/_actuals by formulas; putting rollup's data sheets in makes
+    the section sheets and the indicator sheet show the new values, and nothing else changes."""
+    from putuo_xl import layout
+    from putuo_xl.master import build_master
+    from putuo_xl.xlsxsurgery import new_sheets
+
+    master = build_master(output=tmp_path / "任務分解台賬.xlsx").path
+    before = parts(master)
+    section = next(n for n in sheet_names(master) if n.startswith("一、"))
+    indicators = layout.name("indicators")
+    with new_sheets(master) as wb:
+        st = wb.add_worksheet(layout.STATUS_SHEET)
+        st.hide()
+        st.write_row(0, 0, layout.STATUS_COLUMNS)
+        st.write_row(1, 0, ["1.1.1", "進行中", 0.5, "2020-08", "yellow"])
+        ac = wb.add_worksheet(layout.ACTUALS_SHEET)
+        ac.hide()
+        ac.write_row(0, 0, layout.ACTUALS_COLUMNS)
+        ac.write_row(1, 0, ["1.1.1#1|2020-08", 38, 0, "區審招辦"])
+        rep = wb.add_worksheet(layout.name("monthly"))
+        rep.write("A1", "月度匯總 2020年8月")
+    after = parts(master)
+    assert_consistent(after)
+    b_sheets, a_sheets = sheet_parts(before), sheet_parts(after)
+    assert list(a_sheets) == list(b_sheets) + [layout.name("monthly")]
+    for name, part in b_sheets.items():
+        if name not in (layout.STATUS_SHEET, layout.ACTUALS_SHEET):
+            assert subtree_bytes(before, part) == subtree_bytes(after, a_sheets[name]), name
+    rep = xlsx_check(master, "--get", f"'{section}'!H4:J4", "--get", f"{indicators}!K4",
+                     "--get", f"{indicators}!P4:Q4")
+    assert rep["ok"], rep["problems"]
+    assert rep["get"][f"'{section}'!H4:J4"] == [["進行中", 0.5, "2020-08"]]
+    assert rep["get"][f"{indicators}!K4"] == [[38]]
+    assert rep["get"][f"{indicators}!P4:Q4"] == [[38, "未達標"]]
+    wb2 = openpyxl.load_workbook(master)
+    assert wb2[layout.STATUS_SHEET].sheet_state == "hidden"
+
+
+def test_hide_on_the_first_xlsxwriter_sheet_is_honoured(tmp_path):
+    """xlsxwriter shows its first sheet even after hide(); new_sheets and `hidden` fix that."""
+    from putuo_xl.xlsxsurgery import new_sheets
+    target = make_master(tmp_path / "master.xlsx")
+    with new_sheets(target) as wb:
+        wb.add_worksheet("_form").very_hidden()
+        wb.add_worksheet("_lists").hide()
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("_first").hide()
+    wb.add_worksheet("可見")
+    wb.close()
+    replace_sheets(target, src, hidden={"_first": "veryHidden"})
+    states = {s.get("name"): s.get("state", "visible")
+              for s in etree.fromstring(parts(target)["xl/workbook.xml"]).iter(f"{{{MAIN}}}sheet")}
+    assert states["_form"] == "veryHidden" and states["_lists"] == "hidden"
+    assert states["_first"] == "veryHidden" and states["可見"] == "visible"
+    assert tab_selected(parts(target)) == [OFFICIAL]
