@@ -455,9 +455,11 @@ class _Parser:
             if i > 0 and ATTACHMENT_RE.match(p) and not any(self._has_units(q) for q in paras[i + 1:]):
                 end = i
                 break
-        paras = [p for i, p in enumerate(paras) if i >= end or not ATTACHMENT_RE.match(p)] \
-            if end == len(paras) else paras
-        end = min(end, len(paras))
+        # a 附件 line with tasks after it belongs to no task
+        tail = paras[end:]
+        paras = [p for i, p in enumerate(paras[:end]) if i == 0 or not ATTACHMENT_RE.match(p)]
+        end = len(paras)
+        paras = paras + tail
         # signature, date, (此件公開發布), 抄送 at the very end
         while end > 1 and SIGNATURE_RE.match(paras[end - 1]) and not self._find_markers(paras[end - 1]) \
                 and not (SECTION_RE.match(paras[end - 1]) or SUBSECTION_RE.match(paras[end - 1])
