@@ -106,6 +106,8 @@ DEFAULT_DEADLINE_RE = re.compile(
 ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*(?:[::]|$)")
 DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*第?\s*\d{1,4}\s*[號号]")
 DOC_NUMBER_LABEL_RE = re.compile(r"(發文字號|发文字号|文號|文号|文件編號|文件编号)\s*[::|]?\s*(.+)$")
+PLAN_TITLE_RE = re.compile(r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单|工作安排|"
+                           r"工作任務|工作任务|任務分解|任务分解)(表)?$")
 INTRO_TITLE_RE = re.compile(
     r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|"
     r"基本原則|基本原则|目標任務|目标任务)[^,,。]{0,10}$")
@@ -311,7 +313,8 @@ class _Parser:
         """A covering notice with its own 一、二、 (requirements, no units) and the tasks in the
         attachment (附件 / 附件:任務分解表): the body is the attachment."""
         for a in range(start + 1, len(paras)):
-            if not ATTACHMENT_RE.match(paras[a]):
+            if not (ATTACHMENT_RE.match(paras[a]) or PLAN_TITLE_RE.search(paras[a])
+                    and len(paras[a]) <= 60 and not re.search(r"[,。;:]", paras[a])):
                 continue
             if any(self._has_units(p) for p in paras[start:a]):
                 return start, implicit
@@ -329,8 +332,7 @@ class _Parser:
         plan.doc_number = self._doc_number(head, allp) or hints.get("doc_number")
         notice_title = None
         plan_title = None
-        plan_title_re = (r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单|工作安排|"
-                         r"工作任務|工作任务|任務分解|任务分解)(表)?$")
+        plan_title_re = PLAN_TITLE_RE.pattern
         titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
         if titles:
             # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title

@@ -580,3 +580,10 @@ def test_m_covering_notice_and_attachment(script, width):
     assert plan.default_deadline == "2022-11-30"
     assert all(t.deadline == "2022-11-30" for t in plan.tasks())
     assert not any("未标明" in N(w) for w in plan.warnings)
+
+
+def test_m_without_the_attachment_line_the_plan_title_is_the_boundary():
+    text = (NOTICES / "m_covering_and_attachment.txt").read_text(encoding="utf-8").replace("\n附件\n", "\n")
+    plan = parse_text(text, CFG)
+    assert [t.id for t in plan.tasks()] == ["1.1.1", "2.1.1"]
+    assert plan.title == "2022年普陀区法治政府建设工作要点"
