@@ -587,3 +587,15 @@ def test_m_without_the_attachment_line_the_plan_title_is_the_boundary():
     plan = parse_text(text, CFG)
     assert [t.id for t in plan.tasks()] == ["1.1.1", "2.1.1"]
     assert plan.title == "2022年普陀区法治政府建设工作要点"
+
+
+def test_fullwidth_digits_and_percent():
+    text = (NOTICES / "i_deadlines.txt").read_text(encoding="utf-8")
+    full = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() or c in "%." else c for c in text)
+    plan = parse_text(full, CFG)
+    assert [t.deadline for t in plan.tasks()] == [t.deadline for t in parse_text(text, CFG).tasks()]
+    assert plan.tasks()[0].number == "１．" and "６月底前" in plan.tasks()[0].text
+    assert plan.title == "２０２１年普陀区法治政府建设工作要点" and plan.year == 2021
+    plan = parse_text(full.replace("组织旁听庭审活动。", "旁听率达到９０％以上。"), CFG)
+    ind = plan.tasks()[-1].indicators[0]
+    assert (ind.value, ind.unit, ind.op, ind.text) == (90, "%", ">=", "达到９０％以上")
