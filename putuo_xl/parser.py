@@ -947,9 +947,11 @@ class _Parser:
         units: list[UnitRef] = []
         explicit = any(r != "responsible" for r, _, _ in clauses) or any(rest for _, _, rest in clauses)
         dropped = None
+        keep_responsible: set[int] = set()
         for ci, (role, body, rest_role) in enumerate(clauses):
             body = body.strip().strip(";;,,。")
-            items = self._split_units(body)
+            said = set()
+            items = self._split_units(body, said)
             if cut and ci == len(clauses) - 1 and items:
                 # the last name of a cut-off list may be incomplete
                 last = items[-1]
@@ -975,17 +977,21 @@ class _Parser:
                         continue
                     group = bool(canonical and self.cfg.is_group(canonical)) or \
                         (canonical is None and bool(GENERIC_GROUP_RE.search(norm_name(name))))
+                    if n in said and role == "responsible":
+                        keep_responsible.add(len(units))     # 各單位按職責分工負責
                     units.append(UnitRef(name=name, canonical=canonical, role=item_role, group=group))
         if self.cfg.first_listed_is_lead and units and not units[0].group:
             if not explicit:
                 units[0].role = "lead"
-                for u in units[1:]:
-                    u.role = "co"
+                for k, u in enumerate(units[1:], 1):
+                    u.role = "responsible" if k in keep_responsible else "co"
             elif units[0].role == "responsible" and not any(u.role == "lead" for u in units):
                 units[0].role = "lead"      # 責任單位/配合單位: A、B → A leads
         return _Marker(units=units, bare=bare, deadline=deadline, dropped=dropped)
 
-    def _split_units(self, body: str) -> list[str]:
+    def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
+        """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
+        that carried a 負責 phrase (they stay 責任 when the first listed is made lead)."""
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
         items, depth, cur = [], 0, ""
         for ch in body:
@@ -1005,10 +1011,13 @@ class _Parser:
             if INLINE_ROLE_RE.search(it):
                 out.append(it)
                 continue
+            said_responsible = bool(re.search(r"負責|负责", it))
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
             if it:
+                if said_responsible and responsible is not None:
+                    responsible.add(len(out))
                 out.append(it)
         return out
 

@@ -105,9 +105,10 @@ def test_a_seed_style(script, width):
     assert units(idx["3.1.2"]) == [("区综合行政执法局", "區綜合行政執法局", "lead", False),
                                    ("区市场监管分局", "區市場監管分局", "co", False),
                                    ("区级有关单位", "區級有關單位", "co", True)]
-    # (j) 各单位按职责分工负责: the qualifier is not part of a unit name
+    # (j) 各单位按职责分工负责: the qualifier is not part of a unit name, and those units are
+    # responsible for their share (not merely co-operating)
     t = idx["3.2.1"]
-    assert units(t) == [("区司法局", "區司法局", "lead", False), ("各单位", "區級有關單位", "co", True)]
+    assert units(t) == [("区司法局", "區司法局", "lead", False), ("各单位", "區級有關單位", "responsible", True)]
     assert "按职责" not in N(t.text) and "责任单位" not in N(t.text)
     # only the bare list is warned about; every unit resolved
     assert len(plan.warnings) == 1 and all(u.canonical for t in plan.tasks() for u in t.units)
@@ -411,7 +412,8 @@ def test_j_parentheses_and_qualifiers(script, width):
     idx = plan.task_index()
     t = idx["1.1.1"]
     assert "(2020-2025年)" in N(t.text) and "(以下简称“规划”)" in N(t.text)
-    assert units(t) == [("区司法局", "區司法局", "lead", False), ("区级有关单位", "區級有關單位", "co", True)]
+    assert units(t) == [("区司法局", "區司法局", "lead", False),
+                        ("区级有关单位", "區級有關單位", "responsible", True)]
     t = idx["1.1.2"]
     assert "村(社区)" in N(t.text) and "镇(街道)" in N(t.text) and "(2020-2022年)" in N(t.text)
     assert [u.canonical for u in t.units] == ["區司法局", "各鎮(街道)"]
@@ -510,7 +512,7 @@ def test_k_county_notice(script, width):
     t = plan.task_index()["1.1.1"]
     # 乡镇人民政府按职责分工分别负责: a group of units, the qualifier dropped
     assert units(t) == [("县政府办公室", None, "lead", False), ("县司法局", None, "co", False),
-                        ("各有关部门", "區級有關單位", "co", True), ("乡镇人民政府", None, "co", True)]
+                        ("各有关部门", "區級有關單位", "co", True), ("乡镇人民政府", None, "responsible", True)]
     assert units(plan.task_index()["2.1.1"])[1:] == [("各乡镇人民政府", None, "co", True),
                                                      ("街道办事处", None, "co", True)]
     warned = [N(w) for w in plan.warnings]
