@@ -147,7 +147,7 @@ class _MasterWriter:
         self.idle_units = [u for u in cfg.units if u not in self.assign]
         reserved = {layout.name(k, self.script) for k in layout.SHEETS}
         reserved |= {layout.META_SHEET, layout.PLAN_SHEET, layout.STATUS_SHEET,
-                     layout.ACTUALS_SHEET, layout.UNITS_SHEET}
+                     layout.ACTUALS_SHEET, layout.UNITS_SHEET, layout.TASKS_SHEET}
         self.section_sheets = section_sheet_names(plan, reserved)
         self.sheet_order: list[str] = []
         self.tasks = plan.tasks()
@@ -182,12 +182,14 @@ class _MasterWriter:
         ws_matrix = self._add(layout.name("matrix", self.script))
         ws_ind = self._add(layout.name("indicators", self.script))
         hidden = {name: self._add(name) for name in (layout.META_SHEET, layout.PLAN_SHEET,
-                                                      layout.UNITS_SHEET, layout.STATUS_SHEET,
+                                                      layout.TASKS_SHEET, layout.UNITS_SHEET,
+                                                      layout.STATUS_SHEET,
                                                       layout.ACTUALS_SHEET)}
         self._readme(ws_readme)
         for sec in self.plan.sections:
             self._section(ws_sections[sec.id], sec)
         self._plan_sheet(hidden[layout.PLAN_SHEET])
+        self._tasks_sheet(hidden[layout.TASKS_SHEET])
         self._units_sheet(hidden[layout.UNITS_SHEET])
         self._view(ws_view)
         self._matrix(ws_matrix)
@@ -420,33 +422,42 @@ class _MasterWriter:
         ws.write_row(0, 0, layout.PLAN_COLUMNS)
         index = self.plan.task_index()
         r = 1
-        self.plan_rows = 0
         self.max_per_unit = 0
         self.view_heights: list[float] = []
-        date_fmt = self.fmt("cell_date", border=0, text_wrap=False)
+        heights = {}
+        for t in self.tasks:
+            heights[t.id] = row_height([(t.text, VIEW_WIDTHS[2]),
+                                        (lead_text(t, self.script) or "—", VIEW_WIDTHS[4]),
+                                        (indicators_text(t), VIEW_WIDTHS[6])])
         for unit, items in self.assign.items():
             self.max_per_unit = max(self.max_per_unit, len(items))
             label = self.T(unit)
             for seq, a in enumerate(items, 1):
-                t = index[a.task_id]
-                dv = deadline_value(t, self.script)
-                lead, inds = lead_text(t, self.script) or "—", indicators_text(t)
-                ws.write_row(r, 0, [f"{label}|{seq}", label, seq, t.id, a.role,
-                                    self.T(_role_label(a.role)), self.T(a.via) if a.via else "",
-                                    self.section_sheets[self.section_of[t.id].id], t.text,
-                                    lead, inds])
-                h = row_height([(t.text, VIEW_WIDTHS[2]), (lead, VIEW_WIDTHS[4]),
-                                (inds, VIEW_WIDTHS[6])])
+                ws.write_row(r, 0, [f"{label}|{seq}", label, seq, a.task_id, a.role,
+                                    self.T(_role_label(a.role)), self.T(a.via) if a.via else ""])
+                h = heights[a.task_id]
                 if len(self.view_heights) < seq:
                     self.view_heights.append(h)
                 else:
                     self.view_heights[seq - 1] = max(self.view_heights[seq - 1], h)
-                if isinstance(dv, datetime):
-                    ws.write_datetime(r, 11, dv, date_fmt)
-                else:
-                    ws.write_string(r, 11, dv)
                 r += 1
-        self.plan_rows = r - 1
+        del index
+
+    def _tasks_sheet(self, ws):
+        """_tasks: one row per task, what the section sheets show (the unit view reads it)."""
+        ws.write_row(0, 0, layout.TASKS_COLUMNS)
+        date_fmt = self.fmt("cell_date", border=0, text_wrap=False)
+        for r, t in enumerate(self.tasks, 1):
+            sec = self.section_of[t.id]
+            ws.write_row(r, 0, [t.id, sec.id, self.section_sheets[sec.id],
+                                subsection_label(self.sub_of[t.id]), t.text, lead_text(t, self.script),
+                                co_text(t, self.script), indicators_text(t)])
+            dv = deadline_value(t, self.script)
+            if isinstance(dv, datetime):
+                ws.write_datetime(r, 8, dv, date_fmt)
+            else:
+                ws.write_string(r, 8, dv)
+            ws.write_string(r, 9, ",".join(i.id for i in t.indicators))
 
     def _units_sheet(self, ws):
         ws.write_row(0, 0, layout.UNITS_COLUMNS)
@@ -505,12 +516,12 @@ class _MasterWriter:
         T, f = self.T, self.fmt
         heads = [T(h) for h in VIEW_COLUMNS]
         last = len(heads) - 1
-        helper = len(heads)                      # hidden helper column: row of the task in _plan
-        hcol = xl_col_to_name(helper)
+        helper = len(heads)          # hidden helper columns: the row in _plan, the row in _tasks
+        hcol, tcol = xl_col_to_name(helper), xl_col_to_name(helper + 1)
         self._title(ws, T("按單位查看任務"), last)
         for c, w in enumerate(VIEW_WIDTHS):
             ws.set_column(c, c, w)
-        ws.set_column(helper, helper, 8, None, {"hidden": True})
+        ws.set_column(helper, helper + 1, 8, None, {"hidden": True})
         ws.set_row(1, 24)
         ws.write(1, 0, T("選擇單位"), f("label", align="right"))
         default = self._default_unit()
@@ -541,25 +552,29 @@ class _MasterWriter:
             ws.write(hr, c, h, f("header_auto" if c in auto else "header"))
         ws.set_row(hr, 30)
         n = max(self.max_per_unit, 1)
-        S = layout.STATUS_SHEET
+        S, TK = layout.STATUS_SHEET, layout.TASKS_SHEET
         for i in range(n):
             r = hr + 1 + i
             x = r + 1                                # Excel row number
             k = f"${hcol}{x}"
             if i < len(self.view_heights):
                 ws.set_row(r, self.view_heights[i])
+            j = f"${tcol}{x}"
             ws.write_formula(r, helper, f'=IFERROR(MATCH({u}&"|{i + 1}",{P}!$A:$A,0),"")', None, "")
+            ws.write_formula(r, helper + 1, f'=IF({k}="","",IFERROR(MATCH(INDEX({P}!$D:$D,{k}),'
+                                            f'{TK}!$A:$A,0),""))', None, "")
 
-            def pick(col, k=k):
-                return f'IF({k}="","",INDEX({P}!${col}:${col},{k})&"")'
+            def pick(col, j=j):
+                return f'=IF({j}="","",INDEX({TK}!${col}:${col},{j})&"")'
             ws.write_formula(r, 0, f'=IF({k}="","",INDEX({P}!$C:$C,{k}))', f("cell_center"), "")
-            ws.write_formula(r, 1, "=" + pick("D"), f("cell_center"), "")
-            ws.write_formula(r, 2, "=" + pick("I"), f("cell"), "")
-            ws.write_formula(r, 3, "=" + pick("F"), f("cell_center"), "")
-            ws.write_formula(r, 4, "=" + pick("J"), f("cell_center"), "")
-            ws.write_formula(r, 5, f'=IF({k}="","",IF(INDEX({P}!$L:$L,{k})="","",INDEX({P}!$L:$L,{k})))',
+            ws.write_formula(r, 1, f'=IF({k}="","",INDEX({P}!$D:$D,{k})&"")', f("cell_center"), "")
+            ws.write_formula(r, 2, pick("E"), f("cell"), "")
+            ws.write_formula(r, 3, f'=IF({k}="","",INDEX({P}!$F:$F,{k})&"")', f("cell_center"), "")
+            ws.write_formula(r, 4, f'=IF({j}="","",IF(INDEX({TK}!$F:$F,{j})="","—",INDEX({TK}!$F:$F,{j})))',
+                             f("cell_center"), "")
+            ws.write_formula(r, 5, f'=IF({j}="","",IF(INDEX({TK}!$I:$I,{j})="","",INDEX({TK}!$I:$I,{j})))',
                              f("cell_date"), "")
-            ws.write_formula(r, 6, "=" + pick("K"), f("cell"), "")
+            ws.write_formula(r, 6, pick("H"), f("cell"), "")
             key = f'$B{x}&"|"&{u}'
             ws.write_formula(r, 7, f'=IF($B{x}="","",{_lookup_text(S, "B", key)[1:]})', f("cell_auto"), "")
             ws.write_formula(r, 8, f'=IF($B{x}="","",{_lookup_value(S, "C", key)[1:]})',

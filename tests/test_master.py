@@ -44,12 +44,13 @@ def wb(built):
 
 def test_sheets_in_order_with_hidden_data(built, wb):
     assert wb.sheetnames == ["說明", *SECTION_SHEETS, "按單位查看", "責任矩陣", "考評指標",
-                             "_meta", "_plan", "_units", "_status", "_actuals"]
-    for name in ("_meta", "_plan", "_units", "_status", "_actuals"):
+                             "_meta", "_plan", "_tasks", "_units", "_status", "_actuals"]
+    for name in ("_meta", "_plan", "_tasks", "_units", "_status", "_actuals"):
         assert wb[name].sheet_state == "hidden"
     assert [c.value for c in wb["_status"][1]] == layout.STATUS_COLUMNS
     assert [c.value for c in wb["_actuals"][1]] == layout.ACTUALS_COLUMNS
     assert [c.value for c in wb["_plan"][1]] == layout.PLAN_COLUMNS
+    assert [c.value for c in wb["_tasks"][1]] == layout.TASKS_COLUMNS
     assert built.counts == {"sections": 6, "subsections": 20, "tasks": 51, "recurring": 3,
                             "indicators": 10, "units": 44, "lead_units": 11}
 
