@@ -307,7 +307,7 @@ class _FormWriter:
         ws.write_blank(CONTACT_ROW, 1, None, inp)
         ws.merge_range(CONTACT_ROW, 2, CONTACT_ROW, 3, T("聯繫電話"), lab)
         ws.merge_range(CONTACT_ROW, 4, CONTACT_ROW, 5, "", inp)
-        ws.merge_range(CONTACT_ROW, 6, CONTACT_ROW, 8, T("單位負責人(審核)"), lab)
+        ws.merge_range(CONTACT_ROW, 6, CONTACT_ROW, 8, T("審核人"), lab)
         ws.write_blank(CONTACT_ROW, 9, None, inp)
         ws.merge_range(NOTE_ROW, 0, NOTE_ROW, last,
                        T("淡黃色單元格由本單位填寫,灰色單元格不能修改。進展狀態從下拉列表選擇;完成進度填 0%–100%;"

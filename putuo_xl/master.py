@@ -15,6 +15,7 @@ After `build`, the workbook is the plan's source of truth: `plan_from_workbook` 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,14 +40,14 @@ GENERATOR = f"putuo-xl {__version__}"
 MARKS = {"lead": "●", "co": "○", "responsible": "◎"}
 
 # Section sheet: layout.SECTION_COLUMNS with widths and styles.
-SECTION_WIDTHS = [8, 15, 52, 12, 20, 22, 12, 9, 9, 10]
+SECTION_WIDTHS = [8, 15, 52, 12, 20, 22, 13, 9, 9, 10]
 SECTION_TITLE_ROW, SECTION_SUB_ROW, SECTION_HEADER_ROW = 0, 1, 2   # 0-based
 # 按單位查看
 VIEW_UNIT_CELL = "B2"
 VIEW_HEADER_ROW = 3          # 0-based: row 4
 VIEW_COLUMNS = ["序號", "任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標",
                 "本單位狀態", "完成進度", "最近填報"]
-VIEW_WIDTHS = [5, 8, 50, 6, 12, 12, 22, 10, 9, 10]
+VIEW_WIDTHS = [5, 8, 50, 6, 12, 13, 22, 10, 9, 10]
 UNITS_NAME = "putuo_units"   # defined name of the unit list (the dropdown's source)
 
 
@@ -344,6 +345,8 @@ class _MasterWriter:
                 ws.set_row(row, row_height([("· " + w, 94, 9)], size=9, minimum=14))
                 row += 1
         self._page(ws, T("說明"), landscape=False)
+        if row <= 60:
+            ws.fit_to_pages(1, 1)
 
     # -- section sheets ---------------------------------------------------------------------
     def _section_headers(self) -> list[str]:
@@ -420,7 +423,6 @@ class _MasterWriter:
     def _plan_sheet(self, ws):
         """_plan: one row per unit × task (groups expanded), grouped by unit; key "unit|n"."""
         ws.write_row(0, 0, layout.PLAN_COLUMNS)
-        index = self.plan.task_index()
         r = 1
         self.max_per_unit = 0
         self.view_heights: list[float] = []
@@ -429,19 +431,23 @@ class _MasterWriter:
             heights[t.id] = row_height([(t.text, VIEW_WIDTHS[2]),
                                         (lead_text(t, self.script) or "—", VIEW_WIDTHS[4]),
                                         (indicators_text(t), VIEW_WIDTHS[6])])
+        by_pos: list[list[float]] = []
         for unit, items in self.assign.items():
             self.max_per_unit = max(self.max_per_unit, len(items))
             label = self.T(unit)
             for seq, a in enumerate(items, 1):
                 ws.write_row(r, 0, [f"{label}|{seq}", label, seq, a.task_id, a.role,
                                     self.T(_role_label(a.role)), self.T(a.via) if a.via else ""])
-                h = heights[a.task_id]
-                if len(self.view_heights) < seq:
-                    self.view_heights.append(h)
-                else:
-                    self.view_heights[seq - 1] = max(self.view_heights[seq - 1], h)
+                if len(by_pos) < seq:
+                    by_pos.append([])
+                by_pos[seq - 1].append(heights[a.task_id])
                 r += 1
-        del index
+        # Row heights of the view fit the unit it opens with; rows further down (for units with
+        # more tasks) get the median height at that position. Picking another unit does not
+        # resize rows in any spreadsheet application; the sheet's note says how to autofit.
+        default = self._default_unit()
+        first = [heights[a.task_id] for a in self.assign.get(default, [])]
+        self.view_heights = first + [statistics.median(p) for p in by_pos[len(first):]]
 
     def _tasks_sheet(self, ws):
         """_tasks: one row per task, what the section sheets show (the unit view reads it)."""
@@ -543,7 +549,8 @@ class _MasterWriter:
         ws.merge_range(1, 3, 1, last, "", f("subtitle"))
         ws.write_formula(1, 3, info, f("subtitle"), "")
         ws.merge_range(2, 0, 2, last, T("選擇單位後,下表列出該單位牽頭、配合和共同負責的全部任務(跨所有章節);"
-                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"),
+                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"
+                                        "換單位後如文字顯示不全:選中表格各行,雙擊行號之間的分隔線自動調整行高。"),
                        f("note"))
         ws.set_row(2, 18)
         hr = VIEW_HEADER_ROW
@@ -614,7 +621,7 @@ class _MasterWriter:
         for j, u in enumerate(units):
             ws.write(hr, first_u + j, self.T(u), f("matrix_head"))
         longest = max((len(u) for u in units), default=4)
-        ws.set_row(hr, max(60, 13 * longest + 6))
+        ws.set_row(hr, max(60, 14 * longest + 10))
         r = hr + 1
         col_of = {u: first_u + j for j, u in enumerate(units)}
         first_data = r
@@ -635,8 +642,8 @@ class _MasterWriter:
         last_data = r - 1
         labels = [("●", "牽頭"), ("○", "配合"), ("◎", "共同負責")]
         for mark, label in labels:
-            ws.write(r, 0, "", f("count"))
-            ws.write(r, 1, T(f"{label}任務數({mark})"), f("count", align="right"))
+            ws.write(r, 0, mark, f("count"))
+            ws.write(r, 1, T(f"{label}任務數"), f("count", align="right"))
             for u in units:
                 c = xl_col_to_name(col_of[u])
                 ws.write_formula(r, col_of[u], f'=COUNTIF({c}{first_data + 1}:{c}{last_data + 1},"{mark}")',
@@ -666,7 +673,7 @@ class _MasterWriter:
         last = len(heads) - 1
         self._title(ws, T("考評指標"), last,
                     T(f"{year}年各月實際值由月報匯總自動填寫(與目標值同一計量單位,如 92 表示 92%)"))
-        widths = [9, 7, 24, 16, 7, 7, 7, 12, 20] + [6] * len(months) + [8, 8]
+        widths = [9, 7, 24, 16, 7, 7, 9, 12, 20] + [6] * len(months) + [8, 8]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         hr = 2
