@@ -21,7 +21,7 @@ import xlsxwriter
 
 from . import __version__, layout
 from .config import Config, load_config
-from .errors import InputError
+from .errors import FileBusyError, InputError
 from .fileio import AtomicPath
 from .model import ROLE_LABELS, Plan, Task
 from .render import deadline_value, row_height
@@ -53,6 +53,7 @@ class FormsResult:
     skipped: list[Path] = field(default_factory=list)       # already there, not overwritten
     stale: list[Path] = field(default_factory=list)         # skipped and made from another plan
     no_tasks: list[str] = field(default_factory=list)       # units without tasks: no form
+    busy: list[Path] = field(default_factory=list)          # open in Excel/WPS: not rewritten
     units: dict[str, Path] = field(default_factory=dict)    # unit -> its form (written or kept)
     seconds: float = 0.0
     master_changes: str | None = None                       # what officials changed in the master
@@ -63,6 +64,9 @@ class FormsResult:
             parts.append(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)")
         if self.stale:
             parts.append(f"其中 {len(self.stale)} 份是按修改前的台賬生成的")
+        if self.busy:
+            parts.append(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:"
+                         f"{'、'.join(p.name for p in self.busy)}(關閉後加 --force 重試)")
         if self.no_tasks:
             parts.append(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:{'、'.join(self.no_tasks)}")
         return ";".join(parts) + f"。目錄:{self.out_dir}"
@@ -167,8 +171,12 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
                                     meta.get("created") or created, True))
             continue
         form = _FormWriter(plan, cfg, st, unit, items, views, month, due, fp, form_version, created)
-        with AtomicPath(path) as tmp:
-            form.write(tmp)
+        try:
+            with AtomicPath(path) as tmp:
+                form.write(tmp)
+        except FileBusyError:          # that one form is open somewhere: the others still go out
+            result.busy.append(path)
+            continue
         result.written.append(path)
         issued_rows.append((month, unit, path.name, fp, ",".join(form.task_ids), due, created, False))
     if master_path is not None and issued_rows:

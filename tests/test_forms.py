@@ -149,6 +149,18 @@ def test_no_overwrite_without_force_and_ledger(master, issued, cfg):
     assert row["task_ids"] == read_form_meta(target)["task_ids"]
 
 
+def test_a_form_open_in_excel_is_left_alone(tmp_path, master, cfg):
+    out = tmp_path / "busy"
+    first = write_forms(master, MONTH, out, config=cfg, units=["區司法局", "區財政局"])
+    locked = first.units["區司法局"]
+    (out / ("~$" + locked.name)).write_text("lock")
+    before = locked.read_bytes()
+    again = write_forms(master, MONTH, out, config=cfg, force=True, units=["區司法局", "區財政局"])
+    assert again.busy == [locked] and again.written == [first.units["區財政局"]]
+    assert locked.read_bytes() == before
+    assert "正在 Excel 或 WPS 中打開" in again.summary()
+
+
 def test_units_without_tasks_are_listed(tmp_path, master, cfg):
     raw = dict(cfg.raw)
     raw["units"] = {**cfg.raw["units"], "區檔案館": {"full_name": "舟山市普陀區檔案館", "kind": "部門"}}
