@@ -374,6 +374,13 @@ class _MasterWriter:
         auto = {7, 8, 9}
         columns = [{"header": h, "header_format": f("header_auto" if i in auto else "header")}
                    for i, h in enumerate(heads)]
+        # progress columns are calculated columns: a row an official inserts gets them too
+        key = f"Section{sec.id}[@[{heads[0]}]]"
+        S = layout.STATUS_SHEET
+        for i, (col, fn, style) in zip((7, 8, 9), (("B", _lookup_text, "cell_auto"),
+                                                   ("C", _lookup_value, "cell_auto_pct"),
+                                                   ("D", _lookup_value, "cell_auto_date"))):
+            columns[i].update({"formula": fn(S, col, key), "format": f(style)})
         ws.add_table(hr, 0, hr + n, last, {"name": f"Section{sec.id}", "columns": columns,
                                            "style": "Table Style Light 1", "autofilter": True})
         ws.set_row(hr, 30)
@@ -395,10 +402,6 @@ class _MasterWriter:
                 ws.write_datetime(r, 6, dv, f("cell_date"))
             else:
                 ws.write_string(r, 6, dv, f("cell_center"))
-            a = f"$A{r + 1}"
-            ws.write_formula(r, 7, _lookup_text(layout.STATUS_SHEET, "B", a), f("cell_auto"), "")
-            ws.write_formula(r, 8, _lookup_value(layout.STATUS_SHEET, "C", a), f("cell_auto_pct"), "")
-            ws.write_formula(r, 9, _lookup_value(layout.STATUS_SHEET, "D", a), f("cell_auto_date"), "")
         rng = f"{status_col}{first + 1}:{status_col}{first + n}"
         self._status_cf(ws, rng, f"$A{first + 1}", f"{status_col}{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)

@@ -80,7 +80,10 @@ def test_section_sheet_is_a_printable_table(wb, plan):
     assert ws["D5"].value in ("", None) and ws["E5"].value == "區級有關單位、各鎮(街道)、管委會"
     assert ws["F4"].value == "“一件事”網上、掌上聯辦:實現41件"
     assert ws["G4"].value.strftime("%Y-%m-%d") == "2020-12-31"
-    assert ws["H4"].value.startswith("=IFERROR(INDEX(_status!$B:$B,MATCH($A4,_status!$A:$A,0))")
+    # calculated columns: a row inserted in Excel gets the progress formulas too
+    assert ws["H4"].value == ('=IFERROR(INDEX(_status!$B:$B,MATCH(Section1[[#This Row],[任務編號]],'
+                              '_status!$A:$A,0))&"","")')
+    assert table.tableColumns[7].calculatedColumnFormula.attr_text == ws["H4"].value[1:]
     assert ws["C4"].font.name == "SimSun" and ws["A1"].font.name == "SimHei"
     assert ws["C4"].alignment.wrap_text
     assert ws.row_dimensions[4].height > 40       # long tasks get tall rows
