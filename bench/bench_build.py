@@ -77,6 +77,8 @@ def synthetic(seed_plan: Plan, base_cfg, n_tasks: int = 500, n_units: int = 60):
                     refs.append(UnitRef("區級有關單位", "區級有關單位", "co", True))
                 if r < 0.15 or r > 0.9:
                     refs.append(UnitRef("各鎮(街道)", "各鎮(街道)", "co", True))
+                if r > 0.95:
+                    refs.append(UnitRef("管委會", "管委會", "co", True))
                 task = Task(id=tid, text=texts[k % len(texts)], units=refs, deadline="2021-12-31")
                 if rnd.random() < 0.2:
                     for n in range(1, rnd.randint(1, 3) + 1):
