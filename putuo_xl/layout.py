@@ -52,7 +52,8 @@ TASKS_COLUMNS = ["task_id", "section_id", "section", "subsection", "task", "lead
                  "indicator", "deadline", "indicator_ids"]
 # _units: the units that report (have tasks), in config order: the view's dropdown source.
 UNITS_SHEET = "_units"
-UNITS_COLUMNS = ["unit", "full_name", "kind", "lead", "co", "responsible", "tasks"]
+# unit is shown in the notice's script; canonical is the config's name (the rollup's key).
+UNITS_COLUMNS = ["unit", "full_name", "kind", "lead", "co", "responsible", "tasks", "canonical"]
 
 # Columns of a section sheet, in order; the last three are filled from _status by formulas.
 SECTION_COLUMNS = ["任務編號", "小節", "工作任務", "牽頭單位", "配合單位", "量化指標", "完成時限",

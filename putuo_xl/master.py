@@ -477,7 +477,7 @@ class _MasterWriter:
                                 self.T(u.kind) if u and u.kind else "",
                                 sum(a.role == "lead" for a in items),
                                 sum(a.role == "co" for a in items),
-                                sum(a.role == "responsible" for a in items), len(items)])
+                                sum(a.role == "responsible" for a in items), len(items), unit])
         n = max(len(self.units), 1)
         self.wb.define_name(UNITS_NAME, f"={layout.UNITS_SHEET}!$A$2:$A${n + 1}")
 
@@ -563,6 +563,11 @@ class _MasterWriter:
         ws.set_row(hr, 30)
         n = max(self.max_per_unit, 1)
         S, TK = layout.STATUS_SHEET, layout.TASKS_SHEET
+        # _status keys units by their config name; the dropdown shows them in the notice's script
+        canon = f"${hcol}$2"
+        U = layout.UNITS_SHEET
+        ws.write_formula(1, helper, f'=IFERROR(INDEX({U}!$H:$H,MATCH({u},{U}!$A:$A,0)),{u})', None,
+                         self._default_unit() or "")
         for i in range(n):
             r = hr + 1 + i
             x = r + 1                                # Excel row number
@@ -585,7 +590,7 @@ class _MasterWriter:
             ws.write_formula(r, 5, f'=IF({j}="","",IF(INDEX({TK}!$I:$I,{j})="","",INDEX({TK}!$I:$I,{j})))',
                              f("cell_date"), "")
             ws.write_formula(r, 6, pick("H"), f("cell"), "")
-            key = f'$B{x}&"|"&{u}'
+            key = f'$B{x}&"|"&{canon}'
             ws.write_formula(r, 7, f'=IF($B{x}="","",{_lookup_text(S, "B", key)[1:]})', f("cell_auto"), "")
             ws.write_formula(r, 8, f'=IF($B{x}="","",{_lookup_value(S, "C", key)[1:]})',
                              f("cell_auto_pct"), "")

@@ -207,6 +207,8 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
     assert wb[names[1]]["D4"].value == "区审招办"
     back = plan_from_workbook(result.path, cfg)
     assert back.fingerprint() == splan.fingerprint()
+    wb["_status"].append(["1.1.1|六橫鎮", "推进中", 0.5, None, "green"])   # rollup keys: config names
+    wb.save(result.path)
     rng = "'按单位查看'!A5:H60"
     report = xlsx_check(result.path, "--set", "'按单位查看'!B2=六横镇", "--get", rng)
     assert report["ok"], report.get("problems")
@@ -214,3 +216,4 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
     ids = [r[1] for r in got(report, rng) if r[1]]
     assert ids == [a.task_id for a in unit_assignments(splan, cfg)["六橫鎮"]]
     assert {r[3] for r in got(report, rng) if r[1]} <= {"配合", "责任"}
+    assert got(report, rng)[0][1] == "1.1.1" and got(report, rng)[0][7] == "推进中"
