@@ -403,11 +403,11 @@ class _MasterWriter:
             else:
                 ws.write_string(r, 6, dv, f("cell_center"))
         rng = f"{status_col}{first + 1}:{status_col}{first + n}"
-        self._status_cf(ws, rng, f"$A{first + 1}", f"{status_col}{first + 1}", with_light=True)
+        self._status_cf(ws, rng, f"$A{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)
         self._page(ws, section_label(sec), repeat=(hr, hr))
 
-    def _status_cf(self, ws, rng: str, key_cell: str, top_cell: str, with_light: bool):
+    def _status_cf(self, ws, rng: str, key_cell: str, with_light: bool):
         """Colour a status column: the rollup's light (green/yellow/red) first, then the
         status name with the configured status colours."""
         f = self.fmt
@@ -597,7 +597,7 @@ class _MasterWriter:
             ws.write_formula(r, 9, f'=IF($B{x}="","",{_lookup_value(S, "D", key)[1:]})',
                              f("cell_auto_date"), "")
         first, lastrow = hr + 2, hr + 1 + n
-        self._status_cf(ws, f"H{first}:H{lastrow}", "", "", with_light=False)
+        self._status_cf(ws, f"H{first}:H{lastrow}", f'$B{first}&"|"&{canon}', with_light=True)
         ws.freeze_panes(hr + 1, 0)
         ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True,
                         "sort": False, "select_locked_cells": True, "select_unlocked_cells": True})
