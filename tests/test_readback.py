@@ -149,6 +149,19 @@ def test_broken_edits_are_all_reported_with_cells(master, cfg):
         write_forms(master, "2020-08", config=cfg)
 
 
+def test_sorting_the_table_changes_nothing(master, cfg, plan):
+    wb = load_workbook(master)
+    ws = wb["三、堅持嚴格規范公正文明執法"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=12)]
+    rows.sort(key=lambda r: (r[3] or "", r[0]), reverse=True)       # sorted by 牽頭單位 in Excel
+    for i, values in enumerate(rows, 4):
+        for j, v in enumerate(values[:7], 1):
+            ws.cell(row=i, column=j).value = v
+    wb.save(master)
+    assert [c.value for c in load_workbook(master)["三、堅持嚴格規范公正文明執法"]["A"]][3] != "3.1.1"
+    assert plan_from_workbook(master, cfg).fingerprint() == plan.fingerprint()
+
+
 def test_renamed_section_sheet_and_not_a_master(master, tmp_path, cfg, plan):
     wb = load_workbook(master)
     wb[S1].title = "一、職能履行"
