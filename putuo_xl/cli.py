@@ -37,15 +37,18 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 
 
 @main.command()
-@click.argument("notice", required=False, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出 plan.yaml(或 .json)")
-@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON")
+@click.argument("notice", required=False, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(), help="寫出 plan.yaml(可編輯)或 plan.json")
+@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON(提示寫到標準錯誤)")
 @config_option
 @user_errors
 def parse(notice, output, as_json, config_path):
     """解析通知(.txt/.html/.docx),打印分解結果。
 
+    \b
     例:putuo-xl parse 通知.html -o plan.yaml
+        putuo-xl parse 通知.docx --json > plan.json
+        putuo-xl parse 通知.txt --config 定海區.yaml
     不給 NOTICE 時解析內置的 2020 年普陀區工作要點。
     """
     from .config import load_config
@@ -56,40 +59,64 @@ def parse(notice, output, as_json, config_path):
     plan = parse_notice(notice, cfg)
     if output:
         save_plan(plan, output)
-        _stderr(f"已寫出 {output}")
     if as_json:
         click.echo(plan_to_json(plan))
         for w in plan.warnings:
             _stderr(f"提示:{w}")
-        return
-    print_plan_summary(plan)
+    else:
+        print_plan_summary(plan)
+    if output:
+        from .text import in_script
+        _stderr(in_script(f"已寫出 {output}", plan.script))
 
 
 def print_plan_summary(plan) -> None:
+    """The readable summary of `parse`: metadata, sections, units by role, warnings."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from .planio import plan_summary
+    from .text import in_script
+
+    def t(s):
+        return in_script(s, plan.script)
+
+    summary = plan_summary(plan)
+    console = Console(highlight=False, soft_wrap=False)
     console.print(f"[bold]{plan.title}[/bold]")
     meta = [("發文機關", plan.issuer), ("文號", plan.doc_number), ("發布日期", plan.date),
             ("總體時限", plan.default_deadline), ("字體", "繁體" if plan.script == "traditional" else "簡體")]
-    console.print("  ".join(f"{k}:{v}" for k, v in meta if v))
-    table = Table(show_lines=False)
-    for col in ("編號", "章節", "小節", "任務", "指標", "單位(含組)"):
-        table.add_column(col)
-    for s in plan.sections:
-        tasks = [t for ss in s.subsections for t in ss.tasks]
-        units = {u.canonical or u.name for t in tasks for u in t.units}
-        table.add_row(s.number, s.title, str(len(s.subsections)), str(len(tasks)),
-                      str(sum(len(t.indicators) for t in tasks)), str(len(units)))
-    tasks = plan.tasks()
-    table.add_row("", "合計", str(sum(len(s.subsections) for s in plan.sections)), str(len(tasks)),
-                  str(sum(len(t.indicators) for t in tasks)), str(len(plan.unit_names())))
+    console.print(t("  ".join(f"{k}:{v}" for k, v in meta if v)), soft_wrap=True)
+
+    table = Table(title=t("章節"), title_justify="left")
+    for col, justify in (("編號", "left"), ("章節", "left"), ("小節", "right"), ("任務", "right"),
+                         ("指標", "right"), ("單位(含組)", "right"), ("未標單位", "right")):
+        table.add_column(t(col), justify=justify)
+    for s in summary["sections"]:
+        table.add_row(s["number"] or "-", s["title"], str(s["subsections"]), str(s["tasks"]),
+                      str(s["indicators"]), str(s["units"]), str(s["without_units"] or ""))
+    tot = summary["totals"]
+    table.add_row("", t("合計"), str(tot["subsections"]), str(tot["tasks"]), str(tot["indicators"]),
+                  str(tot["units"]), str(tot["without_units"] or ""), style="bold")
     console.print(table)
+
+    units = Table(title=t("責任單位"), title_justify="left")
+    for col, justify in (("單位", "left"), ("牽頭", "right"), ("責任", "right"), ("配合", "right"),
+                         ("說明", "left")):
+        units.add_column(t(col), justify=justify)
+    for u in summary["units"]:
+        note = t("單位組") if u["group"] else ""
+        if not u["resolved"]:
+            note = (note + " " if note else "") + t("不在配置文件中")
+        units.add_row(in_script(u["name"], plan.script) if u["resolved"] else u["name"],
+                      str(u["lead"] or ""), str(u["responsible"] or ""), str(u["co"] or ""), note)
+    console.print(units)
     if plan.warnings:
-        console.print(f"[yellow]提示 {len(plan.warnings)} 條:[/yellow]")
+        console.print(t(f"[yellow]提示 {len(plan.warnings)} 條:[/yellow]"))
         for w in plan.warnings:
-            console.print(f"  - {w}")
+            console.print(f"  - {w}", markup=False, soft_wrap=True)
+    else:
+        console.print(t("沒有需要處理的提示。"))
 
 
 @main.command()
@@ -113,6 +140,9 @@ def build(source, output, config_path):
     c = result.counts
     _stderr(f"已寫出 {result.path}:{c['sections']} 個章節、{c['tasks']} 項任務、"
             f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)")
+    if result.units_without_tasks:
+        _stderr(f"沒有任務的單位({len(result.units_without_tasks)} 個,不生成月報):"
+                f"{'、'.join(result.units_without_tasks)}")
     for w in result.warnings:
         _stderr(f"提示:{w}")
 
@@ -165,6 +195,120 @@ def collect_cmd(master, paths, month, as_json, output, config_path):
     report.render_table()
     if report.master_written:
         _stderr(report.t(f"收件情況已寫入 {report.output}"))
+
+
+# -- mail -----------------------------------------------------------------------------------
+@main.group()
+def mail():
+    """發送郵件:月報填報表(forms)、催報(remind)、通報(bulletin)。
+
+    同一內容不會重複發給同一地址(發送記錄在台賬中);先用 --dry-run 寫出 .eml 預覽。
+    SMTP 設置在 config.yaml 的 mail.smtp;密碼取自環境變量(mail.smtp.password_env)或運行時輸入。
+    """
+
+
+def _mail_options(fn):
+    for option in reversed([
+        click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08"),
+        click.option("--dry-run", "dry_run", type=click.Path(file_okay=False),
+                     help="不發送,把郵件寫成 .eml 文件放到這個文件夾,可用郵件客戶端打開檢查"),
+        click.option("--yes", "-y", is_flag=True, help="不再詢問,直接發送"),
+        click.option("--stop-if-missing", is_flag=True,
+                     help="只要有單位不能發送(如沒有郵箱),就全部不發"),
+        click.option("--resend-uncertain", is_flag=True,
+                     help="上次發送中斷、不知道是否送達的郵件,這次重發"),
+        click.option("--resend", is_flag=True,
+                     help="即使此前已發送過同樣內容,也再發一次(對方說沒收到時)"),
+        config_option,
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+              config_path, **extra):
+    """Call one library action with the CLI's confirmation and password prompt; print the
+    plan and the summary; exit 1 when a message failed."""
+    from .config import load_config
+    from .text import in_script
+
+    cfg = load_config(config_path)
+    shown = []
+
+    def confirm(report):
+        shown.append(True)
+        for line in report.plan_lines():
+            click.echo(line)
+        if yes:
+            return True
+        n = len(report.to_send)
+        return click.confirm(in_script(f"確認發送這 {n} 封郵件?", report.script), default=False)
+
+    def password():
+        user = (cfg.section("mail").get("smtp") or {}).get("user", "")
+        return click.prompt(f"SMTP 密碼({user})", hide_input=True, err=True)
+
+    report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
+                    password_prompt=password, stop_if_missing=stop_if_missing,
+                    resend_uncertain=resend_uncertain, resend=resend, **extra)
+    if not shown:                      # dry run, nothing to send, or stopped before asking
+        for line in report.plan_lines():
+            click.echo(line)
+    for line in report.summary_lines():
+        click.echo(line)
+    if report.failures:
+        sys.exit(1)
+
+
+@mail.command("forms")
+@click.argument("forms_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--master", type=click.Path(dir_okay=False),
+              help="主表(發送記錄記在它的台賬裡;默認找月報文件夾旁的台賬)")
+@_mail_options
+@user_errors
+def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+               resend, config_path):
+    """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
+
+    例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+    """
+    from .mail import send_forms
+
+    _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path, master=master)
+
+
+@mail.command("remind")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                config_path):
+    """給沒有報送、或報送被退回的單位發催報(依據台賬中的收件記錄)。
+
+    例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
+    同一單位同一天、同一情況只催一次。
+    """
+    from .mail import send_reminders
+
+    _mail_run(send_reminders, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
+
+
+@mail.command("bulletin")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                  config_path):
+    """把當月通報(正文)和工作報表(附件:主表)發給 config.yaml 的 mail.bulletin_to。
+
+    例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
+    """
+    from .mail import send_bulletin
+
+    _mail_run(send_bulletin, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
 
 
 if __name__ == "__main__":
