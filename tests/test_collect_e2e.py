@@ -61,7 +61,7 @@ def world(tmp_path_factory, cfg):
     for tid in f.indicator_rows():
         pct = "%" in f.target(tid) or "％" in f.target(tid)
         f.set(tid, actual=("９５％" if "#" not in tid else 96) if pct else "１２")
-    f.set_contact(填報人="王小明", 聯繫電話="０５８０－３０１２３４５", 單位負責人="李主任")
+    f.set_contact(填報人="王小明", 聯繫電話="０５８０－３０１２３４５", 審核人="李主任")
     p = f.save(inbox / form_name("區司法局"))
     set_mtime(p, "2020-09-03 09:30")
     expected[p.name] = ("accepted", None)
