@@ -281,11 +281,13 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         cur = conn.execute(
             "INSERT INTO submissions (sha256, file_name, source, archive_path, unit, month, received_at,"
             " collected_at, status, reason_code, reason, on_time, plan_fingerprint, form_version,"
-            " row_count, sender, collect_month, contact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (j.sha256, item.name, item.source, f.archive_path, j.unit, j.month, f.received_at,
+            " row_count, sender, collect_month, contact, unit_from)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (j.sha256, item.name, item.source, f.archive_path, j.unit or j.unit_hint, j.month, f.received_at,
              collected_at, f.outcome, f.reason_code, f.reason(20) or None,
              None if f.on_time is None else int(f.on_time), j.plan_fingerprint, j.form_version,
-             f.rows, item.sender, ctx.month, j.contact))
+             f.rows, item.sender, ctx.month, j.contact,
+             "form" if j.unit else ("name" if j.unit_hint else None)))
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
@@ -359,14 +361,19 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     rows = conn.execute("SELECT * FROM submissions WHERE (month = ? AND status = 'accepted') "
                         "OR (status = 'rejected' AND (collect_month = ? OR (collect_month IS NULL "
                         "AND month = ?))) ORDER BY id", (month, month, month)).fetchall()
+    def guessed(r) -> bool:
+        return r["unit_from"] == "name"
+
     report.month_rows = [
-        LedgerRow(id=r["id"], unit=r["unit"], file_name=r["file_name"], source=r["source"],
+        LedgerRow(id=r["id"], unit=None if guessed(r) else r["unit"], file_name=r["file_name"],
+                  source=r["source"],
                   sender=r["sender"], received_at=r["received_at"], collected_at=r["collected_at"],
                   status=r["status"], reason_code=r["reason_code"], reason=r["reason"],
                   on_time=None if r["on_time"] is None else bool(r["on_time"]),
                   superseded_by=r["superseded_by"], row_count=r["row_count"] or 0,
                   archive_path=r["archive_path"], notes=notes.get(r["id"], []), contact=r["contact"],
-                  unit_hint=None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"]))
+                  unit_hint=r["unit"] if guessed(r) else (
+                      None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"])))
         for r in rows]
     dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
     default_due = due_for_month(month, cfg)

@@ -205,7 +205,7 @@ def test_an_older_ledger_gets_the_new_columns(tmp_path):
     """A ledger made before collect's columns existed is extended in place, its rows kept."""
     from putuo_xl.ledger import SCHEMA, Ledger
     old = SCHEMA
-    for col in ("sender", "collect_month", "contact"):
+    for col in ("sender", "collect_month", "contact", "unit_from"):
         old = "\n".join(line for line in old.splitlines() if not line.strip().startswith(col + " "))
     old = old.replace("row_count        INTEGER DEFAULT 0,", "row_count        INTEGER DEFAULT 0")
     path = tmp_path / "old.ledger.sqlite"
@@ -214,10 +214,10 @@ def test_an_older_ledger_gets_the_new_columns(tmp_path):
     conn.execute("INSERT INTO submissions (sha256, file_name, received_at, collected_at, status) "
                  "VALUES ('ab', 'x.xlsx', '2020-09-01', '2020-09-02', 'accepted')")
     conn.commit()
-    assert not {"sender", "collect_month", "contact"} & {r[1] for r in conn.execute("PRAGMA table_info(submissions)")}
+    assert not {"sender", "collect_month", "contact", "unit_from"} & {r[1] for r in conn.execute("PRAGMA table_info(submissions)")}
     conn.close()
     led = Ledger(path)
     cols = {r[1] for r in led.conn.execute("PRAGMA table_info(submissions)")}
-    assert {"sender", "collect_month", "contact"} <= cols
+    assert {"sender", "collect_month", "contact", "unit_from"} <= cols
     assert led.conn.execute("SELECT file_name FROM submissions").fetchone()[0] == "x.xlsx"
     led.close()
