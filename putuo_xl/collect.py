@@ -240,6 +240,9 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
     script = report.script
     batch_sha: dict[str, FileResult] = {}
     touched: set[tuple[str, str]] = set()
+    notes: list[tuple] = []
+    reports: list[tuple] = []
+    actuals: list[tuple] = []
     for j in judgements:
         for p in j.problems:
             p.finish(script)
@@ -291,20 +294,18 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
-        if j.problems:
-            conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)",
-                             [(sid, p.code, p.short, p.sheet, p.cell or (f"第{p.row}行" if p.row else None))
-                              for p in j.problems])
+        notes.extend((sid, p.code, p.short, p.sheet, p.cell or (f"第{p.row}行" if p.row else None))
+                     for p in j.problems)
         if f.outcome == ACCEPTED:
-            conn.executemany(
-                "INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
-                " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(sid, j.unit, j.month, r.task_id, r.role, r.status, r.progress, r.progress_text,
-                  r.problems, r.next_steps) for r in j.reports])
-            conn.executemany(
-                "INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
-                " VALUES (?,?,?,?,?,?)", [(sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals])
+            reports.extend((sid, j.unit, j.month, r.task_id, r.role, r.status, r.progress, r.progress_text,
+                            r.problems, r.next_steps) for r in j.reports)
+            actuals.extend((sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals)
             touched.add((j.unit, j.month))
+    conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)", notes)
+    conn.executemany("INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
+                     " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)", reports)
+    conn.executemany("INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
+                     " VALUES (?,?,?,?,?,?)", actuals)
     _supersede(conn, touched, report)
 
 
