@@ -87,8 +87,12 @@ def fill_bytes(data: bytes, rnd: random.Random) -> bytes:
             values[ref(r, "actual")] = ("s" if isinstance(v, str) else "n", v)
         if "#" in tid:
             continue
-        values[ref(r, "status")] = ("s", rnd.choice(STATUSES))
-        p = rnd.randint(0, 100)
+        status = rnd.choice(STATUSES)
+        values[ref(r, "status")] = ("s", status)
+        # mostly consistent with the status, as officials fill it (a few are not: those get notes)
+        p = (100 if "完成" in status else 0 if "未" in status else rnd.randint(10, 95))
+        if rnd.random() < 0.03:
+            p = rnd.randint(0, 100)
         values[ref(r, "progress")] = rnd.choice([("n", p / 100), ("s", f"{p}%"), ("n", p), ("s", f"{p}％")])
         values[ref(r, "progress_text")] = ("s", rnd.choice(TEXTS))
         if rnd.random() < 0.3:
