@@ -27,9 +27,9 @@ from .collect_read import (Context, IssuedForm, Judgement, PlanInfo, _norm_month
 from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING, CollectReport,
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
-from .errors import InputError, PutuoError
+from .errors import InputError
 from .fileio import _give_final_mode, ensure_not_open
-from .ledger import Ledger, open_ledger
+from .ledger import open_ledger
 from .normalize import cell_text
 from .text import in_script
 

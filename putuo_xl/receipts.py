@@ -14,7 +14,6 @@ import xlsxwriter
 
 from . import layout
 from .collect_report import CollectReport
-from .text import in_script
 
 WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}

@@ -7,7 +7,6 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 import python_calamine as pc
