@@ -208,6 +208,7 @@ def run(sizes: list[int], keep: Path | None) -> list[dict]:
                       f" ledger {row['ledger_s']:.2f}s, master {row['master_s']:.2f}s), re-collect {again_s:.2f}s",
                       flush=True)
                 shutil.rmtree(m.parent)
+            results[-1]["judge_only"] = judge_only(master, inbox, prep["config"])
             if keep is None:
                 shutil.rmtree(work)
     finally:
@@ -222,6 +223,41 @@ def _version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "?"
+
+
+def judge_only(master: Path, inbox: Path, cfg, limit: int = 600) -> dict:
+    """Reading and checking alone (no archive, ledger, master), 1 vs 2 threads, best of 3."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from putuo_xl.collect import load_plan_info
+    from putuo_xl.collect_inputs import gather
+    from putuo_xl.collect_read import Context, IssuedForm, judge
+    from putuo_xl.ledger import open_ledger
+
+    info, _ = load_plan_info(master, cfg)
+    led = open_ledger(master, cfg)
+    issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"], tuple(r["task_ids"].split(",")),
+                         r["due"]) for r in led.issued(MONTH)]
+    led.close()
+    ctx = Context.build(MONTH, cfg, info, issued)
+    items = gather([inbox])[:limit]
+    for it in items:
+        it.data = Path(it.path).read_bytes()      # from memory: the disk is not measured
+    out = {}
+    for workers in (1, 2):
+        best = None
+        for _ in range(3):
+            t = time.perf_counter()
+            if workers == 1:
+                for it in items:
+                    judge(it, ctx)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(lambda it: judge(it, ctx), items))
+            dt = (time.perf_counter() - t) / len(items) * 1000
+            best = dt if best is None else min(best, dt)
+        out[workers] = best
+    return out
 
 
 def write_results(results: list[dict], path: Path) -> None:
@@ -241,7 +277,9 @@ def write_results(results: list[dict], path: Path) -> None:
         "",
         "The machine is shared with other jobs: the 1-minute load average when each run ended is in the last "
         "column (2 cores: above 2 means the run had less than the whole machine, and the two-thread figure "
-        "suffers most).",
+        "suffers most). Two threads overlap the disk reads and archive writes with the reading of "
+        "other forms; reading from memory alone does not get faster with a second thread here "
+        "(see below), so on a machine busy with other work the gain is small.",
         "",
         "| forms | task rows | MB | threads | collect s | per form ms (judge+archive) | gather s | ledger s | master s | re-collect s | load |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -250,6 +288,12 @@ def write_results(results: list[dict], path: Path) -> None:
         lines.append(f"| {r['n']:,} | {r['rows']:,} | {r['mb']:.1f} | {r['workers']} | {r['first_s']:.2f} | "
                      f"{r['per_form_ms']:.2f} | {r['gather_s']:.2f} | {r['ledger_s']:.2f} | {r['master_s']:.2f} | "
                      f"{r['again_s']:.2f} | {r.get('load', 0):.1f} |")
+    lines += ["", "Reading and checking alone (python-calamine + validation, files already in memory, "
+              "no archive/ledger/master; best of 3 over up to 600 forms), ms per form:", ""]
+    for r in results:
+        if r.get("judge_only"):
+            j = r["judge_only"]
+            lines.append(f"- {r['n']:,} forms: 1 thread {j[1]:.2f} ms, 2 threads {j[2]:.2f} ms")
     lines += ["", "Preparing the inputs (not part of collect): "]
     seen = set()
     for r in results:
