@@ -217,3 +217,34 @@ def test_simplified_notice_gives_a_simplified_report(cfg, tmp_path):
     assert "进展状态" in msg and "无法识别" in msg and "单元格" in msg
     names = pc.CalamineWorkbook.from_path(str(master)).sheet_names
     assert "收件情况" in names
+
+
+def test_cross_checks_that_only_warn(made, tmp_path):
+    """A stale month in the file name, and an e-mail from another unit's registered address: the
+    form's own metadata decides, and the office is told."""
+    root, master, forms = made
+    raw = dict(load_config().raw)
+    units = {k: dict(v or {}) for k, v in raw["units"].items()}
+    units["區財政局"]["email"] = ["czj@example.cn"]
+    raw["units"] = units
+    mailcfg = config_from_dict(raw)
+    f = Form(forms / form_name("區人力社保局"))
+    f.fill_all(status="推進中", progress=0.3, actual=90)
+    stale = f.save(tmp_path / "2020-07_區人力社保局_法治政府建設月報.xlsx")
+    g = Form(forms / form_name("區生態環境分局"))
+    g.fill_all(status="推進中", progress=0.3, actual=90)
+    msg = EmailMessage()
+    msg["From"] = "財政局 <CZJ@example.cn>"
+    msg["Date"] = format_datetime(datetime(2020, 9, 2, 9, 0, tzinfo=CST))
+    msg["Subject"] = "代報"
+    msg.set_content("代生態環境分局報送")
+    msg.add_attachment(g.to_bytes(), maintype="application", subtype="octet-stream",
+                       filename=form_name("區生態環境分局"))
+    (tmp_path / "代報.eml").write_bytes(bytes(msg))
+    report = collect(master, [stale, tmp_path / "代報.eml"], MONTH, config=mailcfg, write_master=False)
+    by = {r.name: r for r in report.files}
+    a = by[stale.name]
+    assert a.outcome == "accepted" and [p.code for p in a.warnings] == ["name-month-mismatch"]
+    b = by[form_name("區生態環境分局")]
+    assert b.outcome == "accepted" and [p.code for p in b.warnings] == ["sender-mismatch"]
+    assert b.unit == "區生態環境分局" and "區財政局" in b.warnings[0].message
