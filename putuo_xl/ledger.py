@@ -139,7 +139,11 @@ class Ledger:
         for table, column, kind in self.ADDED_COLUMNS:
             have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
             if column not in have:
-                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                try:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as e:   # another process added it just now
+                    if "duplicate column" not in str(e):
+                        raise
 
     @property
     def folder(self) -> Path:
