@@ -23,6 +23,7 @@ import calendar
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -597,7 +598,8 @@ def _scores(ctx: _Ctx, m, months, state, issued, subs, act_map, exp_units, sub_s
         wsum = sum(w[k] for k, v in parts.items() if v is not None)
         pts = {k: (ctx.full_marks * w[k] * v / wsum if (v is not None and wsum) else None)
                for k, v in parts.items()}
-        total = round(sum(v for v in pts.values() if v is not None), 1) if wsum else 0.0
+        # the total is the sum of the shown (rounded) parts, so the row adds up on paper
+        total = _round(sum(_round(v) for v in pts.values() if v is not None)) if wsum else 0.0
         rows.append({"月份": m, "排名": None, "單位": u, "類別": ctx.kind.get(u, ""),
                      "任務推進得分": _round(pts["completion"]), "報送及時得分": _round(pts["timeliness"]),
                      "指標達標得分": _round(pts["indicators"]), "總分": total, "等次": "",
@@ -619,7 +621,10 @@ def _scores(ctx: _Ctx, m, months, state, issued, subs, act_map, exp_units, sub_s
 
 
 def _round(x):
-    return None if x is None else round(x, 1)
+    """One decimal, half up (31.25 → 31.3), as people round scores by hand."""
+    if x is None:
+        return None
+    return float(Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _indicator_trend(ctx: _Ctx, months, indicators: pd.DataFrame):
