@@ -251,11 +251,11 @@ def _read_ledger(ledger, month: str):
         ["id", "unit", "month", "status", "on_time", "superseded_by", "received_at", "reason",
          "file_name"], numeric=("id", "on_time", "superseded_by"))
     reports = _frame(list(conn.execute(
-        "SELECT r.unit, r.month, r.task_id, r.status, r.progress FROM reports r "
-        "JOIN submissions s ON s.id = r.submission_id "
+        "SELECT r.unit, r.month, r.task_id, r.status, r.progress, substr(s.received_at, 1, 10) "
+        "FROM reports r JOIN submissions s ON s.id = r.submission_id "
         "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND r.month <= ? "
         "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,))),
-        ["unit", "month", "task_id", "status", "progress"], numeric=("progress",))
+        ["unit", "month", "task_id", "status", "progress", "received"], numeric=("progress",))
     actuals = _frame(list(conn.execute(
         "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
         "JOIN submissions s ON s.id = a.submission_id "
@@ -321,7 +321,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     as_of = _month_end(m)
     # -- state of every task × unit as of m (latest report up to m) -------------------------
     rep = reports[reports["month"] <= m]
-    st = _latest(rep, ["unit", "task_id"], "status")[["unit", "task_id", "status", "month"]]
+    st = _latest(rep, ["unit", "task_id"], "status")[["unit", "task_id", "status", "month", "received"]]
     pr = _latest(rep, ["unit", "task_id"], "progress")[["unit", "task_id", "progress"]]
     state = ctx.assign.merge(st, on=["unit", "task_id"], how="left").merge(
         pr, on=["unit", "task_id"], how="left")
@@ -400,6 +400,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
                            None if p is None or p != p else float(p), lr if isinstance(lr, str) else None)
                   for u, t, s, c, p, lr in zip(state["unit"], state["task_id"], state["status"],
                                                state["cat"], state["progress"], state["last_report"])}
+    received = {(u, t): d for u, t, d in zip(state["unit"], state["task_id"], state["received"])
+                if isinstance(d, str)}
     prow = []
     task_status = {}
     for task in ctx.tasks:
@@ -482,7 +484,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "說明": ";".join(reasons + detail)})
         task_status[task.id] = {"status": overall, "cat": ocat, "progress": progress,
                                 "light": light, "last_report": max(
-                                    [x[3] for x in all_known if isinstance(x[3], str)], default="")}
+                                    [received[(u, task.id)] for u, _ in units
+                                     if received.get((u, task.id))], default="")}
     progress_df = pd.DataFrame(prow)
 
     # -- 考評指標完成情況 ----------------------------------------------------------------------------
@@ -491,7 +494,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     act_map = {(u, i): (v, mm) for u, i, v, mm in zip(
         act_latest["unit"], act_latest["indicator_id"], act_latest["value"], act_latest["month"])}
     irow = []
-    ind_values = {}
+    ind_values, ind_month = {}, {}
     for task, ind in ctx.plan.indicators():
         choice = None
         order = list(ctx.leads[task.id]) + [u for u, _ in ctx.task_units[task.id]
@@ -512,6 +515,10 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "數據月份": choice[2] if choice else "",
             "是否達標": NO_VALUE if ok is None else (MET if ok else NOT_MET), "差距": gap})
         ind_values[ind.id] = (value, ok, choice[0] if choice else "")
+        this = next(((u, *act_map[(u, ind.id)]) for u in order
+                     if (u, ind.id) in act_map and act_map[(u, ind.id)][1] == m), None)
+        ind_month[ind.id] = ((float(this[1]), ind.met(float(this[1])), this[0]) if this
+                             else (None, None, ""))
     ind_df = pd.DataFrame(irow, columns=["月份", "指標編號", "任務編號", "指標名稱", "目標", "方向",
                                          "目標值", "計量單位", "實際值", "填報單位", "數據月份",
                                          "是否達標", "差距"])
@@ -543,6 +550,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     }
     return {"monthly": monthly, "progress": progress_df, "indicators": ind_df, "scores": score_df,
             "trend": trend, "state": state, "task_status": task_status, "ind_values": ind_values,
+            "ind_month": ind_month, "month": m,
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
 
 
@@ -659,22 +667,48 @@ def _achievement(ind: Indicator, v: float | None) -> float | None:
 
 
 # -- hidden data sheets for the master's formulas -------------------------------------------------
+def _iso_date(s) -> date | None:
+    try:
+        return date.fromisoformat(s) if isinstance(s, str) and s else None
+    except ValueError:
+        return None
+
+
+def _unit_light(cat, days_left, near_days) -> str:
+    if cat == "lagging" or (days_left is not None and days_left < 0 and cat != "done"):
+        return "red"
+    if cat == "done":
+        return "green"
+    if cat is None or (days_left is not None and days_left <= near_days):
+        return "yellow"
+    return "green"
+
+
 def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
+    """_status: per task, then per task × unit: status name, progress 0..1, the date the latest
+    report arrived (a date), light (green | yellow | red: the master's conditional formats
+    compare these codes)."""
     rows = []
+    as_of = _month_end(cur["month"])
+    days = {t.id: ((date.fromisoformat(t.deadline) - as_of).days if t.deadline else None)
+            for t in ctx.tasks}
     for task in ctx.tasks:
         ts = cur["task_status"][task.id]
         rows.append([task.id, ts["status"] or NOT_REPORTED, _num(ts["progress"]),
-                     ts["last_report"] or "", LIGHTS[ts["light"]]])
+                     _iso_date(ts["last_report"]), ts["light"]])
     st = cur["state"].sort_values(["torder", "uorder"], kind="stable")
-    for u, t, s, p, lr in zip(st["unit"], st["task_id"], st["status"], st["progress"], st["last_report"]):
+    for u, t, s, c, p, d in zip(st["unit"], st["task_id"], st["status"], st["cat"], st["progress"],
+                                st["received"]):
         known = isinstance(s, str)
-        light = cur["task_status"][t]["light"]
-        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, _num(p),
-                     lr if isinstance(lr, str) else "", LIGHTS[light]])
+        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, _num(p), _iso_date(d),
+                     _unit_light(c if isinstance(c, str) else None, days[t], ctx.near_days)])
     return rows
 
 
 def _actual_rows(ctx: _Ctx, months, per_month) -> list[list]:
+    """_actuals: "1.4.1#1|2020-08" → the value reported FOR that month (blank months stay
+    blank, so the master's month columns show what was reported when); "1.4.1#1" → the latest
+    value counted, as on 考評指標完成情況."""
     rows = []
     latest = per_month[months[-1]]["ind_values"]
     for _task, ind in ctx.plan.indicators():
@@ -682,8 +716,9 @@ def _actual_rows(ctx: _Ctx, months, per_month) -> list[list]:
         rows.append([ind.id, _num(v), _met_label(ok), unit])
     for m in months:
         for _task, ind in ctx.plan.indicators():
-            v, ok, unit = per_month[m]["ind_values"][ind.id]
-            rows.append([f"{ind.id}|{m}", _num(v), _met_label(ok), unit])
+            v, ok, unit = per_month[m]["ind_month"][ind.id]
+            if v is not None:
+                rows.append([f"{ind.id}|{m}", _num(v), _met_label(ok), unit])
     return rows
 
 

@@ -14,6 +14,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -23,6 +24,7 @@ from . import layout
 from .errors import PutuoError
 from .text import in_script
 
+_EPOCH = date(1899, 12, 30)   # Excel's day 0 (1900 date system)
 FONT_TEXT = "SimSun"
 FONT_HEAD = "SimHei"
 HEADER_FILL = "DDEBF7"
@@ -623,6 +625,8 @@ def _sheet_xml(rows: list[list]) -> bytes:
                     cells.append(f'<c r="{c}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>')
             elif isinstance(v, bool):
                 cells.append(f'<c r="{c}{i}" t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, date):
+                cells.append(f'<c r="{c}{i}"><v>{(v - _EPOCH).days}</v></c>')
             else:
                 fv = float(v)
                 if math.isfinite(fv):

@@ -4,6 +4,8 @@ The ledger rows are inserted through putuo_xl.ledger (the collector's tables); e
 asserted below was worked out by hand from the scenario in `ledger` (see the comments there).
 The end-to-end test (test_rollup_e2e.py) runs the real pipeline instead.
 """
+from datetime import date
+
 import pytest
 
 from putuo_xl import layout
@@ -203,13 +205,21 @@ def test_trend_and_hidden_sheets(ledger):
     assert (s["按時報送"], s["未報送"], s["已完成"], s["滯後"], s["已達標"]) == (2, 1, 1, 1, 1)
     assert s["任務完成率"] == pytest.approx(1 / 3)
     status = {row[0]: row for row in r.status_rows}
-    assert status["1.1.2"][1:] == ["滯後", 0.1, "2020-09", LIGHTS["red"]]
-    assert status["2.1.1|B局"][1:4] == ["推進中", 0.4, "2020-08"]
-    assert status["2.1.1|C鎮"][1] == "推進中"
+    # the master's formulas read these: status name, progress, date of the latest report,
+    # light code (its conditional formats compare green/yellow/red)
+    assert status["1.1.2"][1:] == ["滯後", 0.1, date(2020, 9, 28), "red"]
+    assert status["2.1.1"][4] == "yellow"
+    assert status["2.1.1|B局"][1:] == ["推進中", 0.4, date(2020, 9, 8), "yellow"]   # 20 days left
+    assert status["1.1.1|A局"][1:] == ["已完成", 1.0, date(2020, 9, 28), "green"]
+    assert status["1.1.2|C鎮"][4] == "red"
     actual = {row[0]: row for row in r.actual_rows}
     assert actual["1.1.1#1|2020-08"][1:] == [85, NOT_MET, "A局"]
     assert actual["1.1.1#1|2020-09"][1:] == [92, MET, "A局"]
     assert actual["1.1.1#1"][1:] == [92, MET, "A局"]
+    # a month column shows what was reported for that month: B sent nothing in September
+    assert actual["2.1.1#1|2020-08"][1:] == [55, NOT_MET, "B局"]
+    assert "2.1.1#1|2020-09" not in actual
+    assert actual["2.1.1#1"][1:] == [55, NOT_MET, "B局"]
     sv = r.sheet_values()
     assert sv[layout.STATUS_SHEET][0] == layout.STATUS_COLUMNS
     assert sv[layout.ACTUALS_SHEET][0] == layout.ACTUALS_COLUMNS
