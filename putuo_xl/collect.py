@@ -242,6 +242,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
                        sender=item.sender, received_at=item.received_at.isoformat(timespec="seconds"),
                        unit=j.unit, month=j.month, plan_fingerprint=j.plan_fingerprint,
                        form_version=j.form_version, sheet=j.sheet, problems=j.problems,
+                       unit_hint=j.unit_hint,
                        archive_path=j.archive_rel)
         report.files.append(f)
         f.outcome = ACCEPTED if j.ok else REJECTED
@@ -273,11 +274,11 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         cur = conn.execute(
             "INSERT INTO submissions (sha256, file_name, source, archive_path, unit, month, received_at,"
             " collected_at, status, reason_code, reason, on_time, plan_fingerprint, form_version,"
-            " row_count, sender) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " row_count, sender, collect_month) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (j.sha256, item.name, item.source, f.archive_path, j.unit, j.month, f.received_at,
              collected_at, f.outcome, f.reason_code, f.reason(20) or None,
              None if f.on_time is None else int(f.on_time), j.plan_fingerprint, j.form_version,
-             f.rows, item.sender))
+             f.rows, item.sender, ctx.month))
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
@@ -340,27 +341,34 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     notes: dict[int, list[str]] = {}
     for r in conn.execute(
             "SELECT n.submission_id, n.code, n.message, s.status FROM notes n "
-            "JOIN submissions s ON s.id = n.submission_id WHERE s.month = ? ORDER BY n.rowid", (month,)):
+            "JOIN submissions s ON s.id = n.submission_id WHERE s.month = ? OR s.collect_month = ? "
+            "ORDER BY n.rowid", (month, month)):
         ptype = PROBLEMS.get(r["code"])
         wanted = ERROR if r["status"] == REJECTED else WARNING
         if ptype is not None and ptype.severity == wanted:
             notes.setdefault(r["submission_id"], []).append(r["message"])
-    rows = conn.execute("SELECT * FROM submissions WHERE month = ? ORDER BY id", (month,)).fetchall()
+    # the month's submissions, and every file rejected in a run for this month (a corrupt file has
+    # no month; last month's form sent again has another one)
+    rows = conn.execute("SELECT * FROM submissions WHERE (month = ? AND status = 'accepted') "
+                        "OR (status = 'rejected' AND (collect_month = ? OR (collect_month IS NULL "
+                        "AND month = ?))) ORDER BY id", (month, month, month)).fetchall()
     report.month_rows = [
         LedgerRow(id=r["id"], unit=r["unit"], file_name=r["file_name"], source=r["source"],
                   sender=r["sender"], received_at=r["received_at"], collected_at=r["collected_at"],
                   status=r["status"], reason_code=r["reason_code"], reason=r["reason"],
                   on_time=None if r["on_time"] is None else bool(r["on_time"]),
                   superseded_by=r["superseded_by"], row_count=r["row_count"] or 0,
-                  archive_path=r["archive_path"], notes=notes.get(r["id"], []))
+                  archive_path=r["archive_path"], notes=notes.get(r["id"], []),
+                  unit_hint=None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"]))
         for r in rows]
     order = list(cfg.units)
-    units = list(dict.fromkeys([*expected, *(r.unit for r in report.month_rows if r.unit)]))
+    units = list(dict.fromkeys([*expected, *(r.unit for r in report.month_rows
+                                             if r.unit and r.status == ACCEPTED)]))
     rank = {u: i for i, u in enumerate(order)}
     units.sort(key=lambda u: (rank.get(u, len(rank)), u))
     states = []
     for u in units:
-        mine = [r for r in report.month_rows if r.unit == u]
+        mine = [r for r in report.month_rows if (r.unit or r.unit_hint) == u]
         accepted = [r for r in mine if r.status == ACCEPTED]
         current = next((r for r in accepted if r.superseded_by is None), None)
         states.append(UnitState(unit=u, expected=u in expected,
@@ -368,7 +376,9 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                                 received_at=current.received_at if current else None,
                                 on_time=current.on_time if current else None,
                                 file_name=current.file_name if current else None,
-                                submissions=len(accepted), rejected=len(mine) - len(accepted)))
+                                submissions=len(accepted), rejected=len(mine) - len(accepted),
+                                rejected_reason=next((r.notes[0] if r.notes else r.reason for r in reversed(mine)
+                                                      if r.status == REJECTED), None)))
     report.units = states
 
 

@@ -156,6 +156,18 @@ class Context:
             return name
         return None
 
+    def guess_unit(self, file_name: str, sender: str | None = None) -> str | None:
+        """The one unit a file name (or else the sender's address) names, for files that could
+        not be read: so the office knows whom to ask again."""
+        named = {u for u in self.units_in_name(file_name) if u in self.config.units or u in self.issued}
+        if len(named) == 1:
+            return named.pop()
+        if sender:
+            from email.utils import parseaddr
+            addr = parseaddr(sender)[1].lower()
+            return self.unit_emails.get(addr)
+        return None
+
     def units_in_name(self, file_name: str) -> set[str]:
         if self.unit_name_re is None:
             return set()
@@ -209,6 +221,7 @@ class Judgement:
     actuals: list[tuple[str, str, float]] = field(default_factory=list)  # task_id, indicator_id, value
     problems: list[Problem] = field(default_factory=list)
     archive_rel: str | None = None   # where the original was archived (relative to the ledger)
+    unit_hint: str | None = None     # not identified: the unit named by the file name or sender
 
     @property
     def ok(self) -> bool:
@@ -224,6 +237,13 @@ class Judgement:
 # -- judging -------------------------------------------------------------------------
 def judge(item: Incoming, ctx: Context) -> Judgement:
     """Read and check one file. Never raises for anything a file can contain."""
+    j = _judge(item, ctx)
+    if j.unit is None:
+        j.unit_hint = ctx.guess_unit(item.name, item.sender)
+    return j
+
+
+def _judge(item: Incoming, ctx: Context) -> Judgement:
     j = Judgement(item)
     if item.problem is not None:
         j.problems.append(item.problem)
@@ -439,7 +459,7 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
         return
     j.sheet = sheet.name
     if norm_name(sheet.name) != norm_name(layout.FORM_SHEET):
-        j.add("sheet-renamed", sheet=sheet.name)
+        j.add("sheet-renamed", sheet=sheet.name, sheet_name=sheet.name)
     _read_rows(j, sheet, ctx, expected_tasks, indicator_ids)
 
 

@@ -36,9 +36,9 @@ _TYPES = [
                 "月報表通常只有幾十 KB:請確認發錯了文件,或調大 collect.max_file_mb。"),
     ProblemType("not-excel", "不是 Excel 文件", "這不是 Excel 文件(看起來是{detected})。",
                 "請發回下發的 .xlsx 月報表。"),
-    ProblemType("xls-unreadable", "無法讀取 .xls", "這是舊版 .xls 文件,無法讀取({detail})。",
+    ProblemType("xls-unreadable", "無法讀取 .xls", "這是舊版 .xls 文件,無法讀取。",
                 "請在 Excel/WPS 中另存為 .xlsx 後重新發送。"),
-    ProblemType("corrupt", "文件損壞", "文件已損壞或不完整,無法打開({detail})。",
+    ProblemType("corrupt", "文件損壞", "文件已損壞或不完整,無法打開。",
                 "可能沒有下載完整:請重新保存附件,或請單位重新發送。"),
     ProblemType("encrypted", "設置了密碼", "文件設置了打開密碼,無法讀取。",
                 "請單位取消打開密碼(文件→信息→保護工作簿→用密碼進行加密,清空密碼)後重新發送。"),
@@ -86,11 +86,18 @@ _TYPES = [
     ProblemType("empty-row", "未填報", "任務「{task_id}」沒有填寫任何內容。", severity=WARNING),
     ProblemType("duplicate-row", "重複行", "任務「{task_id}」出現了兩次(第 {row1} 行和第 {row2} 行),內容相同,只收錄一次。",
                 severity=WARNING),
-    ProblemType("sheet-renamed", "工作表已改名", "填報表被改名為「{sheet}」,已按表頭找到。", severity=INFO),
+    ProblemType("sheet-renamed", "工作表已改名", "填報表被改名為「{sheet_name}」,已按表頭找到。", severity=INFO),
     ProblemType("normalised", "已規範化", "「{value}」按「{clean}」收錄。", severity=INFO),
     ProblemType("formula-text", "按文字收錄", "「{value}」以 = + - @ 開頭,按文字收錄(不作為公式)。", severity=INFO),
 ]
 PROBLEMS: dict[str, ProblemType] = {t.code: t for t in _TYPES}
+
+
+class _Params(dict):
+    """Template parameters; a missing one shows as '?' instead of failing the run."""
+
+    def __missing__(self, key):
+        return "?"
 
 
 @dataclass
@@ -114,8 +121,9 @@ class Problem:
 
     def render(self, script: str = "traditional", with_file: bool = True) -> str:
         t = self.type
-        what = in_script(t.template, script).format(**self.params)
-        hint = in_script(t.hint, script).format(**self.params) if t.hint else ""
+        params = _Params(self.params)
+        what = in_script(t.template, script).format_map(params)
+        hint = in_script(t.hint, script).format_map(params) if t.hint else ""
         where = []
         if self.file and with_file:
             where.append(in_script("文件「", script) + self.file + "」")
@@ -155,6 +163,7 @@ class FileResult:
     sender: str | None = None
     received_at: str | None = None      # ISO
     unit: str | None = None
+    unit_hint: str | None = None        # not identified: the unit the file name or sender names
     month: str | None = None
     due: str | None = None
     on_time: bool | None = None
@@ -214,7 +223,8 @@ class UnitState:
     on_time: bool | None = None
     file_name: str | None = None
     submissions: int = 0                  # accepted ones, superseded included
-    rejected: int = 0
+    rejected: int = 0                     # files rejected this month (named for the unit)
+    rejected_reason: str | None = None    # why the latest of them was rejected
 
 
 @dataclass
@@ -235,6 +245,7 @@ class LedgerRow:
     row_count: int
     archive_path: str | None
     notes: list[str] = field(default_factory=list)
+    unit_hint: str | None = None          # unreadable file: the unit its file name or sender names
 
 
 @dataclass
@@ -328,12 +339,15 @@ class CollectReport:
             for col in ("文件", "單位", "收到時間", "結果", "按時", "說明"):
                 table.add_column(t(col), overflow="fold")
             for f in self.files:
-                table.add_row(escape(f.name), escape(f.unit or "?"), _time_text(f.received_at),
+                unit = f.unit or (f"{f.unit_hint}?" if f.unit_hint else "?")
+                table.add_row(escape(f.name), escape(unit), _time_text(f.received_at),
                               t(self._outcome_label(f)), t(_on_time_label(f.on_time, f.days_late)),
                               escape(self._file_note(f)))
             console.print(table)
         if self.missing:
-            console.print(escape(t("缺報單位:") + "、".join(self.missing)))
+            states = {u.unit: u for u in self.units}
+            names = [m + (t("(文件被拒收)") if states.get(m) and states[m].rejected else "") for m in self.missing]
+            console.print(escape(t(f"缺報單位({len(names)}):") + "、".join(names)))
         for w in self.warnings:
             console.print(escape(t("提示:") + w))
 
@@ -383,11 +397,16 @@ class CollectReport:
                 note = ";".join(r.notes[:5]) or r.reason or ""
                 if len(r.notes) > 5:
                     note += self.t(f";…另有 {len(r.notes) - 5} 處")
-            rows.append([r.unit or "(未識別)", self.t(state), _time_text(r.received_at),
+            unit = r.unit or (r.unit_hint + self.t("(據文件名)") if r.unit_hint else self.t("(未識別)"))
+            rows.append([unit, self.t(state), _time_text(r.received_at),
                          self.t(_on_time_label(r.on_time) if r.status == ACCEPTED else ""),
                          r.file_name, r.sender or r.source or "", r.id, self.t(result), note])
+        states = {u.unit: u for u in self.units}
         for unit in self.missing:
-            rows.append([unit, self.t("缺報"), "", "", "", "", "", "", self.t("尚未收到月報")])
+            st = states.get(unit)
+            note = (self.t(f"收到的 {st.rejected} 個文件都被拒收(見上),請催報並說明原因")
+                    if st is not None and st.rejected else self.t("尚未收到月報"))
+            rows.append([unit, self.t("缺報"), "", "", "", "", "", "", note])
         return rows
 
     def receipts_title(self) -> str:

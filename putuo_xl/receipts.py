@@ -1,9 +1,8 @@
 """The 收件情況 sheet: the collect report rendered as a printable sheet in the master.
 
 The sheet is built on its own with xlsxwriter (every text cell written with `write_string`, so
-a value starting with = + - @ stays text) and then put into the master by `put_sheet`, which
-uses `xlsxsurgery.replace_sheets` when available (no openpyxl round trip of the master) and
-openpyxl otherwise.
+a value starting with = + - @ stays text) and then put into the master by `put_sheet` with
+`xlsxsurgery.replace_sheets` (the master is never round-tripped through openpyxl).
 """
 from __future__ import annotations
 
@@ -95,54 +94,10 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
 
 
 def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
-    """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched)."""
-    try:
-        from .xlsxsurgery import replace_sheets  # type: ignore[attr-defined]
-    except ImportError:
-        replace_sheets = None
-    if replace_sheets is not None:
-        replace_sheets(str(master), str(source), sheets=[name], output=str(dest))
-        return
-    _put_sheet_openpyxl(master, source, name, dest)
-
-
-def _put_sheet_openpyxl(master, source, name, dest) -> None:
-    """Fallback until xlsxsurgery is available: copy the sheet cell by cell with openpyxl."""
-    from copy import copy
-
-    import openpyxl
-
-    keep_vba = str(master).lower().endswith(".xlsm")
-    wb = openpyxl.load_workbook(master, keep_vba=keep_vba)
-    src = openpyxl.load_workbook(source)[name]
-    index = None
-    if name in wb.sheetnames:
-        index = wb.sheetnames.index(name)
-        del wb[name]
-    ws = wb.create_sheet(name, index)
-    for row in src.iter_rows():
-        for c in row:
-            if c.value is None and not c.has_style:
-                continue
-            d = ws.cell(row=c.row, column=c.column)
-            d.value = c.value
-            if isinstance(c.value, str):
-                d.data_type = "s"   # text stays text, also when it starts with '='
-            if c.has_style:
-                d.font, d.fill, d.border = copy(c.font), copy(c.fill), copy(c.border)
-                d.alignment, d.number_format = copy(c.alignment), c.number_format
-    for key, dim in src.column_dimensions.items():
-        ws.column_dimensions[key].width = dim.width
-    ws.freeze_panes = src.freeze_panes
-    ws.auto_filter.ref = src.auto_filter.ref
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = src.print_title_rows
-    ws.oddHeader.center.text = src.oddHeader.center.text
-    ws.oddFooter.center.text = src.oddFooter.center.text
-    wb.save(dest)
+    """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
+    The master is never loaded and saved by openpyxl: what officials added survives."""
+    from .xlsxsurgery import replace_sheets
+    replace_sheets(str(master), str(source), sheets=[name], output=str(dest))
 
 
 def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from .errors import InputError, PutuoError
+from .errors import InputError
 from .fileio import AtomicPath, ensure_not_open
 
 __all__ = ["replace_sheets", "sheet_names"]
@@ -309,8 +309,9 @@ class _Collection:
 class _StyleMerger:
     """Maps the source's style indexes to the target's styles.xml, appending what is missing."""
 
-    def __init__(self, target_root, source_root):
+    def __init__(self, target_root, source_root, source_path: Path | None = None):
         self.t, self.s = target_root, source_root
+        self.source_path = source_path
         self.tc = {tag: _Collection(target_root, tag, item, True) for tag, item in
                    [("fonts", "font"), ("fills", "fill"), ("borders", "border"),
                     ("cellStyleXfs", "xf"), ("cellXfs", "xf"), ("cellStyles", "cellStyle"),
@@ -413,7 +414,9 @@ class _StyleMerger:
         if memo not in self._memo:
             items = self.sc["cellXfs"].items
             if i >= len(items):
-                raise PutuoError(f"來源工作簿引用了不存在的單元格格式 {i}。", code="bad-style")
+                raise InputError(f"引用了不存在的單元格格式 {i},工作簿已損壞。請重新生成。",
+                                 file=str(self.source_path) if self.source_path else None,
+                                 code="bad-style")
             self._memo[memo] = self.tc["cellXfs"].add(self._xf(items[i], False))
         return self._memo[memo]
 
@@ -440,7 +443,7 @@ def _sheets_in_formula(text: str) -> set[str]:
 
 def _vml_blocks(text: str) -> set[int]:
     out = set()
-    for m in re.finditer(r'<o:idmap\b[^>]*\bdata="([^"]*)"', text):
+    for m in re.finditer(r'<(?:\w+:)?idmap\b[^>]*\bdata="([^"]*)"', text):
         out.update(int(x) for x in re.findall(r"\d+", m.group(1)))
     return out
 
@@ -552,7 +555,8 @@ class _Surgery:
             raise self.t.error("缺少樣式部件 styles.xml。")
         self.t_styles_part = t_rel.part
         self.styles = _StyleMerger(self.t.xml(t_rel.part),
-                                   self.s.xml(s_rel.part) if s_rel is not None else None)
+                                   self.s.xml(s_rel.part) if s_rel is not None else None,
+                                   self.s.path)
         sst = self.s.rel_of_type(self.s_wb_part, "sharedStrings")
         self.sst = []
         if sst is not None and self.s.has(sst.part):
@@ -741,7 +745,7 @@ class _Surgery:
             nums = re.sub(r"\d+", lambda n: str(remap.get(int(n.group(0)), int(n.group(0)))), m.group(2))
             return m.group(1) + nums + '"'
 
-        text = re.sub(r'(<o:idmap\b[^>]*\bdata=")([^"]*)"', idmap, text)
+        text = re.sub(r'(<(?:\w+:)?idmap\b[^>]*\bdata=")([^"]*)"', idmap, text)
 
         def shape(m):
             n = int(m.group(2))
@@ -761,8 +765,8 @@ class _Surgery:
         c_tag, row_tag, col_tag, v_tag = _q("c"), _q("row"), _q("col"), _q("v")
         f_tag = _q("f")
         renames = self.table_renames
-        rename_re = re.compile("|".join(re.escape(k) for k in sorted(renames, key=len, reverse=True))) \
-            if renames else None
+        rename_re = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(
+            renames, key=len, reverse=True)) + r")(?![\w.])") if renames else None
         sheetdata = root.find(_q("sheetData"))
         for row in (sheetdata if sheetdata is not None else []):
             if row.tag != row_tag:
@@ -908,8 +912,10 @@ class _Surgery:
         self._defined_names(old_order, order, new_index)
 
         # active tab: the same sheet as before if it is still visible, else the first visible
+        moved = False
         if active_el is None or active_el.get("state", "visible") != "visible":
             active_el = next(e for e in order if e.get("state", "visible") == "visible")
+            moved = True
         if view is not None:
             idx = new_index[id(active_el)]
             if idx or view.get("activeTab") is not None:
@@ -924,7 +930,7 @@ class _Surgery:
             if root is not None:
                 self._select_tab(root, p.el is active_el)
                 self.out[p.part] = _tobytes(root)
-        if id(active_el) not in plan_by_el:
+        if moved and id(active_el) not in plan_by_el:
             # an existing sheet becomes active (the old active one was replaced by a hidden one)
             part = next(x.rel.part for x in self.t_sheets if x.el is active_el)
             root = self.t.xml(part)
