@@ -132,9 +132,11 @@ class Config:
         if group is None:
             return []
         out: list[str] = []
+        seen: set[str] = set()      # a set, not `in out`: groups of thousands of units (a province)
         for m in group.members:
             for u in self.expand(m):
-                if u not in out:
+                if u not in seen:
+                    seen.add(u)
                     out.append(u)
         return out
 

@@ -20,7 +20,9 @@ the ledger.
 from __future__ import annotations
 
 import calendar
+import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -90,10 +92,10 @@ def _frame(rows: list, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.
     cols = list(zip(*rows)) if rows else [()] * len(columns)
     data = {}
     for name, values in zip(columns, cols):
-        if name in numeric:
-            data[name] = np.array([np.nan if v is None else v for v in values], dtype=float)
-        else:
-            data[name] = np.array(values, dtype=object)
+        if name in numeric:   # numpy turns None into nan for a float array
+            data[name] = np.array(values, dtype=float)
+        else:   # a Series of dtype object: a bare object ndarray would be inferred as str
+            data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
     return pd.DataFrame(data, columns=columns)
 
 
@@ -240,33 +242,53 @@ class _Ctx:
 
 
 def _read_ledger(ledger, month: str):
-    """One query per ledger table; only what a rollup up to `month` needs."""
-    conn = ledger.conn
-    issued = _frame(list(conn.execute(
-        "SELECT month, unit, due FROM issued WHERE month <= ? ORDER BY month, rowid", (month,))),
+    """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
+    ledger's sqlite3.Row factory costs a third of the read at province scale)."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    issued = _frame(conn.execute(
+        "SELECT month, unit, due FROM issued WHERE month <= ? ORDER BY month, rowid", (month,)).fetchall(),
         ["month", "unit", "due"])
-    subs = _frame(list(conn.execute(
+    subs = _frame(conn.execute(
         "SELECT id, unit, month, status, on_time, superseded_by, received_at, reason, file_name "
         "FROM submissions WHERE month IS NOT NULL AND month <= ? AND unit IS NOT NULL ORDER BY id",
-        (month,))),
+        (month,)).fetchall(),
         ["id", "unit", "month", "status", "on_time", "superseded_by", "received_at", "reason",
          "file_name"], numeric=("id", "on_time", "superseded_by"))
-    reports = _frame(list(conn.execute(
+    reports = _frame(conn.execute(
         "SELECT r.unit, r.month, r.task_id, r.status, r.progress, substr(s.received_at, 1, 10) "
         "FROM reports r JOIN submissions s ON s.id = r.submission_id "
         "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND r.month <= ? "
-        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,))),
+        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,)).fetchall(),
         ["unit", "month", "task_id", "status", "progress", "received"], numeric=("progress",))
-    actuals = _frame(list(conn.execute(
+    actuals = _frame(conn.execute(
         "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
         "JOIN submissions s ON s.id = a.submission_id "
-        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,))),
+        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
         ["unit", "month", "indicator_id", "value"], numeric=("value",))
     return issued, subs, reports, actuals
 
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc)."""
+    with _no_gc():
+        return _compute_rollup(ledger, plan, config, month)
+
+
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector off for one short computation: with a plan, pandas and
+    hundreds of thousands of small tuples alive, its full passes cost more than the work."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
     month = check_month(month)
     cfg = config
     ctx = _Ctx(plan, cfg, month)
@@ -330,7 +352,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     state = ctx.assign.merge(st, on=["unit", "task_id"], how="left").merge(
         pr, on=["unit", "task_id"], how="left")
     state = state.rename(columns={"month": "last_report"})
-    state["cat"] = np.array([ctx.cat(s) for s in state["status"]], dtype=object)
+    state["cat"] = pd.Series([ctx.cat(s) for s in state["status"]], index=state.index, dtype=object)
     this_month = rep[(rep["month"] == m) & rep["status"].notna()]
     reported_now = this_month.groupby("unit").size()
 
@@ -400,11 +422,11 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         monthly = pd.concat([monthly, pd.DataFrame([tot])], ignore_index=True)
 
     # -- 任務進展 -------------------------------------------------------------------------------
+    cols = [state[c].tolist() for c in ("unit", "task_id", "status", "cat", "progress", "last_report")]
     unit_state = {(u, t): (s if isinstance(s, str) else None, c if isinstance(c, str) else None,
                            None if p is None or p != p else float(p), lr if isinstance(lr, str) else None)
-                  for u, t, s, c, p, lr in zip(state["unit"], state["task_id"], state["status"],
-                                               state["cat"], state["progress"], state["last_report"])}
-    received = {(u, t): d for u, t, d in zip(state["unit"], state["task_id"], state["received"])
+                  for u, t, s, c, p, lr in zip(*cols)}
+    received = {(u, t): d for u, t, d in zip(cols[0], cols[1], state["received"].tolist())
                 if isinstance(d, str)}
     prow = []
     task_status = {}
@@ -701,10 +723,13 @@ def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
         rows.append([task.id, ts["status"] or NOT_REPORTED, _num(ts["progress"]),
                      _iso_date(ts["last_report"]), ts["light"]])
     st = cur["state"].sort_values(["torder", "uorder"], kind="stable")
-    for u, t, s, c, p, d in zip(st["unit"], st["task_id"], st["status"], st["cat"], st["progress"],
-                                st["received"]):
+    dates: dict[str, date | None] = {}
+    for u, t, s, c, p, d in zip(*(st[c].tolist() for c in ("unit", "task_id", "status", "cat",
+                                                             "progress", "received"))):
         known = isinstance(s, str)
-        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, _num(p), _iso_date(d),
+        if d not in dates:
+            dates[d] = _iso_date(d)
+        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, None if p != p else p, dates[d],
                      _unit_light(c if isinstance(c, str) else None, days[t], ctx.near_days)])
     return rows
 
@@ -860,8 +885,22 @@ def _load_cfg(config) -> Config:
 
 
 def _plan_for(master_path, cfg: Config) -> Plan:
-    from .readback import plan_from_workbook   # the master as officials last edited it
-    return plan_from_workbook(master_path, cfg)
+    """The plan as the master says now (officials' edits included): readback's reader over a
+    calamine-backed workbook (milliseconds, where openpyxl takes a second at 600 units); if
+    calamine cannot open the file, readback's own openpyxl path gives the user its message."""
+    from . import readback
+    from .xlsxread import CalamineBook
+
+    p = Path(master_path)
+    try:
+        wb = CalamineBook(p)
+    except Exception:   # noqa: BLE001 - any calamine failure: let openpyxl explain the file
+        return readback.plan_from_workbook(p, cfg)
+    try:
+        meta = readback._meta(wb, p)
+        return readback._Reader(wb, p, meta, cfg).run().plan
+    finally:
+        wb.close()
 
 
 def _ledger_for(master_path, cfg: Config):

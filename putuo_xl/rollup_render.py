@@ -424,7 +424,10 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
     import xlsxwriter
 
     grids = grids or build_grids(r)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+    # constant_memory: rows stream to disk with inline strings, which the surgery copies as they
+    # are (shared strings it has to turn into inline strings cell by cell)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                         "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False, "nan_inf_to_errors": True})
     wb.set_properties({"title": r.plan_title, "subject": in_script("工作報表", r.script),
                        "author": "putuo-xl", "comments": f"rollup {r.month}"})
