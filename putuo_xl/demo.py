@@ -185,7 +185,7 @@ class SampleUnits:
     def values(self, unit: str, info: FormInfo, month_index: int, targets: dict) -> dict[str, dict]:
         rng = self.rng
         prof = self.profile[unit]
-        p_lag = {"strong": 0.0, "normal": 0.02, "weak": 0.15}[prof]
+        p_lag = {"strong": 0.0, "normal": 0.004, "weak": 0.05}[prof]
         p_step = {"strong": 0.45, "normal": 0.3, "weak": 0.15}[prof]
         out: dict[str, dict] = {}
         roles = {fr.task_id: fr.role for fr in info.rows if "#" not in fr.task_id}

@@ -813,10 +813,12 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     for u, t in zip(lag_tasks["unit"], lag_tasks["task_id"]):
         lag_by_unit.setdefault(u, []).append(t)
     low = scores[scores["等次"] == GRADES["lagging"]]
+    sc = dict(zip(scores["單位"], scores["總分"]))
+    # the most lagging tasks first, then the lowest score, then directory order
     lagging_units = sorted(set(lag_by_unit) | set(low["單位"]),
-                           key=lambda u: ctx.unit_order.get(u, len(ctx.unit_order)))
+                           key=lambda u: (-len(lag_by_unit.get(u, ())), sc.get(u, 0.0),
+                                          ctx.unit_order.get(u, len(ctx.unit_order))))
     if lagging_units:
-        sc = dict(zip(scores["單位"], scores["總分"]))
         lines.append(f"    以下{len(lagging_units)}個單位有任務報告滯後或預評估得分低於"
                      f"{_fmt_num(ctx.lagging_rate * ctx.full_marks)}分:")
         for i, u in enumerate(lagging_units, 1):

@@ -366,14 +366,15 @@ def _bulletin(r) -> Grid:
 
 # -- xlsxwriter rendering ------------------------------------------------------------------------------
 def _text_width(s: str) -> float:
-    """Display width in Excel column units: CJK and full-width characters count double."""
+    """Display width in Excel column units (as LibreOffice/Excel lay out SimSun 10 pt: a CJK or
+    full-width character takes about 1.7 units, a digit or letter about 1)."""
     w = 0.0
     for ch in s:
-        w += 2.0 if ord(ch) > 0x2E80 else 1.1
+        w += 1.7 if ord(ch) > 0x2E80 else 1.0
     return w
 
 
-def _row_height(values, cols, fmts=None, base=15.0) -> float | None:
+def _row_height(values, cols, fmts=None, base=13.5) -> float | None:
     lines = 1
     for i, (v, c) in enumerate(zip(values, cols)):
         f = (fmts[i] if fmts and i < len(fmts) else None) or c.fmt
@@ -381,7 +382,7 @@ def _row_height(values, cols, fmts=None, base=15.0) -> float | None:
             usable = max(c.width - 1, 2)
             n = sum(max(1, math.ceil(_text_width(part) / usable)) for part in v.split("\n"))
             lines = max(lines, n)
-    return None if lines == 1 else base * lines + 2
+    return None if lines == 1 else base * lines + 4
 
 
 class _Styles:
