@@ -27,6 +27,21 @@ def ensure_not_open(path: str | Path) -> None:
                             code="file-open")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _give_final_mode(tmp: str | Path, target: Path) -> None:
+    """mkstemp makes 0600 files; give the result the target's mode, or the usual 0666 & ~umask."""
+    try:
+        mode = target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -> Path:
     p = Path(path)
     if check_open:
@@ -38,7 +53,11 @@ def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, p)
+        _give_final_mode(tmp, p)
+        try:
+            os.replace(tmp, p)
+        except PermissionError:
+            raise _busy(p) from None
     except BaseException:
         try:
             os.unlink(tmp)
@@ -72,7 +91,20 @@ class AtomicPath:
     def __exit__(self, exc_type, exc, tb):
         assert self.tmp is not None
         if exc_type is None:
-            os.replace(self.tmp, self.path)
+            try:
+                _give_final_mode(self.tmp, self.path)
+                os.replace(self.tmp, self.path)
+            except PermissionError:
+                self.tmp.unlink(missing_ok=True)
+                raise _busy(self.path) from None
+            except BaseException:
+                self.tmp.unlink(missing_ok=True)
+                raise
         else:
             self.tmp.unlink(missing_ok=True)
         return False
+
+
+def _busy(path: Path) -> FileBusyError:
+    return FileBusyError("文件無法替換(可能正在 Excel 或 WPS 中打開,或沒有寫入權限)。"
+                         "請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path), code="file-open")
