@@ -32,9 +32,9 @@ def gather(paths, exclude: set[Path] | None = None) -> list[Incoming]:
     items: list[Incoming] = []
     seen: set[Path] = set()
 
-    def excluded(p: Path) -> bool:
+    def excluded(p: Path, active: set[Path]) -> bool:
         rp = p.resolve()
-        return rp in exclude or any(parent in exclude for parent in rp.parents)
+        return rp in active or any(parent in active for parent in rp.parents)
 
     for raw in paths:
         p = Path(raw)
@@ -43,10 +43,13 @@ def gather(paths, exclude: set[Path] | None = None) -> list[Incoming]:
                                   problem=Problem("not-found", file=str(p))))
             continue
         if p.is_dir():
+            # a folder named on purpose is read even if it would be skipped inside another
+            rp = p.resolve()
+            active = {e for e in exclude if not (e == rp or e in rp.parents)}
             files = sorted((f for f in p.rglob("*") if f.is_file()), key=lambda f: str(f))
             for f in files:
                 rel_parts = f.relative_to(p).parts
-                if any(_is_lock_or_temp(part) for part in rel_parts) or excluded(f):
+                if any(_is_lock_or_temp(part) for part in rel_parts) or excluded(f, active):
                     continue
                 rf = f.resolve()
                 if rf in seen:

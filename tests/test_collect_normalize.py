@@ -109,3 +109,36 @@ def test_sniff():
     assert "Word" in sniff(_zip(["word/document.xml"]))[1]
     data = _zip(["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])
     assert sniff(data[: len(data) // 2])[0] == "corrupt"
+
+
+def test_small_percent_targets_take_numbers_as_written():
+    # 差錯率 ≤ 0.5%: a 0.3 typed is 0.3%, not 30%
+    assert clean_number(0.3, "%", target=0.5).value == pytest.approx(0.3)
+    assert clean_number("0.3", "%", target=0.5).value == pytest.approx(0.3)
+    # a rate target of 90%: 0.93 is what Excel stores for "93%"
+    assert clean_number(0.93, "%", target=90).value == pytest.approx(93)
+    assert clean_number(1, "%", target=100).value == pytest.approx(100)
+    assert clean_number("1", "%", target=100).value == pytest.approx(1)
+
+
+# -- nothing a cell can hold breaks the reader -------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+cells = st.one_of(st.text(max_size=30), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                  st.booleans(), st.dates(), st.datetimes())
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells)
+def test_normalisers_never_fail_unexpectedly(raw):
+    table = StatusTable(load_config())
+    for fn in (clean_percent, lambda v: clean_number(v, "%", 90), lambda v: clean_number(v, "件"),
+               table.clean, clean_text):
+        try:
+            out = fn(raw).value
+        except ValueProblem as e:
+            assert e.code in {"bad-percent", "bad-number", "out-of-range", "bad-status"}
+            continue
+        if fn is clean_percent and out is not None:
+            assert 0.0 <= out <= 1.0
+    assert isinstance(clean_task_id(raw), str)
