@@ -113,6 +113,9 @@ def build(source, output, config_path):
     c = result.counts
     _stderr(f"已寫出 {result.path}:{c['sections']} 個章節、{c['tasks']} 項任務、"
             f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)")
+    if result.units_without_tasks:
+        _stderr(f"沒有任務的單位({len(result.units_without_tasks)} 個,不生成月報):"
+                f"{'、'.join(result.units_without_tasks)}")
     for w in result.warnings:
         _stderr(f"提示:{w}")
 

@@ -246,6 +246,11 @@ class _Reader:
                 ss = subs[sub_id] = self._subsection(sub_id, _text(get("subsection")))
                 section.subsections.append(ss)
             ss.tasks.append(task)
+        # Plan order is task-number order, not row order: sorting or filtering the table in
+        # Excel changes nothing, and a task added at the bottom lands in its subsection.
+        section.subsections.sort(key=lambda ss: _id_key(ss.id))
+        for ss in section.subsections:
+            ss.tasks.sort(key=lambda t: _id_key(t.id))
 
     def _subsection(self, sub_id: str, label: str) -> Subsection:
         base = self.subsections.get(sub_id)
@@ -455,6 +460,10 @@ class _Reader:
         self.problem(f"無法識別完成時限「{text}」。請填寫日期(如 2020-12-31 或 2020年12月31日)、"
                      f"「{self.year or 2020}年10月底前」這樣的說法,或「{RECURRING_LABEL}」。", sheet, cell)
         return False
+
+
+def _id_key(tid: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in tid.split("."))
 
 
 def _same_units(a: list[UnitRef], b: list[UnitRef]) -> bool:
