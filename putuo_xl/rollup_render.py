@@ -400,6 +400,12 @@ class _Styles:
         return f
 
     def cell(self, fmt: str, kind: str):
+        f = self.cache.get((fmt, kind))
+        if f is None:
+            f = self.cache[(fmt, kind)] = self._cell(fmt, kind)
+        return f
+
+    def _cell(self, fmt: str, kind: str):
         p = {"border": 1, "border_color": "A6A6A6"}
         if kind == "total":
             p.update(bold=True, bg_color=TOTAL_FILL, font_name=FONT_HEAD)
@@ -440,8 +446,10 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
         names.append(name)
         ws = wb.add_worksheet(name)
         _render_grid(wb, ws, st, g, r, name)
-    for hidden in (layout.STATUS_SHEET, layout.ACTUALS_SHEET):
-        ws = wb.add_worksheet(hidden)
+    for hidden, cols in ((layout.STATUS_SHEET, layout.STATUS_COLUMNS),
+                         (layout.ACTUALS_SHEET, layout.ACTUALS_COLUMNS)):
+        ws = wb.add_worksheet(hidden)   # header only here; the rows go in as raw XML
+        ws.write_row(0, 0, cols)
         ws.hide()
         names.append(hidden)
     wb.close()
@@ -474,7 +482,10 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
     doc_title_fmt = st.get(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True)
     heading_fmt = st.get(font_name=FONT_HEAD, font_size=12, text_wrap=True)
     para_fmt = st.get(font_size=11, text_wrap=True)
-    legend_fmts = {}
+    data_fmts = [st.cell(c.fmt, "data") for c in g.cols]
+    total_fmts = [st.cell(c.fmt, "total") for c in g.cols]
+    wrap_cols = any(c.fmt in ("wrap", "para") for c in g.cols)
+    write_blank, write_string, write_number = ws.write_blank, ws.write_string, ws.write_number
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
         if kind == "title":
             ws.merge_range(ri, 0, ri, width - 1, values[0], title_fmt) if width > 1 else \
@@ -513,18 +524,19 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
                                                border=1, border_color="A6A6A6") if fill else head_fmt)
             ws.set_row(ri, 30)
         elif kind in ("data", "total"):
-            for ci, v in enumerate(values[:width]):
-                f = (fmts[ci] if fmts and ci < len(fmts) else None) or g.cols[ci].fmt
-                fmt = st.cell(f, kind)
-                if v is None:
-                    ws.write_blank(ri, ci, None, fmt)
-                elif isinstance(v, str):
-                    ws.write_string(ri, ci, v, fmt)
-                else:
-                    ws.write_number(ri, ci, v, fmt)
-            h = _row_height(values, g.cols, fmts)
+            h = _row_height(values, g.cols, fmts) if wrap_cols or fmts else None
             if h:
                 ws.set_row(ri, h)
+            col_fmts = ([st.cell((fmts[ci] if ci < len(fmts) else None) or c.fmt, kind)
+                         for ci, c in enumerate(g.cols)] if fmts else
+                        (data_fmts if kind == "data" else total_fmts))
+            for ci, v in enumerate(values[:width]):
+                if v is None:
+                    write_blank(ri, ci, None, col_fmts[ci])
+                elif v.__class__ is str:
+                    write_string(ri, ci, v, col_fmts[ci])
+                else:
+                    write_number(ri, ci, v, col_fmts[ci])
         elif kind == "doc_title":
             ws.write(ri, 0, values[0], doc_title_fmt)
             ws.set_row(ri, 30)
@@ -613,7 +625,29 @@ def _col(ci: int) -> str:
 
 
 # -- the hidden data sheets: raw XML (xlsxwriter costs ~4 s per 900k cells at province scale) ------
+def _cell_tail(v) -> str | None:
+    """Everything of a <c> element after its reference: '" t="inlineStr"><is><t>…</t></is></c>'."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        if not v:
+            return None
+        if "&" in v or "<" in v or ">" in v:
+            v = escape(v)
+        return f'" t="inlineStr"><is><t>{v}</t></is></c>'
+    if isinstance(v, bool):
+        return f'" t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, date):
+        return f'"><v>{(v - _EPOCH).days}</v></c>'
+    fv = float(v)
+    if not math.isfinite(fv):
+        return None
+    return f'"><v>{int(fv) if fv.is_integer() else repr(fv)}</v></c>'
+
+
 def _sheet_xml(rows: list[list]) -> bytes:
+    """A plain worksheet (no styles, inline strings) — ~10x faster than xlsxwriter for the
+    hundreds of thousands of cells of `_status` at province scale."""
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">']
@@ -622,94 +656,99 @@ def _sheet_xml(rows: list[list]) -> bytes:
     out.append(f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
                '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
     letters = [_col(i) for i in range(ncols)]
+    cache: dict = {}            # repeated values (statuses, dates, lights) are rendered once
     ap = out.append
+    tail = _cell_tail
     for i, row in enumerate(rows, 1):
-        cells = []
+        parts = [f'<row r="{i}">']
         for c, v in zip(letters, row):
-            if v is None:
-                continue
-            if isinstance(v, str):
-                if v:
-                    cells.append(f'<c r="{c}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>')
-            elif isinstance(v, bool):
-                cells.append(f'<c r="{c}{i}" t="b"><v>{int(v)}</v></c>')
-            elif isinstance(v, date):
-                cells.append(f'<c r="{c}{i}"><v>{(v - _EPOCH).days}</v></c>')
-            else:
-                fv = float(v)
-                if math.isfinite(fv):
-                    cells.append(f'<c r="{c}{i}"><v>{repr(fv) if fv != int(fv) else int(fv)}</v></c>')
-        ap(f'<row r="{i}">{"".join(cells)}</row>')
+            try:
+                t = cache[v] if v.__class__ is not str or len(v) < 12 else tail(v)
+            except KeyError:
+                t = cache[v] = tail(v)
+            except TypeError:     # unhashable: never happens for our values, but be safe
+                t = tail(v)
+            if t is not None:
+                parts.append(f'<c r="{c}{i}{t}')
+        parts.append("</row>")
+        ap("".join(parts))
     ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
        'footer="0.3"/></worksheet>')
     return "".join(out).encode("utf-8")
 
 
-def _fill_data_sheets(path: Path, sheets: dict[str, list[list]]) -> None:
-    """Replace the placeholder worksheets named in `sheets` inside the xlsx at `path`."""
-    import xml.etree.ElementTree as ET
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    with zipfile.ZipFile(path) as z:
-        wbx = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = {rel.get("Id"): rel.get("Target") for rel in rels}
-        part_of = {}
-        for sh in wbx.find("m:sheets", ns):
-            rid = sh.get(f"{{{ns['r']}}}id")
-            t = target[rid]
-            part_of[sh.get("name")] = "xl/" + t.lstrip("/").removeprefix("xl/")
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    replace = {part_of[name]: _sheet_xml(rows) for name, rows in sheets.items()}
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=str(path.parent))
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            for info, data in members:
-                z.writestr(info.filename, replace.get(info.filename, data),
-                           compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _data_rows(r) -> dict[str, list[list]]:
+    return {layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS)] + [list(x) for x in r.status_rows],
+            layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS)] + [list(x) for x in r.actual_rows]}
+
+
+def _swap_sheet_parts(data: bytes, sheets: dict[str, bytes]) -> bytes:
+    """The package `data` with the XML of the named (plain, style-free) worksheets replaced;
+    every other member is copied as stored, without recompressing."""
+    from .xlsxsurgery import _Package, _workbook, _ZipWriter
+
+    pkg = _Package(data, "rollup")
+    part_of = {sh.name: sh.rel.part for sh in _workbook(pkg)[2]}
+    new = {part_of[name].lower(): xml for name, xml in sheets.items()}
+    z = _ZipWriter()
+    for info in pkg.infos:
+        xml = new.get(info.filename.lower())
+        if xml is not None:
+            z.add(info.filename, info.date_time, xml)
+        else:
+            info, raw = pkg.raw_member(info.filename)
+            z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC, info.file_size, raw)
+    return z.finish()
+
+
+def render_bytes(r, grids: dict[str, Grid] | None = None, data_sheets: bool = True) -> bytes:
+    """The rollup sheets in a new workbook, as bytes; with `data_sheets`, `_status`/`_actuals`
+    hold their rows, else only their header (see write_rollup)."""
+    # a file, not in_memory: xlsxwriter ignores constant_memory (inline strings) in memory
+    with tempfile.TemporaryDirectory(prefix="putuo-xl-rollup-") as tmp:
+        path = Path(tmp) / "rollup.xlsx"
+        render_xlsx(r, path, grids)
+        data = path.read_bytes()
+    if data_sheets:
+        data = _swap_sheet_parts(data, {k: _sheet_xml(v) for k, v in _data_rows(r).items()})
+    return data
 
 
 def render_standalone(r, path: str | Path) -> Path:
-    """The rollup sheets alone in a new workbook (also the source handed to the surgery)."""
-    path = Path(path)
-    grids = build_grids(r)
-    render_xlsx(r, path, grids)
-    _fill_data_sheets(path, {
-        layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS)] + [list(x) for x in r.status_rows],
-        layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS)] + [list(x) for x in r.actual_rows]})
-    return path
+    """The rollup sheets alone in a new workbook (the same sheets write_rollup puts into the master)."""
+    from .fileio import atomic_write_bytes
+    return atomic_write_bytes(path, render_bytes(r))
 
 
 def write_rollup(master_path, rollup, output=None) -> Path:
     """Render the rollup and put its sheets into the master (or into `output`, a copy of the
-    master with the new sheets). Atomic; refuses a target open in Excel/WPS."""
-    from .fileio import ensure_not_open
+    master with the new sheets). Atomic: one rename at the end, a killed or failing run leaves
+    the previous file as it was; refuses a target open in Excel/WPS.
+
+    The styled sheets go in through `xlsxsurgery.replace_sheets`. The two hidden data sheets are
+    handed to it with their header only and their rows are put in afterwards as raw worksheet
+    XML (style-free, inline strings): at province scale `_status` has ~900,000 cells, which the
+    surgery would otherwise parse and walk cell by cell for styles it does not have."""
+    from .fileio import AtomicPath, ensure_not_open
     from .xlsxsurgery import replace_sheets, sheet_names
 
     master = Path(master_path)
     out = Path(output) if output else master
     ensure_not_open(out)
-    fd, tmp = tempfile.mkstemp(prefix=".rollup-", suffix=".xlsx", dir=str(out.parent))
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        render_standalone(rollup, tmp)
-        names = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
-        # new report sheets go before the hidden data sheets (after 考評指標 / 收件情況);
-        # sheets the master already has stay where the official put them
-        existing = set(sheet_names(master))
-        anchor = layout.META_SHEET if layout.META_SHEET in existing else None
-        position = {n: anchor for n in names if anchor and n not in existing}
-        replace_sheets(master, tmp, sheets=names + [layout.STATUS_SHEET, layout.ACTUALS_SHEET],
-                       output=out if output else None,
-                       hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET], position=position or None)
-    except PutuoError:
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
+    grids = build_grids(rollup)
+    source = render_bytes(rollup, grids, data_sheets=False)
+    data_xml = {k: _sheet_xml(v) for k, v in _data_rows(rollup).items()}
+    names = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
+    # new report sheets go before the hidden data sheets (after 考評指標 / 收件情況);
+    # sheets the master already has stay where the official put them
+    existing = set(sheet_names(master))
+    anchor = layout.META_SHEET if layout.META_SHEET in existing else None
+    position = {n: anchor for n in names if anchor and n not in existing}
+    with AtomicPath(out) as final:
+        # the surgery writes a complete workbook to the temporary file; the data sheets' rows
+        # go in on the way to the final rename
+        replace_sheets(master, source, sheets=names + [layout.STATUS_SHEET, layout.ACTUALS_SHEET],
+                       output=final, hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET],
+                       position=position or None)
+        final.write_bytes(_swap_sheet_parts(final.read_bytes(), data_xml))
     return out
