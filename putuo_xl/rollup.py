@@ -41,6 +41,7 @@ from .units import unit_assignments
 # -- vocabulary (traditional; rendered with in_script) --------------------------------------
 CATEGORIES = ("done", "in_progress", "not_started", "lagging")
 SEVERITY = {"done": 0, "in_progress": 1, "not_started": 2, "lagging": 3}
+CAT_CODE = {"done": 0, "in_progress": 1, "not_started": 2, "lagging": 3}   # 4: no report
 LIGHTS = {"green": "綠燈", "yellow": "黃燈", "red": "紅燈"}
 LIGHT_MEANING = {"green": "已完成或按計劃推進", "yellow": "有風險或臨近完成時限",
                  "red": "滯後或已逾期"}
@@ -205,6 +206,9 @@ class _Ctx:
         if sum(self.weights.values()) <= 0:
             raise PutuoError("config.yaml 的 scoring.weights 之和應大於 0。", file=cfg.path, code="config")
         self.late_credit = float(sc.get("late_credit", DEFAULT_LATE_CREDIT))
+        if not 0 <= self.late_credit <= 1 or any(v < 0 for v in self.weights.values()):
+            raise PutuoError("config.yaml 的 scoring.late_credit 應在 0 到 1 之間,scoring.weights 不能為負數。",
+                             file=cfg.path, code="config")
         # statuses
         self.statuses = list(cfg.statuses) or [
             Status("未啟動", started=False), Status("推進中"), Status("已完成", done=True),
@@ -218,17 +222,23 @@ class _Ctx:
         unit_order = {u: i for i, u in enumerate(assigned)}
         self.unit_order = unit_order
         self.units = list(assigned)
-        rows = [(a.unit, a.task_id, a.role, unit_order[a.unit], self.task_order[a.task_id])
-                for u, lst in assigned.items() for a in lst]
-        self.assign = _frame(rows, ["unit", "task_id", "role", "uorder", "torder"],
+        rank = {"lead": 0, "responsible": 1, "co": 2}
+        task_order = self.task_order
+        rows = [(a.unit, a.task_id, a.role, unit_order[a.unit], task_order[a.task_id], rank[a.role])
+                for lst in assigned.values() for a in lst]
+        rows.sort(key=lambda r: (r[4], r[5], r[3]))
+        # rows are in task order, and within a task lead, responsible, co units: each task is
+        # a contiguous slice of every per-assignment list computed from this frame
+        self.assign = _frame([r[:5] for r in rows], ["unit", "task_id", "role", "uorder", "torder"],
                              numeric=("uorder", "torder"))
-        self.task_units = {t.id: [] for t in self.tasks}
-        for u, lst in assigned.items():
-            for a in lst:
-                self.task_units[a.task_id].append((u, a.role))
-        for tid in self.task_units:   # plan order of units within a task: lead, responsible, co
-            self.task_units[tid].sort(key=lambda ur: ({"lead": 0, "responsible": 1, "co": 2}[ur[1]],
-                                                     unit_order[ur[0]]))
+        self.task_slice: dict[str, tuple[int, int]] = {}
+        self.task_units: dict[str, list[tuple[str, str]]] = {t.id: [] for t in self.tasks}
+        for i, r in enumerate(rows):
+            a, _b = self.task_slice.get(r[1], (i, i))
+            self.task_slice[r[1]] = (a, i + 1)
+            self.task_units[r[1]].append((r[0], r[2]))
+        self.a_unit = np.array([r[3] for r in rows], dtype=np.int64)
+        self.a_nonco = np.array([r[5] != 2 for r in rows], dtype=bool)
         self.leads = {}
         for tid, lst in self.task_units.items():
             leads = [u for u, r in lst if r == "lead"] or [u for u, r in lst if r == "responsible"]
@@ -352,7 +362,9 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     state = ctx.assign.merge(st, on=["unit", "task_id"], how="left").merge(
         pr, on=["unit", "task_id"], how="left")
     state = state.rename(columns={"month": "last_report"})
-    state["cat"] = pd.Series([ctx.cat(s) for s in state["status"]], index=state.index, dtype=object)
+    catmap = ctx.category
+    state["cat"] = pd.Series([(catmap.get(x, "in_progress") if x.__class__ is str else None)
+                              for x in state["status"].tolist()], index=state.index, dtype=object)
     this_month = rep[(rep["month"] == m) & rep["status"].notna()]
     reported_now = this_month.groupby("unit").size()
 
@@ -360,7 +372,9 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     s_m = subs[subs["month"] == m]
     acc = s_m[s_m["status"] == "accepted"]
     on_time = acc.assign(ot=acc["on_time"].fillna(1.0)).groupby("unit")["ot"].max()
-    first_recv = acc.groupby("unit")["received_at"].min()
+    # earliest arrival per unit (sort + first: a groupby min over text falls back to Python)
+    first_recv = acc.sort_values("received_at", kind="stable").drop_duplicates("unit").set_index(
+        "unit")["received_at"]
     rej = s_m[s_m["status"] != "accepted"]
     rej_reason = rej.groupby("unit")["reason"].last()
     expected = list(dict.fromkeys(issued.loc[issued["month"] == m, "unit"]))
@@ -377,20 +391,31 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     sub_state = {u: submit_state(u) for u in exp_units}
 
     # -- 月度匯總 ------------------------------------------------------------------------------
-    n_tasks = state.groupby("unit").size().to_dict()
-    n_lead = state[state["role"] != "co"].groupby("unit").size().to_dict()
-    n_co = state[state["role"] == "co"].groupby("unit").size().to_dict()
-    by_status = state.groupby(["unit", "status"]).size().to_dict()
-    by_cat = state.groupby(["unit", "cat"]).size().to_dict()
+    nu = len(ctx.units)
+    S = state["status"].tolist()
+    C = state["cat"].tolist()
+    scol = {name: i for i, name in enumerate(ctx.status_columns)}
+    ns = len(scol)
+    s_code = np.array([scol.get(x, ns) if x.__class__ is str else ns for x in S], dtype=np.int64)
+    by_status = np.bincount(ctx.a_unit * (ns + 1) + s_code, minlength=nu * (ns + 1)).reshape(nu, ns + 1)
+    c_code = np.array([CAT_CODE.get(x, 4) for x in C], dtype=np.int64)
+    by_cat = np.bincount(ctx.a_unit * 5 + c_code, minlength=nu * 5).reshape(nu, 5)
+    n_tasks = np.bincount(ctx.a_unit, minlength=nu)
+    n_lead = np.bincount(ctx.a_unit[ctx.a_nonco], minlength=nu)
     reported_now = reported_now.to_dict()
     on_time, first_recv, rej_reason = on_time.to_dict(), first_recv.to_dict(), rej_reason.to_dict()
 
     rows = []
     for i, u in enumerate(exp_units, 1):
-        total = n_tasks.get(u, 0)
-        counts = {s: by_status.get((u, s), 0) for s in ctx.status_columns}
+        ui = ctx.unit_order.get(u)
+        if ui is None:      # reported but has no task in the current plan
+            total, lead_n, counts, done = 0, 0, {s: 0 for s in ctx.status_columns}, 0
+        else:
+            total, lead_n = int(n_tasks[ui]), int(n_lead[ui])
+            row_counts = by_status[ui]
+            counts = {s: int(row_counts[j]) for s, j in scol.items()}
+            done = int(by_cat[ui][0])
         known = sum(counts.values())
-        done = by_cat.get((u, "done"), 0)
         note = []
         if sub_state[u] == SUBMIT_MISSING:
             if u in rej_reason:
@@ -401,7 +426,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             note.append("曾有報表被退回,已重報")
         rows.append({
             "月份": m, "序號": i, "單位": u, "類別": ctx.kind.get(u, ""),
-            "承擔任務": total, "牽頭/責任": n_lead.get(u, 0), "配合": n_co.get(u, 0),
+            "承擔任務": total, "牽頭/責任": lead_n, "配合": total - lead_n,
             "本月填報": reported_now.get(u, 0), **counts, NOT_REPORTED: total - known,
             "完成率": (done / total) if total else None,
             "報送情況": sub_state[u],
@@ -422,31 +447,34 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         monthly = pd.concat([monthly, pd.DataFrame([tot])], ignore_index=True)
 
     # -- 任務進展 -------------------------------------------------------------------------------
-    cols = [state[c].tolist() for c in ("unit", "task_id", "status", "cat", "progress", "last_report")]
-    unit_state = {(u, t): (s if isinstance(s, str) else None, c if isinstance(c, str) else None,
-                           None if p is None or p != p else float(p), lr if isinstance(lr, str) else None)
-                  for u, t, s, c, p, lr in zip(*cols)}
-    received = {(u, t): d for u, t, d in zip(cols[0], cols[1], state["received"].tolist())
-                if isinstance(d, str)}
+    U = state["unit"].tolist()
+    PG = [None if p != p else p for p in state["progress"].tolist()]
+    RC = state["received"].tolist()
+    ROLE = state["role"].tolist()
     prow = []
     task_status = {}
     for task in ctx.tasks:
-        units = ctx.task_units[task.id]
+        a, b = ctx.task_slice.get(task.id, (0, 0))
+        units = [(U[k], ROLE[k]) for k in range(a, b)]
         leads = ctx.leads[task.id]
+        lead_set = set(leads)
         cats = {c: [] for c in CATEGORIES}
         missing, progs = [], []
-        for u, _role in units:
-            s, c, p, _lr = unit_state[(u, task.id)]
+        lead_known, lead_missing, all_known = [], [], []
+        for k in range(a, b):
+            u, c, p = U[k], C[k], PG[k]
             if c is None:
                 missing.append(u)
+                if u in lead_set:
+                    lead_missing.append(u)
             else:
                 cats[c].append(u)
+                x = (S[k], c, p)
+                all_known.append(x)
+                if u in lead_set:
+                    lead_known.append(x)
             if p is not None:
                 progs.append(p)
-        lead_states = [unit_state[(u, task.id)] for u in leads]
-        lead_known = [x for x in lead_states if x[1] is not None]
-        all_known = [unit_state[(u, task.id)] for u, _ in units if unit_state[(u, task.id)][1] is not None]
-        lead_missing = [u for u in leads if unit_state[(u, task.id)][1] is None]
 
         def worst(xs):
             return max(xs, key=lambda x: SEVERITY[x[1]]) if xs else None
@@ -510,8 +538,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "說明": ";".join(reasons + detail)})
         task_status[task.id] = {"status": overall, "cat": ocat, "progress": progress,
                                 "light": light, "last_report": max(
-                                    [received[(u, task.id)] for u, _ in units
-                                     if received.get((u, task.id))], default="")}
+                                    [RC[k] for k in range(a, b) if RC[k].__class__ is str],
+                                    default="")}
     progress_df = pd.DataFrame(prow)
 
     # -- 考評指標完成情況 ----------------------------------------------------------------------------
@@ -550,7 +578,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
                                          "是否達標", "差距"])
 
     # -- 預評估 ----------------------------------------------------------------------------------
-    score_df = _scores(ctx, m, months, state, issued, subs, act_map, exp_units, sub_state)
+    score_df = _scores(ctx, m, months, by_cat, n_tasks, issued, subs, act_map, exp_units, sub_state)
 
     # -- trend row --------------------------------------------------------------------------
     n_exp = len(exp_units)
@@ -580,17 +608,18 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
 
 
-def _scores(ctx: _Ctx, m, months, state, issued, subs, act_map, exp_units, sub_state) -> pd.DataFrame:
+def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, issued, subs, act_map, exp_units,
+            sub_state) -> pd.DataFrame:
     """預評估: completion (own tasks done or on track), timeliness (every month up to m the unit
     was expected: on time 1, late `late_credit`, missing 0) and indicators met (targets of tasks
     the unit leads or is responsible for); weights from config, renormalised over the parts that
     apply to a unit (a unit without indicators is scored on the other two)."""
     w = ctx.weights
-    on_track = state["cat"].isin(["done", "in_progress"])
-    comp = state.assign(ok=on_track).groupby("unit")["ok"].agg(["sum", "size"])
-    comp_sum, comp_size = comp["sum"].to_dict(), comp["size"].to_dict()
-    done = state[state["cat"] == "done"].groupby("unit").size().to_dict()
-    lag = state[state["cat"] == "lagging"].groupby("unit").size().to_dict()
+    # per unit, from the category counts: 0 done, 1 in progress, 2 not started, 3 lagging
+    comp_sum = {u: int(by_cat[i][0] + by_cat[i][1]) for u, i in ctx.unit_order.items()}
+    comp_size = {u: int(n_tasks[i]) for u, i in ctx.unit_order.items()}
+    done = {u: int(by_cat[i][0]) for u, i in ctx.unit_order.items()}
+    lag = {u: int(by_cat[i][3]) for u, i in ctx.unit_order.items()}
     # timeliness over months ≤ m
     past = [x for x in months if x <= m]
     acc = subs[(subs["status"] == "accepted") & (subs["month"] <= m)]
@@ -722,15 +751,21 @@ def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
         ts = cur["task_status"][task.id]
         rows.append([task.id, ts["status"] or NOT_REPORTED, _num(ts["progress"]),
                      _iso_date(ts["last_report"]), ts["light"]])
-    st = cur["state"].sort_values(["torder", "uorder"], kind="stable")
-    dates: dict[str, date | None] = {}
+    st = cur["state"]            # task order; in a task lead, responsible, co units
+    dates: dict = {}
+    lights: dict = {}           # (category, task) → light: the rule depends on nothing else
+    near = ctx.near_days
+    append = rows.append
     for u, t, s, c, p, d in zip(*(st[c].tolist() for c in ("unit", "task_id", "status", "cat",
                                                              "progress", "received"))):
-        known = isinstance(s, str)
-        if d not in dates:
-            dates[d] = _iso_date(d)
-        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, None if p != p else p, dates[d],
-                     _unit_light(c if isinstance(c, str) else None, days[t], ctx.near_days)])
+        dd = dates.get(d, False)
+        if dd is False:
+            dd = dates[d] = _iso_date(d)
+        lt = lights.get((c, t))
+        if lt is None:
+            lt = lights[(c, t)] = _unit_light(c if isinstance(c, str) else None, days[t], near)
+        append([f"{t}|{u}", s if s.__class__ is str else NOT_REPORTED,
+                None if p is None or p != p else p, dd, lt])
     return rows
 
 

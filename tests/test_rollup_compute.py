@@ -17,7 +17,7 @@ from putuo_xl.rollup import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT
 from putuo_xl.errors import PutuoError
 
 
-def make_config(**rollup):
+def make_config(late_credit=0.5, **rollup):
     base = load_config()
     raw = {
         "district": "測試區", "office": "測試辦公室",
@@ -26,8 +26,8 @@ def make_config(**rollup):
                           started=s.started, color=s.color) for s in base.statuses],
         "rollup": {"overall_status": "lead", "near_deadline_days": 30, "good_rate": 0.8,
                    "lagging_rate": 0.4, "top_n": 5, **rollup},
-        "scoring": {"full_marks": 100, "weights": {"completion": 0.5, "timeliness": 0.3,
-                                                   "indicators": 0.2}},
+        "scoring": {"full_marks": 100, "late_credit": late_credit,
+                    "weights": {"completion": 0.5, "timeliness": 0.3, "indicators": 0.2}},
     }
     return config_from_dict(raw)
 
@@ -271,3 +271,11 @@ def test_simplified_plan_renders_simplified(ledger):
     sv = r.sheet_values()
     assert "月度汇总" in sv and "预评估" in sv
     assert sv["月度汇总"][0][0].endswith("月度汇总")
+
+
+def test_late_credit_from_config(ledger):
+    r = compute_rollup(ledger, make_plan(), make_config(late_credit=0), "2020-08")
+    b = rows_by(r.scores, "單位")["B局"]
+    assert (b["報送及時得分"], b["總分"]) == (0.0, 50.0)     # late counts nothing now
+    with pytest.raises(PutuoError):
+        compute_rollup(ledger, make_plan(), make_config(late_credit=2), "2020-08")
