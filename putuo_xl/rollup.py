@@ -578,7 +578,14 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
                                          "是否達標", "差距"])
 
     # -- 預評估 ----------------------------------------------------------------------------------
-    score_df = _scores(ctx, m, months, by_cat, n_tasks, issued, subs, act_map, exp_units, sub_state)
+    # task credit for 任務推進: 已完成 1, 推進中 its reported progress (0.5 when left blank),
+    # anything else 0 — so that units whose tasks are all "in progress" still differ
+    credit = np.array([1.0 if c == "done" else
+                       ((min(max(p, 0.0), 1.0) if p is not None else 0.5) if c == "in_progress" else 0.0)
+                       for c, p in zip(C, PG)], dtype=float)
+    credit_sum = np.bincount(ctx.a_unit, weights=credit, minlength=nu)
+    score_df = _scores(ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act_map,
+                       exp_units, sub_state)
 
     # -- trend row --------------------------------------------------------------------------
     n_exp = len(exp_units)
@@ -608,15 +615,16 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
 
 
-def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, issued, subs, act_map, exp_units,
+def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act_map, exp_units,
             sub_state) -> pd.DataFrame:
-    """預評估: completion (own tasks done or on track), timeliness (every month up to m the unit
+    """預評估: completion (own tasks: 已完成 1, 推進中 its reported progress), timeliness (every month up to m the unit
     was expected: on time 1, late `late_credit`, missing 0) and indicators met (targets of tasks
     the unit leads or is responsible for); weights from config, renormalised over the parts that
     apply to a unit (a unit without indicators is scored on the other two)."""
     w = ctx.weights
     # per unit, from the category counts: 0 done, 1 in progress, 2 not started, 3 lagging
     comp_sum = {u: int(by_cat[i][0] + by_cat[i][1]) for u, i in ctx.unit_order.items()}
+    credit = {u: float(credit_sum[i]) for u, i in ctx.unit_order.items()}
     comp_size = {u: int(n_tasks[i]) for u, i in ctx.unit_order.items()}
     done = {u: int(by_cat[i][0]) for u, i in ctx.unit_order.items()}
     lag = {u: int(by_cat[i][3]) for u, i in ctx.unit_order.items()}
@@ -650,7 +658,7 @@ def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, issued, subs, act_map, exp_un
     rows = []
     for u in exp_units:
         n = int(comp_size.get(u, 0))
-        c_share = (float(comp_sum.get(u, 0)) / n) if n else None
+        c_share = (credit.get(u, 0.0) / n) if n else None
         on, late, miss = tl.get(u, [0, 0, 0])
         n_exp = on + late + miss
         t_share = (on + ctx.late_credit * late) / n_exp if n_exp else None

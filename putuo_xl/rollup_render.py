@@ -254,7 +254,8 @@ def _score(r) -> Grid:
 
     g = Grid("score", f"{r.plan_title}·{layout.SHEETS['score']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "按預評估總分排名。"), [
-        f"總分(滿分{fm:g}分)= 任務推進 {pct(w['completion'])}(承擔任務中已完成或推進中的比例)"
+        f"總分(滿分{fm:g}分)= 任務推進 {pct(w['completion'])}(承擔任務的平均完成度:已完成計 1,"
+        f"推進中按填報的完成進度計,未填進度的計 0.5,其餘計 0)"
         f" + 報送及時 {pct(w['timeliness'])}(截至當月各月按時報送計 1、逾期計 {s['late_credit']:g}、未報計 0)"
         f" + 指標達標 {pct(w['indicators'])}(牽頭或責任的考評指標中已達標的比例);"
         f"不涉及考評指標的單位按前兩項折算。等次:{s['good_rate'] * fm:g}分及以上為較好,"
@@ -343,7 +344,8 @@ def _trend(r) -> Grid:
 
 def _bulletin(r) -> Grid:
     cols = [Col("", 100, "para")]
-    g = Grid("bulletin", f"{r.plan_title}·{layout.SHEETS['bulletin']}", layout.month_label(r.month), cols)
+    g = Grid("bulletin", f"{r.plan_title}·{layout.SHEETS['bulletin']}" + ("(示例數據)" if r.sample else ""),
+             layout.month_label(r.month), cols)
     g.add([_t(r, f"預評估通報(統計截至{layout.month_label(r.month)};可直接複製到文件中,"
               f"最新月份在前,每月一頁)")], "note")
     first = True

@@ -176,9 +176,12 @@ def test_indicators_direction_aware(ledger):
 def test_scores_and_ranking(ledger):
     r = compute_rollup(ledger, make_plan(), make_config(), "2020-09")
     aug = rows_by(r.scores[r.scores["月份"] == "2020-08"], "單位")
+    # A: tasks 推進中 at 50% and 未啟動 → completion 0.25 of 50; on time 30; target missed 0
     assert (aug["A局"]["任務推進得分"], aug["A局"]["報送及時得分"], aug["A局"]["指標達標得分"],
-            aug["A局"]["總分"]) == (25.0, 30.0, 0.0, 55.0)
-    assert aug["B局"]["總分"] == 65.0 and aug["C鎮"]["總分"] == 0.0
+            aug["A局"]["總分"]) == (12.5, 30.0, 0.0, 42.5)
+    # B: 已完成 + 推進中 30% + 推進中 40% = 1.7 of 3 → 28.3; late 15; its target missed 0
+    assert (aug["B局"]["任務推進得分"], aug["B局"]["報送及時得分"], aug["B局"]["總分"]) == (28.3, 15.0, 43.3)
+    assert aug["C鎮"]["總分"] == 0.0
     assert pd_isna(aug["C鎮"]["指標達標得分"])             # C has no targets of its own
     assert [aug[u]["排名"] for u in ("B局", "A局", "C鎮")] == [1, 2, 3]
     assert [aug[u]["等次"] for u in ("B局", "A局", "C鎮")] == ["一般", "一般", "滯後"]
@@ -186,9 +189,12 @@ def test_scores_and_ranking(ledger):
     assert list(sep["單位"]) == ["A局", "B局", "C鎮"]      # ranked
     s = rows_by(sep, "單位")
     assert s["A局"]["總分"] == 100.0 and s["A局"]["等次"] == "較好"
-    assert (s["B局"]["報送及時得分"], s["B局"]["總分"]) == (7.5, 57.5)
-    # C: no indicators, weights renormalised over 0.8; half up; the total adds up on paper
-    assert (s["C鎮"]["任務推進得分"], s["C鎮"]["報送及時得分"], s["C鎮"]["總分"]) == (31.3, 18.8, 50.1)
+    # B: August's statuses carried; on time never: late 0.5 + missing 0 over two months
+    assert (s["B局"]["任務推進得分"], s["B局"]["報送及時得分"], s["B局"]["總分"], s["B局"]["等次"]) == \
+        (28.3, 7.5, 35.8, "滯後")
+    # C: 滯後 0 + 推進中 50% → 0.25; no targets: weights renormalised over 0.8; half up
+    # (15.625 → 15.6, 18.75 → 18.8); the total is the sum of the shown parts
+    assert (s["C鎮"]["任務推進得分"], s["C鎮"]["報送及時得分"], s["C鎮"]["總分"]) == (15.6, 18.8, 34.4)
     assert (s["C鎮"]["應報次數"], s["C鎮"]["按時"], s["C鎮"]["未報"]) == (2, 1, 1)
 
 
@@ -276,6 +282,6 @@ def test_simplified_plan_renders_simplified(ledger):
 def test_late_credit_from_config(ledger):
     r = compute_rollup(ledger, make_plan(), make_config(late_credit=0), "2020-08")
     b = rows_by(r.scores, "單位")["B局"]
-    assert (b["報送及時得分"], b["總分"]) == (0.0, 50.0)     # late counts nothing now
+    assert (b["報送及時得分"], b["總分"]) == (0.0, 28.3)     # late counts nothing now
     with pytest.raises(PutuoError):
         compute_rollup(ledger, make_plan(), make_config(late_credit=2), "2020-08")

@@ -129,6 +129,17 @@ class Scenario:
                         state[t] = s
         return state
 
+    def credit(self, unit, month) -> float:
+        """任務推進 credit as of `month`: 已完成 1, 推進中 the progress reported with it."""
+        state = {t: None for t in self.roles[unit]}
+        for m in MONTHS[: MONTHS.index(month) + 1]:
+            if self.sent(unit, m):
+                for t, v in self.values(unit, m).items():
+                    if v.get("status"):
+                        state[t] = (v["status"], v["progress"])
+        return sum(1.0 if s == "已完成" else (p if s == "推進中" else 0.0)
+                   for s, p in (x for x in state.values() if x))
+
     def submit(self, unit, month) -> str:
         if not self.sent(unit, month):
             return "未報送"
@@ -328,9 +339,7 @@ def test_scores(run):
     assert [r["排名"] for r in rows] == sorted(r["排名"] for r in rows)
     for r in rows:
         u = r["單位"]
-        state = scen.as_of(u, "2020-09")
-        ok = sum(1 for v in state.values() if v in ("已完成", "推進中"))
-        c = ok / len(state)
+        c = scen.credit(u, "2020-09") / len(scen.roles[u])
         sub = [scen.submit(u, m) for m in MONTHS]
         t = (sub.count("按時報送") + 0.5 * sub.count("逾期報送")) / 2
         assert (r["按時"], r["逾期"], r["未報"]) == (sub.count("按時報送"), sub.count("逾期報送"),
