@@ -48,11 +48,22 @@ STATUS_KEYS = {"name", "synonyms", "done", "lagging", "started", "color"}
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of every mapping key: `mapping.lines[key]` (1-based)."""
+    """Keeps the line of every mapping key (`mapping.lines[key]`) and of every list item
+    (`sequence.lines[i]`), 1-based, so that a message can name the line."""
 
 
 class LineDict(dict):
     lines: dict
+
+
+class LineList(list):
+    lines: list
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key, first: int, second: int):
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.first, self.second = key, first, second
 
 
 def _construct_mapping(loader, node, deep=False):
@@ -61,16 +72,36 @@ def _construct_mapping(loader, node, deep=False):
     result.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in result.lines:
+            # YAML would silently keep the last one: a unit defined twice loses its first half
+            raise _DuplicateKey(key, result.lines[key], line)
         result[key] = loader.construct_object(value_node, deep=deep)
-        result.lines[key] = key_node.start_mark.line + 1
+        result.lines[key] = line
+    return result
+
+
+def _construct_sequence(loader, node, deep=False):
+    result = LineList(loader.construct_object(child, deep=deep) for child in node.value)
+    result.lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _line(mapping, key) -> int | None:
     return getattr(mapping, "lines", {}).get(key)
+
+
+def _item_line(mapping, key, index: int) -> int | None:
+    """The line of item `index` of the list under `key`, else the key's own line."""
+    seq = mapping.get(key) if isinstance(mapping, dict) else None
+    lines = getattr(seq, "lines", None)
+    if lines and 0 <= index < len(lines):
+        return lines[index]
+    return _line(mapping, key)
 
 
 @dataclass
@@ -179,13 +210,20 @@ def load_config(path: str | Path | None = None) -> Config:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("找不到配置文件,請檢查路徑。", file=str(p)) from None
+    except IsADirectoryError:
+        raise ConfigError("這是一個文件夾,請指定 config.yaml 文件。", file=str(p)) from None
     except UnicodeDecodeError:
         raise ConfigError("配置文件不是 UTF-8 編碼,請用 UTF-8 保存。", file=str(p)) from None
+    except OSError as e:
+        raise ConfigError(f"無法讀取配置文件({e.strerror or e})。", file=str(p)) from None
     try:
         raw = yaml.load(text, Loader=_LineLoader) or LineDict()
+    except _DuplicateKey as e:
+        raise ConfigError(f"「{e.key}」在同一層寫了兩次(第 {e.first} 行和第 {e.second} 行),"
+                          f"後一個會覆蓋前一個。請合併成一個。", file=str(p), line=e.second) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise ConfigError(f"YAML 格式錯誤({getattr(e, 'problem', e)}),請檢查縮進和冒號。",
+        raise ConfigError(f"YAML 格式錯誤({getattr(e, 'problem', None) or e}),請檢查縮進、冒號和括號。",
                           file=str(p), line=mark.line + 1 if mark else None) from None
     return config_from_dict(raw, str(p))
 
@@ -222,22 +260,45 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
 
     cfg = Config(raw=raw, path=path, district=str(raw.get("district") or ""),
                  office=str(raw.get("office") or ""))
-    names: dict[str, tuple[str, int | None]] = {}
+    names: dict[str, tuple[str, int | None, str]] = {}
 
-    def register(alias, canonical, mapping, key):
+    def register(alias, canonical, line):
         n = norm_name(str(alias))
         if not n:
             return
         prev = names.get(n)
         if prev and prev[0] != canonical:
-            raise err(f"別名「{alias}」重複:已屬於「{prev[0]}」(第 {prev[1]} 行),"
-                      f"不能再屬於「{canonical}」。請刪除其中一個。", mapping, key)
-        names[n] = (canonical, _line(mapping, key))
+            same = "" if prev[2] == str(alias) else f"(與「{prev[2]}」只差簡繁體、全半角或空格,算同一個名稱)"
+            if str(alias) == canonical and prev[2] != prev[0]:
+                # the unit's own name was given earlier as another unit's alias: that alias is wrong
+                raise ConfigError(f"「{alias}」是單位(組)名稱,不能又是「{prev[0]}」的別名{same}。"
+                                  f"請刪除這個別名。", file=path, line=prev[1])
+            raise ConfigError(f"別名「{alias}」重複{same}:已屬於「{prev[0]}」(第 {prev[1]} 行),"
+                              f"不能再屬於「{canonical}」。請刪除其中一個。", file=path, line=line)
+        names[n] = (canonical, line, str(alias))
 
-    def as_list(v):
+    def as_list(v, owner="statuses", mapping=None, key="synonyms"):
         if v is None:
             return []
-        return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+        if isinstance(v, (str, int, float)):
+            return [str(v)]
+        if isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
+            return [str(x) for x in v]
+        raise err(f"「{owner}」的「{key}」應是一個名稱或名稱列表,如 [甲, 乙]。", mapping, key)
+
+    def as_text(v, owner, mapping, key):
+        if v is None:
+            return ""
+        if isinstance(v, (str, int, float)):
+            return str(v)
+        raise err(f"「{owner}」的「{key}」應是一段文字。", mapping, key)
+
+    parser_cfg = raw.get("parser") or {}
+    if isinstance(parser_cfg, dict):
+        if "first_listed_is_lead" in parser_cfg and not isinstance(parser_cfg["first_listed_is_lead"], bool):
+            raise err("「parser.first_listed_is_lead」應是 true 或 false。", parser_cfg, "first_listed_is_lead")
+        if "recurring_markers" in parser_cfg:
+            as_list(parser_cfg["recurring_markers"], "parser", parser_cfg, "recurring_markers")
 
     units = raw.get("units") or {}
     if not isinstance(units, dict):
@@ -250,15 +311,17 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
             if k not in UNIT_KEYS:
                 raise err(f"單位「{name}」下未知的配置項「{k}」,可用的有:{'、'.join(sorted(UNIT_KEYS))}。",
                           spec, k)
-        unit = Unit(name=str(name), full_name=str(spec.get("full_name") or ""),
-                    aliases=as_list(spec.get("aliases")), kind=str(spec.get("kind") or ""),
-                    email=as_list(spec.get("email")), contact=str(spec.get("contact") or ""))
+        unit = Unit(name=str(name), full_name=as_text(spec.get("full_name"), name, spec, "full_name"),
+                    aliases=as_list(spec.get("aliases"), name, spec, "aliases"),
+                    kind=as_text(spec.get("kind"), name, spec, "kind"),
+                    email=as_list(spec.get("email"), name, spec, "email"),
+                    contact=as_text(spec.get("contact"), name, spec, "contact"))
         cfg.units[unit.name] = unit
-        register(unit.name, unit.name, units, name)
+        register(unit.name, unit.name, _line(units, name))
         if unit.full_name:
-            register(unit.full_name, unit.name, spec, "full_name")
-        for a in unit.aliases:
-            register(a, unit.name, spec, "aliases")
+            register(unit.full_name, unit.name, _line(spec, "full_name"))
+        for i, a in enumerate(unit.aliases):
+            register(a, unit.name, _item_line(spec, "aliases", i))
 
     groups = raw.get("groups") or {}
     if not isinstance(groups, dict):
@@ -271,21 +334,25 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
             if k not in GROUP_KEYS:
                 raise err(f"單位組「{name}」下未知的配置項「{k}」,可用的有:{'、'.join(sorted(GROUP_KEYS))}。",
                           spec, k)
-        group = Group(name=str(name), aliases=as_list(spec.get("aliases")),
-                      members=as_list(spec.get("members")),
-                      description=str(spec.get("description") or ""))
+        group = Group(name=str(name), aliases=as_list(spec.get("aliases"), name, spec, "aliases"),
+                      members=as_list(spec.get("members"), name, spec, "members"),
+                      description=as_text(spec.get("description"), name, spec, "description"))
         if str(name) in cfg.units:
             raise err(f"「{name}」既是單位又是單位組,請改名其一。", groups, name)
         cfg.groups[group.name] = group
-        register(group.name, group.name, groups, name)
-        for a in group.aliases:
-            register(a, group.name, spec, "aliases")
+        register(group.name, group.name, _line(groups, name))
+        for i, a in enumerate(group.aliases):
+            register(a, group.name, _item_line(spec, "aliases", i))
     for gname, group in cfg.groups.items():
         spec = groups[gname] or {}
-        for m in group.members:
+        for i, m in enumerate(group.members):
             if m not in cfg.units and m not in cfg.groups:
-                raise err(f"單位組「{gname}」的成員「{m}」沒有在 units 或 groups 中定義。"
-                          f"請先在 units 下添加它,或改正名稱。", spec, "members")
+                known = names.get(norm_name(m))
+                hint = f"它是「{known[0]}」的別名,請寫「{known[0]}」。" if known else \
+                    "請先在 units 下添加它,或改正名稱。"
+                raise ConfigError(f"單位組「{gname}」的成員「{m}」沒有在 units 或 groups 中定義。{hint}",
+                                  file=path, line=_item_line(spec, "members", i))
+    _check_group_cycles(cfg, groups, path)
 
     statuses = raw.get("statuses") or []
     if not isinstance(statuses, list):
@@ -305,6 +372,20 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
 
     cfg._names = {k: v[0] for k, v in names.items()}
     return cfg
+
+
+def _check_group_cycles(cfg: Config, groups: dict, path: str) -> None:
+    """A group that contains itself (directly or through others) cannot be expanded."""
+    def visit(name, trail):
+        for m in cfg.groups[name].members:
+            if m in cfg.groups:
+                if m in trail:
+                    loop = " → ".join([*trail[trail.index(m):], m])
+                    raise ConfigError(f"單位組互相包含:{loop}。請去掉其中一個成員。", file=path,
+                                      line=_line(groups, name))
+                visit(m, [*trail, m])
+    for name in cfg.groups:
+        visit(name, [name])
 
 
 def config_to_plain(cfg: Config) -> dict:

@@ -73,6 +73,7 @@ class Section:
     number: str                    # "一"
     title: str
     subsections: list[Subsection] = field(default_factory=list)
+    intro: str | None = None       # text between the heading and the first subsection
 
 
 @dataclass

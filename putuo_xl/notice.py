@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .text import squeeze_cjk_spaces
+from .text import narrow, squeeze_cjk_spaces
 
-ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm、Word 文檔 .docx"
+ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx"
 DEFAULT_NOTICE = "notice_2020_putuo.txt"
 
 
@@ -72,6 +72,8 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
         raise InputError(f"這是一張圖片(BMP),不是通知文本。{ACCEPTED}。", file=name)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _read_zip(data, name)
+    if _is_mhtml(data):
+        return _read_mhtml(data, name)
     text, encoding = _decode(data, name)
     suffix = Path(name).suffix.lower()
     head = text[:2000].lower()
@@ -83,21 +85,63 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
     return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
 
 
+# Characters that make up a large share of any Chinese government text, in both scripts: a
+# decoding that yields few of them is the wrong one (Big5 read as GBK) or not text at all.
+_COMMON = set("一三上下不与专业严並个中为主么之也习乡了事二于产人从他以们件价任企众会传但位体作你使來例依保信們做健傳價充入內全公共关其内军决况准出分切划创到制前創劃力办加务动動務化区區十单印去县又及发只可台各合同后告员和員商問善單嚴因国國在地场坚執培基堅報場境复多大天好如委子学學守安完定实审宣家容實審对导将將專對導小就局层展層工已市干平年并幹序应底府度廉建开強强当律後得從復心快性总息情意應成我所执批抓报持按据推提據改政效教数數文新方於施无日时明是時普最會月有服期本机条来极果查标核格案條检業極標機檢正此步水求決沒没治況法洁活济深源準潔濟点無然照營爲率环现現理環生產用由當發的监監目相盾省看真着督矛知确確社种积程種積等策箇管範系糾級紛組結絡統經綜網縣總織續纠级纷组织经结络统续综网羣群習考者而育能自臺與范营落衆行街被裏要見規见规解計訓訟設訴評認誠說調議计认训议讼设评诉诚说调責資質责质资起超軍辦达过还这进這通進過道達還那部都鄉里重量鎮镇長长開關问限障面革項須領项须领體高麼點")
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "x-gbk": "gb18030",
+                     "big5": "big5", "big5-hkscs": "big5hkscs", "utf-8": "utf-8", "utf8": "utf-8"}
+
+
+def _common_share(text: str) -> float:
+    cjk = [c for c in text[:20000] if "\u3400" <= c <= "\u9fff"]
+    if len(cjk) < 20:
+        return 1.0
+    return sum(1 for c in cjk if c in _COMMON) / len(cjk)
+
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
     if b"\x00" in data[:4096]:
         raise InputError(f"這是二進制文件,不是通知文本。{ACCEPTED}。", file=name)
-    for enc in ("utf-8", "gb18030", "big5"):
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        # a download cut off in the middle of a character: keep what is complete
+        if e.start >= len(data) - 3 and e.reason in ("unexpected end of data", "invalid continuation byte"):
+            try:
+                return data[:e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
+    declared = _DECLARED.search(data[:4096])
+    order = ["gb18030", "big5"]
+    if declared:
+        enc = _ENCODING_ALIASES.get(declared.group(1).decode("ascii", "ignore").lower())
+        if enc and enc != "utf-8":
+            order = [enc] + [e for e in order if e != enc]
+    candidates = []
+    for enc in order:
         try:
             text = data.decode(enc)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as e:
+            if e.start < len(data) - 3:
+                continue
+            try:
+                text = data[:e.start].decode(enc)     # cut off in the middle of a character
+            except UnicodeDecodeError:
+                continue
+        except LookupError:
             continue
         if _looks_like_text(text):
+            candidates.append((_common_share(text), -len(candidates), text, enc))
+    if candidates:
+        share, _, text, enc = max(candidates)
+        if share >= 0.12:
             return text, enc
-    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK 或 Big5),或者它不是文本文件。{ACCEPTED}。",
+    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK/GB18030 或 Big5),或者它不是文本文件。{ACCEPTED}。",
                      file=name)
 
 
@@ -122,6 +166,34 @@ def _read_zip(data: bytes, name: str) -> NoticeText:
     raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
 
 
+# -- .mht (a web page saved by Internet Explorer / Edge / Word as a single file) ---------------
+
+def _is_mhtml(data: bytes) -> bool:
+    head = data[:4096].lower()
+    return b"mime-version:" in head and b"multipart/related" in head
+
+
+def _read_mhtml(data: bytes, name: str) -> NoticeText:
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(data, policy=policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            text = None
+            if charset:
+                try:
+                    text = payload.decode(_ENCODING_ALIASES.get(charset.lower(), charset))
+                except (LookupError, UnicodeDecodeError):
+                    text = None
+            if text is None:
+                text, charset = _decode(payload, name)
+            return _read_html(text, name, charset)
+    raise InputError(f"這個 .mht 文件中沒有網頁正文。{ACCEPTED}。", file=name)
+
+
 # -- .docx ----------------------------------------------------------------------
 
 def _read_docx(data: bytes, name: str) -> NoticeText:
@@ -135,11 +207,13 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
         raise InputError(f"Word 文檔無法打開({type(e).__name__}),文件可能已損壞。{ACCEPTED}。",
                          file=name) from None
     lines: list[str] = []
+    numbering = _WordNumbering(document)
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append(Paragraph(child, document).text)
+            para = Paragraph(child, document)
+            lines.append(numbering.label(para) + para.text)
         elif tag == "tbl":
             lines.extend(_table_lines(Table(child, document)))
     lines = _clean_lines(lines)
@@ -148,36 +222,185 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
     return NoticeText(lines=lines, source=name, kind="docx")
 
 
-_TASK_HEAD = re.compile(r"(工作任務|任務內容|工作內容|主要任務|具體任務|工作要點|任务|内容)")
-_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|責任部門|责任部门)")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+class _WordNumbering:
+    """Word's automatic list numbering (一、 (一) 1. set as a list format, not typed) is not part
+    of a paragraph's text; this renders the label the reader sees, so the parser finds the
+    sections and items."""
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}   # (numId, ilvl) → fmt, text, start
+        self.counters: dict[str, dict[int, int]] = {}
+        self.styles = document.styles
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {}
+        for an in root.findall(f"{_W}abstractNum"):
+            lv = {}
+            for lvl in an.findall(f"{_W}lvl"):
+                ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                fmt = lvl.find(f"{_W}numFmt")
+                text = lvl.find(f"{_W}lvlText")
+                start = lvl.find(f"{_W}start")
+                lv[ilvl] = (fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                            text.get(f"{_W}val") if text is not None else "",
+                            int(start.get(f"{_W}val")) if start is not None else 1)
+            abstract[an.get(f"{_W}abstractNumId")] = lv
+        for num in root.findall(f"{_W}num"):
+            ref = num.find(f"{_W}abstractNumId")
+            if ref is None:
+                continue
+            for ilvl, spec in abstract.get(ref.get(f"{_W}val"), {}).items():
+                self.levels[(num.get(f"{_W}numId"), ilvl)] = spec
+
+    def _num_pr(self, para):
+        ppr = para._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return ppr.numPr
+        style = para.style
+        while style is not None:
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None:
+                return sppr.numPr
+            style = style.base_style
+        return None
+
+    def label(self, para) -> str:
+        if not self.levels or not para.text.strip():
+            return ""
+        try:
+            npr = self._num_pr(para)
+        except (AttributeError, KeyError, ValueError):
+            return ""
+        if npr is None or npr.numId is None:
+            return ""
+        num_id = str(npr.numId.val)
+        ilvl = int(npr.ilvl.val) if npr.ilvl is not None else 0
+        if (num_id, ilvl) not in self.levels or num_id == "0":
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        fmt, text, start = self.levels[(num_id, ilvl)]
+        counters[ilvl] = counters.get(ilvl, start - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        if fmt in ("bullet", "none"):
+            return ""
+
+        def render(m):
+            level = int(m.group(1)) - 1
+            f = self.levels.get((num_id, level), (fmt,))[0]
+            return _format_number(counters.get(level, 1), f)
+        return re.sub(r"%([1-9])", render, text)
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt.startswith("chinese") or fmt in ("ideographDigital", "japaneseCounting", "taiwaneseCounting",
+                                            "taiwaneseCountingThousand"):
+        if n < 10:
+            return _CN_DIGITS[n]
+        if n < 20:
+            return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if fmt == "decimalFullWidth":
+        return "".join(chr(ord(c) + 0xFEE0) for c in str(n))
+    if fmt in ("lowerLetter", "upperLetter"):
+        c = chr(ord("a") + (n - 1) % 26)
+        return c.upper() if fmt == "upperLetter" else c
+    return str(n)
+
+
+_TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
+                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措)")
+_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|"
+                        r"責任部門|责任部门|牽頭部門|牵头部门|配合部門|配合部门|參與單位|参与单位)")
+_SEQ_HEAD = re.compile(r"^(序號|序号|編號|编号|序)$")
+_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排)")
+_HEADING_START = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[((]\s*[一二三四五六七八九十]{1,3}\s*[))]|"
+                            r"\d{1,3}\s*[.．、]|[((]\s*\d{1,3}\s*[))])")
 
 
 def _table_lines(table) -> list[str]:
-    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items
-    with a unit parenthesis, the shape the parser reads; other tables become plain lines."""
-    rows = [[c.text.strip() for c in r.cells] for r in table.rows]
+    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items with a
+    unit parenthesis, the shape the parser reads; a row merged across the table (一、…) stays a
+    heading line; other tables become plain lines.
+
+    With several text columns (重點任務 | 具體措施 | …) the last is the task and the others
+    group the tasks: a new value there becomes a subsection heading."""
+    rows = [[re.sub(r"\s*\n\s*", "", c.text).strip() for c in r.cells] for r in table.rows]
+    rows = [r for r in rows if any(r)]
     if not rows:
         return []
     header = rows[0]
-    task_col = next((i for i, h in enumerate(header) if _TASK_HEAD.search(h)), None)
+    seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
     unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
-    if task_col is None or not unit_cols:
+    deadline_col = next((i for i, h in enumerate(header) if _DEADLINE_HEAD.search(h)), None)
+    text_cols = [i for i, h in enumerate(header) if _TASK_HEAD.search(h) and i != seq_col
+                 and i not in dict(unit_cols) and i != deadline_col]
+    if not text_cols or not unit_cols:
         return ["".join(dict.fromkeys(r)) for r in rows]
-    deadline_col = next((i for i, h in enumerate(header) if re.search(r"時限|时限|期限|完成時間|完成时间", h)), None)
-    out = []
-    for n, row in enumerate(rows[1:], 1):
-        text = row[task_col] if task_col < len(row) else ""
+    task_col, group_cols = text_cols[-1], text_cols[:-1]
+    out: list[str] = []
+    groups_seen: dict[int, str] = {}
+    counter = 0
+    for row in rows[1:]:
+        distinct = [c for c in dict.fromkeys(row) if c]
+        if len(distinct) == 1 and len(row) > 1 and (row.count(distinct[0]) > 1 or
+                                                    _HEADING_START.match(narrow(distinct[0]))):
+            out.append(distinct[0])          # a merged heading row: 一、… / (一)…
+            continue
+        cell = lambda i: row[i] if i is not None and i < len(row) else ""   # noqa: E731
+        for g in group_cols:
+            value = cell(g)
+            if value and groups_seen.get(g) != value:
+                groups_seen[g] = value
+                if not _HEADING_START.match(narrow(value)):
+                    value = f"({_cn_numeral(_groups_in_section(out) + 1)}){value}"
+                out.append(value)
+        text = cell(task_col)
         if not text:
             continue
+        counter += 1
+        seq = narrow(cell(seq_col)).rstrip(".、．")
+        number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
         roles = []
         for i, h in unit_cols:
-            if i < len(row) and row[i]:
-                label = re.sub(r"[\s((].*$", "", h)
-                roles.append(f"{label}:{row[i]}")
-        if deadline_col is not None and deadline_col < len(row) and row[deadline_col]:
-            text = text.rstrip("。") + f",{row[deadline_col]}完成。"
-        out.append(f"{n}.{text}({';'.join(roles)})" if roles else f"{n}.{text}")
+            if cell(i):
+                label = re.sub(r"[\s(].*$", "", narrow(h))
+                roles.append(f"{label}:{cell(i)}")
+        if cell(deadline_col):
+            label = re.sub(r"[\s(].*$", "", narrow(header[deadline_col])) or "完成時限"
+            roles.append(f"{label}:{cell(deadline_col)}")
+        lead = re.match(r"^\s*\d{1,3}\s*[.．、]\s*", narrow(text))
+        text = text[lead.end():] if lead else text
+        out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
     return out
+
+
+def _groups_in_section(lines: list[str]) -> int:
+    """How many (一)(二)… headings follow the last 一、 heading."""
+    n = 0
+    for x in reversed(lines):
+        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", narrow(x)):
+            break
+        if re.match(r"^[(][一二三四五六七八九十]{1,3}[)]", narrow(x)):
+            n += 1
+    return n
+
+
+def _cn_numeral(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
 
 
 # -- .html ----------------------------------------------------------------------
@@ -189,21 +412,57 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+_META_LABELS = {
+    "doc_number": r"發文字號|发文字号|文號|文号|文件編號|文件编号",
+    "issuer": r"發布機構|发布机构|發文機關|发文机关|發文機構|发文机构|制發機構|制发机构|發文單位|发文单位",
+    "date": r"發布日期|发布日期|發布時間|发布时间|公開日期|公开日期",
+    "written": r"成文日期|生成日期|發文日期|发文日期",
+    "index_number": r"索引號|索引号",
+}
+
+
+def _page_meta(soup) -> dict:
+    """The information table many government sites put above an article
+    (索引號 | 發布機構 | 文號 | 成文日期 …): label cells followed by value cells, or `label:value`."""
+    found: dict[str, str] = {}
+    for el in soup.find_all(["td", "th", "span", "li", "div", "p", "dt", "dd", "strong", "b", "label", "em"]):
+        text = el.get_text(" ", strip=True)
+        if not text or len(text) > 80:
+            continue
+        for key, labels in _META_LABELS.items():
+            if key in found:
+                continue
+            m = re.match(rf"^\s*(?:{labels})\s*[:|]?\s*(.*)$", narrow(text))
+            if not m:
+                continue
+            value = text[m.start(1):].strip()
+            if not value:
+                sib = el.find_next_sibling()
+                value = sib.get_text(" ", strip=True) if sib is not None else ""
+            # a cell may run on into the next label: 文號:X 生成日期:Y
+            cut = re.search(r"\s+(?=[\u4e00-\u9fff]{2,6}\s*:)", narrow(value))
+            value = (value[:cut.start()] if cut else value).strip()
+            if value and len(value) <= 60:
+                found[key] = value
+    return found
+
+
 def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(text, "lxml")
     hints = {}
-    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "issuer")):
-        tag = soup.find("meta", attrs={"name": meta_name})
-        if tag and tag.get("content"):
+    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "source"),
+                           ("firstpublishedtime", "date"), ("publishdate", "date")):
+        tag = soup.find("meta", attrs={"name": re.compile(rf"^{meta_name}$", re.I)})
+        if tag and tag.get("content") and key not in hints:
             hints[key] = tag["content"].strip()
     if "title" not in hints:
         h1 = soup.find("h1")
         if h1 and h1.get_text(strip=True):
             hints["title"] = h1.get_text(" ", strip=True)
         elif soup.title and soup.title.string:
-            hints["title"] = re.split(r"[_|-]{1,2}", soup.title.string.strip())[0].strip()
+            hints["title"] = re.split(r"\s*(?:_|\||-{1,2}|——)\s*", soup.title.string.strip())[0].strip()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     for t in soup.find_all(_DROP_TAGS):
@@ -212,14 +471,21 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
         t.decompose()
     for t in soup.find_all(attrs={"hidden": True}):
         t.decompose()
+    meta = _page_meta(soup)
+    if meta.get("doc_number"):
+        hints["doc_number"] = meta["doc_number"]
+    if meta.get("issuer"):
+        hints["issuer"] = meta["issuer"]
+    if meta.get("date") and "date" not in hints:
+        hints["date"] = meta["date"]
+    if meta.get("written"):
+        hints["written"] = meta["written"]
 
     article = _main_block(soup)
     lines = _clean_lines(_block_text(article).splitlines())
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
-        lines.insert(0, title)
-    if hints.get("date") and not any("日期" in x for x in lines[:6]):
-        lines.insert(1, f"發布日期:{hints['date']}")
+        lines.insert(0, squeeze_cjk_spaces(title))
     if not any(lines):
         raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
     return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
@@ -231,15 +497,18 @@ def _norm_title(s: str) -> str:
 
 def _main_block(soup):
     """The element holding the article: the one whose paragraphs carry the most Chinese text
-    outside links (a readability-style score: parent gets a paragraph's length, grandparent half)."""
+    outside links (a readability-style score: parent gets a paragraph's length, grandparent half).
+    When the notice and its attachment sit in sibling containers, both are kept."""
+    from bs4 import Tag
+
     scores: dict[int, float] = {}
     nodes = {}
-    for p in soup.find_all(["p", "div", "td", "span", "font"]):
+    for p in soup.find_all(["p", "div", "td", "span", "font", "section", "article"]):
         own = "".join(s for s in p.find_all(string=True, recursive=False))
         n = len(_CJK.findall(own))
         if n < 10:
             continue
-        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a"))
+        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a", recursive=False))
         n -= link_text
         for depth, anc in enumerate([p.parent, p.parent.parent if p.parent else None]):
             if anc is None or anc.name in (None, "[document]"):
@@ -249,6 +518,15 @@ def _main_block(soup):
     if not scores:
         return soup.body or soup
     best = nodes[max(scores, key=scores.get)]
+    parent = best.parent
+    if parent is not None and parent.name not in (None, "[document]", "body", "html"):
+        strong = [c for c in parent.children if isinstance(c, Tag)
+                  and (c is best or scores.get(id(c), 0) >= 0.25 * scores[id(best)])]
+        if len(strong) > 1:
+            wrapper = soup.new_tag("div")
+            for c in strong:
+                wrapper.append(c.extract() if c is not best else best.extract())
+            return wrapper
     return best
 
 
@@ -277,18 +555,22 @@ def _block_text(node) -> str:
 # -- cleaning -------------------------------------------------------------------
 
 # A line that ends the article (web page furniture). Everything after it is dropped.
+# (主辦單位 is not here: in a notice it is a unit label, 主辦單位:區司法局.)
 _FOOTER = re.compile(
-    r"^\s*(【?\s*(關閉|关闭|關閉窗口|关闭窗口|打印|打印本頁|打印本页|返回頂部|返回顶部|返回)\s*】?"
-    r"|Produced\s+By|技術支持|技术支持|版權所有|版权所有|主辦單位|主办单位|網站標識碼|网站标识码"
-    r"|分享到|掃一掃|扫一扫|上一篇|下一篇|相關鏈接|相关链接)", re.I)
+    r"^\s*[\[【(]?\s*(關閉窗口|关闭窗口|打印本頁|打印本页|返回頂部|返回顶部|Produced\s+By|網站標識碼|网站标识码"
+    r"|版權所有|版权所有|技術支持|技术支持|上一篇|下一篇|分享到|掃一掃|扫一扫|相關鏈接|相关链接|相關文章|相关文章"
+    r"|網站地圖|网站地图)", re.I)
+# A short line of page buttons only: [打印] [關閉] / 【關閉】 / 返回
+_FOOTER_BUTTONS = re.compile(r"^[\s\[\]【】()|/]*((關閉|关闭|打印|返回|收藏|保存|分享)[\s\[\]【】()|/]*)+$")
 # Page furniture anywhere (dropped, the rest stays).
 _FURNITURE = re.compile(
-    r"^\s*(瀏覽次數|浏览次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|收藏|"
-    r"當前位置|当前位置|您現在的位置|您现在的位置|首頁\s*>|首页\s*>)")
-# Injected spam (gambling sites) that some hacked CMS pages carry.
-_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|彩票|赌场|賭場|棋牌|真人视讯|真人視訊|"
-                   r"百家乐|百家樂|澳门|澳門|官网|官網|手机官网|手機官網|威尼斯人|金沙|永利|葡京|"
-                   r"老虎机|老虎機|bet365|体育投注|體育投注)")
+    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
+    r"當前位置|当前位置|您現在的位置|您现在的位置|您當前的位置|您当前的位置|首頁\s*>|首页\s*>)")
+# Injected spam (gambling sites) that some hacked CMS pages carry. Words that also occur in
+# real notices (澳門, 官網, 彩票, 金沙) only count next to an unambiguous one.
+_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|赌场|賭場|真人视讯|真人視訊|百家乐|百家樂|"
+                   r"威尼斯人|葡京|老虎机|老虎機|bet365|体育投注|體育投注|太阳城|太陽城|皇冠体育|皇冠體育|"
+                   r"网上赌|網上賭|线上赌|線上賭)", re.I)
 
 
 def _clean_lines(raw: list[str]) -> list[str]:
@@ -302,11 +584,12 @@ def _clean_lines(raw: list[str]) -> list[str]:
             if out and out[-1] != "":
                 out.append("")
             continue
-        if seen_text and _FOOTER.match(line):
+        flat = narrow(line)
+        if seen_text and (_FOOTER.match(flat) or _FOOTER_BUTTONS.match(flat)):
             break
-        if _SPAM.search(line) or _FURNITURE.match(line):
+        if _SPAM.search(flat) or _FURNITURE.match(flat):
             continue
-        if re.match(r"^(信息來源|信息来源|來源|来源)\s*[::]", line):
+        if re.match(r"^(信息來源|信息来源|來源|来源|文章來源|文章来源)\s*[::]", flat):
             continue
         seen_text = True
         out.append(line)

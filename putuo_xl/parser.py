@@ -1,10 +1,25 @@
 """Parse a 工作要點 notice into a Plan: sections → subsections → tasks, with units,
 quantitative targets and deadlines.
 
-The genre, not one file: tasks end with a responsible-unit parenthesis (the 2020 普陀
-notice), or are numbered items (1. 2. / (1) / ①) with the units in a parenthesis or on a
-`責任單位:` line of their own, or carry `(牽頭單位:…;配合單位:…)`. Both scripts and both
-punctuation widths are read; everything shown keeps the notice's own wording.
+The genre, not one file. Tasks are found in any of the shapes district offices use:
+
+* a run of sentences that ends with a unit parenthesis `(責任單位:A、B)` (the 2020 普陀
+  notice), or with a bare unit list `(A、B)` (flagged);
+* numbered items `1.` `1、` `(1)` `1)` `①` under a subsection or directly under a section;
+  other numbering styles inside an item stay in the item's text;
+* `責任單位:…` / `牽頭單位:…` / `配合單位:…` / `【責任單位】…` on a line of their own after
+  the item (consecutive lines merge), or after the item's last sentence;
+* `(牽頭單位:…;配合單位:…)`, `(牽頭單位:…;責任單位:…)`, `(責任單位/配合單位:…)`,
+  `(A牽頭,B按職責分工負責)`, `A(牽頭)、B`;
+* `完成時限:…` lines or clauses for a task's own deadline.
+
+A subsection without any unit marking is one task, flagged. Sections named 總體要求/指導思想
+before the tasks go to the preamble, sections named 工作要求/保障措施 without units after them
+go to the closing part (where the notice's default deadline usually is).
+
+Both scripts and both punctuation widths are read; everything shown keeps the notice's own
+wording; our own messages are written in traditional characters and rendered in the notice's
+script.
 """
 from __future__ import annotations
 
@@ -17,56 +32,148 @@ from pathlib import Path
 from .config import Config, load_config
 from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .notice import NoticeText, read_notice
-from .text import SIMPLIFIED, detect_script, halfwidth, in_script, norm_name
+from .text import WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name
 
-CN_DIGITS = "零一二三四五六七八九十"
 _CN_NUM = r"[一二三四五六七八九十]{1,3}"
+_CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
-SECTION_RE = re.compile(rf"^\s*({_CN_NUM})\s*[、.．,，]\s*(.*)$")
+SECTION_RE = re.compile(rf"^\s*({_CN_NUM})\s*[、.．,,]\s*(.*)$")
 SUBSECTION_RE = re.compile(rf"^\s*[((]\s*({_CN_NUM})\s*[))]\s*[、.．]?\s*(.*)$")
-ITEM_RE = re.compile(r"^\s*(?:(\d{1,3})\s*[.．、](?!\d)|[((]\s*(\d{1,3})\s*[))]|([①-⑳]))\s*(.*)$")
+# 1. 1、 1. (1) (1) 1) ① — "2.0平臺" is not an item, "1.6月底前…" is item 1.
+ITEM_RE = re.compile(
+    r"^\s*(?:(?P<arabic>\d{1,3})\s*(?:[.．](?:(?!\d)|(?=\d{1,2}\s*月))|、)"
+    r"|[((]\s*(?P<paren>\d{1,3})\s*[))]"
+    r"|(?P<rparen>\d{1,3})\s*[))]"
+    r"|(?P<circled>[①-⑳]))\s*(?P<text>.*)$")
 
+_ROLE_WORD = r"(?:牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協同|协同|協助|协助|責任|责任|主責|主责)"
+_ROLE_LABEL = rf"{_ROLE_WORD}(?:單位|单位|部門|部门)"
+_LABELS = rf"{_ROLE_LABEL}(?:\s*[//、和及]\s*{_ROLE_LABEL})*"
+# `責任單位:` or `【責任單位】`
+LABEL_RE = re.compile(rf"(?:[【\[]\s*(?P<b>{_LABELS})\s*[】\]]\s*[::]?|(?P<c>{_LABELS})\s*[::])")
+UNIT_LINE_RE = re.compile(rf"^\s*[((]?\s*(?:[【\[]\s*{_LABELS}\s*[】\]]|{_LABELS}\s*[::])")
 ROLE_WORDS = {
-    "牽頭": "lead", "牵头": "lead", "主辦": "lead", "主办": "lead", "牽頭部門": "lead",
+    "牽頭": "lead", "牵头": "lead", "主辦": "lead", "主办": "lead",
     "配合": "co", "協辦": "co", "协办": "co", "參與": "co", "参与": "co", "協同": "co", "协同": "co",
+    "協助": "co", "协助": "co",
     "責任": "responsible", "责任": "responsible", "主責": "responsible", "主责": "responsible",
 }
-_ROLE_LABEL = r"(牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協同|协同|責任|责任|主責|主责)(?:單位|单位|部門|部门)"
-ROLE_LABEL_RE = re.compile(rf"({_ROLE_LABEL}(?:\s*[//、和及]\s*{_ROLE_LABEL})*)\s*[::]")
+_DEADLINE_LABEL = r"(?:完成時限|完成时限|進度安排|进度安排|時間安排|时间安排|完成時間|完成时间|完成期限|時間節點|时间节点|時限要求|时限要求|時間要求|时间要求|時限|时限)"
+DEADLINE_LINE_RE = re.compile(
+    rf"^\s*(?:[((]\s*)?(?:[【\[]\s*{_DEADLINE_LABEL}\s*[】\]]\s*[::]?|{_DEADLINE_LABEL}\s*[::])\s*(.*?)[))]?\s*[。;;]?\s*$")
+DEADLINE_CLAUSE_RE = re.compile(rf"{_DEADLINE_LABEL}\s*[::]\s*([^;;]*)")
+
 # One level of nested parentheses inside: (責任單位:區級有關單位、各鎮(街道))
 _PAREN = r"[((【\[]((?:[^()()【】\[\]]|[((<][^()()]*[))>])*)[))】\]]"
 PAREN_RE = re.compile(_PAREN)
-UNIT_LINE_RE = re.compile(rf"^\s*[((【\[]?\s*{_ROLE_LABEL}\s*[::]")
+# A unit list whose closing parenthesis is missing (the text was cut off).
+OPEN_MARKER_RE = re.compile(rf"[((]\s*(?:{_LABELS})\s*[::][^))]*$")
 
 UNIT_SUFFIX_RE = re.compile(
-    r"(局|辦|办|部|委|會|会|院|所|中心|單位|单位|街道|鎮|镇|鄉|乡|公司|隊|队|站|處|处|室|庭|廳|厅|署|集團|集团|協會|协会|聯社|联社|分行|銀行|银行)$")
+    r"(局|辦|办|部|委|會|会|院|所|中心|單位|单位|街道|鎮|镇|鄉|乡|公司|隊|队|站|處|处|室|庭|廳|厅|署|集團|集团|"
+    r"協會|协会|聯社|联社|分行|銀行|银行|政府|機關|机关|部門|部门|聯|联|團|团|社|館|馆|校)$")
+# Words around unit names that are not units.
 QUALIFIERS = re.compile(
-    r"(按職責分工負責|按职责分工负责|按職責分工|按职责分工|按職責|按职责|分別負責|分别负责|負責|负责|"
-    r"依職責|依职责|按照職責|按照职责|分工負責|分工负责|等單位|等单位|共同|列第一位的為牽頭單位|"
-    r"列第一位的为牵头单位|排名第一的為牽頭單位|排名第一的为牵头单位)")
-LIST_SPLIT_RE = re.compile(r"[、,,;;//]|\s+")
+    r"(按職責分工負責|按职责分工负责|按職責分工|按职责分工|按職責負責|按职责负责|按職責|按职责|分別負責|分别负责|"
+    r"依職責|依职责|按照職責|按照职责|分工負責|分工负责|共同負責|共同负责|具體負責|具体负责|負責|负责|共同|"
+    r"列第一位的為牽頭單位|列第一位的为牵头单位|排名第一的為牽頭單位|排名第一的为牵头单位|"
+    r"排在第一位的為牽頭單位|排在第一位的为牵头单位|下同)")
+_ROLE_VERB = (r"(牽頭負責|牵头负责|牽頭|牵头|配合|協辦|协办|參與|参与|協助|协助|協同|协同|"
+              r"按職責分工負責|按职责分工负责|按職責分工分別負責|按职责分工分别负责|按職責負責|按职责负责|"
+              r"分別負責|分别负责|共同負責|共同负责|具體負責|具体负责|負責|负责)$")
+ROLE_VERB_RE = re.compile(_ROLE_VERB)
+INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
+# like these is a group.
+GENERIC_GROUP_RE = re.compile(
+    r"^各"
+    r"|^(全區|全区|全縣|全县|全市)"
+    r"|(有關|有关|相關|相关|成員|成员|直屬|直属|所屬|所属)(單位|单位|部門|部门|機關|机关)$"
+    r"|^(區級|区级|區直|区直|縣級|县级|縣直|县直|市級|市级|市直|區屬|区属|縣屬|县属|市屬|市属)(各|有關|有关|相關|相关)?"
+    r"(單位|单位|部門|部门|機關|机关)"
+    r"|^(區|区|縣|县|市)(政府|委)(各|有關|有关|相關|相关|所屬|所属|直屬|直属)"
+    r"|^(鄉鎮|乡镇|鎮|镇|街道|鄉鎮\(街道\)|乡镇\(街道\)|鎮\(街道\)|镇\(街道\)|鎮街|镇街)"
+    r"(人民政府|辦事處|办事处)?$")
 
 SENTENCE_END = "。!?;!?;"
 CLOSING_RE = re.compile(
-    r"^(各(地|部門|部门|單位|单位|鎮|镇|級|级|區|区|縣|县|有關|有关)[^。]{0,30}(要|應|应|務必|务必|須|须)"
-    r"|請各|请各|以上|本要點|本要点|本通知|附件)")
-DEFAULT_DEADLINE_RE = re.compile(r"原則上|原则上|除經常性|除经常性")
-ATTACHMENT_RE = re.compile(r"^附件\s*[::]")
-DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*\d{1,4}\s*[號号]")
+    r"^(各(地|部門|部门|單位|单位|鎮|镇|鄉|乡|級|级|區|区|縣|县|有關|有关|相關|相关)[^。]{0,30}(要|應|应|務必|务必|須|须)"
+    r"|請各|请各|以上|上述|本要點|本要点|本通知|本方案|附件)")
+DEFAULT_DEADLINE_RE = re.compile(
+    r"原則上|原则上|除經常性|除经常性|除明確|除明确|未(明確|明确|注明|標明|标明|列明)(完成)?(時限|时限|時間|时间)|"
+    r"其餘(工作|任務)|其余(工作|任务)|各項(工作)?任務[^。]{0,12}(應|須|要|均)|各项(工作)?任务[^。]{0,12}(应|须|要|均)")
+ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*(?:[::]|$)")
+DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*第?\s*\d{1,4}\s*[號号]")
+DOC_NUMBER_LABEL_RE = re.compile(r"(發文字號|发文字号|文號|文号|文件編號|文件编号)\s*[::|]?\s*(.+)$")
+PLAN_TITLE_RE = re.compile(r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单|工作安排|"
+                           r"工作任務|工作任务|任務分解|任务分解)(表)?$")
+INTRO_TITLE_RE = re.compile(
+    r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|"
+    r"基本原則|基本原则|目標任務|目标任务)[^,,。]{0,10}$")
+CLOSING_TITLE_RE = re.compile(
+    r"^[^,,。]{0,6}(保障措施|工作要求|組織保障|组织保障|組織實施|组织实施|有關要求|有关要求|工作保障|"
+    r"組織領導|组织领导|工作措施|實施要求|实施要求|推進措施|推进措施)[^,,。]{0,6}$")
+SIGNATURE_RE = re.compile(
+    r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[((]此件[^))]*[))]|(抄送|抄報|抄报|印發|印发|主送)\s*[::].*"
+    r"|[\u4e00-\u9fff()()]{2,30}(人民政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|司法局|政府)"
+    r"(辦公室|办公室)?\s*(\d{4}年\d{1,2}月\d{1,2}日\s*印發|\d{4}年\d{1,2}月\d{1,2}日\s*印发)?)$")
+RECURRING_DEADLINE_RE = re.compile(
+    r"(長期|长期|持續|持续|經常|经常|常態|常态|全年|每年|每季度|每月|常年|年度內|年度内|貫穿全年|贯穿全年)")
 
 
 @dataclass
 class _Marker:
     units: list[UnitRef]
     bare: bool = False            # a unit list without 責任單位: prefix
+    deadline: str | None = None   # 完成時限 given inside the marker
+    line: bool = False            # a unit line of its own (not an inline parenthesis)
+    unclosed: bool = False        # the closing parenthesis is missing
+    dropped: str | None = None    # a cut-off unit name left out at the end of the text
+
+
+@dataclass
+class _DeadlineNote:
+    text: str
 
 
 @dataclass
 class _Block:
     """A numbered item or an unnumbered run of paragraphs inside a subsection."""
     number: str | None
-    pieces: list[object] = field(default_factory=list)   # str text or _Marker
+    pieces: list[object] = field(default_factory=list)   # str | _Marker | _DeadlineNote
+
+
+@dataclass
+class _Sub:
+    number: str | None            # "(一)" as written, None for paragraphs before the first one
+    value: int | None
+    title: str | None
+    title_units: list[UnitRef] | None = None
+    blocks: list[_Block] = field(default_factory=list)
+    style: str | None = None      # the item numbering style that makes tasks here
+
+
+@dataclass
+class _Sec:
+    number: str
+    value: int | None
+    title: str
+    lines: list[str] = field(default_factory=list)
+    subs: list[_Sub] = field(default_factory=list)
+
+    def has_markers(self) -> bool:
+        return any(s.title_units or any(isinstance(p, _Marker) for b in s.blocks for p in b.pieces)
+                   for s in self.subs)
+
+
+@dataclass
+class _Run:
+    number: str | None
+    text: str = ""
+    marker: _Marker | None = None
+    deadline: str | None = None
+    backfilled: bool = False
 
 
 def parse_notice(path: str | Path | None = None, config: Config | None = None) -> Plan:
@@ -84,15 +191,52 @@ def parse_text(notice: NoticeText | str, config: Config | None = None) -> Plan:
     return _Parser(notice, cfg).run()
 
 
+def _cn_value(s: str) -> int | None:
+    """一 → 1, 十二 → 12, 二十三 → 23."""
+    if not s or any(c not in _CN_VALUES for c in s):
+        return None
+    if s == "十":
+        return 10
+    if "十" in s:
+        a, _, b = s.partition("十")
+        if "十" in b:
+            return None
+        return (_CN_VALUES[a] if a else 1) * 10 + (_CN_VALUES[b] if b else 0)
+    return _CN_VALUES[s] if len(s) == 1 else None
+
+
+def _increasing(values: list[int | None]) -> bool:
+    return all(v is not None for v in values) and all(a < b for a, b in zip(values, values[1:]))
+
+
+def _item_style(m: re.Match) -> tuple[str, str]:
+    """(style, number) of an ITEM_RE match; 1. and 1、 are one style."""
+    for style in ("arabic", "paren", "rparen", "circled"):
+        if m.group(style):
+            return ("arabic" if style == "arabic" else "paren" if style in ("paren", "rparen")
+                    else "circled"), m.group(style)
+    return "arabic", ""
+
+
+def _ends_sentence(text: str) -> bool:
+    t = text.rstrip()
+    return bool(t) and t[-1] in SENTENCE_END + "”》))」』.!"
+
+
 class _Parser:
     def __init__(self, notice: NoticeText, cfg: Config):
         self.notice = notice
         self.cfg = cfg
-        self.lines = [line for line in notice.lines]
+        # Matching is done on the narrow form (（→( ：→: ，→,), character for character; what
+        # users see gets the notice's own widths back at the end (WidthRestorer).
+        self.lines = [narrow(line) for line in notice.lines]
+        self.hints = {k: narrow(v) if isinstance(v, str) else v for k, v in notice.hints.items()}
+        self.restore = WidthRestorer("\n".join(notice.lines))
         full = "\n".join(self.lines)
         self.script = detect_script(full)
         self.plan = Plan(title="", script=self.script, source=notice.source)
-        self.unknown: dict[str, list[str]] = {}
+        self.unknown: dict[str, None] = {}
+        self.notes: list[str] = []
 
     def t(self, text: str) -> str:
         return in_script(text, self.script)
@@ -100,55 +244,116 @@ class _Parser:
     # -- top level ----------------------------------------------------------
     def run(self) -> Plan:
         paras = [p for p in self.lines if p]
-        body_start = self._find_body_start(paras)
-        self._metadata(paras[:body_start] if body_start is not None else paras, paras)
+        body_start, implicit = self._find_body_start(paras)
+        if body_start is not None:
+            body_start, implicit = self._attachment_body(paras, body_start, implicit)
+        head = paras[:body_start] if body_start is not None else paras
+        self._metadata(head, paras)
         if body_start is None:
-            self.plan.warnings.append(self.t("沒有找到「一、」這樣的章節標題,無法分解任務。請確認文件是工作要點正文。"))
+            self.plan.warnings.append(self.t("沒有找到「一、」「(一)」或「1.」這樣的標題,無法分解任務。"
+                                             "請確認文件是工作要點正文。"))
+            self._epilogue(head)
             self._finish()
+            self._restore_widths()
             return self.plan
         body, epilogue = self._split_epilogue(paras[body_start:])
-        self._structure(body)
+        secs = self._scan(body, implicit)
+        secs, intro, closing = self._trim_sections(secs)
+        if intro:
+            self.plan.preamble = "\n".join(x for x in [self.plan.preamble, *intro] if x) or None
+        epilogue = closing + epilogue
+        self.epilogue = epilogue
         self._epilogue(epilogue)
+        if not self.plan.default_deadline:
+            self._epilogue(head)
+        self._build(secs)
         self._finish()
+        self._restore_widths()
         return self.plan
 
-    def _find_body_start(self, paras: list[str]) -> int | None:
+    def _restore_widths(self) -> None:
+        """Everything shown to users in the notice's own punctuation widths."""
+        r = self.restore
+        plan = self.plan
+        for attr in ("title", "issuer", "doc_number", "addressees", "notice_title", "preamble",
+                     "default_deadline_text"):
+            setattr(plan, attr, r(getattr(plan, attr)))
+        plan.warnings = [r(w) for w in plan.warnings]
+        for sec in plan.sections:
+            sec.number, sec.title, sec.intro = r(sec.number), r(sec.title), r(sec.intro)
+            for sub in sec.subsections:
+                sub.number, sub.title = r(sub.number), r(sub.title)
+                for task in sub.tasks:
+                    task.text, task.number = r(task.text), r(task.number)
+                    task.deadline_text = r(task.deadline_text)
+                    task.warnings = [r(w) for w in task.warnings]
+                    for u in task.units:
+                        u.name = r(u.name)
+                    for ind in task.indicators:
+                        ind.text, ind.name = r(ind.text), r(ind.name)
+
+    def _find_body_start(self, paras: list[str]) -> tuple[int | None, bool]:
         for i, p in enumerate(paras):
             m = SECTION_RE.match(p)
-            if m and len(m.group(2)) <= 60 and m.group(2):
-                return i
-        return None
+            if m and m.group(2) and (len(m.group(2)) <= 60 or self._split_heading(m.group(2))[0]):
+                return i, False
+        # No 一、 headings: start at the first (一) or numbered item that carries units.
+        for i, p in enumerate(paras):
+            if SUBSECTION_RE.match(p) and SUBSECTION_RE.match(p).group(2):
+                return i, True
+            mi = ITEM_RE.match(p)
+            if mi and (self._find_markers(p) or any(UNIT_LINE_RE.match(q) for q in paras[i + 1:i + 3])):
+                return i, True
+        return None, False
+
+    def _has_units(self, p: str) -> bool:
+        return bool(UNIT_LINE_RE.match(p) or self._find_markers(p))
+
+    def _attachment_body(self, paras: list[str], start: int, implicit: bool) -> tuple[int, bool]:
+        """A covering notice with its own 一、二、 (requirements, no units) and the tasks in the
+        attachment (附件 / 附件:任務分解表): the body is the attachment."""
+        for a in range(start + 1, len(paras)):
+            if not (ATTACHMENT_RE.match(paras[a]) or PLAN_TITLE_RE.search(paras[a])
+                    and len(paras[a]) <= 60 and not re.search(r"[,。;:]", paras[a])):
+                continue
+            if any(self._has_units(p) for p in paras[start:a]):
+                return start, implicit
+            if any(self._has_units(p) for p in paras[a + 1:]):
+                inner, inner_implicit = self._find_body_start(paras[a + 1:])
+                if inner is not None:
+                    return a + 1 + inner, inner_implicit
+        return start, implicit
 
     # -- metadata -----------------------------------------------------------
     def _metadata(self, head: list[str], allp: list[str]) -> None:
         plan = self.plan
-        hints = self.notice.hints
-        whole = "\n".join(allp)
-        m = DOC_NUMBER_RE.search(halfwidth(whole).replace("(", "〔").replace(")", "〕")) or DOC_NUMBER_RE.search(whole)
-        if m:
-            found = DOC_NUMBER_RE.search(whole[max(0, m.start() - 2): m.end() + 2]) or m
-            plan.doc_number = found.group(0)
+        hints = self.hints
+        head = self._join_split_title(head)
+        plan.doc_number = self._doc_number(head, allp) or hints.get("doc_number")
         notice_title = None
         plan_title = None
+        plan_title_re = PLAN_TITLE_RE.pattern
+        titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
+        if titles:
+            # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title
+            notice_title = max(titles, key=lambda x: (bool(re.match(r"^.+?(關于|关于|關於)", x)), len(x)))
         for p in head:
-            if re.search(r"(關于|关于|關於)?印發.*(通知|通報)$", p) and not notice_title:
-                notice_title = p
-            elif re.search(r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单)$", p) \
-                    and len(p) <= 60 and not plan_title:
+            if p not in titles and re.search(plan_title_re, p) and len(p) <= 60 and not plan_title \
+                    and not re.search(r"[,,;;:]", p):
                 plan_title = p
         if not notice_title and hints.get("title") and re.search(r"通知$", hints["title"]):
             notice_title = hints["title"]
         if not plan_title and notice_title:
-            m2 = re.search(r"印發[《“]?(.+?)[》”]?的?通知$", notice_title) or \
-                re.search(r"印发[《“]?(.+?)[》”]?的?通知$", notice_title)
+            m2 = re.search(r"印[發发][《“]?(.+?)[》”]?的?通知$", notice_title)
             if m2:
                 plan_title = m2.group(1)
         if not plan_title:
-            plan_title = hints.get("title") or next((p for p in head if len(p) <= 60), None) \
+            plan_title = hints.get("title") or next(
+                (p for p in head if len(p) <= 60 and not re.search(r"[::]", p)), None) \
                 or self.t("工作要點")
         plan.title = plan_title.strip("《》 ")
         if plan_title in head:
-            after = head[head.index(plan_title) + 1:]
+            after = [p for p in head[head.index(plan_title) + 1:] if not self._is_meta_line(p)]
             if after:
                 plan.preamble = "\n".join(after)
         plan.notice_title = notice_title
@@ -156,54 +361,126 @@ class _Parser:
         if notice_title:
             m3 = re.match(r"^(.+?)(關于|关于|關於)", notice_title)
             if m3:
-                issuer = m3.group(1)
+                issuer = m3.group(1).strip()
+            elif notice_title in head and head.index(notice_title) > 0:
+                # 西平縣人民政府辦公室 / 關于印發…的通知 on two lines
+                prev = head[head.index(notice_title) - 1]
+                if len(prev) <= 40 and re.search(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委)$",
+                                                 prev) and not re.search(r"[,。:;]", prev):
+                    issuer = prev
         for i, p in enumerate(head):
             if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", p) and i > 0 and not issuer:
                 prev = head[i - 1]
-                if len(prev) <= 40 and not SECTION_RE.match(prev):
+                if len(prev) <= 40 and not SECTION_RE.match(prev) and not re.search(r"[,,。::]", prev):
                     issuer = prev
-        plan.issuer = issuer or hints.get("issuer")
+        if not issuer and (hints.get("issuer") or hints.get("source")):
+            issuer = hints.get("issuer") or hints.get("source")
+        plan.issuer = issuer
         date = None
-        m4 = re.search(r"(發布日期|发布日期|發布時間|发布时间|日期)\s*[::]\s*(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})", whole)
-        if m4:
-            date = (int(m4.group(2)), int(m4.group(3)), int(m4.group(4)))
-        else:
+        whole = "\n".join(allp[:len(head) + 5])
+        for label in (r"發布日期|发布日期|發布時間|发布时间|發佈日期|发佈日期|公開日期|公开日期",
+                      r"成文日期|生成日期|發文日期|发文日期|日期|時間|时间"):
+            m4 = re.search(rf"({label})\s*[::|]?\s*(\d{{4}})\s*[-/年.]\s*(\d{{1,2}})\s*[-/月.]\s*(\d{{1,2}})",
+                           whole)
+            if m4:
+                date = (int(m4.group(2)), int(m4.group(3)), int(m4.group(4)))
+                break
+        if date is None and hints.get("date"):
+            m6 = re.search(r"(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})", hints["date"])
+            if m6:
+                date = tuple(int(x) for x in m6.groups())
+        if date is None:
             for p in head:
                 m5 = re.fullmatch(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", p)
                 if m5:
                     date = tuple(int(x) for x in m5.groups())
                     break
-            if date is None and hints.get("date"):
-                m6 = re.search(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})", hints["date"])
-                if m6:
-                    date = tuple(int(x) for x in m6.groups())
-        if date:
+        if date and 1 <= date[1] <= 12 and 1 <= date[2] <= 31 and 1900 < date[0] < 2200:
             plan.date = f"{date[0]:04d}-{date[1]:02d}-{date[2]:02d}"
         for p in head:
             if re.search(r"[::]$", p) and re.match(r"^各", p) and len(p) <= 120:
                 plan.addressees = p.rstrip("::")
                 break
-        ym = re.search(r"(\d{4})\s*年", plan.title or "")
-        if ym:
+        ym = re.search(r"(\d{4})\s*(年|年度)", plan.title or "")
+        if ym and 1900 < int(ym.group(1)) < 2200:
             plan.year = int(ym.group(1))
         elif plan.date:
             plan.year = int(plan.date[:4])
 
+    @staticmethod
+    def _is_meta_line(p: str) -> bool:
+        return bool(re.match(r"^(發布日期|发布日期|發布時間|发布时间|成文日期|發文字號|发文字号|文號|文号|索引號|索引号)", p)) \
+            or bool(DOC_NUMBER_RE.fullmatch(p.strip()))
+
+    @staticmethod
+    def _join_split_title(head: list[str]) -> list[str]:
+        """A notice title broken over two lines (關于印發…法治政府建設 / 工作要點的通知) is one title."""
+        out: list[str] = []
+        i = 0
+        while i < len(head):
+            p = head[i]
+            if i + 1 < len(head) and re.search(r"印[發发]", p) and not re.search(r"通知$", p) \
+                    and re.search(r"通知$", head[i + 1]) and len(head[i + 1]) <= 30 and len(p) <= 60:
+                out.append(p + head[i + 1])
+                i += 2
+                continue
+            out.append(p)
+            i += 1
+        return out
+
+    def _doc_number(self, head: list[str], allp: list[str]) -> str | None:
+        for p in head[:12]:
+            m = DOC_NUMBER_LABEL_RE.search(p)
+            if m:
+                found = DOC_NUMBER_RE.search(m.group(2))
+                if found:
+                    return found.group(0).strip()
+        for p in head[:12]:
+            if DOC_NUMBER_RE.fullmatch(p.strip()):
+                return p.strip()
+        for p in allp:
+            if ATTACHMENT_RE.match(p):
+                m = DOC_NUMBER_RE.search(p)
+                if m:
+                    return m.group(0)
+        for p in head[:12]:
+            m = DOC_NUMBER_RE.search(p)
+            if m and not re.search(r"[((]\s*$", p[:m.start()]) and "《" not in p[:m.start()]:
+                return m.group(0)
+        return None
+
     # -- body ----------------------------------------------------------------
     def _split_epilogue(self, paras: list[str]) -> tuple[list[str], list[str]]:
-        """The closing paragraphs (各地、各部門要…, 附件:…) after the last task."""
+        """The closing paragraphs (各地、各部門要…, 原則上…完成, 附件:…) after the last task."""
+        end = len(paras)
         for i, p in enumerate(paras):
-            if i == 0 or SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p):
+            if i > 0 and ATTACHMENT_RE.match(p) and not any(self._has_units(q) for q in paras[i + 1:]):
+                end = i
+                break
+        # a 附件 line with tasks after it belongs to no task
+        tail = paras[end:]
+        paras = [p for i, p in enumerate(paras[:end]) if i == 0 or not ATTACHMENT_RE.match(p)]
+        end = len(paras)
+        paras = paras + tail
+        # signature, date, (此件公開發布), 抄送 at the very end
+        while end > 1 and SIGNATURE_RE.match(paras[end - 1]) and not self._find_markers(paras[end - 1]) \
+                and not (SECTION_RE.match(paras[end - 1]) or SUBSECTION_RE.match(paras[end - 1])
+                         or ITEM_RE.match(paras[end - 1])):
+            end -= 1
+        for i, p in enumerate(paras[:end]):
+            if i == 0 or SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p) \
+                    or UNIT_LINE_RE.match(p):
                 continue
-            if ATTACHMENT_RE.match(p):
+            closing = CLOSING_RE.match(p) or (DEFAULT_DEADLINE_RE.search(p) and
+                                              parse_deadline(p, self.plan.year) is not None)
+            if closing and not self._find_markers(p) and not any(
+                    SECTION_RE.match(q) or self._find_markers(q) or UNIT_LINE_RE.match(q) for q in paras[i + 1:end]):
                 return paras[:i], paras[i:]
-            if CLOSING_RE.match(p) and not self._find_markers(p):
-                # Only when no section heading follows: a closing paragraph ends the body.
-                if not any(SECTION_RE.match(q) for q in paras[i + 1:]):
-                    return paras[:i], paras[i:]
-        return paras, []
+        return paras[:end], paras[end:]
 
     def _epilogue(self, paras: list[str]) -> None:
+        if self.plan.default_deadline:
+            return
         year = self.plan.year
         for p in paras:
             if ATTACHMENT_RE.match(p):
@@ -212,161 +489,293 @@ class _Parser:
                 if DEFAULT_DEADLINE_RE.search(sentence):
                     d = parse_deadline(sentence, year)
                     if d:
-                        clause = re.search(r"(除(經常性|经常性)[^,,。]*[,,])?[^,,。]*(原則上|原则上)[^。;]*",
-                                           sentence)
+                        clause = re.search(r"(除[^,,。]*[,,])?[^,,。]*(原則上|原则上|未|其餘|其余|各項|各项)"
+                                           r"[^。;]*", sentence)
                         self.plan.default_deadline = d[0]
                         self.plan.default_deadline_text = (clause.group(0) if clause else sentence).strip()
-                        m = re.search(r"(\d{4})\s*年", sentence)
-                        if m and not year:
-                            self.plan.year = int(m.group(1))
+                        if not year:
+                            self.plan.year = int(d[0][:4])
                         return
 
-    def _structure(self, body: list[str]) -> None:
-        plan = self.plan
-        section: Section | None = None
-        sub_paras: list[tuple[str | None, str | None, list[str]]] = []
-
-        def flush_section():
-            if section is None:
-                return
-            self._build_subsections(section, sub_paras)
-
-        for p in body:
-            ms = SECTION_RE.match(p)
-            if ms and len(ms.group(2)) <= 60:
-                flush_section()
-                sid = str(len(plan.sections) + 1)
-                title = ms.group(2).rstrip("。")
-                section = Section(id=sid, number=ms.group(1), title=title)
-                plan.sections.append(section)
-                sub_paras = []
-                continue
-            mss = SUBSECTION_RE.match(p)
-            if mss:
-                sub_paras.append((f"({mss.group(1)})" if "(" in p[:3] else f"({mss.group(1)})",
-                                  mss.group(2), []))
-                continue
-            if not sub_paras:
-                sub_paras.append((None, None, []))
-            sub_paras[-1][2].append(p)
-        flush_section()
-
-    def _build_subsections(self, section: Section, subs) -> None:
-        numbered = 0
-        unnumbered = 0
-        for number, head, paras in subs:
-            if number is None:
-                unnumbered += 1
-                sid = f"{section.id}.0" if unnumbered == 1 else f"{section.id}.0{unnumbered}"
-                title = None
-                lines = list(paras)
-            else:
-                numbered += 1
-                sid = f"{section.id}.{numbered}"
-                title, rest = self._split_title(head)
-                lines = ([rest] if rest else []) + list(paras)
-            sub = Subsection(id=sid, number=number, title=title)
-            if number is None and not any(x.strip() for x in lines):
-                continue
-            title_units = None
-            if title:
-                tm = self._find_markers(title)
-                if tm:
-                    title_units = tm[-1][2].units
-                    sub.title = self._strip_markers(title)
-            sub.tasks = self._tasks(sid, lines, title, title_units)
-            section.subsections.append(sub)
-
-    def _split_title(self, head: str) -> tuple[str | None, str]:
-        """(一)深化“最多跑一次”改革。加快推進… → title, rest."""
+    @staticmethod
+    def _split_heading(head: str) -> tuple[str | None, str]:
+        """深化“最多跑一次”改革。加快推進… → (title, rest); a long heading without a title → (None, all)."""
         if not head:
             return None, ""
-        m = re.match(r"^(.{2,40}?)[。.](.*)$", head)
-        if m and not self._find_markers(m.group(1)) and not re.search(r"[,,;;]", m.group(1)):
-            return m.group(1), m.group(2).strip()
-        if len(head) <= 40 and not re.search(r"[。]", head.rstrip("。")):
-            return head.rstrip("。"), ""
+        m = re.match(r"^(.{2,40}?)(?:。|\.(?!\d))(.*)$", head)
+        if m and not PAREN_RE.search(m.group(1)) and not re.search(r"[,,;;]", m.group(1)):
+            return m.group(1).strip(), m.group(2).strip()
+        if len(head) <= 40 and "。" not in head.rstrip("。"):
+            return head.rstrip("。").strip(), ""
         return None, head
 
-    # -- tasks ----------------------------------------------------------------
-    def _tasks(self, sid: str, lines: list[str], title: str | None,
-               title_units: list[UnitRef] | None) -> list[Task]:
-        blocks: list[_Block] = []
-        for line in lines:
-            mi = ITEM_RE.match(line)
-            if mi:
-                num = mi.group(1) or mi.group(2) or mi.group(3)
-                raw_num = line[:mi.start(4)].strip()
-                blocks.append(_Block(number=raw_num or num))
-                line = mi.group(4)
-            elif not blocks:
-                blocks.append(_Block(number=None))
-            if UNIT_LINE_RE.match(line) and not PAREN_RE.fullmatch(line.strip().rstrip("。")):
-                units = self._units_from_marker(line.strip().strip("()()【】[]。"), bare=False)
-                blocks[-1].pieces.append(_Marker(units))
+    def _section_heading(self, p: str) -> tuple[re.Match, str, str] | None:
+        ms = SECTION_RE.match(p)
+        if ms and ms.group(2):
+            title, rest = self._split_heading(ms.group(2))
+            if title is not None and len(title) <= 60:
+                return ms, title, rest
+        return None
+
+    def _scan(self, body: list[str], implicit: bool) -> list[_Sec]:
+        secs: list[_Sec] = []
+        promote: str | None = None
+        if implicit:
+            secs.append(_Sec(number="", value=None, title=self.plan.title))
+            promote = self._promoted_style(body)
+        for i, p in enumerate(body):
+            heading = self._section_heading(p)
+            if heading:
+                ms, title, rest = heading
+                sec = _Sec(number=ms.group(1), value=_cn_value(ms.group(1)), title=title)
+                secs.append(sec)
+                sec.lines.append(p)
+                end = next((j for j in range(i + 1, len(body)) if self._section_heading(body[j])), len(body))
+                promote = self._promoted_style(body[i + 1:end])
+                tm = self._find_markers(title)
+                if tm:
+                    sec.title = self._strip_markers(title)
+                    sub = self._sub(sec)
+                    sub.title_units = tm[-1][2].units
+                if rest:
+                    self._content(sec, rest)
                 continue
-            self._pieces(line, blocks[-1].pieces)
+            if not secs:
+                secs.append(_Sec(number="", value=None, title=self.plan.title))
+            sec = secs[-1]
+            sec.lines.append(p)
+            mss = SUBSECTION_RE.match(p)
+            mi = ITEM_RE.match(p) if promote else None
+            if mi and _item_style(mi)[0] == promote:
+                # 一、 / 1.標題 / (1)任務: the numbered titles are the subsections here
+                style, num = _item_style(mi)
+                sub = _Sub(number=p[:mi.start("text")].strip(), value=int(num) if num.isdigit() else None,
+                           title=mi.group("text").strip().rstrip("。"))
+                sec.subs.append(sub)
+                continue
+            if mss:
+                title, rest = self._split_heading(mss.group(2))
+                sub = _Sub(number=f"({mss.group(1)})", value=_cn_value(mss.group(1)), title=title)
+                sec.subs.append(sub)
+                if title:
+                    tm = self._find_markers(title)
+                    if tm:
+                        sub.title_units = tm[-1][2].units
+                        sub.title = self._strip_markers(title)
+                if rest:
+                    self._content(sec, rest)
+                continue
+            self._content(sec, p)
+        return secs
 
-        raw_tasks: list[tuple[str | None, str, _Marker | None]] = []
-        for block in blocks:
-            runs: list[tuple[str, _Marker | None]] = []
-            text = ""
-            for piece in block.pieces:
+    def _promoted_style(self, lines: list[str]) -> str | None:
+        """In a section without (一) subsections whose numbered lines of the first style are all
+        bare titles and another numbering style follows (1.標題 / (1)任務), that first style
+        numbers subsections, not tasks."""
+        if any(SUBSECTION_RE.match(x) for x in lines):
+            return None
+        order: list[str] = []
+        texts: dict[str, list[str]] = {}
+        for x in lines:
+            m = ITEM_RE.match(x)
+            if m and m.group("text").strip():
+                style = _item_style(m)[0]
+                texts.setdefault(style, []).append(m.group("text").strip())
+                if style not in order:
+                    order.append(style)
+        if len(order) < 2:
+            return None
+        for t in texts[order[0]]:
+            title, rest = self._split_heading(t)
+            if rest or title is None or len(title) > 40 or self._find_markers(t) or UNIT_LINE_RE.match(t):
+                return None
+        return order[0]
+
+    @staticmethod
+    def _sub(sec: _Sec) -> _Sub:
+        if not sec.subs:
+            sec.subs.append(_Sub(number=None, value=None, title=None))
+        return sec.subs[-1]
+
+    def _content(self, sec: _Sec, line: str) -> None:
+        sub = self._sub(sec)
+        mi = ITEM_RE.match(line)
+        if mi and mi.group("text").strip():
+            style, _ = _item_style(mi)
+            if sub.style is None:
+                sub.style = style
+            if style == sub.style:
+                sub.blocks.append(_Block(number=line[:mi.start("text")].strip()))
+                line = mi.group("text")
+        if not sub.blocks:
+            sub.blocks.append(_Block(number=None))
+        pieces = sub.blocks[-1].pieces
+        md = DEADLINE_LINE_RE.match(line)
+        if md and not UNIT_LINE_RE.match(line):
+            pieces.append(_DeadlineNote(md.group(1).strip()))
+            return
+        stripped = line.strip().rstrip("。;; ")
+        if UNIT_LINE_RE.match(line) and (stripped[:1] not in "((" or not PAREN_RE.match(stripped)):
+            if stripped[:1] in "((" and stripped[-1:] in "))":
+                stripped = stripped[1:-1]
+            marker = self._units_from_marker(stripped, bare=False)
+            marker.line = True
+            pieces.append(marker)
+            return
+        before = len(pieces)
+        self._pieces(line, pieces)
+        # a paragraph that is just a unit parenthesis works like a unit line
+        if PAREN_RE.fullmatch(stripped or "-"):
+            for piece in pieces[before:]:
                 if isinstance(piece, _Marker):
-                    runs.append((text, piece))
-                    text = ""
-                else:
-                    text += piece
-            if text.strip():
-                if block.number is not None and runs:
-                    # trailing words after the units belong to the numbered item
-                    prev_text, prev_marker = runs[-1]
-                    runs[-1] = (prev_text + text, prev_marker)
-                else:
-                    runs.append((text, None))
-            elif not runs and block.number is not None:
-                runs.append(("", None))
-            for k, (txt, marker) in enumerate(runs):
-                raw_tasks.append((block.number if k == 0 else None, txt, marker))
+                    piece.line = True
 
-        # A marker that follows several unmarked numbered items (one 責任單位 line after a
-        # list) applies to all of them.
-        for i, (num, txt, marker) in enumerate(raw_tasks):
-            if marker and not marker.bare and num is not None:
+    def _trim_sections(self, secs: list[_Sec]) -> tuple[list[_Sec], list[str], list[str]]:
+        """Leading 總體要求 and trailing 工作要求 sections without units are not task sections."""
+        intro: list[str] = []
+        closing: list[str] = []
+        while len(secs) > 1 and not secs[0].has_markers() and INTRO_TITLE_RE.match(secs[0].title) \
+                and not any(b.number for s in secs[0].subs for b in s.blocks if s.number is None):
+            intro.extend(secs.pop(0).lines)
+        while len(secs) > 1 and not secs[-1].has_markers() and CLOSING_TITLE_RE.match(secs[-1].title):
+            sec = secs.pop()
+            closing[:0] = sec.lines
+            self.notes.append(self.t(f"「{sec.number}、{sec.title}」沒有標明責任單位,按通知的工作要求處理,"
+                                     f"沒有分解為任務;如需分解,請在台賬中添加。"))
+        return secs, intro, closing
+
+    # -- building the plan ----------------------------------------------------------
+    def _build(self, secs: list[_Sec]) -> None:
+        written = [s.value for s in secs]
+        use_written = _increasing(written)
+        for n, s in enumerate(secs, 1):
+            sid = str(written[n - 1] if use_written else n)
+            section = Section(id=sid, number=s.number, title=s.title)
+            numbered = [ss for ss in s.subs if ss.number is not None]
+            sub_written = _increasing([ss.value for ss in numbered])
+            section_units: list[UnitRef] | None = None
+            k = 0
+            for ss in s.subs:
+                if ss.number is None:
+                    marked = any(isinstance(p, _Marker) for b in ss.blocks for p in b.pieces)
+                    if numbered and not marked and not any(b.number for b in ss.blocks):
+                        # paragraphs between a section heading and its first (一): the intro
+                        text = "".join(p for b in ss.blocks for p in b.pieces if isinstance(p, str)).strip()
+                        section.intro = text or None
+                        section_units = ss.title_units
+                        continue
+                    if not ss.blocks and not ss.title_units:
+                        continue
+                    subid = f"{sid}.0"
+                else:
+                    k += 1
+                    subid = f"{sid}.{ss.value if sub_written else k}"
+                sub = Subsection(id=subid, number=ss.number, title=ss.title)
+                sub.tasks = self._tasks(subid, ss, ss.title_units or section_units)
+                section.subsections.append(sub)
+            self.plan.sections.append(section)
+
+    def _tasks(self, subid: str, ss: _Sub, title_units: list[UnitRef] | None) -> list[Task]:
+        runs: list[_Run] = []
+        for bi, block in enumerate(ss.blocks):
+            block_runs: list[_Run] = []
+            cur = _Run(number=block.number)
+            leading: _Marker | None = None
+            for piece in block.pieces:
+                if isinstance(piece, _DeadlineNote):
+                    target = cur if cur.text.strip() or not block_runs else block_runs[-1]
+                    target.deadline = piece.text
+                elif isinstance(piece, _Marker):
+                    if not cur.text.strip(" 。;;,,.") and not cur.deadline:
+                        if block_runs and block_runs[-1].marker is not None:
+                            self._merge_marker(block_runs[-1].marker, piece)   # 牽頭單位 / 配合單位 lines
+                            continue
+                        if not block_runs:
+                            if bi == 0 and block.number is None and title_units is None and piece.line:
+                                title_units = piece.units    # units right under the heading
+                            else:
+                                leading = piece
+                            continue
+                    cur.marker = piece
+                    if piece.deadline and not cur.deadline:
+                        cur.deadline = piece.deadline
+                    block_runs.append(cur)
+                    cur = _Run(number=None)
+                else:
+                    cur.text += piece
+            self.tail_text = cur.text
+            if cur.text.strip(" 。;;,,.") or cur.deadline:
+                if block.number is not None and block_runs:
+                    # trailing words after the units belong to the numbered item
+                    block_runs[-1].text += cur.text
+                    block_runs[-1].deadline = block_runs[-1].deadline or cur.deadline
+                else:
+                    if leading is not None and not block_runs:
+                        cur.marker = leading
+                    block_runs.append(cur)
+            elif not block_runs and block.number is not None:
+                block_runs.append(_Run(number=block.number, marker=leading))
+            if block_runs:
+                block_runs[0].number = block.number
+            runs.extend(block_runs)
+
+        # A unit line after several unmarked numbered items (one 責任單位 line after a list)
+        # applies to all of them; flagged so that someone checks.
+        for i, run in enumerate(runs):
+            if run.marker and run.marker.line and not run.marker.bare and run.number is not None:
                 j = i - 1
-                while j >= 0 and raw_tasks[j][2] is None and raw_tasks[j][0] is not None:
-                    raw_tasks[j] = (raw_tasks[j][0], raw_tasks[j][1], _Marker(marker.units, bare=False))
+                while j >= 0 and runs[j].marker is None and runs[j].number is not None:
+                    runs[j].marker = run.marker
+                    runs[j].backfilled = True
                     j -= 1
 
+        has_any_marker = any(r.marker for r in runs) or title_units
+        if not has_any_marker and len(runs) > 1 and all(r.number is None for r in runs):
+            runs = [_Run(number=None, text="".join(r.text for r in runs),
+                         deadline=next((r.deadline for r in runs if r.deadline), None))]
+        if not runs:
+            runs = [_Run(number=None, text=ss.title or "")]
+
         tasks: list[Task] = []
-        has_any_marker = any(m for _, _, m in raw_tasks) or title_units
-        if not has_any_marker and len(raw_tasks) > 1 and all(n is None for n, _, _ in raw_tasks):
-            joined = "".join(t for _, t, _ in raw_tasks)
-            raw_tasks = [(None, joined, None)]
-        if not raw_tasks:
-            raw_tasks = [(None, title or "", None)]
-        for k, (num, txt, marker) in enumerate(raw_tasks, 1):
-            text = self._clean_task_text(txt)
-            if not text and title:
-                text = title
-            task = Task(id=f"{sid}.{k}", text=text, number=num)
+        for k, run in enumerate(runs, 1):
+            text = self._clean_task_text(run.text)
+            if not text and ss.title:
+                text = ss.title
+            task = Task(id=f"{subid}.{k}", text=text, number=run.number)
+            marker = run.marker
             if marker:
                 task.units = [UnitRef(**vars(u)) for u in marker.units]
                 if marker.bare:
                     task.warnings.append(self.t("單位列表前沒有「責任單位:」字樣,已按責任單位處理。"))
+                if run.backfilled:
+                    task.warnings.append(self.t("本條沒有自己的責任單位,已沿用同一小節後面「責任單位」行的單位,請核對。"))
+                if marker.unclosed:
+                    task.truncated = True
+                    cut = self.t(f"(「{marker.dropped}」不完整,已略去)") if marker.dropped else ""
+                    task.warnings.append(self.t("責任單位的括號沒有閉合,正文可能在此處被截斷") + cut
+                                         + self.t(",請核對原文。"))
             elif title_units:
                 task.units = [UnitRef(**vars(u)) for u in title_units]
             if not task.units:
                 task.warnings.append(self.t("未標明責任單位,請在台賬中補填。"))
-            self._enrich(task)
+            self._enrich(task, run.deadline)
             tasks.append(task)
         return tasks
 
+    def _merge_marker(self, into: _Marker, extra: _Marker) -> None:
+        for u in extra.units:
+            if not any((x.canonical or x.name) == (u.canonical or u.name) for x in into.units):
+                into.units.append(u)
+        into.deadline = into.deadline or extra.deadline
+        into.unclosed = into.unclosed or extra.unclosed
+        into.dropped = into.dropped or extra.dropped
+
     def _clean_task_text(self, txt: str) -> str:
         text = txt.strip()
-        text = re.sub(r"\s+(?=[。,;、])", "", text)
-        text = re.sub(r"^[。,;,;\s]+", "", text)
+        text = re.sub(r"\s+(?=[。,;、,;])", "", text)
+        text = re.sub(r"^[。,;,;.\s]+", "", text)
         text = re.sub(r"。{2,}", "。", text)
+        text = re.sub(r"([;;,,])。", "。", text)
         return text
 
     def _pieces(self, line: str, pieces: list) -> None:
@@ -387,10 +796,7 @@ class _Parser:
             pos = end
         rest = line[pos:]
         if rest.strip():
-            if pieces and isinstance(pieces[-1], str) and pieces[-1] and not pieces[-1].endswith(tuple(SENTENCE_END)):
-                pieces.append(rest)
-            else:
-                pieces.append(rest)
+            pieces.append(rest)
 
     def _strip_markers(self, text: str) -> str:
         out, pos = [], 0
@@ -401,37 +807,79 @@ class _Parser:
         return "".join(out).strip()
 
     def _find_markers(self, text: str) -> list[tuple[int, int, _Marker]]:
-        found = []
+        found: list[tuple[int, int, _Marker]] = []
         for m in PAREN_RE.finditer(text):
             inner = m.group(1).strip()
-            if ROLE_LABEL_RE.search(inner[:12]) or ROLE_LABEL_RE.match(inner):
-                units = self._units_from_marker(inner, bare=False)
-                found.append((m.start(), m.end(), _Marker(units)))
+            lm = LABEL_RE.search(inner)
+            if lm and lm.start() <= 12 and not re.search(r"[,,。;;]", inner[:lm.start()].strip(" ;;,,")):
+                found.append((m.start(), m.end(), self._units_from_marker(inner, bare=False)))
+                continue
+            if self._is_role_verb_list(inner, text, m.end()):
+                found.append((m.start(), m.end(), self._units_from_marker(inner, bare=False)))
                 continue
             if self._is_bare_unit_list(inner, text, m.end()):
-                units = self._units_from_marker(inner, bare=True)
-                found.append((m.start(), m.end(), _Marker(units, bare=True)))
+                found.append((m.start(), m.end(), self._units_from_marker(inner, bare=True)))
+        # 責任單位:… after the last sentence, without parentheses
+        pos = found[-1][1] if found else 0
+        spans = [(m.start(), m.end()) for m in PAREN_RE.finditer(text)]
+        for lm in LABEL_RE.finditer(text, pos):
+            if any(s <= lm.start() < e for s, e in spans):
+                continue
+            before = text[:lm.start()].rstrip()
+            if before and before[-1] not in SENTENCE_END + "))":
+                continue
+            start = lm.start()
+            if before.endswith(("(", "(")):
+                continue
+            found.append((start, len(text), self._units_from_marker(text[start:].rstrip("。;; "), bare=False)))
+            break
+        else:
+            om = OPEN_MARKER_RE.search(text, pos)
+            if om and not any(s <= om.start() < e for s, e in spans):
+                marker = self._units_from_marker(om.group(0)[1:], bare=False, cut=True)
+                marker.unclosed = True
+                found.append((om.start(), len(text), marker))
         return found
+
+    def _is_role_verb_list(self, inner: str, text: str, end: int) -> bool:
+        """(區司法局牽頭,區級有關單位按職責分工負責) / (區司法局負責)."""
+        after = text[end:end + 2].strip()
+        if after and after[0] not in SENTENCE_END + "”":
+            return False
+        parts = [x.strip() for x in re.split(r"[,,;;]", inner) if x.strip()]
+        if not parts or len(inner) > 200:
+            return False
+        known = 0
+        for part in parts:
+            m = ROLE_VERB_RE.search(part)
+            if not m:
+                return False
+            who = part[:m.start()].strip()
+            if not who:
+                return False
+            for it in self._split_units(who):
+                if self.cfg.resolve(it) or self._resolve_etc(it) or self._segment(it):
+                    known += 1
+                elif not (UNIT_SUFFIX_RE.search(it) or GENERIC_GROUP_RE.search(norm_name(it))):
+                    return False
+        return known >= 1
 
     def _is_bare_unit_list(self, inner: str, text: str, end: int) -> bool:
         after = text[end:end + 2].strip()
         if after and after[0] not in SENTENCE_END:
             return False
-        items = [x for x in LIST_SPLIT_RE.split(inner) if x]
+        items = self._split_units(inner)
         if not items or len(inner) > 200:
             return False
         known = 0
         for it in items:
-            it = QUALIFIERS.sub("", it).strip()
-            if not it:
-                continue
-            if self.cfg.resolve(it) or self._resolve_etc(it):
+            if self.cfg.resolve(it) or self._resolve_etc(it) or self._segment(it):
                 known += 1
-            elif len(it) >= 3 and UNIT_SUFFIX_RE.search(it) and not re.search(r"\d", it):
+            elif len(it) >= 3 and UNIT_SUFFIX_RE.search(it) and not re.search(r"\d|以下|簡稱|简称", it):
                 continue
             else:
                 return False
-        return known >= 1 or (len(items) >= 2)
+        return known >= 1 or len(items) >= 2
 
     def _resolve_etc(self, item: str) -> list[str] | None:
         m = ETC_GROUP_RE.match(item)
@@ -442,45 +890,108 @@ class _Parser:
             return [head, group]
         return None
 
-    def _units_from_marker(self, inner: str, bare: bool) -> list[UnitRef]:
-        """`責任單位:A、B` / `牽頭單位:A;配合單位:B、C` / `A、B` → UnitRefs with roles."""
+    def _segment(self, item: str) -> list[tuple[str, str]] | None:
+        """區司法局區財政局 (a list whose separators were lost) → [(as written, canonical)], or None."""
+        written = re.sub(r"[\s“”\"']", "", item)
+        s = norm_name(written)
+        if len(s) < 4 or len(s) > 80:
+            return None
+        known = self.cfg.known_names()
+        best: list[list[tuple[int, int]] | None] = [None] * (len(s) + 1)
+        best[0] = []
+        for i in range(len(s)):
+            if best[i] is None:
+                continue
+            for j in range(i + 2, min(len(s), i + 30) + 1):
+                if s[i:j] in known and (best[j] is None or len(best[j]) > len(best[i]) + 1):
+                    best[j] = best[i] + [(i, j)]
+        spans = best[len(s)]
+        if not spans or len(spans) < 2:
+            return None
+        same = len(written) == len(s)
+        return [(written[i:j] if same else in_script(known[s[i:j]], self.script), known[s[i:j]])
+                for i, j in spans]
+
+    def _units_from_marker(self, inner: str, bare: bool, cut: bool = False) -> _Marker:
+        """`責任單位:A、B` / `牽頭單位:A;配合單位:B、C` / `A牽頭,B配合` / `A、B` → a marker."""
         inner = inner.strip()
-        clauses: list[tuple[str, str]] = []
-        labels = list(ROLE_LABEL_RE.finditer(inner))
+        deadline = None
+        dm = DEADLINE_CLAUSE_RE.search(inner)
+        if dm:
+            deadline = dm.group(1).strip(" ;;,,。")
+            inner = (inner[:dm.start()] + inner[dm.end():]).strip()
+        clauses: list[tuple[str, str, str | None]] = []   # (role, text, role of the rest)
+        labels = list(LABEL_RE.finditer(inner))
         if not labels:
-            clauses.append(("responsible", inner))
+            parts = [x for x in re.split(r"[,,;;]", inner) if x.strip()]
+            if parts and all(ROLE_VERB_RE.search(p.strip()) for p in parts) and not bare:
+                for p in parts:
+                    p = p.strip()
+                    m = ROLE_VERB_RE.search(p)
+                    verb = m.group(1)
+                    first = re.match(r"(牽頭|牵头|配合|協辦|协办|參與|参与|協助|协助|協同|协同)", verb)
+                    role = ROLE_WORDS[first.group(1)] if first else "responsible"
+                    clauses.append((role, p[:m.start()], None))
+            else:
+                clauses.append(("responsible", inner, None))
         else:
             if labels[0].start() > 0 and inner[:labels[0].start()].strip(" ;;,,"):
-                clauses.append(("responsible", inner[:labels[0].start()]))
+                clauses.append(("responsible", inner[:labels[0].start()], None))
             for i, lm in enumerate(labels):
                 end = labels[i + 1].start() if i + 1 < len(labels) else len(inner)
-                label = lm.group(1)
-                role = "responsible"
-                first = re.match(r"(牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協同|协同|責任|责任|主責|主责)", label)
-                if first:
-                    role = ROLE_WORDS[first.group(1)]
-                # 責任單位/配合單位: both words → the listed units co-operate
-                if re.search(r"[//]", label) and role == "responsible":
-                    role = "co"
-                clauses.append((role, inner[lm.end():end]))
+                label = lm.group("b") or lm.group("c")
+                words = re.findall(_ROLE_WORD, label)
+                roles = [ROLE_WORDS[w] for w in words] or ["responsible"]
+                # 責任單位/配合單位: A、B → A as the first word says, the rest as the last word says
+                clauses.append((roles[0], inner[lm.end():end], roles[-1] if len(roles) > 1 else None))
         units: list[UnitRef] = []
-        for role, body in clauses:
+        explicit = any(r != "responsible" for r, _, _ in clauses) or any(rest for _, _, rest in clauses)
+        dropped = None
+        keep_responsible: set[int] = set()
+        for ci, (role, body, rest_role) in enumerate(clauses):
             body = body.strip().strip(";;,,。")
-            for item in self._split_units(body):
+            said = set()
+            items = self._split_units(body, said)
+            if cut and ci == len(clauses) - 1 and items:
+                # the last name of a cut-off list may be incomplete
+                last = items[-1]
+                if not self.cfg.resolve(last) and not self._resolve_etc(last):
+                    dropped = last
+                    items = items[:-1]
+            # 區政府辦(牽頭)、區司法局: one marked lead in a plain list, the others co-operate
+            marked_lead = role == "responsible" and any(
+                (m := INLINE_ROLE_RE.search(it)) and ROLE_WORDS[m.group(1)] == "lead" for it in items)
+            for n, item in enumerate(items):
+                item_role = role if (n == 0 or rest_role is None) else rest_role
+                if marked_lead:
+                    item_role = "co"
+                im = INLINE_ROLE_RE.search(item)
+                if im:
+                    item = QUALIFIERS.sub("", item[:im.start()]).strip(" 。.")
+                    if not item:
+                        continue
+                    item_role = ROLE_WORDS[im.group(1)]
+                    explicit = True
                 for name, canonical in self._resolve_item(item):
                     if any((u.canonical or u.name) == (canonical or name) for u in units):
                         continue
-                    units.append(UnitRef(name=name, canonical=canonical, role=role,
-                                         group=bool(canonical and self.cfg.is_group(canonical))))
-        has_label_roles = any(r != "responsible" for r, _ in clauses)
-        if self.cfg.first_listed_is_lead and not has_label_roles and units:
-            if not units[0].group:
+                    group = bool(canonical and self.cfg.is_group(canonical)) or \
+                        (canonical is None and bool(GENERIC_GROUP_RE.search(norm_name(name))))
+                    if n in said and role == "responsible":
+                        keep_responsible.add(len(units))     # 各單位按職責分工負責
+                    units.append(UnitRef(name=name, canonical=canonical, role=item_role, group=group))
+        if self.cfg.first_listed_is_lead and units and not units[0].group:
+            if not explicit:
                 units[0].role = "lead"
-                for u in units[1:]:
-                    u.role = "co"
-        return units
+                for k, u in enumerate(units[1:], 1):
+                    u.role = "responsible" if k in keep_responsible else "co"
+            elif units[0].role == "responsible" and not any(u.role == "lead" for u in units):
+                units[0].role = "lead"      # 責任單位/配合單位: A、B → A leads
+        return _Marker(units=units, bare=bare, deadline=deadline, dropped=dropped)
 
-    def _split_units(self, body: str) -> list[str]:
+    def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
+        """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
+        that carried a 負責 phrase (they stay 責任 when the first listed is made lead)."""
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
         items, depth, cur = [], 0, ""
         for ch in body:
@@ -496,9 +1007,17 @@ class _Parser:
         items.append(cur)
         out = []
         for it in items:
+            it = it.strip(" 。.")
+            if INLINE_ROLE_RE.search(it):
+                out.append(it)
+                continue
+            said_responsible = bool(re.search(r"負責|负责", it))
             it = QUALIFIERS.sub("", it).strip(" 。.")
-            it = re.sub(r"^(及|和|以及|與|与)", "", it)
+            it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
+            it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
             if it:
+                if said_responsible and responsible is not None:
+                    responsible.add(len(out))
                 out.append(it)
         return out
 
@@ -511,18 +1030,40 @@ class _Parser:
             head, tail = m.group(1), m.group(2)
             hc, tc = self.cfg.resolve(head), self.cfg.resolve(tail)
             if hc or tc:
-                return [(head, hc), (tail, tc)]
-        self.unknown.setdefault(item, [])
+                out = [(head, hc), (tail, tc)]
+                for name, c in out:
+                    if c is None:
+                        self.unknown.setdefault(name, None)
+                return out
+        seg = self._segment(item)
+        if seg:
+            return seg
+        self.unknown.setdefault(item, None)
         return [(item, None)]
 
     # -- task details -----------------------------------------------------------
-    def _enrich(self, task: Task) -> None:
+    def _enrich(self, task: Task, own_deadline: str | None = None) -> None:
         task.indicators = extract_indicators(task.text, task.id)
-        d = parse_deadline(task.text, self.plan.year, own_only=True)
-        if d:
-            task.deadline, task.deadline_text = d
+        year = self.plan.year
+        if own_deadline:
+            # a deadline cell or clause says just 第三季度 / 6月 / 年底: by the end of it
+            d = parse_deadline(own_deadline, year) or parse_deadline(own_deadline.rstrip("。") + "前", year)
+            if d:
+                task.deadline, task.deadline_text = d[0], own_deadline
+            elif RECURRING_DEADLINE_RE.search(own_deadline):
+                task.recurring = True
+                task.deadline_text = own_deadline
+            else:
+                task.deadline_text = own_deadline
+                task.warnings.append(self.t(f"完成時限「{own_deadline}」無法識別為日期,請在台賬中填寫。"))
+        else:
+            d = parse_deadline(task.text, year, own_only=True)
+            if d:
+                task.deadline, task.deadline_text = d
         markers = [m for m in self.cfg.recurring_markers if norm_name(m) in norm_name(task.text)]
-        if markers:
+        if markers and not task.deadline:
+            task.recurring = True
+        if re.search(r"(長期堅持|长期坚持|持續推進|持续推进)\s*[。]?$", task.text) and not task.deadline:
             task.recurring = True
 
     def _finish(self) -> None:
@@ -531,35 +1072,64 @@ class _Parser:
         for task in tasks:
             if not task.deadline and not task.recurring and plan.default_deadline:
                 task.deadline = plan.default_deadline
-        if tasks:
+        epilogue = [p for p in getattr(self, "epilogue", []) if not ATTACHMENT_RE.match(p)
+                    and not SIGNATURE_RE.match(p)]
+        if tasks and not epilogue:
             last = tasks[-1]
-            tail = last.text.rstrip()
-            if tail and tail[-1] not in SENTENCE_END + "”》)" and not last.units:
+            tail = getattr(self, "tail_text", "").strip()
+            if not last.truncated and tail \
+                    and not _ends_sentence(tail) \
+                    and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
-            elif re.search(r"[((][^))]*$", tail):
-                last.truncated = True
-                last.warnings.append(self.t("正文在此處中斷(括號未閉合),文件可能被截斷,請核對原文。"))
-        known = self.cfg.known_names()
-        display = {}
-        for u in self.cfg.units.values():
-            display.setdefault(norm_name(u.name), u.name)
-        for g in self.cfg.groups.values():
-            display.setdefault(norm_name(g.name), g.name)
+        elif epilogue:
+            tail = epilogue[-1]
+            if len(tail) > 25 and not _ends_sentence(tail) and re.search(r"[,,;;]", tail):
+                plan.warnings.append(self.t("通知的結尾段落在句子中間中斷,文件可能被截斷,請核對原文。"))
         for name in self.unknown:
-            close = difflib.get_close_matches(norm_name(name), list(known), n=3, cutoff=0.5)
-            names = list(dict.fromkeys(known[c] for c in close))
-            hint = self.t(f",最接近的是:{'、'.join(names)}") if names else ""
+            names = closest_units(name, self.cfg)
+            hint = f",最接近的是:{'、'.join(names)}" if names else ",配置文件中沒有相近的名稱"
             plan.warnings.append(self.t(f"單位「{name}」不在配置文件的單位目錄中{hint}。"
                                         f"請在 config.yaml 中添加它或它的別名。"))
-        if not tasks:
+        if not tasks and plan.sections:
             plan.warnings.append(self.t("沒有識別出任何任務。"))
         if not plan.default_deadline:
             plan.warnings.append(self.t("沒有找到通知的總體完成時限(如「原則上應在…年底完成」),"
                                         "未標時限的任務沒有截止日期。"))
+        plan.warnings.extend(self.notes)
         for task in tasks:
             for w in task.warnings:
                 plan.warnings.append(self.t(f"任務 {task.id}:") + w)
+_AFFIX_HEAD = re.compile(r"^(舟山市|浙江省|浙江)?(普陀區|普陀区|普陀)?(中共)?(區委|区委|區|区|縣委|县委|縣|县|市委|市)?")
+_AFFIX_TAIL = re.compile(r"(分局|局|辦公室|办公室|辦|办|委員會|委员会|中心|部|院|所|處|处)$")
+
+
+def _core(name: str) -> str:
+    """區市場監管分局 → 市場監管: what tells units apart (all of them start 區 and end 局)."""
+    s = norm_name(name)
+    core = _AFFIX_TAIL.sub("", _AFFIX_HEAD.sub("", s))
+    return core or s
+
+
+def closest_units(name: str, cfg: Config, n: int = 3) -> list[str]:
+    """The config's units and groups whose names are closest to `name`, best first."""
+    target, core = norm_name(name), _core(name)
+    generic = bool(GENERIC_GROUP_RE.search(target))
+    scores: dict[str, float] = {}
+    for alias, canonical in cfg.known_names().items():
+        if generic and not cfg.is_group(canonical):
+            continue
+        full = difflib.SequenceMatcher(None, target, alias).ratio()
+        c = _core(alias)
+        part = difflib.SequenceMatcher(None, core, c).ratio() if len(core) >= 2 and len(c) >= 2 else 0.0
+        if len(core) >= 2 and len(c) >= 2 and (core in c or c in core) \
+                and min(len(core), len(c)) / max(len(core), len(c)) >= 0.5:
+            part = max(part, 0.8)
+        score = max(full if full >= 0.75 else 0.0, part if part >= 0.6 else 0.0)
+        if score > scores.get(canonical, 0.0):
+            scores[canonical] = score
+    ranked = sorted((x for x in scores.items() if x[1] > 0), key=lambda kv: -kv[1])
+    return [k for k, _ in ranked[:n]]
 
 
 # -- indicators -------------------------------------------------------------------
@@ -574,9 +1144,13 @@ DURATION_RE = re.compile(
     rf"(以內|以内|內|内)?")
 DURATION_POST_RE = re.compile(
     rf"{_NUM}\s*(個工作日|个工作日|工作日|天|小時|小时|個月|个月)(以內|以内)")
+_COUNT_UNITS = (r"(個百分點|个百分点|人次|學時|学时|課時|课时|件|個|个|項|项|家|次|場|场|所|批|篇|條|条|宗|戶|户|"
+                r"期|輪|轮|名|人)")
 COUNT_RE = re.compile(
-    rf"(實現|实现|完成|達到|达到|新增|不少於|不少于|至少|累計|累计|建成|打造|培育|創建|创建|力爭|力争)\s*{_NUM}\s*"
-    rf"(件|個|个|項|项|家|次|場|场|人次|所|批|篇|條|条|宗)(以上)?")
+    rf"(實現|实现|完成|達到|达到|新增|不少於|不少于|不低於|不低于|至少|累計|累计|建成|打造|培育|創建|创建|力爭|力争|"
+    rf"提高|提升|增加|超過|超过)\s*{_NUM}\s*{_COUNT_UNITS}(以上)?")
+# 20件以上 / 不超過3次: a count with its direction after it
+COUNT_POST_RE = re.compile(rf"(?<![\d.第])\s*{_NUM}\s*(個百分點|个百分点|人次|學時|学时|件|項|项|家|場|场|篇|個|个)(以上|以下|以內|以内)")
 _NAME_STRIP = re.compile(r"^(力爭|力争|確保|确保|推動|推动|實現|实现|全區|全区|進一步|进一步|開展|开展|推進|推进|"
                          r"高質量|高质量|努力|全面|使|讓|让|並|并|且|同時|同时)+")
 
@@ -612,6 +1186,12 @@ def extract_indicators(text: str, task_id: str = "") -> list[Indicator]:
             continue
         found.append((m.start(), m.end(), Indicator(text=m.group(0), value=float(m.group(2)),
                                                     unit=m.group(3), op=">=")))
+    for m in COUNT_POST_RE.finditer(flat):
+        if overlaps(m.start(1), m.end()):
+            continue
+        op = ">=" if m.group(3) == "以上" else "<="
+        found.append((m.start(1), m.end(), Indicator(text=flat[m.start(1):m.end()], value=float(m.group(1)),
+                                                     unit=m.group(2), op=op)))
     found.sort(key=lambda x: x[0])
     out = []
     for n, (s, e, ind) in enumerate(found, 1):
@@ -656,44 +1236,65 @@ def _month_end(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
 
 
-def parse_deadline(text: str, year: int | None, own_only: bool = False) -> tuple[str, str] | None:
-    """A deadline phrase in `text` → (YYYY-MM-DD, phrase). `year` fills in phrases without one."""
+_DEADLINE_PATTERNS = [
+    (r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日號号]\s*(?:前|之前|以前|完成)(?![后後])", "day"),
+    (r"(?:(\d{4})\s*年\s*)?(\d{1,2}|十[一二]|[一二三四五六七八九十])\s*月\s*份?\s*"
+     r"(?:(?:底|末)\s*(?:前|之前|以前)?|(?:前|之前|以前))(?![后後])", "month"),
+    (r"(?:(\d{4})\s*年\s*)?(?:第\s*)?([一二三四1-4])\s*季度\s*(?:(?:末|底)\s*(?:前|之前|以前)?|前|之前|以前|完成)",
+     "quarter"),
+    (r"(?:(\d{4})\s*年\s*)?上半年\s*(?:底前|末前|前|之前|完成)", "h1"),
+    (r"(?:(\d{4})\s*年\s*)?(?:年底|年末|(?<![一二三四五六七八九十兩两\d])年[內内]|(?<=\d{4}年)底)"
+     r"\s*(?:前|之前|以前)?\s*(?:完成|建成|實現|实现|出臺|出台)?", "year"),
+]
+
+
+def _deadline_candidates(text: str, year: int | None):
     flat = halfwidth(text)
-    pats = [
-        (r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:前|之前|以前)", "day"),
-        (r"(?:(\d{4})\s*年\s*)?(\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*(?:份\s*)?(?:底|末)?\s*(?:前|之前|以前)", "month"),
-        (r"(?:(\d{4})\s*年\s*)?(?:第\s*)?([一二三四1-4])\s*季度\s*(?:末|底)?\s*(?:前|之前|以前)?(?:完成)", "quarter"),
-        (r"(?:(\d{4})\s*年\s*)?上半年\s*(?:前|之前|完成|底前)", "h1"),
-        (r"(?:(\d{4})\s*年\s*)?(?:年底|年末|年內|年内|(?<=\d{4}年)底)\s*(?:前|之前|以前)?\s*(?:完成|建成|實現|实现|出臺|出台)?", "year"),
-    ]
-    for pat, kind in pats:
-        m = re.search(pat, flat)
-        if not m:
-            continue
-        y = int(m.group(1)) if m.group(1) else year
-        if y is None:
-            continue
-        phrase = m.group(0).strip()
-        if own_only and kind == "year" and not re.search(r"前|完成|建成|實現|实现|出臺|出台|年內|年内", phrase):
-            continue
-        try:
-            if kind == "day":
-                mo, d = int(m.group(2)), int(m.group(3))
-                calendar.monthrange(y, mo)
-                if not 1 <= d <= calendar.monthrange(y, mo)[1]:
-                    continue
-                return f"{y:04d}-{mo:02d}-{d:02d}", phrase
-            if kind == "month":
-                mo_s = m.group(2)
-                mo = int(mo_s) if mo_s.isdigit() else _CN_MONTH.get(mo_s, 0)
-                if not 1 <= mo <= 12:
-                    continue
-                return _month_end(y, mo), phrase
-            if kind == "quarter":
-                return _month_end(y, _QUARTER[m.group(2)]), phrase
-            if kind == "h1":
-                return _month_end(y, 6), phrase
-            return f"{y:04d}-12-31", phrase
-        except (ValueError, KeyError):
-            continue
-    return None
+    for pat, kind in _DEADLINE_PATTERNS:
+        for m in re.finditer(pat, flat):
+            explicit = int(m.group(1)) if m.group(1) else None
+            y = explicit or year
+            if y is None:
+                continue
+            phrase = m.group(0).strip()
+            try:
+                if kind == "day":
+                    mo, d = int(m.group(2)), int(m.group(3))
+                    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]):
+                        continue
+                    date = f"{y:04d}-{mo:02d}-{d:02d}"
+                elif kind == "month":
+                    mo_s = m.group(2)
+                    mo = int(mo_s) if mo_s.isdigit() else _CN_MONTH.get(mo_s, 0)
+                    if not 1 <= mo <= 12:
+                        continue
+                    date = _month_end(y, mo)
+                elif kind == "quarter":
+                    date = _month_end(y, _QUARTER[m.group(2)])
+                elif kind == "h1":
+                    date = _month_end(y, 6)
+                else:
+                    date = f"{y:04d}-12-31"
+            except (ValueError, KeyError, calendar.IllegalMonthError):
+                continue
+            yield date, m.start(), phrase, kind, explicit
+
+
+def parse_deadline(text: str, year: int | None, own_only: bool = False) -> tuple[str, str] | None:
+    """A deadline phrase in `text` → (YYYY-MM-DD, phrase); None when there is none.
+
+    `year` fills in phrases without one (6月底前 → year-06-30). With several phrases the latest
+    date wins (6月底前出臺方案,年底前全面完成 → year end: the milestone is not the deadline).
+    With `own_only` (a task's text), a bare 年底 without 前/完成 is not a deadline, and phrases
+    for another year than `year` (到2025年底前基本建成) are a longer-term aim, not this plan's.
+    """
+    best = None
+    for date, pos, phrase, kind, explicit in _deadline_candidates(text, year):
+        if own_only:
+            if kind == "year" and not re.search(r"前|完成|建成|實現|实现|出臺|出台|年內|年内", phrase):
+                continue
+            if explicit and year and explicit != year:
+                continue
+        if best is None or date > best[0]:
+            best = (date, phrase)
+    return best

@@ -27,6 +27,8 @@ from .render import (RECURRING_LABEL, deadline_value, indicator_line, indicators
 from .text import halfwidth, norm_name, to_simplified
 
 ID_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+NEW_SECTION_RE = re.compile(r"^([一二三四五六七八九十]{1,3})、(.+)$")
+CN_NUMERALS = "零一二三四五六七八九十"
 SUB_LABEL_RE = re.compile(r"^\s*([((]\s*[一二三四五六七八九十]{1,3}\s*[))]|\d{1,3}[.、])\s*(.*)$")
 RECURRING_WORDS = ("經常性", "经常性", "常態化", "常态化", "長期", "长期", "持續", "持续")
 HEADER_KEYS = {
@@ -181,6 +183,7 @@ class _Reader:
         except json.JSONDecodeError:
             plan.warnings = []
         names = self.wb.sheetnames
+        used: set[str] = set()
         for sec in self.sections:
             sheet = sec.get("sheet")
             if sheet not in names:
@@ -191,9 +194,27 @@ class _Reader:
                     self.problem(f"找不到第{sec['number']}章的工作表「{sec.get('sheet')}」。如果改了工作表名,"
                                  f"請改回原名;如要刪除整章任務,請刪除表中的任務行而不是整個工作表。")
                     continue
+            used.add(sheet)
             section = Section(id=sec["id"], number=sec["number"], title=sec["title"])
             self._read_section(self.wb[sheet], sheet, section)
             plan.sections.append(section)
+        # A sheet an official added for a new section: named like 「七、標題」, same columns.
+        known_ids = {s.id for s in plan.sections}
+        for name in names:
+            m = NEW_SECTION_RE.match(name)
+            if name in used or not m:
+                continue
+            sid = str(cn_number(m.group(1)))
+            section = Section(id=sid, number=m.group(1), title=m.group(2).strip())
+            if not self._read_section(self.wb[name], name, section, optional=True):
+                continue
+            if sid in known_ids:
+                self.problem(f"工作表「{name}」和已有的第{m.group(1)}章重名。新增章節請用下一個序號命名,"
+                             f"例如「{CN_NUMERALS[len(known_ids)]}、章節標題」。", name)
+                continue
+            known_ids.add(sid)
+            plan.sections.append(section)
+        plan.sections.sort(key=lambda s: int(s.id))
         if self.problems:
             raise PlanEditError(self.problems, self.file)
         present = {t.id for t in plan.tasks()}
@@ -203,7 +224,9 @@ class _Reader:
         return MasterRead(plan=plan, meta=self.meta, changes=self.changes)
 
     # -- one section sheet ------------------------------------------------------------------
-    def _read_section(self, ws, sheet: str, section: Section):
+    def _read_section(self, ws, sheet: str, section: Section, optional: bool = False) -> bool:
+        """Read the tasks of one section sheet into `section`; False if the sheet has no task
+        table (a problem, unless `optional`)."""
         rows = ws.iter_rows(values_only=True)
         cols: dict[str, int] = {}
         header_row = 0
@@ -221,13 +244,14 @@ class _Reader:
             if i >= 12:
                 break
         if not cols:
-            self.problem("找不到表頭行(應有「任務編號」「工作任務」等列)。請不要刪除或改動表頭。", sheet)
-            return
+            if not optional:
+                self.problem("找不到表頭行(應有「任務編號」「工作任務」等列)。請不要刪除或改動表頭。", sheet)
+            return False
         for key, label in (("lead", "牽頭單位"), ("co", "配合單位")):
             if key not in cols:
                 self.problem(f"缺少「{label}」列。請恢復該列的表頭。", sheet)
-        if self.problems and ("lead" not in cols or "co" not in cols):
-            return
+        if "lead" not in cols or "co" not in cols:
+            return True
         subs: dict[str, Subsection] = {}
         for r, row in enumerate(rows, header_row + 1):
             def get(key, row=row):
@@ -251,6 +275,7 @@ class _Reader:
         section.subsections.sort(key=lambda ss: _id_key(ss.id))
         for ss in section.subsections:
             ss.tasks.sort(key=lambda t: _id_key(t.id))
+        return True
 
     def _subsection(self, sub_id: str, label: str) -> Subsection:
         base = self.subsections.get(sub_id)
@@ -460,6 +485,14 @@ class _Reader:
         self.problem(f"無法識別完成時限「{text}」。請填寫日期(如 2020-12-31 或 2020年12月31日)、"
                      f"「{self.year or 2020}年10月底前」這樣的說法,或「{RECURRING_LABEL}」。", sheet, cell)
         return False
+
+
+def cn_number(s: str) -> int:
+    """一 → 1, 十 → 10, 十二 → 12, 二十三 → 23."""
+    if "十" not in s:
+        return CN_NUMERALS.index(s)
+    tens, _, ones = s.partition("十")
+    return (CN_NUMERALS.index(tens) if tens else 1) * 10 + (CN_NUMERALS.index(ones) if ones else 0)
 
 
 def _id_key(tid: str) -> tuple[int, ...]:

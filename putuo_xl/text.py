@@ -66,5 +66,56 @@ def norm_name(text: str) -> str:
 
 def squeeze_cjk_spaces(text: str) -> str:
     """Remove spaces that web pages put between CJK characters ("法治政府 建設")."""
-    return re.sub(r"(?<=[\u3400-\u9fff,。、;:“”《》()])[ \t\u3000]+(?=[\u3400-\u9fff,。、;:“”《》()])",
-                  "", text)
+    return re.sub(r"(?<=[\u3400-\u9fff,。、;:“”《》()\uff0c\uff1b\uff1a\uff08\uff09])[ \t\u3000]+"
+                  r"(?=[\u3400-\u9fff,。、;:“”《》()\uff0c\uff1b\uff1a\uff08\uff09])", "", text)
+
+
+# Full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space, one character each way.
+_NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_NARROW[0x3000] = 0x20
+
+
+def narrow(text: str) -> str:
+    """Full-width ASCII forms to ASCII, character for character (（→( ：→: ，→, １→1, ％→%),
+    so that positions in the result are positions in `text`. CJK punctuation (。、“”《》【】〔〕)
+    is left alone. The parser matches on the narrow form and shows the original."""
+    return text.translate(_NARROW)
+
+
+class WidthRestorer:
+    """Puts a document's own punctuation widths back into strings derived from its narrow form.
+
+    Every ASCII character that stood for a full-width one in the document is looked up in its
+    context (a few characters either side) in the narrow document and replaced by what the
+    original had there; a character whose context is not found (our own wording) takes the
+    width the document mostly uses for it.
+    """
+
+    def __init__(self, original: str):
+        self.original = original
+        self.narrow = narrow(original)
+        counts: dict[str, dict[str, int]] = {}
+        for n, o in zip(self.narrow, self.original):
+            if n != o or n in "(),:;!?%":
+                counts.setdefault(n, {}).setdefault(o, 0)
+                counts[n][o] += 1
+        self.changed = {n for n, o in zip(self.narrow, self.original) if n != o}
+        self.majority = {n: max(c, key=c.get) for n, c in counts.items()}
+
+    def __call__(self, s: str | None) -> str | None:
+        if not s or not self.changed or not any(ch in self.changed for ch in s):
+            return s
+        out = []
+        for i, ch in enumerate(s):
+            if ch not in self.changed:
+                out.append(ch)
+                continue
+            for w in (6, 3, 1):
+                a, b = max(0, i - w), min(len(s), i + w + 1)
+                pos = self.narrow.find(s[a:b])
+                if pos >= 0:
+                    out.append(self.original[pos + i - a])
+                    break
+            else:
+                out.append(self.majority.get(ch, ch))
+        return "".join(out)

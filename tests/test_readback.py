@@ -162,6 +162,26 @@ def test_sorting_the_table_changes_nothing(master, cfg, plan):
     assert plan_from_workbook(master, cfg).fingerprint() == plan.fingerprint()
 
 
+def test_a_new_section_sheet(master, cfg):
+    wb = load_workbook(master)
+    ws = wb.copy_worksheet(wb["六、夯實法治政府建設保障"])       # copy the last section, as in Excel
+    ws.title = "七、加強數字法治建設"
+    ws.delete_rows(5, ws.max_row)
+    for c, v in enumerate(["7.1.1", "(一)推進數字法治", "建設行政執法監督數字化平臺。", "區司法局",
+                           "區大數據局"], 1):
+        ws.cell(row=4, column=c).value = v
+    wb.save(master)
+    p = plan_from_workbook(master, cfg)
+    sec = p.sections[-1]
+    assert (sec.id, sec.number, sec.title) == ("7", "七", "加強數字法治建設")
+    (ss,) = sec.subsections
+    assert (ss.id, ss.number, ss.title) == ("7.1", "(一)", "推進數字法治")
+    t = ss.tasks[0]
+    assert [(u.canonical, u.role) for u in t.units] == [("區司法局", "lead"), ("區大數據發展管理局", "co")]
+    rebuilt = build_master(master, master.with_name("新.xlsx"), cfg)
+    assert rebuilt.section_sheets["7"] == "七、加強數字法治建設"
+
+
 def test_renamed_section_sheet_and_not_a_master(master, tmp_path, cfg, plan):
     wb = load_workbook(master)
     wb[S1].title = "一、職能履行"
