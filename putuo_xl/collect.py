@@ -27,9 +27,9 @@ from .collect_read import (Context, IssuedForm, Judgement, PlanInfo, _norm_month
 from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING, CollectReport,
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
-from .errors import InputError, PutuoError
+from .errors import InputError
 from .fileio import _give_final_mode, ensure_not_open
-from .ledger import Ledger, open_ledger
+from .ledger import open_ledger
 from .normalize import cell_text
 from .text import in_script
 
@@ -115,6 +115,7 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
                 t4 = time.perf_counter()
                 if write_master:
                     tmp = _write_master(report, master, target)
+                    ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
                 report.master_written = write_master
         except BaseException:
             if tmp is not None:
@@ -239,6 +240,9 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
     script = report.script
     batch_sha: dict[str, FileResult] = {}
     touched: set[tuple[str, str]] = set()
+    notes: list[tuple] = []
+    reports: list[tuple] = []
+    actuals: list[tuple] = []
     for j in judgements:
         for p in j.problems:
             p.finish(script)
@@ -280,28 +284,28 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         cur = conn.execute(
             "INSERT INTO submissions (sha256, file_name, source, archive_path, unit, month, received_at,"
             " collected_at, status, reason_code, reason, on_time, plan_fingerprint, form_version,"
-            " row_count, sender, collect_month, contact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (j.sha256, item.name, item.source, f.archive_path, j.unit, j.month, f.received_at,
+            " row_count, sender, collect_month, contact, unit_from)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (j.sha256, item.name, item.source, f.archive_path, j.unit or j.unit_hint, j.month, f.received_at,
              collected_at, f.outcome, f.reason_code, f.reason(20) or None,
              None if f.on_time is None else int(f.on_time), j.plan_fingerprint, j.form_version,
-             f.rows, item.sender, ctx.month, j.contact))
+             f.rows, item.sender, ctx.month, j.contact,
+             "form" if j.unit else ("name" if j.unit_hint else None)))
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
-        if j.problems:
-            conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)",
-                             [(sid, p.code, p.short, p.sheet, p.cell or (f"第{p.row}行" if p.row else None))
-                              for p in j.problems])
+        notes.extend((sid, p.code, p.short, p.sheet, p.cell or (f"第{p.row}行" if p.row else None))
+                     for p in j.problems)
         if f.outcome == ACCEPTED:
-            conn.executemany(
-                "INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
-                " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(sid, j.unit, j.month, r.task_id, r.role, r.status, r.progress, r.progress_text,
-                  r.problems, r.next_steps) for r in j.reports])
-            conn.executemany(
-                "INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
-                " VALUES (?,?,?,?,?,?)", [(sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals])
+            reports.extend((sid, j.unit, j.month, r.task_id, r.role, r.status, r.progress, r.progress_text,
+                            r.problems, r.next_steps) for r in j.reports)
+            actuals.extend((sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals)
             touched.add((j.unit, j.month))
+    conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)", notes)
+    conn.executemany("INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
+                     " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)", reports)
+    conn.executemany("INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
+                     " VALUES (?,?,?,?,?,?)", actuals)
     _supersede(conn, touched, report)
 
 
@@ -358,14 +362,19 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     rows = conn.execute("SELECT * FROM submissions WHERE (month = ? AND status = 'accepted') "
                         "OR (status = 'rejected' AND (collect_month = ? OR (collect_month IS NULL "
                         "AND month = ?))) ORDER BY id", (month, month, month)).fetchall()
+    def guessed(r) -> bool:
+        return r["unit_from"] == "name"
+
     report.month_rows = [
-        LedgerRow(id=r["id"], unit=r["unit"], file_name=r["file_name"], source=r["source"],
+        LedgerRow(id=r["id"], unit=None if guessed(r) else r["unit"], file_name=r["file_name"],
+                  source=r["source"],
                   sender=r["sender"], received_at=r["received_at"], collected_at=r["collected_at"],
                   status=r["status"], reason_code=r["reason_code"], reason=r["reason"],
                   on_time=None if r["on_time"] is None else bool(r["on_time"]),
                   superseded_by=r["superseded_by"], row_count=r["row_count"] or 0,
                   archive_path=r["archive_path"], notes=notes.get(r["id"], []), contact=r["contact"],
-                  unit_hint=None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"]))
+                  unit_hint=r["unit"] if guessed(r) else (
+                      None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"])))
         for r in rows]
     dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
     default_due = due_for_month(month, cfg)

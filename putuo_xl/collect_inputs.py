@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import email
+import email.errors
+import email.header
 import email.policy
 import os
 from datetime import datetime
@@ -15,6 +17,49 @@ from .collect_report import Problem
 
 MAIL_SUFFIXES = (".eml",)
 SKIP_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+def _fix_text(text: str) -> str:
+    """Header text a mail client wrote as raw 8-bit (often GBK) instead of encoding it: the
+    parser keeps those bytes as surrogates; decode them as UTF-8, else GB18030."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
+def _header_text(value) -> str:
+    """A header value as text: RFC 2047 encoded words decoded, raw 8-bit bytes rescued."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = _fix_text(str(value))
+    if "=?" in text:
+        try:
+            text = str(email.header.make_header(email.header.decode_header(text)))
+        except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
+            pass
+    return text
+
+
+def _attachment_name(part) -> str | None:
+    """The attachment's file name: RFC 2231 and RFC 2047 forms, and raw GBK/UTF-8 bytes."""
+    import email.message
+    fixed = email.message.Message()
+    for name, value in part.raw_items():
+        if name.lower() in ("content-disposition", "content-type"):
+            fixed[name] = _fix_text(str(value))
+    try:
+        filename = fixed.get_filename()
+    except Exception:      # a malformed parameter: the caller falls back to a generic name
+        return None
+    return _header_text(filename) if filename else None
 
 
 def _mtime(path: Path) -> datetime:
@@ -84,7 +129,8 @@ def mail_items(path: Path) -> list[Incoming]:
                          problem=Problem("unreadable", {"detail": e.strerror or type(e).__name__},
                                          file=path.name))]
     try:
-        msg = email.message_from_bytes(data, policy=email.policy.default)
+        # compat32 keeps header bytes a client did not encode (raw GBK names) as surrogates
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as e:  # the stdlib parser is lenient; this is for truly broken files
         return [Incoming(name=path.name, source=str(path), received_at=_mtime(path),
                          problem=Problem("corrupt", {"detail": str(e)[:80]}, file=path.name))]
@@ -99,7 +145,7 @@ def mail_items(path: Path) -> list[Incoming]:
             received = None
     if received is None:
         received = _mtime(path)
-    sender_text = str(msg.get("From") or "").strip() or None
+    sender_text = _header_text(msg.get("From")).strip() or None
     sender_addr = None
     if sender_text:
         addrs = getaddresses([sender_text])
@@ -109,7 +155,7 @@ def mail_items(path: Path) -> list[Incoming]:
     for n, part in enumerate(msg.walk()):
         if part.is_multipart():
             continue
-        filename = part.get_filename()
+        filename = _attachment_name(part)
         disposition = (part.get_content_disposition() or "").lower()
         if not filename:
             if disposition != "attachment":

@@ -425,7 +425,8 @@ class CollectReport:
             unit = r.unit or (r.unit_hint + t("(據文件名)") if r.unit_hint else t("(未識別)"))
             out.append((kind, [unit, t(state), _time_text(r.received_at),
                                t(_on_time_label(r.on_time, r.days_late) if r.status == ACCEPTED else ""),
-                               r.contact or "", r.file_name, r.sender or r.source or "", r.id, t(result), note]))
+                               r.contact or "", r.file_name, r.sender or self._short_source(r.source),
+                               r.id, t(result), note]))
         states = {u.unit: u for u in self.units}
         overdue = self.overdue
         for unit in self.missing:
@@ -439,6 +440,16 @@ class CollectReport:
             out.append(("bad" if overdue or (st and st.rejected) else "wait",
                         [unit, t("缺報" if overdue else "未報"), "", "", "", "", "", "", "", note]))
         return out
+
+    def _short_source(self, source: str | None) -> str:
+        """A path under the master's folder is shown relative to it (收件箱/…)."""
+        if not source:
+            return ""
+        from pathlib import Path
+        try:
+            return str(Path(source).relative_to(Path(self.master).parent))
+        except ValueError:
+            return source
 
     @property
     def overdue(self) -> bool:

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     row_count        INTEGER DEFAULT 0,
     sender           TEXT,               -- e-mail From ("Name <addr>") when it came by e-mail
     collect_month    TEXT,               -- the month the collect run was for (rejected files too)
-    contact          TEXT                -- 填報人/電話/審核 as filled in on the form
+    contact          TEXT,               -- 填報人/電話/審核 as filled in on the form
+    unit_from        TEXT                -- form: unit from the form's metadata; name: a file that
+                                         -- could not be read, unit as its file name/sender names it
 );
 CREATE INDEX IF NOT EXISTS submissions_unit_month ON submissions(unit, month);
 CREATE INDEX IF NOT EXISTS submissions_sha ON submissions(sha256);
@@ -131,7 +133,7 @@ class Ledger:
 
     # Columns added after a ledger may already exist: (table, column, type).
     ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT"),
-                     ("submissions", "contact", "TEXT")]
+                     ("submissions", "contact", "TEXT"), ("submissions", "unit_from", "TEXT")]
 
     def _add_missing_columns(self) -> None:
         for table, column, kind in self.ADDED_COLUMNS:

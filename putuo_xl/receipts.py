@@ -14,7 +14,6 @@ import xlsxwriter
 
 from . import layout
 from .collect_report import CollectReport
-from .text import in_script
 
 WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
@@ -102,8 +101,20 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
 def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
     """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
     The master is never loaded and saved by openpyxl: what officials added survives."""
-    from .xlsxsurgery import replace_sheets
-    replace_sheets(str(master), str(source), sheets=[name], output=str(dest))
+    from .xlsxsurgery import replace_sheets, sheet_names
+    # a new 收件情況 goes before the rollup's sheets when they are there, else at the end
+    have = {n.lower(): n for n in sheet_names(master)}
+    position = None
+    if name.lower() not in have:
+        for key in layout.ROLLUP_SHEETS:
+            for script in ("traditional", "simplified"):
+                other = have.get(layout.name(key, script).lower())
+                if other:
+                    position = {name: other}
+                    break
+            if position:
+                break
+    replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position)
 
 
 def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:

@@ -61,7 +61,7 @@ def world(tmp_path_factory, cfg):
     for tid in f.indicator_rows():
         pct = "%" in f.target(tid) or "％" in f.target(tid)
         f.set(tid, actual=("９５％" if "#" not in tid else 96) if pct else "１２")
-    f.set_contact(填報人="王小明", 聯繫電話="０５８０－３０１２３４５", 單位負責人="李主任")
+    f.set_contact(填報人="王小明", 聯繫電話="０５８０－３０１２３４５", 審核人="李主任")
     p = f.save(inbox / form_name("區司法局"))
     set_mtime(p, "2020-09-03 09:30")
     expected[p.name] = ("accepted", None)
@@ -325,6 +325,11 @@ def test_missing_units_listed(run):
     assert states["區公安分局"].rejected == 1
     assert states["區衛健局"].rejected == 1      # identified by its metadata, rejected for the name
     assert states["區商務局"].rejected == 0
+    # the ledger names the unit of an unreadable file as its file name does, and says so
+    conn = sqlite3.connect(report.ledger)
+    row = conn.execute("SELECT unit, unit_from, reason_code FROM submissions WHERE file_name = ?",
+                       (form_name("區民政局"),)).fetchone()
+    assert row == ("區民政局", "name", "corrupt")
     reported = {u.unit for u in report.units if u.submission_id}
     assert reported == {"區司法局", "區財政局", "區發改局", "區教育局", "區住建局", "區審計局"}
 

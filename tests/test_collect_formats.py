@@ -7,9 +7,9 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
+import python_calamine as pc
 
 from putuo_xl.collect import collect
 from putuo_xl.config import config_from_dict, load_config
@@ -169,3 +169,51 @@ def test_collecting_the_masters_folder_skips_the_blank_forms(cfg, tmp_path):
     # named on purpose, the folder is read: the blank forms are refused as unfilled
     report = collect(master, [res.out_dir / form_name("區財政局")], MONTH, write_master=False)
     assert report.files[0].reason_code == "blank-form"
+
+
+def test_mail_with_raw_gbk_attachment_name(made, cfg, tmp_path):
+    """Some mail clients put the attachment name in GBK bytes, unencoded, into the header."""
+    import base64
+    root, master, forms = made
+    f = Form(forms / form_name("區應急管理局"))
+    f.fill_all(status="推進中", progress=0.4, actual=92)
+    name = form_name("區應急管理局")
+    body = base64.encodebytes(f.to_bytes())
+    raw = (b"From: =?utf-8?b?" + base64.b64encode("應急局".encode()) + b"?= <yjj@example.cn>\r\n"
+           b"Date: Thu, 03 Sep 2020 10:00:00 +0800\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+           b"Content-Disposition: attachment; filename=\"" + name.encode("gb18030") + b"\"\r\n\r\n"
+           + body + b"\r\n--XX--\r\n")
+    (tmp_path / "gbk.eml").write_bytes(raw)
+    report = collect(master, [tmp_path / "gbk.eml"], MONTH, write_master=False)
+    [res] = report.files
+    assert res.name == name and res.outcome == "accepted", [e.message for e in res.errors]
+    assert res.sender.startswith("應急局") and res.on_time is True
+
+
+def test_simplified_notice_gives_a_simplified_report(cfg, tmp_path):
+    """A notice in simplified characters: forms, messages and 收件情况 follow its script."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    from putuo_xl.notice import default_notice_path
+    from putuo_xl.text import to_simplified
+
+    notice = tmp_path / "通知.txt"
+    notice.write_text(to_simplified(default_notice_path().read_text(encoding="utf-8")), encoding="utf-8")
+    master = tmp_path / "任务分解台账.xlsx"
+    build_master(notice, master, cfg)
+    res = write_forms(master, MONTH, out_dir=tmp_path / "forms", config=cfg)
+    unit_form = next(p for u, p in res.units.items() if u == "區司法局")
+    f = Form(unit_form)
+    f.fill_all(status="进行中", progress="80%", actual=95)
+    f.set(f.task_ids()[0], status="差不多")
+    p = f.save(tmp_path / unit_form.name)
+    report = collect(master, [p], MONTH)
+    assert report.script == "simplified"
+    [bad] = report.files
+    assert bad.reason_code == "bad-status"
+    msg = bad.errors[0].message
+    assert "进展状态" in msg and "无法识别" in msg and "单元格" in msg
+    names = pc.CalamineWorkbook.from_path(str(master)).sheet_names
+    assert "收件情况" in names

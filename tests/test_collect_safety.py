@@ -180,3 +180,44 @@ def test_master_keeps_its_permissions(world):
     os.chmod(master, 0o664)
     collect(master, [inbox], MONTH)
     assert master.stat().st_mode & 0o777 == 0o664
+
+
+def test_receipts_sheet_goes_before_the_rollup_sheets_and_keeps_its_place(world):
+    """An official's own sheet and the rollup's sheets stay where they are; 收件情況 is added
+    before the rollup's first sheet and replaced in place on the next run."""
+    import openpyxl
+    master, inbox = world
+    wb = openpyxl.load_workbook(master)
+    wb.create_sheet(layout.name("monthly"))
+    wb.create_sheet("辦公室備註")["A1"] = "不要刪除"
+    wb.save(master)
+    collect(master, [inbox / form_name("區司法局")], MONTH)
+    names = pc.CalamineWorkbook.from_path(str(master)).sheet_names
+    receipts = layout.name("receipts")
+    assert names.index(receipts) == names.index(layout.name("monthly")) - 1
+    collect(master, [inbox], MONTH)
+    again = pc.CalamineWorkbook.from_path(str(master))
+    assert again.sheet_names == names
+    assert again.get_sheet_by_name("辦公室備註").to_python()[0][0] == "不要刪除"
+
+
+def test_an_older_ledger_gets_the_new_columns(tmp_path):
+    """A ledger made before collect's columns existed is extended in place, its rows kept."""
+    from putuo_xl.ledger import SCHEMA, Ledger
+    old = SCHEMA
+    for col in ("sender", "collect_month", "contact", "unit_from"):
+        old = "\n".join(line for line in old.splitlines() if not line.strip().startswith(col + " "))
+    old = old.replace("row_count        INTEGER DEFAULT 0,", "row_count        INTEGER DEFAULT 0")
+    path = tmp_path / "old.ledger.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(old)
+    conn.execute("INSERT INTO submissions (sha256, file_name, received_at, collected_at, status) "
+                 "VALUES ('ab', 'x.xlsx', '2020-09-01', '2020-09-02', 'accepted')")
+    conn.commit()
+    assert not {"sender", "collect_month", "contact", "unit_from"} & {r[1] for r in conn.execute("PRAGMA table_info(submissions)")}
+    conn.close()
+    led = Ledger(path)
+    cols = {r[1] for r in led.conn.execute("PRAGMA table_info(submissions)")}
+    assert {"sender", "collect_month", "contact", "unit_from"} <= cols
+    assert led.conn.execute("SELECT file_name FROM submissions").fetchone()[0] == "x.xlsx"
+    led.close()
