@@ -855,7 +855,8 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     lag_by_unit: dict[str, list[str]] = {}
     for u, t in zip(lag_tasks["unit"], lag_tasks["task_id"]):
         lag_by_unit.setdefault(u, []).append(t)
-    low = scores[scores["等次"] == GRADES["lagging"]]
+    # a low score only because the unit did not report this month: it is named under 四 instead
+    low = scores[(scores["等次"] == GRADES["lagging"]) & (scores["本月報送"] != SUBMIT_MISSING)]
     sc = dict(zip(scores["單位"], scores["總分"]))
     # the most lagging tasks first, then the lowest score, then directory order
     lagging_units = sorted(set(lag_by_unit) | set(low["單位"]),
@@ -873,7 +874,8 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
             lines.append(f"    {i}. {u}:{','.join(bits)}{'。' if i == len(lagging_units) else ';'}")
         lines.append("    請上述單位認真分析原因,制定整改措施,加快推進。")
     else:
-        lines.append("    本月沒有單位報告任務滯後。")
+        lines.append("    本月沒有單位報告任務滯後" + ("(未報送的單位見第四部分)。" if any(
+            cur["sub_state"][u] == SUBMIT_MISSING for u in cur["exp_units"]) else "。"))
     red = cur["progress"][cur["progress"]["預警"] == LIGHTS["red"]]
     if len(red):
         lines.append(f"    亮紅燈(總體滯後或已超過完成時限)的任務{len(red)}項:")
