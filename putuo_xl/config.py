@@ -29,7 +29,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "collect": {"ledger_name", "archive_dir", "max_file_mb"},
     "rollup": {"overall_status", "near_deadline_days", "good_rate", "lagging_rate",
                "top_n"},
-    "scoring": {"weights", "full_marks"},
+    "scoring": {"weights", "full_marks", "late_credit"},
     "mail": {"smtp", "from", "reply_to", "contact", "bulletin_to", "templates",
              "retries", "retry_wait_seconds"},
     "server": {"data_dir"},
@@ -170,11 +170,21 @@ class Config:
         group = self.groups.get(canonical)
         if group is None:
             return []
+        # memo: a province-sized group is expanded once per task; the config does not change
+        # after loading (keyed by the member list, so an edited group is expanded afresh)
+        memo = self.__dict__.setdefault("_expanded", {})
+        key = (canonical, tuple(group.members))
+        hit = memo.get(key)
+        if hit is not None:
+            return list(hit)
         out: list[str] = []
+        seen: set[str] = set()      # a set, not `in out`: groups of thousands of units (a province)
         for m in group.members:
             for u in self.expand(m):
-                if u not in out:
+                if u not in seen:
+                    seen.add(u)
                     out.append(u)
+        memo[key] = tuple(out)
         return out
 
     def known_names(self) -> dict[str, str]:

@@ -1,0 +1,335 @@
+"""Collect + rollup for 60 forms (a district), 600 and 5,400 (a province: 90 counties × 60
+units), against a naive baseline (pandas.read_excel with openpyxl per file, concat, groupby,
+to_excel) run in this process. Writes bench/results/pipeline.md.
+
+    .venv/bin/python bench/bench_pipeline.py                 # 60, 600, 5400
+    .venv/bin/python bench/bench_pipeline.py --sizes 60,600 --no-baseline
+
+The data (config, master, issued forms, filled returns) is made once per size with the real
+stages (build_master, write_forms) and cached in bench/.data/<size>/ (not committed; 5,400 forms
+take a few minutes to make). Returns are filled by patching the form's sheet XML (the forms are
+the real ones; filling 5,400 of them with openpyxl would take longer than the benchmark).
+
+Ours is timed as a fresh command: a new Python process runs `collect` then `rollup` on a fresh
+copy of the master and its ledger, the master rewritten twice (收件情況, then the 工作報表).
+The wall time of that process is the figure (interpreter start and imports included); the
+in-process time of the two calls is reported too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from putuo_xl.config import config_from_dict, load_config  # noqa: E402
+from putuo_xl.parser import parse_notice  # noqa: E402
+from putuo_xl.planio import save_plan  # noqa: E402
+
+MONTH = "2020-08"
+DATA = ROOT / "bench" / ".data"
+RESULTS = ROOT / "bench" / "results" / "pipeline.md"
+EXTRA = [f"區專項辦{i:02d}" for i in range(1, 17)]     # 44 units in the seed config + 16 = 60
+
+
+def make_config(counties: int) -> dict:
+    """The seed config scaled to `counties` × 60 units. With one county the names stay as they
+    are; with more, every unit is '縣NN' + name, and each unit name of the seed becomes a group
+    of its county copies (a province-level plan names 區司法局 and means every county's)."""
+    base = load_config()
+    raw = json.loads(json.dumps(base.raw, ensure_ascii=False, default=str))
+    units = {n: {"full_name": u.full_name, "kind": u.kind} for n, u in base.units.items()}
+    for e in EXTRA:
+        units[e] = {"kind": "部門"}
+    groups = {g: {"description": grp.description, "members": list(grp.members)}
+              for g, grp in base.groups.items()}
+    groups["區級有關單位"]["members"] += EXTRA
+    if counties == 1:
+        raw["units"], raw["groups"] = units, groups
+        for g, grp in base.groups.items():
+            raw["groups"][g]["aliases"] = grp.aliases
+        return raw
+    names = [f"縣{c:02d}" for c in range(1, counties + 1)]
+    raw["units"] = {f"{c}{n}": {"kind": spec["kind"]} for c in names for n, spec in units.items()}
+    new_groups = {}
+    for g, spec in groups.items():
+        new_groups[g] = {"description": spec["description"],
+                         "members": [f"{c}{m}" for c in names for m in spec["members"]],
+                         "aliases": base.groups[g].aliases}
+    for n in units:
+        new_groups[n] = {"members": [f"{c}{n}" for c in names]}
+    raw["groups"] = new_groups
+    return raw
+
+
+def write_yaml(raw: dict, path: Path) -> None:
+    import yaml
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def fill_fast(src: Path, dst: Path, rng: random.Random, statuses: list[str], received: datetime,
+              targets: dict) -> None:
+    """Fill a generated form by patching its sheet XML: status, progress and a sentence for each
+    task, a figure for each target of a task the unit leads."""
+    from putuo_xl.demo import read_form
+    info = read_form(src)
+    col = {k: chr(64 + v) for k, v in info.columns.items()}
+    roles = {r.task_id: r.role for r in info.rows if "#" not in r.task_id}
+    cells = {}
+    for r in info.rows:
+        base = r.task_id.split("#")[0]
+        if "#" not in r.task_id:
+            st = rng.choices(statuses, [2, 6, 2, 0.5])[0]
+            prog = {statuses[0]: 0, statuses[1]: 0.5, statuses[2]: 1, statuses[3]: 0.2}[st]
+            cells[f"{col['status']}{r.row}"] = st
+            cells[f"{col['progress']}{r.row}"] = prog
+            cells[f"{col['progress_text']}{r.row}"] = "已制定工作方案,按計劃推進。"
+        ind = r.task_id if "#" in r.task_id else (r.task_id + "#1" if r.indicator else None)
+        if ind in targets and roles.get(base) != "配合":
+            cells[f"{col['actual']}{r.row}"] = round(targets[ind].value * rng.uniform(0.9, 1.1), 1)
+
+    def repl(m):
+        ref, style = m.group(1), m.group(2)
+        v = cells.get(ref)
+        if v is None:
+            return m.group(0)
+        if isinstance(v, str):
+            return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+        return f'<c r="{ref}" s="{style}"><v>{v}</v></c>'
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(r'<c r="([A-Z]+\d+)" s="(\d+)"/>', repl, data.decode("utf-8")).encode("utf-8")
+            zout.writestr(item, data)
+    ts = received.timestamp()
+    os.utime(dst, (ts, ts))
+
+
+def prepare(size: int) -> Path:
+    """bench/.data/<size>/: config.yaml, plan.json, seed/ (master + ledger with issued forms),
+    returns/ (filled forms: a few missing, some late, one rejected)."""
+    d = DATA / str(size)
+    if (d / "ready").exists():
+        return d
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    shutil.rmtree(d, ignore_errors=True)
+    (d / "seed").mkdir(parents=True)
+    counties = size // 60
+    raw = make_config(counties)
+    write_yaml(raw, d / "config.yaml")
+    cfg = config_from_dict(raw, str(d / "config.yaml"))
+    plan = parse_notice(None, load_config())
+    if counties > 1:
+        for t in plan.tasks():
+            for u in t.units:
+                if (u.canonical or u.name) in cfg.groups:
+                    u.group = True
+    save_plan(plan, d / "plan.json")
+    t0 = time.perf_counter()
+    master = build_master(d / "plan.json", d / "seed" / "任務分解台賬.xlsx", cfg).path
+    t1 = time.perf_counter()
+    fr = write_forms(master, MONTH, d / "forms", cfg)
+    t2 = time.perf_counter()
+    print(f"  [{size}] master {t1 - t0:.1f} s, {len(fr.written)} forms {t2 - t1:.1f} s", flush=True)
+    rng = random.Random(size)
+    statuses = ["未啟動", "推進中", "已完成", "滯後"]
+    targets = {i.id: i for _t, i in plan.indicators()}
+    due = datetime.fromisoformat(fr.due).replace(hour=12)
+    units = list(fr.units)
+    missing = set(rng.sample(units, max(1, len(units) // 30)))
+    late = set(rng.sample([u for u in units if u not in missing], max(1, len(units) // 20)))
+    rejected = next(u for u in units if u not in missing and u not in late)
+    (d / "returns").mkdir()
+    for i, (unit, path) in enumerate(fr.units.items()):
+        if unit in missing:
+            continue
+        when = due + timedelta(days=2) if unit in late else due - timedelta(days=1 + i % 3)
+        fill_fast(path, d / "returns" / path.name, rng,
+                  ["差不多", *statuses[1:]] if unit == rejected else statuses, when.astimezone(),
+                  targets)
+    print(f"  [{size}] returns filled {time.perf_counter() - t2:.1f} s", flush=True)
+    (d / "ready").write_text(json.dumps({"forms": len(fr.written), "returns": len(units) - len(missing),
+                                          "missing": len(missing), "late": len(late)}))
+    return d
+
+
+RUN = r"""
+import sys, time, json
+t0 = time.perf_counter()
+from putuo_xl.collect import collect
+from putuo_xl.rollup import rollup
+t1 = time.perf_counter()
+master, returns, config = sys.argv[1:4]
+rep = collect(master, [returns], "%s", config)
+t2 = time.perf_counter()
+# rollup(master, month, config), phase by phase (the same calls rollup() makes)
+from putuo_xl.rollup import _load_cfg, _plan_for, _ledger_for, compute_rollup
+from putuo_xl.rollup_render import write_rollup
+cfg = _load_cfg(config)
+plan = _plan_for(master, cfg)
+t3 = time.perf_counter()
+with _ledger_for(master, cfg) as led:
+    r = compute_rollup(led, plan, cfg, "%s")
+t4 = time.perf_counter()
+write_rollup(master, r)
+t5 = time.perf_counter()
+s = rep.stats()
+print(json.dumps({"imports": t1 - t0, "collect": t2 - t1, "rollup": t5 - t2,
+                  "rollup_timings": {"plan_s": t3 - t2, "compute_s": t4 - t3, "write_s": t5 - t4},
+                  "accepted": s["accepted"], "rejected": s["rejected"],
+                  "collect_timings": rep.timings}))
+""" % (MONTH, MONTH)
+
+
+def run_ours(d: Path) -> dict:
+    run = d / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    shutil.copytree(d / "seed", run)
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", RUN, str(run / "任務分解台賬.xlsx"), str(d / "returns"),
+                          str(d / "config.yaml")], capture_output=True, text=True, cwd=str(ROOT))
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["wall"] = wall
+    res["cpu"] = cpu
+    res["load"] = os.getloadavg()[0]
+    res["master_mb"] = (run / "任務分解台賬.xlsx").stat().st_size / 1e6
+    return res
+
+
+def run_baseline(d: Path) -> tuple[float, float]:
+    """What one would write by hand: read every form with pandas+openpyxl, concat, count, save.
+    Returns (wall, CPU) seconds."""
+    import pandas as pd
+    t = time.perf_counter()
+    c = time.process_time()
+    frames = []
+    for f in sorted((d / "returns").glob("*.xlsx")):
+        df = pd.read_excel(f, sheet_name="月報", header=4, engine="openpyxl")
+        df["單位"] = f.name.split("_")[1]
+        frames.append(df)
+    allrows = pd.concat(frames, ignore_index=True)
+    allrows = allrows[allrows["任務編號"].notna()]
+    by_unit = allrows.groupby(["單位", "進展狀態"]).size().unstack(fill_value=0)
+    by_task = allrows.groupby(["任務編號", "進展狀態"]).size().unstack(fill_value=0)
+    with pd.ExcelWriter(d / "baseline.xlsx", engine="openpyxl") as xw:
+        by_unit.to_excel(xw, sheet_name="月度匯總")
+        by_task.to_excel(xw, sheet_name="任務進展")
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="60,600,5400")
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    rows = []
+    for n in sizes:
+        print(f"size {n}: preparing", flush=True)
+        d = prepare(n)
+        info = json.loads((d / "ready").read_text())
+        print(f"size {n}: collect + rollup (fresh process)", flush=True)
+        ours = run_ours(d)
+        base = None
+        if not args.no_baseline:
+            print(f"size {n}: baseline", flush=True)
+            base = run_baseline(d)
+        rows.append((n, info, ours, base))
+        print(f"  ours {ours['wall']:.2f} s wall, {ours['cpu']:.2f} s CPU (collect {ours['collect']:.2f}, "
+              f"rollup {ours['rollup']:.2f}, imports {ours['imports']:.2f}, load {ours['load']:.1f}); "
+              f"baseline {base and f'{base[0]:.2f} s wall, {base[1]:.2f} s CPU'}", flush=True)
+    write_results(rows)
+
+
+NOTES = """\
+## Where the targets stand
+
+- **60 forms** (a district): about 1.0 s for the whole fresh command, a third of it interpreter
+  start and imports (pandas alone ~0.3 s); the naive baseline is about as fast at this size
+  because it validates nothing, keeps no ledger and writes no master.
+- **5,400 forms**: the target is 15 s and 10× the baseline. `collect` takes two thirds of the
+  time (judging and archiving each form ~2 ms of wall time with two workers, plus writing the
+  收件情況 sheet); that is the collect stage's to cut, and this file reports it. The rollup's
+  share is ~5.5 s: computing from the ledger ~1.9 s (184,000 task × unit rows), rendering the
+  5,400-row 月度匯總 and 預評估 sheets with xlsxwriter ~1.2 s, the surgery putting the styled
+  sheets into a 16 MB (160 MB unzipped) master ~1 s, the `_status` sheet (920,000 cells) as raw
+  XML ~0.6 s and its compression in a second thread.
+- **600 forms**: the 10× target would need the whole command under 0.75 s; imports alone are
+  0.35 s and collect ~1.4 s, so it is out of reach without a much faster collect; the rollup
+  takes ~0.7 s.
+
+What was done in the rollup to get here (at 5,400 forms it took 40 s at first): plan read back
+through python-calamine instead of openpyxl, no pandas `str` columns, plain tuples from SQLite,
+per-assignment lists in task order with numpy counts instead of dictionaries and groupbys, the
+garbage collector off while computing, xlsxwriter in constant-memory mode, `_status`/`_actuals`
+written as raw XML and swapped into the package after the surgery (the surgery would otherwise
+parse and walk 920,000 cells for styles they do not have), members copied without recompressing.
+"""
+
+
+def write_results(rows):
+    lines = [
+        "# Pipeline benchmark: collect + rollup", "",
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"by `bench/bench_pipeline.py` (other work was running on the machine).", "",
+        "*Ours* is one fresh process (`python -c` importing putuo_xl) running `collect` (judge every "
+        "returned form, archive it, store rows in the SQLite ledger, write the 收件情況 sheet into "
+        "the master) and then `rollup` (compute every report from the ledger, render the six "
+        "工作報表 sheets and `_status`/`_actuals`, put them into the master): the wall time of the "
+        "process, interpreter start, imports and both master rewrites included. *Baseline* is "
+        "`pandas.read_excel(engine='openpyxl')` per file, `concat`, two `groupby` counts and "
+        "`to_excel`, run in the benchmark's own process (no validation, no ledger, no master).", "",
+        "| forms | returns | ours: wall | ours: CPU | collect | rollup | imports | load avg | baseline: wall | baseline: CPU | ratio (wall) | ratio (CPU) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    def sec(x):
+        return f"{x:.2f} s" if x is not None else "—"
+
+    for n, info, o, b in rows:
+        bw, bc = b if b else (None, None)
+        rw = f"{bw / o['wall']:.1f}×" if bw else "—"
+        rc = f"{bc / o['cpu']:.1f}×" if bc else "—"
+        lines.append(
+            f"| {n:,} | {info['returns']:,} | **{sec(o['wall'])}** | {sec(o['cpu'])} | {sec(o['collect'])} | "
+            f"{sec(o['rollup'])} | {sec(o['imports'])} | {o['load']:.1f} | {sec(bw)} | {sec(bc)} | {rw} | {rc} |")
+    lines += ["", "Targets: 60 forms within 1 s; 5,400 within 15 s; at least 10× faster than the "
+              "baseline at 600 and 5,400.", ""]
+    lines.append("Phases inside the process (wall seconds):")
+    lines.append("")
+    for n, info, o, b in rows:
+        rt = o.get("rollup_timings") or {}
+        ct = o.get("collect_timings") or {}
+        lines.append(f"- {n:,} forms — rollup: " + ", ".join(f"{k} {v:.2f} s" for k, v in rt.items())
+                     + "; collect: " + ", ".join(f"{k} {v:.2f} s" for k, v in ct.items()
+                                                  if isinstance(v, (int, float)) and k != "workers"))
+    lines += ["", NOTES]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
