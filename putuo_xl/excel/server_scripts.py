@@ -1,0 +1,84 @@
+"""xlwings Server scripts: the Office.js ribbon buttons (manifest.xml → static/js/ribbon.js
+→ POST /xlwings/custom-scripts-call/<name>) call these. Each one runs the same action as the
+desktop button with the same tag, in a worker thread so that a long import does not block the
+server, with the server's data folder as the place for masters, ledgers and forms.
+
+The server project's custom_scripts/__init__.py star-imports this module.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import xlwings as xw
+from xlwings.server import script
+
+from .actions import ACTIONS, run_action
+from .context import Route
+
+__all__ = [
+    "build_master", "make_forms", "collect_returns", "refresh_rollup", "unit_view",
+    "send_forms", "send_reminders", "send_bulletin", "diagnose",
+]
+
+
+async def _run(tag: str, book: xw.Book) -> None:
+    await asyncio.to_thread(run_action, tag, book, Route.server())
+
+
+def _include(tag: str):
+    act = ACTIONS.get(tag)
+    return list(act.include) if act and act.include else None
+
+
+@script(include=_include("build_master"))
+async def build_master(book: xw.Book):
+    """生成台賬"""
+    await _run("build_master", book)
+
+
+@script(include=_include("make_forms"))
+async def make_forms(book: xw.Book):
+    """生成月報"""
+    await _run("make_forms", book)
+
+
+@script(include=_include("collect_returns"))
+async def collect_returns(book: xw.Book):
+    """導入回報"""
+    await _run("collect_returns", book)
+
+
+@script(include=_include("refresh_rollup"))
+async def refresh_rollup(book: xw.Book):
+    """刷新匯總"""
+    await _run("refresh_rollup", book)
+
+
+@script(include=_include("unit_view"))
+async def unit_view(book: xw.Book):
+    """單位視圖"""
+    await _run("unit_view", book)
+
+
+@script(include=_include("send_forms"))
+async def send_forms(book: xw.Book):
+    """發送月報"""
+    await _run("send_forms", book)
+
+
+@script(include=_include("send_reminders"))
+async def send_reminders(book: xw.Book):
+    """催報"""
+    await _run("send_reminders", book)
+
+
+@script(include=_include("send_bulletin"))
+async def send_bulletin(book: xw.Book):
+    """發送通報"""
+    await _run("send_bulletin", book)
+
+
+@script(include=_include("diagnose"))
+async def diagnose(book: xw.Book):
+    """診斷"""
+    await _run("diagnose", book)
