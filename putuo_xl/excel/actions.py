@@ -38,6 +38,7 @@ class Action:
     tooltip: str
     image_mso: str     # desktop ribbon icon (a built-in Office image)
     fn: Callable[[Context], None]
+    group: str = "help"                      # ribbon group (see GROUPS)
     include: tuple[str, ...] | None = None   # server: only these sheets are sent (None = all)
 
     @property
@@ -51,12 +52,14 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {}
+# Ribbon groups of the 法治政府 tab, in order: key -> caption.
+GROUPS = {"master": "台賬", "forms": "月報", "mail": "郵件", "help": "幫助"}
 
 
-def action(tag: str, label: str, tooltip: str, image_mso: str,
+def action(tag: str, label: str, tooltip: str, image_mso: str, group: str,
            include: tuple[str, ...] | None = None):
     def deco(fn: Callable[[Context], None]):
-        ACTIONS[tag] = Action(tag, label, tooltip, image_mso, fn, include)
+        ACTIONS[tag] = Action(tag, label, tooltip, image_mso, fn, group, include)
         return fn
     return deco
 
@@ -129,7 +132,60 @@ def run_reporting_errors(tag: str, book: xw.Book, route: Route | None = None) ->
 
 
 # -- the actions -------------------------------------------------------------------------
-@action("diagnose", "診斷", "檢查 Python、xlwings 和 putuo-xl 的安裝,結果寫到「診斷」工作表。", "Info")
+@action("build_master", "生成台賬", "按「設置」中的通知文件(留空 = 內置的 2020 年普陀區工作要點)"
+        "生成任務分解台賬。", "TableInsert", "master")
+def _build_master(ctx: Context) -> None:
+    from .flows import build_master_flow
+    build_master_flow(ctx)
+
+
+@action("unit_view", "單位視圖", "先選中一個單位名稱(任何工作表中),再按此按鈕:"
+        "「按單位查看」切換到該單位。", "FilterBySelection", "master")
+def _unit_view(ctx: Context) -> None:
+    from .flows import unit_view_flow
+    unit_view_flow(ctx)
+
+
+@action("make_forms", "生成月報", "為報告月份的每個責任單位生成一份月報填報表。", "FileSaveAs", "forms")
+def _make_forms(ctx: Context) -> None:
+    from .flows import make_forms_flow
+    make_forms_flow(ctx)
+
+
+@action("collect_returns", "導入回報", "讀取回報文件夾中各單位交回的月報,逐份檢查後存入台賬數據庫,"
+        "結果寫到「收件情況」。", "ImportExcel", "forms")
+def _collect_returns(ctx: Context) -> None:
+    from .flows import collect_flow
+    collect_flow(ctx)
+
+
+@action("refresh_rollup", "刷新匯總", "按台賬數據庫重新計算月度匯總、任務進展、考評指標、趨勢、預評估和通報。",
+        "Refresh", "forms")
+def _refresh_rollup(ctx: Context) -> None:
+    from .flows import rollup_flow
+    rollup_flow(ctx)
+
+
+@action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail")
+def _send_forms(ctx: Context) -> None:
+    from .flows import mail_flow
+    mail_flow(ctx, "forms")
+
+
+@action("send_reminders", "催報", "給報告月份還沒有交回月報的單位發催報郵件。", "Reminder", "mail")
+def _send_reminders(ctx: Context) -> None:
+    from .flows import mail_flow
+    mail_flow(ctx, "remind")
+
+
+@action("send_bulletin", "發送通報", "把報告月份的預評估通報發給通報名單。", "NewMailMessage", "mail")
+def _send_bulletin(ctx: Context) -> None:
+    from .flows import mail_flow
+    mail_flow(ctx, "bulletin")
+
+
+@action("diagnose", "診斷", "檢查 Python、xlwings 和 putuo-xl 的安裝,結果寫到「診斷」工作表。",
+        "Info", "help")
 def _diagnose(ctx: Context) -> None:
     import os
 
@@ -180,3 +236,43 @@ def _diagnose(ctx: Context) -> None:
 def diagnose(book: xw.Book, route: Route | None = None) -> Context:
     """診斷: versions, interpreter, licence, files — into the 診斷 sheet."""
     return run_action("diagnose", book, route)
+
+
+def build_master(book: xw.Book, route: Route | None = None) -> Context:
+    """生成台賬: the master from the notice named in 設置."""
+    return run_action("build_master", book, route)
+
+
+def unit_view(book: xw.Book, route: Route | None = None) -> Context:
+    """單位視圖: the 按單位查看 sheet switched to the selected unit."""
+    return run_action("unit_view", book, route)
+
+
+def make_forms(book: xw.Book, route: Route | None = None) -> Context:
+    """生成月報: this month's form for every unit."""
+    return run_action("make_forms", book, route)
+
+
+def collect_returns(book: xw.Book, route: Route | None = None) -> Context:
+    """導入回報: returned forms from the returns folder into the ledger; 收件情況 rewritten."""
+    return run_action("collect_returns", book, route)
+
+
+def refresh_rollup(book: xw.Book, route: Route | None = None) -> Context:
+    """刷新匯總: the report sheets and _status/_actuals from the ledger."""
+    return run_action("refresh_rollup", book, route)
+
+
+def send_forms(book: xw.Book, route: Route | None = None) -> Context:
+    """發送月報: each unit its form by e-mail."""
+    return run_action("send_forms", book, route)
+
+
+def send_reminders(book: xw.Book, route: Route | None = None) -> Context:
+    """催報: reminders to units that have not reported."""
+    return run_action("send_reminders", book, route)
+
+
+def send_bulletin(book: xw.Book, route: Route | None = None) -> Context:
+    """發送通報: the bulletin to its recipients."""
+    return run_action("send_bulletin", book, route)

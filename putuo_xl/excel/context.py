@@ -30,6 +30,9 @@ SERVER = "server"
 DATA_DIR_ENV = "PUTUO_XL_DATA_DIR"
 CONFIG_ENV = "PUTUO_XL_CONFIG"
 PROJECT_META_KEY = "server_project"
+# The server's copy of a master: one fixed name per project folder, so that renaming the
+# workbook in Excel never separates it from its ledger.
+SERVER_MASTER_NAME = "任務分解台賬.xlsx"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -173,7 +176,7 @@ class Context:
         """The master workbook's file: the open book on the desktop; on the server the copy
         the server keeps in the project folder (its ledger, archive and forms sit beside it)."""
         if self.on_server:
-            return self.project_dir() / safe_name(self.io.name)
+            return self.project_dir() / SERVER_MASTER_NAME
         full = self.io.book.fullname
         if re.match(r"^[a-z]+://", full, re.I):
             raise self.fail("台賬保存在 OneDrive/SharePoint 網址上,無法在本機找到它的文件夾。"
