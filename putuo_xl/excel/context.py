@@ -112,22 +112,25 @@ class Context:
         return UserError(self.t(template, **values))
 
     # -- settings --------------------------------------------------------------------
-    def ensure_settings(self) -> None:
+    def ensure_settings(self, year: int | None = None) -> None:
         """Add the 設置 sheet with defaults when the book has none (one write)."""
         if self.settings.sheet:
             return
         name = settings_sheet_name(self.script)
-        values = default_settings_values(self.script)
+        values = default_settings_values(self.script, default_month(year))
         self.io.write(name, values)
         self.settings = read_settings(values, name)
         self.say("已添加「{name}」工作表,請檢查其中的報告月份和文件夾。", name=name)
 
-    def month(self) -> str:
+    def month(self, plan=None) -> str:
+        """The 報告月份 of 設置 (the sheet is added, with a default month, when missing)."""
         raw = self.settings.values.get("month")
         if raw is None or cell_text(raw) == "":
             if not self.settings.sheet:
-                self.ensure_settings()
-                return parse_month(self.settings.values.get("month")) or current_month()
+                self.ensure_settings(getattr(plan, "year", None))
+                m = parse_month(self.settings.values.get("month")) or current_month()
+                self.say("報告月份按 {m} 處理;要換月份,請改「{s}」工作表的 B2。", m=m, s=self.settings.sheet)
+                return m
             raise self.fail("請在 {where} 填寫報告月份(如 2020-08)。",
                             where=self.settings.where("month"))
         m = parse_month(raw)
@@ -212,6 +215,14 @@ class Context:
             raise self.fail(label + "「{p}」不存在。請在 {where} 填寫正確的文件夾"
                             "(留空時使用 {default})。", p=p, where=where, default=default)
         return p
+
+
+def default_month(plan_year: int | None = None) -> str:
+    """This month; for a plan of an earlier year its December (the year's last report)."""
+    now = current_month()
+    if plan_year and int(now[:4]) != plan_year:
+        return f"{plan_year:04d}-12" if plan_year < int(now[:4]) else f"{plan_year:04d}-01"
+    return now
 
 
 def read_meta(values: Matrix) -> dict[str, str]:

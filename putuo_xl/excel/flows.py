@@ -221,9 +221,9 @@ def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None 
 
 # -- 單位視圖 ----------------------------------------------------------------------------------
 def unit_view_flow(ctx: Context) -> None:
+    require_master(ctx)
     from ..master import VIEW_UNIT_CELL
 
-    require_master(ctx)
     view = ctx.io.find(layout.name("by_unit", "traditional"), layout.name("by_unit", "simplified"))
     if not view:
         raise ctx.fail("台賬中沒有「按單位查看」工作表。請重新生成台賬。")
@@ -250,10 +250,11 @@ def unit_view_flow(ctx: Context) -> None:
 
 # -- 生成月報 ----------------------------------------------------------------------------------
 def make_forms_flow(ctx: Context) -> None:
+    require_master(ctx)
     from ..forms import write_forms
 
-    month = ctx.month()
     plan = book_plan(ctx)
+    month = ctx.month(plan)
     master = master_file(ctx, plan)
     default = ctx.base_dir() / ctx.t("月報") / month
     out_dir = ctx.folder("forms_dir", default, must_exist=False)
@@ -278,10 +279,11 @@ def _report_forms(ctx: Context, result, out_dir: Path, month: str) -> None:
 
 # -- 導入回報 ----------------------------------------------------------------------------------
 def collect_flow(ctx: Context) -> None:
+    require_master(ctx)
     from ..collect import collect
 
-    month = ctx.month()
     plan = book_plan(ctx)
+    month = ctx.month(plan)
     master = master_file(ctx, plan)
     default = ctx.base_dir() / ctx.t("回報") / month
     folder = ctx.folder("returns_dir", default, must_exist=True)
@@ -310,10 +312,11 @@ def collect_flow(ctx: Context) -> None:
 
 # -- 刷新匯總 ----------------------------------------------------------------------------------
 def rollup_flow(ctx: Context) -> None:
+    require_master(ctx)
     from ..rollup import compute_rollup
 
-    month = ctx.month()
     plan = book_plan(ctx)
+    month = ctx.month(plan)
     master = ctx.master_path()
     ctx.io.status(ctx.t("正在刷新匯總……"))
     with open_ledger_for(ctx, master) as led:
@@ -333,10 +336,11 @@ def rollup_flow(ctx: Context) -> None:
 
 # -- 發送月報 / 催報 / 發送通報 -------------------------------------------------------------------
 def mail_flow(ctx: Context, kind: str) -> None:
+    require_master(ctx)
     from .. import mail
 
-    month = ctx.month()
     plan = book_plan(ctx)
+    month = ctx.month(plan)
     master = master_file(ctx, plan)
     cfg = ctx.config
     dry_dir = None
