@@ -136,6 +136,53 @@ def serve(host, port, data_dir, project_dir, env_file, config_path):
 
     run_serve(host=host, port=port, data_dir=data_dir, project_dir=project_dir,
               env_file=env_file, config_path=config_path, echo=_stderr)
+@click.argument("source", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="台賬文件(默認:當前目錄下的 任務分解台賬.xlsx)")
+@config_option
+@user_errors
+def build(source, output, config_path):
+    """生成任務分解台賬(master workbook)。
+
+    SOURCE 可以是通知(.txt/.html/.docx)、plan.yaml/.json,或已修改的台賬 .xlsx;
+    不給時用內置的 2020 年普陀區工作要點。
+
+    例:putuo-xl build 通知.docx -o 任務分解台賬.xlsx
+    """
+    from .config import load_config
+    from .master import build_master
+
+    result = build_master(source, output, load_config(config_path))
+    c = result.counts
+    _stderr(f"已寫出 {result.path}:{c['sections']} 個章節、{c['tasks']} 項任務、"
+            f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)")
+    for w in result.warnings:
+        _stderr(f"提示:{w}")
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="輸出目錄(默認:台賬旁的 <月份>_月報/)")
+@click.option("--force", is_flag=True, help="覆蓋已經存在的月報")
+@click.option("--unit", "units", multiple=True, help="只生成這些單位的月報(可重複)")
+@config_option
+@user_errors
+def forms(master, month, out_dir, force, units, config_path):
+    """按台賬為每個單位生成當月的月報填報表。
+
+    例:putuo-xl forms 任務分解台賬.xlsx --month 2020-08
+    已存在的月報不會被覆蓋,除非加 --force。
+    """
+    from .config import load_config
+    from .forms import write_forms
+
+    result = write_forms(master, month, out_dir, load_config(config_path), force=force,
+                         units=list(units) or None)
+    if result.master_changes:
+        _stderr(result.master_changes)
+    _stderr(result.summary())
 
 
 if __name__ == "__main__":

@@ -27,6 +27,21 @@ def ensure_not_open(path: str | Path) -> None:
                             code="file-open")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _give_final_mode(tmp: str | Path, target: Path) -> None:
+    """mkstemp makes 0600 files; give the result the target's mode, or the usual 0666 & ~umask."""
+    try:
+        mode = target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -> Path:
     p = Path(path)
     if check_open:
@@ -38,6 +53,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        _give_final_mode(tmp, p)
         os.replace(tmp, p)
     except BaseException:
         try:
@@ -72,6 +88,7 @@ class AtomicPath:
     def __exit__(self, exc_type, exc, tb):
         assert self.tmp is not None
         if exc_type is None:
+            _give_final_mode(self.tmp, self.path)
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)

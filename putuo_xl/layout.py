@@ -38,6 +38,16 @@ ACTUALS_SHEET = "_actuals"  # written by rollup; build writes the header only
 STATUS_COLUMNS = ["key", "status", "progress", "last_report", "light"]
 # _actuals: one row per indicator × month ("1.4.1#1|2020-08"), the value the rollup counts.
 ACTUALS_COLUMNS = ["key", "actual", "met", "unit"]
+# actual is in the indicator's own unit (92 means 92% for a "%" target, 45 means 45 天).
+
+# _plan: one row per unit × task (groups expanded through config), rows grouped by unit in
+# config order, tasks in plan order; key = "unit|n" with n = 1, 2, … per unit (the unit view
+# looks rows up by it). role is lead | co | responsible; deadline is a date or text.
+PLAN_COLUMNS = ["key", "unit", "seq", "task_id", "role", "role_label", "via", "section",
+                "task", "lead", "indicator", "deadline"]
+# _units: the units that report (have tasks), in config order: the view's dropdown source.
+UNITS_SHEET = "_units"
+UNITS_COLUMNS = ["unit", "full_name", "kind", "lead", "co", "responsible", "tasks"]
 
 # Columns of a section sheet, in order; the last three are filled from _status by formulas.
 SECTION_COLUMNS = ["任務編號", "小節", "工作任務", "牽頭單位", "配合單位", "量化指標", "完成時限",

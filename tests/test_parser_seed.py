@@ -122,3 +122,4 @@ def test_cli_json_keeps_stdout_clean():
     assert set(task) >= {"id", "number", "text", "units", "indicators", "deadline", "deadline_text",
                          "truncated", "warnings"}
     assert set(task["units"][0]) >= {"name", "canonical", "role", "group"}
+
