@@ -185,5 +185,30 @@ def forms(master, month, out_dir, force, units, config_path):
     _stderr(result.summary())
 
 
+@main.command("collect")
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--month", required=True, help="月份,如 2020-08")
+@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON 報告")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="把帶收件情況的總表寫到新文件(總表在 Excel/WPS 中打開時用)")
+@config_option
+@user_errors
+def collect_cmd(master, paths, month, as_json, output, config_path):
+    """收集各單位發回的月報(文件夾、文件或保存的郵件 .eml),寫入台賬和收件情況表。
+
+    例:putuo-xl collect 任務分解台賬.xlsx 收件箱/ 司法局.eml --month 2020-08
+    """
+    from .collect import collect
+
+    report = collect(master, list(paths), month, config=config_path, output=output)
+    if as_json:
+        click.echo(report.to_json())
+        return
+    report.render_table()
+    if report.master_written:
+        _stderr(report.t(f"收件情況已寫入 {report.output}"))
+
+
 if __name__ == "__main__":
     main()

@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     plan_fingerprint TEXT,
     form_version     TEXT,
     superseded_by    INTEGER REFERENCES submissions(id),
-    row_count        INTEGER DEFAULT 0
+    row_count        INTEGER DEFAULT 0,
+    sender           TEXT,               -- e-mail From ("Name <addr>") when it came by e-mail
+    collect_month    TEXT                -- the month the collect run was for (rejected files too)
 );
 CREATE INDEX IF NOT EXISTS submissions_unit_month ON submissions(unit, month);
 CREATE INDEX IF NOT EXISTS submissions_sha ON submissions(sha256);
@@ -121,9 +123,19 @@ class Ledger:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
         self.conn.executescript(SCHEMA)  # idempotent DDL (executescript commits on its own)
+        self._add_missing_columns()
         with self.tx():
             self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                               (str(SCHEMA_VERSION),))
+
+    # Columns added after a ledger may already exist: (table, column, type).
+    ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT")]
+
+    def _add_missing_columns(self) -> None:
+        for table, column, kind in self.ADDED_COLUMNS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @property
     def folder(self) -> Path:

@@ -11,3 +11,4 @@ if str(ROOT) not in sys.path:
 # The server flavour of xlwings' decorators (@func/@script) and its remote engine are what the
 # Excel tests exercise; they are chosen when xlwings is first imported.
 os.environ.setdefault("XLWINGS_ON_SERVER", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent))

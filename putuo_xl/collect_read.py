@@ -1,0 +1,674 @@
+"""Judge one returned file: sniff what it is, read it with python-calamine, find the form by its
+hidden metadata and header (never by sheet name alone), match rows by task ID (never by
+position), normalise what people typed and check it against what was issued.
+
+Everything here is pure and thread-safe: `judge(item, ctx)` takes bytes and a read-only
+context and returns a `Judgement`; the collector does the ledger, the archive and the master.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import python_calamine as pc
+
+from . import layout
+from .collect_report import ERROR, Problem
+from .config import Config
+from .model import ROLE_LABELS
+from .normalize import (Clean, StatusTable, ValueProblem, cell_text, clean_number, clean_percent,
+                        clean_task_id, clean_text, is_blank, looks_like_formula)
+from .text import halfwidth, norm_name
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+TASK_ID_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,4}(#\d{1,3})?$")
+HEADER_SCAN_ROWS = 30
+TEXT_KEYS = ("progress_text", "problems", "next_steps")
+COLUMN_LABELS = dict(layout.FORM_COLUMNS)
+ROLE_CODES = {norm_name(label): code for code, label in ROLE_LABELS.items()}
+ROLE_CODES.update({norm_name(label + "單位"): code for code, label in ROLE_LABELS.items()})
+
+
+def col_letter(idx: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    s = ""
+    idx += 1
+    while idx:
+        idx, r = divmod(idx - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_ref(row: int, col: int) -> str:
+    """0-based row/col → 'G12'."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+# -- what a file is ----------------------------------------------------------------------
+def sniff(data: bytes, name: str = "") -> tuple[str, str]:
+    """(kind, detail): kind is xlsx | xls | encrypted | not-excel | corrupt | empty."""
+    if not data:
+        return "empty", ""
+    head = data[:8]
+    if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06") or head.startswith(b"PK\x07\x08"):
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            names = set(zf.namelist())
+        except (zipfile.BadZipFile, EOFError, ValueError) as e:
+            return "corrupt", f"ZIP: {e}"
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "xlsx", ""
+        if "word/document.xml" in names:
+            return "not-excel", "Word 文檔"
+        if "ppt/presentation.xml" in names:
+            return "not-excel", "PowerPoint 演示文稿"
+        if "content.xml" in names and "mimetype" in names:
+            return "not-excel", "OpenDocument 文檔(.ods/.odt),請另存為 .xlsx"
+        if any(n.lower().endswith((".xlsx", ".xlsm", ".xls")) for n in names):
+            return "not-excel", "壓縮包(.zip),請解壓後收集裡面的 Excel 文件"
+        return "not-excel", "壓縮包或其他 ZIP 文件"
+    if head == OLE_MAGIC:
+        # Directory entry names are UTF-16LE inside the compound file.
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            return "encrypted", ""
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            return "xls", ""
+        if "WordDocument".encode("utf-16-le") in data:
+            return "not-excel", "舊版 Word 文檔(.doc)"
+        return "not-excel", "Office 舊格式文件(不是工作簿)"
+    lower = data[:2048].lstrip().lower()
+    if data.startswith(b"%PDF"):
+        return "not-excel", "PDF 文件"
+    if lower.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) or b"<html" in lower[:512]:
+        return "not-excel", "網頁(HTML)或 XML 文件,雖然擴展名像 Excel;請在 Excel 中另存為 .xlsx"
+    if head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or head[:4] in (b"GIF8", b"RIFF"):
+        return "not-excel", "圖片"
+    if head.startswith(b"Rar!") or head.startswith(b"7z\xbc\xaf"):
+        return "not-excel", "壓縮包(.rar/.7z),請解壓後收集裡面的 Excel 文件"
+    if b"\x00" not in data[:4096]:
+        return "not-excel", "文本文件"
+    return "not-excel", "未知格式"
+
+
+# -- context --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssuedForm:
+    unit: str
+    month: str
+    plan_fingerprint: str
+    task_ids: tuple[str, ...]
+    due: str
+
+
+@dataclass
+class PlanInfo:
+    """What the collector needs from the master's current plan (None fields when unknown)."""
+    fingerprints: set[str] = field(default_factory=set)
+    script: str = "traditional"
+    tasks_by_unit: dict[str, list[str]] | None = None           # unit → task ids
+    indicator_units: dict[str, str] = field(default_factory=dict)  # "1.4.1#1" → "%"
+    indicators_by_task: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    month: str
+    config: Config
+    statuses: StatusTable
+    plan: PlanInfo
+    issued: dict[str, list[IssuedForm]]          # unit → forms issued for the month
+    unit_emails: dict[str, str]                  # lower-case address → unit
+    unit_name_re: re.Pattern | None = None       # finds unit names in file names
+    max_bytes: int = 20 * 1024 * 1024
+
+    @classmethod
+    def build(cls, month: str, config: Config, plan: PlanInfo, issued: list[IssuedForm]) -> "Context":
+        by_unit: dict[str, list[IssuedForm]] = {}
+        for f in issued:
+            by_unit.setdefault(f.unit, []).append(f)
+        emails = {}
+        for u in config.units.values():
+            for e in u.email:
+                emails[e.strip().lower()] = u.name
+        aliases = [k for k, v in config.known_names().items() if v in config.units and len(k) >= 3]
+        for unit in by_unit:
+            if config.resolve(unit) is None:
+                aliases.append(norm_name(unit))
+        aliases.sort(key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(a) for a in aliases)) if aliases else None
+        max_mb = float(config.section("collect").get("max_file_mb") or 20)
+        return cls(month=month, config=config, statuses=StatusTable(config), plan=plan,
+                   issued=by_unit, unit_emails=emails, unit_name_re=pattern,
+                   max_bytes=int(max_mb * 1024 * 1024))
+
+    def canonical_unit(self, name: str) -> str | None:
+        c = self.config.resolve(name)
+        if c and c in self.config.units:
+            return c
+        if name in self.issued:
+            return name
+        if self.plan.tasks_by_unit and name in self.plan.tasks_by_unit:
+            return name
+        return None
+
+    def guess_unit(self, file_name: str, sender: str | None = None) -> str | None:
+        """The one unit a file name (or else the sender's address) names, for files that could
+        not be read: so the office knows whom to ask again."""
+        named = {u for u in self.units_in_name(file_name) if u in self.config.units or u in self.issued}
+        if len(named) == 1:
+            return named.pop()
+        if sender:
+            from email.utils import parseaddr
+            addr = parseaddr(sender)[1].lower()
+            return self.unit_emails.get(addr)
+        return None
+
+    def units_in_name(self, file_name: str) -> set[str]:
+        if self.unit_name_re is None:
+            return set()
+        stem = norm_name(file_name.rsplit(".", 1)[0])
+        found = set()
+        for m in self.unit_name_re.finditer(stem):
+            c = self.config.resolve(m.group(0))
+            found.add(c if c else m.group(0))
+        return found
+
+
+# -- inputs and outputs ------------------------------------------------------------------
+@dataclass
+class Incoming:
+    """A file to judge: from a folder, a path, or an e-mail attachment."""
+    name: str                      # file name as received
+    source: str                    # the path, or "mail.eml › attachment.xlsx"
+    received_at: datetime          # aware datetime
+    path: str | None = None        # read lazily from here when data is None
+    data: bytes | None = None
+    sender: str | None = None      # "Name <addr>" from an e-mail
+    sender_addr: str | None = None
+    problem: Problem | None = None  # a problem found before reading (missing path, broken e-mail)
+
+
+@dataclass
+class RowReport:
+    task_id: str
+    role: str | None
+    status: str | None
+    progress: float | None
+    progress_text: str | None
+    problems: str | None
+    next_steps: str | None
+
+
+@dataclass
+class Judgement:
+    item: Incoming
+    sha256: str | None = None
+    size: int = 0
+    data: bytes | None = None        # kept for the archive (accepted or not)
+    kind: str = ""
+    unit: str | None = None
+    month: str | None = None
+    due: str | None = None
+    plan_fingerprint: str | None = None
+    form_version: str | None = None
+    sheet: str | None = None
+    reports: list[RowReport] = field(default_factory=list)
+    actuals: list[tuple[str, str, float]] = field(default_factory=list)  # task_id, indicator_id, value
+    problems: list[Problem] = field(default_factory=list)
+    archive_rel: str | None = None   # where the original was archived (relative to the ledger)
+    unit_hint: str | None = None     # not identified: the unit named by the file name or sender
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == ERROR for p in self.problems)
+
+    def add(self, code: str, sheet: str | None = None, row: int | None = None,
+            cell: str | None = None, **params) -> Problem:
+        p = Problem(code, params, file=self.item.name, sheet=sheet, row=row, cell=cell)
+        self.problems.append(p)
+        return p
+
+
+# -- judging -------------------------------------------------------------------------
+def judge(item: Incoming, ctx: Context) -> Judgement:
+    """Read and check one file. Never raises for anything a file can contain."""
+    j = _judge(item, ctx)
+    if j.unit is None:
+        j.unit_hint = ctx.guess_unit(item.name, item.sender)
+    return j
+
+
+def _judge(item: Incoming, ctx: Context) -> Judgement:
+    j = Judgement(item)
+    if item.problem is not None:
+        j.problems.append(item.problem)
+        return j
+    try:
+        if item.data is None:
+            with open(item.path, "rb") as fh:
+                data = fh.read(ctx.max_bytes + 1)
+        else:
+            data = item.data
+    except OSError as e:
+        j.add("unreadable", detail=e.strerror or type(e).__name__)
+        return j
+    j.size = len(data)
+    if j.size > ctx.max_bytes:
+        j.add("too-large", size_mb=f"{j.size / 1048576:.1f}", limit_mb=f"{ctx.max_bytes / 1048576:g}")
+        return j
+    j.sha256 = hashlib.sha256(data).hexdigest()
+    j.data = data
+    kind, detail = sniff(data, item.name)
+    j.kind = kind
+    if kind == "empty":
+        j.add("empty-file")
+        return j
+    if kind == "not-excel":
+        j.add("not-excel", detected=detail)
+        return j
+    if kind == "encrypted":
+        j.add("encrypted")
+        return j
+    if kind == "corrupt":
+        j.add("corrupt", detail=detail)
+        return j
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        j.add("encrypted")
+        return j
+    except Exception as e:  # calamine raises several error types for broken files
+        j.add("xls-unreadable" if kind == "xls" else "corrupt", detail=_short(e))
+        return j
+    try:
+        _judge_workbook(j, wb, ctx)
+    except pc.PasswordError:
+        j.add("encrypted")
+    except Exception as e:  # a sheet that fails to parse mid-way: the file is corrupt
+        if not any(p.severity == ERROR for p in j.problems):
+            j.add("corrupt", detail=_short(e))
+    finally:
+        try:
+            wb.close()
+        except Exception:
+            pass
+    return j
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:120]
+
+
+def _read_meta(wb) -> dict[str, str] | None:
+    names = {n.lower(): n for n in wb.sheet_names}
+    real = names.get(layout.FORM_META_SHEET.lower())
+    if real is None:
+        return None
+    meta: dict[str, str] = {}
+    for row in wb.get_sheet_by_name(real).to_python(skip_empty_area=False):
+        if len(row) >= 2 and not is_blank(row[0]):
+            key = cell_text(row[0]).strip()
+            if key and key not in meta:
+                meta[key] = cell_text(row[1]).strip() if len(row) > 1 else ""
+    return meta
+
+
+def split_ids(text: str) -> list[str]:
+    return [clean_task_id(x) for x in re.split(r"[,\s;;、,]+", halfwidth(text or "")) if x.strip()]
+
+
+def _norm_header(text) -> str:
+    s = norm_name(cell_text(text))
+    s = re.sub(r"[*※★]", "", s)
+    s = re.sub(r"\(.*?\)$", "", s)       # 完成進度(%) / 進展狀態(下拉選擇)
+    return s.strip(":")
+
+
+_HEADER_KEYS = {norm_name(label): key for key, label in layout.FORM_COLUMNS}
+
+
+def _find_header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
+    """(row index, key → column index) of the first row holding a 任務編號 header."""
+    task_key = norm_name("任務編號")
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cols: dict[str, int] = {}
+        texts = [(c, _norm_header(v)) for c, v in enumerate(row) if isinstance(v, str) and v.strip()]
+        if not any(t == task_key for _, t in texts):
+            continue
+        for c, t in texts:                                 # exact matches first
+            key = _HEADER_KEYS.get(t)
+            if key and key not in cols:
+                cols[key] = c
+        for c, t in texts:                                 # then a header that starts with ours
+            if c in cols.values():
+                continue
+            for label, key in _HEADER_KEYS.items():
+                if key not in cols and t.startswith(label):
+                    cols[key] = c
+                    break
+        return r, cols
+    return None
+
+
+def _candidate_sheets(wb) -> list[str]:
+    skip = {layout.FORM_META_SHEET.lower(), layout.FORM_LISTS_SHEET.lower()}
+    help_names = {norm_name(layout.FORM_HELP_SHEET)}
+    out = []
+    for meta in wb.sheets_metadata:
+        if meta.typ != pc.SheetTypeEnum.WorkSheet:
+            continue
+        if meta.name.lower() in skip or norm_name(meta.name) in help_names:
+            continue
+        out.append(meta.name)
+    return out
+
+
+@dataclass
+class _Sheet:
+    name: str
+    rows: list[list]
+    header_row: int
+    cols: dict[str, int]
+    filled: int = 0
+
+
+def _has_input(row: list, cols: dict[str, int]) -> bool:
+    for key in layout.FORM_INPUT_KEYS:
+        c = cols.get(key)
+        if c is not None and c < len(row) and not is_blank(row[c]):
+            return True
+    return False
+
+
+def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
+    meta = _read_meta(wb)
+    if meta is None:
+        j.add("no-metadata")
+        return
+    kind = meta.get("kind", "")
+    if kind == layout.MASTER_KIND:
+        j.add("not-excel", detected="任務分解台賬(總表),不是單位的月報")
+        return
+    if kind != layout.FORM_KIND:
+        j.add("bad-metadata", sheet=layout.FORM_META_SHEET, detail=f"kind = 「{kind}」")
+        return
+    missing = [k for k in ("unit", "month", "plan_fingerprint", "task_ids") if not meta.get(k)]
+    if missing:
+        j.add("bad-metadata", sheet=layout.FORM_META_SHEET, detail="缺少 " + "、".join(missing))
+        return
+    j.plan_fingerprint = meta["plan_fingerprint"]
+    j.form_version = meta.get("form_version") or None
+    j.month = _norm_month(meta["month"])
+    if j.month is None:
+        j.add("bad-metadata", sheet=layout.FORM_META_SHEET, detail=f"month = 「{meta['month']}」")
+        return
+    unit_written = meta["unit"]
+    unit = ctx.canonical_unit(unit_written)
+    j.unit = unit or unit_written
+    j.due = meta.get("due") or None
+
+    # -- who and when: metadata cross-checked with the file name and the sender ----------
+    if j.month != ctx.month:
+        j.add("wrong-month", form_month=j.month, form_month_label=layout.month_label(j.month),
+              month=ctx.month, month_label=layout.month_label(ctx.month))
+        return
+    if unit is None:
+        j.add("unknown-unit", unit=unit_written)
+        return
+    named = {u for u in ctx.units_in_name(j.item.name) if u in ctx.config.units or u in ctx.issued}
+    if named and unit not in named:
+        j.add("unit-mismatch", unit=unit, where="文件名中的單位", other="、".join(sorted(named)))
+        return
+    name_month = month_in_name(j.item.name)
+    if name_month and name_month != j.month:
+        j.add("name-month-mismatch", name_month=layout.month_label(name_month),
+              month=layout.month_label(j.month))
+    if j.item.sender_addr:
+        other = ctx.unit_emails.get(j.item.sender_addr.lower())
+        if other and other != unit:
+            j.add("sender-mismatch", sender=j.item.sender_addr, other=other, unit=unit)
+
+    # -- which plan: the fingerprint must be one issued to the unit or the master's current --
+    issued = [f for f in ctx.issued.get(unit, []) if f.plan_fingerprint == j.plan_fingerprint]
+    if issued:
+        expected_tasks = list(issued[-1].task_ids)
+        j.due = issued[-1].due or j.due
+    elif j.plan_fingerprint in ctx.plan.fingerprints:
+        if ctx.plan.tasks_by_unit is not None:
+            expected_tasks = list(ctx.plan.tasks_by_unit.get(unit, []))
+        else:
+            expected_tasks = split_ids(meta["task_ids"])
+    else:
+        j.add("wrong-plan", fingerprint=j.plan_fingerprint, unit=unit)
+        return
+    indicator_ids = split_ids(meta.get("indicator_ids", ""))
+    if not indicator_ids and j.plan_fingerprint in ctx.plan.fingerprints:
+        indicator_ids = [i for t in expected_tasks for i in ctx.plan.indicators_by_task.get(t, [])]
+    expected_set = set(expected_tasks)
+    indicator_ids = [i for i in indicator_ids if i.split("#")[0] in expected_set]
+
+    # -- the form sheet: found by its header, whatever its name ---------------------------
+    sheet = _pick_sheet(j, wb, bool(indicator_ids))
+    if sheet is None:
+        return
+    j.sheet = sheet.name
+    if norm_name(sheet.name) != norm_name(layout.FORM_SHEET):
+        j.add("sheet-renamed", sheet=sheet.name, sheet_name=sheet.name)
+    _read_rows(j, sheet, ctx, expected_tasks, indicator_ids)
+
+
+def _norm_month(text: str) -> str | None:
+    m = re.match(r"^\s*(\d{4})\s*[-/年.]?\s*(\d{1,2})\s*月?\s*$", halfwidth(str(text)))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+
+
+_NAME_MONTH_RE = re.compile(r"(?<!\d)(20\d\d)\s*[-_.年/]?\s*(1[0-2]|0?[1-9])(?!\d)\s*月?")
+
+
+def month_in_name(file_name: str) -> str | None:
+    """'2020-08_區司法局….xlsx' → '2020-08'; '202008' → '2020-08'; None when no month is written."""
+    stem = halfwidth(file_name.rsplit(".", 1)[0])
+    for m in _NAME_MONTH_RE.finditer(stem):
+        y, mo = m.group(1), m.group(2)
+        if len(mo) == 1 and not re.search(r"[-_.年/]", m.group(0)):
+            continue  # "20201" is no month
+        return f"{y}-{int(mo):02d}"
+    return None
+
+
+def _pick_sheet(j: Judgement, wb, needs_actual: bool) -> _Sheet | None:
+    found: list[_Sheet] = []
+    for name in _candidate_sheets(wb):
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        hit = _find_header(rows)
+        if hit is None:
+            continue
+        r, cols = hit
+        s = _Sheet(name, rows, r, cols)
+        s.filled = sum(1 for row in rows[r + 1:] if _has_input(row, cols))
+        found.append(s)
+    if not found:
+        j.add("no-form-sheet")
+        return None
+    if len(found) > 1:
+        filled = [s for s in found if s.filled]
+        if len(filled) == 1:
+            found = filled
+        else:
+            named = [s for s in (filled or found) if norm_name(s.name) == norm_name(layout.FORM_SHEET)]
+            if len(named) == 1 and not filled:
+                found = named
+            else:
+                j.add("ambiguous-sheet", sheets="、".join(f"「{s.name}」" for s in (filled or found)))
+                return None
+    sheet = found[0]
+    required = ["status", "progress", "progress_text", "problems", "next_steps"]
+    if needs_actual:
+        required.append("actual")
+    for key in required:
+        if key not in sheet.cols:
+            j.add("missing-column", sheet=sheet.name, row=sheet.header_row + 1,
+                  column=COLUMN_LABELS[key])
+    if not j.ok:
+        return None
+    return sheet
+
+
+def _note_clean(j: Judgement, sheet: str, ref: str, typed, clean: Clean, shown: str) -> None:
+    if clean.changed and clean.value is not None:
+        j.add("normalised", sheet=sheet, cell=ref, value=cell_text(typed).strip(), clean=shown)
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:g}%"
+
+
+def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
+               indicator_ids: list[str]) -> None:
+    cols = sheet.cols
+    name = sheet.name
+    tcol = cols["task_id"]
+    expected_set = set(expected)
+    first_indicator = {}
+    extra_rows: dict[str, str] = {}
+    for iid in indicator_ids:
+        task, _, n = iid.partition("#")
+        if task not in first_indicator:
+            first_indicator[task] = iid
+        else:
+            extra_rows[iid] = task
+    # a form may also label the first target's row explicitly ("1.3.1#1")
+    allowed_rows = expected_set | set(extra_rows) | {first_indicator[t] for t in first_indicator}
+    units = ctx.plan.indicator_units
+
+    def get(row, key):
+        c = cols.get(key)
+        return row[c] if c is not None and c < len(row) else ""
+
+    seen: dict[str, tuple[int, tuple]] = {}
+    empty_tasks: list[str] = []
+    roles = {}
+    actual_seen: dict[str, float] = {}
+    actual_rows: dict[str, int] = {}
+    for r in range(sheet.header_row + 1, len(sheet.rows)):
+        row = sheet.rows[r]
+        tid_raw = row[tcol] if tcol < len(row) else ""
+        tid = clean_task_id(tid_raw)
+        has_input = _has_input(row, cols)
+        if not tid or not TASK_ID_RE.match(tid):
+            if has_input:
+                text = "|".join(cell_text(get(row, k)).strip() for k in layout.FORM_INPUT_KEYS
+                                if not is_blank(get(row, k)))
+                j.add("row-without-id", sheet=name, row=r + 1, text=text[:60])
+            continue
+        if tid not in allowed_rows:
+            j.add("unknown-task", sheet=name, cell=cell_ref(r, tcol), task_id=tid, unit=j.unit)
+            continue
+        values = tuple(cell_text(get(row, k)) for k in layout.FORM_INPUT_KEYS)
+        if tid in seen:
+            prev_r, prev_vals = seen[tid]
+            if prev_vals == values:
+                j.add("duplicate-row", sheet=name, row=r + 1, task_id=tid, row1=prev_r + 1, row2=r + 1)
+            else:
+                j.add("duplicate-task", sheet=name, row=r + 1, task_id=tid, row1=prev_r + 1, row2=r + 1)
+            continue
+        seen[tid] = (r, values)
+        task = tid.split("#")[0]
+        is_extra = "#" in tid
+        indicator = tid if is_extra else first_indicator.get(task)
+        if "role" in cols:
+            roles[task] = ROLE_CODES.get(norm_name(cell_text(get(row, "role")).strip()))
+
+        # indicator value
+        raw_actual = get(row, "actual")
+        if not is_blank(raw_actual):
+            ref = cell_ref(r, cols["actual"])
+            if indicator is None:
+                j.add("ignored-input", sheet=name, cell=ref, column=COLUMN_LABELS["actual"],
+                      why="這項任務沒有量化指標", text=cell_text(raw_actual)[:40])
+            else:
+                unit = units.get(indicator)
+                if unit is None:
+                    unit = "%" if "%" in halfwidth(cell_text(get(row, "target"))) else ""
+                try:
+                    c = clean_number(raw_actual, unit)
+                    if c.value is not None:
+                        if indicator in actual_seen and actual_seen[indicator] != c.value:
+                            j.add("duplicate-task", sheet=name, row=r + 1, task_id=indicator,
+                                  row1=actual_rows[indicator], row2=r + 1)
+                        elif indicator not in actual_seen:
+                            actual_seen[indicator] = c.value
+                            actual_rows[indicator] = r + 1
+                            j.actuals.append((task, indicator, c.value))
+                        _note_clean(j, name, ref, raw_actual, c, f"{c.value:g}{unit if unit == '%' else ''}")
+                except ValueProblem as e:
+                    j.add(e.code, sheet=name, cell=ref, column=COLUMN_LABELS["actual"], **e.params)
+        if is_extra:
+            for key in ("status", "progress", *TEXT_KEYS):
+                v = get(row, key)
+                if not is_blank(v):
+                    j.add("ignored-input", sheet=name, cell=cell_ref(r, cols[key]), column=COLUMN_LABELS[key],
+                          why="這一行只填指標實際值", text=cell_text(v)[:40])
+            continue
+
+        status = progress = None
+        raw = get(row, "status")
+        try:
+            c = ctx.statuses.clean(raw)
+            status = c.value
+            _note_clean(j, name, cell_ref(r, cols["status"]), raw, c, status or "")
+        except ValueProblem as e:
+            j.add(e.code, sheet=name, cell=cell_ref(r, cols["status"]), **e.params)
+        raw = get(row, "progress")
+        try:
+            c = clean_percent(raw)
+            progress = c.value
+            if progress is not None:
+                _note_clean(j, name, cell_ref(r, cols["progress"]), raw, c, _pct(progress))
+        except ValueProblem as e:
+            j.add(e.code, sheet=name, cell=cell_ref(r, cols["progress"]), column=COLUMN_LABELS["progress"],
+                  **e.params)
+        texts = {}
+        for key in TEXT_KEYS:
+            raw = get(row, key)
+            c = clean_text(raw)
+            texts[key] = c.value
+            if c.value and looks_like_formula(c.value):
+                j.add("formula-text", sheet=name, cell=cell_ref(r, cols[key]), value=c.value[:40])
+        if status is None and progress is None and not any(texts.values()) and is_blank(raw_actual):
+            empty_tasks.append(task)
+        if status is not None and progress is not None:
+            st = next((s for s in ctx.config.statuses if s.name == status), None)
+            if st is not None and st.done and progress < 1:
+                j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status, progress=_pct(progress))
+            elif st is not None and not st.started and progress > 0:
+                j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status, progress=_pct(progress))
+        j.reports.append(RowReport(task, roles.get(task), status, progress, texts["progress_text"],
+                                   texts["problems"], texts["next_steps"]))
+
+    for tid in expected:
+        if tid not in seen:
+            j.add("missing-task", sheet=name, task_id=tid)
+    for iid in extra_rows:
+        if iid not in seen:
+            j.add("missing-task", sheet=name, task_id=iid)
+    if not j.ok:
+        return
+    if expected and len(empty_tasks) == len(j.reports):
+        j.add("blank-form", sheet=name)
+        return
+    if empty_tasks:
+        j.add("empty-row", sheet=name, task_id="、".join(empty_tasks))
+
+
+def received_date(dt: datetime) -> date:
+    """The day a file arrived, in the sender's own time zone (an e-mail Date keeps its offset)."""
+    return dt.date()

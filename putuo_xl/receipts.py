@@ -1,0 +1,112 @@
+"""The 收件情況 sheet: the collect report rendered as a printable sheet in the master.
+
+The sheet is built on its own with xlsxwriter (every text cell written with `write_string`, so
+a value starting with = + - @ stays text) and then put into the master by `put_sheet` with
+`xlsxsurgery.replace_sheets` (the master is never round-tripped through openpyxl).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+
+from . import layout
+from .collect_report import CollectReport
+from .text import in_script
+
+WIDTHS = [18, 10, 17, 10, 34, 28, 7, 16, 70]
+COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
+LEGEND = [("ok", "按時收錄"), ("late", "逾期收錄"), ("bad", "拒收或缺報"), ("old", "已被更正版本取代")]
+HEADER_ROW = 4  # 0-based: title, summary, legend, blank, header
+
+
+def sheet_name(script: str) -> str:
+    return layout.name("receipts", script)
+
+
+def _row_kind(row: list) -> str:
+    state, on_time = row[1], row[3]
+    if state in ("拒收", "缺報", in_script("缺報", "simplified")):
+        return "bad"
+    if state in ("已被更正", in_script("已被更正", "simplified")):
+        return "old"
+    if on_time and on_time not in ("按時", in_script("按時", "simplified")):
+        return "late"
+    return "ok"
+
+
+def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
+    """A workbook holding only the 收件情況 sheet."""
+    t = report.t
+    name = sheet_name(report.script)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    ws = wb.add_worksheet(name)
+    base = {"font_name": "SimSun", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
+    f_title = wb.add_format({"font_name": "SimHei", "font_size": 16, "bold": True})
+    f_sum = wb.add_format({"font_name": "SimSun", "font_size": 10})
+    f_head = wb.add_format({**base, "font_name": "SimHei", "bold": True, "bg_color": "#D9E1F2",
+                            "align": "center", "valign": "vcenter"})
+    fills = {k: wb.add_format({**base, "bg_color": "#" + c}) for k, c in COLOURS.items()}
+    legend_fmt = {k: wb.add_format({"font_name": "SimSun", "font_size": 10, "bg_color": "#" + c, "border": 1})
+                  for k, c in COLOURS.items()}
+
+    ws.write_string(0, 0, report.receipts_title(), f_title)
+    s = report.stats()
+    due = ""
+    summary = t(f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
+    if report.expected_from == "plan":
+        summary += t("(本月沒有下發記錄,按任務分解表中有任務的單位統計)")
+    summary += t(f"更新於 {report.collected_at[:16].replace('T', ' ')}。") + due
+    ws.write_string(1, 0, summary, f_sum)
+    ws.write_string(2, 0, t("圖例:"), f_sum)
+    for i, (kind, label) in enumerate(LEGEND):
+        ws.write_string(2, 1 + i, t(label), legend_fmt[kind])
+
+    columns = [t(c) for c in report.RECEIPT_COLUMNS]
+    for c, text in enumerate(columns):
+        ws.write_string(HEADER_ROW, c, text, f_head)
+    rows = report.receipts_rows()
+    for r, row in enumerate(rows, start=HEADER_ROW + 1):
+        fmt = fills[_row_kind(row)]
+        for c, value in enumerate(row):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                ws.write_number(r, c, value, fmt)
+            else:
+                ws.write_string(r, c, "" if value is None else str(value), fmt)
+    for c, w in enumerate(WIDTHS):
+        ws.set_column(c, c, w)
+    last = HEADER_ROW + max(len(rows), 1)
+    ws.autofilter(HEADER_ROW, 0, last, len(columns) - 1)
+    ws.freeze_panes(HEADER_ROW + 1, 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    title = report.receipts_title().replace("&", "&&")
+    ws.set_header(f"&C&\"SimHei,Bold\"{title}")
+    ws.set_footer("&C" + t("第 &P 頁,共 &N 頁"))
+    wb.close()
+    return Path(path)
+
+
+def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
+    """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
+    The master is never loaded and saved by openpyxl: what officials added survives."""
+    from .xlsxsurgery import replace_sheets
+    replace_sheets(str(master), str(source), sheets=[name], output=str(dest))
+
+
+def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:
+    """Build the sheet and write master + sheet to `dest` (a temporary file the caller renames)."""
+    name = sheet_name(report.script)
+    fd, src = tempfile.mkstemp(prefix=".tmp-receipts-", suffix=".xlsx", dir=str(Path(dest).parent))
+    os.close(fd)
+    try:
+        build_sheet_workbook(report, src)
+        put_sheet(master, src, name, dest)
+    finally:
+        Path(src).unlink(missing_ok=True)

@@ -1,0 +1,900 @@
+"""The monthly 工作報表 from the ledger: 月度匯總 (by unit), 任務進展 (by task), 考評指標完成情況,
+趨勢, 預評估 (score and ranking) and the 通報 text.
+
+Computing and writing are separate:
+
+- `compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table) and
+  returns a `Rollup`: pandas frames, deterministic for the same ledger, plan and config.
+- `Rollup.sheet_values()` gives every sheet as a 2-D list of values (the same grid the styled
+  sheets have, plus the hidden `_status` / `_actuals` rows), for writers that only put values
+  into ranges (the xlwings ribbon).
+- `write_rollup(master, rollup)` renders styled sheets with xlsxwriter and puts them into the
+  master with `xlsxsurgery.replace_sheets`, so an official's own sheets, charts and pictures
+  survive any number of refreshes.
+- `rollup(master, month)` = both; `bulletin_text(master, month)` = just the 通報.
+
+Every month in the ledger up to the requested one is reported, latest month first, in one
+table per sheet with a 月份 column (see docs/rollup.md for why). The rollup never writes to
+the ledger.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import layout
+from .config import Config, Status, load_config
+from .errors import InputError, PutuoError
+from .model import Indicator, Plan, Task
+from .text import in_script
+from .units import unit_assignments
+
+# -- vocabulary (traditional; rendered with in_script) --------------------------------------
+CATEGORIES = ("done", "in_progress", "not_started", "lagging")
+SEVERITY = {"done": 0, "in_progress": 1, "not_started": 2, "lagging": 3}
+LIGHTS = {"green": "綠燈", "yellow": "黃燈", "red": "紅燈"}
+LIGHT_MEANING = {"green": "已完成或按計劃推進", "yellow": "有風險或臨近完成時限",
+                 "red": "滯後或已逾期"}
+LIGHT_COLORS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
+SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING = "按時報送", "逾期報送", "未報送"
+SUBMIT_COLORS = {SUBMIT_ON_TIME: "C6EFCE", SUBMIT_LATE: "FFEB9C", SUBMIT_MISSING: "FFC7CE"}
+NOT_REPORTED = "未填報"
+MET, NOT_MET, NO_VALUE = "達標", "未達標", "未填報"
+GRADES = {"good": "較好", "fair": "一般", "lagging": "滯後"}
+OP_WORDS = {">=": "不低於", "<=": "不超過", "=": "等於"}
+DEFAULT_LATE_CREDIT = 0.5
+
+
+def _status_category(st: Status) -> str:
+    if st.lagging:
+        return "lagging"
+    if st.done:
+        return "done"
+    if not st.started:
+        return "not_started"
+    return "in_progress"
+
+
+def _month_end(month: str) -> date:
+    y, m = (int(x) for x in month.split("-"))
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _next_month(month: str) -> str:
+    y, m = (int(x) for x in month.split("-"))
+    return f"{y + m // 12}-{m % 12 + 1:02d}"
+
+
+def check_month(month: str) -> str:
+    """'2020-08' (also '2020-8', '2020/08', '202008') → '2020-08'; anything else is refused."""
+    s = str(month or "").strip().replace("/", "-").replace(".", "-")
+    if len(s) == 6 and s.isdigit():
+        s = f"{s[:4]}-{s[4:]}"
+    parts = s.split("-")
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and len(parts[0]) == 4 \
+            and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[0]):04d}-{int(parts[1]):02d}"
+    raise PutuoError(f"月份「{month}」格式不對,請寫成 2020-08 這樣的年-月。", code="bad-month")
+
+
+def _frame(rows: list, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A DataFrame from row tuples with object columns for text (no pandas string dtype: it costs
+    seconds at province scale) and float columns for `numeric`."""
+    cols = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for name, values in zip(columns, cols):
+        if name in numeric:
+            data[name] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        else:
+            data[name] = np.array(values, dtype=object)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _short(text: str, limit: int = 36) -> str:
+    """The first clause of a task's text: enough to recognise it in a one-line table."""
+    cut = len(text)
+    for sep in ",。;:,;":
+        i = text.find(sep)
+        if 6 <= i < cut:
+            cut = i
+    s = text[:cut]
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+# -- the result ----------------------------------------------------------------------------
+@dataclass
+class Rollup:
+    """Everything the 工作報表 sheets show, for `month` and every earlier month in the ledger."""
+    month: str
+    months: list[str]                 # ascending, ends with `month`
+    plan_title: str
+    script: str
+    district: str
+    office: str
+    status_columns: list[str]         # config status names, in column order
+    status_colors: dict[str, str]
+    monthly: pd.DataFrame             # by month × unit (+ 合計 rows)
+    progress: pd.DataFrame            # by month × task
+    indicators: pd.DataFrame          # by month × indicator
+    scores: pd.DataFrame              # by month × unit, ranked
+    trend: pd.DataFrame               # by month
+    indicator_trend: pd.DataFrame     # by indicator, one column per month (actual values)
+    indicator_ratio: pd.DataFrame     # by indicator, one column per month (達成度)
+    bulletins: dict[str, str]         # month → 通報 text
+    status_rows: list[list]           # _status rows (without header)
+    actual_rows: list[list]           # _actuals rows (without header)
+    settings: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def bulletin(self, month: str | None = None) -> str:
+        return self.bulletins[month or self.month]
+
+    def t(self, s):
+        return in_script(s, self.script) if isinstance(s, str) else s
+
+    def sheet_values(self) -> dict[str, list[list]]:
+        """{sheet name: 2-D list of values}: the grids `write_rollup` renders (title rows,
+        header, data), and the hidden `_status` / `_actuals` tables with their headers."""
+        out = {}
+        for key, grid in self.grids().items():
+            out[layout.name(key, self.script)] = grid.values()
+        out[layout.STATUS_SHEET] = [list(layout.STATUS_COLUMNS)] + [list(r) for r in self.status_rows]
+        out[layout.ACTUALS_SHEET] = [list(layout.ACTUALS_COLUMNS)] + [list(r) for r in self.actual_rows]
+        return out
+
+    def grids(self) -> dict[str, "Grid"]:
+        from .rollup_render import build_grids
+        return build_grids(self)
+
+
+@dataclass
+class RollupResult:
+    path: Path
+    month: str
+    months: list[str]
+    rollup: Rollup
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        r = self.rollup
+        cur = r.trend[r.trend["月份"] == r.month].iloc[0]
+        return r.t(
+            f"已匯總 {layout.month_label(r.month)}(共 {len(r.months)} 個月):應報 {int(cur['應報單位'])} 個單位,"
+            f"按時 {int(cur['按時報送'])}、逾期 {int(cur['逾期報送'])}、未報 {int(cur['未報送'])};"
+            f"任務完成率 {cur['任務完成率']:.1%},指標達標 {int(cur['已達標'])}/{int(cur['考評指標'])}。"
+            f"已寫入 {self.path}")
+
+
+# -- computing -------------------------------------------------------------------------------
+class _Ctx:
+    """Plan- and config-derived lookups shared by the per-month computations."""
+
+    def __init__(self, plan: Plan, cfg: Config, month: str):
+        self.plan, self.cfg, self.month = plan, cfg, month
+        self.tasks: list[Task] = plan.tasks()
+        self.task_index = {t.id: t for t in self.tasks}
+        self.task_order = {t.id: i for i, t in enumerate(self.tasks)}
+        ro = cfg.section("rollup")
+        self.overall_rule = str(ro.get("overall_status") or "lead")
+        if self.overall_rule not in ("lead", "worst"):
+            raise PutuoError(f"config.yaml 的 rollup.overall_status 應是 lead 或 worst,現在是「{self.overall_rule}」。",
+                             file=cfg.path, code="config")
+        self.near_days = int(ro.get("near_deadline_days", 30) or 0)
+        self.good_rate = float(ro.get("good_rate", 0.8))
+        self.lagging_rate = float(ro.get("lagging_rate", 0.4))
+        self.top_n = int(ro.get("top_n", 5))
+        sc = cfg.section("scoring")
+        self.full_marks = float(sc.get("full_marks", 100) or 100)
+        w = sc.get("weights") or {}
+        self.weights = {k: float(w.get(k, d)) for k, d in
+                        (("completion", 0.5), ("timeliness", 0.3), ("indicators", 0.2))}
+        if sum(self.weights.values()) <= 0:
+            raise PutuoError("config.yaml 的 scoring.weights 之和應大於 0。", file=cfg.path, code="config")
+        self.late_credit = float(sc.get("late_credit", DEFAULT_LATE_CREDIT))
+        # statuses
+        self.statuses = list(cfg.statuses) or [
+            Status("未啟動", started=False), Status("推進中"), Status("已完成", done=True),
+            Status("滯後", lagging=True)]
+        self.category = {s.name: _status_category(s) for s in self.statuses}
+        self.status_columns = [s.name for c in CATEGORIES for s in self.statuses
+                               if self.category[s.name] == c]
+        self.status_colors = {s.name: s.color for s in self.statuses if s.color}
+        # who does what
+        assigned = unit_assignments(plan, cfg)
+        unit_order = {u: i for i, u in enumerate(assigned)}
+        self.unit_order = unit_order
+        self.units = list(assigned)
+        rows = [(a.unit, a.task_id, a.role, unit_order[a.unit], self.task_order[a.task_id])
+                for u, lst in assigned.items() for a in lst]
+        self.assign = _frame(rows, ["unit", "task_id", "role", "uorder", "torder"],
+                             numeric=("uorder", "torder"))
+        self.task_units = {t.id: [] for t in self.tasks}
+        for u, lst in assigned.items():
+            for a in lst:
+                self.task_units[a.task_id].append((u, a.role))
+        for tid in self.task_units:   # plan order of units within a task: lead, responsible, co
+            self.task_units[tid].sort(key=lambda ur: ({"lead": 0, "responsible": 1, "co": 2}[ur[1]],
+                                                     unit_order[ur[0]]))
+        self.leads = {}
+        for tid, lst in self.task_units.items():
+            leads = [u for u, r in lst if r == "lead"] or [u for u, r in lst if r == "responsible"]
+            self.leads[tid] = leads or [u for u, _ in lst]
+        self.kind = {u: (cfg.units[u].kind if u in cfg.units else "") for u in self.units}
+
+    def cat(self, status) -> str | None:
+        if status is None or (isinstance(status, float) and math.isnan(status)):
+            return None
+        return self.category.get(status, "in_progress")
+
+
+def _read_ledger(ledger, month: str):
+    """One query per ledger table; only what a rollup up to `month` needs."""
+    conn = ledger.conn
+    issued = _frame(list(conn.execute(
+        "SELECT month, unit, due FROM issued WHERE month <= ? ORDER BY month, rowid", (month,))),
+        ["month", "unit", "due"])
+    subs = _frame(list(conn.execute(
+        "SELECT id, unit, month, status, on_time, superseded_by, received_at, reason, file_name "
+        "FROM submissions WHERE month IS NOT NULL AND month <= ? AND unit IS NOT NULL ORDER BY id",
+        (month,))),
+        ["id", "unit", "month", "status", "on_time", "superseded_by", "received_at", "reason",
+         "file_name"], numeric=("id", "on_time", "superseded_by"))
+    reports = _frame(list(conn.execute(
+        "SELECT r.unit, r.month, r.task_id, r.status, r.progress, substr(s.received_at, 1, 10) "
+        "FROM reports r JOIN submissions s ON s.id = r.submission_id "
+        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND r.month <= ? "
+        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,))),
+        ["unit", "month", "task_id", "status", "progress", "received"], numeric=("progress",))
+    actuals = _frame(list(conn.execute(
+        "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
+        "JOIN submissions s ON s.id = a.submission_id "
+        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,))),
+        ["unit", "month", "indicator_id", "value"], numeric=("value",))
+    return issued, subs, reports, actuals
+
+
+def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
+    """The 工作報表 for `month` and every earlier month in the ledger (see module doc)."""
+    month = check_month(month)
+    cfg = config
+    ctx = _Ctx(plan, cfg, month)
+    issued, subs, reports, actuals = _read_ledger(ledger, month)
+    months = sorted(set(issued["month"]) | set(subs["month"]) | {month})
+    warnings: list[str] = []
+
+    # keep only rows the current plan knows: a unit's report on a task it is not assigned
+    # to (an old plan, a hand-edited form) is not counted
+    known = ctx.assign[["unit", "task_id"]]
+    n0 = len(reports)
+    reports = reports.merge(known, on=["unit", "task_id"], how="inner")
+    if len(reports) < n0:
+        warnings.append(f"有 {n0 - len(reports)} 行填報的任務不在當前台賬的該單位任務中,未計入。")
+    reports = reports.sort_values(["month", "unit", "task_id"], kind="stable")
+    actuals = actuals.sort_values(["month", "unit", "indicator_id"], kind="stable")
+
+    per_month = {}
+    for m in months:
+        per_month[m] = _compute_month(ctx, m, months, issued, subs, reports, actuals)
+
+    scores = pd.concat([per_month[m]["scores"] for m in reversed(months)], ignore_index=True)
+    monthly = pd.concat([per_month[m]["monthly"] for m in reversed(months)], ignore_index=True)
+    progress = pd.concat([per_month[m]["progress"] for m in reversed(months)], ignore_index=True)
+    indicators = pd.concat([per_month[m]["indicators"] for m in reversed(months)], ignore_index=True)
+    trend = pd.DataFrame([per_month[m]["trend"] for m in months])
+    ind_trend, ind_ratio = _indicator_trend(ctx, months, indicators)
+
+    r = Rollup(month=month, months=months, plan_title=plan.title, script=plan.script,
+               district=cfg.district, office=cfg.office, status_columns=ctx.status_columns,
+               status_colors=ctx.status_colors, monthly=monthly, progress=progress,
+               indicators=indicators, scores=scores, trend=trend, indicator_trend=ind_trend,
+               indicator_ratio=ind_ratio, bulletins={}, status_rows=[], actual_rows=[],
+               settings={"overall_status": ctx.overall_rule, "near_deadline_days": ctx.near_days,
+                         "weights": ctx.weights, "full_marks": ctx.full_marks,
+                         "late_credit": ctx.late_credit, "good_rate": ctx.good_rate,
+                         "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n},
+               warnings=warnings)
+    for m in months:
+        r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
+    r.status_rows = _status_rows(ctx, per_month[month])
+    r.actual_rows = _actual_rows(ctx, months, per_month)
+    return r
+
+
+def _latest(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """Per `keys`, the row of the latest month with a non-blank `value` (frame sorted by month)."""
+    f = frame[frame[value].notna()]
+    return f.drop_duplicates(keys, keep="last")
+
+
+def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) -> dict:
+    as_of = _month_end(m)
+    # -- state of every task × unit as of m (latest report up to m) -------------------------
+    rep = reports[reports["month"] <= m]
+    st = _latest(rep, ["unit", "task_id"], "status")[["unit", "task_id", "status", "month", "received"]]
+    pr = _latest(rep, ["unit", "task_id"], "progress")[["unit", "task_id", "progress"]]
+    state = ctx.assign.merge(st, on=["unit", "task_id"], how="left").merge(
+        pr, on=["unit", "task_id"], how="left")
+    state = state.rename(columns={"month": "last_report"})
+    state["cat"] = np.array([ctx.cat(s) for s in state["status"]], dtype=object)
+    this_month = rep[(rep["month"] == m) & rep["status"].notna()]
+    reported_now = this_month.groupby("unit").size()
+
+    # -- submissions for m ----------------------------------------------------------------
+    s_m = subs[subs["month"] == m]
+    acc = s_m[s_m["status"] == "accepted"]
+    on_time = acc.assign(ot=acc["on_time"].fillna(1.0)).groupby("unit")["ot"].max()
+    first_recv = acc.groupby("unit")["received_at"].min()
+    rej = s_m[s_m["status"] != "accepted"]
+    rej_reason = rej.groupby("unit")["reason"].last()
+    expected = list(dict.fromkeys(issued.loc[issued["month"] == m, "unit"]))
+    if not expected:
+        expected = list(ctx.units)
+    expected_set = set(expected) | set(acc["unit"])
+    exp_units = sorted(expected_set, key=lambda u: (ctx.unit_order.get(u, len(ctx.unit_order)), u))
+
+    def submit_state(u):
+        if u in on_time:
+            return SUBMIT_ON_TIME if on_time[u] >= 1 else SUBMIT_LATE
+        return SUBMIT_MISSING
+
+    sub_state = {u: submit_state(u) for u in exp_units}
+
+    # -- 月度匯總 ------------------------------------------------------------------------------
+    n_tasks = state.groupby("unit").size().to_dict()
+    n_lead = state[state["role"] != "co"].groupby("unit").size().to_dict()
+    n_co = state[state["role"] == "co"].groupby("unit").size().to_dict()
+    by_status = state.groupby(["unit", "status"]).size().to_dict()
+    by_cat = state.groupby(["unit", "cat"]).size().to_dict()
+    reported_now = reported_now.to_dict()
+    on_time, first_recv, rej_reason = on_time.to_dict(), first_recv.to_dict(), rej_reason.to_dict()
+
+    rows = []
+    for i, u in enumerate(exp_units, 1):
+        total = n_tasks.get(u, 0)
+        counts = {s: by_status.get((u, s), 0) for s in ctx.status_columns}
+        known = sum(counts.values())
+        done = by_cat.get((u, "done"), 0)
+        note = []
+        if sub_state[u] == SUBMIT_MISSING:
+            if u in rej_reason:
+                note.append(f"報表被退回未重報:{rej_reason[u]}")
+            if known:
+                note.append("本月未報,狀態沿用此前填報")
+        elif u in rej_reason:
+            note.append("曾有報表被退回,已重報")
+        rows.append({
+            "月份": m, "序號": i, "單位": u, "類別": ctx.kind.get(u, ""),
+            "承擔任務": total, "牽頭/責任": n_lead.get(u, 0), "配合": n_co.get(u, 0),
+            "本月填報": reported_now.get(u, 0), **counts, NOT_REPORTED: total - known,
+            "完成率": (done / total) if total else None,
+            "報送情況": sub_state[u],
+            "報送日期": (str(first_recv[u])[:10] if u in first_recv else ""),
+            "備註": ";".join(note)})
+    monthly = pd.DataFrame(rows)
+    if len(monthly):
+        tot = {"月份": m, "序號": None, "單位": "合計", "類別": ""}
+        for c in ["承擔任務", "牽頭/責任", "配合", "本月填報", *ctx.status_columns, NOT_REPORTED]:
+            tot[c] = int(monthly[c].sum())
+        done_all = int(sum(monthly[s].sum() for s in ctx.status_columns if ctx.category[s] == "done"))
+        tot["完成率"] = done_all / tot["承擔任務"] if tot["承擔任務"] else None
+        vc = monthly["報送情況"].value_counts()
+        tot["報送情況"] = "、".join(f"{k[:2]}{int(vc.get(k, 0))}" for k in
+                                (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING))
+        tot["報送日期"] = ""
+        tot["備註"] = ""
+        monthly = pd.concat([monthly, pd.DataFrame([tot])], ignore_index=True)
+
+    # -- 任務進展 -------------------------------------------------------------------------------
+    unit_state = {(u, t): (s if isinstance(s, str) else None, c if isinstance(c, str) else None,
+                           None if p is None or p != p else float(p), lr if isinstance(lr, str) else None)
+                  for u, t, s, c, p, lr in zip(state["unit"], state["task_id"], state["status"],
+                                               state["cat"], state["progress"], state["last_report"])}
+    received = {(u, t): d for u, t, d in zip(state["unit"], state["task_id"], state["received"])
+                if isinstance(d, str)}
+    prow = []
+    task_status = {}
+    for task in ctx.tasks:
+        units = ctx.task_units[task.id]
+        leads = ctx.leads[task.id]
+        cats = {c: [] for c in CATEGORIES}
+        missing, progs = [], []
+        for u, _role in units:
+            s, c, p, _lr = unit_state[(u, task.id)]
+            if c is None:
+                missing.append(u)
+            else:
+                cats[c].append(u)
+            if p is not None:
+                progs.append(p)
+        lead_states = [unit_state[(u, task.id)] for u in leads]
+        lead_known = [x for x in lead_states if x[1] is not None]
+        all_known = [unit_state[(u, task.id)] for u, _ in units if unit_state[(u, task.id)][1] is not None]
+        lead_missing = [u for u in leads if unit_state[(u, task.id)][1] is None]
+
+        def worst(xs):
+            return max(xs, key=lambda x: SEVERITY[x[1]]) if xs else None
+
+        if ctx.overall_rule == "lead" and lead_known and not lead_missing:
+            ov = worst(lead_known)
+        elif ctx.overall_rule == "lead" and lead_known:
+            ov = worst(lead_known)
+        else:
+            ov = worst(all_known)
+        overall, ocat = (ov[0], ov[1]) if ov else (None, None)
+        lead_progs = [x[2] for x in lead_known if x[2] is not None]
+        if ctx.overall_rule == "lead" and lead_progs:
+            progress = min(lead_progs)
+        elif progs:
+            progress = min(progs) if ctx.overall_rule == "worst" else sum(progs) / len(progs)
+        else:
+            progress = None
+        if ocat == "done":
+            progress = max(progress or 0.0, 1.0) if progress is not None else 1.0
+        # traffic light
+        reasons = []
+        days_left = (date.fromisoformat(task.deadline) - as_of).days if task.deadline else None
+        if ocat == "lagging":
+            light = "red"
+            reasons.append("總體滯後")
+        elif days_left is not None and days_left < 0 and ocat != "done":
+            light = "red"
+            reasons.append(f"已超過完成時限{-days_left}天")
+        elif ocat == "done":
+            light = "green"
+        else:
+            light = "green"
+            if days_left is not None and days_left <= ctx.near_days:
+                light = "yellow"
+                reasons.append(f"距完成時限{days_left}天")
+            if cats["lagging"]:
+                light = "yellow"
+                reasons.append("有單位滯後")
+            if lead_missing and len(units) > 0:
+                light = "yellow"
+                reasons.append("牽頭單位未填報" if any(r == "lead" for _, r in units) else "責任單位未填報")
+        detail = []
+        for label, names in (("滯後", cats["lagging"]), ("未啟動", cats["not_started"]),
+                             ("未填報", missing)):
+            if names:
+                detail.append(f"{label}:{'、'.join(names)}")
+        refs = ([u for u in task.units if u.role == "lead"]
+                or [u for u in task.units if u.role == "responsible"])
+        lead_label = "、".join(dict.fromkeys(u.canonical or u.name for u in refs))
+        lead_worst = worst(lead_known)
+        lead_status = lead_worst[0] if lead_worst else NOT_REPORTED
+        counts = {c: len(cats[c]) for c in CATEGORIES}
+        prow.append({
+            "月份": m, "任務編號": task.id, "工作任務": _short(task.text),
+            "完成時限": task.deadline or ("經常性工作" if task.recurring else ""),
+            "牽頭單位": lead_label, "牽頭單位狀態": lead_status, "單位數": len(units),
+            "已完成": counts["done"], "推進中": counts["in_progress"], "未啟動": counts["not_started"],
+            "滯後": counts["lagging"], NOT_REPORTED: len(missing),
+            "完成進度": progress, "總體狀態": overall or NOT_REPORTED, "預警": LIGHTS[light],
+            "說明": ";".join(reasons + detail)})
+        task_status[task.id] = {"status": overall, "cat": ocat, "progress": progress,
+                                "light": light, "last_report": max(
+                                    [received[(u, task.id)] for u, _ in units
+                                     if received.get((u, task.id))], default="")}
+    progress_df = pd.DataFrame(prow)
+
+    # -- 考評指標完成情況 ----------------------------------------------------------------------------
+    act = actuals[actuals["month"] <= m]
+    act_latest = act.drop_duplicates(["unit", "indicator_id"], keep="last")
+    act_map = {(u, i): (v, mm) for u, i, v, mm in zip(
+        act_latest["unit"], act_latest["indicator_id"], act_latest["value"], act_latest["month"])}
+    irow = []
+    ind_values, ind_month = {}, {}
+    for task, ind in ctx.plan.indicators():
+        choice = None
+        order = list(ctx.leads[task.id]) + [u for u, _ in ctx.task_units[task.id]
+                                            if u not in ctx.leads[task.id]]
+        for u in order:
+            if (u, ind.id) in act_map:
+                choice = (u, *act_map[(u, ind.id)])
+                break
+        value = float(choice[1]) if choice else None
+        ok = ind.met(value)
+        gap = None
+        if value is not None and not ok:
+            gap = round(abs(value - ind.value), 4)
+        irow.append({
+            "月份": m, "指標編號": ind.id, "任務編號": task.id, "指標名稱": ind.name or ind.text,
+            "目標": ind.text, "方向": OP_WORDS.get(ind.op, ind.op), "目標值": ind.value,
+            "計量單位": ind.unit, "實際值": value, "填報單位": choice[0] if choice else "",
+            "數據月份": choice[2] if choice else "",
+            "是否達標": NO_VALUE if ok is None else (MET if ok else NOT_MET), "差距": gap})
+        ind_values[ind.id] = (value, ok, choice[0] if choice else "")
+        this = next(((u, *act_map[(u, ind.id)]) for u in order
+                     if (u, ind.id) in act_map and act_map[(u, ind.id)][1] == m), None)
+        ind_month[ind.id] = ((float(this[1]), ind.met(float(this[1])), this[0]) if this
+                             else (None, None, ""))
+    ind_df = pd.DataFrame(irow, columns=["月份", "指標編號", "任務編號", "指標名稱", "目標", "方向",
+                                         "目標值", "計量單位", "實際值", "填報單位", "數據月份",
+                                         "是否達標", "差距"])
+
+    # -- 預評估 ----------------------------------------------------------------------------------
+    score_df = _scores(ctx, m, months, state, issued, subs, act_map, exp_units, sub_state)
+
+    # -- trend row --------------------------------------------------------------------------
+    n_exp = len(exp_units)
+    cats_all = [ts["cat"] for ts in task_status.values()]
+    n_t = len(ctx.tasks)
+    n_done = sum(c == "done" for c in cats_all)
+    vals = list(ind_values.values())
+    vc = pd.Series([sub_state[u] for u in exp_units], dtype=object).value_counts()
+    trend = {
+        "月份": m, "應報單位": n_exp, "按時報送": int(vc.get(SUBMIT_ON_TIME, 0)),
+        "逾期報送": int(vc.get(SUBMIT_LATE, 0)), "未報送": int(vc.get(SUBMIT_MISSING, 0)),
+        "按時報送率": (int(vc.get(SUBMIT_ON_TIME, 0)) / n_exp) if n_exp else None,
+        "任務總數": n_t, "已完成": n_done,
+        "推進中": sum(c == "in_progress" for c in cats_all),
+        "未啟動": sum(c == "not_started" for c in cats_all),
+        "滯後": sum(c == "lagging" for c in cats_all),
+        NOT_REPORTED: sum(c is None for c in cats_all),
+        "任務完成率": n_done / n_t if n_t else None,
+        "考評指標": len(vals), "已達標": sum(v[1] is True for v in vals),
+        "未達標": sum(v[1] is False for v in vals), "指標未填報": sum(v[1] is None for v in vals),
+        "指標達標率": (sum(v[1] is True for v in vals) / len(vals)) if vals else None,
+        "平均得分": float(score_df["總分"].mean()) if len(score_df) else None,
+    }
+    return {"monthly": monthly, "progress": progress_df, "indicators": ind_df, "scores": score_df,
+            "trend": trend, "state": state, "task_status": task_status, "ind_values": ind_values,
+            "ind_month": ind_month, "month": m,
+            "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
+
+
+def _scores(ctx: _Ctx, m, months, state, issued, subs, act_map, exp_units, sub_state) -> pd.DataFrame:
+    """預評估: completion (own tasks done or on track), timeliness (every month up to m the unit
+    was expected: on time 1, late `late_credit`, missing 0) and indicators met (targets of tasks
+    the unit leads or is responsible for); weights from config, renormalised over the parts that
+    apply to a unit (a unit without indicators is scored on the other two)."""
+    w = ctx.weights
+    on_track = state["cat"].isin(["done", "in_progress"])
+    comp = state.assign(ok=on_track).groupby("unit")["ok"].agg(["sum", "size"])
+    comp_sum, comp_size = comp["sum"].to_dict(), comp["size"].to_dict()
+    done = state[state["cat"] == "done"].groupby("unit").size().to_dict()
+    lag = state[state["cat"] == "lagging"].groupby("unit").size().to_dict()
+    # timeliness over months ≤ m
+    past = [x for x in months if x <= m]
+    acc = subs[(subs["status"] == "accepted") & (subs["month"] <= m)]
+    ot = acc.assign(ot=acc["on_time"].fillna(1.0)).groupby(["unit", "month"])["ot"].max().to_dict()
+    exp_by_month = {}
+    for x in past:
+        e = list(dict.fromkeys(issued.loc[issued["month"] == x, "unit"])) or list(ctx.units)
+        exp_by_month[x] = set(e)
+    for (u, x) in ot:
+        exp_by_month.setdefault(x, set()).add(u)
+    tl = {}
+    for x in past:
+        for u in exp_by_month.get(x, ()):
+            a = tl.setdefault(u, [0, 0, 0])   # on time, late, missing
+            v = ot.get((u, x))
+            if v is None:
+                a[2] += 1
+            elif v >= 1:
+                a[0] += 1
+            else:
+                a[1] += 1
+    # indicators of tasks the unit leads / is responsible for
+    own_inds: dict[str, list[Indicator]] = {}
+    for task, ind in ctx.plan.indicators():
+        for u, role in ctx.task_units[task.id]:
+            if role != "co":
+                own_inds.setdefault(u, []).append(ind)
+    rows = []
+    for u in exp_units:
+        n = int(comp_size.get(u, 0))
+        c_share = (float(comp_sum.get(u, 0)) / n) if n else None
+        on, late, miss = tl.get(u, [0, 0, 0])
+        n_exp = on + late + miss
+        t_share = (on + ctx.late_credit * late) / n_exp if n_exp else None
+        inds = own_inds.get(u, [])
+        met = sum(1 for ind in inds if ind.met(act_map[(u, ind.id)][0] if (u, ind.id) in act_map else None))
+        i_share = met / len(inds) if inds else None
+        parts = {"completion": c_share, "timeliness": t_share, "indicators": i_share}
+        wsum = sum(w[k] for k, v in parts.items() if v is not None)
+        pts = {k: (ctx.full_marks * w[k] * v / wsum if (v is not None and wsum) else None)
+               for k, v in parts.items()}
+        # the total is the sum of the shown (rounded) parts, so the row adds up on paper
+        total = _round(sum(_round(v) for v in pts.values() if v is not None)) if wsum else 0.0
+        rows.append({"月份": m, "排名": None, "單位": u, "類別": ctx.kind.get(u, ""),
+                     "任務推進得分": _round(pts["completion"]), "報送及時得分": _round(pts["timeliness"]),
+                     "指標達標得分": _round(pts["indicators"]), "總分": total, "等次": "",
+                     "承擔任務": n, "已完成": int(done.get(u, 0)),
+                     "完成或推進中": int(comp_sum.get(u, 0)), "滯後": int(lag.get(u, 0)),
+                     "應報次數": n_exp, "按時": on, "逾期": late, "未報": miss,
+                     "涉及指標": len(inds), "達標指標": met, "本月報送": sub_state.get(u, ""),
+                     "_order": ctx.unit_order.get(u, len(ctx.unit_order)),
+                     "_completion": c_share})
+    df = pd.DataFrame(rows)
+    if not len(df):
+        return df
+    df["排名"] = df["總分"].rank(method="min", ascending=False).astype(int)
+    fm = ctx.full_marks
+    df["等次"] = np.where(df["總分"] >= ctx.good_rate * fm, GRADES["good"],
+                        np.where(df["總分"] < ctx.lagging_rate * fm, GRADES["lagging"], GRADES["fair"]))
+    df = df.sort_values(["排名", "_order", "單位"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def _round(x):
+    """One decimal, half up (31.25 → 31.3), as people round scores by hand."""
+    if x is None:
+        return None
+    return float(Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _indicator_trend(ctx: _Ctx, months, indicators: pd.DataFrame):
+    rows, ratios = [], []
+    pivot = {(a, b): v for a, b, v in zip(indicators["指標編號"], indicators["月份"], indicators["實際值"])}
+    for task, ind in ctx.plan.indicators():
+        base = {"指標編號": ind.id, "指標名稱": ind.name or ind.text, "目標": ind.text}
+        row, ratio = dict(base), dict(base)
+        for m in months:
+            v = pivot.get((ind.id, m))
+            v = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+            row[m] = v
+            ratio[m] = _achievement(ind, v)
+        rows.append(row)
+        ratios.append(ratio)
+    cols = ["指標編號", "指標名稱", "目標", *months]
+    return pd.DataFrame(rows, columns=cols), pd.DataFrame(ratios, columns=cols)
+
+
+def _achievement(ind: Indicator, v: float | None) -> float | None:
+    """達成度: actual / target for 'at least' targets, target / actual for 'at most' targets;
+    1.0 and above means met (capped at 1.5 so one figure does not flatten the chart)."""
+    if v is None:
+        return None
+    if ind.op == "<=":
+        r = (ind.value / v) if v > 0 else 1.5
+    elif ind.op == "=":
+        r = 1.0 if v == ind.value else (min(v, ind.value) / max(v, ind.value) if max(v, ind.value) else 0.0)
+    else:
+        r = (v / ind.value) if ind.value else 1.5
+    return round(min(r, 1.5), 4)
+
+
+# -- hidden data sheets for the master's formulas -------------------------------------------------
+def _iso_date(s) -> date | None:
+    try:
+        return date.fromisoformat(s) if isinstance(s, str) and s else None
+    except ValueError:
+        return None
+
+
+def _unit_light(cat, days_left, near_days) -> str:
+    if cat == "lagging" or (days_left is not None and days_left < 0 and cat != "done"):
+        return "red"
+    if cat == "done":
+        return "green"
+    if cat is None or (days_left is not None and days_left <= near_days):
+        return "yellow"
+    return "green"
+
+
+def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
+    """_status: per task, then per task × unit: status name, progress 0..1, the date the latest
+    report arrived (a date), light (green | yellow | red: the master's conditional formats
+    compare these codes)."""
+    rows = []
+    as_of = _month_end(cur["month"])
+    days = {t.id: ((date.fromisoformat(t.deadline) - as_of).days if t.deadline else None)
+            for t in ctx.tasks}
+    for task in ctx.tasks:
+        ts = cur["task_status"][task.id]
+        rows.append([task.id, ts["status"] or NOT_REPORTED, _num(ts["progress"]),
+                     _iso_date(ts["last_report"]), ts["light"]])
+    st = cur["state"].sort_values(["torder", "uorder"], kind="stable")
+    for u, t, s, c, p, d in zip(st["unit"], st["task_id"], st["status"], st["cat"], st["progress"],
+                                st["received"]):
+        known = isinstance(s, str)
+        rows.append([f"{t}|{u}", s if known else NOT_REPORTED, _num(p), _iso_date(d),
+                     _unit_light(c if isinstance(c, str) else None, days[t], ctx.near_days)])
+    return rows
+
+
+def _actual_rows(ctx: _Ctx, months, per_month) -> list[list]:
+    """_actuals: "1.4.1#1|2020-08" → the value reported FOR that month (blank months stay
+    blank, so the master's month columns show what was reported when); "1.4.1#1" → the latest
+    value counted, as on 考評指標完成情況."""
+    rows = []
+    latest = per_month[months[-1]]["ind_values"]
+    for _task, ind in ctx.plan.indicators():
+        v, ok, unit = latest[ind.id]
+        rows.append([ind.id, _num(v), _met_label(ok), unit])
+    for m in months:
+        for _task, ind in ctx.plan.indicators():
+            v, ok, unit = per_month[m]["ind_month"][ind.id]
+            if v is not None:
+                rows.append([f"{ind.id}|{m}", _num(v), _met_label(ok), unit])
+    return rows
+
+
+def _met_label(ok):
+    return NO_VALUE if ok is None else (MET if ok else NOT_MET)
+
+
+def _num(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return float(x)
+
+
+# -- 通報 ------------------------------------------------------------------------------------------
+def _fmt_num(v: float) -> str:
+    """A figure as people write it: 41, 90.5, 75.05 (at most two decimals)."""
+    v = round(float(v), 2)
+    return str(int(v)) if v == int(v) else f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
+    label = layout.month_label(m)
+    tr = next(x for x in [cur["trend"]])
+    scores = cur["scores"]
+    lines = []
+    lines.append(f"關於{label}法治政府建設工作推進情況的預評估通報")
+    lines.append("")
+    if plan.addressees:
+        lines.append(f"{plan.addressees}:")
+    doc = f"({plan.doc_number})" if plan.doc_number else ""
+    lines.append(
+        f"    根據《{plan.title}》{doc}關於建立工作報表制度、定期匯總考評指標完成情況的要求,"
+        f"現將{label}各單位工作推進情況通報如下。")
+    lines.append("一、總體情況")
+    n_exp, on, late, miss = tr["應報單位"], tr["按時報送"], tr["逾期報送"], tr["未報送"]
+    lines.append(
+        f"    本月應報送工作報表的單位{n_exp}個,按時報送{on}個,逾期報送{late}個,未報送{miss}個,"
+        f"按時報送率{_p(tr['按時報送率'])}。"
+        f"全年{tr['任務總數']}項工作任務中,已完成{tr['已完成']}項,推進中{tr['推進中']}項,"
+        f"未啟動{tr['未啟動']}項,滯後{tr['滯後']}項" +
+        (f",尚無單位填報{tr[NOT_REPORTED]}項" if tr[NOT_REPORTED] else "") +
+        f",任務完成率{_p(tr['任務完成率'])}。"
+        f"{tr['考評指標']}項考評指標中,已達標{tr['已達標']}項,未達標{tr['未達標']}項"
+        + (f",未填報{tr['指標未填報']}項" if tr["指標未填報"] else "") + "。"
+        + (f"各單位預評估平均得分{tr['平均得分']:.1f}分(滿分{_fmt_num(ctx.full_marks)}分)。"
+           if tr["平均得分"] is not None else ""))
+    # units doing well
+    lines.append("二、工作推進較好的單位")
+    good = scores[(scores["等次"] == GRADES["good"]) & (scores["本月報送"] == SUBMIT_ON_TIME)]
+    good = good.head(ctx.top_n)
+    if len(good):
+        names = "、".join(f"{u}({s:.1f}分)" for u, s in zip(good["單位"], good["總分"]))
+        lines.append(f"    {names}等單位任務推進有力、報表報送及時,預評估得分位居前列,予以通報表揚。")
+    else:
+        lines.append(f"    本月暫無預評估得分達到{_fmt_num(ctx.good_rate * ctx.full_marks)}分且按時報送的單位。")
+    # lagging units
+    lines.append("三、工作推進滯後的單位")
+    st = cur["state"]
+    lag_tasks = st[st["cat"] == "lagging"].sort_values(["uorder", "torder"])
+    lag_by_unit: dict[str, list[str]] = {}
+    for u, t in zip(lag_tasks["unit"], lag_tasks["task_id"]):
+        lag_by_unit.setdefault(u, []).append(t)
+    low = scores[scores["等次"] == GRADES["lagging"]]
+    lagging_units = sorted(set(lag_by_unit) | set(low["單位"]),
+                           key=lambda u: ctx.unit_order.get(u, len(ctx.unit_order)))
+    if lagging_units:
+        sc = dict(zip(scores["單位"], scores["總分"]))
+        lines.append(f"    以下{len(lagging_units)}個單位有任務報告滯後或預評估得分低於"
+                     f"{_fmt_num(ctx.lagging_rate * ctx.full_marks)}分:")
+        for i, u in enumerate(lagging_units, 1):
+            bits = []
+            if u in lag_by_unit:
+                bits.append(f"滯後任務{len(lag_by_unit[u])}項({'、'.join(lag_by_unit[u])})")
+            if u in sc:
+                bits.append(f"預評估得分{sc[u]:.1f}分")
+            lines.append(f"    {i}. {u}:{','.join(bits)}{'。' if i == len(lagging_units) else ';'}")
+        lines.append("    請上述單位認真分析原因,制定整改措施,加快推進。")
+    else:
+        lines.append("    本月沒有單位報告任務滯後。")
+    red = cur["progress"][cur["progress"]["預警"] == LIGHTS["red"]]
+    if len(red):
+        lines.append(f"    亮紅燈(總體滯後或已超過完成時限)的任務{len(red)}項:")
+        for i, (tid, t, why) in enumerate(zip(red["任務編號"], red["工作任務"], red["說明"]), 1):
+            lines.append(f"    {i}. {tid} {t}。")
+    # not reported (晾曬)
+    lines.append("四、報表報送情況(晾曬)")
+    miss_units = [u for u in cur["exp_units"] if cur["sub_state"][u] == SUBMIT_MISSING]
+    late_units = [u for u in cur["exp_units"] if cur["sub_state"][u] == SUBMIT_LATE]
+    if miss_units:
+        returned = [u for u in miss_units if u in cur["rej_reason"]]
+        txt = f"    未報送{label}工作報表的單位({len(miss_units)}個):{'、'.join(miss_units)}"
+        if returned:
+            txt += f"(其中{'、'.join(returned)}報送的報表不符合要求已退回,尚未重新報送)"
+        lines.append(txt + "。")
+    else:
+        lines.append(f"    各單位均已報送{label}工作報表。")
+    if late_units:
+        lines.append(f"    逾期報送的單位({len(late_units)}個):{'、'.join(late_units)}。")
+    if miss_units or late_units:
+        lines.append("    請未報送和逾期報送的單位高度重視,嚴格落實工作報表制度,按時報送。")
+    # indicators not met
+    lines.append("五、尚未達標的考評指標")
+    ind = cur["indicators"]
+    pending = ind[ind["是否達標"] != MET]
+    if len(pending):
+        for i, row in enumerate(pending.itertuples(index=False), 1):
+            if row.是否達標 == NO_VALUE:
+                now = "尚未填報實際值"
+            else:
+                now = f"目前為{_fmt_num(row.實際值)}{row.計量單位}({row.填報單位}填報)"
+            lines.append(f"    {i}. {row.指標名稱}:目標{row.目標},{now}。")
+    else:
+        lines.append("    各項考評指標均已達標。")
+    lines.append("六、下步工作要求")
+    lines.append("    各單位要對照工作要點和任務分解,逐項抓好落實;對滯後和未達標事項明確責任人和完成時限,"
+                 "按月報送工作報表,確保全年任務按期完成。")
+    lines.append("")
+    if ctx.cfg.office:
+        lines.append(f"{ctx.cfg.office}")
+    lines.append(layout.month_label(_next_month(m)))
+    return "\n".join(in_script(x, plan.script) for x in lines)
+
+
+def _p(x) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+# -- the stage functions ----------------------------------------------------------------------------
+def _load_cfg(config) -> Config:
+    if isinstance(config, Config):
+        return config
+    return load_config(config)
+
+
+def _plan_for(master_path, cfg: Config) -> Plan:
+    from .master import plan_from_workbook   # the workbook stage reads the plan back
+    return plan_from_workbook(master_path, cfg)
+
+
+def _ledger_for(master_path, cfg: Config):
+    from .ledger import Ledger, ledger_path_for
+    template = cfg.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
+    p = ledger_path_for(master_path, template)
+    if not p.exists():
+        raise InputError(f"找不到台賬文件「{p.name}」。請先用 putuo-xl collect 收集各單位的月報。",
+                         file=str(master_path), code="no-ledger")
+    return Ledger(p)
+
+
+def bulletin_text(master_path, month: str, config=None) -> str:
+    """The 通報 for `month`, computed from the master's ledger (text ready to paste)."""
+    cfg = _load_cfg(config)
+    plan = _plan_for(master_path, cfg)
+    with _ledger_for(master_path, cfg) as led:
+        return compute_rollup(led, plan, cfg, month).bulletin()
+
+
+def rollup(master_path, month: str, config=None, output=None) -> RollupResult:
+    """Compute the 工作報表 for `month` from the ledger and write them into the master (or into
+    `output`, a new file, when given — e.g. while the master is open in Excel)."""
+    import time
+    t0 = time.perf_counter()
+    month = check_month(month)
+    cfg = _load_cfg(config)
+    master = Path(master_path)
+    if not master.exists():
+        raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
+    plan = _plan_for(master, cfg)
+    with _ledger_for(master, cfg) as led:
+        r = compute_rollup(led, plan, cfg, month)
+    from .rollup_render import write_rollup
+    out = write_rollup(master, r, output=output)
+    return RollupResult(path=out, month=month, months=r.months, rollup=r,
+                        seconds=time.perf_counter() - t0)
+
+
+def write_rollup(master_path, rollup: Rollup, output=None) -> Path:   # re-export
+    from .rollup_render import write_rollup as _w
+    return _w(master_path, rollup, output=output)

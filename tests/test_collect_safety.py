@@ -1,0 +1,175 @@
+"""collect never loses what is stored: a failing or killed run leaves the previous master and
+ledger as they were; a master open in Excel/WPS is not overwritten; the CLI tells the user."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import python_calamine as pc
+from click.testing import CliRunner
+
+from putuo_xl import layout
+from putuo_xl.cli import main
+from putuo_xl.collect import collect
+from putuo_xl.config import load_config
+from putuo_xl.errors import FileBusyError
+
+from collect_kit import Form, make_master_and_forms, set_mtime
+
+MONTH = "2020-08"
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ("submissions", "reports", "actuals", "notes")
+
+
+def form_name(unit):
+    return f"{MONTH}_{unit}_法治政府建設月報.xlsx"
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, cfg):
+    root = tmp_path_factory.mktemp("safety-src")
+    master, forms = make_master_and_forms(root, MONTH, cfg)
+    filled = root / "filled"
+    filled.mkdir()
+    for unit in ("區司法局", "區財政局", "區教育局"):
+        f = Form(forms / form_name(unit))
+        f.fill_all(status="推進中", progress="50%", actual=90)
+        p = f.save(filled / form_name(unit))
+        set_mtime(p, "2020-09-02 10:00")
+    return root, master, filled
+
+
+@pytest.fixture
+def world(tmp_path, made):
+    """A fresh copy: master + its ledger (with the issued forms) + three filled forms."""
+    root, master, filled = made
+    import shutil
+    for p in root.iterdir():
+        if p.is_file():
+            shutil.copy2(p, tmp_path / p.name)
+    inbox = tmp_path / "收件箱"
+    shutil.copytree(filled, inbox)
+    return tmp_path / master.name, inbox
+
+
+def snapshot(master: Path):
+    ledger = master.with_name(master.stem + ".ledger.sqlite")
+    if not ledger.exists():
+        return None
+    conn = sqlite3.connect(ledger)
+    snap = {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in TABLES}
+    conn.close()
+    return snap
+
+
+def test_failure_mid_run_leaves_master_and_ledger(world, monkeypatch):
+    master, inbox = world
+    first = inbox / form_name("區司法局")
+    collect(master, [first], MONTH)
+    master_bytes, ledger_before = master.read_bytes(), snapshot(master)
+    assert len(ledger_before["submissions"]) == 1
+
+    import putuo_xl.receipts as receipts
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(receipts, "put_sheet", broken)
+    with pytest.raises(OSError):
+        collect(master, [inbox], MONTH)
+    assert master.read_bytes() == master_bytes
+    assert snapshot(master) == ledger_before
+    assert not [p for p in master.parent.iterdir() if p.name.startswith(".tmp-")]
+
+    monkeypatch.undo()
+    report = collect(master, [inbox], MONTH)         # the next run takes the files in
+    assert [f.outcome for f in report.files].count("accepted") == 2
+    assert len(snapshot(master)["submissions"]) == 3
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    import putuo_xl.receipts as receipts
+    from putuo_xl.collect import collect
+
+    real = receipts.put_sheet
+    def slow(master, source, name, dest):
+        real(master, source, name, dest)          # the new master is half-way to its place
+        Path({marker!r}).write_text("ready")
+        time.sleep(60)
+    receipts.put_sheet = slow
+    collect({master!r}, [{inbox!r}], "2020-08")
+""")
+
+
+def test_killed_run_leaves_master_and_ledger(world, tmp_path):
+    master, inbox = world
+    collect(master, [inbox / form_name("區司法局")], MONTH)
+    master_bytes, ledger_before = master.read_bytes(), snapshot(master)
+    marker = tmp_path / "marker"
+    script = KILL_SCRIPT.format(root=str(ROOT), marker=str(marker), master=str(master), inbox=str(inbox))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 60
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.time() < deadline, "the collect run never reached the master write"
+        time.sleep(0.05)
+    # the ledger rows of this run are written, in an open transaction: kill -9 now
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert master.read_bytes() == master_bytes
+    assert snapshot(master) == ledger_before
+    report = collect(master, [inbox], MONTH)
+    assert [f.outcome for f in report.files].count("accepted") == 2
+
+
+@pytest.mark.parametrize("lock", ["~$", ".~"])
+def test_master_open_in_excel_or_wps_is_not_touched(world, lock):
+    master, inbox = world
+    (master.parent / (lock + master.name)).write_bytes(b"\x00" * 165)
+    before = master.read_bytes()
+    with pytest.raises(FileBusyError) as e:
+        collect(master, [inbox], MONTH)
+    assert "關閉" in str(e.value) and "-o" in str(e.value)
+    assert master.read_bytes() == before
+    snap = snapshot(master)
+    assert snap is None or not snap["submissions"]
+    # the result can go to a new file instead; the master stays as it was
+    out = master.with_name("任務分解台賬(已收件).xlsx")
+    report = collect(master, [inbox], MONTH, output=out)
+    assert master.read_bytes() == before
+    assert len(report.accepted) == 3 and report.output == str(out)
+    wb = pc.CalamineWorkbook.from_path(str(out))
+    assert layout.name("receipts") in wb.sheet_names
+
+
+def test_cli(world):
+    master, inbox = world
+    runner = CliRunner()
+    res = runner.invoke(main, ["collect", str(master), str(inbox), "--month", MONTH])
+    assert res.exit_code == 0, res.output
+    assert "收錄 3" in res.output and "缺報單位" in res.output
+    res = runner.invoke(main, ["collect", str(master), str(inbox), "--month", MONTH, "--json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["stats"]["duplicates"] == 3 and data["stats"]["accepted"] == 0
+    (master.parent / ("~$" + master.name)).write_bytes(b"x")
+    res = runner.invoke(main, ["collect", str(master), str(inbox), "--month", MONTH])
+    assert res.exit_code == 1 and "請先關閉" in res.output
+    res = runner.invoke(main, ["collect", str(master), str(inbox), "--month", "八月"])
+    assert res.exit_code == 1 and "2020-08" in res.output
