@@ -34,6 +34,14 @@ SCHEMA: dict[str, set[str] | None] = {
              "retries", "retry_wait_seconds"},
     "server": {"data_dir"},
 }
+# Mappings one level further down whose keys are checked too: (section, key) -> allowed keys.
+SUBSCHEMA: dict[tuple[str, str], set[str]] = {
+    ("mail", "smtp"): {"host", "port", "security", "user", "password_env", "timeout_seconds",
+                       "ca_file", "verify"},
+    ("mail", "templates"): {"forms_subject", "forms_body", "remind_subject", "remind_body",
+                            "remind_missing", "remind_rejected", "bulletin_subject",
+                            "bulletin_body"},
+}
 UNIT_KEYS = {"full_name", "aliases", "kind", "email", "contact"}
 GROUP_KEYS = {"aliases", "members", "description"}
 STATUS_KEYS = {"name", "synonyms", "done", "lagging", "started", "color"}
@@ -192,6 +200,15 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
                 if sub not in allowed:
                     raise err(f"「{key}」下未知的配置項「{sub}」,可用的有:{'、'.join(sorted(allowed))}。",
                               value, sub)
+                nested = SUBSCHEMA.get((key, sub))
+                if nested is None or value[sub] is None:
+                    continue
+                if not isinstance(value[sub], dict):
+                    raise err(f"配置項「{key}.{sub}」應是「鍵: 值」映射。", value, sub)
+                for k in value[sub]:
+                    if k not in nested:
+                        raise err(f"「{key}.{sub}」下未知的配置項「{k}」,可用的有:"
+                                  f"{'、'.join(sorted(nested))}。", value[sub], k)
 
     cfg = Config(raw=raw, path=path, district=str(raw.get("district") or ""),
                  office=str(raw.get("office") or ""))

@@ -1,0 +1,156 @@
+"""send_reminders (催報 from the ledger the collector writes) and send_bulletin (通報)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mail_helpers import (ADDRESSES, DUE, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
+                          display_names, load, make_master, smtp_server, write_config)
+from putuo_xl.ledger import Ledger, now_iso, open_ledger
+from putuo_xl.mail import MailError, bulletin_for, send_bulletin, send_reminders
+
+REASON = ("文件「2020-08_區教育局_法治政府建設月報.xlsx」工作表「月報」單元格 G5:進展狀態「差不多」"
+          "不是可選的狀態,請從下拉列表中選擇")
+
+
+def issue(lg: Ledger, unit: str, month: str = MONTH, fp: str = "fp-1", created: str | None = None):
+    lg.conn.execute("INSERT INTO issued VALUES (?,?,?,?,?,?,?)",
+                    (month, unit, f"{month}_{unit}_法治政府建設月報.xlsx", fp, "1.1.1", DUE,
+                     created or now_iso()))
+
+
+def submit(lg: Ledger, unit: str | None, status: str, reason: str | None = None,
+           month: str | None = MONTH, received: str = "2020-09-03T10:00:00+08:00") -> int:
+    cur = lg.conn.execute(
+        "INSERT INTO submissions(sha256, file_name, unit, month, received_at, collected_at, status,"
+        " reason_code, reason) VALUES (?,?,?,?,?,?,?,?,?)",
+        (f"sha-{unit}-{status}-{received}", f"{month}_{unit}_法治政府建設月報.xlsx", unit, month,
+         received, now_iso(), status, "bad_status" if reason else None, reason))
+    return cur.lastrowid
+
+
+@pytest.fixture
+def master(tmp_path):
+    """A master and its ledger: 區司法局 accepted; 區教育局 rejected; 沈家門街道 nothing;
+    區財政局 (no address) nothing; 區民政局 rejected then accepted (no reminder)."""
+    m = make_master(tmp_path / "台賬.xlsx")
+    with open_ledger(m) as lg:
+        for u in ("區司法局", "區教育局", "沈家門街道", "區財政局", "區民政局"):
+            issue(lg, u)
+        submit(lg, "區司法局", "accepted")
+        submit(lg, "區教育局", "rejected", REASON)
+        first = submit(lg, "區民政局", "rejected", "缺少「月報」工作表。")
+        submit(lg, "區民政局", "accepted", received="2020-09-04T09:00:00+08:00")
+        assert first
+        submit(lg, None, "rejected", "無法識別單位。", month=None)
+        # other month: ignored
+        issue(lg, "區司法局", month="2020-07")
+    return m
+
+
+def test_reminders_to_missing_and_rejected(tmp_path, master, smtp_server):
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    plan = {}
+    report = send_reminders(master, MONTH, cfg, today=date(2020, 9, 6),
+                            confirm=lambda r: plan.setdefault("lines", r.plan_lines()) and True)
+    assert any("區財政局" in line for line in plan["lines"])          # no address, before sending
+    assert any("認不出是哪個單位" in line for line in plan["lines"])
+    got = {tuple(r.rcpt_tos): r.msg for r in server.received}
+    assert set(got) == {tuple(ADDRESSES["區教育局"]), tuple(ADDRESSES["沈家門街道"])}
+
+    edu = got[tuple(ADDRESSES["區教育局"])]
+    assert edu["subject"] == "【催報】2020年8月法治政府建設月報(區教育局)"
+    body = body_text(edu)
+    assert "2020年9月3日報送的2020年8月月報" in body
+    assert REASON + "。" in body and "2020年9月5日" in body
+    assert decoded_attachments(edu) == []
+
+    sjm = body_text(got[tuple(ADDRESSES["沈家門街道"])])
+    assert "截至2020年9月6日,尚未收到貴單位2020年8月法治政府建設工作月報" in sjm
+    assert "報送截止日期:2020年9月5日" in sjm
+    assert set(display_names(got[tuple(ADDRESSES["沈家門街道"])], "to")) == {"舟山市普陀區沈家門街道辦事處"}
+
+    assert {(m.unit, m.situation, m.status) for m in report.messages} == {
+        ("區教育局", "rejected", "sent"), ("沈家門街道", "missing", "sent")}
+
+    # same day again: nothing twice
+    again = send_reminders(master, MONTH, cfg, today=date(2020, 9, 6))
+    assert len(server.received) == 2
+    assert {m.status for m in again.messages} == {"already_sent"}
+    # a later day is a new reminder
+    later = send_reminders(master, MONTH, cfg, today=date(2020, 9, 8))
+    assert len(server.received) == 4 and len(later.by_status("sent")) == 2
+
+    # 沈家門街道's form arrives and is accepted: no more reminders for it
+    with open_ledger(master) as lg:
+        submit(lg, "沈家門街道", "accepted", received="2020-09-08T15:00:00+08:00")
+    last = send_reminders(master, MONTH, cfg, today=date(2020, 9, 9))
+    assert [m.unit for m in last.messages] == ["區教育局"]
+
+
+def test_reminders_need_a_ledger(tmp_path):
+    cfg = load(write_config(tmp_path / "c.yaml", 25))
+    m = make_master(tmp_path / "無台賬.xlsx")
+    with pytest.raises(MailError, match="找不到台賬"):
+        send_reminders(m, MONTH, cfg)
+    assert not (tmp_path / "無台賬.ledger.sqlite").exists()
+    with open_ledger(m):
+        pass
+    with pytest.raises(MailError, match="沒有 2020年8月 的月報發放記錄"):
+        send_reminders(m, MONTH, cfg)
+
+
+BULLETIN = ["普陀區2020年8月法治政府建設工作預評估通報",
+            "一、總體情況:8月共45個單位應報,已報43個,按時率95.6%。",
+            "",
+            "二、進展滯後的單位:區教育局、沈家門街道。"]
+
+
+def test_bulletin(tmp_path, smtp_server):
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    master = make_master(tmp_path / "普陀區台賬.xlsx", BULLETIN)
+    report = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
+    assert len(server.received) == 1
+    rec = server.received[0]
+    assert rec.rcpt_tos == ["quzhang@putuo.example.cn", "fzb@putuo.example.cn"]
+    msg = rec.msg
+    assert msg["subject"] == "【舟山市普陀區】2020年8月法治政府建設工作預評估通報"
+    body = body_text(msg)
+    assert "\n".join(BULLETIN) in body
+    assert decoded_attachments(msg) == [("普陀區台賬.xlsx", master.read_bytes())]
+    assert display_names(msg, "to") == ["區長", ""]
+    assert report.ok and report.messages[0].status == "sent"
+
+    again = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 11))
+    assert len(server.received) == 1 and again.messages[0].status == "already_sent"
+
+
+def test_bulletin_checks_month_and_recipients(tmp_path, smtp_server):
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    old = make_master(tmp_path / "舊.xlsx", ["普陀區2020年7月法治政府建設工作預評估通報"])
+    with pytest.raises(MailError, match="沒有提到2020年8月"):
+        send_bulletin(old, MONTH, cfg)
+    none = make_master(tmp_path / "無通報.xlsx")
+    with pytest.raises(MailError, match="rollup"):
+        bulletin_for(none, MONTH, cfg)
+
+    nobody = load(write_config(tmp_path / "c2.yaml", server.port, bulletin_to=[]))
+    master = make_master(tmp_path / "台賬.xlsx", BULLETIN)
+    report = send_bulletin(master, MONTH, nobody)
+    assert report.messages == [] and not report.ok
+    assert "bulletin_to 沒有填寫收件人" in "\n".join(report.summary_lines())
+    assert server.received == []
+
+
+def test_bulletin_dry_run(tmp_path):
+    cfg = load(write_config(tmp_path / "c.yaml", 25))
+    master = make_master(tmp_path / "台賬.xlsx", BULLETIN)
+    report = send_bulletin(master, MONTH, cfg, dry_run_dir=tmp_path / "預覽")
+    (eml,) = (tmp_path / "預覽").glob("*.eml")
+    assert eml.name == "2020-08_通報.eml"
+    assert report.messages[0].status == "written"
+    assert not (tmp_path / "台賬.ledger.sqlite").exists(), "a dry run leaves no send log"
