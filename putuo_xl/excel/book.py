@@ -10,6 +10,7 @@ Rules the remote engine imposes and everything here keeps:
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Iterable
 
@@ -46,6 +47,22 @@ def trim(values: Matrix) -> Matrix:
     return [r[:width] + [None] * (width - len(r[:width])) for r in rows]
 
 
+_CLIENT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
+
+
+def _from_client(v: Any) -> Any:
+    """A cell value as the Office.js/VBA client sends it: "" is empty, a date-formatted cell
+    is an ISO string ending in Z (naive local time); everything else as is."""
+    if v == "":
+        return None
+    if isinstance(v, str) and _CLIENT_DATE.match(v):
+        try:
+            return datetime.fromisoformat(v[:19])
+        except ValueError:
+            return v
+    return v
+
+
 def cell_text(v: Any) -> str:
     """A cell value as the text an official sees (numbers without a trailing .0)."""
     if v is None:
@@ -72,6 +89,14 @@ class BookIO:
 
     # -- reading ---------------------------------------------------------------
     @property
+    def remote(self) -> bool:
+        """The book is a JSON snapshot (xlwings Server / tests), not a live Excel."""
+        try:
+            return self.book.app.engine.name == "remote"
+        except Exception:  # noqa: BLE001
+            return False
+
+    @property
     def name(self) -> str:
         return self.book.name
 
@@ -93,12 +118,19 @@ class BookIO:
         if name not in self._names or name in self._added:
             return []
         sheet = self.book.sheets[name]
-        last = sheet.used_range.last_cell
-        if last.row == 1 and last.column == 1:
-            v = sheet["A1"].value
-            vals = [[v]] if v is not None else []
+        if self.remote:
+            # the snapshot as the client sent it, converted here: xlwings' own conversion
+            # raises on text that looks like a timestamp with an offset (e.g. a _meta
+            # "created" value "2020-08-31T10:00:00+08:00")
+            raw = sheet.api.get("values") or []
+            vals = [[_from_client(v) for v in row] for row in raw]
         else:
-            vals = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
+            last = sheet.used_range.last_cell
+            if last.row == 1 and last.column == 1:
+                v = sheet["A1"].value
+                vals = [[v]] if v is not None else []
+            else:
+                vals = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
         vals = trim(vals)
         self._cache[name] = vals
         return vals

@@ -255,26 +255,29 @@ def make_forms_flow(ctx: Context) -> None:
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
-    master = master_file(ctx, plan)
-    default = ctx.base_dir() / ctx.t("月報") / month
-    out_dir = ctx.folder("forms_dir", default, must_exist=False)
-    if ctx.settings.text("forms_dir"):
-        out_dir = out_dir / month
+    out_dir = forms_folder(ctx, month)
     ctx.io.status(ctx.t("正在生成月報……"))
-    result = write_forms(master, month, out_dir=out_dir, config=ctx.config)
-    _report_forms(ctx, result, out_dir, month)
+    result = write_forms(ctx.master_path(), month, out_dir=out_dir, config=ctx.config, plan=plan)
+    ctx.say("{m} 月報:生成 {n} 份,在 {d}", m=layout.month_label(month), n=len(result.written), d=out_dir)
+    if result.skipped:
+        ctx.say("{n} 份已存在,沒有重寫(要重新生成,請先刪除或移走這些文件)。", n=len(result.skipped))
+    if result.stale:
+        ctx.say("其中 {n} 份是按修改前的台賬生成的,請刪除後重新生成。", n=len(result.stale))
+    if result.no_tasks:
+        ctx.detail("說明", "沒有任務、不生成月報的單位:{u}", u="、".join(result.no_tasks))
+    for p in result.written:
+        ctx.detail("文件", "{f}", f=p)
+    for p in result.skipped:
+        ctx.detail("已存在", "{f}", f=p)
 
 
-def _report_forms(ctx: Context, result, out_dir: Path, month: str) -> None:
-    files = list(getattr(result, "files", None) or getattr(result, "written", None) or [])
-    skipped = list(getattr(result, "skipped", None) or [])
-    ctx.say("{m} 月報:生成 {n} 份,在 {d}", m=layout.month_label(month), n=len(files), d=out_dir)
-    if skipped:
-        ctx.say("{n} 份已存在且未改動,沒有重寫。", n=len(skipped))
-    for f in files:
-        ctx.detail("文件", "{f}", f=getattr(f, "path", f))
-    for w in getattr(result, "warnings", None) or []:
-        ctx.detail("提示", "{w}", w=w)
+def forms_folder(ctx: Context, month: str) -> Path:
+    """設置 月報文件夾 (+ /month), else the CLI's default beside the master."""
+    from ..forms import default_forms_dir
+
+    if ctx.settings.text("forms_dir"):
+        return ctx.folder("forms_dir", Path(), must_exist=False) / month
+    return default_forms_dir(ctx.master_path(), month, ctx.script)
 
 
 # -- 導入回報 ----------------------------------------------------------------------------------
@@ -295,14 +298,12 @@ def collect_flow(ctx: Context) -> None:
     ctx.io.write(name, [[title], header] + report.receipts_rows())
     ctx.lines.append(report.summary_line())
     for f in report.files:
-        outcome = report._outcome_label(f) if hasattr(report, "_outcome_label") else f.outcome
-        ctx.details.append([outcome, f"{Path(f.path).name if getattr(f, 'path', None) else ''} "
-                                     f"{report._file_note(f) if hasattr(report, '_file_note') else ''}".strip()])
+        ctx.details.append([report._outcome_label(f), f"{f.name}:{report._file_note(f)}".rstrip(":")])
     rejected = report.rejected
     if rejected:
         ctx.say("拒收 {n} 份(原因見「{sheet}」):", n=len(rejected), sheet=name)
         for f in rejected[:8]:
-            ctx.lines.append(f"  ✗ {Path(f.path).name if getattr(f, 'path', None) else ''}:{f.reason(limit=1, short=True)}")
+            ctx.lines.append(f"  ✗ {f.name}:{f.reason(limit=1, short=True)}")
     if report.missing:
         ctx.say("尚未報送 {n} 個單位:{u}", n=len(report.missing), u="、".join(report.missing[:12])
                 + ("…" if len(report.missing) > 12 else ""))
@@ -349,10 +350,7 @@ def mail_flow(ctx: Context, kind: str) -> None:
     with open_ledger_for(ctx, master, must_exist=kind != "forms") as led:
         kwargs = dict(ledger=led, dry_run_dir=dry_dir)
         if kind == "forms":
-            default = ctx.base_dir() / ctx.t("月報") / month
-            folder = ctx.folder("forms_dir", default, must_exist=False)
-            if ctx.settings.text("forms_dir"):
-                folder = folder / month
+            folder = forms_folder(ctx, month)
             if not folder.is_dir():
                 raise ctx.fail("找不到 {m} 的月報文件夾「{f}」。請先按「生成月報」。",
                                m=layout.month_label(month), f=folder)
