@@ -210,5 +210,53 @@ def collect_cmd(master, paths, month, as_json, output, config_path):
         _stderr(report.t(f"收件情況已寫入 {report.output}"))
 
 
+@main.command("rollup")
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.option("--month", required=True, help="匯總到哪個月,如 2020-08(之前各月一併保留)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="寫到新文件(總表在 Excel/WPS 中打開時用)")
+@click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
+              help="另把通報文字寫到這個 .txt 文件")
+@config_option
+@user_errors
+def rollup_cmd(master, month, output, bulletin_path, config_path):
+    """按台賬匯總工作報表:月度匯總、任務進展、考評指標完成情況、趨勢、預評估和通報。
+
+    例:putuo-xl rollup 任務分解台賬.xlsx --month 2020-08
+    總表正在 Excel/WPS 中打開時,用 -o 寫到新文件:-o 任務分解台賬_8月匯總.xlsx
+    """
+    from .rollup import rollup
+
+    result = rollup(master, month, config=config_path, output=output)
+    if bulletin_path:
+        from .fileio import atomic_write_text
+        atomic_write_text(bulletin_path, result.rollup.bulletin() + "\n")
+    for w in result.rollup.warnings:
+        _stderr(result.rollup.t(f"提示:{w}"))
+    _stderr(result.summary())
+
+
+@main.command()
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="示例目錄(默認:當前目錄下的 putuo-xl-示例/)")
+@click.option("--month", "months", multiple=True,
+              help="示例的月份(可重複;默認 2020-08 和 2020-09 兩個月,趨勢圖才有曲線)")
+@click.option("--seed", default=2020, show_default=True, help="示例數據的隨機種子")
+@config_option
+@user_errors
+def demo(out_dir, months, seed, config_path):
+    """用內置的 2020 年普陀區工作要點跑一遍完整流程(示例數據)。
+
+    生成台賬和各單位月報,用示例數據填寫回報(有逾期、有未報、有一份被退回),
+    收集入台賬並匯總,打開生成的「任務分解台賬.xlsx」即可看到每張工作報表。
+
+    例:putuo-xl demo -o 示例
+    """
+    from .demo import DEFAULT_MONTHS, run_demo
+
+    result = run_demo(out_dir, months=list(months) or DEFAULT_MONTHS, config=config_path, seed=seed)
+    _stderr(result.summary())
+
+
 if __name__ == "__main__":
     main()

@@ -136,6 +136,7 @@ class Rollup:
     actual_rows: list[list]           # _actuals rows (without header)
     settings: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    sample: bool = False              # the ledger holds files marked 示例數據 (putuo-xl demo)
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]
@@ -277,6 +278,9 @@ def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
     # to (an old plan, a hand-edited form) is not counted
     known = ctx.assign[["unit", "task_id"]]
     n0 = len(reports)
+    sample = bool(len(subs)) and bool(
+        subs.loc[subs["status"] == "accepted", "file_name"].astype(str)
+        .str.contains("示例數據|示例数据", regex=True).any())
     reports = reports.merge(known, on=["unit", "task_id"], how="inner")
     if len(reports) < n0:
         warnings.append(f"有 {n0 - len(reports)} 行填報的任務不在當前台賬的該單位任務中,未計入。")
@@ -303,7 +307,7 @@ def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
                          "weights": ctx.weights, "full_marks": ctx.full_marks,
                          "late_credit": ctx.late_credit, "good_rate": ctx.good_rate,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n},
-               warnings=warnings)
+               warnings=warnings, sample=sample)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
     r.status_rows = _status_rows(ctx, per_month[month])
@@ -744,6 +748,8 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     tr = next(x for x in [cur["trend"]])
     scores = cur["scores"]
     lines = []
+    if r.sample:
+        lines.append("【示例數據:以下內容由 putuo-xl demo 的示例回報生成,不是真實填報】")
     lines.append(f"關於{label}法治政府建設工作推進情況的預評估通報")
     lines.append("")
     if plan.addressees:
@@ -854,7 +860,7 @@ def _load_cfg(config) -> Config:
 
 
 def _plan_for(master_path, cfg: Config) -> Plan:
-    from .master import plan_from_workbook   # the workbook stage reads the plan back
+    from .readback import plan_from_workbook   # the master as officials last edited it
     return plan_from_workbook(master_path, cfg)
 
 

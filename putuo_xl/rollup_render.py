@@ -108,6 +108,8 @@ def _t(r, s):
 
 
 def _head(g: Grid, r, subtitle: str, notes: list[str], legend: list[tuple[str, str]]):
+    if r.sample:
+        g.title += "(示例數據)"
     g.add([_t(r, g.title)], "title")
     g.add([_t(r, subtitle)], "note")
     for n in notes:
@@ -351,7 +353,9 @@ def _bulletin(r) -> Grid:
         first = False
         lines = r.bulletins[m].split("\n")
         for i, line in enumerate(lines):
-            if i == 0:
+            if line.startswith(("【示例", "【示例")):
+                g.add([line], "heading")
+            elif "預評估通報" in line or "预评估通报" in line:
                 g.add([line], "doc_title")
             elif re.match(r"^[一二三四五六七八九十]+、", line):
                 g.add([line], "heading")
@@ -681,7 +685,7 @@ def write_rollup(master_path, rollup, output=None) -> Path:
     """Render the rollup and put its sheets into the master (or into `output`, a copy of the
     master with the new sheets). Atomic; refuses a target open in Excel/WPS."""
     from .fileio import ensure_not_open
-    from .xlsxsurgery import replace_sheets
+    from .xlsxsurgery import replace_sheets, sheet_names
 
     master = Path(master_path)
     out = Path(output) if output else master
@@ -692,9 +696,14 @@ def write_rollup(master_path, rollup, output=None) -> Path:
     try:
         render_standalone(rollup, tmp)
         names = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
+        # new report sheets go before the hidden data sheets (after 考評指標 / 收件情況);
+        # sheets the master already has stay where the official put them
+        existing = set(sheet_names(master))
+        anchor = layout.META_SHEET if layout.META_SHEET in existing else None
+        position = {n: anchor for n in names if anchor and n not in existing}
         replace_sheets(master, tmp, sheets=names + [layout.STATUS_SHEET, layout.ACTUALS_SHEET],
                        output=out if output else None,
-                       hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET])
+                       hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET], position=position or None)
     except PutuoError:
         raise
     finally:
