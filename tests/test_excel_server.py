@@ -133,3 +133,72 @@ def test_custom_functions_meta_and_error(server):
             "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
     r = server.post("/xlwings/custom-functions-call", json=body)
     assert r.status_code == 400 and "服務器上還沒有「沒有數據.xlsx」的數據" in r.text, r.text
+
+
+def _apply_meta(body, key):
+    """The book as Excel holds it after 生成台賬's actions: the master's sheets with the
+    project key in _meta (the tests rebuild it from the server's copy of the master)."""
+    from putuo_xl import layout
+    from putuo_xl.excel.context import PROJECT_META_KEY
+    from putuo_xl.excel.payload import sheet_payload
+    meta = next(s for s in body["sheets"] if s["name"] == layout.META_SHEET)
+    rows = meta["values"] + [[PROJECT_META_KEY, key]]
+    body["sheets"][body["sheets"].index(meta)] = sheet_payload(layout.META_SHEET, rows, "Hidden")
+    return body
+
+
+def test_server_buttons_end_to_end_over_http(server):
+    from putuo_xl import layout
+    from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME
+    from putuo_xl.excel.payload import payload_from_xlsx, sheet_payload
+
+    from test_excel_flow import MONTH, fill_returns, settings_rows
+
+    # 生成台賬 in a blank book
+    blank = book_payload({"工作表1": []}, name="活頁簿1")
+    r = server.post("/xlwings/custom-scripts-call/build_master", json=blank)
+    assert r.status_code == 200, r.text
+    acts = r.json()["actions"]
+    added = [a["args"][1] for a in acts if a["func"] == "addSheet"]
+    meta_pos = added.index(layout.META_SHEET) + 1
+    meta = [a for a in acts if a["func"] in ("setFormula", "setValues") and a["sheet_position"] == meta_pos][-1]
+    key = dict((row[0], row[1]) for row in meta["values"] if row and row[0])[PROJECT_META_KEY]
+    master = server.data_dir / key / SERVER_MASTER_NAME
+    assert master.is_file()
+    assert any(a["func"] == "alert" and "已在本工作簿中生成台賬" in a["args"][0] for a in acts)
+
+    name = "普陀台賬.xlsx"
+
+    def book(month=MONTH, **kw):
+        body = _apply_meta(payload_from_xlsx(master, name=name), key)
+        body["sheets"].append(sheet_payload("設置", settings_rows(month=month, **kw)))
+        return body
+
+    r = server.post("/xlwings/custom-scripts-call/make_forms", json=book())
+    assert r.status_code == 200, r.text
+    forms = server.data_dir / key / "2020-08_月報"
+    fill_returns(forms, server.data_dir / key / "回報" / MONTH, {"區司法局": "已完成"})
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book())
+    assert r.status_code == 200, r.text
+    alert = [a for a in r.json()["actions"] if a["func"] == "alert"][-1]["args"][0]
+    assert "收錄 1" in alert and "拒收 1" in alert
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book())
+    assert r.status_code == 200, r.text
+
+    # bad requests come back as a Chinese 400, not a 500
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book(month="2020-13"))
+    assert r.status_code == 400 and "報告月份「2020-13」不是有效的月份" in r.text
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book(returns_dir="沒有的文件夾"))
+    assert r.status_code == 400 and "回報文件夾" in r.text and "不存在" in r.text
+
+    # a worksheet function in that workbook
+    call = {"client": "Office.js", "func_name": "unit_rate", "args": [[["區司法局"]], [["2020-08"]], [[None]]],
+            "caller_address": f"[{name}]Sheet1!C3", "version": "0.37.8",
+            "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
+    r = server.post("/xlwings/custom-functions-call", json=call)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"] == [[1.0]]
+    call["func_name"], call["args"] = "unit_tasks", [[["区司法局"]], [[None]]]
+    r = server.post("/xlwings/custom-functions-call", json=call)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"][0][0] == "任務編號" and len(r.json()["result"]) > 5
