@@ -168,27 +168,35 @@ def test_server_buttons_end_to_end_over_http(server):
     assert any(a["func"] == "alert" and "已在本工作簿中生成台賬" in a["args"][0] for a in acts)
 
     name = "普陀台賬.xlsx"
+    # the client sends only the sheets a script asks for (custom-scripts-meta: include/exclude)
+    meta = {m["function_name"]: m for m in server.get("/xlwings/custom-scripts-meta.json").json()}
 
-    def book(month=MONTH, **kw):
-        body = _apply_meta(payload_from_xlsx(master, name=name), key)
+    def book(script, month=MONTH, **kw):
+        m = meta[script]
+        inc = m.get("include") and m["include"].split(",")
+        exc = m.get("exclude") and m["exclude"].split(",")
+        body = _apply_meta(payload_from_xlsx(master, name=name, include=inc or None, exclude=exc or None), key)
         body["sheets"].append(sheet_payload("設置", settings_rows(month=month, **kw)))
         return body
 
-    r = server.post("/xlwings/custom-scripts-call/make_forms", json=book())
+    assert "月度匯總" in meta["refresh_rollup"]["exclude"].split(",")
+    r = server.post("/xlwings/custom-scripts-call/make_forms", json=book("make_forms"))
     assert r.status_code == 200, r.text
     forms = server.data_dir / key / "2020-08_月報"
     fill_returns(forms, server.data_dir / key / "回報" / MONTH, {"區司法局": "已完成"})
-    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book())
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book("collect_returns"))
     assert r.status_code == 200, r.text
     alert = [a for a in r.json()["actions"] if a["func"] == "alert"][-1]["args"][0]
     assert "收錄 1" in alert and "拒收 1" in alert
-    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book())
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book("refresh_rollup"))
     assert r.status_code == 200, r.text
+    sizes = len(json.dumps(book("refresh_rollup"), ensure_ascii=False)), len(json.dumps(book("unit_view"), ensure_ascii=False))
+    assert sizes[0] < sizes[1]
 
     # bad requests come back as a Chinese 400, not a 500
-    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book(month="2020-13"))
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book("refresh_rollup", month="2020-13"))
     assert r.status_code == 400 and "報告月份「2020-13」不是有效的月份" in r.text
-    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book(returns_dir="沒有的文件夾"))
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book("collect_returns", returns_dir="沒有的文件夾"))
     assert r.status_code == 400 and "回報文件夾" in r.text and "不存在" in r.text
 
     # a worksheet function in that workbook

@@ -39,7 +39,8 @@ class Action:
     image_mso: str     # desktop ribbon icon (a built-in Office image)
     fn: Callable[[Context], None]
     group: str = "help"                      # ribbon group (see GROUPS)
-    include: tuple[str, ...] | None = None   # server: only these sheets are sent (None = all)
+    include: tuple[str, ...] | None = None   # server: only these sheets' values are sent
+    exclude: tuple[str, ...] | None = None   # server: these sheets' values are not sent
 
     @property
     def function_name(self) -> str:
@@ -56,10 +57,29 @@ ACTIONS: dict[str, Action] = {}
 GROUPS = {"master": "台賬", "forms": "月報", "mail": "郵件", "help": "幫助"}
 
 
+def _both_scripts(*names: str) -> tuple[str, ...]:
+    from ..text import to_simplified
+    out: list[str] = []
+    for n in names:
+        for v in (n, to_simplified(n)):
+            if v not in out:
+                out.append(v)
+    return tuple(out)
+
+
+# What the server needs of the workbook, to keep requests small (the client sends every
+# sheet's values otherwise): the report sheets and the views are only written, never read.
+_WRITTEN_ONLY = _both_scripts(*(layout.SHEETS[k] for k in layout.ROLLUP_SHEETS),
+                              layout.SHEETS["receipts"], layout.SHEETS["by_unit"],
+                              layout.SHEETS["matrix"], layout.SHEETS["indicators"], "診斷") + (
+    layout.STATUS_SHEET, layout.ACTUALS_SHEET, layout.PLAN_SHEET, layout.UNITS_SHEET)
+_SETTINGS_ONLY = _both_scripts("設置", "操作記錄") + (layout.META_SHEET,)
+
+
 def action(tag: str, label: str, tooltip: str, image_mso: str, group: str,
-           include: tuple[str, ...] | None = None):
+           include: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None):
     def deco(fn: Callable[[Context], None]):
-        ACTIONS[tag] = Action(tag, label, tooltip, image_mso, fn, group, include)
+        ACTIONS[tag] = Action(tag, label, tooltip, image_mso, fn, group, include, exclude)
         return fn
     return deco
 
@@ -133,7 +153,7 @@ def run_reporting_errors(tag: str, book: xw.Book, route: Route | None = None) ->
 
 # -- the actions -------------------------------------------------------------------------
 @action("build_master", "生成台賬", "按「設置」中的通知文件(留空 = 內置的 2020 年普陀區工作要點)"
-        "生成任務分解台賬。", "TableInsert", "master")
+        "生成任務分解台賬。", "TableInsert", "master", include=_SETTINGS_ONLY)
 def _build_master(ctx: Context) -> None:
     from .flows import build_master_flow
     build_master_flow(ctx)
@@ -146,46 +166,46 @@ def _unit_view(ctx: Context) -> None:
     unit_view_flow(ctx)
 
 
-@action("make_forms", "生成月報", "為報告月份的每個責任單位生成一份月報填報表。", "FileSaveAs", "forms")
+@action("make_forms", "生成月報", "為報告月份的每個責任單位生成一份月報填報表。", "FileSaveAs", "forms", exclude=_WRITTEN_ONLY)
 def _make_forms(ctx: Context) -> None:
     from .flows import make_forms_flow
     make_forms_flow(ctx)
 
 
 @action("collect_returns", "導入回報", "讀取回報文件夾中各單位交回的月報,逐份檢查後存入台賬數據庫,"
-        "結果寫到「收件情況」。", "ImportExcel", "forms")
+        "結果寫到「收件情況」。", "ImportExcel", "forms", exclude=_WRITTEN_ONLY)
 def _collect_returns(ctx: Context) -> None:
     from .flows import collect_flow
     collect_flow(ctx)
 
 
 @action("refresh_rollup", "刷新匯總", "按台賬數據庫重新計算月度匯總、任務進展、考評指標、趨勢、預評估和通報。",
-        "Refresh", "forms")
+        "Refresh", "forms", exclude=_WRITTEN_ONLY)
 def _refresh_rollup(ctx: Context) -> None:
     from .flows import rollup_flow
     rollup_flow(ctx)
 
 
-@action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail")
+@action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail", exclude=_WRITTEN_ONLY)
 def _send_forms(ctx: Context) -> None:
     from .flows import mail_flow
     mail_flow(ctx, "forms")
 
 
-@action("send_reminders", "催報", "給報告月份還沒有交回月報的單位發催報郵件。", "Reminder", "mail")
+@action("send_reminders", "催報", "給報告月份還沒有交回月報的單位發催報郵件。", "Reminder", "mail", exclude=_WRITTEN_ONLY)
 def _send_reminders(ctx: Context) -> None:
     from .flows import mail_flow
     mail_flow(ctx, "remind")
 
 
-@action("send_bulletin", "發送通報", "把報告月份的預評估通報發給通報名單。", "NewMailMessage", "mail")
+@action("send_bulletin", "發送通報", "把報告月份的預評估通報發給通報名單。", "NewMailMessage", "mail", exclude=_WRITTEN_ONLY)
 def _send_bulletin(ctx: Context) -> None:
     from .flows import mail_flow
     mail_flow(ctx, "bulletin")
 
 
 @action("diagnose", "診斷", "檢查 Python、xlwings 和 putuo-xl 的安裝,結果寫到「診斷」工作表。",
-        "Info", "help")
+        "Info", "help", include=_SETTINGS_ONLY)
 def _diagnose(ctx: Context) -> None:
     import os
 

@@ -87,7 +87,8 @@ def book_payload(sheets: Mapping[str, Any] | list[dict], name: str = "台賬.xls
 
 
 def payload_from_xlsx(path: str | Path, name: str | None = None, *, active: int | str = 0,
-                      selection: str = "A1", include: Iterable[str] | None = None) -> dict:
+                      selection: str = "A1", include: Iterable[str] | None = None,
+                      exclude: Iterable[str] | None = None) -> dict:
     """The body Excel would send for the workbook file `path` opened in Excel.
     Formula cells carry their cached value (files saved by Excel/LibreOffice have one;
     files written by openpyxl do not, and are sent as "" — not yet calculated)."""
@@ -96,6 +97,7 @@ def payload_from_xlsx(path: str | Path, name: str | None = None, *, active: int 
     p = Path(path)
     wb = openpyxl.load_workbook(p, data_only=True)
     inc = set(include) if include is not None else None
+    exc = set(exclude or ())
     sheets = []
     for ws in wb.worksheets:
         rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
@@ -105,7 +107,7 @@ def payload_from_xlsx(path: str | Path, name: str | None = None, *, active: int 
                     default=0)
         rows = [r[:width] for r in rows]
         sheets.append(sheet_payload(ws.title, rows, _VIS.get(ws.sheet_state, "Visible"),
-                                    excluded=inc is not None and ws.title not in inc))
+                                    excluded=(inc is not None and ws.title not in inc) or ws.title in exc))
     wb.close()
     return book_payload(sheets, name or p.name, active=active, selection=selection)
 

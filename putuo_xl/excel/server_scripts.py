@@ -25,60 +25,65 @@ async def _run(tag: str, book: xw.Book) -> None:
     await asyncio.to_thread(run_action, tag, book, Route.server())
 
 
-def _include(tag: str):
-    act = ACTIONS.get(tag)
-    return list(act.include) if act and act.include else None
+def _sheets(tag: str) -> dict:
+    """@script(include=…) or (exclude=…): which sheets' values the client sends."""
+    act = ACTIONS[tag]
+    if act.include:
+        return {"include": list(act.include)}
+    if act.exclude:
+        return {"exclude": list(act.exclude)}
+    return {}
 
 
-@script(include=_include("build_master"))
+@script(**_sheets("build_master"))
 async def build_master(book: xw.Book):
     """生成台賬"""
     await _run("build_master", book)
 
 
-@script(include=_include("make_forms"))
+@script(**_sheets("make_forms"))
 async def make_forms(book: xw.Book):
     """生成月報"""
     await _run("make_forms", book)
 
 
-@script(include=_include("collect_returns"))
+@script(**_sheets("collect_returns"))
 async def collect_returns(book: xw.Book):
     """導入回報"""
     await _run("collect_returns", book)
 
 
-@script(include=_include("refresh_rollup"))
+@script(**_sheets("refresh_rollup"))
 async def refresh_rollup(book: xw.Book):
     """刷新匯總"""
     await _run("refresh_rollup", book)
 
 
-@script(include=_include("unit_view"))
+@script(**_sheets("unit_view"))
 async def unit_view(book: xw.Book):
     """單位視圖"""
     await _run("unit_view", book)
 
 
-@script(include=_include("send_forms"))
+@script(**_sheets("send_forms"))
 async def send_forms(book: xw.Book):
     """發送月報"""
     await _run("send_forms", book)
 
 
-@script(include=_include("send_reminders"))
+@script(**_sheets("send_reminders"))
 async def send_reminders(book: xw.Book):
     """催報"""
     await _run("send_reminders", book)
 
 
-@script(include=_include("send_bulletin"))
+@script(**_sheets("send_bulletin"))
 async def send_bulletin(book: xw.Book):
     """發送通報"""
     await _run("send_bulletin", book)
 
 
-@script(include=_include("diagnose"))
+@script(**_sheets("diagnose"))
 async def diagnose(book: xw.Book):
     """診斷"""
     await _run("diagnose", book)
