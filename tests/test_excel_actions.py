@@ -72,3 +72,48 @@ def test_desktop_run_with_mock_caller():
     finally:
         del xw.Book._mock_caller
         book.close()
+
+
+@pytest.mark.parametrize("value,month", [
+    ("2020-08", "2020-08"), ("2020-8", "2020-08"), ("2020/08", "2020-08"), ("2020年8月", "2020-08"),
+    ("２０２０年８月份", "2020-08"), ("202008", "2020-08"), (202008.0, "2020-08"),
+    (__import__("datetime").datetime(2020, 8, 1), "2020-08"), (44044.0, "2020-08"),
+    ("2020-13", None), ("八月", None), ("", None), (None, None), (3.5, None)])
+def test_month_as_officials_type_it(value, month):
+    from putuo_xl.excel.settings import parse_month
+    assert parse_month(value) == month
+
+
+def test_server_env_data_dir_priority(tmp_path, monkeypatch):
+    from putuo_xl.errors import PutuoError
+    from putuo_xl.excel.serve import server_env
+    project = tmp_path.parent / "x"
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "server"
+    env = server_env(data_dir=tmp_path / "a", project_dir=root, base={"PUTUO_XL_DATA_DIR": str(tmp_path / "b")})
+    assert env["PUTUO_XL_DATA_DIR"] == str((tmp_path / "a").resolve())
+    assert env["XLWINGS_LICENSE_KEY"] == "noncommercial" and env["XLWINGS_ON_SERVER"] == "true"
+    env = server_env(project_dir=root, base={"PUTUO_XL_DATA_DIR": str(tmp_path / "b")})
+    assert env["PUTUO_XL_DATA_DIR"] == str((tmp_path / "b").resolve())
+    with pytest.raises(PutuoError, match="找不到 xlwings Server 工程"):
+        server_env(project_dir=project, base={})
+
+
+def test_settings_sheet_is_added_when_missing_and_read_in_either_script():
+    from putuo_xl.excel.context import Context, Route
+    book = open_book(book_payload({"Sheet1": [["x"]], "设置": [["项目", "值"], ["报告月份", "2020年9月"],
+                                                             ["回报文件夹", "收件箱"]]}))
+    try:
+        ctx = Context.open(book, Route())
+        assert ctx.month() == "2020-09" and ctx.settings.text("returns_dir") == "收件箱"
+        assert ctx.settings.where("month") == "设置!B2"
+    finally:
+        book.close()
+    book = open_book(book_payload({"Sheet1": [["x"]]}))
+    try:
+        ctx = Context.open(book, Route())
+        m = ctx.month()
+        assert [a["args"][1] for a in acts(book, "addSheet")] == ["設置"]
+        written = acts(book, "setValues")[0]["values"]
+        assert written[1][:2] == ["報告月份", m]
+    finally:
+        book.close()

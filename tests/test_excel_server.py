@@ -3,6 +3,7 @@ scripts and the worksheet functions over HTTP, as the Office.js add-in calls the
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -15,7 +16,6 @@ import pytest
 
 from putuo_xl.excel.actions import ACTIONS
 from putuo_xl.excel.payload import book_payload
-from putuo_xl.excel.serve import server_env
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICE_NS = {"o": "http://schemas.microsoft.com/office/taskpaneappversionoverrides",
@@ -32,11 +32,12 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("server-data")
     port = _free_port()
-    env = server_env(data_dir=data, project_dir=ROOT / "server")
-    env["PUTUO_XL_LOG_LEVEL"] = "warning"
+    env = dict(os.environ, PUTUO_XL_LOG_LEVEL="warning")
     log = (data.parent / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "xlwings_server.main:main_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+    # `putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader)
+    proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--data-dir", str(data),
+                             "--project-dir", str(ROOT / "server")],
                             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -11,8 +11,13 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..errors import PutuoError
-from .context import CONFIG_ENV, DATA_DIR_ENV, data_dir_from
+# xlwings picks its server flavour (decorators, remote engine) when first imported, and the
+# import below brings it in: this module is only imported to serve.
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")   # PolyForm Noncommercial (docs/excel.md)
+
+from ..errors import PutuoError  # noqa: E402
+from .context import CONFIG_ENV, DATA_DIR_ENV, data_dir_from  # noqa: E402
 
 PROJECT_ENV = "PUTUO_XL_SERVER_PROJECT"
 
