@@ -54,7 +54,10 @@ def atomic_write_bytes(path: str | Path, data: bytes, check_open: bool = True) -
             f.flush()
             os.fsync(f.fileno())
         _give_final_mode(tmp, p)
-        os.replace(tmp, p)
+        try:
+            os.replace(tmp, p)
+        except PermissionError:
+            raise _busy(p) from None
     except BaseException:
         try:
             os.unlink(tmp)
@@ -88,8 +91,20 @@ class AtomicPath:
     def __exit__(self, exc_type, exc, tb):
         assert self.tmp is not None
         if exc_type is None:
-            _give_final_mode(self.tmp, self.path)
-            os.replace(self.tmp, self.path)
+            try:
+                _give_final_mode(self.tmp, self.path)
+                os.replace(self.tmp, self.path)
+            except PermissionError:
+                self.tmp.unlink(missing_ok=True)
+                raise _busy(self.path) from None
+            except BaseException:
+                self.tmp.unlink(missing_ok=True)
+                raise
         else:
             self.tmp.unlink(missing_ok=True)
         return False
+
+
+def _busy(path: Path) -> FileBusyError:
+    return FileBusyError("文件無法替換(可能正在 Excel 或 WPS 中打開,或沒有寫入權限)。"
+                         "請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path), code="file-open")

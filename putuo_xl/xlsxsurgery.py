@@ -26,22 +26,28 @@ The result is written atomically; a workbook open in Excel/WPS is refused before
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 from urllib.parse import unquote
 
 from lxml import etree
 
-from .errors import InputError
+from .errors import FileBusyError, InputError
 from .fileio import AtomicPath, ensure_not_open
 
-__all__ = ["replace_sheets", "sheet_names"]
+if TYPE_CHECKING:
+    import xlsxwriter
+
+__all__ = ["replace_sheets", "new_sheets", "sheet_names"]
 
 # -- namespaces and relationship types -----------------------------------------------------
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -101,20 +107,27 @@ class _Rel:
 class _Package:
     """A zip package held in memory: member order, bytes, content types, relationships."""
 
-    def __init__(self, path: Path, role: str):
-        self.path = Path(path)
+    def __init__(self, path: Path | bytes, role: str):
         self.role = role
+        if isinstance(path, (bytes, bytearray)):
+            self.path = Path(f"<{role}>")
+            raw = bytes(path)
+        else:
+            self.path = Path(path)
+            raw = None
         try:
-            with zipfile.ZipFile(self.path) as z:
-                self.infos = z.infolist()
-                self.data: dict[str, bytes] = {i.filename: z.read(i) for i in self.infos}
+            self.raw = raw if raw is not None else self.path.read_bytes()
+            self.zip = zipfile.ZipFile(io.BytesIO(self.raw))
+            self.infos = [i for i in self.zip.infolist() if not i.is_dir()]
         except FileNotFoundError:
             raise InputError("文件不存在。請檢查路徑。", file=str(self.path), code="not-found")
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
             raise InputError(f"不是有效的 Excel 工作簿(.xlsx/.xlsm),無法讀取({e})。"
                              "請用 Excel 打開檢查,或重新生成。", file=str(self.path),
                              code="bad-zip")
-        self.lower = {n.lower(): n for n in self.data}
+        self.info = {i.filename: i for i in self.infos}
+        self.lower = {n.lower(): n for n in self.info}
+        self._data: dict[str, bytes] = {}
         self._xml_cache: dict[str, etree._Element] = {}
         self._rels_cache: dict[str, list[_Rel]] = {}
         ct = self.xml("[Content_Types].xml")
@@ -131,10 +144,31 @@ class _Package:
         return self.lower.get(name.lower(), name)
 
     def read(self, name: str) -> bytes:
-        try:
-            return self.data[self.real(name)]
-        except KeyError:
-            raise self.error(f"缺少部件 {name},工作簿已損壞。")
+        real = self.real(name)
+        if real not in self._data:
+            if real not in self.info:
+                raise self.error(f"缺少部件 {name},工作簿已損壞。")
+            try:
+                self._data[real] = self.zip.read(real)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                    NotImplementedError) as e:
+                raise self.error(f"部件 {name} 無法解壓({e})。")
+        return self._data[real]
+
+    def raw_member(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
+        """A member's compressed bytes as stored, to copy it without recompressing."""
+        info = self.info[name]
+        off = info.header_offset
+        head = self.raw[off:off + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04" or info.flag_bits & 1 or \
+                info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise self.error(f"部件 {name} 無法讀取(加密或不支持的壓縮方式)。")
+        n, m = struct.unpack("<HH", head[26:30])
+        start = off + 30 + n + m
+        data = self.raw[start:start + info.compress_size]
+        if len(data) != info.compress_size:
+            raise self.error(f"部件 {name} 不完整。")
+        return info, data
 
     def error(self, msg: str) -> InputError:
         return InputError(msg + "請用 Excel 打開檢查,或重新生成。", file=str(self.path),
@@ -257,6 +291,14 @@ def _key(el) -> tuple:
 
 _STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
                 "dxfs", "tableStyles", "colors", "extLst"]
+_WS_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+             "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter",
+             "sortState", "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr",
+             "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+             "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+             "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+             "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+             "webPublishItems", "tableParts", "extLst"]
 _WB_ORDER = ["fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews",
              "sheets", "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
              "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
@@ -282,10 +324,9 @@ def _child(parent, tag: str, order: list[str], create: bool = True):
 class _Collection:
     """One list of styles.xml (fonts, fills, ...): index → element, dedupe by content."""
 
-    def __init__(self, root, tag: str, item: str, create: bool):
+    def __init__(self, root, tag: str, item: str):
         self.root, self.tag, self.item = root, tag, item
         self.el = _child(root, tag, _STYLE_ORDER, create=False)
-        self._create = create
         self.items = [] if self.el is None else [c for c in self.el if c.tag == _q(item)]
         self.index: dict[tuple, int] = {}
         for i, c in enumerate(self.items):
@@ -312,11 +353,11 @@ class _StyleMerger:
     def __init__(self, target_root, source_root, source_path: Path | None = None):
         self.t, self.s = target_root, source_root
         self.source_path = source_path
-        self.tc = {tag: _Collection(target_root, tag, item, True) for tag, item in
+        self.tc = {tag: _Collection(target_root, tag, item) for tag, item in
                    [("fonts", "font"), ("fills", "fill"), ("borders", "border"),
                     ("cellStyleXfs", "xf"), ("cellXfs", "xf"), ("cellStyles", "cellStyle"),
                     ("dxfs", "dxf")]}
-        self.sc = {tag: _Collection(source_root, tag, item, False) for tag, item in
+        self.sc = {tag: _Collection(source_root, tag, item) for tag, item in
                    [("fonts", "font"), ("fills", "fill"), ("borders", "border"),
                     ("cellStyleXfs", "xf"), ("cellXfs", "xf"), ("cellStyles", "cellStyle"),
                     ("dxfs", "dxf")]} if source_root is not None else None
@@ -456,7 +497,6 @@ class _Plan:
     part: str = ""                        # the new sheet's part name in the target
     state: str = "visible"
     el: etree._Element | None = None      # its <sheet> element in the target workbook.xml
-    codename: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -488,8 +528,8 @@ class _Surgery:
         if not names:
             raise InputError("來源工作簿沒有工作表。", file=str(self.s.path), code="no-sheets")
         t_by = {x.name.casefold(): x for x in self.t_sheets}
-        hidden = {h.casefold() for h in self.hidden}
-        unknown = hidden - {n.casefold() for n in names}
+        hidden = {h.casefold(): st for h, st in self.hidden.items()}
+        unknown = set(hidden) - {n.casefold() for n in names}
         if unknown:
             raise ValueError(f"hidden names sheets that are not replaced: {sorted(unknown)}")
         self.plans: list[_Plan] = []
@@ -503,8 +543,9 @@ class _Surgery:
                 continue
             seen.add(n.casefold())
             state = src.state if src.state in ("hidden", "veryHidden") else "visible"
-            if n.casefold() in hidden and state == "visible":
-                state = "hidden"
+            if hidden.get(n.casefold()) == "veryHidden" or \
+                    (hidden.get(n.casefold()) == "hidden" and state == "visible"):
+                state = hidden[n.casefold()]
             self.plans.append(_Plan(src=src, old=t_by.get(n.casefold()), state=state))
 
     # 2. delete the replaced sheets' parts that nothing else uses
@@ -561,6 +602,10 @@ class _Surgery:
         self.sst = []
         if sst is not None and self.s.has(sst.part):
             self.sst = [si for si in self.s.xml(sst.part) if si.tag == _q("si")]
+        # a string item that is just <t>text</t> becomes a new <t>; others are copied whole
+        t_tag = _q("t")
+        self.sst_plain = [si[0].text or "" if len(si) == 1 and si[0].tag == t_tag else None
+                          for si in self.sst]
 
     # 4. copy each sheet with its parts
     def _copy_parts(self):
@@ -598,7 +643,6 @@ class _Surgery:
                 mapping[r.part.lower()] = self._alloc(r.part)
                 order.append(r.part)
                 todo.append(r.part)
-        self.mapping = mapping
         self._tables(order)
         self._vml_renumber = self._vml_plan(order)
         plan_by_part = {p.src.rel.part.lower(): p for p in self.plans}
@@ -757,50 +801,68 @@ class _Surgery:
 
     # the sheet XML itself
     def _sheet_xml(self, p: _Plan) -> bytes:
-        root = copy.deepcopy(self.s.xml(p.src.rel.part))
+        part = p.src.rel.part
+        try:
+            root = etree.fromstring(self.s.read(part), _PARSER)
+        except etree.XMLSyntaxError as e:
+            raise self.s.error(f"部件 {part} 不是有效的 XML({e})。")
+        p.extra["root"] = root      # serialised once the active tab is known (_workbook_xml)
         if _rtype(p.src.rel.type) != "worksheet":
-            return _tobytes(root)
+            return b""
         st = self.styles
-        default_s = st.xf(0) if st.sc is not None and st.sc["cellXfs"].items else 0
-        c_tag, row_tag, col_tag, v_tag = _q("c"), _q("row"), _q("col"), _q("v")
-        f_tag = _q("f")
+        default_s = str(st.xf(0)) if st.sc is not None and st.sc["cellXfs"].items else "0"
+        smap: dict[str, str] = {}
+
+        def xf(v: str) -> str:
+            r = smap.get(v)
+            if r is None:
+                if not v.strip().isdigit():
+                    raise self.s.error(f"工作表「{p.src.name}」的單元格格式 {v!r} 無效。")
+                r = smap[v] = str(st.xf(int(v)))
+            return r
+
+        v_tag, f_tag, is_tag, t_tag = _q("v"), _q("f"), _q("is"), _q("t")
         renames = self.table_renames
         rename_re = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(
             renames, key=len, reverse=True)) + r")(?![\w.])") if renames else None
-        sheetdata = root.find(_q("sheetData"))
-        for row in (sheetdata if sheetdata is not None else []):
-            if row.tag != row_tag:
-                continue
+        sst, n_sst = self.sst, len(self.sst)
+        plain = self.sst_plain
+        for row in root.iter(_q("row")):
             rs = row.get("s")
             if rs is not None:
-                row.set("s", str(st.xf(int(rs))))
-            for c in row:
-                if c.tag != c_tag:
-                    continue
-                s = c.get("s")
-                if s is not None:
-                    c.set("s", str(st.xf(int(s))))
-                elif default_s:
-                    c.set("s", str(default_s))
-                if c.get("t") == "s":
-                    v = c.find(v_tag)
-                    idx = int(v.text) if v is not None and (v.text or "").strip().isdigit() else -1
-                    if not 0 <= idx < len(self.sst):
-                        raise self.s.error(f"工作表「{p.src.name}」單元格 {c.get('r')} 引用了不存在的共享字符串。")
-                    is_ = etree.Element(_q("is"))
-                    for ch in self.sst[idx]:
-                        is_.append(copy.deepcopy(ch))
-                    v.addprevious(is_)
-                    c.remove(v)
-                    c.set("t", "inlineStr")
-                if rename_re is not None:
-                    f = c.find(f_tag)
-                    if f is not None and f.text:
-                        f.text = rename_re.sub(lambda m: renames[m.group(0)], f.text)
+                row.set("s", xf(rs))
+        for c in root.iter(_q("c")):
+            s = c.get("s")
+            if s is not None:
+                c.set("s", xf(s))
+            elif default_s != "0":
+                c.set("s", default_s)
+            if c.get("t") == "s":
+                v = c.find(v_tag)
+                text = v.text if v is not None else None
+                idx = int(text) if text and text.strip().isdigit() else -1
+                if not 0 <= idx < n_sst:
+                    raise self.s.error(f"工作表「{p.src.name}」單元格 {c.get('r')} 引用了不存在的共享字符串。")
+                is_ = etree.Element(is_tag)
+                if plain[idx] is not None:
+                    t = etree.SubElement(is_, t_tag)
+                    t.text = plain[idx]
+                    if plain[idx] != plain[idx].strip() or "\n" in plain[idx]:
+                        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                else:
+                    for ch in sst[idx]:
+                        is_.append(ch.__deepcopy__(None))
+                v.addprevious(is_)
+                c.remove(v)
+                c.set("t", "inlineStr")
+            elif rename_re is not None:
+                f = c.find(f_tag)
+                if f is not None and f.text:
+                    f.text = rename_re.sub(lambda m: renames[m.group(0)], f.text)
         cols = root.find(_q("cols"))
         for col in (cols if cols is not None else []):
             if col.get("style") is not None:
-                col.set("style", str(st.xf(int(col.get("style")))))
+                col.set("style", xf(col.get("style")))
         for cf in root.iter(_q("cfRule")):
             if cf.get("dxfId") is not None:
                 cf.set("dxfId", str(st.dxf(int(cf.get("dxfId")))))
@@ -814,13 +876,13 @@ class _Surgery:
                 pr = etree.Element(_q("sheetPr"))
                 root.insert(0, pr)
             pr.set("codeName", codename)
-        # tab selection is decided by the workbook (see _workbook_xml); store for later
-        p.extra["root"] = root
-        return b""   # filled in by _workbook_xml once the active tab is known
+        return b""
 
     def _old_codename(self, old: _Sheet) -> str | None:
-        pr = self.t.xml(old.rel.part).find(_q("sheetPr"))
-        return pr.get("codeName") if pr is not None else None
+        data = self.t.read(old.rel.part)
+        end = data.find(b"sheetData")
+        m = re.search(rb'<(?:\w+:)?sheetPr\b[^>]*\bcodeName="([^"]*)"', data[:end if end > 0 else None])
+        return m.group(1).decode("utf-8") if m else None
 
     # 5. workbook.xml, its rels, defined names, views, calcPr
     def _workbook_xml(self):
@@ -963,7 +1025,7 @@ class _Surgery:
             else:
                 v.attrib.pop("tabSelected", None)
         if selected and not views:
-            svs = _child(root, "sheetViews", ["sheetPr", "dimension", "sheetViews"])
+            svs = _child(root, "sheetViews", _WS_ORDER)
             etree.SubElement(svs, _q("sheetView"), tabSelected="1", workbookViewId="0")
 
     def _defined_names(self, old_order, order, new_index):
@@ -1074,31 +1136,66 @@ class _Surgery:
 
     # 7. the new package
     def _write(self) -> bytes:
-        buf = io.BytesIO()
+        z = _ZipWriter()
         written = set()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            def put(name, date_time, data, external_attr=0):
-                zi = zipfile.ZipInfo(name, date_time=date_time)
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = external_attr
-                z.writestr(zi, data)
+        out_lower = {k.lower(): k for k in self.out}
+        stamp = (1980, 1, 1, 0, 0, 0)
+        for info in self.t.infos:
+            low = info.filename.lower()
+            if low in out_lower:
+                z.add(info.filename, info.date_time, self.out[out_lower[low]])
+            elif low in self.deleted:
+                continue
+            else:
+                # untouched: the very same compressed bytes
+                info, data = self.t.raw_member(info.filename)
+                z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
+                          info.file_size, data)
+            stamp = info.date_time
+            written.add(low)
+        for name in sorted(self.out, key=_part_order):
+            if name.lower() not in written:
+                z.add(name, stamp, self.out[name])
+        return z.finish()
 
-            out_lower = {k.lower(): k for k in self.out}
-            stamp = (1980, 1, 1, 0, 0, 0)
-            for info in self.t.infos:
-                low = info.filename.lower()
-                if low in self.deleted and low not in out_lower:
-                    continue
-                if info.is_dir():
-                    continue
-                data = self.out[out_lower[low]] if low in out_lower else self.t.data[info.filename]
-                put(info.filename, info.date_time, data, info.external_attr)
-                stamp = info.date_time
-                written.add(low)
-            for name in sorted(self.out, key=_part_order):
-                if name.lower() not in written:
-                    put(name, stamp, self.out[name])
-        return buf.getvalue()
+
+class _ZipWriter:
+    """A minimal zip writer that can also store already-compressed members as they are."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+        self.central: list[bytes] = []
+
+    def add(self, name: str, date_time, data: bytes) -> None:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        comp = c.compress(data) + c.flush()
+        self.add_raw(name, date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), comp)
+
+    def add_raw(self, name: str, date_time, method: int, crc: int, size: int, comp: bytes) -> None:
+        raw_name = name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        y, mo, d, h, mi, sec = date_time
+        dos_time = (h << 11) | (mi << 5) | (sec // 2)
+        dos_date = (max(y, 1980) - 1980) << 9 | (mo << 5) | d
+        offset = self.buf.tell()
+        if offset + len(comp) > 0xFFFFFFFF - 1024 or size > 0xFFFFFFFF:
+            raise InputError("工作簿太大(超過 4 GB),無法處理。", code="too-large")
+        self.buf.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, method, dos_time,
+                                   dos_date, crc, len(comp), size, len(raw_name), 0))
+        self.buf.write(raw_name)
+        self.buf.write(comp)
+        self.central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags,
+                                        method, dos_time, dos_date, crc, len(comp), size,
+                                        len(raw_name), 0, 0, 0, 0, 0, offset) + raw_name)
+
+    def finish(self) -> bytes:
+        start = self.buf.tell()
+        for entry in self.central:
+            self.buf.write(entry)
+        size = self.buf.tell() - start
+        n = len(self.central)
+        self.buf.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, size, start, 0))
+        return self.buf.getvalue()
 
 
 def _part_order(name: str):
@@ -1107,16 +1204,20 @@ def _part_order(name: str):
 
 
 # -- public API ----------------------------------------------------------------------------
-def replace_sheets(target: str | Path, source: str | Path, sheets: list[str] | None = None,
-                   output: str | Path | None = None, hidden: Iterable[str] = (),
+def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
+                   sheets: list[str] | None = None,
+                   output: str | Path | None = None,
+                   hidden: Iterable[str] | dict[str, str] = (),
                    position: dict[str, int | str] | None = None) -> None:
     """Put sheets of `source` into `target` (written to `output`, default: `target` itself).
 
+    - `source`: a workbook file, or its bytes / a BytesIO (e.g. xlsxwriter with `in_memory`).
     - `sheets`: the source sheets to take, in order (default: all of them). A sheet whose name
       the target already has (compared as Excel does, ignoring case) replaces it in place: same
       tab position, same sheetId, same defined names' scope. Other sheets are added at the end.
-    - `hidden`: of those, the ones to hide (a sheet already hidden in the source stays hidden;
-      `veryHidden` stays veryHidden).
+    - `hidden`: of those, the ones to hide, as names or {name: "hidden" | "veryHidden"}. A sheet
+      hidden in the source stays hidden (but note that xlsxwriter silently shows a hidden sheet
+      that is the first/active one of its workbook: name it here, or use `new_sheets`).
     - `position`: {sheet name: where} for sheets that are *added*: an int is the 0-based tab
       index in the result (negative counts from the end), a str the name of the sheet to put it
       before. Replaced sheets never move.
@@ -1127,16 +1228,69 @@ def replace_sheets(target: str | Path, source: str | Path, sheets: list[str] | N
     """
     target = Path(target)
     dest = Path(output) if output is not None else target
+    states = dict(hidden) if isinstance(hidden, dict) else {h: "hidden" for h in hidden}
+    if any(v not in ("hidden", "veryHidden") for v in states.values()):
+        raise ValueError(f"hidden states must be 'hidden' or 'veryHidden': {states}")
     ensure_not_open(dest)
     tpkg = _Package(target, "target")
-    spkg = _Package(Path(source), "source")
+    if hasattr(source, "getvalue"):
+        source = source.getvalue()
+    elif hasattr(source, "read"):
+        source = source.read()
+    spkg = _Package(source if isinstance(source, (bytes, bytearray)) else Path(source),
+                    "來源工作簿")
     try:
-        data = _Surgery(tpkg, spkg, sheets, list(hidden), position).run()
+        data = _Surgery(tpkg, spkg, sheets, states, position).run()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
         if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names")):
             raise
-        raise InputError(f"無法把「{source}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
+        raise InputError(f"無法把「{spkg.path}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
                          "請用 Excel 打開兩個文件檢查,或重新生成。", file=str(target),
                          code="surgery-failed") from e
-    with AtomicPath(dest) as tmp:
-        tmp.write_bytes(data)
+    atomic = AtomicPath(dest)
+    try:
+        with atomic as tmp:
+            tmp.write_bytes(data)
+    except PermissionError as e:
+        # Windows refuses to replace a file Excel/WPS holds open, lock file or not
+        raise FileBusyError("文件正在被其他程序使用,無法寫入。請先在 Excel 或 WPS 中關閉它再重試,"
+                            "或用 -o 指定另一個輸出文件。", file=str(dest), code="file-open") from e
+    finally:
+        if atomic.tmp is not None and atomic.tmp.exists():
+            atomic.tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def new_sheets(target: str | Path, output: str | Path | None = None,
+               hidden: Iterable[str] | dict[str, str] = (),
+               position: dict[str, int | str] | None = None) -> Iterator["xlsxwriter.Workbook"]:
+    """Write sheets with xlsxwriter, in memory, and put them into `target` on leaving the block.
+
+        with new_sheets(master, hidden=["_status"]) as wb:
+            ws = wb.add_worksheet("月度匯總")
+            ...
+
+    Nothing is written if the block raises. The lock check runs first, so a workbook open in
+    Excel/WPS is refused before any work is done. Sheets hidden with `hide()`/`very_hidden()`
+    end up hidden even when xlsxwriter itself would show them (the first, active sheet).
+    """
+    import xlsxwriter
+
+    ensure_not_open(Path(output) if output is not None else Path(target))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    try:
+        yield wb
+    except BaseException:
+        try:
+            wb.close()
+        except Exception:
+            pass
+        raise
+    # honour hide()/very_hidden() even where xlsxwriter drops it on close (the first sheet)
+    states = dict(hidden) if isinstance(hidden, dict) else {h: "hidden" for h in hidden}
+    for ws in wb.worksheets():
+        if getattr(ws, "hidden", 0) and ws.name not in states:
+            states[ws.name] = "veryHidden" if ws.hidden == 2 else "hidden"
+    wb.close()
+    replace_sheets(target, buf.getvalue(), output=output, hidden=states, position=position)

@@ -8,10 +8,8 @@ openpyxl, python-calamine and pandas read them back.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import struct
@@ -72,6 +70,9 @@ def make_master(path: Path, vba: bytes | None = None) -> Path:
     readme.write("A1", "任務分解台賬(2020)", head)
     m = wb.add_worksheet(MONTHLY)            # build writes the header only; rollup fills it
     m.write_row("A1", ["月度匯總(待匯總)"], head)
+    # the same picture as on the official's sheet: xlsxwriter stores it once for both drawings,
+    # so removing this sheet's drawing must keep the image
+    m.insert_image("D5", "logo.png", {"image_data": io.BytesIO(IMAGE)})
     o = wb.add_worksheet(OFFICIAL)
     o.write_row("A1", ["單位", "數量", "已核"], head)
     for i in range(5):
@@ -80,7 +81,7 @@ def make_master(path: Path, vba: bytes | None = None) -> Path:
     o.write_formula("E2", f"=SUM('{MONTHLY}'!B3:B8)")
     o.write("E3", "1.1.1 狀態")
     o.write_formula("E4", '=INDEX(_status!B:B,MATCH("1.1.1",_status!A:A,0))')
-    o.write_formula("E5", f"=SUM(Tbl月度[數])")          # the official's own table, below
+    o.write_formula("E5", "=SUM(Tbl月度[數])")          # the official's own table, below
     o.write_comment("A1", "官員的批註:請核對。")
     o.insert_image("H18", "logo.png", {"image_data": io.BytesIO(IMAGE)})
     chart = wb.add_chart({"type": "column"})
@@ -134,6 +135,10 @@ def make_report(path: Path, version: int) -> Path:
     m.repeat_rows(1)
     m.add_table("F2:G5", {"name": "Tbl月度", "columns": [{"header": "項"}, {"header": "數"}],
                           "data": [["甲", version], ["乙", 10 * version], ["丙", 100]]})
+    m.write_rich_string("A10", "普通", wb.add_format({"bold": True, "font_color": "red"}), "重點",
+                        "說明")
+    m.write_url("A11", "https://www.putuo.gov.cn/", string="普陀區政府網")
+    m.write_url("A12", f"internal:'{OFFICIAL}'!A1", string="去官員分析")
     m.write("F7", "表內合計")
     m.write_formula("G7", "=SUM(Tbl月度[數])")
     chart = wb.add_chart({"type": "line"})
@@ -315,6 +320,39 @@ def test_officials_sheet_and_its_parts_are_unchanged(built):
         assert before[name] == after[name], name
 
 
+def stored(path: Path) -> dict[str, bytes]:
+    """Each member's compressed bytes as stored in the zip."""
+    raw = path.read_bytes()
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for i in z.infolist():
+            n, m = struct.unpack("<HH", raw[i.header_offset + 26:i.header_offset + 30])
+            start = i.header_offset + 30 + n + m
+            out[i.filename] = raw[start:start + i.compress_size]
+    return out
+
+
+def test_untouched_parts_are_copied_as_stored(built):
+    before, after = stored(built["master"]), stored(snapshot(built, "v2third"))
+    p = parts(built["master"])
+    official = set(subtree(p, sheet_parts(p)[OFFICIAL]))
+    for name in official | {"xl/theme/theme1.xml", "xl/sharedStrings.xml", "docProps/custom.xml"}:
+        assert after[name] == before[name], name
+
+
+def test_comment_shapes_of_different_sheets_do_not_collide(built):
+    p = parts(snapshot(built, "v2third"))
+    blocks = {}
+    for name, part in sheet_parts(p).items():
+        for kind, target in rels(p, part).values():
+            if kind == "vmlDrawing":
+                blocks[name] = re.findall(rb'idmap[^>]*data="(\d+)"', p[target])
+                ids = {int(x) // 1024 for x in re.findall(rb"_x0000_s(\d+)", p[target])}
+                assert ids == {int(b) for b in blocks[name]}, name
+    assert set(blocks) == {OFFICIAL, RECEIPTS}
+    assert blocks[OFFICIAL] == [b"1"] and blocks[RECEIPTS] == [b"2"]   # theirs kept, ours moved
+
+
 def test_styles_only_grow_at_the_end(built):
     before = etree.fromstring(parts(built["master"])["xl/styles.xml"])
     after = etree.fromstring(parts(snapshot(built, "v2third"))["xl/styles.xml"])
@@ -378,16 +416,27 @@ def test_repeated_refresh_does_not_grow_the_file(built):
                                                    "docProps/custom.xml"}
     orphans = {n for n in p if not n.endswith(".rels") and n != "[Content_Types].xml"} - reached
     assert not orphans
-    # and every part has a content type
+    for step in built["steps"].values():
+        assert_consistent(parts_of(step))
+    assert len([n for n in p if "/tables/" in n]) == 2      # the official's and ours
+    assert len([n for n in p if "/charts/" in n and not n.endswith(".rels")]) == 4
+
+
+def assert_consistent(p: dict[str, bytes]) -> None:
+    """Every relationship target exists, every part has exactly one content type."""
     ct = etree.fromstring(p["[Content_Types].xml"])
     defaults = {d.get("Extension").lower() for d in ct if d.get("Extension")}
-    overrides = {o.get("PartName").lstrip("/") for o in ct if o.get("PartName")}
-    assert overrides <= set(p)
+    overrides = [o.get("PartName").lstrip("/") for o in ct if o.get("PartName")]
+    assert len(overrides) == len(set(overrides))
+    assert set(overrides) <= set(p), set(overrides) - set(p)
     for n in p:
         if n != "[Content_Types].xml":
             assert n in overrides or n.rsplit(".", 1)[-1].lower() in defaults, n
-    assert len([n for n in p if "/tables/" in n]) == 2      # the official's and ours
-    assert len([n for n in p if "/charts/" in n and not n.endswith(".rels")]) == 4
+        if not n.endswith(".rels"):
+            for kind, target in rels(p, n).values():
+                assert target in p, (n, kind, target)
+    for kind, target in rels(p, "").values():
+        assert target in p
 
 
 def parts_equal(a: bytes, b: bytes) -> bool:
@@ -418,6 +467,9 @@ def test_new_sheets_values_and_styles_read_back_with_openpyxl(built):
     assert len(rules) == 2
     fills = sorted(r.dxf.fill.bgColor.rgb for r in rules)
     assert fills == ["FFC6EFCE", "FFFFC7CE"]
+    assert m["A10"].value == "普通重點說明"
+    assert m["A11"].hyperlink.target == "https://www.putuo.gov.cn/" and m["A11"].value == "普陀區政府網"
+    assert m["A12"].hyperlink.location == f"'{OFFICIAL}'!A1"
     assert m.tables["Tbl月度_2"].ref == "F2:G5"           # renamed: the official has Tbl月度
     assert m["G7"].value == "=SUM(Tbl月度_2[數])"
     assert wb["_status"].sheet_state == "hidden"
@@ -486,6 +538,7 @@ def test_xlsm_keeps_its_vba_project(tmp_path):
     replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
     replace_sheets(target, make_receipts(tmp_path / "rec.xlsx"))
     after = parts(target)
+    assert_consistent(after)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     ct = after["[Content_Types].xml"].decode()
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in ct
@@ -525,6 +578,7 @@ def test_target_saved_by_libreoffice(tmp_path):
     replace_sheets(target, make_report(tmp_path / "r2.xlsx", 2))
     assert target.stat().st_size == size
     after = parts(target)
+    assert_consistent(after)
     b_part, a_part = sheet_parts(before)[OFFICIAL], sheet_parts(after)[OFFICIAL]
     assert subtree_bytes(before, b_part) == subtree_bytes(after, a_part)
     # comment shapes (VML) of different sheets do not share id blocks
@@ -558,6 +612,7 @@ def test_openpyxl_master(tmp_path):
     replace_sheets(target, make_receipts(tmp_path / "rec.xlsx"))
     replace_sheets(target, make_receipts(tmp_path / "rec2.xlsx", 2))
     after = parts(target)
+    assert_consistent(after)
     assert subtree_bytes(before, sheet_parts(before)[OFFICIAL]) == \
         subtree_bytes(after, sheet_parts(after)[OFFICIAL])
     wb2 = openpyxl.load_workbook(target)
@@ -682,3 +737,165 @@ def test_corrupt_target_is_a_clear_error(tmp_path):
         replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
     assert e.value.file == str(target) and "不是有效的 Excel 工作簿" in str(e.value)
     assert target.read_bytes() == b"PK\x03\x04 broken"
+
+
+def test_calc_chain_is_dropped(tmp_path):
+    """Excel's calcChain.xml lists formula cells by sheet; stale entries make Excel repair."""
+    target = make_master(tmp_path / "master.xlsx")
+    p = parts(target)
+    p["xl/calcChain.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                             b'<calcChain xmlns="%s"><c r="E2" i="3"/><c r="E4"/></calcChain>'
+                             % MAIN.encode())
+    p["[Content_Types].xml"] = p["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.'
+                     b'openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+    p["xl/_rels/workbook.xml.rels"] = p["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                             b'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+                             b"</Relationships>")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, v in p.items():
+            z.writestr(n, v)
+    assert_consistent(parts(target))
+    replace_sheets(target, make_report(tmp_path / "r.xlsx", 1))
+    after = parts(target)
+    assert "xl/calcChain.xml" not in after
+    assert b"calcChain" not in after["[Content_Types].xml"]
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert_consistent(after)
+
+
+def test_new_sheets_in_memory(tmp_path):
+    from putuo_xl.xlsxsurgery import new_sheets
+    target = make_master(tmp_path / "master.xlsx")
+    with new_sheets(target, hidden=["_actuals"], position={"趨勢": MONTHLY}) as wb:
+        ws = wb.add_worksheet("趨勢")
+        ws.write_column("A1", [1, 2, 3])
+        chart = wb.add_chart({"type": "line"})
+        chart.add_series({"values": "='趨勢'!$A$1:$A$3"})
+        ws.insert_chart("C2", chart)
+        wb.add_worksheet("_actuals").write("A1", "key")
+    assert sheet_names(target) == ["說明", "趨勢", MONTHLY, OFFICIAL, "_status", "_actuals"]
+    wb2 = openpyxl.load_workbook(target)
+    assert wb2["_actuals"].sheet_state == "hidden" and wb2["趨勢"]["A3"].value == 3
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError):
+        with new_sheets(target) as wb:
+            wb.add_worksheet("趨勢").write("A1", "半成品")
+            raise RuntimeError("rollup failed half-way")
+    assert target.read_bytes() == before
+    # bytes and BytesIO sources work as well as files
+    replace_sheets(target, make_receipts(tmp_path / "rec.xlsx").read_bytes())
+    replace_sheets(target, io.BytesIO((tmp_path / "rec.xlsx").read_bytes()))
+    assert sheet_names(target)[-1] == RECEIPTS
+    with pytest.raises(InputError) as e:
+        replace_sheets(target, b"not a workbook")
+    assert "來源工作簿" in str(e.value)
+
+
+def test_chartsheets_in_source_and_target(tmp_path):
+    target = tmp_path / "t.xlsx"
+    wb = xlsxwriter.Workbook(str(target))
+    wb.add_worksheet("數據").write_column("A1", [1, 2, 3])
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series({"values": "='數據'!$A$1:$A$3"})
+    wb.add_chartsheet("官員圖").set_chart(pie)
+    wb.close()
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet(MONTHLY).write_column("A1", [4, 5, 6])
+    line = wb.add_chart({"type": "line"})
+    line.add_series({"values": f"='{MONTHLY}'!$A$1:$A$3"})
+    cs = wb.add_chartsheet("趨勢圖")
+    cs.set_chart(line)
+    cs.activate()                         # selected in the source: must not be in the target
+    wb.close()
+    before = parts(target)
+    replace_sheets(target, src)
+    size = target.stat().st_size
+    replace_sheets(target, src)
+    assert target.stat().st_size == size
+    after = parts(target)
+    assert_consistent(after)
+    assert subtree_bytes(before, sheet_parts(before)["官員圖"]) == \
+        subtree_bytes(after, sheet_parts(after)["官員圖"])
+    assert sheet_parts(after)["趨勢圖"].startswith("xl/chartsheets/")
+    assert active_tab(after) == "數據" and tab_selected(after) == ["數據"]
+    rep = xlsx_check(target)
+    assert rep["ok"], rep["problems"]
+    assert by_sheet(rep)["趨勢圖"]["charts"] == 1 and by_sheet(rep)["官員圖"]["charts"] == 1
+
+
+def test_rename_refused_like_windows_with_excel_open(tmp_path, monkeypatch):
+    """Windows will not replace a file Excel holds open; the error says so, nothing is left."""
+    import putuo_xl.fileio as fileio
+    target = make_master(tmp_path / "master.xlsx")
+    src = make_report(tmp_path / "r.xlsx", 1)
+    before = _dir_state(tmp_path)
+
+    def refuse(a, b):
+        raise PermissionError(13, "The process cannot access the file", str(b))
+    monkeypatch.setattr(fileio.os, "replace", refuse)
+    with pytest.raises(FileBusyError) as e:
+        replace_sheets(target, src)
+    assert "關閉" in str(e.value)
+    assert _dir_state(tmp_path) == before
+
+
+def test_the_real_master_from_build(tmp_path):
+    """build's master reads _status/_actuals by formulas; putting rollup's data sheets in makes
+    the section sheets and the indicator sheet show the new values, and nothing else changes."""
+    from putuo_xl import layout
+    from putuo_xl.master import build_master
+    from putuo_xl.xlsxsurgery import new_sheets
+
+    master = build_master(output=tmp_path / "任務分解台賬.xlsx").path
+    before = parts(master)
+    section = next(n for n in sheet_names(master) if n.startswith("一、"))
+    indicators = layout.name("indicators")
+    with new_sheets(master) as wb:
+        st = wb.add_worksheet(layout.STATUS_SHEET)
+        st.hide()
+        st.write_row(0, 0, layout.STATUS_COLUMNS)
+        st.write_row(1, 0, ["1.1.1", "進行中", 0.5, "2020-08", "yellow"])
+        ac = wb.add_worksheet(layout.ACTUALS_SHEET)
+        ac.hide()
+        ac.write_row(0, 0, layout.ACTUALS_COLUMNS)
+        ac.write_row(1, 0, ["1.1.1#1|2020-08", 38, 0, "區審招辦"])
+        rep = wb.add_worksheet(layout.name("monthly"))
+        rep.write("A1", "月度匯總 2020年8月")
+    after = parts(master)
+    assert_consistent(after)
+    b_sheets, a_sheets = sheet_parts(before), sheet_parts(after)
+    assert list(a_sheets) == list(b_sheets) + [layout.name("monthly")]
+    for name, part in b_sheets.items():
+        if name not in (layout.STATUS_SHEET, layout.ACTUALS_SHEET):
+            assert subtree_bytes(before, part) == subtree_bytes(after, a_sheets[name]), name
+    rep = xlsx_check(master, "--get", f"'{section}'!H4:J4", "--get", f"{indicators}!K4",
+                     "--get", f"{indicators}!P4:Q4")
+    assert rep["ok"], rep["problems"]
+    assert rep["get"][f"'{section}'!H4:J4"] == [["進行中", 0.5, "2020-08"]]
+    assert rep["get"][f"{indicators}!K4"] == [[38]]
+    assert rep["get"][f"{indicators}!P4:Q4"] == [[38, "未達標"]]
+    wb2 = openpyxl.load_workbook(master)
+    assert wb2[layout.STATUS_SHEET].sheet_state == "hidden"
+
+
+def test_hide_on_the_first_xlsxwriter_sheet_is_honoured(tmp_path):
+    """xlsxwriter shows its first sheet even after hide(); new_sheets and `hidden` fix that."""
+    from putuo_xl.xlsxsurgery import new_sheets
+    target = make_master(tmp_path / "master.xlsx")
+    with new_sheets(target) as wb:
+        wb.add_worksheet("_form").very_hidden()
+        wb.add_worksheet("_lists").hide()
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("_first").hide()
+    wb.add_worksheet("可見")
+    wb.close()
+    replace_sheets(target, src, hidden={"_first": "veryHidden"})
+    states = {s.get("name"): s.get("state", "visible")
+              for s in etree.fromstring(parts(target)["xl/workbook.xml"]).iter(f"{{{MAIN}}}sheet")}
+    assert states["_form"] == "veryHidden" and states["_lists"] == "hidden"
+    assert states["_first"] == "veryHidden" and states["可見"] == "visible"
+    assert tab_selected(parts(target)) == [OFFICIAL]
