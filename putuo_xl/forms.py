@@ -21,7 +21,7 @@ import xlsxwriter
 
 from . import __version__, layout
 from .config import Config, load_config
-from .errors import InputError
+from .errors import FileBusyError, InputError
 from .fileio import AtomicPath
 from .model import ROLE_LABELS, Plan, Task
 from .render import deadline_value, row_height
@@ -53,6 +53,7 @@ class FormsResult:
     skipped: list[Path] = field(default_factory=list)       # already there, not overwritten
     stale: list[Path] = field(default_factory=list)         # skipped and made from another plan
     no_tasks: list[str] = field(default_factory=list)       # units without tasks: no form
+    busy: list[Path] = field(default_factory=list)          # open in Excel/WPS: not rewritten
     units: dict[str, Path] = field(default_factory=dict)    # unit -> its form (written or kept)
     seconds: float = 0.0
     master_changes: str | None = None                       # what officials changed in the master
@@ -63,6 +64,9 @@ class FormsResult:
             parts.append(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)")
         if self.stale:
             parts.append(f"其中 {len(self.stale)} 份是按修改前的台賬生成的")
+        if self.busy:
+            parts.append(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:"
+                         f"{'、'.join(p.name for p in self.busy)}(關閉後加 --force 重試)")
         if self.no_tasks:
             parts.append(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:{'、'.join(self.no_tasks)}")
         return ";".join(parts) + f"。目錄:{self.out_dir}"
@@ -146,6 +150,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     st = styles or load_styles(cfg)
     form_version = str(cfg.section("forms").get("form_version") or layout.FORM_VERSION)
     index = plan.task_index()
+    views = {t.id: _TaskView.of(t, plan.script) for t in plan.tasks()}   # shared by all forms
     out.mkdir(parents=True, exist_ok=True)
     issued_rows = []
     created = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -165,9 +170,13 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
                                     meta.get("task_ids", ""), meta.get("due") or due,
                                     meta.get("created") or created, True))
             continue
-        form = _FormWriter(plan, cfg, st, unit, items, index, month, due, fp, form_version, created)
-        with AtomicPath(path) as tmp:
-            form.write(tmp)
+        form = _FormWriter(plan, cfg, st, unit, items, views, month, due, fp, form_version, created)
+        try:
+            with AtomicPath(path) as tmp:
+                form.write(tmp)
+        except FileBusyError:          # that one form is open somewhere: the others still go out
+            result.busy.append(path)
+            continue
         result.written.append(path)
         issued_rows.append((month, unit, path.name, fp, ",".join(form.task_ids), due, created, False))
     if master_path is not None and issued_rows:
@@ -218,18 +227,39 @@ def _cn_date(iso: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+@dataclass
+class _TaskView:
+    """What a form row shows for a task, computed once per run (a task is in many forms)."""
+    task: Task
+    deadline: object
+    height: float
+    sub_heights: list[float]
+
+    @classmethod
+    def of(cls, t: Task, script: str) -> "_TaskView":
+        first = t.indicators[0] if t.indicators else None
+        h = max(row_height([(t.text, WIDTHS["task"]), (first.name if first else "", WIDTHS["indicator"]),
+                            (first.text if first else "", WIDTHS["target"])]), 36)
+        subs = [row_height([(i.name, WIDTHS["indicator"]), (i.text, WIDTHS["target"])], minimum=22)
+                for i in t.indicators[1:]]
+        return cls(t, deadline_value(t, script), h, subs)
+
+
 class _FormWriter:
     def __init__(self, plan: Plan, cfg: Config, styles: Styles, unit: str,
-                 items: list[Assignment], index: dict[str, Task], month: str, due: str, fp: str,
+                 items: list[Assignment], views: dict[str, _TaskView], month: str, due: str, fp: str,
                  form_version: str, created: str):
         self.plan, self.cfg, self.styles, self.unit, self.items = plan, cfg, styles, unit, items
-        self.index, self.month, self.due, self.fp = index, month, due, fp
+        self.views, self.month, self.due, self.fp = views, month, due, fp
+        self.due_label = _cn_date(due)
+        index = {k: v.task for k, v in views.items()}
         self.form_version, self.created = form_version, created
         self.script = plan.script
         self.T = lambda s: in_script(s, self.script)
         self.unit_label = self.T(unit)
         self.task_ids = [a.task_id for a in items]
         self.indicator_ids = [i.id for a in items for i in index[a.task_id].indicators]
+        self.index = index
 
     def write(self, path: Path) -> None:
         wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
@@ -274,7 +304,7 @@ class _FormWriter:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last, title, f("title"))
         counts = T(f"牽頭 {lead} 項、配合 {co} 項") + (T(f"、共同負責 {resp} 項") if resp else "")
         info = (T("填報單位:") + self.unit_label + "    " + T("報送月份:") + layout.month_label(self.month)
-                + "    " + T("報送截止:") + _cn_date(self.due) + "    " + T("本單位任務:") + counts)
+                + "    " + T("報送截止:") + self.due_label + "    " + T("本單位任務:") + counts)
         ws.set_row(INFO_ROW, 22)
         ws.merge_range(INFO_ROW, 0, INFO_ROW, last, info, f("subtitle", font_size=11))
         # who filled it in: free input cells above the table
@@ -285,7 +315,7 @@ class _FormWriter:
         ws.write_blank(CONTACT_ROW, 1, None, inp)
         ws.merge_range(CONTACT_ROW, 2, CONTACT_ROW, 3, T("聯繫電話"), lab)
         ws.merge_range(CONTACT_ROW, 4, CONTACT_ROW, 5, "", inp)
-        ws.merge_range(CONTACT_ROW, 6, CONTACT_ROW, 8, T("單位負責人(審核)"), lab)
+        ws.merge_range(CONTACT_ROW, 6, CONTACT_ROW, 8, T("審核人"), lab)
         ws.write_blank(CONTACT_ROW, 9, None, inp)
         ws.merge_range(NOTE_ROW, 0, NOTE_ROW, last,
                        T("淡黃色單元格由本單位填寫,灰色單元格不能修改。進展狀態從下拉列表選擇;完成進度填 0%–100%;"
@@ -301,9 +331,10 @@ class _FormWriter:
         runs: dict[str, list[int]] = {"status": [], "progress": [], "actual_pct": [], "actual": [],
                                       "text": []}
         for a in self.items:
-            t = self.index[a.task_id]
+            view = self.views[a.task_id]
+            t = view.task
             first = t.indicators[0] if t.indicators else None
-            dv = deadline_value(t, self.script)
+            dv = view.deadline
             ws.write_string(r, col["task_id"], t.id, f("locked_center"))
             ws.write_string(r, col["task"], t.text, f("locked"))
             ws.write_string(r, col["role"], _role_text(a.role, self.script), f("locked_center"))
@@ -325,9 +356,7 @@ class _FormWriter:
             runs["status"].append(r)
             runs["progress"].append(r)
             runs["text"].append(r)
-            ws.set_row(r, max(row_height([(t.text, WIDTHS["task"]),
-                                          (first.name if first else "", WIDTHS["indicator"]),
-                                          (first.text if first else "", WIDTHS["target"])]), 36))
+            ws.set_row(r, view.height)
             r += 1
             for n, ind in enumerate(t.indicators[1:], 2):
                 ws.write_string(r, col["task_id"], ind.id, f("locked_sub", align="center",
@@ -341,8 +370,7 @@ class _FormWriter:
                 ws.write_string(r, col["target"], ind.text, f("locked_center"))
                 ws.write_blank(r, col["actual"], None, f("input_number"))
                 runs["actual_pct" if ind.unit == "%" else "actual"].append(r)
-                ws.set_row(r, row_height([(ind.name, WIDTHS["indicator"]), (ind.text, WIDTHS["target"])],
-                                         minimum=22))
+                ws.set_row(r, view.sub_heights[n - 2])
                 r += 1
         last_row = r - 1
         self._validations(ws, col, runs, statuses)
@@ -406,7 +434,7 @@ class _FormWriter:
             ws.set_landscape()
         ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.65)
         ws.set_header(f"&L{f}{esc(self.unit_label)}&C{f}{esc(title)}&R{f}"
-                      + esc(self.T("截止 ") + _cn_date(self.due)), {"margin": 0.3})
+                      + esc(self.T("截止 ") + self.due_label), {"margin": 0.3})
         ws.set_footer(f"&C{f}" + self.T("第 &P 頁,共 &N 頁"), {"margin": 0.3})
         ws.fit_to_pages(1, 0)
         ws.center_horizontally()
@@ -431,7 +459,7 @@ class _FormWriter:
              f"列出《{self.plan.title}》中由本單位牽頭、配合或共同負責的 {n_tasks} 項任務"
              + (f"和 {n_ind} 個量化指標" if n_ind else "") + "。"),
             ("報送時間",
-             f"請在 {_cn_date(self.due)} 前填好並報送" + (f"{contact}" if contact else "") +
+             f"請在 {self.due_label} 前填好並報送" + (f"{contact}" if contact else "") +
              "。報送後如需更正,修改後重新報送即可,以最後一次報送為準。"),
             ("填寫哪些格",
              f"只填寫「{sheet}」工作表中淡黃色的單元格;灰色單元格(任務編號、工作任務、角色、完成時限、"

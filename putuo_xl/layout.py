@@ -36,15 +36,20 @@ ACTUALS_SHEET = "_actuals"  # written by rollup; build writes the header only
 
 # _status: one row per task ("1.2.3") and per task × unit ("1.2.3|區司法局").
 STATUS_COLUMNS = ["key", "status", "progress", "last_report", "light"]
+# status: a config status name; progress: 0..1; last_report: text "YYYY-MM" (or a date);
+# light: "green" | "yellow" | "red" (or empty): the master colours 最新狀態 by it.
 # _actuals: one row per indicator × month ("1.4.1#1|2020-08"), the value the rollup counts.
 ACTUALS_COLUMNS = ["key", "actual", "met", "unit"]
 # actual is in the indicator's own unit (92 means 92% for a "%" target, 45 means 45 天).
 
 # _plan: one row per unit × task (groups expanded through config), rows grouped by unit in
 # config order, tasks in plan order; key = "unit|n" with n = 1, 2, … per unit (the unit view
-# looks rows up by it). role is lead | co | responsible; deadline is a date or text.
-PLAN_COLUMNS = ["key", "unit", "seq", "task_id", "role", "role_label", "via", "section",
-                "task", "lead", "indicator", "deadline"]
+# looks rows up by it). role is lead | co | responsible; via is the group it came through.
+PLAN_COLUMNS = ["key", "unit", "seq", "task_id", "role", "role_label", "via"]
+# _tasks: one row per task in plan order, as the section sheets show it at build time.
+TASKS_SHEET = "_tasks"
+TASKS_COLUMNS = ["task_id", "section_id", "section", "subsection", "task", "lead", "co",
+                 "indicator", "deadline", "indicator_ids"]
 # _units: the units that report (have tasks), in config order: the view's dropdown source.
 UNITS_SHEET = "_units"
 UNITS_COLUMNS = ["unit", "full_name", "kind", "lead", "co", "responsible", "tasks"]

@@ -15,6 +15,7 @@ After `build`, the workbook is the plan's source of truth: `plan_from_workbook` 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,14 +40,14 @@ GENERATOR = f"putuo-xl {__version__}"
 MARKS = {"lead": "●", "co": "○", "responsible": "◎"}
 
 # Section sheet: layout.SECTION_COLUMNS with widths and styles.
-SECTION_WIDTHS = [8, 15, 52, 12, 20, 22, 12, 9, 9, 10]
+SECTION_WIDTHS = [8, 15, 52, 12, 20, 22, 13, 9, 9, 10]
 SECTION_TITLE_ROW, SECTION_SUB_ROW, SECTION_HEADER_ROW = 0, 1, 2   # 0-based
 # 按單位查看
 VIEW_UNIT_CELL = "B2"
 VIEW_HEADER_ROW = 3          # 0-based: row 4
 VIEW_COLUMNS = ["序號", "任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標",
                 "本單位狀態", "完成進度", "最近填報"]
-VIEW_WIDTHS = [5, 8, 50, 6, 12, 12, 22, 10, 9, 10]
+VIEW_WIDTHS = [5, 8, 50, 6, 12, 13, 22, 10, 9, 10]
 UNITS_NAME = "putuo_units"   # defined name of the unit list (the dropdown's source)
 
 
@@ -147,7 +148,7 @@ class _MasterWriter:
         self.idle_units = [u for u in cfg.units if u not in self.assign]
         reserved = {layout.name(k, self.script) for k in layout.SHEETS}
         reserved |= {layout.META_SHEET, layout.PLAN_SHEET, layout.STATUS_SHEET,
-                     layout.ACTUALS_SHEET, layout.UNITS_SHEET}
+                     layout.ACTUALS_SHEET, layout.UNITS_SHEET, layout.TASKS_SHEET}
         self.section_sheets = section_sheet_names(plan, reserved)
         self.sheet_order: list[str] = []
         self.tasks = plan.tasks()
@@ -182,12 +183,14 @@ class _MasterWriter:
         ws_matrix = self._add(layout.name("matrix", self.script))
         ws_ind = self._add(layout.name("indicators", self.script))
         hidden = {name: self._add(name) for name in (layout.META_SHEET, layout.PLAN_SHEET,
-                                                      layout.UNITS_SHEET, layout.STATUS_SHEET,
+                                                      layout.TASKS_SHEET, layout.UNITS_SHEET,
+                                                      layout.STATUS_SHEET,
                                                       layout.ACTUALS_SHEET)}
         self._readme(ws_readme)
         for sec in self.plan.sections:
             self._section(ws_sections[sec.id], sec)
         self._plan_sheet(hidden[layout.PLAN_SHEET])
+        self._tasks_sheet(hidden[layout.TASKS_SHEET])
         self._units_sheet(hidden[layout.UNITS_SHEET])
         self._view(ws_view)
         self._matrix(ws_matrix)
@@ -342,6 +345,8 @@ class _MasterWriter:
                 ws.set_row(row, row_height([("· " + w, 94, 9)], size=9, minimum=14))
                 row += 1
         self._page(ws, T("說明"), landscape=False)
+        if row <= 60:
+            ws.fit_to_pages(1, 1)
 
     # -- section sheets ---------------------------------------------------------------------
     def _section_headers(self) -> list[str]:
@@ -369,6 +374,13 @@ class _MasterWriter:
         auto = {7, 8, 9}
         columns = [{"header": h, "header_format": f("header_auto" if i in auto else "header")}
                    for i, h in enumerate(heads)]
+        # progress columns are calculated columns: a row an official inserts gets them too
+        key = f"Section{sec.id}[@[{heads[0]}]]"
+        S = layout.STATUS_SHEET
+        for i, (col, fn, style) in zip((7, 8, 9), (("B", _lookup_text, "cell_auto"),
+                                                   ("C", _lookup_value, "cell_auto_pct"),
+                                                   ("D", _lookup_value, "cell_auto_date"))):
+            columns[i].update({"formula": fn(S, col, key), "format": f(style)})
         ws.add_table(hr, 0, hr + n, last, {"name": f"Section{sec.id}", "columns": columns,
                                            "style": "Table Style Light 1", "autofilter": True})
         ws.set_row(hr, 30)
@@ -390,10 +402,6 @@ class _MasterWriter:
                 ws.write_datetime(r, 6, dv, f("cell_date"))
             else:
                 ws.write_string(r, 6, dv, f("cell_center"))
-            a = f"$A{r + 1}"
-            ws.write_formula(r, 7, _lookup_text(layout.STATUS_SHEET, "B", a), f("cell_auto"), "")
-            ws.write_formula(r, 8, _lookup_value(layout.STATUS_SHEET, "C", a), f("cell_auto_pct"), "")
-            ws.write_formula(r, 9, _lookup_value(layout.STATUS_SHEET, "D", a), f("cell_auto_date"), "")
         rng = f"{status_col}{first + 1}:{status_col}{first + n}"
         self._status_cf(ws, rng, f"$A{first + 1}", f"{status_col}{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)
@@ -418,35 +426,47 @@ class _MasterWriter:
     def _plan_sheet(self, ws):
         """_plan: one row per unit × task (groups expanded), grouped by unit; key "unit|n"."""
         ws.write_row(0, 0, layout.PLAN_COLUMNS)
-        index = self.plan.task_index()
         r = 1
-        self.plan_rows = 0
         self.max_per_unit = 0
         self.view_heights: list[float] = []
-        date_fmt = self.fmt("cell_date", border=0, text_wrap=False)
+        heights = {}
+        for t in self.tasks:
+            heights[t.id] = row_height([(t.text, VIEW_WIDTHS[2]),
+                                        (lead_text(t, self.script) or "—", VIEW_WIDTHS[4]),
+                                        (indicators_text(t), VIEW_WIDTHS[6])])
+        by_pos: list[list[float]] = []
         for unit, items in self.assign.items():
             self.max_per_unit = max(self.max_per_unit, len(items))
             label = self.T(unit)
             for seq, a in enumerate(items, 1):
-                t = index[a.task_id]
-                dv = deadline_value(t, self.script)
-                lead, inds = lead_text(t, self.script) or "—", indicators_text(t)
-                ws.write_row(r, 0, [f"{label}|{seq}", label, seq, t.id, a.role,
-                                    self.T(_role_label(a.role)), self.T(a.via) if a.via else "",
-                                    self.section_sheets[self.section_of[t.id].id], t.text,
-                                    lead, inds])
-                h = row_height([(t.text, VIEW_WIDTHS[2]), (lead, VIEW_WIDTHS[4]),
-                                (inds, VIEW_WIDTHS[6])])
-                if len(self.view_heights) < seq:
-                    self.view_heights.append(h)
-                else:
-                    self.view_heights[seq - 1] = max(self.view_heights[seq - 1], h)
-                if isinstance(dv, datetime):
-                    ws.write_datetime(r, 11, dv, date_fmt)
-                else:
-                    ws.write_string(r, 11, dv)
+                ws.write_row(r, 0, [f"{label}|{seq}", label, seq, a.task_id, a.role,
+                                    self.T(_role_label(a.role)), self.T(a.via) if a.via else ""])
+                if len(by_pos) < seq:
+                    by_pos.append([])
+                by_pos[seq - 1].append(heights[a.task_id])
                 r += 1
-        self.plan_rows = r - 1
+        # Row heights of the view fit the unit it opens with; rows further down (for units with
+        # more tasks) get the median height at that position. Picking another unit does not
+        # resize rows in any spreadsheet application; the sheet's note says how to autofit.
+        default = self._default_unit()
+        first = [heights[a.task_id] for a in self.assign.get(default, [])]
+        self.view_heights = first + [statistics.median(p) for p in by_pos[len(first):]]
+
+    def _tasks_sheet(self, ws):
+        """_tasks: one row per task, what the section sheets show (the unit view reads it)."""
+        ws.write_row(0, 0, layout.TASKS_COLUMNS)
+        date_fmt = self.fmt("cell_date", border=0, text_wrap=False)
+        for r, t in enumerate(self.tasks, 1):
+            sec = self.section_of[t.id]
+            ws.write_row(r, 0, [t.id, sec.id, self.section_sheets[sec.id],
+                                subsection_label(self.sub_of[t.id]), t.text, lead_text(t, self.script),
+                                co_text(t, self.script), indicators_text(t)])
+            dv = deadline_value(t, self.script)
+            if isinstance(dv, datetime):
+                ws.write_datetime(r, 8, dv, date_fmt)
+            else:
+                ws.write_string(r, 8, dv)
+            ws.write_string(r, 9, ",".join(i.id for i in t.indicators))
 
     def _units_sheet(self, ws):
         ws.write_row(0, 0, layout.UNITS_COLUMNS)
@@ -505,12 +525,12 @@ class _MasterWriter:
         T, f = self.T, self.fmt
         heads = [T(h) for h in VIEW_COLUMNS]
         last = len(heads) - 1
-        helper = len(heads)                      # hidden helper column: row of the task in _plan
-        hcol = xl_col_to_name(helper)
+        helper = len(heads)          # hidden helper columns: the row in _plan, the row in _tasks
+        hcol, tcol = xl_col_to_name(helper), xl_col_to_name(helper + 1)
         self._title(ws, T("按單位查看任務"), last)
         for c, w in enumerate(VIEW_WIDTHS):
             ws.set_column(c, c, w)
-        ws.set_column(helper, helper, 8, None, {"hidden": True})
+        ws.set_column(helper, helper + 1, 8, None, {"hidden": True})
         ws.set_row(1, 24)
         ws.write(1, 0, T("選擇單位"), f("label", align="right"))
         default = self._default_unit()
@@ -532,7 +552,8 @@ class _MasterWriter:
         ws.merge_range(1, 3, 1, last, "", f("subtitle"))
         ws.write_formula(1, 3, info, f("subtitle"), "")
         ws.merge_range(2, 0, 2, last, T("選擇單位後,下表列出該單位牽頭、配合和共同負責的全部任務(跨所有章節);"
-                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"),
+                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"
+                                        "換單位後如文字顯示不全:選中表格各行,雙擊行號之間的分隔線自動調整行高。"),
                        f("note"))
         ws.set_row(2, 18)
         hr = VIEW_HEADER_ROW
@@ -541,25 +562,29 @@ class _MasterWriter:
             ws.write(hr, c, h, f("header_auto" if c in auto else "header"))
         ws.set_row(hr, 30)
         n = max(self.max_per_unit, 1)
-        S = layout.STATUS_SHEET
+        S, TK = layout.STATUS_SHEET, layout.TASKS_SHEET
         for i in range(n):
             r = hr + 1 + i
             x = r + 1                                # Excel row number
             k = f"${hcol}{x}"
             if i < len(self.view_heights):
                 ws.set_row(r, self.view_heights[i])
+            j = f"${tcol}{x}"
             ws.write_formula(r, helper, f'=IFERROR(MATCH({u}&"|{i + 1}",{P}!$A:$A,0),"")', None, "")
+            ws.write_formula(r, helper + 1, f'=IF({k}="","",IFERROR(MATCH(INDEX({P}!$D:$D,{k}),'
+                                            f'{TK}!$A:$A,0),""))', None, "")
 
-            def pick(col, k=k):
-                return f'IF({k}="","",INDEX({P}!${col}:${col},{k})&"")'
+            def pick(col, j=j):
+                return f'=IF({j}="","",INDEX({TK}!${col}:${col},{j})&"")'
             ws.write_formula(r, 0, f'=IF({k}="","",INDEX({P}!$C:$C,{k}))', f("cell_center"), "")
-            ws.write_formula(r, 1, "=" + pick("D"), f("cell_center"), "")
-            ws.write_formula(r, 2, "=" + pick("I"), f("cell"), "")
-            ws.write_formula(r, 3, "=" + pick("F"), f("cell_center"), "")
-            ws.write_formula(r, 4, "=" + pick("J"), f("cell_center"), "")
-            ws.write_formula(r, 5, f'=IF({k}="","",IF(INDEX({P}!$L:$L,{k})="","",INDEX({P}!$L:$L,{k})))',
+            ws.write_formula(r, 1, f'=IF({k}="","",INDEX({P}!$D:$D,{k})&"")', f("cell_center"), "")
+            ws.write_formula(r, 2, pick("E"), f("cell"), "")
+            ws.write_formula(r, 3, f'=IF({k}="","",INDEX({P}!$F:$F,{k})&"")', f("cell_center"), "")
+            ws.write_formula(r, 4, f'=IF({j}="","",IF(INDEX({TK}!$F:$F,{j})="","—",INDEX({TK}!$F:$F,{j})))',
+                             f("cell_center"), "")
+            ws.write_formula(r, 5, f'=IF({j}="","",IF(INDEX({TK}!$I:$I,{j})="","",INDEX({TK}!$I:$I,{j})))',
                              f("cell_date"), "")
-            ws.write_formula(r, 6, "=" + pick("K"), f("cell"), "")
+            ws.write_formula(r, 6, pick("H"), f("cell"), "")
             key = f'$B{x}&"|"&{u}'
             ws.write_formula(r, 7, f'=IF($B{x}="","",{_lookup_text(S, "B", key)[1:]})', f("cell_auto"), "")
             ws.write_formula(r, 8, f'=IF($B{x}="","",{_lookup_value(S, "C", key)[1:]})',
@@ -599,7 +624,7 @@ class _MasterWriter:
         for j, u in enumerate(units):
             ws.write(hr, first_u + j, self.T(u), f("matrix_head"))
         longest = max((len(u) for u in units), default=4)
-        ws.set_row(hr, max(60, 13 * longest + 6))
+        ws.set_row(hr, max(60, 14 * longest + 10))
         r = hr + 1
         col_of = {u: first_u + j for j, u in enumerate(units)}
         first_data = r
@@ -620,8 +645,8 @@ class _MasterWriter:
         last_data = r - 1
         labels = [("●", "牽頭"), ("○", "配合"), ("◎", "共同負責")]
         for mark, label in labels:
-            ws.write(r, 0, "", f("count"))
-            ws.write(r, 1, T(f"{label}任務數({mark})"), f("count", align="right"))
+            ws.write(r, 0, mark, f("count"))
+            ws.write(r, 1, T(f"{label}任務數"), f("count", align="right"))
             for u in units:
                 c = xl_col_to_name(col_of[u])
                 ws.write_formula(r, col_of[u], f'=COUNTIF({c}{first_data + 1}:{c}{last_data + 1},"{mark}")',
@@ -651,7 +676,7 @@ class _MasterWriter:
         last = len(heads) - 1
         self._title(ws, T("考評指標"), last,
                     T(f"{year}年各月實際值由月報匯總自動填寫(與目標值同一計量單位,如 92 表示 92%)"))
-        widths = [9, 7, 24, 16, 7, 7, 7, 12, 20] + [6] * len(months) + [8, 8]
+        widths = [9, 7, 24, 16, 7, 7, 9, 12, 20] + [6] * len(months) + [8, 8]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         hr = 2

@@ -107,12 +107,12 @@ def to_iso(value) -> str | None:
 # rows get an explicit height estimated from the text: a CJK character is two column-width units
 # at 10.5 pt, an ASCII character one.
 
+_WIDE_RE = re.compile(r"[\u2e80-\uff60\uffe0-\uffe6“”‘’—…·]")
+
+
 def text_units(text: str, size: float = 10.5) -> float:
-    units = 0.0
-    for ch in text:
-        o = ord(ch)
-        units += 1.0 if o < 0x2E80 and not (0xFF01 <= o <= 0xFF60) and ch not in "“”‘’—…·" else 2.0
-    return units * size / 10.5
+    """Width of `text` in column-width units: wide (CJK, full-width) characters count 2."""
+    return (len(text) + len(_WIDE_RE.findall(text))) * size / 10.5
 
 
 def cell_lines(text, width: float, size: float = 10.5) -> int:

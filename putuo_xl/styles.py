@@ -12,7 +12,6 @@ xlsxwriter format properties (`Styles.props(key)`), so writing a workbook costs 
 from __future__ import annotations
 
 import colorsys
-import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -100,7 +99,7 @@ class Styles:
 
     def props(self, key: str, **extra) -> dict:
         base = self.props_by_key.get(key) or DEFAULTS[key][1]
-        out = copy.deepcopy(base)
+        out = dict(base)            # flat dict of scalars: a shallow copy is a full copy
         out.update(extra)
         return out
 
@@ -116,7 +115,7 @@ class FormatCache:
         self.wb, self.styles, self._cache = workbook, styles, {}
 
     def __call__(self, key: str, **extra):
-        ck = (key, tuple(sorted(extra.items())))
+        ck = (key, tuple(sorted(extra.items()))) if extra else key
         f = self._cache.get(ck)
         if f is None:
             f = self._cache[ck] = self.wb.add_format(self.styles.props(key, **extra))
