@@ -136,6 +136,9 @@ def serve(host, port, data_dir, project_dir, env_file, config_path):
 
     run_serve(host=host, port=port, data_dir=data_dir, project_dir=project_dir,
               env_file=env_file, config_path=config_path, echo=_stderr)
+
+
+@main.command()
 @click.argument("source", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="台賬文件(默認:當前目錄下的 任務分解台賬.xlsx)")

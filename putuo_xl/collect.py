@@ -28,7 +28,7 @@ from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WAR
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
 from .errors import InputError, PutuoError
-from .fileio import ensure_not_open
+from .fileio import _give_final_mode, ensure_not_open
 from .ledger import Ledger, open_ledger
 from .normalize import cell_text
 from .text import in_script
@@ -73,6 +73,8 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
                              tuple(x for x in r["task_ids"].split(",") if x), r["due"])
                   for r in ledger.issued(month)]
         ctx = Context.build(month, cfg, plan_info, issued)
+        ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
+            "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
         exclude = {master, target, archive_root, ledger.path,
                    ledger.path.with_name(ledger.path.name + "-wal"),
                    ledger.path.with_name(ledger.path.name + "-shm")}
@@ -115,8 +117,12 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
             raise
         # committed: now the new master replaces the old one
         if tmp is not None:
+            _give_final_mode(tmp, target)
             os.replace(tmp, target)
         t5 = time.perf_counter()
+        report.plan_loaded = plan_info.loaded and plan_info.error is None
+        if plan_info.error:
+            report.warnings.append(report.t("總表中的任務讀不出來,只按本月下發記錄核對:") + plan_info.error)
         report.timings = {"prepare_s": round(t1 - t0, 4), "gather_s": round(t2 - t1, 4),
                           "judge_archive_s": round(t3 - t2, 4), "ledger_s": round(t4 - t3, 4),
                           "master_s": round(t5 - t4, 4), "total_s": round(t5 - t0, 4),
@@ -128,9 +134,9 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
 
 # -- the master's plan ----------------------------------------------------------------
 def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
-    """The fingerprints a returned form may carry (the master's current plan), the notice's
-    script, and who reports on which task — from the master's hidden metadata and, when the
-    workbook module is present, from the master as officials edited it."""
+    """The master's script and build fingerprint from its hidden `_meta` sheet, and a loader
+    that reads the plan as officials left it (`readback.plan_from_workbook`) when a form needs
+    it: one whose fingerprint was not issued for the month, or a month with nothing issued."""
     info = PlanInfo()
     warnings: list[str] = []
     try:
@@ -144,24 +150,17 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
             for row in wb.get_sheet_by_name(layout.META_SHEET).to_python(skip_empty_area=False):
                 if len(row) >= 2 and cell_text(row[0]).strip():
                     meta.setdefault(cell_text(row[0]).strip(), cell_text(row[1]).strip())
-            if meta.get("plan_fingerprint"):
-                info.fingerprints.add(meta["plan_fingerprint"])
+            info.meta_fingerprint = meta.get("plan_fingerprint") or None
             if meta.get("script") in ("traditional", "simplified"):
                 info.script = meta["script"]
     finally:
         wb.close()
-    try:
-        from .master import plan_from_workbook  # type: ignore[attr-defined]
-    except ImportError:
-        plan_from_workbook = None
-    if plan_from_workbook is not None:
-        try:
-            plan = plan_from_workbook(master, cfg)
-        except PutuoError as e:
-            warnings.append(f"總表中的任務讀不出來({e}),只按下發記錄核對。")
-        else:
-            apply_plan(info, plan, cfg)
-    if not info.fingerprints:
+    if info.meta_fingerprint:       # a putuo-xl master: its plan can be read back when needed
+        def loader(pi: PlanInfo) -> None:
+            from .readback import plan_from_workbook
+            apply_plan(pi, plan_from_workbook(master, cfg), cfg)
+        info.loader = loader
+    else:
         warnings.append("總表中沒有任務分解信息(隱藏的 _meta 工作表),只接受本月下發記錄中的月報。")
     return info, warnings
 
@@ -177,6 +176,7 @@ def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
             iid = ind.id or f"{task.id}#{n}"
             ids.append(iid)
             info.indicator_units[iid] = ind.unit
+            info.indicator_targets[iid] = ind.value
         info.indicators_by_task[task.id] = ids
 
 
@@ -242,7 +242,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
                        sender=item.sender, received_at=item.received_at.isoformat(timespec="seconds"),
                        unit=j.unit, month=j.month, plan_fingerprint=j.plan_fingerprint,
                        form_version=j.form_version, sheet=j.sheet, problems=j.problems,
-                       unit_hint=j.unit_hint,
+                       unit_hint=j.unit_hint, contact=j.contact,
                        archive_path=j.archive_rel)
         report.files.append(f)
         f.outcome = ACCEPTED if j.ok else REJECTED
@@ -253,7 +253,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, earlier.submission_id, earlier.outcome
             f.submission_id = earlier.submission_id
             continue
-        prior = conn.execute("SELECT id, status, reason_code FROM submissions WHERE sha256 = ? "
+        prior = conn.execute("SELECT id, status, reason_code, unit, month FROM submissions WHERE sha256 = ? "
                              "ORDER BY (status = 'accepted') DESC, id DESC", (j.sha256,)).fetchall()
         if prior and (prior[0]["status"] == ACCEPTED
                       or (not j.ok and any(r["reason_code"] == f.reason_code for r in prior))):
@@ -261,6 +261,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
                 r for r in prior if r["reason_code"] == f.reason_code)
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, hit["id"], hit["status"]
             f.submission_id = hit["id"]
+            f.unit, f.month = f.unit or hit["unit"], f.month or hit["month"]
             batch_sha[j.sha256] = f
             continue
         if f.outcome == ACCEPTED:
@@ -274,11 +275,11 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         cur = conn.execute(
             "INSERT INTO submissions (sha256, file_name, source, archive_path, unit, month, received_at,"
             " collected_at, status, reason_code, reason, on_time, plan_fingerprint, form_version,"
-            " row_count, sender, collect_month) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " row_count, sender, collect_month, contact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (j.sha256, item.name, item.source, f.archive_path, j.unit, j.month, f.received_at,
              collected_at, f.outcome, f.reason_code, f.reason(20) or None,
              None if f.on_time is None else int(f.on_time), j.plan_fingerprint, j.form_version,
-             f.rows, item.sender, ctx.month))
+             f.rows, item.sender, ctx.month, j.contact))
         sid = cur.lastrowid
         f.submission_id = sid
         batch_sha[j.sha256] = f
@@ -331,7 +332,7 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     issued_units = list(dict.fromkeys(f.unit for forms in ctx.issued.values() for f in forms))
     if issued_units:
         expected, source = issued_units, "issued"
-    elif plan.tasks_by_unit:
+    elif plan.ensure():
         expected, source = list(plan.tasks_by_unit), "plan"
     else:
         expected, source = [], "none"
@@ -358,9 +359,19 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                   status=r["status"], reason_code=r["reason_code"], reason=r["reason"],
                   on_time=None if r["on_time"] is None else bool(r["on_time"]),
                   superseded_by=r["superseded_by"], row_count=r["row_count"] or 0,
-                  archive_path=r["archive_path"], notes=notes.get(r["id"], []),
+                  archive_path=r["archive_path"], notes=notes.get(r["id"], []), contact=r["contact"],
                   unit_hint=None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"]))
         for r in rows]
+    dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
+    default_due = due_for_month(month, cfg)
+    report.due = max(dues.values()) if dues else default_due.isoformat()
+    for r in report.month_rows:
+        if r.status == ACCEPTED and r.on_time is False:
+            try:
+                due = date.fromisoformat(str(dues.get(r.unit) or default_due)[:10])
+                r.days_late = (received_date(_parse_iso(r.received_at)) - due).days
+            except ValueError:
+                pass
     order = list(cfg.units)
     units = list(dict.fromkeys([*expected, *(r.unit for r in report.month_rows
                                              if r.unit and r.status == ACCEPTED)]))

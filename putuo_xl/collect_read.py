@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 
 import python_calamine as pc
@@ -19,9 +21,10 @@ import python_calamine as pc
 from . import layout
 from .collect_report import ERROR, Problem
 from .config import Config
+from .errors import PutuoError
 from .model import ROLE_LABELS
-from .normalize import (Clean, StatusTable, ValueProblem, cell_text, clean_number, clean_percent,
-                        clean_task_id, clean_text, is_blank, looks_like_formula)
+from .normalize import (StatusTable, ValueProblem, cell_text, clean_number, clean_percent,
+                        clean_task_id, clean_text, is_blank)
 from .text import halfwidth, norm_name
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -34,6 +37,7 @@ ROLE_CODES = {norm_name(label): code for code, label in ROLE_LABELS.items()}
 ROLE_CODES.update({norm_name(label + "單位"): code for code, label in ROLE_LABELS.items()})
 
 
+@lru_cache(maxsize=1024)
 def col_letter(idx: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     s = ""
@@ -107,12 +111,34 @@ class IssuedForm:
 
 @dataclass
 class PlanInfo:
-    """What the collector needs from the master's current plan (None fields when unknown)."""
-    fingerprints: set[str] = field(default_factory=set)
+    """What the collector needs from the master's current plan. Reading the plan back from
+    a large master costs time, and forms that carry an issued fingerprint do not need it: the
+    plan is loaded on first use (`ensure()`, thread-safe, at most once) by `loader`."""
     script: str = "traditional"
+    meta_fingerprint: str | None = None         # the fingerprint the master was built with
+    fingerprints: set[str] = field(default_factory=set)           # the current plan's (once loaded)
     tasks_by_unit: dict[str, list[str]] | None = None           # unit → task ids
     indicator_units: dict[str, str] = field(default_factory=dict)  # "1.4.1#1" → "%"
+    indicator_targets: dict[str, float] = field(default_factory=dict)  # "1.4.1#1" → 90.0
     indicators_by_task: dict[str, list[str]] = field(default_factory=dict)
+    loader: object = None                       # callable(PlanInfo) -> None, may raise PutuoError
+    loaded: bool = False
+    error: str | None = None                    # why the plan could not be read
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ensure(self) -> bool:
+        """Load the current plan if not done yet; True when it is available."""
+        if self.loaded:
+            return self.error is None and self.tasks_by_unit is not None
+        with self._lock:
+            if not self.loaded:
+                if self.loader is not None:
+                    try:
+                        self.loader(self)
+                    except PutuoError as e:
+                        self.error = str(e)
+                self.loaded = True
+        return self.error is None and self.tasks_by_unit is not None
 
 
 @dataclass
@@ -123,8 +149,10 @@ class Context:
     plan: PlanInfo
     issued: dict[str, list[IssuedForm]]          # unit → forms issued for the month
     unit_emails: dict[str, str]                  # lower-case address → unit
-    unit_name_re: re.Pattern | None = None       # finds unit names in file names
+    name_keys: dict[str, str] = field(default_factory=dict)   # normalised unit name/alias → unit
+    name_lengths: tuple[int, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
+    accepted_shas: frozenset = frozenset()       # originals the ledger already holds: not read again
 
     @classmethod
     def build(cls, month: str, config: Config, plan: PlanInfo, issued: list[IssuedForm]) -> "Context":
@@ -135,15 +163,14 @@ class Context:
         for u in config.units.values():
             for e in u.email:
                 emails[e.strip().lower()] = u.name
-        aliases = [k for k, v in config.known_names().items() if v in config.units and len(k) >= 3]
+        keys = {k: v for k, v in config.known_names().items() if v in config.units and len(k) >= 3}
         for unit in by_unit:
             if config.resolve(unit) is None:
-                aliases.append(norm_name(unit))
-        aliases.sort(key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(a) for a in aliases)) if aliases else None
+                keys[norm_name(unit)] = unit
         max_mb = float(config.section("collect").get("max_file_mb") or 20)
         return cls(month=month, config=config, statuses=StatusTable(config), plan=plan,
-                   issued=by_unit, unit_emails=emails, unit_name_re=pattern,
+                   issued=by_unit, unit_emails=emails, name_keys=keys,
+                   name_lengths=tuple(sorted({len(k) for k in keys}, reverse=True)),
                    max_bytes=int(max_mb * 1024 * 1024))
 
     def canonical_unit(self, name: str) -> str | None:
@@ -169,13 +196,21 @@ class Context:
         return None
 
     def units_in_name(self, file_name: str) -> set[str]:
-        if self.unit_name_re is None:
+        """Units whose name or alias a file name contains (leftmost-longest matches)."""
+        if not self.name_keys:
             return set()
         stem = norm_name(file_name.rsplit(".", 1)[0])
-        found = set()
-        for m in self.unit_name_re.finditer(stem):
-            c = self.config.resolve(m.group(0))
-            found.add(c if c else m.group(0))
+        keys, lengths, n = self.name_keys, self.name_lengths, len(stem)
+        found: set[str] = set()
+        i = 0
+        while i < n:
+            for length in lengths:
+                if i + length <= n and stem[i:i + length] in keys:
+                    found.add(keys[stem[i:i + length]])
+                    i += length
+                    break
+            else:
+                i += 1
         return found
 
 
@@ -222,6 +257,7 @@ class Judgement:
     problems: list[Problem] = field(default_factory=list)
     archive_rel: str | None = None   # where the original was archived (relative to the ledger)
     unit_hint: str | None = None     # not identified: the unit named by the file name or sender
+    contact: str | None = None       # 填報人 / 聯繫電話 / 單位負責人 as filled in above the table
 
     @property
     def ok(self) -> bool:
@@ -262,6 +298,9 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
         j.add("too-large", size_mb=f"{j.size / 1048576:.1f}", limit_mb=f"{ctx.max_bytes / 1048576:g}")
         return j
     j.sha256 = hashlib.sha256(data).hexdigest()
+    if j.sha256 in ctx.accepted_shas:
+        j.kind = "known"          # accepted before: a duplicate, nothing to read or archive
+        return j
     j.data = data
     kind, detail = sniff(data, item.name)
     j.kind = kind
@@ -324,7 +363,12 @@ def split_ids(text: str) -> list[str]:
 
 
 def _norm_header(text) -> str:
-    s = norm_name(cell_text(text))
+    return _norm_header_str(cell_text(text))
+
+
+@lru_cache(maxsize=16384)
+def _norm_header_str(text: str) -> str:
+    s = norm_name(text)
     s = re.sub(r"[*※★]", "", s)
     s = re.sub(r"\(.*?\)$", "", s)       # 完成進度(%) / 進展狀態(下拉選擇)
     return s.strip(":")
@@ -436,19 +480,18 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
 
     # -- which plan: the fingerprint must be one issued to the unit or the master's current --
     issued = [f for f in ctx.issued.get(unit, []) if f.plan_fingerprint == j.plan_fingerprint]
+    current = False
     if issued:
         expected_tasks = list(issued[-1].task_ids)
         j.due = issued[-1].due or j.due
-    elif j.plan_fingerprint in ctx.plan.fingerprints:
-        if ctx.plan.tasks_by_unit is not None:
-            expected_tasks = list(ctx.plan.tasks_by_unit.get(unit, []))
-        else:
-            expected_tasks = split_ids(meta["task_ids"])
+    elif ctx.plan.ensure() and j.plan_fingerprint in ctx.plan.fingerprints:
+        current = True
+        expected_tasks = list(ctx.plan.tasks_by_unit.get(unit, []))
     else:
         j.add("wrong-plan", fingerprint=j.plan_fingerprint, unit=unit)
         return
     indicator_ids = split_ids(meta.get("indicator_ids", ""))
-    if not indicator_ids and j.plan_fingerprint in ctx.plan.fingerprints:
+    if not indicator_ids and current:
         indicator_ids = [i for t in expected_tasks for i in ctx.plan.indicators_by_task.get(t, [])]
     expected_set = set(expected_tasks)
     indicator_ids = [i for i in indicator_ids if i.split("#")[0] in expected_set]
@@ -458,6 +501,7 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
     if sheet is None:
         return
     j.sheet = sheet.name
+    j.contact = _contact(sheet)
     if norm_name(sheet.name) != norm_name(layout.FORM_SHEET):
         j.add("sheet-renamed", sheet=sheet.name, sheet_name=sheet.name)
     _read_rows(j, sheet, ctx, expected_tasks, indicator_ids)
@@ -522,136 +566,169 @@ def _pick_sheet(j: Judgement, wb, needs_actual: bool) -> _Sheet | None:
     return sheet
 
 
-def _note_clean(j: Judgement, sheet: str, ref: str, typed, clean: Clean, shown: str) -> None:
-    if clean.changed and clean.value is not None:
-        j.add("normalised", sheet=sheet, cell=ref, value=cell_text(typed).strip(), clean=shown)
+CONTACT_LABELS = {norm_name(k): v for k, v in [
+    ("填報人", "填報人"), ("填表人", "填報人"), ("聯繫人", "填報人"), ("聯繫電話", "電話"), ("電話", "電話"),
+    ("聯系電話", "電話"), ("單位負責人", "審核"), ("審核人", "審核"), ("負責人", "審核")]}
+
+
+def _contact(sheet: _Sheet) -> str | None:
+    """'填報人:張三;電話:0580-1234567;審核:李四' from the labelled cells above the header."""
+    found: dict[str, str] = {}
+    for row in sheet.rows[:sheet.header_row]:
+        for c, v in enumerate(row):
+            if not isinstance(v, str):
+                continue
+            label = CONTACT_LABELS.get(_norm_header(v))
+            if label is None or label in found:
+                continue
+            for w in row[c + 1:]:
+                if is_blank(w):
+                    continue
+                if isinstance(w, str) and _norm_header(w) in CONTACT_LABELS:
+                    break
+                found[label] = cell_text(w).strip()
+                break
+    if not found:
+        return None
+    return ";".join(f"{k}:{v}" for k, v in found.items())
 
 
 def _pct(v: float) -> str:
     return f"{v * 100:g}%"
 
 
+def _target_info(text) -> tuple[str, float | None]:
+    """('%', 90.0) from a target as written on the form ('90%以上', '≥90%'); ('', None) if none."""
+    s = halfwidth(cell_text(text))
+    m = re.search(r"\d+(?:\.\d+)?", s)
+    return ("%" if "%" in s else ""), (float(m.group(0)) if m else None)
+
+
 def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                indicator_ids: list[str]) -> None:
+    """Every row matched by its task ID (never by position), every input value normalised."""
     cols = sheet.cols
     name = sheet.name
-    tcol = cols["task_id"]
+    c_tid = cols["task_id"]
+    c_status, c_progress = cols["status"], cols["progress"]
+    c_actual, c_target, c_role = cols.get("actual"), cols.get("target"), cols.get("role")
+    c_texts = [(k, cols[k]) for k in TEXT_KEYS]
+    input_cols = [cols[k] for k in layout.FORM_INPUT_KEYS if k in cols]
+    width = max(cols.values()) + 1
     expected_set = set(expected)
-    first_indicator = {}
+    first_indicator: dict[str, str] = {}
     extra_rows: dict[str, str] = {}
     for iid in indicator_ids:
-        task, _, n = iid.partition("#")
+        task = iid.partition("#")[0]
         if task not in first_indicator:
             first_indicator[task] = iid
         else:
             extra_rows[iid] = task
     # a form may also label the first target's row explicitly ("1.3.1#1")
-    allowed_rows = expected_set | set(extra_rows) | {first_indicator[t] for t in first_indicator}
-    units = ctx.plan.indicator_units
+    allowed_rows = expected_set | set(extra_rows) | set(first_indicator.values())
+    plan_units, plan_targets = ctx.plan.indicator_units, ctx.plan.indicator_targets
+    statuses = ctx.statuses
+    done = {s.name for s in ctx.config.statuses if s.done}
+    not_started = {s.name for s in ctx.config.statuses if not s.started}
 
-    def get(row, key):
-        c = cols.get(key)
-        return row[c] if c is not None and c < len(row) else ""
-
-    seen: dict[str, tuple[int, tuple]] = {}
+    seen: dict[str, int] = {}
     empty_tasks: list[str] = []
-    roles = {}
-    actual_seen: dict[str, float] = {}
-    actual_rows: dict[str, int] = {}
-    for r in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[r]
-        tid_raw = row[tcol] if tcol < len(row) else ""
-        tid = clean_task_id(tid_raw)
-        has_input = _has_input(row, cols)
+    actual_seen: dict[str, tuple[float, int]] = {}
+    changed: list[tuple[str, str]] = []          # (typed, as stored) for the one summary note
+    rows = sheet.rows
+    for r in range(sheet.header_row + 1, len(rows)):
+        row = rows[r]
+        if len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        raw_tid = row[c_tid]
+        tid = clean_task_id(raw_tid) if raw_tid != "" else ""
         if not tid or not TASK_ID_RE.match(tid):
-            if has_input:
-                text = "|".join(cell_text(get(row, k)).strip() for k in layout.FORM_INPUT_KEYS
-                                if not is_blank(get(row, k)))
+            filled = [row[c] for c in input_cols if row[c] != "" and not is_blank(row[c])]
+            if filled:
+                text = "|".join(cell_text(v).strip() for v in filled)
                 j.add("row-without-id", sheet=name, row=r + 1, text=text[:60])
             continue
         if tid not in allowed_rows:
-            j.add("unknown-task", sheet=name, cell=cell_ref(r, tcol), task_id=tid, unit=j.unit)
+            j.add("unknown-task", sheet=name, cell=cell_ref(r, c_tid), task_id=tid, unit=j.unit)
             continue
-        values = tuple(cell_text(get(row, k)) for k in layout.FORM_INPUT_KEYS)
         if tid in seen:
-            prev_r, prev_vals = seen[tid]
-            if prev_vals == values:
-                j.add("duplicate-row", sheet=name, row=r + 1, task_id=tid, row1=prev_r + 1, row2=r + 1)
-            else:
-                j.add("duplicate-task", sheet=name, row=r + 1, task_id=tid, row1=prev_r + 1, row2=r + 1)
+            prev = seen[tid]
+            same = all(cell_text(rows[prev][c] if c < len(rows[prev]) else "") == cell_text(row[c])
+                       for c in input_cols)
+            j.add("duplicate-row" if same else "duplicate-task", sheet=name, row=r + 1, task_id=tid,
+                  row1=prev + 1, row2=r + 1)
             continue
-        seen[tid] = (r, values)
-        task = tid.split("#")[0]
+        seen[tid] = r
         is_extra = "#" in tid
+        task = tid.partition("#")[0] if is_extra else tid
         indicator = tid if is_extra else first_indicator.get(task)
-        if "role" in cols:
-            roles[task] = ROLE_CODES.get(norm_name(cell_text(get(row, "role")).strip()))
 
-        # indicator value
-        raw_actual = get(row, "actual")
-        if not is_blank(raw_actual):
-            ref = cell_ref(r, cols["actual"])
+        raw_actual = row[c_actual] if c_actual is not None else ""
+        if raw_actual != "" and not is_blank(raw_actual):
+            ref = cell_ref(r, c_actual)
             if indicator is None:
                 j.add("ignored-input", sheet=name, cell=ref, column=COLUMN_LABELS["actual"],
                       why="這項任務沒有量化指標", text=cell_text(raw_actual)[:40])
             else:
-                unit = units.get(indicator)
+                unit, target = plan_units.get(indicator), plan_targets.get(indicator)
                 if unit is None:
-                    unit = "%" if "%" in halfwidth(cell_text(get(row, "target"))) else ""
+                    unit, target = _target_info(row[c_target]) if c_target is not None else ("", None)
                 try:
-                    c = clean_number(raw_actual, unit)
-                    if c.value is not None:
-                        if indicator in actual_seen and actual_seen[indicator] != c.value:
-                            j.add("duplicate-task", sheet=name, row=r + 1, task_id=indicator,
-                                  row1=actual_rows[indicator], row2=r + 1)
-                        elif indicator not in actual_seen:
-                            actual_seen[indicator] = c.value
-                            actual_rows[indicator] = r + 1
-                            j.actuals.append((task, indicator, c.value))
-                        _note_clean(j, name, ref, raw_actual, c, f"{c.value:g}{unit if unit == '%' else ''}")
+                    c = clean_number(raw_actual, unit, target)
                 except ValueProblem as e:
                     j.add(e.code, sheet=name, cell=ref, column=COLUMN_LABELS["actual"], **e.params)
+                else:
+                    if c.value is not None:
+                        if indicator in actual_seen:
+                            if actual_seen[indicator][0] != c.value:
+                                j.add("duplicate-task", sheet=name, row=r + 1, task_id=indicator,
+                                      row1=actual_seen[indicator][1], row2=r + 1)
+                        else:
+                            actual_seen[indicator] = (c.value, r + 1)
+                            j.actuals.append((task, indicator, c.value))
+                        if c.changed:
+                            changed.append((cell_text(raw_actual).strip(),
+                                            f"{c.value:g}{'%' if unit == '%' else ''}"))
         if is_extra:
-            for key in ("status", "progress", *TEXT_KEYS):
-                v = get(row, key)
-                if not is_blank(v):
-                    j.add("ignored-input", sheet=name, cell=cell_ref(r, cols[key]), column=COLUMN_LABELS[key],
+            for key, col in (("status", c_status), ("progress", c_progress), *c_texts):
+                v = row[col]
+                if v != "" and not is_blank(v):
+                    j.add("ignored-input", sheet=name, cell=cell_ref(r, col), column=COLUMN_LABELS[key],
                           why="這一行只填指標實際值", text=cell_text(v)[:40])
             continue
 
         status = progress = None
-        raw = get(row, "status")
+        raw = row[c_status]
         try:
-            c = ctx.statuses.clean(raw)
+            c = statuses.clean(raw)
             status = c.value
-            _note_clean(j, name, cell_ref(r, cols["status"]), raw, c, status or "")
+            if c.changed and status is not None:
+                changed.append((cell_text(raw).strip(), status))
         except ValueProblem as e:
-            j.add(e.code, sheet=name, cell=cell_ref(r, cols["status"]), **e.params)
-        raw = get(row, "progress")
+            j.add(e.code, sheet=name, cell=cell_ref(r, c_status), **e.params)
+        raw = row[c_progress]
         try:
             c = clean_percent(raw)
             progress = c.value
-            if progress is not None:
-                _note_clean(j, name, cell_ref(r, cols["progress"]), raw, c, _pct(progress))
+            if c.changed and progress is not None:
+                changed.append((cell_text(raw).strip(), _pct(progress)))
         except ValueProblem as e:
-            j.add(e.code, sheet=name, cell=cell_ref(r, cols["progress"]), column=COLUMN_LABELS["progress"],
+            j.add(e.code, sheet=name, cell=cell_ref(r, c_progress), column=COLUMN_LABELS["progress"],
                   **e.params)
         texts = {}
-        for key in TEXT_KEYS:
-            raw = get(row, key)
-            c = clean_text(raw)
-            texts[key] = c.value
-            if c.value and looks_like_formula(c.value):
-                j.add("formula-text", sheet=name, cell=cell_ref(r, cols[key]), value=c.value[:40])
+        for key, col in c_texts:
+            v = clean_text(row[col]).value
+            texts[key] = v
+            if v and v[0] in "=+-@":
+                j.add("formula-text", sheet=name, cell=cell_ref(r, col), value=v[:40])
         if status is None and progress is None and not any(texts.values()) and is_blank(raw_actual):
             empty_tasks.append(task)
         if status is not None and progress is not None:
-            st = next((s for s in ctx.config.statuses if s.name == status), None)
-            if st is not None and st.done and progress < 1:
-                j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status, progress=_pct(progress))
-            elif st is not None and not st.started and progress > 0:
-                j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status, progress=_pct(progress))
-        j.reports.append(RowReport(task, roles.get(task), status, progress, texts["progress_text"],
+            if (status in done and progress < 1) or (status in not_started and progress > 0):
+                j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status,
+                      progress=_pct(progress))
+        role = ROLE_CODES.get(norm_name(cell_text(row[c_role]).strip())) if c_role is not None else None
+        j.reports.append(RowReport(task, role, status, progress, texts["progress_text"],
                                    texts["problems"], texts["next_steps"]))
 
     for tid in expected:
@@ -667,6 +744,9 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         return
     if empty_tasks:
         j.add("empty-row", sheet=name, task_id="、".join(empty_tasks))
+    if changed:
+        examples = list(dict.fromkeys(f"「{a}」→「{b}」" for a, b in changed))
+        j.add("normalised", sheet=name, count=len(changed), examples="、".join(examples[:4]))
 
 
 def received_date(dt: datetime) -> date:

@@ -87,7 +87,7 @@ _TYPES = [
     ProblemType("duplicate-row", "重複行", "任務「{task_id}」出現了兩次(第 {row1} 行和第 {row2} 行),內容相同,只收錄一次。",
                 severity=WARNING),
     ProblemType("sheet-renamed", "工作表已改名", "填報表被改名為「{sheet_name}」,已按表頭找到。", severity=INFO),
-    ProblemType("normalised", "已規範化", "「{value}」按「{clean}」收錄。", severity=INFO),
+    ProblemType("normalised", "已規範化", "{count} 處填寫按規範收錄,如 {examples}。", severity=INFO),
     ProblemType("formula-text", "按文字收錄", "「{value}」以 = + - @ 開頭,按文字收錄(不作為公式)。", severity=INFO),
 ]
 PROBLEMS: dict[str, ProblemType] = {t.code: t for t in _TYPES}
@@ -164,6 +164,7 @@ class FileResult:
     received_at: str | None = None      # ISO
     unit: str | None = None
     unit_hint: str | None = None        # not identified: the unit the file name or sender names
+    contact: str | None = None          # 填報人/電話/審核 as filled in on the form
     month: str | None = None
     due: str | None = None
     on_time: bool | None = None
@@ -246,6 +247,8 @@ class LedgerRow:
     archive_path: str | None
     notes: list[str] = field(default_factory=list)
     unit_hint: str | None = None          # unreadable file: the unit its file name or sender names
+    contact: str | None = None
+    days_late: int | None = None
 
 
 @dataclass
@@ -259,9 +262,11 @@ class CollectReport:
     files: list[FileResult] = field(default_factory=list)
     expected_units: list[str] = field(default_factory=list)
     expected_from: str = "issued"          # issued | plan | none
+    due: str | None = None                 # the month's due date (YYYY-MM-DD)
     units: list[UnitState] = field(default_factory=list)
     month_rows: list[LedgerRow] = field(default_factory=list)
     master_written: bool = False
+    plan_loaded: bool = False            # the master's plan had to be read back (see PlanInfo)
     warnings: list[str] = field(default_factory=list)   # run-level notes (Chinese)
     timings: dict = field(default_factory=dict)
 
@@ -305,7 +310,7 @@ class CollectReport:
 
     # -- rendering 1: JSON -------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"month": self.month, "master": self.master, "ledger": self.ledger,
+        return {"month": self.month, "due": self.due, "master": self.master, "ledger": self.ledger,
                 "output": self.output, "collected_at": self.collected_at,
                 "master_written": self.master_written, "stats": self.stats(),
                 "files": [f.to_dict() for f in self.files],
@@ -369,45 +374,70 @@ class CollectReport:
             parts.append(self.t("更正了 ") + "、".join(f"#{i}" for i in f.supersedes))
         for p in f.warnings[:3]:
             parts.append(p.short)
-        n = len(f.infos)
-        if n and f.outcome == ACCEPTED:
-            parts.append(self.t(f"{n} 處填寫已規範化"))
+        if f.outcome == ACCEPTED:
+            parts.extend(p.short for p in f.infos if p.code == "normalised")
         return ";".join(parts)
 
     # -- rendering 3: the 收件情況 sheet -----------------------------------------------------
-    RECEIPT_COLUMNS = ["單位", "情況", "收到時間", "按時", "文件", "來源", "編號", "結果", "原因或說明"]
+    RECEIPT_COLUMNS = ["單位", "情況", "收到時間", "按時", "填報人", "文件", "來源", "編號", "結果", "原因或說明"]
 
     def receipts_rows(self) -> list[list]:
         """The 收件情況 table: one row per submission of the month (all runs), then one row per
         unit that has not reported. Every value is text or a number; text is never a formula."""
-        rows: list[list] = []
+        return [row for _, row in self.receipts_table()]
+
+    def receipts_table(self) -> list[tuple[str, list]]:
+        """(kind, row) pairs; kind is ok | late | old | bad | wait and picks the row's colour."""
+        t = self.t
+        out: list[tuple[str, list]] = []
         order = {u.unit: i for i, u in enumerate(self.units)}
         by_id = {r.id: r for r in self.month_rows}
-        for r in sorted(self.month_rows, key=lambda r: (order.get(r.unit or "", 10**6), r.unit or "",
-                                                         r.received_at, r.id)):
+
+        def key(r):
+            u = r.unit or r.unit_hint or ""
+            return (order.get(u, 10**6), u, r.received_at, r.id)
+
+        for r in sorted(self.month_rows, key=key):
             if r.status == ACCEPTED:
-                state = "已收" if r.superseded_by is None else "已被更正"
-                result = "採用" if r.superseded_by is None else f"被 #{r.superseded_by} 取代"
+                current = r.superseded_by is None
+                state = "已收" if current else "已被更正"
+                result = "採用" if current else f"被 #{r.superseded_by} 取代"
                 note = ";".join(r.notes)
-                if r.superseded_by is not None and r.superseded_by in by_id:
-                    note = (f"以 {by_id[r.superseded_by].received_at[:16]} 收到的 #{r.superseded_by} 為準"
+                if not current and r.superseded_by in by_id:
+                    newer = by_id[r.superseded_by]
+                    note = (t(f"以 {_time_text(newer.received_at)} 收到的 #{newer.id} 為準")
                             + (";" + note if note else ""))
+                kind = "old" if not current else ("late" if r.on_time is False else "ok")
             else:
-                state, result = "拒收", "拒收"
+                state = result = "拒收"
                 note = ";".join(r.notes[:5]) or r.reason or ""
                 if len(r.notes) > 5:
-                    note += self.t(f";…另有 {len(r.notes) - 5} 處")
-            unit = r.unit or (r.unit_hint + self.t("(據文件名)") if r.unit_hint else self.t("(未識別)"))
-            rows.append([unit, self.t(state), _time_text(r.received_at),
-                         self.t(_on_time_label(r.on_time) if r.status == ACCEPTED else ""),
-                         r.file_name, r.sender or r.source or "", r.id, self.t(result), note])
+                    note += t(f";…另有 {len(r.notes) - 5} 處")
+                kind = "bad"
+            unit = r.unit or (r.unit_hint + t("(據文件名)") if r.unit_hint else t("(未識別)"))
+            out.append((kind, [unit, t(state), _time_text(r.received_at),
+                               t(_on_time_label(r.on_time, r.days_late) if r.status == ACCEPTED else ""),
+                               r.contact or "", r.file_name, r.sender or r.source or "", r.id, t(result), note]))
         states = {u.unit: u for u in self.units}
+        overdue = self.overdue
         for unit in self.missing:
             st = states.get(unit)
-            note = (self.t(f"收到的 {st.rejected} 個文件都被拒收(見上),請催報並說明原因")
-                    if st is not None and st.rejected else self.t("尚未收到月報"))
-            rows.append([unit, self.t("缺報"), "", "", "", "", "", "", note])
-        return rows
+            if st is not None and st.rejected:
+                note = t(f"收到的 {st.rejected} 個文件都被拒收(見上),請催報並說明原因")
+            elif overdue:
+                note = t(f"截止 {self.due} 仍未收到月報,請催報")
+            else:
+                note = t(f"尚未收到(截止 {self.due})")
+            out.append(("bad" if overdue or (st and st.rejected) else "wait",
+                        [unit, t("缺報" if overdue else "未報"), "", "", "", "", "", "", "", note]))
+        return out
+
+    @property
+    def overdue(self) -> bool:
+        """The month's due date has passed (at the time of this run)."""
+        if not self.due:
+            return True
+        return self.collected_at[:10] > self.due
 
     def receipts_title(self) -> str:
         return self.t(f"{month_label(self.month)} 月報收件情況")

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     superseded_by    INTEGER REFERENCES submissions(id),
     row_count        INTEGER DEFAULT 0,
     sender           TEXT,               -- e-mail From ("Name <addr>") when it came by e-mail
-    collect_month    TEXT                -- the month the collect run was for (rejected files too)
+    collect_month    TEXT,               -- the month the collect run was for (rejected files too)
+    contact          TEXT                -- 填報人/電話/審核 as filled in on the form
 );
 CREATE INDEX IF NOT EXISTS submissions_unit_month ON submissions(unit, month);
 CREATE INDEX IF NOT EXISTS submissions_sha ON submissions(sha256);
@@ -129,7 +130,8 @@ class Ledger:
                               (str(SCHEMA_VERSION),))
 
     # Columns added after a ledger may already exist: (table, column, type).
-    ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT")]
+    ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT"),
+                     ("submissions", "contact", "TEXT")]
 
     def _add_missing_columns(self) -> None:
         for table, column, kind in self.ADDED_COLUMNS:

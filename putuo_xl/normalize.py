@@ -12,6 +12,7 @@ import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import Config
 from .text import halfwidth, norm_name
@@ -78,7 +79,12 @@ def clean_task_id(raw) -> str:
     """'１.２.３ ' → '1.2.3'; '1.3.1＃2' → '1.3.1#2'. Empty string when blank."""
     if is_blank(raw):
         return ""
-    s = halfwidth(cell_text(raw))
+    return _clean_task_id(cell_text(raw))
+
+
+@lru_cache(maxsize=65536)
+def _clean_task_id(text: str) -> str:
+    s = halfwidth(text)
     s = re.sub(r"\s+", "", s)
     s = s.replace("。", ".").replace("、", ".").replace("．", ".")
     return s.strip(".")
@@ -90,6 +96,7 @@ class StatusTable:
     def __init__(self, cfg: Config):
         self.names = [s.name for s in cfg.statuses]
         self._map: dict[str, str] = {}
+        self._seen: dict[str, Clean | ValueProblem] = {}     # text as typed → its reading
         for st in cfg.statuses:
             for alias in [st.name, *st.synonyms]:
                 self._map.setdefault(self._key(alias), st.name)
@@ -102,6 +109,19 @@ class StatusTable:
         if is_blank(raw):
             return Clean(None)
         text = cell_text(raw)
+        hit = self._seen.get(text)
+        if hit is None:
+            try:
+                hit = self._clean(text)
+            except ValueProblem as e:
+                hit = e
+            if len(self._seen) < 100000:
+                self._seen[text] = hit
+        if isinstance(hit, ValueProblem):
+            raise ValueProblem(hit.code, **hit.params)
+        return hit
+
+    def _clean(self, text: str) -> Clean:
         if text.strip().lower() in BLANKS:
             return Clean(None, changed=True)
         name = self._map.get(self._key(text))
@@ -159,12 +179,14 @@ def clean_percent(raw) -> Clean:
     return Clean(frac, changed=not isinstance(typed, (int, float)) or frac != typed)
 
 
-def clean_number(raw, unit: str = "") -> Clean:
+def clean_number(raw, unit: str = "", target: float | None = None) -> Clean:
     """An indicator's actual value in the indicator's own unit.
 
     `unit` is the target's unit ('%', '件', '天', …). For a '%' target, '95%', '95' and 0.95 all
-    mean 95 (a percent-formatted cell stores 95% as 0.95); for other units the unit may follow
-    the number ('12件'). Negative values and percentages above 100 are out of range.
+    mean 95: typing "95%" into a number cell makes Excel store 0.95. That reading of a number
+    0..1 is used only when the target itself is above 1% (a rate like 90%); for a small target
+    (差錯率 ≤ 0.5%) a number is taken as written. For other units the unit may follow the
+    number ('12件'). Negative values and percentages above 100 are out of range.
     """
     if is_blank(raw):
         return Clean(None)
@@ -175,7 +197,7 @@ def clean_number(raw, unit: str = "") -> Clean:
         value = float(raw)
         if not math.isfinite(value):
             raise ValueProblem("bad-number", value=cell_text(raw))
-        if is_pct and 0 < value <= 1:
+        if is_pct and 0 < value <= 1 and (target is None or target > 1):
             value = value * 100.0
         changed = value != raw
         typed = cell_text(raw)
@@ -192,7 +214,7 @@ def clean_number(raw, unit: str = "") -> Clean:
             allowed = {"%"} if (is_pct or not unit) else {norm_name(unit)}
             if norm_name(suffix) not in allowed:
                 raise ValueProblem("bad-number", value=typed)
-        elif is_pct and 0 < value <= 1 and "." in typed:
+        elif is_pct and 0 < value < 1 and (target is None or target > 1):
             value = value * 100.0
         changed = True
     value = round(value, 6)

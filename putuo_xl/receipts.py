@@ -16,9 +16,9 @@ from . import layout
 from .collect_report import CollectReport
 from .text import in_script
 
-WIDTHS = [18, 10, 17, 10, 34, 28, 7, 16, 70]
+WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
-LEGEND = [("ok", "按時收錄"), ("late", "逾期收錄"), ("bad", "拒收或缺報"), ("old", "已被更正版本取代")]
+LEGEND = [("ok", "按時收錄"), ("late", "逾期收錄"), ("bad", "拒收或逾期未報"), ("old", "已被更正版本取代")]
 HEADER_ROW = 4  # 0-based: title, summary, legend, blank, header
 
 
@@ -26,15 +26,17 @@ def sheet_name(script: str) -> str:
     return layout.name("receipts", script)
 
 
-def _row_kind(row: list) -> str:
-    state, on_time = row[1], row[3]
-    if state in ("拒收", "缺報", in_script("缺報", "simplified")):
-        return "bad"
-    if state in ("已被更正", in_script("已被更正", "simplified")):
-        return "old"
-    if on_time and on_time not in ("按時", in_script("按時", "simplified")):
-        return "late"
-    return "ok"
+def _row_height(row: list) -> float:
+    """Rows tall enough for their wrapped text (xlsxwriter does not autofit heights)."""
+    lines = 1
+    for value, width in zip(row, WIDTHS):
+        text = str(value or "")
+        if not text:
+            continue
+        # a CJK character (3 bytes in UTF-8) is about two width units wide at 10 pt
+        units = (len(text.encode("utf-8")) + len(text)) // 2
+        lines = max(lines, -(-units // max(int(width * 1.1), 1)))
+    return min(13.5 * lines + 2, 200)
 
 
 def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
@@ -50,16 +52,18 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     f_head = wb.add_format({**base, "font_name": "SimHei", "bold": True, "bg_color": "#D9E1F2",
                             "align": "center", "valign": "vcenter"})
     fills = {k: wb.add_format({**base, "bg_color": "#" + c}) for k, c in COLOURS.items()}
+    fills["wait"] = wb.add_format(base)
     legend_fmt = {k: wb.add_format({"font_name": "SimSun", "font_size": 10, "bg_color": "#" + c, "border": 1})
                   for k, c in COLOURS.items()}
 
     ws.write_string(0, 0, report.receipts_title(), f_title)
     s = report.stats()
-    due = ""
     summary = t(f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
     if report.expected_from == "plan":
         summary += t("(本月沒有下發記錄,按任務分解表中有任務的單位統計)")
-    summary += t(f"更新於 {report.collected_at[:16].replace('T', ' ')}。") + due
+    if report.due:
+        summary += t(f"截止日期 {report.due}。")
+    summary += t(f"更新於 {report.collected_at[:16].replace('T', ' ')}。")
     ws.write_string(1, 0, summary, f_sum)
     ws.write_string(2, 0, t("圖例:"), f_sum)
     for i, (kind, label) in enumerate(LEGEND):
@@ -68,9 +72,11 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     columns = [t(c) for c in report.RECEIPT_COLUMNS]
     for c, text in enumerate(columns):
         ws.write_string(HEADER_ROW, c, text, f_head)
-    rows = report.receipts_rows()
-    for r, row in enumerate(rows, start=HEADER_ROW + 1):
-        fmt = fills[_row_kind(row)]
+    table = report.receipts_table()
+    rows = [row for _, row in table]
+    for r, (kind, row) in enumerate(table, start=HEADER_ROW + 1):
+        fmt = fills[kind]
+        ws.set_row(r, _row_height(row))
         for c, value in enumerate(row):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 ws.write_number(r, c, value, fmt)

@@ -67,6 +67,24 @@ class Form:
                 out.append(tid)
         return out
 
+    def set_contact(self, **by_label) -> None:
+        """Type into the input cell right of a label above the table: set_contact(填報人="張三")."""
+        from openpyxl.cell.cell import MergedCell
+        for row in self.ws.iter_rows(min_row=1, max_row=self.header_row - 1):
+            for c in row:
+                if not isinstance(c.value, str):
+                    continue
+                label = next((k for k in by_label if c.value.startswith(k)), None)
+                if label is None:
+                    continue
+                col = c.column + 1
+                while isinstance(self.ws.cell(c.row, col), MergedCell):
+                    col += 1
+                self.ws.cell(c.row, col).value = by_label[label]
+
+    def target(self, task_id: str) -> str:
+        return str(self.ws.cell(self.rows()[task_id], self.cols["target"]).value or "")
+
     def set(self, task_id: str, **values) -> None:
         r = self.rows()[task_id]
         for key, v in values.items():
@@ -75,17 +93,15 @@ class Form:
             if isinstance(v, str) and v[:1] == "=":
                 cell.data_type = "s"   # what a user gets typing '=… into a text cell
 
-    def fill_all(self, status="推進中", progress=0.5, text="按計劃推進", actual=None) -> None:
+    def fill_all(self, status="推進中", progress=0.5, text="按計劃推進", actual=None, count=12) -> None:
+        """Fill every row; `actual` goes to targets in %, `count` to the others (天, 件 …)."""
         for tid in self.rows():
-            if "#" in tid:
-                if actual is not None:
-                    self.set(tid, actual=actual)
-                continue
-            self.set(tid, status=status, progress=progress, progress_text=text)
+            if "#" not in tid:
+                self.set(tid, status=status, progress=progress, progress_text=text)
         if actual is not None:
             for tid in self.indicator_rows():
-                if "#" not in tid:
-                    self.set(tid, actual=actual)
+                pct = "%" in self.target(tid) or "％" in self.target(tid)
+                self.set(tid, actual=actual if pct else count)
 
     def meta(self, key: str, value: str) -> None:
         ws = self.wb[layout.FORM_META_SHEET]
@@ -107,73 +123,15 @@ class Form:
 
 
 # -- master and forms -------------------------------------------------------------------
-def make_master_and_forms(folder: Path, month: str, cfg, plan=None) -> tuple[Path, Path]:
-    """A master built from the seed notice and the month's forms in folder/forms-MONTH."""
-    try:
-        from putuo_xl.forms import write_forms
-        from putuo_xl.master import build_master
-    except ImportError:
-        return _contract_forms(folder, month, cfg)
+def make_master_and_forms(folder: Path, month: str, cfg) -> tuple[Path, Path]:
+    """The master built from the bundled notice, and the month's real forms in folder/forms-MONTH
+    (recorded in the ledger's `issued` table by write_forms)."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+
     master = folder / "任務分解台賬.xlsx"
     if not master.exists():
-        build_master(None, output=master, config=cfg)
+        build_master(None, master, cfg)
     out = folder / f"forms-{month}"
     write_forms(master, month, out_dir=out, config=cfg)
-    return master, out
-
-
-def _contract_forms(folder: Path, month: str, cfg):
-    """Until the workbook branch lands: forms written to the layout.py contract."""
-    from putuo_xl.collect import due_for_month
-    from putuo_xl.ledger import open_ledger
-    from putuo_xl.parser import parse_notice
-    from putuo_xl.units import unit_assignments
-
-    plan = parse_notice(None, cfg)
-    master = folder / "任務分解台賬.xlsx"
-    if not master.exists():
-        wb = openpyxl.Workbook()
-        wb.active.title = "說明"
-        meta = wb.create_sheet(layout.META_SHEET)
-        meta.sheet_state = "hidden"
-        for kv in [("kind", layout.MASTER_KIND), ("plan_fingerprint", plan.fingerprint()),
-                   ("script", plan.script)]:
-            meta.append(list(kv))
-        wb.save(master)
-    out = folder / f"forms-{month}"
-    out.mkdir(parents=True, exist_ok=True)
-    idx = plan.task_index()
-    due = due_for_month(month, cfg).isoformat()
-    ledger = open_ledger(master, cfg)
-    labels = {"lead": "牽頭", "co": "配合", "responsible": "責任"}
-    for unit, items in unit_assignments(plan, cfg).items():
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = layout.FORM_SHEET
-        ws.append([f"{unit} {layout.month_label(month)} 法治政府建設工作月報"])
-        ws.append([f"截止日期:{due}"])
-        ws.append([label for _, label in layout.FORM_COLUMNS])
-        inds = []
-        for a in items:
-            t = idx[a.task_id]
-            first = t.indicators[0] if t.indicators else None
-            ws.append([t.id, t.text[:60], labels[a.role], t.deadline or "", first.text if first else "",
-                       f"{first.op}{first.value:g}{first.unit}" if first else ""])
-            for k, ind in enumerate(t.indicators, start=1):
-                inds.append(f"{t.id}#{k}")
-                if k > 1:
-                    ws.append([f"{t.id}#{k}", "", "", "", ind.text, f"{ind.op}{ind.value:g}{ind.unit}"])
-        meta = wb.create_sheet(layout.FORM_META_SHEET)
-        meta.sheet_state = "veryHidden"
-        task_ids = ",".join(a.task_id for a in items)
-        for kv in [("kind", layout.FORM_KIND), ("unit", unit), ("month", month), ("due", due),
-                   ("plan_fingerprint", plan.fingerprint()), ("form_version", layout.FORM_VERSION),
-                   ("task_ids", task_ids), ("indicator_ids", ",".join(inds))]:
-            meta.append(list(kv))
-        name = f"{month}_{unit}_法治政府建設月報.xlsx"
-        wb.save(out / name)
-        with ledger.tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO issued VALUES (?,?,?,?,?,?,?)",
-                         (month, unit, name, plan.fingerprint(), task_ids, due, "2020-08-01T00:00:00+08:00"))
-    ledger.close()
     return master, out

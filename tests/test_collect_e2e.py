@@ -59,7 +59,9 @@ def world(tmp_path_factory, cfg):
         f.set(tid, status=st, progress=pr, progress_text="  已召開專題會議 ", problems="=無",
               next_steps="+繼續推進")
     for tid in f.indicator_rows():
-        f.set(tid, actual="９５％" if "#" not in tid else 96)
+        pct = "%" in f.target(tid) or "％" in f.target(tid)
+        f.set(tid, actual=("９５％" if "#" not in tid else 96) if pct else "１２")
+    f.set_contact(填報人="王小明", 聯繫電話="０５８０－３０１２３４５", 單位負責人="李主任")
     p = f.save(inbox / form_name("區司法局"))
     set_mtime(p, "2020-09-03 09:30")
     expected[p.name] = ("accepted", None)
@@ -262,9 +264,10 @@ def test_awkward_values_normalised_in_ledger(run):
     assert all(r["progress_text"] == "已召開專題會議" for r in rows)
     assert all(r["problems"] == "=無" and r["next_steps"] == "+繼續推進" for r in rows)
     actuals = conn.execute("SELECT indicator_id, value FROM actuals WHERE submission_id = ?", (sub["id"],)).fetchall()
-    assert actuals and {a["value"] for a in actuals} <= {95.0, 96.0}
+    assert actuals and {a["value"] for a in actuals} <= {95.0, 96.0, 12.0}
     assert sub["on_time"] == 1 and sub["row_count"] == len(rows)
     assert sub["unit"] == "區司法局" and sub["month"] == MONTH
+    assert sub["contact"] == "填報人:王小明;電話:０５８０－３０１２３４５;審核:李主任"
 
 
 def test_inserted_row_sorted_rows_and_renamed_sheet(run):

@@ -109,3 +109,13 @@ def test_sniff():
     assert "Word" in sniff(_zip(["word/document.xml"]))[1]
     data = _zip(["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])
     assert sniff(data[: len(data) // 2])[0] == "corrupt"
+
+
+def test_small_percent_targets_take_numbers_as_written():
+    # 差錯率 ≤ 0.5%: a 0.3 typed is 0.3%, not 30%
+    assert clean_number(0.3, "%", target=0.5).value == pytest.approx(0.3)
+    assert clean_number("0.3", "%", target=0.5).value == pytest.approx(0.3)
+    # a rate target of 90%: 0.93 is what Excel stores for "93%"
+    assert clean_number(0.93, "%", target=90).value == pytest.approx(93)
+    assert clean_number(1, "%", target=100).value == pytest.approx(100)
+    assert clean_number("1", "%", target=100).value == pytest.approx(1)

@@ -173,3 +173,10 @@ def test_cli(world):
     assert res.exit_code == 1 and "請先關閉" in res.output
     res = runner.invoke(main, ["collect", str(master), str(inbox), "--month", "八月"])
     assert res.exit_code == 1 and "2020-08" in res.output
+
+
+def test_master_keeps_its_permissions(world):
+    master, inbox = world
+    os.chmod(master, 0o664)
+    collect(master, [inbox], MONTH)
+    assert master.stat().st_mode & 0o777 == 0o664
