@@ -309,7 +309,7 @@ def run_demo(out_dir: str | Path | None = None, months=DEFAULT_MONTHS, config=No
                       received=received.astimezone(), info=info)
         res.returns[month] = ret_dir
         report = collect(built.path, [ret_dir], month, cfg)
-        res.collect_summaries.append(report.summary() if hasattr(report, "summary") else "")
+        res.collect_summaries.append(report.summary_line())
     r = rollup(built.path, months[-1], cfg)
     res.rollup_summary = r.summary()
     res.seconds = time.perf_counter() - t0
