@@ -261,5 +261,119 @@ def demo(out_dir, months, seed, config_path):
     _stderr(result.summary())
 
 
+# -- mail -----------------------------------------------------------------------------------
+@main.group()
+def mail():
+    """發送郵件:月報填報表(forms)、催報(remind)、通報(bulletin)。
+
+    同一內容不會重複發給同一地址(發送記錄在台賬中);先用 --dry-run 寫出 .eml 預覽。
+    SMTP 設置在 config.yaml 的 mail.smtp;密碼取自環境變量(mail.smtp.password_env)或運行時輸入。
+    """
+
+
+def _mail_options(fn):
+    for option in reversed([
+        click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08"),
+        click.option("--dry-run", "dry_run", type=click.Path(file_okay=False),
+                     help="不發送,把郵件寫成 .eml 文件放到這個文件夾,可用郵件客戶端打開檢查"),
+        click.option("--yes", "-y", is_flag=True, help="不再詢問,直接發送"),
+        click.option("--stop-if-missing", is_flag=True,
+                     help="只要有單位不能發送(如沒有郵箱),就全部不發"),
+        click.option("--resend-uncertain", is_flag=True,
+                     help="上次發送中斷、不知道是否送達的郵件,這次重發"),
+        click.option("--resend", is_flag=True,
+                     help="即使此前已發送過同樣內容,也再發一次(對方說沒收到時)"),
+        config_option,
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+              config_path, **extra):
+    """Call one library action with the CLI's confirmation and password prompt; print the
+    plan and the summary; exit 1 when a message failed."""
+    from .config import load_config
+    from .text import in_script
+
+    cfg = load_config(config_path)
+    shown = []
+
+    def confirm(report):
+        shown.append(True)
+        for line in report.plan_lines():
+            click.echo(line)
+        if yes:
+            return True
+        n = len(report.to_send)
+        return click.confirm(in_script(f"確認發送這 {n} 封郵件?", report.script), default=False)
+
+    def password():
+        user = (cfg.section("mail").get("smtp") or {}).get("user", "")
+        return click.prompt(f"SMTP 密碼({user})", hide_input=True, err=True)
+
+    report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
+                    password_prompt=password, stop_if_missing=stop_if_missing,
+                    resend_uncertain=resend_uncertain, resend=resend, **extra)
+    if not shown:                      # dry run, nothing to send, or stopped before asking
+        for line in report.plan_lines():
+            click.echo(line)
+    for line in report.summary_lines():
+        click.echo(line)
+    if report.failures:
+        sys.exit(1)
+
+
+@mail.command("forms")
+@click.argument("forms_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--master", type=click.Path(dir_okay=False),
+              help="主表(發送記錄記在它的台賬裡;默認找月報文件夾旁的台賬)")
+@_mail_options
+@user_errors
+def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+               resend, config_path):
+    """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
+
+    例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+    """
+    from .mail import send_forms
+
+    _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path, master=master)
+
+
+@mail.command("remind")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                config_path):
+    """給沒有報送、或報送被退回的單位發催報(依據台賬中的收件記錄)。
+
+    例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
+    同一單位同一天、同一情況只催一次。
+    """
+    from .mail import send_reminders
+
+    _mail_run(send_reminders, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
+
+
+@mail.command("bulletin")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                  config_path):
+    """把當月通報(正文)和工作報表(附件:主表)發給 config.yaml 的 mail.bulletin_to。
+
+    例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
+    """
+    from .mail import send_bulletin
+
+    _mail_run(send_bulletin, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
+
+
 if __name__ == "__main__":
     main()

@@ -380,6 +380,11 @@ class MailReport:
         return [m for m in self.messages if m.pending and m.status == "planned"]
 
     @property
+    def failures(self) -> list[Outgoing]:
+        """Messages that did not reach every address they were meant for in this run."""
+        return self.by_status("failed", "partial")
+
+    @property
     def ok(self) -> bool:
         """Nothing failed and nothing that should have gone was held back."""
         return (not self.cancelled and not self.by_status("failed", "partial", "uncertain")
@@ -387,6 +392,17 @@ class MailReport:
 
     def _s(self, text: str) -> str:
         return in_script(text, self.script)
+
+    def _blocking_lines(self) -> list[str]:
+        """Blocking problems, one line each; units without an address on one line together."""
+        blocking = [p for p in self.problems if p.blocking]
+        no_addr = [p.unit for p in blocking if p.code == "no_address" and p.unit]
+        lines = [f"  - {p.message}" for p in blocking
+                 if not (p.code == "no_address" and p.unit and len(no_addr) > 1)]
+        if len(no_addr) > 1:
+            lines.insert(0, self._s(f"  - {len(no_addr)} 個單位在 config.yaml 中沒有填寫郵箱"
+                                    f"(units → 單位 → email),不發送:{'、'.join(no_addr)}。"))
+        return lines
 
     def plan_lines(self) -> list[str]:
         """What will happen, shown before anything is sent (and before the confirmation)."""
@@ -396,7 +412,7 @@ class MailReport:
         warnings = [p for p in self.problems if not p.blocking]
         if blocking:
             out.append(self._s(f"以下 {len(blocking)} 項不會發送:"))
-            out += [f"  - {p.message}" for p in blocking]
+            out += self._blocking_lines()
         if warnings:
             out.append(self._s("提示:"))
             out += [f"  - {p.message}" for p in warnings]
@@ -406,9 +422,11 @@ class MailReport:
         for m in self.by_status("uncertain"):
             out.append(self._s(f"  · {m.who}:上次發給 {'、'.join(m.uncertain)} 時中斷,"
                                f"不知道對方是否收到;請先向對方確認,需要時用 --resend-uncertain 重發。"))
-        todo = self.to_send
+        todo = [m for m in self.messages
+                if m.pending and m.status in ("planned", "written", "cancelled")]
         if todo:
-            out.append(self._s(f"將發送 {len(todo)} 封郵件:"))
+            head = "預覽(不發送)" if self.dry_run_dir is not None else "將發送"
+            out.append(self._s(f"{head} {len(todo)} 封郵件:"))
             for m in todo:
                 att = self._s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
                 again = self._s("(補發給新地址)") if m.earlier else ""
@@ -434,10 +452,16 @@ class MailReport:
             for m in sent:
                 att = s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
                 out.append(s(f"  ✓ {m.who} 收到「{m.subject}」:{'、'.join(m.delivered)}{att}"))
-        for m in self.by_status("partial", "failed"):
+        failures = self.failures
+        if failures:
+            out.append(s(f"沒有送達({len(failures)} 封):"))
+        for m in failures:
+            by_reason: dict[str, list[str]] = {}
             for addr, why in {**m.refused, **m.failed}.items():
-                out.append(s(f"  ✗ {m.who} {addr} 沒有收到:{why}"))
-            if not m.refused and not m.failed and m.detail:
+                by_reason.setdefault(why, []).append(addr)
+            for why, addrs in by_reason.items():
+                out.append(s(f"  ✗ {m.who} {'、'.join(addrs)} 沒有收到:{why}"))
+            if not by_reason and m.detail:
                 out.append(s(f"  ✗ {m.who} 沒有收到:{m.detail}"))
         earlier = self.by_status("already_sent")
         if earlier:
@@ -449,11 +473,12 @@ class MailReport:
         blocking = [p for p in self.problems if p.blocking]
         if blocking:
             out.append(s(f"未發送 {len(blocking)} 項:"))
-            out += [f"  - {p.message}" for p in blocking]
+            out += self._blocking_lines()
         failed = self.by_status("failed")
         if failed:
-            out.append(s(f"發送失敗 {len(failed)} 封:" + "、".join(m.who for m in failed)
-                         + "。修正後重新運行同一命令即可,已送達的不會重發。"))
+            out.append(s(f"發送失敗 {len(failed)} 封:" + "、".join(m.who for m in failed) + "。"))
+        if failures:
+            out.append(s("問題解決後重新運行同一命令即可:已送達的地址不會重發。"))
         if self.ledger is not None and self.dry_run_dir is None:
             out.append(s(f"發送記錄:{self.ledger}"))
         return out
@@ -603,16 +628,15 @@ def identify_form(path: str | Path, config: Config, month: str | None = None) ->
         raise bad(f"文件名中出現了多個單位({'、'.join(sorted(named))})。"
                   f"請把文件名改回「{expected}」。", "unit")
 
-    form_sheet = next((n for n in names if norm_name(n) == norm_name(layout.FORM_SHEET)), None)
-    sample = p.name
-    if form_sheet:
-        import python_calamine
-        wb = python_calamine.CalamineWorkbook.from_path(str(p))
-        rows_ = wb.get_sheet_by_name(form_sheet).to_python(nrows=60)
-        sample += "".join(str(c) for r in rows_ for c in r if isinstance(c, str))
+    # the notice's script: forms name their sheets in it (月報 / 月报); else a short sample
+    if layout.header(layout.FORM_SHEET, SIMPLIFIED) in names:
+        script = SIMPLIFIED
+    elif layout.header(layout.FORM_SHEET, TRADITIONAL) in names:
+        script = TRADITIONAL
+    else:
+        script = detect_script((p.stem + "".join(n for n in names))[:200])
     return FormFile(path=p, unit=unit, month=form_month, due=meta.get("due", ""),
-                    plan_fingerprint=meta.get("plan_fingerprint", ""),
-                    script=detect_script(sample), meta=meta)
+                    plan_fingerprint=meta.get("plan_fingerprint", ""), script=script, meta=meta)
 
 
 def _is_candidate(p: Path) -> bool:
@@ -656,10 +680,12 @@ def bulletin_for(master: str | Path, month: str, config: Config) -> str:
             raise MailError(f"{layout.month_label(month)}的通報是空的。請先運行 putuo-xl rollup "
                             f"--month {month}。", file=Path(master).name)
         return str(text).strip()
-    return _bulletin_from_sheet(master, month)
+    return bulletin_from_sheet(master, month)
 
 
-def _bulletin_from_sheet(master: str | Path, month: str) -> str:
+def bulletin_from_sheet(master: str | Path, month: str) -> str:
+    """The text of the master's 通報 sheet (either script), one paragraph a row; it must name
+    `month` (2020年8月, 2020-08 …), so that last month's bulletin is never sent by mistake."""
     import python_calamine
 
     p = Path(master)
@@ -694,15 +720,26 @@ def _open_given_ledger(ledger) -> Ledger:
     return ledger if isinstance(ledger, Ledger) else Ledger(ledger)
 
 
-def ledger_for_forms(forms_dir: str | Path, config: Config) -> Path:
-    """The send log for `send_forms` when no ledger is given: the one master ledger found in the
-    forms folder or the folder above it; a new `寄送記錄.ledger.sqlite` in the forms folder if none."""
+def ledger_for_forms(forms_dir: str | Path, config: Config, month: str | None = None) -> Path:
+    """The send log for `send_forms` when none is given: the master's ledger in the forms folder
+    or the folder above it (where `putuo-xl forms` puts them). With several, the one that issued
+    forms for `month` under these file names; with none, a new `寄送記錄.ledger.sqlite` in the
+    forms folder."""
     d = Path(forms_dir)
     template = config.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
     pattern = template.replace("{master_stem}", "*")
     found: list[Path] = []
     for folder in (d, d.parent):
         found += sorted(x for x in folder.glob(pattern) if x.is_file())
+    if len(found) > 1 and month:
+        names = {x.name for x in d.iterdir() if _is_candidate(x)}
+        issued_here = []
+        for path in found:
+            with Ledger(path) as lg:
+                if any(r["file_name"] in names for r in lg.issued(month)):
+                    issued_here.append(path)
+        if len(issued_here) == 1:
+            return issued_here[0]
     if len(found) > 1:
         raise MailError(f"在 {d} 和上一級文件夾中找到多個台賬({'、'.join(x.name for x in found)}),"
                         f"無法確定記在哪一個。請用 --master 指定主表。", file=str(d))
@@ -952,6 +989,7 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
     data = {id(m): _as_bytes(m, settings) for m in report.to_send}
     queue: list[tuple[Outgoing, list[str]]] = [(m, list(m.pending)) for m in report.to_send]
     last_error: dict[int, dict[str, str]] = {}
+    unlogged: set[int] = set()      # messages whose latest try never reached the server
     fatal = ""
     try:
         for rnd in range(settings.retries + 1):
@@ -963,20 +1001,26 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
             retry: list[tuple[Outgoing, list[str]]] = []
             for i, (m, rcpts) in enumerate(queue):
                 if fatal:
+                    unlogged.add(id(m))
                     retry.append((m, rcpts))
                     continue
+                before = m.attempts
                 try:
                     undelivered = _attempt(conn, ledger, m, sender, data[id(m)], rcpts)
                 except _Transient as e:
                     # the server cannot be reached: every message left waits for the next round
                     for m2, r2 in queue[i:]:
                         last_error[id(m2)] = {r: str(e) for r in r2}
+                        unlogged.add(id(m2))
                         retry.append((m2, r2))
                     break
                 except _Fatal as e:
                     fatal = str(e)
+                    if m.attempts == before:
+                        unlogged.add(id(m))
                     retry.append((m, rcpts))
                     continue
+                unlogged.discard(id(m))
                 again = [r for r, (temporary, _) in undelivered.items() if temporary]
                 for r, (temporary, why) in undelivered.items():
                     if not temporary:
@@ -991,7 +1035,7 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
         why = last_error.get(id(m), {})
         for r in rcpts:
             m.failed[r] = fatal or why.get(r) or "未能發送"
-        if ledger is not None and (fatal or not m.attempts):
+        if ledger is not None and id(m) in unlogged:
             _log_insert(ledger, m, rcpts, "failed", fatal or next(iter(why.values()), ""),
                         max(m.attempts, 1))
     for m in report.to_send:
@@ -1041,7 +1085,12 @@ def _run(report: MailReport, settings: MailSettings, ledger: Ledger | None, *,
                         "<fzdc@example.gov.cn>\")。", file=settings.config_path)
     domain = settings.sender.domain
     for m in report.messages:
-        m.message_id = f"<{hashlib.sha256(m.key.encode('utf-8')).hexdigest()[:24]}.{m.kind}@{domain}>"
+        # One Message-ID per content: a copy that arrives twice (a resend after an interrupted
+        # run) is shown once by clients that deduplicate. A deliberate resend gets a new one.
+        mid = hashlib.sha256(m.key.encode("utf-8")).hexdigest()[:24]
+        if resend:
+            mid += "." + hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:8]
+        m.message_id = f"<{mid}.{m.kind}@{domain}>"
         _check_log(ledger, m, resend, resend_uncertain)
     if dry_run_dir is not None:
         out = Path(dry_run_dir)
@@ -1120,7 +1169,8 @@ def _unit_values(config: Config, unit: str, script: str) -> dict[str, str]:
 
 # -- the three actions -----------------------------------------------------------------------
 def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | None = None, *,
-               ledger: Ledger | str | Path | None = None, dry_run_dir: str | Path | None = None,
+               ledger: Ledger | str | Path | None = None, master: str | Path | None = None,
+               dry_run_dir: str | Path | None = None,
                confirm: Callable[[MailReport], bool] | None = None,
                password_prompt: Callable[[], str] | None = None,
                sleep: Callable[[float], None] = time.sleep, today: date | None = None,
@@ -1130,8 +1180,8 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
 
     A form's unit comes from its hidden `_form` metadata, cross-checked with the file name; a
     file that cannot be identified, two forms for one unit, or a unit without an address is
-    reported and not sent, the rest go. The send log is the master's ledger found in or above
-    `forms_dir` (or `ledger`)."""
+    reported and not sent, the rest go. The send log is `ledger`, else the ledger of `master`,
+    else the master ledger found in or above `forms_dir` (see `ledger_for_forms`)."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
@@ -1157,10 +1207,13 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                                                          report.script),
                                        file=p.name, blocking=not other))
 
+    if ledger is None and master is not None:
+        ledger = ledger_path_for(master, cfg.section("collect").get("ledger_name")
+                                 or "{master_stem}.ledger.sqlite")
     if ledger is not None:
         lg = _open_given_ledger(ledger)
     else:
-        path = ledger_for_forms(d, cfg)
+        path = ledger_for_forms(d, cfg, month)
         # a dry run leaves no trace: it reads an existing send log but creates none
         lg = Ledger(path) if (path.exists() or dry_run_dir is None) else None
     report.ledger = lg.path if lg is not None else None
@@ -1168,7 +1221,8 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
         issued: dict[str, list] = {}
         for row in (lg.issued(month) if lg is not None else []):
             issued.setdefault(row["unit"], []).append(row)
-        for unit, rows in issued.items():
+        for unit, rows in sorted(issued.items(), key=lambda kv: list(cfg.units).index(kv[0])
+                                 if kv[0] in cfg.units else len(cfg.units)):
             if unit not in forms:
                 report.problems.append(Problem(
                     "missing_form", in_script(f"{unit}:台賬記錄已生成 {layout.month_label(month)} "
@@ -1179,7 +1233,8 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                 report.problems.append(Problem("missing_form", in_script(
                     f"文件夾 {d} 中沒有 {layout.month_label(month)} 的月報填報表。請先運行 "
                     f"putuo-xl forms。", report.script)))
-        for unit, files in forms.items():
+        order = {u: i for i, u in enumerate(cfg.units)}
+        for unit, files in sorted(forms.items(), key=lambda kv: order.get(kv[0], len(order))):
             if len(files) > 1:
                 report.problems.append(Problem("duplicate_form", in_script(
                     f"{unit}:文件夾中有 {len(files)} 份這個月的月報("
@@ -1264,16 +1319,11 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
         accepted = lg.current_submissions(month)
         rejected: dict[str, object] = {}
         unknown = []
-        for row in lg.conn.execute(
-                "SELECT * FROM submissions WHERE month = ? AND status = 'rejected' ORDER BY id",
-                (month,)):
+        for row in _rejected_rows(lg, month):
             if row["unit"]:
                 rejected[row["unit"]] = row
             else:
                 unknown.append(row)
-        for row in lg.conn.execute(
-                "SELECT * FROM submissions WHERE month IS NULL AND status='rejected' ORDER BY id"):
-            unknown.append(row)
         if not issued and not rejected:
             raise MailError(f"台賬中沒有 {layout.month_label(month)} 的月報發放記錄。請先用 "
                             f"putuo-xl forms --month {month} 生成月報。", file=str(lg.path))
@@ -1326,6 +1376,19 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
     finally:
         if not isinstance(ledger, Ledger):
             lg.close()
+
+
+def _rejected_rows(lg: Ledger, month: str) -> list:
+    """The files rejected for `month`, oldest first: when the collector records the month of the
+    run (`collect_month`), every file rejected in a run for this month (last month's form sent
+    again, a file without a month); otherwise the rejected rows of this month or of none."""
+    columns = {r[1] for r in lg.conn.execute("PRAGMA table_info(submissions)")}
+    if "collect_month" in columns:
+        sql = ("SELECT * FROM submissions WHERE status = 'rejected' AND (collect_month = ? "
+               "OR (collect_month IS NULL AND month = ?)) ORDER BY id")
+        return list(lg.conn.execute(sql, (month, month)))
+    return list(lg.conn.execute("SELECT * FROM submissions WHERE status = 'rejected' AND "
+                                "(month = ? OR month IS NULL) ORDER BY id", (month,)))
 
 
 def _default_due(month: str, config: Config) -> str:

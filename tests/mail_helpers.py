@@ -9,7 +9,7 @@ import ipaddress
 import socket
 import ssl
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -346,3 +346,26 @@ def copy_form(seed_session, unit: str, folder: Path, name: str | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     src = result.units[unit]
     return Path(shutil.copy2(src, folder / (name or src.name)))
+
+
+def with_bulletin(master: Path, cfg) -> str:
+    """Give `master` this month's 通報 the way the project does: the rollup when it is there
+    (putuo_xl.rollup), else a 通報 sheet as the rollup's contract describes it (layout.SHEETS).
+    Returns the bulletin text mail must send."""
+    from putuo_xl.mail import bulletin_for
+
+    try:
+        from putuo_xl.rollup import rollup
+    except ImportError:
+        rollup = None
+    if rollup is not None:
+        rollup(master, MONTH, cfg)
+    else:
+        wb = openpyxl.load_workbook(master)
+        ws = wb.create_sheet(layout.SHEETS["bulletin"])
+        for line in ["普陀區2020年8月法治政府建設工作預評估通報",
+                     "一、總體情況:8月共44個單位應報,已報0個。", "",
+                     "二、請各單位抓緊報送。"]:
+            ws.append([line])
+        wb.save(master)
+    return bulletin_for(master, MONTH, cfg)

@@ -12,7 +12,7 @@ from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, load, ma
                           seed_forms_session, simplified_forms_session, smtp_server, write_config)
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
-from putuo_xl.ledger import Ledger, now_iso
+from putuo_xl.ledger import Ledger
 from putuo_xl.mail import identify_form, send_forms
 
 
@@ -89,7 +89,7 @@ def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server, simplifie
     assert p.name == f"{MONTH}_区司法局_法治政府建设月报.xlsx"
     send_forms(d, MONTH, cfg)
     (rec,) = server.received
-    assert rec.msg["subject"] == f"【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
+    assert rec.msg["subject"] == "【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
     body = body_text(rec.msg)
     assert body.startswith("舟山市普陀区司法局:") and "请在「月报」工作表中" in body
     assert rec.msg.get_payload()[1].get_filename() == p.name

@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 
 from mail_helpers import (ADDRESSES, DUE, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
-                          display_names, load, make_master, smtp_server, write_config)
+                          display_names, load, make_master, seed_forms, seed_forms_session,
+                          smtp_server, with_bulletin, write_config)
 from putuo_xl.ledger import Ledger, now_iso, open_ledger
-from putuo_xl.mail import MailError, bulletin_for, send_bulletin, send_reminders
+from putuo_xl.mail import MailError, bulletin_from_sheet, send_bulletin, send_reminders
 
 REASON = ("文件「2020-08_區教育局_法治政府建設月報.xlsx」工作表「月報」單元格 G5:進展狀態「差不多」"
           "不是可選的狀態,請從下拉列表中選擇")
@@ -90,6 +91,23 @@ def test_reminders_to_missing_and_rejected(tmp_path, master, smtp_server):
     assert [m.unit for m in last.messages] == ["區教育局"]
 
 
+def test_reminders_follow_the_collectors_run_month(tmp_path, smtp_server):
+    """The collector records the month of its run (collect_month): 區教育局 sent July's form in
+    the August run; it was rejected and counts for August."""
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    m = make_master(tmp_path / "台賬.xlsx")
+    with open_ledger(m) as lg:
+        lg.conn.execute("ALTER TABLE submissions ADD COLUMN collect_month TEXT")
+        issue(lg, "區教育局")
+        sid = submit(lg, "區教育局", "rejected", "這是2020年7月的月報,不是2020年8月的。", month="2020-07")
+        lg.conn.execute("UPDATE submissions SET collect_month = ? WHERE id = ?", (MONTH, sid))
+    report = send_reminders(m, MONTH, cfg, today=date(2020, 9, 6))
+    (msg,) = report.messages
+    assert msg.situation == "rejected" and "這是2020年7月的月報" in msg.body
+    assert len(server.received) == 1
+
+
 def test_reminders_need_a_ledger(tmp_path):
     cfg = load(write_config(tmp_path / "c.yaml", 25))
     m = make_master(tmp_path / "無台賬.xlsx")
@@ -105,13 +123,28 @@ def test_reminders_need_a_ledger(tmp_path):
 BULLETIN = ["普陀區2020年8月法治政府建設工作預評估通報",
             "一、總體情況:8月共45個單位應報,已報43個,按時率95.6%。",
             "",
+            "",
             "二、進展滯後的單位:區教育局、沈家門街道。"]
 
 
-def test_bulletin(tmp_path, smtp_server):
+def test_bulletin_sheet_reader(tmp_path):
+    """The fallback when the rollup does not give the text: the master's 通報 sheet."""
+    master = make_master(tmp_path / "普陀區台賬.xlsx", BULLETIN)
+    text = bulletin_from_sheet(master, MONTH)
+    assert text == "\n".join(BULLETIN[:3] + BULLETIN[4:])       # blank rows: one paragraph break
+    old = make_master(tmp_path / "舊.xlsx", ["普陀區2020年7月法治政府建設工作預評估通報"])
+    with pytest.raises(MailError, match="沒有提到2020年8月"):
+        bulletin_from_sheet(old, MONTH)
+    none = make_master(tmp_path / "無通報.xlsx")
+    with pytest.raises(MailError, match="rollup"):
+        bulletin_from_sheet(none, MONTH)
+
+
+def test_bulletin(tmp_path, smtp_server, seed_forms):
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
-    master = make_master(tmp_path / "普陀區台賬.xlsx", BULLETIN)
+    master = seed_forms[0]
+    text = with_bulletin(master, cfg)
     report = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
     assert len(server.received) == 1
     rec = server.received[0]
@@ -119,8 +152,9 @@ def test_bulletin(tmp_path, smtp_server):
     msg = rec.msg
     assert msg["subject"] == "【舟山市普陀區】2020年8月法治政府建設工作預評估通報"
     body = body_text(msg)
-    assert "\n".join(BULLETIN) in body
-    assert decoded_attachments(msg) == [("普陀區台賬.xlsx", master.read_bytes())]
+    assert text and text in body and "2020年8月" in text
+    assert f"工作報表見附件「{master.name}」" in body
+    assert decoded_attachments(msg) == [(master.name, master.read_bytes())]
     assert display_names(msg, "to") == ["區長", ""]
     assert report.ok and report.messages[0].status == "sent"
 
@@ -128,29 +162,25 @@ def test_bulletin(tmp_path, smtp_server):
     assert len(server.received) == 1 and again.messages[0].status == "already_sent"
 
 
-def test_bulletin_checks_month_and_recipients(tmp_path, smtp_server):
+def test_bulletin_without_recipients(tmp_path, smtp_server, seed_forms):
     server = smtp_server()
-    cfg = load(write_config(tmp_path / "c.yaml", server.port))
-    old = make_master(tmp_path / "舊.xlsx", ["普陀區2020年7月法治政府建設工作預評估通報"])
-    with pytest.raises(MailError, match="沒有提到2020年8月"):
-        send_bulletin(old, MONTH, cfg)
-    none = make_master(tmp_path / "無通報.xlsx")
-    with pytest.raises(MailError, match="rollup"):
-        bulletin_for(none, MONTH, cfg)
-
     nobody = load(write_config(tmp_path / "c2.yaml", server.port, bulletin_to=[]))
-    master = make_master(tmp_path / "台賬.xlsx", BULLETIN)
+    master = seed_forms[0]
+    with_bulletin(master, nobody)
     report = send_bulletin(master, MONTH, nobody)
     assert report.messages == [] and not report.ok
     assert "bulletin_to 沒有填寫收件人" in "\n".join(report.summary_lines())
     assert server.received == []
 
 
-def test_bulletin_dry_run(tmp_path):
+def test_bulletin_dry_run(tmp_path, seed_forms):
     cfg = load(write_config(tmp_path / "c.yaml", 25))
-    master = make_master(tmp_path / "台賬.xlsx", BULLETIN)
+    master = seed_forms[0]
+    with_bulletin(master, cfg)
     report = send_bulletin(master, MONTH, cfg, dry_run_dir=tmp_path / "預覽")
     (eml,) = (tmp_path / "預覽").glob("*.eml")
     assert eml.name == "2020-08_通報.eml"
     assert report.messages[0].status == "written"
-    assert not (tmp_path / "台賬.ledger.sqlite").exists(), "a dry run leaves no send log"
+    ledger = master.with_name("任務分解台賬.ledger.sqlite")
+    import sqlite3
+    assert sqlite3.connect(ledger).execute("SELECT count(*) FROM sends").fetchone() == (0,)

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from mail_helpers import (ADDRESSES, MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
+from mail_helpers import (MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
                           copy_form, free_port, load, seed_forms_session, smtp_server, write_config)
 from putuo_xl.mail import MailError, send_forms
 
@@ -188,3 +188,5 @@ def test_interrupted_send_is_not_repeated_blindly(tmp_path, forms_dir, smtp_serv
     report = send_forms(forms_dir, MONTH, cfg, resend_uncertain=True)
     assert {x.unit: x.status for x in report.messages}["區司法局"] == "sent"
     assert len(server.received) == 3
+    # the same Message-ID as the interrupted copy: a client that got both shows one
+    assert server.received[-1].msg["message-id"] == m.message_id
