@@ -252,6 +252,13 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
         assert sheet_values(b, "月度匯總")
     finally:
         b.close()
+    # pressing 生成台賬 again in the master would overwrite the official's edits: refused
+    b = book()
+    try:
+        with pytest.raises(UserError, match="已經是台賬"):
+            actions.build_master(b, route)
+    finally:
+        b.close()
     # a path outside the data folder is refused on the server
     b = book(returns_dir="/etc")
     try:
