@@ -120,6 +120,52 @@ def print_plan_summary(plan) -> None:
 
 
 @main.command()
+@click.option("--xlam", type=click.Path(dir_okay=False), help="在 Windows 上組裝好的加載項 .xlam(含 VBA)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出換上新功能區的加載項")
+@click.option("--ribbon", type=click.Path(dir_okay=False), help="功能區 XML(默認 macros/customUI.xml)")
+@click.option("--vba-dir", type=click.Path(file_okay=False), help="VBA 源文件夾(默認 macros/)")
+@user_errors
+def addin(xlam, output, ribbon, vba_dir):
+    """檢查桌面加載項:功能區按鈕 ↔ VBA 回調 ↔ Python 操作;可把功能區寫進加載項。
+
+    例:putuo-xl addin --xlam putuo_xl.xlam -o putuo_xl.xlam
+    不給 --xlam 時檢查 macros/ 中的 .bas 源文件。組裝加載項的一次性步驟見 docs/excel.md。
+    """
+    from .excel.addin import addin as run_addin
+
+    result = run_addin(xlam, output, ribbon, vba_dir)
+    _stderr(f"已檢查 {result.source}。")
+    for note in result.check.notes:
+        _stderr(f"  {note}")
+    for problem in result.check.problems:
+        _stderr(f"問題:{problem}")
+    if not result.check.ok:
+        sys.exit(1)
+    if result.written:
+        _stderr(f"已寫出 {result.written}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="監聽地址")
+@click.option("--port", default=8000, show_default=True, type=int, help="端口")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="數據目錄(台賬、數據庫、月報、回報)")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程(默認 server/)")
+@click.option("--env-file", type=click.Path(dir_okay=False), help="xlwings Server 的 .env 文件")
+@config_option
+@user_errors
+def serve(host, port, data_dir, project_dir, env_file, config_path):
+    """啟動 xlwings Server:Excel(Windows、Mac、網頁版)的法治政府功能區和自定義函數。
+
+    例:putuo-xl serve --data-dir D:\\putuo-data
+    默認只在本機 127.0.0.1 上監聽;Office.js 需要 HTTPS,證書和部署見 docs/excel.md。
+    """
+    from .excel.serve import serve as run_serve
+
+    run_serve(host=host, port=port, data_dir=data_dir, project_dir=project_dir,
+              env_file=env_file, config_path=config_path, echo=_stderr)
+
+
+@main.command()
 @click.argument("source", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="台賬文件(默認:當前目錄下的 任務分解台賬.xlsx)")

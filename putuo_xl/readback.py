@@ -127,6 +127,44 @@ def read_master(path: str | Path, config: Config | None = None) -> MasterRead:
         wb.close()
 
 
+# -- the same, from sheet values (an open workbook through xlwings) ---------------------------
+class _ValuesSheet:
+    """What _Reader uses of an openpyxl read-only worksheet, over a 2-D list of values."""
+
+    def __init__(self, rows):
+        self.rows = [list(r) for r in (rows or [])]
+
+    def iter_rows(self, min_row: int = 1, max_col: int | None = None, values_only: bool = True):
+        for r in self.rows[min_row - 1:]:
+            yield tuple(r[:max_col] if max_col else r)
+
+
+class _ValuesBook:
+    def __init__(self, sheets: dict):
+        self.sheetnames = list(sheets)
+        self._sheets = {k: _ValuesSheet(v) for k, v in sheets.items()}
+
+    def __getitem__(self, name):
+        return self._sheets[name]
+
+
+def read_master_values(sheets: dict[str, list[list]], config: Config | None = None,
+                       name: str = "台賬") -> MasterRead:
+    """`read_master` for a workbook given as {sheet name: 2-D values} (e.g. the workbook open
+    in Excel, read through xlwings): same checks, same messages, `name` as the file."""
+    cfg = config or load_config()
+    wb = _ValuesBook(sheets)
+    p = Path(name)
+    meta = _meta(wb, p)
+    return _Reader(wb, p, meta, cfg).run()
+
+
+def plan_from_values(sheets: dict[str, list[list]], config: Config | None = None,
+                     name: str = "台賬") -> Plan:
+    """The plan as an open workbook's sheet values say now (see read_master_values)."""
+    return read_master_values(sheets, config, name).plan
+
+
 def _cell(col: int, row: int) -> str:
     from openpyxl.utils import get_column_letter
     return f"{get_column_letter(col + 1)}{row}"

@@ -8,4 +8,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The server flavour of xlwings' decorators (@func/@script) and its remote engine are what the
+# Excel tests exercise; they are chosen when xlwings is first imported.
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,244 @@
+"""Where an action runs and what it works on: the route (desktop or server), the open book,
+its settings, the config, and the files that belong to the master (ledger, forms, returns).
+
+Desktop: the master is the open workbook's own file; its folder holds the ledger, the
+archive of returned forms and the generated forms (or the folders named in 設置).
+Server: nothing comes from `book.fullname` (it is only a name there). Each master gets a
+project folder inside the server's data folder, named by the `server_project` key of its
+`_meta` sheet (written when the server builds the master) or else by the workbook's name;
+every path an official types is resolved inside that folder and may not leave the data folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+import xlwings as xw
+
+from .. import layout
+from ..config import Config, load_config
+from ..errors import PutuoError
+from ..text import in_script
+from .book import BookIO, Matrix, cell_text
+from .settings import (FIELDS, Settings, current_month, default_settings_values, parse_month,
+                       read_settings, settings_sheet_name)
+
+DESKTOP = "desktop"
+SERVER = "server"
+DATA_DIR_ENV = "PUTUO_XL_DATA_DIR"
+CONFIG_ENV = "PUTUO_XL_CONFIG"
+PROJECT_META_KEY = "server_project"
+# The server's copy of a master: one fixed name per project folder, so that renaming the
+# workbook in Excel never separates it from its ledger.
+SERVER_MASTER_NAME = "任務分解台賬.xlsx"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_name(text: str, fallback: str = "台賬") -> str:
+    """A file/folder name from free text: no path separators or characters Windows refuses."""
+    s = _UNSAFE.sub("_", text or "").strip(" ._")
+    return s[:80] or fallback
+
+
+def default_data_dir() -> Path:
+    return Path.home() / "putuo-xl-data"
+
+
+def data_dir_from(explicit: str | Path | None = None, config: Config | None = None) -> Path:
+    """The server's data folder: --data-dir, else $PUTUO_XL_DATA_DIR, else config
+    server.data_dir, else ~/putuo-xl-data."""
+    for cand in (explicit, os.environ.get(DATA_DIR_ENV),
+                 (config.section("server").get("data_dir") if config else None)):
+        if cand:
+            return Path(os.path.expandvars(str(cand))).expanduser().resolve()
+    return default_data_dir().resolve()
+
+
+@dataclass
+class Route:
+    kind: str = DESKTOP              # desktop | server
+    data_dir: Path | None = None     # server only
+
+    @classmethod
+    def server(cls, data_dir: str | Path | None = None) -> "Route":
+        return cls(SERVER, data_dir_from(data_dir))
+
+
+class UserError(xw.XlwingsError):
+    """A problem the official can fix; the message is Chinese. The server maps it to HTTP 400."""
+
+
+@dataclass
+class Context:
+    io: BookIO
+    route: Route
+    settings: Settings
+    meta: dict[str, str]
+    script: str = "traditional"
+    lines: list[str] = field(default_factory=list)     # summary shown to the user
+    details: list[list] = field(default_factory=list)  # rows for the 操作記錄 sheet
+    _config: Config | None = None
+
+    # -- construction --------------------------------------------------------------
+    @classmethod
+    def open(cls, book: xw.Book, route: Route) -> "Context":
+        io = BookIO(book)
+        meta = read_meta(io.values(layout.META_SHEET)) if layout.META_SHEET in io.sheet_names() else {}
+        script = meta.get("script") or guess_script(io.sheet_names())
+        sheet = io.find(settings_sheet_name("traditional"), settings_sheet_name("simplified"))
+        settings = read_settings(io.values(sheet), sheet) if sheet else read_settings([], None)
+        return cls(io=io, route=route, settings=settings, meta=meta, script=script)
+
+    @property
+    def on_server(self) -> bool:
+        return self.route.kind == SERVER
+
+    def t(self, template: str, **values) -> str:
+        """Our (traditional) wording in the notice's script; `values` (file names, units…)
+        are filled in afterwards, unconverted."""
+        text = in_script(template, self.script)
+        return text.format(**values) if values else text
+
+    def say(self, template: str, **values) -> None:
+        self.lines.append(self.t(template, **values))
+
+    def detail(self, kind: str, template: str, **values) -> None:
+        """A row for the 操作記錄 sheet only (not the alert)."""
+        self.details.append([self.t(kind), self.t(template, **values)])
+
+    def fail(self, template: str, **values) -> UserError:
+        return UserError(self.t(template, **values))
+
+    # -- settings --------------------------------------------------------------------
+    def ensure_settings(self, year: int | None = None) -> None:
+        """Add the 設置 sheet with defaults when the book has none (one write)."""
+        if self.settings.sheet:
+            return
+        name = settings_sheet_name(self.script)
+        values = default_settings_values(self.script, default_month(year))
+        self.io.write(name, values)
+        self.settings = read_settings(values, name)
+        self.say("已添加「{name}」工作表,請檢查其中的報告月份和文件夾。", name=name)
+
+    def month(self, plan=None) -> str:
+        """The 報告月份 of 設置 (the sheet is added, with a default month, when missing)."""
+        raw = self.settings.values.get("month")
+        if raw is None or cell_text(raw) == "":
+            if not self.settings.sheet:
+                self.ensure_settings(getattr(plan, "year", None))
+                m = parse_month(self.settings.values.get("month")) or current_month()
+                self.say("報告月份按 {m} 處理;要換月份,請改「{s}」工作表的 B2。", m=m, s=self.settings.sheet)
+                return m
+            raise self.fail("請在 {where} 填寫報告月份(如 2020-08)。",
+                            where=self.settings.where("month"))
+        m = parse_month(raw)
+        if not m:
+            raise self.fail("報告月份「{raw}」不是有效的月份({where})。請按 2020-08 的格式填寫。",
+                            raw=cell_text(raw), where=self.settings.where("month"))
+        return m
+
+    # -- config ------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = self._load_config()
+        return self._config
+
+    def _load_config(self) -> Config:
+        typed = self.settings.text("config")
+        try:
+            if typed:
+                return load_config(self.resolve_input(typed, "config"))
+            if self.on_server:
+                env = os.environ.get(CONFIG_ENV)
+                if env:
+                    return load_config(env)
+                local = self.data_dir / "config.yaml"
+                return load_config(local if local.is_file() else None)
+            return load_config(os.environ.get(CONFIG_ENV) or None)
+        except PutuoError as e:
+            raise UserError(str(e)) from None
+
+    # -- files ---------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        if self.route.data_dir is None:
+            raise self.fail("服務器沒有配置數據目錄。")
+        return self.route.data_dir
+
+    def project_key(self) -> str:
+        return safe_name(self.meta.get(PROJECT_META_KEY) or PurePath(self.io.name).stem)
+
+    def project_dir(self) -> Path:
+        """Server: this master's folder inside the data folder."""
+        return self.data_dir / self.project_key()
+
+    def master_path(self) -> Path:
+        """The master workbook's file: the open book on the desktop; on the server the copy
+        the server keeps in the project folder (its ledger, archive and forms sit beside it)."""
+        if self.on_server:
+            return self.project_dir() / SERVER_MASTER_NAME
+        full = self.io.book.fullname
+        if re.match(r"^[a-z]+://", full, re.I):
+            raise self.fail("台賬保存在 OneDrive/SharePoint 網址上,無法在本機找到它的文件夾。"
+                            "請把台賬另存到本機或共享盤的文件夾後再操作。")
+        p = Path(full)
+        if not p.is_absolute() or not p.parent.is_dir():
+            raise self.fail("請先保存台賬(文件 → 另存為),台賬所在的文件夾用來存放台賬數據庫、月報和回報。")
+        return p
+
+    def base_dir(self) -> Path:
+        return self.project_dir() if self.on_server else self.master_path().parent
+
+    def resolve_input(self, typed: str, key: str) -> Path:
+        """A path typed in 設置: relative to the master's folder (desktop) or the project
+        folder (server); on the server it must stay inside the data folder."""
+        raw = Path(os.path.expandvars(typed.strip().strip('"'))).expanduser()
+        p = raw if raw.is_absolute() else self.base_dir() / raw
+        p = p.resolve()
+        if self.on_server:
+            root = self.data_dir.resolve()
+            if p != root and root not in p.parents:
+                raise self.fail("{where} 的路徑「{typed}」不在服務器的數據目錄內。"
+                                "服務器上只能使用數據目錄 {root} 之內的文件夾。",
+                                where=self.settings.where(key), typed=typed, root=root)
+        return p
+
+    def folder(self, key: str, default: Path, *, must_exist: bool) -> Path:
+        typed = self.settings.text(key)
+        p = self.resolve_input(typed, key) if typed else default
+        if must_exist and not p.is_dir():
+            label = {k: lbl for k, lbl, _ in FIELDS}[key]
+            where = self.settings.where(key)
+            raise self.fail(label + "「{p}」不存在。請在 {where} 填寫正確的文件夾"
+                            "(留空時使用 {default})。", p=p, where=where, default=default)
+        return p
+
+
+def default_month(plan_year: int | None = None) -> str:
+    """This month; for a plan of an earlier year its December (the year's last report)."""
+    now = current_month()
+    if plan_year and int(now[:4]) != plan_year:
+        return f"{plan_year:04d}-12" if plan_year < int(now[:4]) else f"{plan_year:04d}-01"
+    return now
+
+
+def read_meta(values: Matrix) -> dict[str, str]:
+    """_meta: key | value rows."""
+    out = {}
+    for row in values:
+        if row and row[0] is not None:
+            k = cell_text(row[0])
+            if k and k not in out:
+                out[k] = cell_text(row[1]) if len(row) > 1 else ""
+    return out
+
+
+def guess_script(sheet_names: list[str]) -> str:
+    """simplified when the book's sheets carry simplified names (e.g. 按单位查看)."""
+    trad = set(layout.SHEETS.values())
+    simp = {in_script(v, "simplified") for v in trad} - trad
+    names = set(sheet_names)
+    return "simplified" if names & simp and not names & trad else "traditional"

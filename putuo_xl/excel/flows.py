@@ -1,0 +1,373 @@
+"""What each ribbon action does, on top of the library (the registry is in actions.py).
+
+Data flow, the same on both routes: the plan comes from the OPEN workbook's values (what the
+official sees, unsaved edits included: `readback.plan_from_values`); the ledger, the archive of
+returned forms and the generated forms are files — beside the master on the desktop, in the
+master's project folder inside the data folder on the server (see context.py). Results are
+written back into the open workbook in one block per sheet.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import layout
+from ..errors import PutuoError
+from ..text import norm_name
+from .book import cell_text
+from .context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError, safe_name
+
+PLAN_SNAPSHOT = "plan.json"
+BOOKS_INDEX = "_books.json"      # data folder: workbook name -> project key (for the UDFs)
+
+
+# -- shared helpers --------------------------------------------------------------------------
+def is_master(ctx: Context) -> bool:
+    return ctx.meta.get("kind") == layout.MASTER_KIND
+
+
+def require_master(ctx: Context) -> None:
+    if not is_master(ctx):
+        raise ctx.fail("這個工作簿不是 putuo-xl 的任務分解台賬(沒有隱藏的 _meta 工作表)。"
+                       "請先打開台賬,或按「生成台賬」生成一個。")
+
+
+def plan_sheets(ctx: Context) -> dict[str, list[list]]:
+    """The sheets the plan is read back from (hidden data sheets and section sheets)."""
+    return ctx.io.all_values()
+
+
+def book_plan(ctx: Context):
+    """The plan as the open workbook says now (edits included)."""
+    from ..readback import plan_from_values
+
+    require_master(ctx)
+    try:
+        plan = plan_from_values(plan_sheets(ctx), ctx.config, name=ctx.io.name)
+    except PutuoError as e:
+        raise UserError(str(e)) from None
+    ctx.script = plan.script
+    if ctx.on_server:
+        _snapshot_plan(ctx, plan)
+    return plan
+
+
+def _snapshot_plan(ctx: Context, plan) -> None:
+    """Server: keep the plan beside the ledger (the worksheet functions read it) and remember
+    which project this workbook name belongs to."""
+    from ..fileio import atomic_write_text
+    from ..planio import plan_to_json
+
+    proj = ctx.project_dir()
+    proj.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(proj / PLAN_SNAPSHOT, plan_to_json(plan), check_open=False)
+    register_book(ctx.data_dir, ctx.io.name, ctx.project_key())
+
+
+def register_book(data_dir: Path, book_name: str, project_key: str) -> None:
+    from ..fileio import atomic_write_text
+
+    idx_path = data_dir / BOOKS_INDEX
+    try:
+        idx = json.loads(idx_path.read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        idx = {}
+    if idx.get(book_name) != project_key:
+        idx[book_name] = project_key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(idx_path, json.dumps(idx, ensure_ascii=False, indent=1), check_open=False)
+
+
+def master_file(ctx: Context, plan=None) -> Path:
+    """A master FILE for the library functions that read one (collect, forms, mail).
+    Desktop: the open workbook's own file, saved first so that it says what the official
+    sees. Server: a copy in the project folder, rebuilt whenever the book's plan changed."""
+    if not ctx.on_server:
+        path = ctx.master_path()
+        ctx.io.book.save()
+        ctx.say("已保存台賬。")
+        return path
+    from ..master import build_master
+
+    plan = plan or book_plan(ctx)
+    path = ctx.master_path()
+    stamp = path.with_suffix(".fingerprint")
+    fp = plan.fingerprint() + ":" + ctx.config.fingerprint()
+    if not path.is_file() or not stamp.is_file() or stamp.read_text("utf-8") != fp:
+        build_master(plan, output=path, config=ctx.config)
+        stamp.write_text(fp, "utf-8")
+    return path
+
+
+def open_ledger_for(ctx: Context, master: Path, must_exist: bool = True):
+    from ..ledger import Ledger, ledger_path_for
+
+    template = ctx.config.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
+    p = ledger_path_for(master, template)
+    if must_exist and not p.is_file():
+        raise ctx.fail("還沒有台賬數據庫「{name}」:請先生成月報、導入各單位交回的月報。", name=p.name)
+    return Ledger(p)
+
+
+def write_sheets(ctx: Context, sheets: dict[str, list[list]], hidden: set[str] = frozenset()) -> None:
+    for name, values in sheets.items():
+        ctx.io.write(name, values, visible=(False if name in hidden else None))
+
+
+# -- 生成台賬 ----------------------------------------------------------------------------------
+def build_master_flow(ctx: Context) -> None:
+    from ..master import build_master, default_output, load_source
+
+    typed = ctx.settings.text("notice")
+    source = ctx.resolve_input(typed, "notice") if typed else None
+    if source is not None and not source.is_file():
+        raise ctx.fail("找不到通知文件「{p}」({where})。請填寫正確的路徑,或留空使用內置的工作要點。",
+                       p=source, where=ctx.settings.where("notice"))
+    cfg = ctx.config
+    ctx.io.status(ctx.t("正在解析通知……"))
+    plan = load_source(source, cfg)
+    ctx.script = plan.script
+    if ctx.on_server:
+        if is_master(ctx):
+            raise ctx.fail("這個工作簿已經是台賬,在其中重新生成會覆蓋其中的修改。要按新的通知生成台賬,"
+                           "請新建一個空白工作簿,填好「設置」中的通知文件,再按「生成台賬」。")
+        key = safe_name(f"{plan.year or ''}{plan.title}")[:40] + "_" + plan.fingerprint()[:6]
+        folder = ctx.data_dir / key
+        out = folder / SERVER_MASTER_NAME
+        result = build_master(plan, output=out, config=cfg)
+        (out.with_suffix(".fingerprint")).write_text(plan.fingerprint() + ":" + cfg.fingerprint(), "utf-8")
+        mirror_workbook(ctx, out, extra_meta={PROJECT_META_KEY: key})
+        ctx.meta[PROJECT_META_KEY] = key
+        register_book(ctx.data_dir, ctx.io.name, key)
+        _snapshot_plan(ctx, plan)
+        ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", n=result.counts.get("tasks", len(plan.tasks())),
+                u=result.counts.get("units", len(plan.unit_names())))
+        ctx.say("服務器上的台賬文件夾:{f}", f=folder)
+    else:
+        try:
+            folder = ctx.master_path().parent
+        except UserError:
+            folder = _documents()
+        out = _free_name(default_output(plan, folder))
+        result = build_master(plan, output=out, config=cfg)
+        ctx.say("已生成台賬:{p}", p=out)
+        ctx.say("共 {n} 項任務,{u} 個責任單位。", n=result.counts.get("tasks", len(plan.tasks())),
+                u=result.counts.get("units", len(plan.unit_names())))
+        if _open_in_excel(ctx, out):
+            ctx.say("已在 Excel 中打開;以後的操作請在新台賬中進行。")
+        else:
+            ctx.say("請在 Excel 中打開它;以後的操作請在新台賬中進行。")
+    if result.units_without_tasks:
+        ctx.detail("說明", "配置中沒有任務的單位:{u}", u="、".join(result.units_without_tasks))
+    for w in result.warnings:
+        ctx.detail("提示", "{w}", w=w)
+
+
+def _documents() -> Path:
+    home = Path.home()
+    docs = home / "Documents"
+    return docs if docs.is_dir() else home
+
+
+def _free_name(p: Path) -> Path:
+    """`p`, or `name(2).xlsx`, `name(3).xlsx`… — a build never overwrites an existing master."""
+    if not p.exists():
+        return p
+    n = 2
+    while True:
+        cand = p.with_name(f"{p.stem}({n}){p.suffix}")
+        if not cand.exists():
+            return cand
+        n += 1
+
+
+def _open_in_excel(ctx: Context, path: Path) -> bool:
+    """Desktop Excel: open the new master. Other engines cannot open files: False."""
+    if ctx.io.book.app.engine.name not in ("excel",):
+        return False
+    try:
+        ctx.io.book.app.books.open(str(path))
+        return True
+    except Exception:  # noqa: BLE001 - opening is a convenience; the path is reported anyway
+        return False
+
+
+def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None = None) -> None:
+    """Put every sheet of the workbook file `path` into the open book: values and formulas in
+    one block per sheet, hidden sheets hidden, the unit picker's dropdown (server route:
+    the open book becomes the master)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    try:
+        units_rows = 0
+        for ws in wb.worksheets:
+            rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+            while rows and all(v is None for v in rows[-1]):
+                rows.pop()
+            if ws.title == layout.META_SHEET and extra_meta:
+                rows += [[k, v] for k, v in extra_meta.items()]
+            if ws.title == layout.UNITS_SHEET:
+                units_rows = len(rows)
+            ctx.io.write(ws.title, rows, formulas=True,
+                         visible=False if ws.sheet_state != "visible" else None)
+        # the first sheet is active after a build, as in the file
+        view = layout.name("by_unit", ctx.script)
+        if view in wb.sheetnames and units_rows > 1:
+            from ..master import VIEW_UNIT_CELL
+            units = ctx.io.book.sheets[layout.UNITS_SHEET]
+            ctx.io.book.sheets[view][VIEW_UNIT_CELL].data_validation.set_list(
+                units.range((2, 1), (units_rows, 1)))
+    finally:
+        wb.close()
+
+
+# -- 單位視圖 ----------------------------------------------------------------------------------
+def unit_view_flow(ctx: Context) -> None:
+    require_master(ctx)
+    from ..master import VIEW_UNIT_CELL
+
+    view = ctx.io.find(layout.name("by_unit", "traditional"), layout.name("by_unit", "simplified"))
+    if not view:
+        raise ctx.fail("台賬中沒有「按單位查看」工作表。請重新生成台賬。")
+    units = [cell_text(r[0]) for r in ctx.io.values(layout.UNITS_SHEET)[1:] if r and cell_text(r[0])]
+    sheet, value = ctx.io.selection()
+    typed = cell_text(value)
+    cfg = ctx.config
+    unit = None
+    if typed:
+        canon = cfg.resolve(typed) or typed
+        by_norm = {norm_name(u): u for u in units}
+        unit = by_norm.get(norm_name(canon)) or by_norm.get(norm_name(typed))
+    if unit is None:
+        if not typed:
+            raise ctx.fail("請先選中一個寫有單位名稱的單元格(例如「責任矩陣」的表頭或「收件情況」的單位列),"
+                           "再按「單位視圖」。")
+        raise ctx.fail("選中的「{v}」不是台賬中有任務的單位。請選中一個單位名稱,或直接在「{view}」"
+                       "工作表的 {cell} 下拉列表中選擇。", v=typed, view=view, cell=VIEW_UNIT_CELL)
+    ctx.io.write_at(view, VIEW_UNIT_CELL, [[unit]])
+    ctx.io.book.sheets[view].activate()
+    n = sum(1 for r in ctx.io.values(layout.PLAN_SHEET)[1:] if len(r) > 1 and cell_text(r[1]) == unit)
+    ctx.say("「{view}」已切換到 {unit}({n} 項任務)。", view=view, unit=unit, n=n)
+
+
+# -- 生成月報 ----------------------------------------------------------------------------------
+def make_forms_flow(ctx: Context) -> None:
+    require_master(ctx)
+    from ..forms import write_forms
+
+    plan = book_plan(ctx)
+    month = ctx.month(plan)
+    out_dir = forms_folder(ctx, month)
+    ctx.io.status(ctx.t("正在生成月報……"))
+    result = write_forms(ctx.master_path(), month, out_dir=out_dir, config=ctx.config, plan=plan)
+    ctx.say("{m} 月報:生成 {n} 份,在 {d}", m=layout.month_label(month), n=len(result.written), d=out_dir)
+    if result.skipped:
+        ctx.say("{n} 份已存在,沒有重寫(要重新生成,請先刪除或移走這些文件)。", n=len(result.skipped))
+    if result.stale:
+        ctx.say("其中 {n} 份是按修改前的台賬生成的,請刪除後重新生成。", n=len(result.stale))
+    if result.no_tasks:
+        ctx.detail("說明", "沒有任務、不生成月報的單位:{u}", u="、".join(result.no_tasks))
+    for p in result.written:
+        ctx.detail("文件", "{f}", f=p)
+    for p in result.skipped:
+        ctx.detail("已存在", "{f}", f=p)
+
+
+def forms_folder(ctx: Context, month: str) -> Path:
+    """設置 月報文件夾 (+ /month), else the CLI's default beside the master."""
+    from ..forms import default_forms_dir
+
+    if ctx.settings.text("forms_dir"):
+        return ctx.folder("forms_dir", Path(), must_exist=False) / month
+    return default_forms_dir(ctx.master_path(), month, ctx.script)
+
+
+# -- 導入回報 ----------------------------------------------------------------------------------
+def collect_flow(ctx: Context) -> None:
+    require_master(ctx)
+    from ..collect import collect
+
+    plan = book_plan(ctx)
+    month = ctx.month(plan)
+    master = master_file(ctx, plan)
+    default = ctx.base_dir() / ctx.t("回報") / month
+    folder = ctx.folder("returns_dir", default, must_exist=True)
+    ctx.io.status(ctx.t("正在導入回報……"))
+    report = collect(master, [folder], month, ctx.config, write_master=False)
+    name = layout.name("receipts", ctx.script)
+    header = [ctx.t(h) for h in report.RECEIPT_COLUMNS]
+    title = report.receipts_title() if hasattr(report, "receipts_title") else name
+    ctx.io.write(name, [[title], header] + report.receipts_rows())
+    ctx.lines.append(report.summary_line())
+    for f in report.files:
+        ctx.details.append([report._outcome_label(f), f"{f.name}:{report._file_note(f)}".rstrip(":")])
+    rejected = report.rejected
+    if rejected:
+        ctx.say("拒收 {n} 份(原因見「{sheet}」):", n=len(rejected), sheet=name)
+        for f in rejected[:8]:
+            ctx.lines.append(f"  ✗ {f.name}:{f.reason(limit=1, short=True)}")
+    if report.missing:
+        ctx.say("尚未報送 {n} 個單位:{u}", n=len(report.missing), u="、".join(report.missing[:12])
+                + ("…" if len(report.missing) > 12 else ""))
+    for w in report.warnings:
+        ctx.detail("提示", "{w}", w=w)
+
+
+# -- 刷新匯總 ----------------------------------------------------------------------------------
+def rollup_flow(ctx: Context) -> None:
+    require_master(ctx)
+    from ..rollup import compute_rollup
+
+    plan = book_plan(ctx)
+    month = ctx.month(plan)
+    master = ctx.master_path()
+    ctx.io.status(ctx.t("正在刷新匯總……"))
+    with open_ledger_for(ctx, master) as led:
+        r = compute_rollup(led, plan, ctx.config, month)
+    sheets = r.sheet_values()
+    write_sheets(ctx, sheets, hidden={layout.STATUS_SHEET, layout.ACTUALS_SHEET})
+    cur = r.trend[r.trend["月份"] == r.month].iloc[0]
+    ctx.say("已匯總 {m}(共 {k} 個月):應報 {a} 個單位,按時 {b}、逾期 {c}、未報 {d}。",
+            m=layout.month_label(r.month), k=len(r.months), a=int(cur["應報單位"]),
+            b=int(cur["按時報送"]), c=int(cur["逾期報送"]), d=int(cur["未報送"]))
+    ctx.say("任務完成率 {p:.1%},考評指標達標 {x}/{y}。", p=float(cur["任務完成率"]),
+            x=int(cur["已達標"]), y=int(cur["考評指標"]))
+    ctx.say("已寫入:{s}", s="、".join(n for n in sheets if not n.startswith("_")))
+    for w in r.warnings:
+        ctx.detail("提示", "{w}", w=w)
+
+
+# -- 發送月報 / 催報 / 發送通報 -------------------------------------------------------------------
+def mail_flow(ctx: Context, kind: str) -> None:
+    require_master(ctx)
+    from .. import mail
+
+    plan = book_plan(ctx)
+    month = ctx.month(plan)
+    master = master_file(ctx, plan)
+    cfg = ctx.config
+    dry_dir = None
+    if ctx.settings.flag("dry_run"):
+        dry_dir = ctx.base_dir() / ctx.t("郵件預覽") / month / kind
+    with open_ledger_for(ctx, master, must_exist=kind != "forms") as led:
+        kwargs = dict(ledger=led, dry_run_dir=dry_dir)
+        if kind == "forms":
+            folder = forms_folder(ctx, month)
+            if not folder.is_dir():
+                raise ctx.fail("找不到 {m} 的月報文件夾「{f}」。請先按「生成月報」。",
+                               m=layout.month_label(month), f=folder)
+            report = mail.send_forms(folder, month, cfg, **kwargs)
+        elif kind == "remind":
+            report = mail.send_reminders(master, month, cfg, **kwargs)
+        else:
+            if ctx.on_server:
+                from ..rollup import rollup
+                rollup(master, month, cfg)       # the attached master carries this month's 工作報表
+            report = mail.send_bulletin(master, month, cfg, **kwargs)
+    ctx.lines.extend(report.summary_lines() or report.plan_lines())
+    rows = report.rows()
+    for r in rows[1:]:
+        ctx.details.append([r[2], " ".join(str(x) for x in (r[0], r[1], r[3], r[4], r[5]) if x)])
+    if not report.ok:
+        ctx.say("有郵件沒有發出,見上面的說明;修正後再按一次即可,已送達的不會重發。")

@@ -1,0 +1,84 @@
+"""`putuo-xl serve`: xlwings Server for the Office.js add-in (Excel on Windows, macOS and the
+web, no Python on the officials' PCs), running the same actions as the desktop ribbon.
+
+The server project (manifest, ribbon.js, task pane, custom_scripts/custom_functions that
+import putuo_xl.excel) is the repository's server/ folder; its state lives in one data folder.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+# xlwings picks its server flavour (decorators, remote engine) when first imported, and the
+# import below brings it in: this module is only imported to serve.
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")   # PolyForm Noncommercial (docs/excel.md)
+
+from ..errors import PutuoError  # noqa: E402
+from .context import CONFIG_ENV, DATA_DIR_ENV, data_dir_from  # noqa: E402
+
+PROJECT_ENV = "PUTUO_XL_SERVER_PROJECT"
+
+
+def default_project_dir() -> Path:
+    from .addin import repo_root
+    return repo_root() / "server"
+
+
+def server_env(data_dir: str | Path | None = None, project_dir: str | Path | None = None,
+               env_file: str | Path | None = None, config_path: str | Path | None = None,
+               base: dict | None = None) -> dict[str, str]:
+    """The environment xlwings Server needs, on top of `base` (default: os.environ):
+    the project, the data folder, the licence key, and the server flavour of xlwings."""
+    from ..config import load_config
+
+    env = dict(os.environ if base is None else base)
+    project = Path(project_dir or env.get(PROJECT_ENV) or default_project_dir()).resolve()
+    if not (project / "custom_scripts" / "__init__.py").is_file():
+        raise PutuoError(f"找不到 xlwings Server 工程(應含 custom_scripts/):{project}。"
+                         f"請用 --project-dir 指定倉庫中的 server 文件夾。")
+    cfg = load_config(config_path or env.get(CONFIG_ENV) or None)
+    data = data_dir_from(data_dir or env.get(DATA_DIR_ENV), cfg)
+    env.update({
+        "XLWINGS_PROJECT_DIR": str(project),
+        "XLWINGS_ON_SERVER": "true",
+        DATA_DIR_ENV: str(data),
+    })
+    env.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    env.setdefault("XLWINGS_ENVIRONMENT", "prod")
+    if config_path:
+        env[CONFIG_ENV] = str(Path(config_path).resolve())
+    if env_file:
+        env["DOTENV_PATH"] = str(Path(env_file).resolve())
+    elif not (project / ".env").is_file():
+        # no .env in the project: point xlwings Server at a path that does not exist rather
+        # than letting it pick up a stray .env from elsewhere
+        env["DOTENV_PATH"] = str(project / ".env")
+    return env
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, data_dir: str | Path | None = None,
+          project_dir: str | Path | None = None, env_file: str | Path | None = None,
+          config_path: str | Path | None = None, echo: Callable[[str], None] = print) -> None:
+    """Run xlwings Server in this process (uvicorn, no reloader) until interrupted."""
+    env = server_env(data_dir, project_dir, env_file, config_path)
+    if "xlwings" in sys.modules and not getattr(sys.modules["xlwings"], "on_server", False):
+        raise PutuoError("xlwings 已按桌面方式加載,不能在同一進程中啟動服務器。請直接運行 putuo-xl serve。")
+    os.environ.update(env)
+    data = Path(env[DATA_DIR_ENV])
+    data.mkdir(parents=True, exist_ok=True)
+    import uvicorn
+
+    cert = Path(env["XLWINGS_PROJECT_DIR"]) / "certs"
+    ssl = {}
+    if (cert / "localhost+2.pem").is_file() and (cert / "localhost+2-key.pem").is_file():
+        ssl = {"ssl_certfile": str(cert / "localhost+2.pem"), "ssl_keyfile": str(cert / "localhost+2-key.pem")}
+    scheme = "https" if ssl else "http"
+    echo(f"putuo-xl 服務器:{scheme}://{host}:{port}  數據目錄:{data}")
+    echo(f"清單(manifest):{scheme}://{host}:{port}/manifest")
+    if not ssl:
+        echo("提示:沒有 HTTPS 證書,Office.js 加載項需要 HTTPS(見 docs/excel.md)。")
+    uvicorn.run("xlwings_server.main:main_app", host=host, port=port, reload=False,
+                log_level=os.environ.get("PUTUO_XL_LOG_LEVEL", "info"), **ssl)

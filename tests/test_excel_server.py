@@ -1,0 +1,213 @@
+"""A real xlwings Server (uvicorn, the repository's server/ project) on 127.0.0.1: the ribbon
+scripts and the worksheet functions over HTTP, as the Office.js add-in calls them."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import httpx
+import pytest
+
+from putuo_xl.excel.actions import ACTIONS
+from putuo_xl.excel.payload import book_payload
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICE_NS = {"o": "http://schemas.microsoft.com/office/taskpaneappversionoverrides",
+             "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("server-data")
+    port = _free_port()
+    env = dict(os.environ, PUTUO_XL_LOG_LEVEL="warning")
+    log = (data.parent / "uvicorn.log").open("wb")
+    # `putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader)
+    proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--data-dir", str(data),
+                             "--project-dir", str(ROOT / "server")],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError((data.parent / "uvicorn.log").read_text(errors="replace"))
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("xlwings Server did not start")
+        with httpx.Client(base_url=base, timeout=60) as client:
+            client.data_dir = data
+            yield client
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_health_and_scripts_meta(server):
+    assert server.get("/").json() == {"status": "ok"}
+    meta = server.get("/xlwings/custom-scripts-meta.json").json()
+    assert sorted(m["function_name"] for m in meta) == sorted(ACTIONS)
+
+
+def test_manifest_buttons_match_ribbon_js_and_scripts(server):
+    text = server.get("/manifest").text
+    root = ET.fromstring(text.encode("utf-8"))
+    tab = root.find(".//o:CustomTab", OFFICE_NS)
+    assert tab is not None and tab.get("id") == "PutuoTab"
+    functions = [e.text for e in root.iter("{%s}FunctionName" % OFFICE_NS["o"])]
+    assert sorted(functions) == sorted(a.function_name for a in ACTIONS.values())
+    strings = {s.get("id"): s.get("DefaultValue") for s in root.iter("{%s}String" % OFFICE_NS["bt"])}
+    assert strings["PutuoTab.TabLabel"] == "法治政府"
+    for ctrl in tab.iter("{%s}Control" % OFFICE_NS["o"]):
+        label = ctrl.find("o:Label", OFFICE_NS).get("resid")
+        assert label in strings, label
+    labels = {strings[c.find("o:Label", OFFICE_NS).get("resid")] for c in tab.iter("{%s}Control" % OFFICE_NS["o"])}
+    assert {a.label for a in ACTIONS.values()} <= labels
+    # the ribbon.js the task pane loads (the project's file overrides the package's)
+    js = server.get("/static/js/ribbon.js").text
+    import re
+    bound = dict(re.findall(r'bindScript\("([\w-]+)",\s*"(\w+)"\)', js))
+    assert set(bound) == set(functions)
+    scripts = {m["function_name"] for m in server.get("/xlwings/custom-scripts-meta.json").json()}
+    assert set(bound.values()) <= scripts
+    # the custom functions are registered under the PUTUO namespace
+    ns = strings.get("Functions.Namespace")
+    assert ns == "PUTUO"
+
+
+def test_diagnose_script(server):
+    body = book_payload({"Sheet1": [["x"]]}, name="新工作簿.xlsx")
+    r = server.post("/xlwings/custom-scripts-call/diagnose", json=body)
+    assert r.status_code == 200, r.text
+    acts = r.json()["actions"]
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == ["診斷", "操作記錄"]
+    diag = next(a for a in acts if a["func"] == "setValues" and a["sheet_position"] == 1)["values"]
+    assert dict(map(tuple, diag))["運行方式"] == "服務器 (xlwings Server)"
+    assert dict(map(tuple, diag))["數據目錄"] == str(server.data_dir.resolve())
+
+
+def test_action_on_a_book_that_is_not_a_master_is_a_clear_400(server):
+    body = book_payload({"Sheet1": [["x"]]}, name="新工作簿.xlsx")
+    for script in ("make_forms", "collect_returns", "refresh_rollup", "unit_view", "send_reminders"):
+        r = server.post(f"/xlwings/custom-scripts-call/{script}", json=body)
+        assert r.status_code == 400, (script, r.status_code, r.text)
+        assert "不是 putuo-xl 的任務分解台賬" in r.text or "報告月份" in r.text, r.text
+
+
+def test_unknown_script_is_not_a_traceback(server):
+    # an unhandled error makes the server drop the connection after its 500: own connection
+    r = httpx.post(str(server.base_url).rstrip("/") + "/xlwings/custom-scripts-call/nope", json=book_payload({"S": [["x"]]}),
+                   timeout=30)
+    assert r.status_code == 500 and "Traceback" not in r.text
+
+
+def test_custom_functions_meta_and_error(server):
+    meta = server.get("/xlwings/custom-functions-meta.json").json()
+    names = {f["name"] for f in meta["functions"]}
+    assert names == {"UNIT_TASKS", "UNIT_RATE", "TASK_STATUS", "INDICATOR_ACTUAL", "INDICATOR_MET"}
+    for f in meta["functions"]:
+        assert all(p["name"] != "caller" for p in f["parameters"])
+        assert f["description"] and any("\u4e00" <= ch <= "\u9fff" for ch in f["description"])
+    body = {"client": "Office.js", "func_name": "unit_tasks", "args": [[["區司法局"]], [[None]]],
+            "caller_address": "[沒有數據.xlsx]Sheet1!E1", "version": "0.37.8",
+            "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
+    r = server.post("/xlwings/custom-functions-call", json=body)
+    assert r.status_code == 400 and "服務器上還沒有「沒有數據.xlsx」的數據" in r.text, r.text
+
+
+def _apply_meta(body, key):
+    """The book as Excel holds it after 生成台賬's actions: the master's sheets with the
+    project key in _meta (the tests rebuild it from the server's copy of the master)."""
+    from putuo_xl import layout
+    from putuo_xl.excel.context import PROJECT_META_KEY
+    from putuo_xl.excel.payload import sheet_payload
+    meta = next(s for s in body["sheets"] if s["name"] == layout.META_SHEET)
+    rows = meta["values"] + [[PROJECT_META_KEY, key]]
+    body["sheets"][body["sheets"].index(meta)] = sheet_payload(layout.META_SHEET, rows, "Hidden")
+    return body
+
+
+def test_server_buttons_end_to_end_over_http(server):
+    from putuo_xl import layout
+    from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME
+    from putuo_xl.excel.payload import payload_from_xlsx, sheet_payload
+
+    from test_excel_flow import MONTH, fill_returns, settings_rows
+
+    # 生成台賬 in a blank book
+    blank = book_payload({"工作表1": []}, name="活頁簿1")
+    r = server.post("/xlwings/custom-scripts-call/build_master", json=blank)
+    assert r.status_code == 200, r.text
+    acts = r.json()["actions"]
+    added = [a["args"][1] for a in acts if a["func"] == "addSheet"]
+    meta_pos = added.index(layout.META_SHEET) + 1
+    meta = [a for a in acts if a["func"] in ("setFormula", "setValues") and a["sheet_position"] == meta_pos][-1]
+    key = dict((row[0], row[1]) for row in meta["values"] if row and row[0])[PROJECT_META_KEY]
+    master = server.data_dir / key / SERVER_MASTER_NAME
+    assert master.is_file()
+    assert any(a["func"] == "alert" and "已在本工作簿中生成台賬" in a["args"][0] for a in acts)
+
+    name = "普陀台賬.xlsx"
+    # the client sends only the sheets a script asks for (custom-scripts-meta: include/exclude)
+    meta = {m["function_name"]: m for m in server.get("/xlwings/custom-scripts-meta.json").json()}
+
+    def book(script, month=MONTH, **kw):
+        m = meta[script]
+        inc = m.get("include") and m["include"].split(",")
+        exc = m.get("exclude") and m["exclude"].split(",")
+        body = _apply_meta(payload_from_xlsx(master, name=name, include=inc or None, exclude=exc or None), key)
+        body["sheets"].append(sheet_payload("設置", settings_rows(month=month, **kw)))
+        return body
+
+    assert "月度匯總" in meta["refresh_rollup"]["exclude"].split(",")
+    r = server.post("/xlwings/custom-scripts-call/make_forms", json=book("make_forms"))
+    assert r.status_code == 200, r.text
+    forms = server.data_dir / key / "2020-08_月報"
+    fill_returns(forms, server.data_dir / key / "回報" / MONTH, {"區司法局": "已完成"})
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book("collect_returns"))
+    assert r.status_code == 200, r.text
+    alert = [a for a in r.json()["actions"] if a["func"] == "alert"][-1]["args"][0]
+    assert "收錄 1" in alert and "拒收 1" in alert
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book("refresh_rollup"))
+    assert r.status_code == 200, r.text
+    sizes = len(json.dumps(book("refresh_rollup"), ensure_ascii=False)), len(json.dumps(book("unit_view"), ensure_ascii=False))
+    assert sizes[0] < sizes[1]
+
+    # bad requests come back as a Chinese 400, not a 500
+    r = server.post("/xlwings/custom-scripts-call/refresh_rollup", json=book("refresh_rollup", month="2020-13"))
+    assert r.status_code == 400 and "報告月份「2020-13」不是有效的月份" in r.text
+    r = server.post("/xlwings/custom-scripts-call/collect_returns", json=book("collect_returns", returns_dir="沒有的文件夾"))
+    assert r.status_code == 400 and "回報文件夾" in r.text and "不存在" in r.text
+
+    # a worksheet function in that workbook
+    call = {"client": "Office.js", "func_name": "unit_rate", "args": [[["區司法局"]], [["2020-08"]], [[None]]],
+            "caller_address": f"[{name}]Sheet1!C3", "version": "0.37.8",
+            "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
+    r = server.post("/xlwings/custom-functions-call", json=call)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"] == [[1.0]]
+    call["func_name"], call["args"] = "unit_tasks", [[["区司法局"]], [[None]]]
+    r = server.post("/xlwings/custom-functions-call", json=call)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"][0][0] == "任務編號" and len(r.json()["result"]) > 5
