@@ -3,11 +3,12 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PYTHON := python3 python3-venv python3-pip ca-certificates
 APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk
 
-.PHONY: run test venv test-deps system-deps clean
+.PHONY: run test venv test-deps python-deps system-deps clean
 
-$(BIN)/python:
+$(BIN)/python: | python-deps
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
@@ -18,15 +19,22 @@ venv: $(BIN)/python
 run: venv
 	$(BIN)/putuo-xl build -o out/任務分解台賬.xlsx
 
+# Python with its venv module (a minimal Debian lacks it). Installed with apt only when missing.
+python-deps:
+	@if ! command -v $(PY) >/dev/null 2>&1 || ! $(PY) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PYTHON); \
+	fi
+
 # LibreOffice (headless Calc) opens every generated workbook in the tests.
-system-deps:
+system-deps: python-deps
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
 	    || ! command -v pdftoppm >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
 
-test-deps: $(BIN)/python system-deps
+test-deps: system-deps $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 
 test: test-deps
