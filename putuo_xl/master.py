@@ -15,6 +15,7 @@ After `build`, the workbook is the plan's source of truth: `plan_from_workbook` 
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from . import __version__, layout
 from .config import Config, load_config
 from .errors import InputError
-from .fileio import AtomicPath
+from .fileio import AtomicPath, ensure_not_open
 from .model import Plan
 from .render import (OP_LABELS, co_text, deadline_value, indicators_text, lead_text,
                      row_height, section_label, section_sheet_names, subsection_label, truncate)
@@ -61,6 +62,7 @@ class BuildResult:
     units_without_tasks: list[str]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    backup: Path | None = None              # the previous file, kept when overwriting
 
 
 # -- source -------------------------------------------------------------------------------
@@ -93,8 +95,13 @@ def default_output(plan: Plan, folder: str | Path | None = None) -> Path:
 # -- entry point ----------------------------------------------------------------------------
 
 def build_master(source=None, output: str | Path | None = None, config: Config | None = None,
-                 styles: Styles | None = None) -> BuildResult:
-    """Write the master workbook for `source` (see load_source) to `output` (atomically)."""
+                 styles: Styles | None = None, overwrite: bool = False,
+                 backup: bool = True) -> BuildResult:
+    """Write the master workbook for `source` (see load_source) to `output` (atomically).
+
+    An existing `output` is the official's working copy (edits, collected returns, rollup
+    sheets): it is refused unless `overwrite`, and then kept beside it as
+    `<name>.bak-YYYYmmdd-HHMMSS.xlsx` (`BuildResult.backup`) unless `backup` is False."""
     t0 = time.perf_counter()
     cfg = config or load_config()
     plan = load_source(source, cfg)
@@ -104,14 +111,36 @@ def build_master(source=None, output: str | Path | None = None, config: Config |
     out = Path(output) if output else default_output(plan)
     if out.suffix.lower() != ".xlsx":
         raise InputError("台賬文件名應以 .xlsx 結尾。", file=str(out))
+    ensure_not_open(out)
+    if out.exists() and not overwrite:
+        raise InputError(in_script("台賬文件已經存在,其中可能有您修改過的任務、收集的月報和匯總,"
+                                   "不會覆蓋。要把修改後的台賬更新為最新格式,請用 putuo-xl build --refresh 台賬文件;"
+                                   "確實要重新生成,請加 --force(原文件會另存為備份),或用 -o 指定新的文件名。",
+                                   plan.script), file=str(out), code="master-exists")
     st = styles or load_styles(cfg)
+    saved = None
     with AtomicPath(out) as tmp:
         writer = _MasterWriter(plan, cfg, st, tmp)
         writer.write()
+        if out.exists() and backup:
+            saved = backup_path(out)
+            shutil.copy2(out, saved)
     return BuildResult(path=out, plan=plan, sheets=writer.sheet_order,
                        section_sheets=writer.section_sheets, counts=writer.counts,
                        units_without_tasks=writer.idle_units,
-                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings))
+                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings),
+                       backup=saved)
+
+
+def backup_path(path: Path, now: datetime | None = None) -> Path:
+    """`任務分解台賬.xlsx` → `任務分解台賬.bak-20200815-093000.xlsx` beside it (never an existing file)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    cand = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}")
+    n = 2
+    while cand.exists():
+        cand = path.with_name(f"{path.stem}.bak-{stamp}-{n}{path.suffix}")
+        n += 1
+    return cand
 
 
 def _esc_hf(text: str) -> str:
