@@ -95,11 +95,12 @@ def _open(p: Path):
     from openpyxl import load_workbook
     if not p.exists():
         raise InputError("找不到台賬文件,請檢查路徑。", file=str(p))
+    from openpyxl.utils.exceptions import InvalidFileException
     try:
         return load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InputError(f"無法作為 Excel 工作簿打開({type(e).__name__})。請確認是 .xlsx 文件,"
-                         f"在 Excel 或 WPS 中另存為「Excel 工作簿(*.xlsx)」後重試。", file=str(p)) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        from .filekind import not_workbook_message
+        raise InputError(not_workbook_message(p, "任務分解台賬"), file=str(p)) from None
 
 
 def _meta(wb, p: Path) -> dict[str, str]:

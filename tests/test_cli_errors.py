@@ -81,3 +81,31 @@ def test_build_refuses_to_overwrite_then_force_keeps_a_backup(tmp_path):
     assert backup.read_bytes() == before
     assert backup.name in p.stderr and "備份" in p.stderr
     assert out.stat().st_mtime > 1_000_000_000
+
+
+def _junk_files(d: Path) -> dict[str, Path]:
+    files = {"x.txt": "工作要點\n一、推進政府職能".encode("utf-8"),
+             "x.png": b"\x89PNG\r\n\x1a\n" + bytes(64),
+             "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+             "empty.xlsx": b""}
+    out = {}
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+        out[name] = d / name
+    return out
+
+
+@pytest.mark.parametrize("cmd", [["forms", "{f}", "--month", "2020-08"],
+                                 ["rollup", "{f}", "--month", "2020-08"],
+                                 ["mail", "bulletin", "{f}", "--month", "2020-08", "--dry-run", "eml"]])
+def test_not_a_workbook_gets_a_chinese_message(tmp_path, cmd):
+    files = _junk_files(tmp_path)
+    expect = {"x.txt": "文本文件", "x.png": "圖片(PNG)", "old.xls": "舊版 Excel 文件",
+              "empty.xlsx": "文件是空的"}
+    names = ["old.xls"] if cmd[0] != "forms" else list(files)
+    for name in names:
+        p = cli(*[a.replace("{f}", name) for a in cmd], cwd=tmp_path)
+        line = one_line_error(p)
+        assert p.returncode == 1
+        assert f"文件「{name}」" in line and expect[name] in line, line
+        assert ".xlsx" in line
