@@ -63,8 +63,9 @@ def parse(notice, output, as_json, config_path):
         save_plan(plan, output)
     if as_json:
         click.echo(plan_to_json(plan))
+        from .text import in_script
         for w in plan.warnings:
-            _stderr(f"提示:{w}")
+            _stderr(in_script("提示:", plan.script) + w)
     else:
         print_plan_summary(plan)
     if output:

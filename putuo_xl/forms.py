@@ -57,19 +57,21 @@ class FormsResult:
     units: dict[str, Path] = field(default_factory=dict)    # unit -> its form (written or kept)
     seconds: float = 0.0
     master_changes: str | None = None                       # what officials changed in the master
+    script: str = "traditional"                             # the notice's: our wording in it
 
     def summary(self) -> str:
-        parts = [f"{self.month} 月報:寫出 {len(self.written)} 份"]
+        T = lambda s: in_script(s, self.script)  # noqa: E731
+        parts = [T(f"{self.month} 月報:寫出 {len(self.written)} 份")]
         if self.skipped:
-            parts.append(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)")
+            parts.append(T(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)"))
         if self.stale:
-            parts.append(f"其中 {len(self.stale)} 份是按修改前的台賬生成的")
+            parts.append(T(f"其中 {len(self.stale)} 份是按修改前的台賬生成的"))
         if self.busy:
-            parts.append(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:"
-                         f"{'、'.join(p.name for p in self.busy)}(關閉後加 --force 重試)")
+            parts.append(T(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:")
+                         + "、".join(p.name for p in self.busy) + T("(關閉後加 --force 重試)"))
         if self.no_tasks:
-            parts.append(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:{'、'.join(self.no_tasks)}")
-        return ";".join(parts) + f"。目錄:{self.out_dir}"
+            parts.append(T(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:") + "、".join(self.no_tasks))
+        return ";".join(parts) + T("。目錄:") + str(self.out_dir)
 
 
 def check_month(month: str) -> str:
@@ -133,7 +135,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     fp = plan.fingerprint()
     assign = unit_assignments(plan, cfg)
     result = FormsResult(month=month, due=due, out_dir=out, plan_fingerprint=fp,
-                         master_changes=changes)
+                         master_changes=changes, script=plan.script)
     wanted = list(assign)
     if units:
         wanted = []
@@ -142,7 +144,8 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
             members = cfg.expand(canonical) if canonical in cfg.groups else [canonical]
             for u in members:
                 if u not in assign and u not in cfg.units:
-                    raise InputError(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱。")
+                    raise InputError(in_script(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱。",
+                                               plan.script), script=plan.script)
                 if u not in wanted:
                     wanted.append(u)
     result.no_tasks = [in_script(u, plan.script) for u in (wanted if units else cfg.units)

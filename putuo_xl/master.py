@@ -106,17 +106,18 @@ def build_master(source=None, output: str | Path | None = None, config: Config |
     cfg = config or load_config()
     plan = load_source(source, cfg)
     if not plan.tasks():
-        raise InputError("計劃中沒有任何任務,無法生成台賬。請先用 putuo-xl parse 檢查通知的分解結果。",
-                         file=plan.source)
+        raise InputError(in_script("計劃中沒有任何任務,無法生成台賬。請先用 putuo-xl parse 檢查通知的分解結果。",
+                                   plan.script), file=plan.source, script=plan.script)
     out = Path(output) if output else default_output(plan)
     if out.suffix.lower() != ".xlsx":
-        raise InputError("台賬文件名應以 .xlsx 結尾。", file=str(out))
+        raise InputError(in_script("台賬文件名應以 .xlsx 結尾。", plan.script), file=str(out),
+                         script=plan.script)
     ensure_not_open(out)
     if out.exists() and not overwrite:
         raise InputError(in_script("台賬文件已經存在,其中可能有您修改過的任務、收集的月報和匯總,"
                                    "不會覆蓋。要把修改後的台賬更新為最新格式,請用 putuo-xl build --refresh 台賬文件;"
                                    "確實要重新生成,請加 --force(原文件會另存為備份),或用 -o 指定新的文件名。",
-                                   plan.script), file=str(out), code="master-exists")
+                                   plan.script), file=str(out), code="master-exists", script=plan.script)
     st = styles or load_styles(cfg)
     saved = None
     with AtomicPath(out) as tmp:
