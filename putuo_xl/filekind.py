@@ -41,7 +41,10 @@ def sniff(path: str | Path) -> str:
 def not_workbook_message(path: str | Path, what: str = "台賬") -> str:
     """Why `path` cannot be opened as an .xlsx workbook, and what to do (Chinese, one sentence or
     two). `what` names the workbook expected here (台賬, 月報 …)."""
-    p = Path(path)
+    return "無法作為 Excel 工作簿打開:" + _why(Path(path), what)
+
+
+def _why(p: Path, what: str) -> str:
     kind = sniff(p)
     ext = p.suffix.lower()
     if kind == "ole":
@@ -56,4 +59,4 @@ def not_workbook_message(path: str | Path, what: str = "台賬") -> str:
                 f"如果它是工作要點通知,請先用 putuo-xl build 通知文件 生成台賬。")
     if kind not in ("zip", "unknown"):
         return f"這是{kind},不是 Excel 工作簿。這裡需要的是{what}(.xlsx)。"
-    return f"無法作為 Excel 工作簿打開,文件可能已損壞或不是 .xlsx。{SAVE_AS}"
+    return f"文件可能已損壞或不是 .xlsx。{SAVE_AS}"

@@ -30,11 +30,11 @@ from .config import Config, load_config
 from .errors import InputError
 from .fileio import AtomicPath, ensure_not_open
 from .model import Plan
-from .render import (OP_LABELS, co_text, deadline_value, indicators_text, lead_text,
+from .render import (OP_LABELS, co_text, deadline_value, indicators_text,
                      row_height, section_label, section_sheet_names, subsection_label, truncate)
 from .styles import FormatCache, Styles, load_styles
 from .text import in_script
-from .units import task_units, unit_assignments
+from .units import is_joint, lead_label, task_units, unit_assignments
 
 DEFAULT_OUTPUT = "任務分解台賬.xlsx"
 GENERATOR = f"putuo-xl {__version__}"
@@ -334,7 +334,8 @@ class _MasterWriter:
             "可以直接在章節表中修改:改正牽頭單位或配合單位、修改任務表述、在表格末尾添加新任務"
             "(填寫一個新的編號,如 1.2.9)、刪除整行任務。單位名稱用頓號「、」分隔,"
             "可以寫單位簡稱、全稱或單位組(如「區級有關單位」「各鎮(街道)」)。",
-            "牽頭單位一欄為空的任務,由配合單位一欄所列的單位共同負責(責任單位,標記 ◎)。",
+            "牽頭單位一欄寫「（共同負責）」的任務沒有牽頭單位,由「配合/責任單位」一欄所列的單位"
+            "共同負責(責任矩陣中標記 ◎);新增這樣的任務時,牽頭單位一欄留空或寫「（共同負責）」均可。",
             "修改後保存本文件,再生成月報(putuo-xl forms 本文件 --month 2020-08):"
             "月報按修改後的台賬生成,每個單位只收到本單位的任務。",
             f"「{layout.name('by_unit', self.script)}」:點擊 B2 單元格的下拉箭頭選擇單位,"
@@ -384,6 +385,9 @@ class _MasterWriter:
         heads = list(layout.SECTION_COLUMNS)
         if not has_roles:
             heads[heads.index("配合單位")] = layout.SECTION_RESPONSIBLE_HEADER
+        elif any(is_joint(t) for t in self.tasks):
+            # some tasks have no lead: their units, in this column, share the responsibility
+            heads[heads.index("配合單位")] = CO_RESPONSIBLE_HEADER
         return [self.T(h) for h in heads]
 
     def _section(self, ws, sec):
@@ -395,7 +399,8 @@ class _MasterWriter:
         sub = T(f"{self.plan.title} · 共 {len(tasks)} 項任務") + (
             T(f"、{sum(len(t.indicators) for t in tasks)} 個量化指標")
             if any(t.indicators for t in tasks) else "")
-        self._title(ws, section_label(sec), last, sub)
+        self._title(ws, section_label(sec), last)
+        self._section_legend(ws, sub, any(is_joint(t) for t in tasks), heads)
         for c, w in enumerate(SECTION_WIDTHS):
             ws.set_column(c, c, w)
         hr = SECTION_HEADER_ROW
@@ -418,7 +423,7 @@ class _MasterWriter:
         for i, t in enumerate(tasks):
             r = first + i
             ss = self.sub_of[t.id]
-            texts = [t.id, subsection_label(ss), t.text, lead_text(t, self.script),
+            texts = [t.id, subsection_label(ss), t.text, lead_label(t, self.script, with_units=False),
                      co_text(t, self.script), indicators_text(t)]
             ws.write_string(r, 0, texts[0], f("cell_center"))
             ws.write_string(r, 1, texts[1], f("cell"))
@@ -436,6 +441,21 @@ class _MasterWriter:
         self._status_cf(ws, rng, f"$A{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)
         self._page(ws, section_label(sec), repeat=(hr, hr))
+
+    def _section_legend(self, ws, sub: str, joint: bool, heads: list[str]) -> None:
+        """Row 2 of a section sheet: what it is (left) and, printed with it, what the colours of
+        最新狀態 mean and what 「（共同負責）」 in 牽頭單位 means (right)."""
+        T, f = self.T, self.fmt
+        ws.set_row(SECTION_SUB_ROW, 30 if joint else 20)
+        left = sub
+        if joint:
+            left += "\n" + T("牽頭單位為「（共同負責）」的任務沒有牽頭單位,由「") + heads[4] + T("」所列單位共同負責。")
+        ws.merge_range(SECTION_SUB_ROW, 0, SECTION_SUB_ROW, 4, left,
+                       f("subtitle", text_wrap=True, font_size=9 if joint else 10))
+        ws.write(SECTION_SUB_ROW, 5, heads[7] + T("的顏色:"),
+                 f("note", align="right", valign="vcenter", text_wrap=True))
+        for c, (key, label) in enumerate(STATUS_LEGEND, 6):
+            ws.write(SECTION_SUB_ROW, c, T(label), f(key, **{**_cell_box(), "font_size": 8.5, "text_wrap": True}))
 
     def _status_cf(self, ws, rng: str, key_cell: str, with_light: bool):
         """Colour a status column: the rollup's light (green/yellow/red) first, then the
@@ -462,7 +482,7 @@ class _MasterWriter:
         heights = {}
         for t in self.tasks:
             heights[t.id] = row_height([(t.text, VIEW_WIDTHS[2]),
-                                        (lead_text(t, self.script) or "—", VIEW_WIDTHS[4]),
+                                        (lead_label(t, self.script) or "—", VIEW_WIDTHS[4]),
                                         (indicators_text(t), VIEW_WIDTHS[6])])
         by_pos: list[list[float]] = []
         for unit, items in self.assign.items():
@@ -489,7 +509,7 @@ class _MasterWriter:
         for r, t in enumerate(self.tasks, 1):
             sec = self.section_of[t.id]
             ws.write_row(r, 0, [t.id, sec.id, self.section_sheets[sec.id],
-                                subsection_label(self.sub_of[t.id]), t.text, lead_text(t, self.script),
+                                subsection_label(self.sub_of[t.id]), t.text, lead_label(t, self.script),
                                 co_text(t, self.script), indicators_text(t)])
             dv = deadline_value(t, self.script)
             if isinstance(dv, datetime):
@@ -732,10 +752,10 @@ class _MasterWriter:
             ws.write_string(r, 4, T(OP_LABELS.get(ind.op, ind.op)), f("cell_center"))
             ws.write_number(r, 5, ind.value, f("cell_number"))
             ws.write_string(r, 6, ind.unit, f("cell_center"))
-            ws.write_string(r, 7, lead_text(t, self.script), f("cell_center"))
+            lead = lead_label(t, self.script, with_units=False)
+            ws.write_string(r, 7, lead, f("cell_center"))
             ws.write_string(r, 8, others, f("cell"))
-            ws.set_row(r, row_height([(ind.name or "", 24), (ind.text, 16), (others, 20),
-                                      (lead_text(t, self.script), 12)]))
+            ws.set_row(r, row_height([(ind.name or "", 24), (ind.text, 16), (others, 20), (lead, 12)]))
             for j, m in enumerate(months):
                 ws.write_formula(r, fixed + j, _lookup_value(A, "B", f'$A{x}&"|{m}"'), f("cell_auto"), "")
             # latest month with a value, right to left
@@ -766,6 +786,10 @@ class _MasterWriter:
 
 
 UNIT_LIST_SEP = "、"
+CO_RESPONSIBLE_HEADER = "配合/責任單位"     # a section sheet's 配合單位 column when some tasks have no lead
+# The legend under a printed section sheet's title: the colours of 最新狀態 (styles' font colours).
+STATUS_LEGEND = [("good", "綠:完成、按計劃"), ("risk", "黃:需關注"), ("bad", "紅:滯後逾期"),
+                 ("idle", "灰:未填報")]
 
 
 def _cell_box() -> dict:

@@ -25,6 +25,7 @@ from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .render import (RECURRING_LABEL, deadline_value, indicator_line, indicators_text,
                      split_units, subsection_label, to_iso)
 from .text import halfwidth, in_script, norm_name, to_simplified
+from .units import strip_joint_mark
 
 ID_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 NEW_SECTION_RE = re.compile(r"^([一二三四五六七八九十]{1,3})、(.+)$")
@@ -406,7 +407,7 @@ class _Reader:
 
     # -- cells ---------------------------------------------------------------------------
     def _units(self, sheet, r, cols, get, tid, base) -> list[UnitRef] | None:
-        lead_names = split_units(get("lead"))
+        lead_names = split_units(strip_joint_mark(get("lead")))   # 「（共同負責）」: no lead
         co_names = split_units(get("co"))
         base_refs = base.units if base else []
         by_norm: dict[str, UnitRef] = {}

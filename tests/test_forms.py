@@ -124,10 +124,9 @@ def test_validations(issued, cfg):
     assert ws[f"{letter['progress']}{r}"].number_format == "0%"
     (act,) = _validation_for(ws, f"{letter['actual']}{r}")
     assert act.type == "decimal" and (act.formula1, act.formula2) == ("0", "100")
-    r_days = rows["1.3.1"] if "1.3.1" in rows else None
-    if r_days:
-        (d,) = _validation_for(ws, f"{letter['actual']}{r_days}")
-        assert d.operator == "greaterThanOrEqual"
+    r_days = rows["1.3.1"]                                    # 審批時間 最多80天: a days target
+    (d,) = _validation_for(ws, f"{letter['actual']}{r_days}")
+    assert d.operator == "greaterThanOrEqual" and d.formula1 == "0"
     assert _validation_for(ws, f"{letter['actual']}{rows['1.4.2']}") == []   # no target there
     (txt,) = _validation_for(ws, f"{letter['problems']}{r}")
     assert txt.type == "textLength"
