@@ -239,6 +239,8 @@ def forms(master, month, out_dir, force, units, config_path):
                          units=list(units) or None)
     if result.master_changes:
         _stderr(result.master_changes)
+    if result.views:
+        _stderr(result.views)
     _stderr(result.summary())
 
 

@@ -58,6 +58,7 @@ class FormsResult:
     seconds: float = 0.0
     master_changes: str | None = None                       # what officials changed in the master
     script: str = "traditional"                             # the notice's: our wording in it
+    views: str | None = None                                # the master's views refreshed (or not)
 
     def summary(self) -> str:
         T = lambda s: in_script(s, self.script)  # noqa: E731
@@ -117,7 +118,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     t0 = time.perf_counter()
     month = check_month(month)
     cfg = config or load_config()
-    changes = None
+    changes = views = None
     if plan is None:
         if master_path is None:
             raise InputError("請指定任務分解台賬(master)文件。")
@@ -125,6 +126,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
         read = read_master(master_path, cfg)
         plan = read.plan
         changes = read.summary()
+        views = _refresh_views(master_path, cfg, read)
     if out_dir is None:
         if master_path is None:
             raise InputError("沒有台賬文件時請用 -o 指定月報的輸出目錄。")
@@ -135,7 +137,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     fp = plan.fingerprint()
     assign = unit_assignments(plan, cfg)
     result = FormsResult(month=month, due=due, out_dir=out, plan_fingerprint=fp,
-                         master_changes=changes, script=plan.script)
+                         master_changes=changes, script=plan.script, views=views)
     wanted = list(assign)
     if units:
         wanted = []
@@ -186,6 +188,20 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
         _record_issued(master_path, cfg, issued_rows)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _refresh_views(master_path, cfg, read) -> str | None:
+    """When officials edited the plan since the master's views were written, bring 按單位查看,
+    責任矩陣 and 考評指標 up to date (views.refresh_views); a master open in Excel/WPS keeps
+    its old views and the forms still go out. Returns what to tell the user, or None."""
+    if read.meta.get("plan_fingerprint") == read.plan.fingerprint():
+        return None
+    from .views import refresh_views
+    try:
+        return refresh_views(master_path, cfg, read=read).summary()
+    except FileBusyError:
+        return in_script("台賬正在 Excel 或 WPS 中打開,按單位查看、責任矩陣和考評指標沒有按修改更新;"
+                         "關閉台賬後運行 putuo-xl build --refresh 台賬文件 即可更新。", read.plan.script)
 
 
 def _record_issued(master_path, cfg, rows) -> None:

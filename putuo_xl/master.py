@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,7 +47,7 @@ VIEW_UNIT_CELL = "B2"
 VIEW_HEADER_ROW = 3          # 0-based: row 4
 VIEW_COLUMNS = ["序號", "任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標",
                 "本單位狀態", "完成進度", "最近填報"]
-VIEW_WIDTHS = [5, 8, 50, 6, 12, 13, 22, 10, 9, 10]
+VIEW_WIDTHS = [9, 8, 50, 6, 12, 13, 22, 10, 9, 10]   # A: 「選擇單位」 fits on the printed page
 UNITS_NAME = "putuo_units"   # defined name of the unit list (the dropdown's source)
 
 
@@ -169,8 +168,10 @@ def report_months(plan: Plan) -> list[str]:
 
 
 class _MasterWriter:
-    def __init__(self, plan: Plan, cfg: Config, styles: Styles, path: Path):
+    def __init__(self, plan: Plan, cfg: Config, styles: Styles, path, selected_unit: str | None = None):
+        # path: a file path, or a BytesIO (views.refresh_views builds in memory)
         self.plan, self.cfg, self.styles, self.path = plan, cfg, styles, path
+        self.selected_unit = selected_unit      # the unit the view opens with (canonical name)
         self.script = plan.script
         self.T = lambda s: in_script(s, self.script)
         self.assign = unit_assignments(plan, cfg)
@@ -197,7 +198,8 @@ class _MasterWriter:
 
     # -- workbook ------------------------------------------------------------------------
     def write(self) -> None:
-        wb = xlsxwriter.Workbook(str(self.path), {"in_memory": True, "strings_to_numbers": False,
+        target = self.path if hasattr(self.path, "write") else str(self.path)
+        wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False,
                                                   "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         self.wb = wb
@@ -495,12 +497,10 @@ class _MasterWriter:
                     by_pos.append([])
                 by_pos[seq - 1].append(heights[a.task_id])
                 r += 1
-        # Row heights of the view fit the unit it opens with; rows further down (for units with
-        # more tasks) get the median height at that position. Picking another unit does not
-        # resize rows in any spreadsheet application; the sheet's note says how to autofit.
-        default = self._default_unit()
-        first = [heights[a.task_id] for a in self.assign.get(default, [])]
-        self.view_heights = first + [statistics.median(p) for p in by_pos[len(first):]]
+        # Picking another unit in the view does not resize rows in any spreadsheet application
+        # (a formula's new value never triggers autofit), so each row is as tall as the tallest
+        # task any unit has at that position: whichever unit is picked, no text is cut off.
+        self.view_heights = [max(p) for p in by_pos]
 
     def _tasks_sheet(self, ws):
         """_tasks: one row per task, what the section sheets show (the unit view reads it)."""
@@ -602,8 +602,7 @@ class _MasterWriter:
         ws.merge_range(1, 3, 1, last, "", f("subtitle"))
         ws.write_formula(1, 3, info, f("subtitle"), "")
         ws.merge_range(2, 0, 2, last, T("選擇單位後,下表列出該單位牽頭、配合和共同負責的全部任務(跨所有章節);"
-                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"
-                                        "換單位後如文字顯示不全:選中表格各行,雙擊行號之間的分隔線自動調整行高。"),
+                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"),
                        f("note"))
         ws.set_row(2, 18)
         hr = VIEW_HEADER_ROW
@@ -659,6 +658,8 @@ class _MasterWriter:
         typical notice), else the first one."""
         if not self.units:
             return None
+        if self.selected_unit in self.assign:
+            return self.selected_unit
         return max(self.units, key=lambda u: (sum(a.role == "lead" for a in self.assign[u]),
                                               -self.units.index(u)))
 
