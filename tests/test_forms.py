@@ -214,3 +214,12 @@ def test_simplified_forms(tmp_path, cfg):
     assert [c.value for c in wb["月报"][5]][:3] == ["任务编号", "工作任务", "角色"]
     meta = {row[0].value: row[1].value for row in wb["_form"].iter_rows()}
     assert meta["unit"] == "區司法局"                  # canonical name for the collector
+
+
+def test_help_names_the_contact_fields_as_the_form_does(issued):
+    wb = load_workbook(form_path(issued, "區司法局"))
+    labels = [c.value for c in wb["月報"][3] if c.value]
+    assert labels == ["填報人", "聯繫電話", "審核人"]
+    help_text = "\n".join(str(c.value) for row in wb["填報說明"].iter_rows() for c in row if c.value)
+    item = next(t for t in help_text.split("\n") if "表頭上方" in t)
+    assert all(label in item for label in labels), item

@@ -242,3 +242,21 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
     assert ids == LIUHENG_TASKS
     assert {r[3] for r in got(report, rng) if r[1]} <= {"配合", "责任"}
     assert got(report, rng)[0][1] == "1.1.1" and got(report, rng)[0][7] == "推进中"
+
+
+def test_view_rows_fit_every_units_tasks_and_label_prints(wb, cfg, plan):
+    """Picking a unit never resizes rows: each row must be tall enough for the task any unit has
+    at that position (estimated as the section sheets estimate), and 選擇單位 must fit column A."""
+    from putuo_xl.master import VIEW_WIDTHS
+    from putuo_xl.render import indicators_text, row_height, text_units
+    from putuo_xl.units import lead_label
+    ws = wb[VIEW]
+    assert ws["A2"].value == "選擇單位"
+    assert ws.column_dimensions["A"].width >= text_units("選擇單位") + 1
+    idx = plan.task_index()
+    for unit in ("區司法局", "區財政局", "六橫鎮", "區發改局", "區公務員局"):
+        for i, a in enumerate(unit_assignments(plan, cfg)[unit]):
+            t = idx[a.task_id]
+            need = row_height([(t.text, VIEW_WIDTHS[2]), (lead_label(t) or "—", VIEW_WIDTHS[4]),
+                               (indicators_text(t), VIEW_WIDTHS[6])])
+            assert ws.row_dimensions[5 + i].height >= need - 0.75, (unit, a.task_id)  # whole pixels
