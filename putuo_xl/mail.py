@@ -47,6 +47,9 @@ SECURITY = ("none", "starttls", "ssl")
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
 DEFAULT_FILE_NAME = "{month}_{unit}_法治政府建設月報.xlsx"
+# The `_form` metadata a sent form is known by (see FormFile.identity).
+FORM_IDENTITY_KEYS = ("kind", "unit", "month", "due", "plan_fingerprint", "form_version",
+                      "task_ids", "indicator_ids")
 
 # Outcome of one message (Outgoing.status) and how the report names it.
 STATUS_LABELS = {
@@ -351,6 +354,8 @@ class Outgoing:
     detail: str = ""
     eml: Path | None = None
     message_id: str = ""
+    script: str = TRADITIONAL             # the notice's script: display names follow it
+    aliases: list[str] = field(default_factory=list)     # older keys that mean the same content
 
     @property
     def who(self) -> str:
@@ -509,6 +514,13 @@ class FormFile:
     script: str
     meta: dict
 
+    def identity(self) -> str:
+        """What makes two forms the same form for the unit: its `_form` metadata without the
+        moment and the program that wrote it (`created`, `generator`), so that a form
+        regenerated from an unchanged plan (`forms --force`) is the form already sent."""
+        return "\n".join(f"{k}={self.unit if k == 'unit' else self.meta.get(k, '')}"
+                         for k in FORM_IDENTITY_KEYS)
+
 
 def _cell_str(v) -> str:
     if v is None:
@@ -592,8 +604,10 @@ def identify_form(path: str | Path, config: Config, month: str | None = None) ->
     if not unit_raw:
         raise bad("元數據中沒有單位(unit)。請用 putuo-xl forms 重新生成這份表。", "unit")
     if unit is None or unit not in config.units:
-        raise bad(f"元數據中的單位「{unit_raw}」不在 config.yaml 的單位名錄中。"
+        err = bad(f"元數據中的單位「{unit_raw}」不在 config.yaml 的單位名錄中。"
                   f"請在 units 下添加它(或它的別名),或重新生成這份表。", "unit")
+        err.code, err.unit = "unknown_unit", unit_raw
+        raise err
     form_month = meta.get("month", "")
     if not re.fullmatch(r"\d{4}-\d{2}", form_month):
         raise bad(f"元數據中的月份「{form_month}」不是 YYYY-MM 格式。", "month")
@@ -870,8 +884,10 @@ def _check_log(ledger: Ledger | None, m: Outgoing, resend: bool, resend_uncertai
     delivered: dict[str, str] = {}
     pending: set[str] = set()
     if ledger is not None:
+        keys = [m.key, *m.aliases]
         for row in ledger.conn.execute(
-                "SELECT status, recipients, at FROM sends WHERE key=? ORDER BY id", (m.key,)):
+                f"SELECT status, recipients, at FROM sends WHERE key IN ({','.join('?' * len(keys))})"
+                f" ORDER BY id", keys):
             addrs = [a for a in (row["recipients"] or "").split(",") if a]
             if row["status"] == "sent":
                 for a in addrs:
@@ -1230,10 +1246,12 @@ def _sha(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | None = None
-                    ) -> list[Address]:
+def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | None = None,
+                    script: str | None = None) -> list[Address]:
+    """The unit's addresses from config.yaml, named by its full name in `script` (default: the
+    report's); bad or missing addresses become problems."""
     u = config.units.get(unit)
-    display = (u.full_name or u.name) if u else unit
+    display = in_script((u.full_name or u.name) if u else unit, script or report.script)
     good, bad = [], []
     for raw in (u.email if u else []):
         a = parse_address(raw, default_name=display)
@@ -1254,7 +1272,7 @@ def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | N
 def _common_values(config: Config, settings: MailSettings, month: str, today: date,
                    script: str) -> dict[str, str]:
     return {"district": in_script(config.district, script), "office": in_script(config.office, script),
-            "contact": settings.contact, "month": month, "month_label": layout.month_label(month),
+            "contact": in_script(settings.contact, script), "month": month, "month_label": layout.month_label(month),
             "today_label": date_label(today)}
 
 
@@ -1272,13 +1290,18 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                password_prompt: Callable[[], str] | None = None,
                sleep: Callable[[float], None] = time.sleep, today: date | None = None,
                resend: bool = False, resend_uncertain: bool = False,
-               stop_if_missing: bool = False) -> MailReport:
+               stop_if_missing: bool = False, units: Iterable[str] | None = None) -> MailReport:
     """Mail each unit its own form for `month` from `forms_dir`.
 
     A form's unit comes from its hidden `_form` metadata, cross-checked with the file name; a
     file that cannot be identified, two forms for one unit, or a unit without an address is
     reported and not sent, the rest go. The send log is `ledger`, else the ledger of `master`,
-    else the master ledger found in or above `forms_dir` (see `ledger_for_forms`)."""
+    else the master ledger found in or above `forms_dir` (see `ledger_for_forms`).
+
+    A form is known by its metadata (`FormFile.identity`), not by its bytes: regenerating an
+    unchanged form sends nothing. A unit that already received a different form this month is
+    held back with a line saying so; `resend` sends it. `units` limits the run to those units
+    (names or aliases from config.yaml)."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
@@ -1286,6 +1309,7 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     if not d.is_dir():
         raise MailError("找不到月報文件夾。", file=str(d))
     _check_month(month)
+    only = _only_units(cfg, units)
     report = MailReport(kind="forms", month=month)
     forms: dict[str, list[FormFile]] = {}
     scripts, bad_files = [], []
@@ -1295,10 +1319,24 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
         except InputError as e:
             bad_files.append((p, e))
             continue
+        if only is not None and f.unit not in only:
+            continue
         forms.setdefault(f.unit, []).append(f)
         scripts.append(f.script)
     report.script = max(set(scripts), key=scripts.count) if scripts else TRADITIONAL
+    present = set()          # issued files that are there but cannot go (already reported)
     for p, e in bad_files:
+        unit_raw = getattr(e, "unit", None)
+        if only is not None:
+            continue              # a file that is not one of the units asked for: not our business
+        present.add(p.name)
+        if e.code == "unknown_unit":
+            report.problems.append(Problem("unknown_unit", in_script(
+                f"{unit_raw}:不在 config.yaml 的單位名錄中,沒有郵箱,它的月報「{p.name}」不發送。"
+                f"請在 config.yaml 的 units 下添加這個單位並填寫 email(若它是已有單位的另一種寫法,"
+                f"把它加到那個單位的 aliases 中,並重新生成月報),然後重新運行。", report.script),
+                unit=unit_raw, file=p.name))
+            continue
         other = e.code == "other_month"
         report.problems.append(Problem(e.code, in_script(f"{e}" + ("(跳過)" if other else "(不發送)"),
                                                          report.script),
@@ -1317,10 +1355,11 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     try:
         issued: dict[str, list] = {}
         for row in (lg.issued(month) if lg is not None else []):
-            issued.setdefault(row["unit"], []).append(row)
+            if only is None or row["unit"] in only:
+                issued.setdefault(row["unit"], []).append(row)
         for unit, rows in sorted(issued.items(), key=lambda kv: list(cfg.units).index(kv[0])
                                  if kv[0] in cfg.units else len(cfg.units)):
-            if unit not in forms:
+            if unit not in forms and not {r["file_name"] for r in rows} & present:
                 report.problems.append(Problem(
                     "missing_form", in_script(f"{unit}:台賬記錄已生成 {layout.month_label(month)} "
                                               f"的月報「{rows[-1]['file_name']}」,但文件夾中沒有找到,"
@@ -1353,10 +1392,13 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                         f"不發送。請用 putuo-xl forms 重新生成後再發。", report.script),
                         unit=unit, file=f.path.name))
                     continue
-            to = _unit_addresses(cfg, unit, report, f.path.name)
+            to = _unit_addresses(cfg, unit, report, f.path.name, f.script)
             if not to:
                 continue
             data = f.path.read_bytes()
+            key = f"forms|{month}|{unit}|{_sha(f.identity())}"
+            if not resend and _held_as_changed(lg, report, f, key, data):
+                continue
             values = {**_common_values(cfg, settings, month, today, f.script),
                       **_unit_values(cfg, unit, f.script),
                       "due_label": date_label(f.due) if f.due else "", "file_name": f.path.name}
@@ -1364,14 +1406,58 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                 kind="forms", month=month, unit=unit, to=to,
                 subject=render(settings, "forms_subject", values, f.script),
                 body=render(settings, "forms_body", values, f.script),
-                key=f"forms|{month}|{unit}|{_sha(data)}", attachment_name=f.path.name,
-                attachment_path=f.path, attachment_bytes=data))
+                key=key, aliases=[_legacy_forms_key(month, unit, data)],
+                attachment_name=f.path.name, attachment_path=f.path, attachment_bytes=data,
+                script=f.script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
     finally:
         if lg is not None and not isinstance(ledger, Ledger):
             lg.close()
+
+
+def _only_units(cfg: Config, units: Iterable[str] | None) -> set[str] | None:
+    """`units` as config names (aliases and either script accepted); None: every unit."""
+    if units is None:
+        return None
+    out = set()
+    for name in units:
+        canonical = cfg.resolve(str(name))
+        if canonical in cfg.groups:
+            out.update(cfg.expand(canonical))
+        elif canonical in cfg.units:
+            out.add(canonical)
+        else:
+            raise MailError(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱(或它的別名)。")
+    return out
+
+
+def _legacy_forms_key(month: str, unit: str, data: bytes) -> str:
+    """The key the send log used before forms were known by their metadata (the file's bytes):
+    a form sent then and unchanged since counts as sent."""
+    return f"forms|{month}|{unit}|{_sha(data)}"
+
+
+def _held_as_changed(lg: Ledger | None, report: MailReport, f: FormFile, key: str,
+                     data: bytes) -> bool:
+    """A unit that already received a different form for the month: not sent again on its own
+    (the unit may be filling in the first one); one line says so and how to send it. True when
+    held back."""
+    if lg is None:
+        return False
+    last = lg.conn.execute(
+        "SELECT key, attachment, at FROM sends WHERE kind='forms' AND month=? AND unit=? "
+        "AND status='sent' ORDER BY id DESC LIMIT 1", (f.month, f.unit)).fetchone()
+    if last is None or last["key"] in (key, _legacy_forms_key(f.month, f.unit, data)):
+        return False
+    when = last["at"][:16].replace("T", " ")
+    report.problems.append(Problem("changed_form", in_script(
+        f"{f.unit}:{when} 已經收到過本月的另一份月報(「{last['attachment']}」),文件夾中的"
+        f"「{f.path.name}」與它不同(任務、指標、截止日期或版本有變化),沒有發送,以免該單位"
+        f"填錯版本。確認要讓它改填新的這份,請加 --resend 重新發送(只發這個單位:"
+        f"--resend --unit {f.unit})。", report.script), unit=f.unit, file=f.path.name))
+    return True
 
 
 def _check_month(month: str) -> None:

@@ -178,3 +178,39 @@ def test_bad_address_in_config(tmp_path, smtp_server):
     assert ("bad_address", "區司法局", f"{MONTH}_區司法局_法治政府建設月報.xlsx", False) in got
     assert ("bad_address", "沈家門街道", f"{MONTH}_沈家門街道_法治政府建設月報.xlsx", True) in got
     assert [r.rcpt_tos for r in server.received] == [["sfj@putuo.example.cn"]]
+
+
+def test_a_unit_not_in_the_directory_is_one_clear_line(tmp_path, smtp_server):
+    """A notice names a unit config.yaml does not know (区普陀山管委会): forms still writes its
+    form (and the ledger records it as issued). mail says once, plainly, why it does not go and
+    what to do — not "bad metadata" and "not found in the folder" for the same file."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    from putuo_xl.parser import parse_notice
+    from putuo_xl.text import to_simplified
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    seed = (Path(__file__).resolve().parents[1] / "putuo_xl" / "data" /
+            "notice_2020_putuo.txt").read_text(encoding="utf-8")
+    text = seed.replace("(責任單位:區司法局)。", "(責任單位:區司法局、區普陀山管委會)。", 1)
+    assert text != seed
+    notice = tmp_path / "通知.txt"
+    notice.write_text(to_simplified(text), encoding="utf-8")
+    plan = parse_notice(notice, cfg)
+    unknown = "区普陀山管委会"
+    assert unknown in {u.name for t in plan.tasks() for u in t.units if u.canonical is None}
+    master = build_master(plan, tmp_path / "任务分解台账.xlsx", cfg).path
+    result = write_forms(master, MONTH, None, cfg, units=["區司法局", unknown])
+    assert set(result.units) == {"區司法局", unknown}
+
+    report = send_forms(result.out_dir, MONTH, cfg)
+    about = [p for p in report.problems if unknown in p.message]
+    assert len(about) == 1, [p.message for p in about]
+    (p,) = about
+    assert (p.code, p.unit, p.file, p.blocking) == (
+        "unknown_unit", unknown, result.units[unknown].name, True)
+    assert "不在 config.yaml 的单位名录中" in p.message and "aliases" in p.message
+    for lines in (report.plan_lines(), report.summary_lines()):
+        assert len([x for x in lines if unknown in x]) == 1
+    assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
