@@ -433,9 +433,9 @@ class MailReport:
             head = "預覽(不發送)" if self.dry_run_dir is not None else "將發送"
             out.append(self._s(f"{head} {len(todo)} 封郵件:"))
             for m in todo:
-                att = self._s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
+                att = self._s(",附件") + f"「{m.attachment_name}」" if m.attachment_name else ""
                 again = self._s("(補發給新地址)") if m.earlier else ""
-                out.append(f"  → {m.who}:{'、'.join(m.pending)}{again}{att}")
+                out.append(self._s(f"  → {m.who}:") + f"{'、'.join(m.pending)}{again}{att}")
         else:
             out.append(self._s("沒有需要發送的郵件。"))
         return out
@@ -447,7 +447,7 @@ class MailReport:
         out = []
         if self.dry_run_dir is not None:
             written = self.by_status("written")
-            out.append(s(f"預覽:寫出 {len(written)} 封郵件到 {self.dry_run_dir}(沒有發送)。"))
+            out.append(s(f"預覽:寫出 {len(written)} 封郵件到 ") + str(self.dry_run_dir) + s("(沒有發送)。"))
             out += [f"  {m.eml.name}" for m in written if m.eml]
         elif self.cancelled:
             out.append(s(f"已取消,沒有發送任何郵件。{self.cancel_reason}"))
@@ -455,8 +455,9 @@ class MailReport:
         if sent:
             out.append(s(f"已發送 {len(sent)} 封{label}:"))
             for m in sent:
-                att = s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
-                out.append(s(f"  ✓ {m.who} 收到「{m.subject}」:{'、'.join(m.delivered)}{att}"))
+                att = s(",附件") + f"「{m.attachment_name}」" if m.attachment_name else ""
+                out.append(s(f"  ✓ {m.who} 收到") + f"「{m.subject}」" + s(":")
+                           + "、".join(m.delivered) + att)
         failures = self.failures
         if failures:
             out.append(s(f"沒有送達({len(failures)} 封):"))
@@ -485,7 +486,7 @@ class MailReport:
         if failures:
             out.append(s("問題解決後重新運行同一命令即可:已送達的地址不會重發。"))
         if self.ledger is not None and self.dry_run_dir is None:
-            out.append(s(f"發送記錄:{self.ledger}"))
+            out.append(s("發送記錄:") + str(self.ledger))
         return out
 
     def rows(self) -> list[list[str]]:
@@ -494,12 +495,12 @@ class MailReport:
         rows = [[s("單位"), s("收件人"), s("狀態"), s("主題"), s("附件"), s("說明")]]
         for m in self.messages:
             why = "; ".join(f"{a}:{r}" for a, r in {**m.refused, **m.failed}.items()) or m.detail
-            rows.append([m.who, "、".join(m.delivered or m.pending or m.addresses()),
+            rows.append([s(m.who), "、".join(m.delivered or m.pending or m.addresses()),
                          s(STATUS_LABELS.get(m.status, m.status)), m.subject,
                          m.attachment_name or "", why])
         for p in self.problems:
             if p.blocking:
-                rows.append([p.unit or "", "", s("未發送"), "", p.file or "", p.message])
+                rows.append([s(p.unit or ""), "", s("未發送"), "", p.file or "", p.message])
         return rows
 
 
@@ -1161,11 +1162,21 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
             m.detail = fatal or next(iter({**m.refused, **m.failed}.values()), "")
 
 
+def _in_script_address(a: Address | None, script: str) -> Address | None:
+    """The display name in the notice's script (config.yaml is written in traditional)."""
+    if a is None or not a.display_name:
+        return a
+    return Address(display_name=in_script(a.display_name, script), username=a.username,
+                   domain=a.domain)
+
+
 def _as_bytes(m: Outgoing, settings: MailSettings) -> bytes:
     assert settings.sender is not None
     att = (m.attachment_name, m.attachment_bytes) if m.attachment_name else None
-    msg = build_message(settings.sender, m.to, m.subject, m.body, attachment=att,
-                        reply_to=settings.reply_to, message_id=m.message_id, key=m.key)
+    msg = build_message(_in_script_address(settings.sender, m.script),
+                        [_in_script_address(a, m.script) for a in m.to], m.subject, m.body,
+                        attachment=att, reply_to=_in_script_address(settings.reply_to, m.script),
+                        message_id=m.message_id, key=m.key)
     return msg.as_bytes()
 
 
@@ -1184,10 +1195,12 @@ def _password(settings: MailSettings, password_prompt: Callable[[], str] | None)
 
 
 def _eml_name(m: Outgoing) -> str:
+    """「2020-08_月報填報表_六橫鎮.eml」, in the message's script."""
+    label = in_script(KIND_LABELS[m.kind], m.script)
     if not m.unit:
-        return f"{m.month}_{KIND_LABELS[m.kind]}.eml"
-    who = re.sub(r'[\\/:*?"<>|\s]+', "_", m.unit)
-    return f"{m.month}_{KIND_LABELS[m.kind]}_{who}.eml"
+        return f"{m.month}_{label}.eml"
+    who = re.sub(r'[\\/:*?"<>|\s]+', "_", in_script(m.unit, m.script))
+    return f"{m.month}_{label}_{who}.eml"
 
 
 def _run(report: MailReport, settings: MailSettings, ledger: Ledger | None, *,
@@ -1560,7 +1573,8 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
                 subject=render(settings, "remind_subject", values, script), body=body,
                 key=f"remind|{month}|{unit}|{_sha(today.isoformat() + '|' + body)}",
                 situation=kind_of, attachment_name=form.name if form else None,
-                attachment_path=form, attachment_bytes=form.read_bytes() if form else None))
+                attachment_path=form, attachment_bytes=form.read_bytes() if form else None,
+                script=script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
@@ -1660,7 +1674,7 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
                 subject=render(settings, "bulletin_subject", values, script),
                 body=render(settings, "bulletin_body", values, script),
                 key=f"bulletin|{month}||{_sha(text)}", attachment_name=m_path.name,
-                attachment_path=m_path, attachment_bytes=data))
+                attachment_path=m_path, attachment_bytes=data, script=script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)

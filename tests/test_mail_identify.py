@@ -2,14 +2,17 @@
 are reported before sending and the rest still go. Settings and templates are checked."""
 from __future__ import annotations
 
+import email
+import email.policy
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
 
-from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, load, make_form,  # noqa: F401
-                          seed_forms_session, simplified_forms_session, smtp_server, write_config)
+from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, display_names,  # noqa: F401
+                          load, make_form, seed_forms_session, simplified_forms_session,
+                          smtp_server, write_config)
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
 from putuo_xl.ledger import Ledger
@@ -87,12 +90,52 @@ def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server, simplifie
     d = Path(shutil.copytree(simplified_forms_session[1], tmp_path / "forms"))
     (p,) = d.glob("*.xlsx")
     assert p.name == f"{MONTH}_区司法局_法治政府建设月报.xlsx"
-    send_forms(d, MONTH, cfg)
+    report = send_forms(d, MONTH, cfg)
     (rec,) = server.received
     assert rec.msg["subject"] == "【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
     body = body_text(rec.msg)
     assert body.startswith("舟山市普陀区司法局:") and "请在「月报」工作表中" in body
+    assert "如有疑问,请联系区司法局法治督察科。" in body            # {contact} too
     assert rec.msg.get_payload()[1].get_filename() == p.name
+    # the names in the headers as well: the To name from config.yaml, the From name
+    assert display_names(rec.msg, "to") == ["舟山市普陀区司法局"]
+    assert display_names(rec.msg, "from") == ["普陀区依法治区办"]
+    assert report.rows()[1][0] == "区司法局"
+    eml = send_forms(d, MONTH, cfg, dry_run_dir=tmp_path / "预览", resend=True)
+    assert [m.eml.name for m in eml.messages] == ["2020-08_月报填报表_区司法局.eml"]
+
+
+def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplified_forms_session):
+    """Reminders and the bulletin of a simplified notice: subject, body, names in the headers,
+    the .eml file names — everything in simplified characters."""
+    import shutil
+
+    from putuo_xl.mail import send_bulletin, send_reminders
+    from putuo_xl.rollup import rollup
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    src_master, _ = simplified_forms_session
+    folder = Path(shutil.copytree(src_master.parent, tmp_path / "台账"))
+    master = folder / src_master.name
+    out = tmp_path / "预览"
+    report = send_reminders(master, MONTH, cfg, dry_run_dir=out)
+    (m,) = report.messages
+    assert m.eml.name == "2020-08_催报_区司法局.eml"
+    msg = email.message_from_bytes(m.eml.read_bytes(), policy=email.policy.default)
+    assert display_names(msg, "to") == ["舟山市普陀区司法局"]
+    assert display_names(msg, "from") == ["普陀区依法治区办"]
+    assert "请联系区司法局法治督察科" in body_text(msg) and "區" not in body_text(msg)
+
+    rollup(master, MONTH, cfg)
+    report = send_bulletin(master, MONTH, cfg, dry_run_dir=out)
+    (m,) = report.messages
+    assert m.eml.name == "2020-08_通报.eml"
+    msg = email.message_from_bytes(m.eml.read_bytes(), policy=email.policy.default)
+    assert display_names(msg, "to") == ["区长", ""]
+    assert msg["subject"] == "【舟山市普陀区】2020年8月法治政府建设工作预评估通报"
+    assert "區" not in body_text(msg)
+    assert server.received == []
 
 
 def test_ledger_cross_check_stale_and_missing_forms(tmp_path, smtp_server):
