@@ -1473,6 +1473,20 @@ def _held_as_changed(lg: Ledger | None, report: MailReport, f: FormFile, key: st
     return True
 
 
+def _unsigned_if_signed(text: str, settings: MailSettings, office: str) -> str:
+    """The bulletin text for the body. The rollup's 通報 ends with its signature (the office, the
+    month); a bulletin_body template that signs the e-mail itself after {bulletin} (as config.yaml
+    files copied from earlier versions do) gets the text without it: the e-mail is signed once."""
+    template = settings.templates.get("bulletin_body", "")
+    after = template.split("{bulletin}", 1)[1] if "{bulletin}" in template else ""
+    if "{office}" not in after:
+        return text
+    lines = text.rstrip().split("\n")
+    if len(lines) >= 2 and office and lines[-2].strip() == office and _month_of(lines[-1].strip()):
+        return "\n".join(lines[:-2]).rstrip()
+    return text
+
+
 def _check_month(month: str) -> None:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
         raise MailError(f"月份「{month}」應寫成 YYYY-MM,如 2020-08。")
@@ -1668,7 +1682,8 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
         if settings.bulletin_to:
             data = m_path.read_bytes()
             values = {**_common_values(cfg, settings, month, today, script),
-                      "bulletin": text, "file_name": m_path.name}
+                      "bulletin": _unsigned_if_signed(text, settings, in_script(cfg.office, script)),
+                      "file_name": m_path.name}
             report.messages.append(Outgoing(
                 kind="bulletin", month=month, unit=None, to=list(settings.bulletin_to),
                 subject=render(settings, "bulletin_subject", values, script),

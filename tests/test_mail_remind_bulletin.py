@@ -252,3 +252,33 @@ def test_bulletin_refuses_a_rollup_older_than_the_ledger(tmp_path, smtp_server, 
     report = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
     assert report.ok and len(server.received) == 1
     assert "未報送2020年8月工作報表的單位(43個)" in body_text(server.received[0].msg)
+
+
+def test_bulletin_is_signed_once(tmp_path, smtp_server, seed_forms):
+    """The rollup's 通報 ends with the office and the month; the e-mail does not sign again —
+    also with a bulletin_body template (from an older config.yaml) that signs after {bulletin}."""
+    import yaml
+
+    server = smtp_server()
+    cfg_path = write_config(tmp_path / "c.yaml", server.port)
+    cfg = load(cfg_path)
+    master = seed_forms[0]
+    text = with_bulletin(master, cfg)
+    office = cfg.office
+    assert text.rstrip().split("\n")[-2:] == [office, "2020年9月"]     # the 通報's own signature
+    send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
+    body = body_text(server.received[-1].msg)
+    assert body.count(office) == 1, body[-200:]
+    assert body.rstrip().endswith(f"{office}\n2020年9月")
+    assert "2020年9月10日" not in body
+
+    raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    raw["mail"]["templates"]["bulletin_body"] = (
+        "各位領導:\n\n{month_label}通報如下,工作報表見附件「{file_name}」。\n\n{bulletin}\n\n"
+        "{office}\n{today_label}\n")
+    cfg_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    send_bulletin(master, MONTH, load(cfg_path), today=date(2020, 9, 10), resend=True)
+    body = body_text(server.received[-1].msg)
+    assert body.count(office) == 1, body[-200:]
+    assert body.rstrip().endswith(f"{office}\n2020年9月10日")
+    assert "六、下步工作要求" in body
