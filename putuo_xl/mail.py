@@ -8,8 +8,9 @@ Excel ribbon call them. Every action works the same way:
    with the file name; who is missing or rejected from the ledger; the bulletin text), render
    subject and body from config.yaml mail.templates, look up the addresses, and list every
    problem (a unit with no address, a bad file, two forms for one unit) before anything goes;
-2. look each message up in the send log (ledger table `sends`, key kind|month|unit|hash): an
-   address that already received the same content is not sent to again;
+2. look each message up in the send log (ledger table `sends`, key kind|month|unit|hash of the
+   content — for a form its `_form` metadata, for a reminder the day and the text, for the
+   bulletin its text): an address that already received the same content is not sent to again;
 3. `dry_run_dir`: write the messages as .eml files instead of sending;
 4. otherwise ask `confirm(report)` (when given), then send over SMTP, retrying temporary
    failures (server down, 4xx) in rounds, and record every attempt in the send log;
@@ -1646,7 +1647,10 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
                   resend: bool = False, resend_uncertain: bool = False,
                   stop_if_missing: bool = False) -> MailReport:
     """The 通報 of `month` (text in the body, the master's 工作報表 attached) to mail.bulletin_to.
-    The send log key is the bulletin text: the same bulletin goes to each address once."""
+    The send log key is the bulletin text: the same bulletin goes to each address once.
+
+    Refused (MailError, nothing sent or written) unless the master's latest rollup is `month`'s
+    and says what the ledger says now (`check_master_rollup`)."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
