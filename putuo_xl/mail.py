@@ -1447,6 +1447,12 @@ def _only_units(cfg: Config, units: Iterable[str] | None) -> set[str] | None:
     return out
 
 
+def _arg(path: Path) -> str:
+    """A path as one command-line argument."""
+    text = str(path)
+    return f'"{text}"' if re.search(r"\s", text) else text
+
+
 def _legacy_forms_key(month: str, unit: str, data: bytes) -> str:
     """The key the send log used before forms were known by their metadata (the file's bytes):
     a form sent then and unchanged since counts as sent."""
@@ -1469,8 +1475,9 @@ def _held_as_changed(lg: Ledger | None, report: MailReport, f: FormFile, key: st
     report.problems.append(Problem("changed_form", in_script(
         f"{f.unit}:{when} 已經收到過本月的另一份月報(「{last['attachment']}」),文件夾中的"
         f"「{f.path.name}」與它不同(任務、指標、截止日期或版本有變化),沒有發送,以免該單位"
-        f"填錯版本。確認要讓它改填新的這份,請加 --resend 重新發送(只發這個單位:"
-        f"--resend --unit {f.unit})。", report.script), unit=f.unit, file=f.path.name))
+        f"填錯版本。確認要讓它改填新的這份,請重新發送給它:putuo-xl mail forms ", report.script)
+        + _arg(f.path.parent) + f" --month {f.month} --resend --unit "
+        + in_script(f.unit, report.script), unit=f.unit, file=f.path.name))
     return True
 
 
