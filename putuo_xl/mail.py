@@ -323,7 +323,8 @@ def build_message(sender: Address, to: list[Address], subject: str, body: str, *
 class Problem:
     """Something found before sending. `blocking`: that unit's message is not sent."""
     code: str                 # no_address | bad_address | bad_file | other_month | duplicate_form
-                              # | missing_form | stale_form | unknown_unit | file_open | info
+                              # | missing_form | stale_form | changed_form | unknown_unit
+                              # | file_open | info
     message: str
     unit: str | None = None
     file: str | None = None
@@ -1341,9 +1342,9 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     present = set()          # issued files that are there but cannot go (already reported)
     for p, e in bad_files:
         unit_raw = getattr(e, "unit", None)
-        if only is not None:
-            continue              # a file that is not one of the units asked for: not our business
         present.add(p.name)
+        if only is not None and not _units_named_in(p.stem, cfg) & only:
+            continue              # not a file of the units asked for
         if e.code == "unknown_unit":
             report.problems.append(Problem("unknown_unit", in_script(
                 f"{unit_raw}:不在 config.yaml 的單位名錄中,沒有郵箱,它的月報「{p.name}」不發送。"

@@ -257,3 +257,20 @@ def test_a_unit_not_in_the_directory_is_one_clear_line(tmp_path, smtp_server):
     for lines in (report.plan_lines(), report.summary_lines()):
         assert len([x for x in lines if unknown in x]) == 1
     assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
+
+
+def test_only_some_units(tmp_path, smtp_server, seed_forms_session):
+    """send_forms(units=…): those units' forms only; a bad file that names one of them is still
+    reported, the others' files are none of this run's business."""
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    d = tmp_path / "forms"
+    copy_form(seed_forms_session, "區教育局", d)
+    copy_form(seed_forms_session, "區司法局", d)
+    copy_form(seed_forms_session, "區司法局", d, f"{MONTH}_沈家門街道_法治政府建設月報.xlsx")
+    report = send_forms(d, MONTH, cfg, units=["沈家門街道"])
+    assert problems(report) == {("bad_file", None, f"{MONTH}_沈家門街道_法治政府建設月報.xlsx", True)}
+    assert report.messages == [] and server.received == []
+    report = send_forms(d, MONTH, cfg, units=["區司法局"])
+    assert problems(report) == set()
+    assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
