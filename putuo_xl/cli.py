@@ -384,18 +384,22 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
 @click.argument("forms_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--master", type=click.Path(dir_okay=False),
               help="主表(發送記錄記在它的台賬裡;默認找月報文件夾旁的台賬)")
+@click.option("--unit", "units", multiple=True,
+              help="只發這個單位的月報(可重複;與 --resend 合用,把改過的月報只重發給它)")
 @_mail_options
 @user_errors
-def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, resend_uncertain,
                resend, config_path):
     """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
 
     例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+    重新生成後內容沒變的月報不會再發;已收到本月另一份月報的單位要加 --resend 才會收到新的:
+    putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
     """
     from .mail import send_forms
 
     _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
-              resend, config_path, master=master)
+              resend, config_path, master=master, units=list(units) or None)
 
 
 @mail.command("remind")
