@@ -732,7 +732,8 @@ def read_master_rollup(master: str | Path) -> MasterRollup:
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(p))
     except Exception:  # noqa: BLE001 - calamine raises several types for bad files
-        raise MailError("主表不是能打開的 Excel 文件。請確認路徑和文件。", file=p.name) from None
+        from .filekind import not_workbook_message
+        raise MailError(not_workbook_message(p), file=p.name) from None
 
     def find(key):
         want = norm_name(layout.SHEETS[key])
