@@ -22,7 +22,6 @@ from typing import Any, Optional
 
 import xlwings as xw
 
-from .. import layout
 from ..errors import PutuoError
 from ..text import in_script, norm_name
 
@@ -192,17 +191,19 @@ def _unit(value: Any, src: Source) -> str:
 def unit_tasks(unit, book=None, caller=None):
     """某單位承擔的全部任務(溢出為表格):任務編號、工作任務、角色、牽頭單位、完成時限、量化指標。"""
     from ..model import ROLE_LABELS
+    from ..render import deadline_label, indicators_text, lead_text
     from ..units import unit_assignments
 
     src = source(caller, book)
     u = _unit(unit, src)
     tasks = src.plan.task_index()
+    script = src.plan.script
     rows = [[src.t(h) for h in ("任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標")]]
+    # the same assignments and cell texts as the master's _plan / _tasks sheets
     for a in unit_assignments(src.plan, src.config)[u]:
         t = tasks[a.task_id]
-        lead = "、".join(r.canonical or r.name for r in t.units if r.role == "lead")
-        rows.append([t.id, t.text, src.t(ROLE_LABELS.get(a.role, a.role)), lead,
-                     t.deadline_text or t.deadline or "", "；".join(i.text for i in t.indicators)])
+        rows.append([t.id, t.text, src.t(ROLE_LABELS.get(a.role, a.role)), lead_text(t, script),
+                     deadline_label(t, script), indicators_text(t)])
     return rows
 
 
@@ -241,10 +242,11 @@ def task_status(task_id, month, unit=None, book=None, caller=None):
 
 
 def _indicator_row(indicator_id, month, book, caller):
+    """The indicator's row of 考評指標完成情況 for the month (default: the ledger's latest),
+    as compute_rollup makes it: (source, row as a dict)."""
     src = source(caller, book)
     iid = str(indicator_id or "").strip()
-    ids = {i.id: (t, i) for t, i in src.plan.indicators()}
-    if iid not in ids:
+    if iid not in {i.id for _t, i in src.plan.indicators()}:
         raise xw.XlwingsError(src.t(f"沒有編號為「{iid}」的考評指標(編號形如 1.4.1#1)。"))
     if month in (None, ""):
         from ..ledger import Ledger
@@ -257,13 +259,9 @@ def _indicator_row(indicator_id, month, book, caller):
         m = months[-1]
     else:
         m = _month(month, src)
-    r = _rollup(src, m)
-    # the latest value reported up to month m
-    for mm in reversed(r.months):
-        for row in r.actual_rows:
-            if row[0] == f"{iid}|{mm}" and row[1] is not None:
-                return src, ids[iid][1], row, mm
-    return src, ids[iid][1], None, m
+    df = _rollup(src, m).indicators
+    hit = df[(df["月份"] == m) & (df["指標編號"] == iid)]
+    return src, hit.iloc[0].to_dict()
 
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"(見「考評指標」工作表)",
@@ -271,8 +269,9 @@ def _indicator_row(indicator_id, month, book, caller):
      book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
 def indicator_actual(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月最近一次填報的實際值(按指標自身的單位,如 92 表示 92%);沒有填報時為空。"""
-    _src, _ind, row, _m = _indicator_row(indicator_id, month, book, caller)
-    return None if row is None else row[1]
+    _src, row = _indicator_row(indicator_id, month, book, caller)
+    v = row["實際值"]
+    return None if v is None or v != v else float(v)
 
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"",
@@ -280,8 +279,5 @@ def indicator_actual(indicator_id, month=None, book=None, caller=None):
      book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
 def indicator_met(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月是否達到目標:「達標」「未達標」或「未填報」。"""
-    src, ind, row, _m = _indicator_row(indicator_id, month, book, caller)
-    if row is None:
-        return src.t("未填報")
-    ok = ind.met(row[1])
-    return src.t("未填報" if ok is None else "達標" if ok else "未達標")
+    src, row = _indicator_row(indicator_id, month, book, caller)
+    return src.t(row["是否達標"])
