@@ -96,10 +96,20 @@ def test_manifest_buttons_match_ribbon_js_and_scripts(server):
     # the ribbon.js the task pane loads (the project's file overrides the package's)
     js = server.get("/static/js/ribbon.js").text
     import re
-    bound = dict(re.findall(r'bindScript\("([\w-]+)",\s*"(\w+)"\)', js))
+    calls = re.findall(r'^bindScript\((.*)\);', js, re.M)
+    assert len(calls) == len(ACTIONS)
+    bound = {}
+    meta = {m["function_name"]: m for m in server.get("/xlwings/custom-scripts-meta.json").json()}
+    for call in calls:
+        fn, script, sheets = json.loads(f"[{call}]")
+        bound[fn] = script
+        # a ribbon button sends the same sheets as the task-pane button of the same script
+        assert sheets == {"include": meta[script].get("include") or "",
+                          "exclude": meta[script].get("exclude") or ""}, script
     assert set(bound) == set(functions)
-    scripts = {m["function_name"] for m in server.get("/xlwings/custom-scripts-meta.json").json()}
-    assert set(bound.values()) <= scripts
+    assert set(bound.values()) <= set(meta)
+    assert "月度匯總" in meta["refresh_rollup"]["exclude"].split(",")
+    assert meta["diagnose"]["include"]
     # the custom functions are registered under the PUTUO namespace
     ns = strings.get("Functions.Namespace")
     assert ns == "PUTUO"
