@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import layout
 from ..errors import PutuoError
 from ..text import norm_name
-from .book import cell_text
+from .book import as_text, cell_text
 from .context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError, safe_name
 
 PLAN_SNAPSHOT = "plan.json"
@@ -202,7 +202,9 @@ def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None 
     try:
         units_rows = 0
         for ws in wb.worksheets:
-            rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+            # formula cells as formulas, every other string as text (as_text)
+            rows = [[c.value if c.data_type == "f" else as_text(c.value) for c in r]
+                    for r in ws.iter_rows()]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
             if ws.title == layout.META_SHEET and extra_meta:
