@@ -286,6 +286,11 @@ def forms_folder(ctx: Context, month: str) -> Path:
 
 
 # -- 導入回報 ----------------------------------------------------------------------------------
+def returns_folder(ctx: Context, month: str, must_exist: bool) -> Path:
+    """設置 回報文件夾, else 回報/<month> beside the master (server: in its project folder)."""
+    return ctx.folder("returns_dir", ctx.base_dir() / ctx.t("回報") / month, must_exist=must_exist)
+
+
 def collect_flow(ctx: Context) -> None:
     require_master(ctx)
     from ..collect import collect
@@ -293,8 +298,7 @@ def collect_flow(ctx: Context) -> None:
     plan = book_plan(ctx)
     month = ctx.month(plan)
     master = master_file(ctx, plan)
-    default = ctx.base_dir() / ctx.t("回報") / month
-    folder = ctx.folder("returns_dir", default, must_exist=True)
+    folder = returns_folder(ctx, month, must_exist=True)
     ctx.io.status(ctx.t("正在導入回報……"))
     report = collect(master, [folder], month, ctx.config, write_master=False)
     name = layout.name("receipts", ctx.script)
