@@ -131,7 +131,9 @@ def build_master_flow(ctx: Context) -> None:
         if is_master(ctx):
             raise ctx.fail("這個工作簿已經是台賬,在其中重新生成會覆蓋其中的修改。要按新的通知生成台賬,"
                            "請新建一個空白工作簿,填好「設置」中的通知文件,再按「生成台賬」。")
-        key = safe_name(f"{plan.year or ''}{plan.title}")[:40] + "_" + plan.fingerprint()[:6]
+        year = str(plan.year or "")
+        title = plan.title if plan.title.startswith(year) else year + plan.title
+        key = safe_name(title)[:40] + "_" + plan.fingerprint()[:6]
         folder = ctx.data_dir / key
         out = folder / SERVER_MASTER_NAME
         result = build_master(plan, output=out, config=cfg)
