@@ -58,17 +58,30 @@ _lock = threading.Lock()
 
 
 def _config():
-    from ..config import load_config
+    """The config the ribbon actions use on this route, parsed once per file version (a
+    function call must not re-read the YAML: that was 90% of its time)."""
+    from ..config import default_config_path
     from .context import CONFIG_ENV, data_dir_from
 
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return load_config(env)
-    if ON_SERVER:
+    path = os.environ.get(CONFIG_ENV) or None
+    if path is None and ON_SERVER:
         local = data_dir_from(None) / "config.yaml"
         if local.is_file():
-            return load_config(local)
-    return load_config(None)
+            path = str(local)
+    try:
+        stamp = Path(path or default_config_path()).stat().st_mtime_ns
+    except OSError:
+        stamp = 0          # load_config reports the missing file
+    return _load_config(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_config(path: str | None, mtime_ns: int):
+    from ..config import load_config
+    try:
+        return load_config(path)
+    except PutuoError as e:
+        raise xw.XlwingsError(str(e)) from None
 
 
 def _server_source(caller, book: str | None) -> Source:
@@ -172,11 +185,29 @@ def _month(value: Any, src: Source) -> str:
     return m
 
 
-def _unit(value: Any, src: Source) -> str:
+_assigned: dict[tuple[int, int], tuple] = {}
+
+
+def _assignments(src: Source) -> dict:
+    """unit_assignments for the source's plan and config (both cached objects: kept by identity)."""
     from ..units import unit_assignments
 
+    key = (id(src.plan), id(src.config))
+    with _lock:
+        hit = _assigned.get(key)
+    if hit is not None and hit[0] is src.plan and hit[1] is src.config:
+        return hit[2]
+    result = unit_assignments(src.plan, src.config)
+    with _lock:
+        if len(_assigned) > 16:
+            _assigned.clear()
+        _assigned[key] = (src.plan, src.config, result)
+    return result
+
+
+def _unit(value: Any, src: Source) -> str:
     text = str(value or "").strip()
-    units = unit_assignments(src.plan, src.config)
+    units = _assignments(src)
     canon = src.config.resolve(text) or text
     by_norm = {norm_name(u): u for u in units}
     hit = by_norm.get(norm_name(canon))
@@ -192,7 +223,6 @@ def unit_tasks(unit, book=None, caller=None):
     """某單位承擔的全部任務(溢出為表格):任務編號、工作任務、角色、牽頭單位、完成時限、量化指標。"""
     from ..model import ROLE_LABELS
     from ..render import deadline_label, indicators_text, lead_text
-    from ..units import unit_assignments
 
     src = source(caller, book)
     u = _unit(unit, src)
@@ -200,7 +230,7 @@ def unit_tasks(unit, book=None, caller=None):
     script = src.plan.script
     rows = [[src.t(h) for h in ("任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標")]]
     # the same assignments and cell texts as the master's _plan / _tasks sheets
-    for a in unit_assignments(src.plan, src.config)[u]:
+    for a in _assignments(src)[u]:
         t = tasks[a.task_id]
         rows.append([t.id, t.text, src.t(ROLE_LABELS.get(a.role, a.role)), lead_text(t, script),
                      deadline_label(t, script), indicators_text(t)])
