@@ -175,6 +175,8 @@ def test_upload_refusals(world):
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="收件箱"))}, files=one)
     assert r.status_code == 200 and r.json()["folder"] == "收件箱"
     assert (w.folder / "收件箱" / "x.xlsx").read_bytes() == b"PK\x03\x04"
+    r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="收件箱/x.xlsx"))}, files=one)
+    assert r.status_code == 400 and "是一個文件,不是文件夾" in r.text, r.text
     # no files, no workbook, not a master, no 設置
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w))})
     assert r.status_code == 400 and "沒有收到文件" in r.text

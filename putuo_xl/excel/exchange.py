@@ -192,6 +192,9 @@ def save_returns(ctx: Context, month: str, files: Iterable[tuple[str, BinaryIO]]
     """Store uploaded files (name as sent, readable binary file) in the month's returns folder."""
     folder = returns_folder(ctx, month, must_exist=False)
     _confine(ctx, folder)
+    if folder.exists() and not folder.is_dir():
+        raise ctx.fail("回報文件夾「{p}」是一個文件,不是文件夾。請在 {where} 填寫文件夾。",
+                       p=_shown(ctx, folder), where=ctx.settings.where("returns_dir"))
     max_mb = float(ctx.config.section("collect").get("max_file_mb") or 20)
     limit = int(max_mb * 1024 * 1024)
     res = UploadResult(folder, _shown(ctx, folder), script=ctx.script)
