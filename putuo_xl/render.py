@@ -20,10 +20,6 @@ def unit_label(ref: UnitRef, script: str) -> str:
     return in_script(ref.canonical, script) if ref.canonical else ref.name
 
 
-def lead_text(task: Task, script: str) -> str:
-    return UNIT_SEP.join(unit_label(u, script) for u in task.units if u.role == "lead")
-
-
 def co_text(task: Task, script: str) -> str:
     """配合單位 column: the co-operating units; for a task without a lead, the units that share
     the responsibility (role `responsible`)."""

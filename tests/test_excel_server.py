@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -28,32 +29,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("server-data")
+@contextmanager
+def running_server(data: Path, env: dict | None = None):
+    """`putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader),
+    on a free port with `data` as its data folder; yields an httpx client (`.data_dir` set)."""
     port = _free_port()
-    env = dict(os.environ, PUTUO_XL_LOG_LEVEL="warning")
-    log = (data.parent / "uvicorn.log").open("wb")
-    # `putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader)
+    full_env = dict(os.environ, PUTUO_XL_LOG_LEVEL="warning", **(env or {}))
+    log_path = data.parent / f"uvicorn-{port}.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--data-dir", str(data),
                              "--project-dir", str(ROOT / "server")],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
+                            env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(base + "/", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError((data.parent / "uvicorn.log").read_text(errors="replace"))
+                raise RuntimeError(log_path.read_text(errors="replace"))
             time.sleep(0.1)
         else:
             raise RuntimeError("xlwings Server did not start")
         with httpx.Client(base_url=base, timeout=60) as client:
             client.data_dir = data
+            client.log_path = log_path
             yield client
     finally:
         proc.terminate()
@@ -62,6 +65,12 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("server-data")) as client:
+        yield client
 
 
 def test_health_and_scripts_meta(server):
@@ -87,10 +96,20 @@ def test_manifest_buttons_match_ribbon_js_and_scripts(server):
     # the ribbon.js the task pane loads (the project's file overrides the package's)
     js = server.get("/static/js/ribbon.js").text
     import re
-    bound = dict(re.findall(r'bindScript\("([\w-]+)",\s*"(\w+)"\)', js))
+    calls = re.findall(r'^bindScript\((.*)\);', js, re.M)
+    assert len(calls) == len(ACTIONS)
+    bound = {}
+    meta = {m["function_name"]: m for m in server.get("/xlwings/custom-scripts-meta.json").json()}
+    for call in calls:
+        fn, script, sheets = json.loads(f"[{call}]")
+        bound[fn] = script
+        # a ribbon button sends the same sheets as the task-pane button of the same script
+        assert sheets == {"include": meta[script].get("include") or "",
+                          "exclude": meta[script].get("exclude") or ""}, script
     assert set(bound) == set(functions)
-    scripts = {m["function_name"] for m in server.get("/xlwings/custom-scripts-meta.json").json()}
-    assert set(bound.values()) <= scripts
+    assert set(bound.values()) <= set(meta)
+    assert "月度匯總" in meta["refresh_rollup"]["exclude"].split(",")
+    assert meta["diagnose"]["include"]
     # the custom functions are registered under the PUTUO namespace
     ns = strings.get("Functions.Namespace")
     assert ns == "PUTUO"
@@ -146,6 +165,81 @@ def _apply_meta(body, key):
     rows = meta["values"] + [[PROJECT_META_KEY, key]]
     body["sheets"][body["sheets"].index(meta)] = sheet_payload(layout.META_SHEET, rows, "Hidden")
     return body
+
+
+class ServerMaster:
+    """A master built on the server by 生成台賬 in a blank book, then opened in Excel under
+    `name`: `body(script, month, **settings)` is what the client sends for a script (only the
+    sheets the script's metadata asks for, 設置 appended); `run` posts it."""
+
+    def __init__(self, client, name: str = "普陀台賬.xlsx"):
+        from putuo_xl import layout
+        from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME
+
+        self.client, self.name = client, name
+        r = client.post("/xlwings/custom-scripts-call/build_master",
+                        json=book_payload({"工作表1": []}, name="活頁簿1"))
+        assert r.status_code == 200, r.text
+        acts = r.json()["actions"]
+        added = [a["args"][1] for a in acts if a["func"] == "addSheet"]
+        meta_pos = added.index(layout.META_SHEET) + 1
+        meta = [a for a in acts if a["func"] in ("setFormula", "setValues")
+                and a["sheet_position"] == meta_pos][-1]
+        self.key = dict((row[0], row[1]) for row in meta["values"] if row and row[0])[PROJECT_META_KEY]
+        self.folder = client.data_dir / self.key
+        self.master = self.folder / SERVER_MASTER_NAME
+        assert self.master.is_file()
+        self.build_actions = acts
+        self.meta = {m["function_name"]: m for m in client.get("/xlwings/custom-scripts-meta.json").json()}
+
+    def body(self, script: str, month: str = "2020-08", **settings) -> dict:
+        from putuo_xl.excel.payload import payload_from_xlsx, sheet_payload
+
+        from test_excel_flow import settings_rows
+        m = self.meta[script]
+        inc = m.get("include") and m["include"].split(",")
+        exc = m.get("exclude") and m["exclude"].split(",")
+        body = _apply_meta(payload_from_xlsx(self.master, name=self.name, include=inc or None,
+                                             exclude=exc or None), self.key)
+        body["sheets"].append(sheet_payload("設置", settings_rows(month=month, **settings)))
+        return body
+
+    def run(self, script: str, month: str = "2020-08", expect: int = 200, **settings) -> dict:
+        body = self.body(script, month, **settings)
+        r = self.client.post(f"/xlwings/custom-scripts-call/{script}", json=body)
+        assert r.status_code == expect, (script, r.status_code, r.text)
+        return {"body": body, "actions": r.json()["actions"]} if expect == 200 else {"text": r.text}
+
+    def function(self, func_name: str, *args):
+        """A worksheet function called from a cell of this workbook: (status, result or text)."""
+        call = {"client": "Office.js", "func_name": func_name, "args": [[[a]] for a in args],
+                "caller_address": f"[{self.name}]Sheet1!C3", "version": "0.37.8",
+                "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
+        r = self.client.post("/xlwings/custom-functions-call", json=call)
+        return r.status_code, (r.json()["result"] if r.status_code == 200 else r.text)
+
+
+def written_sheets(body: dict, actions: list[dict]) -> dict[str, list[list]]:
+    """{sheet name: values} of what the actions write, as Excel ends up with them (blocks put
+    together by start row; sheets the actions add are placed where Excel adds them)."""
+    names = [s["name"] for s in body["sheets"]]
+    out: dict[str, dict[int, list]] = {}
+    cleared: set[str] = set()
+    for a in actions:
+        if a["func"] == "addSheet":
+            names.insert(a["args"][0], a["args"][1])
+        elif a["func"] == "rangeClearContents" or a["func"] == "sheetClearContents":
+            cleared.add(names[a["sheet_position"]])
+        elif a["func"] in ("setValues", "setFormula"):
+            name = names[a["sheet_position"]]
+            rows = out.setdefault(name, {})
+            for i, row in enumerate(a["values"]):
+                cur = rows.setdefault(a["start_row"] + i, [])
+                c0 = a["start_column"]
+                if len(cur) < c0 + len(row):
+                    cur.extend([None] * (c0 + len(row) - len(cur)))
+                cur[c0:c0 + len(row)] = row
+    return {n: [rows.get(i, []) for i in range(max(rows) + 1)] for n, rows in out.items()}
 
 
 def test_server_buttons_end_to_end_over_http(server):

@@ -63,6 +63,20 @@ def _from_client(v: Any) -> Any:
     return v
 
 
+# What Excel reads as the start of a formula when a string is written as a value (Office.js
+# `values`, COM `Range.Value`) — and the apostrophe, which Excel takes as the text prefix.
+FORMULA_STARTS = ("=", "+", "-", "@", "'")
+
+
+def as_text(v: Any) -> Any:
+    """`v` written so that Excel keeps it as the text it is: a string starting with = + - @ (or
+    an apostrophe) gets Excel's text prefix, an apostrophe that is not part of the cell's value
+    and not displayed. Everything else unchanged."""
+    if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+        return "'" + v
+    return v
+
+
 def cell_text(v: Any) -> str:
     """A cell value as the text an official sees (numbers without a trailing .0)."""
     if v is None:
@@ -170,7 +184,8 @@ class BookIO:
               visible: bool | None = None, after: str | None = None,
               formulas: bool = False) -> xw.Sheet:
         """Replace the sheet's contents (formats stay) with `values` in one block write.
-        `formulas=True` writes through Range.formula so "=…" strings become formulas."""
+        Strings are written as text (see `as_text`); `formulas=True` writes through
+        Range.formula so "=…" strings become formulas (mark text there with `as_text`)."""
         sheet = self.sheet(name, after=after)
         if clear and name not in self._added:
             sheet.clear_contents()
@@ -198,7 +213,9 @@ class BookIO:
             if formulas:
                 rng.formula = part
             else:
-                rng.value = part
+                # plain values: text is never turned into a formula (e-mail From headers,
+                # file names and officials' own words end up in these cells)
+                rng.value = [[as_text(v) for v in row] for row in part]
 
     def alert(self, message: str, title: str = "法治政府") -> None:
         self.book.app.alert(message, title=title)

@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import layout
 from ..errors import PutuoError
 from ..text import norm_name
-from .book import cell_text
+from .book import as_text, cell_text
 from .context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError, safe_name
 
 PLAN_SNAPSHOT = "plan.json"
@@ -131,7 +131,9 @@ def build_master_flow(ctx: Context) -> None:
         if is_master(ctx):
             raise ctx.fail("這個工作簿已經是台賬,在其中重新生成會覆蓋其中的修改。要按新的通知生成台賬,"
                            "請新建一個空白工作簿,填好「設置」中的通知文件,再按「生成台賬」。")
-        key = safe_name(f"{plan.year or ''}{plan.title}")[:40] + "_" + plan.fingerprint()[:6]
+        year = str(plan.year or "")
+        title = plan.title if plan.title.startswith(year) else year + plan.title
+        key = safe_name(title)[:40] + "_" + plan.fingerprint()[:6]
         folder = ctx.data_dir / key
         out = folder / SERVER_MASTER_NAME
         result = build_master(plan, output=out, config=cfg, overwrite=True)
@@ -202,7 +204,9 @@ def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None 
     try:
         units_rows = 0
         for ws in wb.worksheets:
-            rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+            # formula cells as formulas, every other string as text (as_text)
+            rows = [[c.value if c.data_type == "f" else as_text(c.value) for c in r]
+                    for r in ws.iter_rows()]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
             if ws.title == layout.META_SHEET and extra_meta:
@@ -284,6 +288,11 @@ def forms_folder(ctx: Context, month: str) -> Path:
 
 
 # -- 導入回報 ----------------------------------------------------------------------------------
+def returns_folder(ctx: Context, month: str, must_exist: bool) -> Path:
+    """設置 回報文件夾, else 回報/<month> beside the master (server: in its project folder)."""
+    return ctx.folder("returns_dir", ctx.base_dir() / ctx.t("回報") / month, must_exist=must_exist)
+
+
 def collect_flow(ctx: Context) -> None:
     require_master(ctx)
     from ..collect import collect
@@ -291,8 +300,7 @@ def collect_flow(ctx: Context) -> None:
     plan = book_plan(ctx)
     month = ctx.month(plan)
     master = master_file(ctx, plan)
-    default = ctx.base_dir() / ctx.t("回報") / month
-    folder = ctx.folder("returns_dir", default, must_exist=True)
+    folder = returns_folder(ctx, month, must_exist=True)
     ctx.io.status(ctx.t("正在導入回報……"))
     report = collect(master, [folder], month, ctx.config, write_master=False)
     name = layout.name("receipts", ctx.script)

@@ -22,7 +22,6 @@ from typing import Any, Optional
 
 import xlwings as xw
 
-from .. import layout
 from ..errors import PutuoError
 from ..text import in_script, norm_name
 
@@ -59,17 +58,30 @@ _lock = threading.Lock()
 
 
 def _config():
-    from ..config import load_config
+    """The config the ribbon actions use on this route, parsed once per file version (a
+    function call must not re-read the YAML: that was 90% of its time)."""
+    from ..config import default_config_path
     from .context import CONFIG_ENV, data_dir_from
 
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return load_config(env)
-    if ON_SERVER:
+    path = os.environ.get(CONFIG_ENV) or None
+    if path is None and ON_SERVER:
         local = data_dir_from(None) / "config.yaml"
         if local.is_file():
-            return load_config(local)
-    return load_config(None)
+            path = str(local)
+    try:
+        stamp = Path(path or default_config_path()).stat().st_mtime_ns
+    except OSError:
+        stamp = 0          # load_config reports the missing file
+    return _load_config(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_config(path: str | None, mtime_ns: int):
+    from ..config import load_config
+    try:
+        return load_config(path)
+    except PutuoError as e:
+        raise xw.XlwingsError(str(e)) from None
 
 
 def _server_source(caller, book: str | None) -> Source:
@@ -173,11 +185,29 @@ def _month(value: Any, src: Source) -> str:
     return m
 
 
-def _unit(value: Any, src: Source) -> str:
+_assigned: dict[tuple[int, int], tuple] = {}
+
+
+def _assignments(src: Source) -> dict:
+    """unit_assignments for the source's plan and config (both cached objects: kept by identity)."""
     from ..units import unit_assignments
 
+    key = (id(src.plan), id(src.config))
+    with _lock:
+        hit = _assigned.get(key)
+    if hit is not None and hit[0] is src.plan and hit[1] is src.config:
+        return hit[2]
+    result = unit_assignments(src.plan, src.config)
+    with _lock:
+        if len(_assigned) > 16:
+            _assigned.clear()
+        _assigned[key] = (src.plan, src.config, result)
+    return result
+
+
+def _unit(value: Any, src: Source) -> str:
     text = str(value or "").strip()
-    units = unit_assignments(src.plan, src.config)
+    units = _assignments(src)
     canon = src.config.resolve(text) or text
     by_norm = {norm_name(u): u for u in units}
     hit = by_norm.get(norm_name(canon))
@@ -192,17 +222,19 @@ def _unit(value: Any, src: Source) -> str:
 def unit_tasks(unit, book=None, caller=None):
     """某單位承擔的全部任務(溢出為表格):任務編號、工作任務、角色、牽頭單位、完成時限、量化指標。"""
     from ..model import ROLE_LABELS
-    from ..units import unit_assignments
+    from ..render import deadline_label, indicators_text
+    from ..units import lead_label
 
     src = source(caller, book)
     u = _unit(unit, src)
     tasks = src.plan.task_index()
+    script = src.plan.script
     rows = [[src.t(h) for h in ("任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標")]]
-    for a in unit_assignments(src.plan, src.config)[u]:
+    # the same assignments and cell texts as the master's _plan / _tasks sheets
+    for a in _assignments(src)[u]:
         t = tasks[a.task_id]
-        lead = "、".join(r.canonical or r.name for r in t.units if r.role == "lead")
-        rows.append([t.id, t.text, src.t(ROLE_LABELS.get(a.role, a.role)), lead,
-                     t.deadline_text or t.deadline or "", "；".join(i.text for i in t.indicators)])
+        rows.append([t.id, t.text, src.t(ROLE_LABELS.get(a.role, a.role)), lead_label(t, script),
+                     deadline_label(t, script), indicators_text(t)])
     return rows
 
 
@@ -241,10 +273,11 @@ def task_status(task_id, month, unit=None, book=None, caller=None):
 
 
 def _indicator_row(indicator_id, month, book, caller):
+    """The indicator's row of 考評指標完成情況 for the month (default: the ledger's latest),
+    as compute_rollup makes it: (source, row as a dict)."""
     src = source(caller, book)
     iid = str(indicator_id or "").strip()
-    ids = {i.id: (t, i) for t, i in src.plan.indicators()}
-    if iid not in ids:
+    if iid not in {i.id for _t, i in src.plan.indicators()}:
         raise xw.XlwingsError(src.t(f"沒有編號為「{iid}」的考評指標(編號形如 1.4.1#1)。"))
     if month in (None, ""):
         from ..ledger import Ledger
@@ -257,13 +290,9 @@ def _indicator_row(indicator_id, month, book, caller):
         m = months[-1]
     else:
         m = _month(month, src)
-    r = _rollup(src, m)
-    # the latest value reported up to month m
-    for mm in reversed(r.months):
-        for row in r.actual_rows:
-            if row[0] == f"{iid}|{mm}" and row[1] is not None:
-                return src, ids[iid][1], row, mm
-    return src, ids[iid][1], None, m
+    df = _rollup(src, m).indicators
+    hit = df[(df["月份"] == m) & (df["指標編號"] == iid)]
+    return src, hit.iloc[0].to_dict()
 
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"(見「考評指標」工作表)",
@@ -271,8 +300,9 @@ def _indicator_row(indicator_id, month, book, caller):
      book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
 def indicator_actual(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月最近一次填報的實際值(按指標自身的單位,如 92 表示 92%);沒有填報時為空。"""
-    _src, _ind, row, _m = _indicator_row(indicator_id, month, book, caller)
-    return None if row is None else row[1]
+    _src, row = _indicator_row(indicator_id, month, book, caller)
+    v = row["實際值"]
+    return None if v is None or v != v else float(v)
 
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"",
@@ -280,8 +310,5 @@ def indicator_actual(indicator_id, month=None, book=None, caller=None):
      book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
 def indicator_met(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月是否達到目標:「達標」「未達標」或「未填報」。"""
-    src, ind, row, _m = _indicator_row(indicator_id, month, book, caller)
-    if row is None:
-        return src.t("未填報")
-    ok = ind.met(row[1])
-    return src.t("未填報" if ok is None else "達標" if ok else "未達標")
+    src, row = _indicator_row(indicator_id, month, book, caller)
+    return src.t(row["是否達標"])

@@ -1,0 +1,124 @@
+// putuo-xl task pane: the month's forms as one zip (download) and returned files into the
+// month's returns folder on the server (upload). The server finds the folders from the
+// workbook's 設置 and _meta sheets, which are sent like a script call; see
+// putuo_xl/excel/routes.py. Authentication as for the scripts (globalThis.getAuth).
+
+// The sheets sent: must equal putuo_xl.excel.exchange.BOOK_SHEETS (a test checks it).
+const PUTUO_BOOK_SHEETS = "設置,设置,_meta";
+
+function putuoBase() {
+  const el = document.getElementById("config");
+  const cfg = el ? JSON.parse(el.textContent) : {};
+  return window.location.origin + (cfg.appPath || "");
+}
+
+async function putuoAuthHeaders() {
+  const auth =
+    typeof globalThis.getAuth === "function"
+      ? await globalThis.getAuth()
+      : { token: "", provider: "" };
+  const headers = {};
+  if (auth.token) headers["Authorization"] = auth.token;
+  if (auth.provider) headers["Auth-Provider"] = auth.provider;
+  return headers;
+}
+
+async function putuoBookData() {
+  // only 設置 and _meta: the other sheets are sent as empty
+  return await xlwings.getBookData({ include: PUTUO_BOOK_SHEETS, headers: {} });
+}
+
+async function putuoError(response) {
+  const text = await response.text();
+  try {
+    const data = JSON.parse(text);
+    return data.detail || data.error || text;
+  } catch (e) {
+    return text || response.statusText;
+  }
+}
+
+function putuoShow(message, kind) {
+  const box = document.getElementById("putuo-files-result");
+  box.className = "small mt-2 alert " + (kind === "error" ? "alert-danger" : "alert-success");
+  box.textContent = message;
+  return box;
+}
+
+async function putuoBusy(button, work) {
+  button.setAttribute("disabled", "true");
+  try {
+    await work();
+  } catch (error) {
+    putuoShow(String(error && error.message ? error.message : error), "error");
+  } finally {
+    button.removeAttribute("disabled");
+  }
+}
+
+async function putuoDownloadForms(event) {
+  const button = event.currentTarget;
+  await putuoBusy(button, async () => {
+    putuoShow("正在打包月報……");
+    const response = await fetch(putuoBase() + "/putuo/forms/link", {
+      method: "POST",
+      headers: { ...(await putuoAuthHeaders()), "Content-Type": "application/json" },
+      body: JSON.stringify(await putuoBookData()),
+    });
+    if (!response.ok) {
+      putuoShow(await putuoError(response), "error");
+      return;
+    }
+    const info = await response.json();
+    const url = window.location.origin + info.url;
+    // the system browser saves the zip (task panes cannot always save files themselves)
+    if (globalThis.Office && Office.context && Office.context.ui && Office.context.ui.openBrowserWindow) {
+      Office.context.ui.openBrowserWindow(url);
+    } else {
+      window.open(url, "_blank");
+    }
+    const box = putuoShow(info.message + " 如果瀏覽器沒有開始下載,請點擊:");
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = info.name;
+    link.setAttribute("download", info.name);
+    link.className = "ms-1";
+    box.appendChild(link);
+  });
+}
+
+async function putuoUploadReturns(event) {
+  const button = event.currentTarget;
+  const input = document.getElementById("putuo-returns-input");
+  await putuoBusy(button, async () => {
+    if (!input.files || input.files.length === 0) {
+      putuoShow("請先選擇要上傳的回報文件(.xlsx、.xlsm、.xls 或保存的郵件 .eml)。", "error");
+      return;
+    }
+    putuoShow("正在上傳 " + input.files.length + " 份文件……");
+    const form = new FormData();
+    form.append("bookData", JSON.stringify(await putuoBookData()));
+    for (const file of input.files) {
+      form.append("files", file, file.name);
+    }
+    const response = await fetch(putuoBase() + "/putuo/returns", {
+      method: "POST",
+      headers: await putuoAuthHeaders(),
+      body: form,
+    });
+    if (!response.ok) {
+      putuoShow(await putuoError(response), "error");
+      return;
+    }
+    const result = await response.json();
+    putuoShow(result.message, result.saved.length || result.same.length ? "ok" : "error");
+    input.value = "";
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const download = document.getElementById("putuo-download-forms");
+  if (download) download.addEventListener("click", putuoDownloadForms);
+  const upload = document.getElementById("putuo-upload-returns");
+  if (upload) upload.addEventListener("click", putuoUploadReturns);
+});

@@ -1,0 +1,280 @@
+"""Files between officials and the server (server route): the month's generated forms as one
+zip to download, and returned forms / saved e-mails uploaded into the month's returns folder.
+
+On the server, 生成月報 writes into the data folder and 導入回報 reads from it, so without this
+officials could neither get their forms nor hand in returns. The task pane (server/templates/
+taskpane.html + static/js/putuo-files.js) sends the workbook's 設置 and _meta sheets like a
+script call; the folders are the ones the buttons use (設置 月報文件夾 / 回報文件夾 or the
+defaults in the master's project folder), with the same confinement to the data folder.
+
+Rules for uploads: only .xlsx/.xlsm/.xls/.eml; each file at most collect.max_file_mb (the
+collector's own limit); names reduced to their last path component and made safe (no path
+separators or characters Windows refuses, no leading dots); nothing is overwritten — the same
+name with other content is saved as 名稱(2).xlsx, the same content is not saved twice; every
+file is written atomically. Bad files are listed with the reason and the rest are kept.
+
+The FastAPI routes are in putuo_xl.excel.routes; this module has no web framework in it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import BinaryIO, Iterable
+
+import xlwings as xw
+
+from .. import layout
+from .context import Context, Route, UserError, safe_name
+from .flows import forms_folder, require_master, returns_folder
+from .settings import settings_sheet_name
+
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".eml")
+FORM_SUFFIXES = (".xlsx", ".xlsm")
+MAX_FILES = 200                  # files per upload
+TOKEN_SECONDS = 15 * 60          # a download link is valid this long
+# The sheets the task pane sends (both scripts): all the server needs to find the folders.
+BOOK_SHEETS = (settings_sheet_name("traditional"), settings_sheet_name("simplified"), layout.META_SHEET)
+
+
+def open_book_context(book: xw.Book, route: Route) -> tuple[Context, str]:
+    """The master's context and the 報告月份 of its 設置 sheet (which must exist: the month is
+    never guessed for a download or an upload)."""
+    ctx = Context.open(book, route)
+    require_master(ctx)
+    if not ctx.settings.sheet:
+        raise ctx.fail("工作簿中沒有「設置」工作表。請先按一次「生成月報」(或其他按鈕),"
+                       "在「設置」中填好報告月份,再下載或上傳。")
+    return ctx, ctx.month()
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(("~$", ".")) or name.lower() in ("thumbs.db", "desktop.ini")
+
+
+# -- download --------------------------------------------------------------------------------
+@dataclass
+class FormsArchive:
+    month: str
+    folder: Path
+    files: list[Path]
+    name: str                    # the zip's file name
+
+    def zip_bytes(self) -> bytes:
+        return zip_files(self.files)
+
+
+def forms_archive(ctx: Context, month: str) -> FormsArchive:
+    """The month's generated forms (the folder 生成月報 wrote to)."""
+    folder = forms_folder(ctx, month)
+    _confine(ctx, folder)
+    files = _form_files(folder)
+    if not files:
+        raise ctx.fail("{m} 還沒有生成月報(文件夾「{f}」中沒有月報)。請先按「生成月報」。",
+                       m=layout.month_label(month), f=_shown(ctx, folder))
+    return FormsArchive(month, folder, files, ctx.t("{m}_月報.zip", m=month))
+
+
+def _form_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in FORM_SUFFIXES and not _is_temp(p.name)),
+                  key=lambda p: p.name)
+
+
+def zip_files(files: Iterable[Path]) -> bytes:
+    """One zip of `files` (flat, their own names; UTF-8 names for Chinese)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:   # .xlsx is compressed already
+        for p in files:
+            st = p.stat()
+            info = zipfile.ZipInfo(p.name, date_time=time.localtime(st.st_mtime)[:6])
+            info.external_attr = 0o644 << 16
+            z.writestr(info, p.read_bytes())
+    return buf.getvalue()
+
+
+def download_token(data_dir: Path, archive: FormsArchive, secret: bytes,
+                   now: float | None = None) -> str:
+    """A signed, short-lived token naming the forms folder (relative to the data folder):
+    the download link opens in the browser, which cannot send the add-in's Authorization."""
+    rel = archive.folder.resolve().relative_to(data_dir.resolve()).as_posix()
+    payload = {"d": rel, "m": archive.month, "n": archive.name,
+               "e": int((now or time.time()) + TOKEN_SECONDS)}
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    sig = hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()
+    return body + "." + base64.urlsafe_b64encode(sig).decode("ascii").rstrip("=")
+
+
+class BadToken(Exception):
+    pass
+
+
+def archive_from_token(data_dir: Path, token: str, secret: bytes,
+                       now: float | None = None) -> FormsArchive:
+    """The archive a token names; BadToken when it is forged, expired or leaves the data folder."""
+    try:
+        body, sig = token.split(".")
+        want = hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()
+        got = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        if not hmac.compare_digest(want, got):
+            raise BadToken("下載鏈接無效。")
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, UnicodeError, json.JSONDecodeError):
+        raise BadToken("下載鏈接無效。") from None
+    if payload.get("e", 0) < (now or time.time()):
+        raise BadToken("下載鏈接已過期:請在操作面板中再按一次「下載本月月報」。")
+    root = data_dir.resolve()
+    folder = (root / payload["d"]).resolve()
+    if folder != root and root not in folder.parents:
+        raise BadToken("下載鏈接無效。")
+    files = _form_files(folder)
+    if not files:
+        raise BadToken("月報已不在服務器上:請重新生成月報。")
+    return FormsArchive(payload["m"], folder, files, payload["n"])
+
+
+# -- upload -------------------------------------------------------------------------------------
+@dataclass
+class UploadResult:
+    folder: Path
+    shown_folder: str
+    saved: list[tuple[str, str]] = field(default_factory=list)      # (name sent, name saved)
+    same: list[str] = field(default_factory=list)                   # already there, same bytes
+    rejected: list[tuple[str, str]] = field(default_factory=list)   # (name sent, reason)
+    script: str = "traditional"
+
+    def message(self) -> str:
+        from ..text import in_script
+        parts = []
+        if self.saved:
+            parts.append(f"已保存 {len(self.saved)} 份到「{self.shown_folder}」。")
+        if self.same:
+            parts.append(f"{len(self.same)} 份已經在服務器上,沒有重複保存。")
+        if self.rejected:
+            parts.append(f"未保存 {len(self.rejected)} 份:" + ";".join(
+                f"{n}:{r}" for n, r in self.rejected[:8]) + ("…" if len(self.rejected) > 8 else ""))
+        if self.saved or self.same:
+            parts.append("請按「導入回報」把它們收進台賬。")
+        return in_script("".join(parts) or "沒有收到文件。", self.script)
+
+    def as_json(self) -> dict:
+        return {"folder": self.shown_folder, "saved": [s for _, s in self.saved],
+                "renamed": [[a, b] for a, b in self.saved if a != b], "same": self.same,
+                "rejected": [[n, r] for n, r in self.rejected], "message": self.message()}
+
+
+def upload_name(sent: str) -> tuple[str | None, str | None]:
+    """(safe name, None) or (None, reason) for a file name as a browser sent it."""
+    base = PurePath(str(sent or "").replace("\\", "/")).name if sent else ""
+    base = base.split("/")[-1]
+    suffix = PurePath(base).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        return None, "只接受 .xlsx、.xlsm、.xls 月報和保存的郵件 .eml。"
+    if _is_temp(base):
+        return None, "這是 Excel/WPS 打開文件時生成的臨時文件,不是月報。"
+    stem = safe_name(base[: -len(suffix)], fallback="回報")[:100]
+    return stem + base[-len(suffix):], None
+
+
+def save_returns(ctx: Context, month: str, files: Iterable[tuple[str, BinaryIO]],
+                 max_files: int = MAX_FILES) -> UploadResult:
+    """Store uploaded files (name as sent, readable binary file) in the month's returns folder."""
+    folder = returns_folder(ctx, month, must_exist=False)
+    _confine(ctx, folder)
+    if folder.exists() and not folder.is_dir():
+        raise ctx.fail("回報文件夾「{p}」是一個文件,不是文件夾。請在 {where} 填寫文件夾。",
+                       p=_shown(ctx, folder), where=ctx.settings.where("returns_dir"))
+    max_mb = float(ctx.config.section("collect").get("max_file_mb") or 20)
+    limit = int(max_mb * 1024 * 1024)
+    res = UploadResult(folder, _shown(ctx, folder), script=ctx.script)
+    for n, (sent, fh) in enumerate(files):
+        shown = PurePath(str(sent or "").replace("\\", "/")).name or ctx.t("(無名文件)")
+        if n >= max_files:
+            res.rejected.append((shown, ctx.t("一次最多上傳 {n} 份,請分批上傳。", n=max_files)))
+            continue
+        name, why = upload_name(sent)
+        if name is None:
+            res.rejected.append((shown, ctx.t(why)))
+            continue
+        data = fh.read(limit + 1)
+        if len(data) > limit:
+            res.rejected.append((shown, ctx.t("文件超過 {mb:g} MB(collect.max_file_mb),月報表通常只有"
+                                              "幾十 KB:請確認沒有發錯文件。", mb=max_mb)))
+            continue
+        if not data:
+            res.rejected.append((shown, ctx.t("文件是空的。")))
+            continue
+        stored, new = _store_new(folder, name, data)
+        if new:
+            res.saved.append((shown, stored.name))
+        else:
+            res.same.append(stored.name)
+    return res
+
+
+def _store_new(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
+    """Write `data` as folder/name, or name(2), name(3)… when another file has that name;
+    (path, True) — or (existing path, False) when a file there has the same bytes. Never
+    replaces a file: the new file appears complete under its name or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).digest()
+    stem, suffix = name[: -len(PurePath(name).suffix)], PurePath(name).suffix
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=str(folder))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        k = 1
+        while True:
+            cand = folder / (name if k == 1 else f"{stem}({k}){suffix}")
+            if cand.exists():
+                if cand.is_file() and hashlib.sha256(cand.read_bytes()).digest() == digest:
+                    return cand, False
+            else:
+                try:
+                    os.link(tmp, cand)          # atomic and never replaces an existing file
+                    return cand, True
+                except FileExistsError:
+                    continue                    # someone was quicker: look at it again
+                except OSError:                 # no hard links here (some shares): exclusive create
+                    try:
+                        with open(cand, "xb") as out:
+                            out.write(data)
+                        return cand, True
+                    except FileExistsError:
+                        continue
+            k += 1
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _confine(ctx: Context, folder: Path) -> None:
+    root = ctx.data_dir.resolve()
+    p = folder.resolve()
+    if p != root and root not in p.parents:
+        raise UserError(ctx.t("文件夾「{p}」不在服務器的數據目錄內。", p=folder))
+
+
+def _shown(ctx: Context, folder: Path) -> str:
+    """A folder as an official should read it: relative to the master's project folder."""
+    try:
+        return folder.resolve().relative_to(ctx.project_dir().resolve()).as_posix()
+    except ValueError:
+        return str(folder)

@@ -1,0 +1,116 @@
+"""HTTP routes the putuo-xl task pane adds to xlwings Server: download the month's forms as a
+zip, upload returned files. xlwings Server 1.20 includes `router` from the project's
+routers/custom.py (server/routers/custom.py imports this module).
+
+    POST {app_path}/putuo/forms/link        body: the workbook JSON (設置, _meta)
+         -> {"url", "name", "files", "message"}; the url is a signed link valid 15 minutes
+    GET  {app_path}/putuo/forms/download/<token>  -> the zip
+    POST {app_path}/putuo/returns           multipart: bookData (the workbook JSON), files…
+         -> {"folder", "saved", "renamed", "same", "rejected", "message"}
+
+The POST routes authenticate like the scripts and functions (xlwings Server's `get_user`
+dependency: XLWINGS_AUTH_PROVIDERS, the Authorization and Auth-Provider headers, required
+roles); the download link carries its own signature (XLWINGS_SECRET_KEY, else a key made
+when the server starts) because a browser window cannot send the add-in's token.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from urllib.parse import quote
+
+import xlwings as xw
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from xlwings_server import dependencies as dep
+from xlwings_server.config import settings
+
+from . import exchange
+from .context import Route
+
+router = APIRouter(prefix=f"{settings.app_path}/putuo")
+_PROCESS_SECRET = secrets.token_bytes(32)
+MAX_UPLOAD_MB = 300                 # one request, all files together
+MAX_BOOK_JSON = 16 * 1024 * 1024    # the bookData form field (設置 + _meta)
+
+
+def _secret() -> bytes:
+    key = settings.secret_key or os.environ.get("XLWINGS_SECRET_KEY")
+    return key.encode("utf-8") if key else _PROCESS_SECRET
+
+
+def _book(body) -> xw.Book:
+    if not isinstance(body, dict) or not isinstance(body.get("sheets"), list) or "book" not in body:
+        raise HTTPException(status_code=400, detail="請求中沒有工作簿數據(bookData)。")
+    return xw.Book(json=body)
+
+
+def _in_book(body, work):
+    """Run `work(ctx, month)` on the workbook the task pane sent (in a worker thread)."""
+    book = _book(body)
+    try:
+        ctx, month = exchange.open_book_context(book, Route.server())
+        return work(ctx, month)
+    finally:
+        book.close()
+
+
+@router.post("/forms/link")
+async def forms_link(request: Request, current_user: dep.User):
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(status_code=400, detail="請求中沒有工作簿數據(bookData)。") from None
+
+    def work(ctx, month):
+        arch = exchange.forms_archive(ctx, month)
+        token = exchange.download_token(ctx.data_dir, arch, _secret())
+        return {"url": f"{settings.app_path}/putuo/forms/download/{token}", "name": arch.name,
+                "files": len(arch.files),
+                "message": ctx.t("{m} 月報 {n} 份,打包為 {z}。", m=month, n=len(arch.files), z=arch.name)}
+
+    return await asyncio.to_thread(_in_book, body, work)
+
+
+@router.get("/forms/download/{token}")
+async def forms_download(token: str):
+    data_dir = Route.server().data_dir
+    try:
+        arch = await asyncio.to_thread(exchange.archive_from_token, data_dir, token, _secret())
+    except exchange.BadToken as e:
+        return PlainTextResponse(str(e), status_code=403)
+    data = await asyncio.to_thread(arch.zip_bytes)
+    ascii_name = f"{arch.month}_forms.zip"
+    return Response(content=data, media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(arch.name)}"})
+
+
+@router.post("/returns")
+async def upload_returns(request: Request, current_user: dep.User):
+    size = request.headers.get("content-length")
+    if size and size.isdigit() and int(size) > MAX_UPLOAD_MB * 1024 * 1024:
+        raise HTTPException(status_code=413, detail=f"一次上傳的文件合計超過 {MAX_UPLOAD_MB} MB,請分批上傳。")
+    try:
+        form = await request.form(max_files=exchange.MAX_FILES, max_fields=20, max_part_size=MAX_BOOK_JSON)
+    except (MultiPartException, StarletteHTTPException):   # Starlette turns the first into the second
+        raise HTTPException(status_code=400, detail=f"一次最多上傳 {exchange.MAX_FILES} 份文件,請分批上傳。") from None
+    try:
+        raw = form.get("bookData")
+        try:
+            body = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            body = None
+        uploads = [u for u in form.getlist("files") if hasattr(u, "file")]
+        if not uploads:
+            raise HTTPException(status_code=400, detail="沒有收到文件:請先選擇要上傳的回報文件。")
+
+        def work(ctx, month):
+            return exchange.save_returns(ctx, month, [(u.filename, u.file) for u in uploads]).as_json()
+
+        return await asyncio.to_thread(_in_book, body, work)
+    finally:
+        await form.close()
