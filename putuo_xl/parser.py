@@ -97,6 +97,11 @@ GENERIC_GROUP_RE = re.compile(
     r"(人民政府|辦事處|办事处)?$")
 
 SENTENCE_END = "。!?;!?;"
+
+# A piece of the notice quoted in one of our messages: it keeps the notice's script and
+# punctuation widths, the message around it is ours (WidthRestorer.message).
+_q = WidthRestorer.fragment
+_FRAGMENT_SPLIT = re.compile("(\ue000[^\ue000\ue001]*\ue001)")
 CLOSING_RE = re.compile(
     r"^(各(地|部門|部门|單位|单位|鎮|镇|鄉|乡|級|级|區|区|縣|县|有關|有关|相關|相关)[^。]{0,30}(要|應|应|務必|务必|須|须)"
     r"|請各|请各|以上|上述|本要點|本要点|本通知|本方案|附件)")
@@ -239,7 +244,10 @@ class _Parser:
         self.notes: list[str] = []
 
     def t(self, text: str) -> str:
-        return in_script(text, self.script)
+        """Our (traditional) wording in the notice's script; quoted fragments of the notice
+        (marked with `_q`) stay as the notice wrote them."""
+        parts = _FRAGMENT_SPLIT.split(text)
+        return "".join(p if i % 2 else in_script(p, self.script) for i, p in enumerate(parts))
 
     # -- top level ----------------------------------------------------------
     def run(self) -> Plan:
@@ -278,7 +286,8 @@ class _Parser:
         for attr in ("title", "issuer", "doc_number", "addressees", "notice_title", "preamble",
                      "default_deadline_text"):
             setattr(plan, attr, r(getattr(plan, attr)))
-        plan.warnings = [r(w) for w in plan.warnings]
+        # our messages: only the quoted fragments of the notice get its widths back
+        plan.warnings = [r.message(w) for w in plan.warnings]
         for sec in plan.sections:
             sec.number, sec.title, sec.intro = r(sec.number), r(sec.title), r(sec.intro)
             for sub in sec.subsections:
@@ -286,7 +295,7 @@ class _Parser:
                 for task in sub.tasks:
                     task.text, task.number = r(task.text), r(task.number)
                     task.deadline_text = r(task.deadline_text)
-                    task.warnings = [r(w) for w in task.warnings]
+                    task.warnings = [r.message(w) for w in task.warnings]
                     for u in task.units:
                         u.name = r(u.name)
                     for ind in task.indicators:
@@ -640,7 +649,7 @@ class _Parser:
         while len(secs) > 1 and not secs[-1].has_markers() and CLOSING_TITLE_RE.match(secs[-1].title):
             sec = secs.pop()
             closing[:0] = sec.lines
-            self.notes.append(self.t(f"「{sec.number}、{sec.title}」沒有標明責任單位,按通知的工作要求處理,"
+            self.notes.append(self.t(f"「{_q(sec.number)}、{_q(sec.title)}」沒有標明責任單位,按通知的工作要求處理,"
                                      f"沒有分解為任務;如需分解,請在台賬中添加。"))
         return secs, intro, closing
 
@@ -751,7 +760,7 @@ class _Parser:
                     task.warnings.append(self.t("本條沒有自己的責任單位,已沿用同一小節後面「責任單位」行的單位,請核對。"))
                 if marker.unclosed:
                     task.truncated = True
-                    cut = self.t(f"(「{marker.dropped}」不完整,已略去)") if marker.dropped else ""
+                    cut = self.t(f"(「{_q(marker.dropped)}」不完整,已略去)") if marker.dropped else ""
                     task.warnings.append(self.t("責任單位的括號沒有閉合,正文可能在此處被截斷") + cut
                                          + self.t(",請核對原文。"))
             elif title_units:
@@ -1055,7 +1064,7 @@ class _Parser:
                 task.deadline_text = own_deadline
             else:
                 task.deadline_text = own_deadline
-                task.warnings.append(self.t(f"完成時限「{own_deadline}」無法識別為日期,請在台賬中填寫。"))
+                task.warnings.append(self.t(f"完成時限「{_q(own_deadline)}」無法識別為日期,請在台賬中填寫。"))
         else:
             d = parse_deadline(task.text, year, own_only=True)
             if d:
@@ -1089,7 +1098,7 @@ class _Parser:
         for name in self.unknown:
             names = closest_units(name, self.cfg)
             hint = f",最接近的是:{'、'.join(names)}" if names else ",配置文件中沒有相近的名稱"
-            plan.warnings.append(self.t(f"單位「{name}」不在配置文件的單位目錄中{hint}。"
+            plan.warnings.append(self.t(f"單位「{_q(name)}」不在配置文件的單位目錄中{hint}。"
                                         f"請在 config.yaml 中添加它或它的別名。"))
         if not tasks and plan.sections:
             plan.warnings.append(self.t("沒有識別出任何任務。"))

@@ -1,0 +1,58 @@
+"""Our own warnings: IDs, file names and wording as we write them; only the notice's own
+fragments keep the notice's punctuation widths; roles stated as really assigned; cut-off
+closing paragraphs warned."""
+import re
+
+import pytest
+
+from putuo_xl.config import load_config
+from putuo_xl.parser import parse_text
+from putuo_xl.text import halfwidth, to_simplified, to_traditional
+
+CFG = load_config()
+# ASCII → full width for the punctuation a notice writes full width
+FULL = str.maketrans({"(": "\uff08", ")": "\uff09", ":": "\uff1a", ";": "\uff1b", ",": "\uff0c"})
+FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def full(text: str) -> str:
+    """Full-width punctuation, and item numbers written 1．"""
+    text = text.translate(FULL)
+    return re.sub(r"(?m)^(\d+)\.", lambda m: m.group(1) + "\uff0e", text)
+
+
+NUMBERED = """2021年普陀区法治政府建设工作要点
+一、推进政府职能转变
+1.深化“证照分离”改革。(责任单位:区市场监管分局)
+2.全面推行证明事项告知承诺制。
+3.开展行政执法案卷评查。(责任单位:区司法局、区信息中心)
+4.组织旁听庭审活动。(责任单位:区司法局)
+完成时限:根据省市部署确定,分阶段推进
+"""
+
+
+def outside_quotes(w: str) -> str:
+    return re.sub("\u300c[^\u300c\u300d]*\u300d", "", w)
+
+
+def test_warning_ids_and_file_names_as_we_write_them():
+    src = full(NUMBERED)
+    assert "1\uff0e深化" in src and "\uff08责任单位\uff1a" in src
+    plan = parse_text(src, CFG)
+    assert plan.tasks()[0].number == "1\uff0e"            # the notice's own numbering kept
+    warned = plan.warnings
+    assert any(w.startswith("任务 1.0.2:") for w in warned), warned
+    unknown = next(w for w in warned if "区信息中心" in w)
+    assert "config.yaml" in unknown
+    # our wording: no full-width character outside the quoted fragments
+    for w in warned + [w for t in plan.tasks() for w in t.warnings]:
+        assert not FULLWIDTH.search(outside_quotes(w)), w
+    # a quoted fragment of the notice keeps the notice's widths
+    t4 = plan.task_index()["1.0.4"]
+    assert any("\u300c根据省市部署确定\uff0c分阶段推进\u300d" in w for w in t4.warnings), t4.warnings
+
+
+def test_half_width_notice_warnings_unchanged():
+    plan = parse_text(NUMBERED, CFG)
+    assert any(w.startswith("任务 1.0.2:") for w in plan.warnings)
+    assert any("\u300c根据省市部署确定,分阶段推进\u300d" in w for w in plan.task_index()["1.0.4"].warnings)
