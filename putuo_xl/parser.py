@@ -755,7 +755,7 @@ class _Parser:
             if marker:
                 task.units = [UnitRef(**vars(u)) for u in marker.units]
                 if marker.bare:
-                    task.warnings.append(self.t("單位列表前沒有「責任單位:」字樣,已按責任單位處理。"))
+                    task.warnings.append(self._bare_list_warning(task.units))
                 if run.backfilled:
                     task.warnings.append(self.t("本條沒有自己的責任單位,已沿用同一小節後面「責任單位」行的單位,請核對。"))
                 if marker.unclosed:
@@ -770,6 +770,21 @@ class _Parser:
             self._enrich(task, run.deadline)
             tasks.append(task)
         return tasks
+
+    def _bare_list_warning(self, units: list[UnitRef]) -> str:
+        """A unit list without 責任單位: — say what roles the units were given (the first listed
+        leads when parser.first_listed_is_lead is on), not just that they count as 責任單位."""
+        head = "單位列表前沒有「責任單位:」字樣,"
+        if all(u.role == "responsible" for u in units):
+            return self.t(head + "已按責任單位處理。")
+        said = {"lead": "牽頭", "co": "配合", "responsible": "為責任單位"}
+        parts = []
+        for role in ("lead", "responsible", "co"):
+            names = [u.name for u in units if u.role == role]
+            if names:
+                parts.append("「" + "、".join(_q(n) for n in names) + "」" + said[role])
+        return self.t(head + "已按責任單位名單處理:" + ",".join(parts)
+                      + "(列第一位的牽頭,見 config.yaml 的 parser.first_listed_is_lead),請核對。")
 
     def _merge_marker(self, into: _Marker, extra: _Marker) -> None:
         for u in extra.units:

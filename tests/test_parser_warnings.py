@@ -56,3 +56,38 @@ def test_half_width_notice_warnings_unchanged():
     plan = parse_text(NUMBERED, CFG)
     assert any(w.startswith("任务 1.0.2:") for w in plan.warnings)
     assert any("\u300c根据省市部署确定,分阶段推进\u300d" in w for w in plan.task_index()["1.0.4"].warnings)
+
+
+# -- a bare unit list: the warning states the roles really assigned ----------------------------
+
+BARE = """2021年普陀区法治政府建设工作要点
+一、推进政府职能转变
+(一)完善制度。出台重大行政决策程序实施办法(区司法局、区财政局、区审计局)。
+(二)加强监督。开展行政执法案卷评查(区级有关单位、各镇<街道>)。
+"""
+
+
+def test_bare_unit_list_warning_states_lead_and_co():
+    plan = parse_text(BARE, CFG)
+    t = plan.task_index()["1.1.1"]
+    assert [(u.canonical, u.role) for u in t.units] == [
+        ("區司法局", "lead"), ("區財政局", "co"), ("區審計局", "co")]
+    (w,) = [w for w in t.warnings if "责任单位:" in w]
+    assert "\u300c区司法局\u300d牵头" in w and "\u300c区财政局、区审计局\u300d配合" in w, w
+    assert "已按责任单位处理。" not in w
+    # a list led by a group: nobody leads, all are 责任单位, and the warning says that
+    t2 = plan.task_index()["1.2.1"]
+    assert {u.role for u in t2.units} == {"responsible"}
+    (w2,) = [w for w in t2.warnings if "责任单位:" in w]
+    assert "牵头" not in w2 and "配合" not in w2 and "责任单位" in w2.split("字样")[1]
+
+
+def test_bare_unit_list_without_first_listed_is_lead():
+    from putuo_xl.config import config_from_dict
+    raw = dict(CFG.raw)
+    raw["parser"] = {**(CFG.raw.get("parser") or {}), "first_listed_is_lead": False}
+    cfg = config_from_dict(raw)
+    t = parse_text(BARE, cfg).task_index()["1.1.1"]
+    assert {u.role for u in t.units} == {"responsible"}
+    (w,) = [w for w in t.warnings if "责任单位:" in w]
+    assert "牵头" not in w and "配合" not in w
