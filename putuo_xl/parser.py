@@ -84,6 +84,8 @@ _ROLE_VERB = (r"(牽頭負責|牵头负责|牽頭|牵头|配合|協辦|协办|�
 ROLE_VERB_RE = re.compile(_ROLE_VERB)
 INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
+TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
 # Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
 # like these is a group.
 GENERIC_GROUP_RE = re.compile(
@@ -1015,34 +1017,59 @@ class _Parser:
 
     def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
         """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
-        that carried a 負責 phrase (they stay 責任 when the first listed is made lead)."""
+        that carried a 負責 phrase (they stay 責任 when the first listed is made lead).
+
+        A group phrase written with 、 inside it (各鎮、街道, 鎮、街道, 各鎮人民政府、街道辦事處)
+        stays one name: neighbours joined by 、 that the directory knows as one name, or a
+        town word followed by a bare 街道."""
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
-        items, depth, cur = [], 0, ""
+        raw, seps, depth, cur = [], [], 0, ""
         for ch in body:
             if ch in "((<【":
                 depth += 1
             elif ch in "))>】":
                 depth = max(0, depth - 1)
             if depth == 0 and ch in "、,,;;/":
-                items.append(cur)
+                raw.append(cur)
+                seps.append(ch)
                 cur = ""
             else:
                 cur += ch
-        items.append(cur)
-        out = []
-        for it in items:
+        raw.append(cur)
+        # (name, said 負責, has an inline role, separator before it)
+        cleaned: list[tuple[str, bool, bool, str | None]] = []
+        for k, it in enumerate(raw):
+            sep = seps[k - 1] if k else None
             it = it.strip(" 。.")
             if INLINE_ROLE_RE.search(it):
-                out.append(it)
+                cleaned.append((it, False, True, sep))
                 continue
             said_responsible = bool(re.search(r"負責|负责", it))
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
             if it:
-                if said_responsible and responsible is not None:
-                    responsible.add(len(out))
-                out.append(it)
+                cleaned.append((it, said_responsible, False, sep))
+        out: list[str] = []
+        i = 0
+        while i < len(cleaned):
+            took = 1
+            if not cleaned[i][2]:
+                for j in range(min(len(cleaned), i + 3), i + 1, -1):
+                    parts = cleaned[i:j]
+                    if any(p[2] for p in parts) or any(p[3] != "、" for p in parts[1:]):
+                        continue
+                    joined = "、".join(p[0] for p in parts)
+                    if self.cfg.resolve(joined) or (
+                            j == i + 2 and TOWN_WORD_RE.match(norm_name(parts[0][0]))
+                            and norm_name(parts[1][0]) == "街道"):
+                        took = j - i
+                        break
+            parts = cleaned[i:i + took]
+            if any(p[1] for p in parts) and responsible is not None:
+                responsible.add(len(out))
+            out.append("、".join(p[0] for p in parts))
+            i += took
         return out
 
     def _resolve_item(self, item: str) -> list[tuple[str, str | None]]:
