@@ -124,7 +124,11 @@ CLOSING_TITLE_RE = re.compile(
 SIGNATURE_RE = re.compile(
     r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[((]此件[^))]*[))]|(抄送|抄報|抄报|印發|印发|主送)\s*[::].*"
     r"|[\u4e00-\u9fff()()]{2,30}(人民政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|司法局|政府)"
-    r"(辦公室|办公室)?\s*(\d{4}年\d{1,2}月\d{1,2}日\s*印發|\d{4}年\d{1,2}月\d{1,2}日\s*印发)?)$")
+    r"(辦公室|办公室)?\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印發|印发)?)?)$")
+# The date of a signature, alone or after the issuer on its line: 普陀區人民政府辦公室 2023年3月1日
+SIGN_DATE_RE = re.compile(r"^(?P<issuer>[^,,。;;::]{2,40}?)?\s*(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月"
+                          r"\s*(?P<d>\d{1,2})\s*日\s*(印發|印发)?$")
+ISSUER_RE = re.compile(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委|部|院|中心)$")
 RECURRING_DEADLINE_RE = re.compile(
     r"(長期|长期|持續|持续|經常|经常|常態|常态|全年|每年|每季度|每月|常年|年度內|年度内|貫穿全年|贯穿全年)")
 
@@ -259,6 +263,7 @@ class _Parser:
             body_start, implicit = self._attachment_body(paras, body_start, implicit)
         head = paras[:body_start] if body_start is not None else paras
         self._metadata(head, paras)
+        self._signature(paras)
         if body_start is None:
             self.plan.warnings.append(self.t("沒有找到「一、」「(一)」或「1.」這樣的標題,無法分解任務。"
                                              "請確認文件是工作要點正文。"))
@@ -417,6 +422,35 @@ class _Parser:
             plan.year = int(ym.group(1))
         elif plan.date:
             plan.year = int(plan.date[:4])
+
+    def _signature(self, paras: list[str]) -> None:
+        """Issuer and date from the signature at the end of the notice (普陀區人民政府辦公室 /
+        2023年3月1日, then perhaps (此件公開發布), 抄送:…, 附件…), when the head gave none."""
+        plan = self.plan
+        if plan.issuer and plan.date:
+            return
+        for i in range(len(paras) - 1, max(-1, len(paras) - 9), -1):
+            p = paras[i]
+            m = SIGN_DATE_RE.match(p)
+            if m:
+                break
+            if not (SIGNATURE_RE.match(p) or ATTACHMENT_RE.match(p)):
+                return          # the last paragraphs are text: no signature
+        else:
+            return
+        y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+        if not plan.date and 1900 < y < 2200 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]:
+            plan.date = f"{y:04d}-{mo:02d}-{d:02d}"
+            if not plan.year:
+                plan.year = y
+        if plan.issuer:
+            return
+        issuer = (m.group("issuer") or "").strip()
+        if not issuer and i > 0:
+            issuer = paras[i - 1].strip()
+        if 2 <= len(issuer) <= 40 and ISSUER_RE.search(issuer) and not SECTION_RE.match(issuer) \
+                and not re.search(r"[,,。;;::]", issuer) and not self._find_markers(issuer):
+            plan.issuer = issuer
 
     @staticmethod
     def _is_meta_line(p: str) -> bool:
