@@ -128,6 +128,10 @@ SIGNATURE_RE = re.compile(
 # The date of a signature, alone or after the issuer on its line: 普陀區人民政府辦公室 2023年3月1日
 SIGN_DATE_RE = re.compile(r"^(?P<issuer>[^,,。;;::]{2,40}?)?\s*(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月"
                           r"\s*(?P<d>\d{1,2})\s*日\s*(印發|印发)?$")
+# Lines after the closing text that are not part of it.
+CLOSING_FURNITURE_RE = re.compile(
+    r"^(特此(通知|函告|通報|通报)[。.]?$|(聯繫人|联系人|聯繫電話|联系电话|聯繫方式|联系方式|電話|电话|傳真|传真|"
+    r"郵箱|邮箱|電子郵箱|电子邮箱|地址)\s*[::])")
 ISSUER_RE = re.compile(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委|部|院|中心)$")
 RECURRING_DEADLINE_RE = re.compile(
     r"(長期|长期|持續|持续|經常|经常|常態|常态|全年|每年|每季度|每月|常年|年度內|年度内|貫穿全年|贯穿全年)")
@@ -1151,6 +1155,21 @@ class _Parser:
         if re.search(r"(長期堅持|长期坚持|持續推進|持续推进)\s*[。]?$", task.text) and not task.deadline:
             task.recurring = True
 
+    def _closing_tail(self, epilogue: list[str]) -> str | None:
+        """The last paragraph of the closing part's text: before any 附件, without the signature,
+        the date, 特此通知, 此件/抄送 lines and contact lines. None when there is none."""
+        text: list[str] = []
+        for p in epilogue:
+            if ATTACHMENT_RE.match(p):
+                break
+            if SIGNATURE_RE.match(p) or SIGN_DATE_RE.match(p) or CLOSING_FURNITURE_RE.match(p):
+                continue
+            if len(p) <= 30 and ISSUER_RE.search(p) and not re.search(r"[,,。;;::!?]", p) \
+                    and not (SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p)):
+                continue    # an issuer line the signature pattern does not know (…依法治區辦)
+            text.append(p)
+        return text[-1] if text else None
+
     def _finish(self) -> None:
         plan = self.plan
         tasks = plan.tasks()
@@ -1168,8 +1187,8 @@ class _Parser:
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
         elif epilogue:
-            tail = epilogue[-1]
-            if len(tail) > 25 and not _ends_sentence(tail) and re.search(r"[,,;;]", tail):
+            tail = self._closing_tail(getattr(self, "epilogue", []))
+            if tail and not _ends_sentence(tail):
                 plan.warnings.append(self.t("通知的結尾段落在句子中間中斷,文件可能被截斷,請核對原文。"))
         for name in self.unknown:
             names = closest_units(name, self.cfg)

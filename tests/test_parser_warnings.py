@@ -91,3 +91,40 @@ def test_bare_unit_list_without_first_listed_is_lead():
     assert {u.role for u in t.units} == {"responsible"}
     (w,) = [w for w in t.warnings if "责任单位:" in w]
     assert "牵头" not in w and "配合" not in w
+
+
+# -- a notice cut off in its closing part ----------------------------------------------------------
+
+CLOSING = """2021年普陀区法治政府建设工作要点
+一、推进政府职能转变
+(一)深化改革。推进“一件事”集成改革(责任单位:区审招办)。
+(二)加强监督。开展行政执法案卷评查(责任单位:区司法局)。
+各地各部门要高度重视,切实承担起各项工作任务,原则上应在2021年年底完成。
+"""
+
+
+@pytest.mark.parametrize("cut", ["各地各部门要高度重", "各地各部门要高度重视,切实承担起各项工作任务,原则上应在2021年年底"])
+def test_cut_off_closing_paragraph_is_warned(cut):
+    text = CLOSING.replace(CLOSING.splitlines()[-1], cut)
+    plan = parse_text(text, CFG)
+    assert not any(t.truncated for t in plan.tasks())
+    assert any("结尾段落" in w and "截断" in w for w in plan.warnings), plan.warnings
+    assert any("结尾段落" in w for w in parse_text(text.translate(FULL), CFG).warnings)
+
+
+def test_cut_off_closing_section_is_warned():
+    text = CLOSING.replace(CLOSING.splitlines()[-1], "二、工作要求\n(一)加强组织领导。各部门要")
+    plan = parse_text(text, CFG)
+    assert any("结尾段落" in w and "截断" in w for w in plan.warnings), plan.warnings
+
+
+@pytest.mark.parametrize("ending", [
+    "",
+    "\n附件:1.任务分解表\n2.考核评分细则",
+    "\n联系人:区司法局 王某,联系电话:2012345",
+    "\n普陀区依法治区办\n2021年3月1日",
+    "\n舟山市普陀区人民政府办公室 2021年3月1日\n(此件公开发布)\n抄送:区委办,区人大办",
+])
+def test_complete_closing_is_not_warned(ending):
+    plan = parse_text(CLOSING + ending, CFG)
+    assert not any("截断" in w for w in plan.warnings), plan.warnings
