@@ -32,7 +32,8 @@ from pathlib import Path
 from .config import Config, load_config
 from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .notice import NoticeText, read_notice
-from .text import WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name
+from .text import (WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name,
+                   to_simplified, to_traditional)
 
 _CN_NUM = r"[一二三四五六七八九十]{1,3}"
 _CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九十")}
@@ -1142,6 +1143,7 @@ class _Parser:
             elif RECURRING_DEADLINE_RE.search(own_deadline):
                 task.recurring = True
                 task.deadline_text = own_deadline
+                self._recurring_warning(task, own_deadline)
             else:
                 task.deadline_text = own_deadline
                 task.warnings.append(self.t(f"完成時限「{_q(own_deadline)}」無法識別為日期,請在台賬中填寫。"))
@@ -1149,11 +1151,36 @@ class _Parser:
             d = parse_deadline(task.text, year, own_only=True)
             if d:
                 task.deadline, task.deadline_text = d
-        markers = [m for m in self.cfg.recurring_markers if norm_name(m) in norm_name(task.text)]
-        if markers and not task.deadline:
-            task.recurring = True
-        if re.search(r"(長期堅持|长期坚持|持續推進|持续推进)\s*[。]?$", task.text) and not task.deadline:
-            task.recurring = True
+        if not task.deadline and not task.recurring:
+            phrase = self._recurring_phrase(task.text)
+            if phrase:
+                task.recurring = True
+                self._recurring_warning(task, phrase)
+
+    def _recurring_warning(self, task: Task, phrase: str) -> None:
+        task.warnings.append(self.t(f"按「{_q(phrase)}」推斷為經常性工作,無統一完成時限,請核對。"))
+
+    def _recurring_phrase(self, text: str) -> str | None:
+        """The words by which a task says it is recurring work, as written; None when it does not.
+
+        Conservative (docs/parse.md): a marker of parser.recurring_markers (經常性, 長期堅持,
+        常態化開展) counts only as the task's own framing: at the start of the task
+        (常態化開展法治宣傳…), at its very end (…,長期堅持。), or said of the work itself
+        (…為經常性工作 / 經常性任務). A marker inside the task (建立經常性監督機制, 推動出庭應訴
+        常態化, 常態化“立改廢釋”工作機制) is a goal or a mechanism, not recurring work."""
+        body = text.strip()
+        for marker in self.cfg.recurring_markers:
+            forms = {marker, to_simplified(marker), to_traditional(marker)}
+            alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True) if f)
+            if not alt:
+                continue
+            for pattern in (rf"^(?:要|應|应|堅持|坚持|繼續|继续)?({alt})",
+                            rf"({alt})(?:下去|開展|开展|推進|推进)?\s*[。.;;!]?\s*$",
+                            rf"({alt})(?:工作|任務|任务)(?=\s*(?:[,,;;。.]|$))"):
+                m = re.search(pattern, body)
+                if m:
+                    return m.group(1)
+        return None
 
     def _closing_tail(self, epilogue: list[str]) -> str | None:
         """The last paragraph of the closing part's text: before any 附件, without the signature,
