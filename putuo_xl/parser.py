@@ -512,10 +512,17 @@ class _Parser:
         paras = [p for i, p in enumerate(paras[:end]) if i == 0 or not ATTACHMENT_RE.match(p)]
         end = len(paras)
         paras = paras + tail
-        # signature, date, (此件公開發布), 抄送 at the very end
-        while end > 1 and SIGNATURE_RE.match(paras[end - 1]) and not self._find_markers(paras[end - 1]) \
+        # signature, date, (此件公開發布), 抄送 at the very end; an issuer the signature pattern
+        # does not know (…依法治區辦) counts when a date line follows it
+        dated = False
+        while end > 1 and not self._find_markers(paras[end - 1]) \
                 and not (SECTION_RE.match(paras[end - 1]) or SUBSECTION_RE.match(paras[end - 1])
-                         or ITEM_RE.match(paras[end - 1])):
+                         or ITEM_RE.match(paras[end - 1])) \
+                and (SIGNATURE_RE.match(paras[end - 1]) or dated and self._is_issuer_line(paras[end - 1])):
+            if dated and not SIGNATURE_RE.match(paras[end - 1]):
+                end -= 1
+                break
+            dated = dated or bool(SIGN_DATE_RE.match(paras[end - 1]))
             end -= 1
         for i, p in enumerate(paras[:end]):
             if i == 0 or SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p) \
@@ -754,6 +761,8 @@ class _Parser:
                 else:
                     cur.text += piece
             self.tail_text = cur.text
+            # words after a unit list in the same paragraph run: a new sentence was begun
+            self.tail_after_marker = block.number is None and bool(block_runs)
             if cur.text.strip(" 。;;,,.") or cur.deadline:
                 if block.number is not None and block_runs:
                     # trailing words after the units belong to the numbered item
@@ -1182,6 +1191,12 @@ class _Parser:
                     return m.group(1)
         return None
 
+    @staticmethod
+    def _is_issuer_line(p: str) -> bool:
+        """A short line that names an office and says nothing else: 普陀區依法治區辦."""
+        return 2 <= len(p) <= 30 and bool(ISSUER_RE.search(p)) and not re.search(r"[,,。;;::!?、]", p) \
+            and not (SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p))
+
     def _closing_tail(self, epilogue: list[str]) -> str | None:
         """The last paragraph of the closing part's text: before any 附件, without the signature,
         the date, 特此通知, 此件/抄送 lines and contact lines. None when there is none."""
@@ -1191,8 +1206,7 @@ class _Parser:
                 break
             if SIGNATURE_RE.match(p) or SIGN_DATE_RE.match(p) or CLOSING_FURNITURE_RE.match(p):
                 continue
-            if len(p) <= 30 and ISSUER_RE.search(p) and not re.search(r"[,,。;;::!?]", p) \
-                    and not (SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p)):
+            if self._is_issuer_line(p):
                 continue    # an issuer line the signature pattern does not know (…依法治區辦)
             text.append(p)
         return text[-1] if text else None
@@ -1210,7 +1224,9 @@ class _Parser:
             tail = getattr(self, "tail_text", "").strip()
             if not last.truncated and tail \
                     and not _ends_sentence(tail) \
-                    and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail):
+                    and not (self._is_issuer_line(tail) or CLOSING_FURNITURE_RE.match(tail)) \
+                    and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail
+                         or getattr(self, "tail_after_marker", False)):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
         elif epilogue:

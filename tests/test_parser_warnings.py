@@ -128,3 +128,19 @@ def test_cut_off_closing_section_is_warned():
 def test_complete_closing_is_not_warned(ending):
     plan = parse_text(CLOSING + ending, CFG)
     assert not any("截断" in w for w in plan.warnings), plan.warnings
+
+
+def test_short_cut_after_the_last_unit_list_is_warned():
+    text = CLOSING.rsplit("\n", 2)[0] + "推进基层政务公开"
+    plan = parse_text(text, CFG)
+    last = plan.tasks()[-1]
+    assert last.text == "推进基层政务公开" and last.truncated
+    assert any(w.startswith("任务 1.2.2:") and "截断" in w for w in plan.warnings)
+
+
+def test_unknown_issuer_line_before_the_signature_date_is_not_a_task():
+    text = CLOSING.rsplit("\n", 2)[0] + "\n普陀区依法治区办\n2021年3月1日\n"
+    plan = parse_text(text, CFG)
+    assert [t.id for t in plan.tasks()] == ["1.1.1", "1.2.1"]
+    assert plan.issuer == "普陀区依法治区办" and plan.date == "2021-03-01"
+    assert not any("截断" in w for w in plan.warnings)
