@@ -1,7 +1,6 @@
 """A Word notice whose structure is in its paragraph styles (Heading 1 / Heading 2, or WPS's
 标题 1 / 标题 2) rather than in typed 一、 (一) numbers."""
 import docx
-import pytest
 from docx.enum.style import WD_STYLE_TYPE
 
 from putuo_xl.parser import parse_notice
