@@ -1,5 +1,8 @@
 """Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx) into clean text lines.
 
+In a .docx, Word's list numbering is rendered as the reader sees it, task tables become
+numbered items, and Heading 1/2 paragraphs become 一、/（一） when the text has no such numbers.
+
 Everything that is not a notice (PDF, image, spreadsheet, binary, empty) is refused
 with a Chinese message that says what is accepted.
 """

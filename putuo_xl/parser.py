@@ -17,9 +17,13 @@ A subsection without any unit marking is one task, flagged. Sections named 總�
 before the tasks go to the preamble, sections named 工作要求/保障措施 without units after them
 go to the closing part (where the notice's default deadline usually is).
 
+Issuer and date come from the head (title, meta lines, page hints) or else from the signature
+at the end. Recurring work (經常性工作) is only what a task says of itself, and is warned.
+
 Both scripts and both punctuation widths are read; everything shown keeps the notice's own
 wording; our own messages are written in traditional characters and rendered in the notice's
-script.
+script, with IDs, file names and our punctuation as we write them (only the notice's quoted
+fragments keep its widths).
 """
 from __future__ import annotations
 
