@@ -1,7 +1,9 @@
 """Benchmark: mail the 44 forms of the seed plan to a local SMTP server (aiosmtpd, 127.0.0.1).
 
 Measures: identifying every form (metadata + file-name check) and writing the .eml previews
-(dry run), sending all of them over one SMTP connection, and the re-run that must send nothing.
+(dry run), sending all of them over one SMTP connection, the re-run that must send nothing, the
+re-run after `forms --force` (every file rewritten, no form changed) that must send nothing
+either, and the bulletin's check that the master holds this month's rollup.
 Writes bench/results/mail.md.
 
     .venv/bin/python bench/mail_bench.py
@@ -28,7 +30,8 @@ def main() -> None:
 
     from putuo_xl.config import default_config_path, load_config
     from putuo_xl.forms import write_forms
-    from putuo_xl.mail import send_forms
+    from putuo_xl.mail import bulletin_for, check_master_rollup, send_forms
+    from putuo_xl.rollup import rollup
     from putuo_xl.master import build_master
 
     class Count:
@@ -70,11 +73,25 @@ def main() -> None:
             t = time.perf_counter()
             again = send_forms(forms.out_dir, "2020-08", cfg)
             t_again = time.perf_counter() - t
+            time.sleep(1.1)                      # a new `created` second in every form
+            write_forms(master, "2020-08", None, cfg0, force=True)
+            t = time.perf_counter()
+            regen = send_forms(forms.out_dir, "2020-08", cfg)
+            t_regen = time.perf_counter() - t
         finally:
             controller.stop()
         n = len(sent.by_status("sent"))
         assert n == len(forms.units) == handler.n, (n, len(forms.units), handler.n)
         assert not again.to_send and handler.n == n
+        assert not regen.to_send and {m.status for m in regen.messages} == {"already_sent"}
+        rollup(master, "2020-08", cfg)
+        t = time.perf_counter()
+        check_master_rollup(master, "2020-08")
+        t_month = time.perf_counter() - t
+        text = bulletin_for(master, "2020-08", cfg)
+        t = time.perf_counter()
+        check_master_rollup(master, "2020-08", text)
+        t_text = time.perf_counter() - t
         size = sum(p.stat().st_size for p in forms.units.values())
         lines = [
             "# mail benchmark",
@@ -90,6 +107,12 @@ def main() -> None:
             f"| send {n} messages ({handler.bytes / 1024:.0f} KiB on the wire) | {t_send:.2f} | "
             f"{1000 * t_send / n:.0f} ms |",
             f"| re-run: nothing sent twice | {t_again:.2f} | {1000 * t_again / n:.0f} ms |",
+            f"| re-run after `forms --force` (same forms, new files): nothing sent | {t_regen:.2f} | "
+            f"{1000 * t_regen / n:.0f} ms |",
+            "",
+            "Bulletin: checking that the master's latest rollup is the month's "
+            f"{1000 * t_month:.0f} ms; that its 通報 sheet says what the ledger says now "
+            f"{1000 * t_text:.0f} ms (the text itself, computed from the ledger, is needed anyway).",
             "",
             "Identification reads each form's hidden `_form` sheet with python-calamine and "
             "checks it against the file name; a real server adds its own latency per message.",

@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import __version__
+from .cli_errors import ChineseGroup
 from .errors import PutuoError
 
 
@@ -21,12 +22,13 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except PutuoError as e:
-            _stderr(f"錯誤:{e}")
+            from .text import in_script
+            _stderr(in_script("錯誤:", getattr(e, "script", None) or "traditional") + str(e))
             sys.exit(1)
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="putuo-xl")
 def main():
     """putuo-xl:把法治政府建設工作要點變成任務台賬、月報、工作報表和預評估通報。"""
@@ -61,8 +63,9 @@ def parse(notice, output, as_json, config_path):
         save_plan(plan, output)
     if as_json:
         click.echo(plan_to_json(plan))
+        from .text import in_script
         for w in plan.warnings:
-            _stderr(f"提示:{w}")
+            _stderr(in_script("提示:", plan.script) + w)
     else:
         print_plan_summary(plan)
     if output:
@@ -169,28 +172,49 @@ def serve(host, port, data_dir, project_dir, env_file, config_path):
 @click.argument("source", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="台賬文件(默認:當前目錄下的 任務分解台賬.xlsx)")
+@click.option("--force", is_flag=True, help="台賬文件已存在時重新生成(原文件另存為 .bak-日期時間.xlsx 備份)")
+@click.option("--refresh", "refresh_master", type=click.Path(dir_okay=False, exists=True),
+              help="不重新生成:按章節表中的修改更新這個台賬的按單位查看、責任矩陣和考評指標")
 @config_option
 @user_errors
-def build(source, output, config_path):
+def build(source, output, force, refresh_master, config_path):
     """生成任務分解台賬(master workbook)。
 
     SOURCE 可以是通知(.txt/.html/.docx)、plan.yaml/.json,或已修改的台賬 .xlsx;
     不給時用內置的 2020 年普陀區工作要點。
 
+    \b
     例:putuo-xl build 通知.docx -o 任務分解台賬.xlsx
+        putuo-xl build --refresh 任務分解台賬.xlsx
+    已存在的台賬不會被覆蓋,除非加 --force(原文件保留為備份)。
     """
     from .config import load_config
+    from .text import in_script
+
+    cfg = load_config(config_path)
+    if refresh_master:
+        from .views import refresh_views
+        if source or output or force:
+            raise click.UsageError("--refresh 只更新已有的台賬,不能同時給 SOURCE、-o 或 --force。")
+        r = refresh_views(refresh_master, cfg)
+        _stderr(r.summary())
+        return
     from .master import build_master
 
-    result = build_master(source, output, load_config(config_path))
+    result = build_master(source, output, cfg, overwrite=force)
     c = result.counts
-    _stderr(f"已寫出 {result.path}:{c['sections']} 個章節、{c['tasks']} 項任務、"
-            f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)")
+
+    def t(s):
+        return in_script(s, result.plan.script)
+    _stderr(t("已寫出 ") + str(result.path) + t(f":{c['sections']} 個章節、{c['tasks']} 項任務、"
+            f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)"))
+    if result.backup:
+        _stderr(t("原來的台賬已另存為備份:") + str(result.backup))
     if result.units_without_tasks:
-        _stderr(f"沒有任務的單位({len(result.units_without_tasks)} 個,不生成月報):"
-                f"{'、'.join(result.units_without_tasks)}")
+        _stderr(t(f"沒有任務的單位({len(result.units_without_tasks)} 個,不生成月報):")
+                + "、".join(t(u) for u in result.units_without_tasks))
     for w in result.warnings:
-        _stderr(f"提示:{w}")
+        _stderr(t("提示:") + w)
 
 
 @main.command()
@@ -215,6 +239,8 @@ def forms(master, month, out_dir, force, units, config_path):
                          units=list(units) or None)
     if result.master_changes:
         _stderr(result.master_changes)
+    if result.views:
+        _stderr(result.views)
     _stderr(result.summary())
 
 
@@ -358,18 +384,22 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
 @click.argument("forms_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--master", type=click.Path(dir_okay=False),
               help="主表(發送記錄記在它的台賬裡;默認找月報文件夾旁的台賬)")
+@click.option("--unit", "units", multiple=True,
+              help="只發這個單位的月報(可重複;與 --resend 合用,把改過的月報只重發給它)")
 @_mail_options
 @user_errors
-def mail_forms(forms_dir, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, resend_uncertain,
                resend, config_path):
     """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
 
     例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+    重新生成後內容沒變的月報不會再發;已收到本月另一份月報的單位要加 --resend 才會收到新的:
+    putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
     """
     from .mail import send_forms
 
     _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
-              resend, config_path, master=master)
+              resend, config_path, master=master, units=list(units) or None)
 
 
 @mail.command("remind")

@@ -45,6 +45,9 @@ SUBSCHEMA: dict[tuple[str, str], set[str]] = {
 UNIT_KEYS = {"full_name", "aliases", "kind", "email", "contact"}
 GROUP_KEYS = {"aliases", "members", "description"}
 STATUS_KEYS = {"name", "synonyms", "done", "lagging", "started", "color"}
+DEFAULT_PASSWORD_ENV = "PUTUO_XL_SMTP_PASSWORD"
+# The placeholders a form's file name may use (forms.file_name).
+FORM_NAME_FIELDS = {"month", "unit"}
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -254,10 +257,17 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
                 if not isinstance(value[sub], dict):
                     raise err(f"配置項「{key}.{sub}」應是「鍵: 值」映射。", value, sub)
                 for k in value[sub]:
+                    if (key, sub, k) == ("mail", "smtp", "password"):
+                        env = value[sub].get("password_env") or DEFAULT_PASSWORD_ENV
+                        raise err(f"SMTP 密碼不能寫在配置文件中(配置文件會被複製、郵寄和提交)。請刪除"
+                                  f"「mail.smtp.password」這一行,把密碼放在環境變量 {env} 中"
+                                  f"(環境變量的名字由 mail.smtp.password_env 指定),"
+                                  f"或在發送時按提示輸入。", value[sub], k)
                     if k not in nested:
                         raise err(f"「{key}.{sub}」下未知的配置項「{k}」,可用的有:"
                                   f"{'、'.join(sorted(nested))}。", value[sub], k)
 
+    _check_forms(raw.get("forms"), err)
     cfg = Config(raw=raw, path=path, district=str(raw.get("district") or ""),
                  office=str(raw.get("office") or ""))
     names: dict[str, tuple[str, int | None, str]] = {}
@@ -372,6 +382,35 @@ def config_from_dict(raw: dict, path: str = "<config>") -> Config:
 
     cfg._names = {k: v[0] for k, v in names.items()}
     return cfg
+
+
+def _check_forms(forms, err) -> None:
+    """forms.due_day is a day of the month; forms.file_name uses only {month} and {unit}."""
+    if not isinstance(forms, dict):
+        return
+    if forms.get("due_day") is not None:
+        day = forms["due_day"]
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+            raise err(f"「forms.due_day」應是 1 到 31 之間的整數(報送截止日是下個月的幾號,例如 5),"
+                      f"現在是「{day}」。", forms, "due_day")
+    name = forms.get("file_name")
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            raise err("「forms.file_name」應是一段文字,例如 \"{month}_{unit}_法治政府建設月報.xlsx\"。",
+                      forms, "file_name")
+        import string
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(name) if f is not None]
+        except ValueError:
+            raise err(f"「forms.file_name」中的花括號不成對:「{name}」。只能用 {{month}}(月份)和 "
+                      f"{{unit}}(單位)兩個佔位符。", forms, "file_name") from None
+        bad = [f for f in fields if f not in FORM_NAME_FIELDS]
+        if bad:
+            raise err(f"「forms.file_name」中的佔位符「{{{bad[0]}}}」不認識。只能用 {{month}}(月份)和 "
+                      f"{{unit}}(單位),例如 \"{{month}}_{{unit}}_法治政府建設月報.xlsx\"。", forms, "file_name")
+        if "unit" not in fields:
+            raise err("「forms.file_name」需要包含 {unit},否則各單位的月報文件名相同、互相覆蓋。",
+                      forms, "file_name")
 
 
 def _check_group_cycles(cfg: Config, groups: dict, path: str) -> None:

@@ -6,21 +6,31 @@ class PutuoError(Exception):
     """A problem the user can fix. `str(err)` is the message to show, in Chinese."""
 
     def __init__(self, message: str, *, file: str | None = None, sheet: str | None = None,
-                 cell: str | None = None, line: int | None = None, code: str = "error"):
+                 cell: str | None = None, line: int | None = None, code: str = "error",
+                 script: str | None = None):
         self.message = message
         self.file, self.sheet, self.cell, self.line, self.code = file, sheet, cell, line, code
+        # the notice's script when known ("simplified"/"traditional"): our wording is shown in it
+        self.script = script
         super().__init__(self.render())
 
+    def _t(self, text: str) -> str:
+        if self.script == "simplified":
+            from .text import to_simplified
+            return to_simplified(text)
+        return text
+
     def where(self) -> str:
+        t = self._t
         parts = []
         if self.file:
-            parts.append(f"文件「{self.file}」")
+            parts.append(t("文件") + f"「{self.file}」")
         if self.line is not None:
-            parts.append(f"第 {self.line} 行")
+            parts.append(t(f"第 {self.line} 行"))
         if self.sheet:
-            parts.append(f"工作表「{self.sheet}」")
+            parts.append(t("工作表") + f"「{self.sheet}」")
         if self.cell:
-            parts.append(f"單元格 {self.cell}")
+            parts.append(t("單元格") + f" {self.cell}")
         return " ".join(parts)
 
     def render(self) -> str:

@@ -57,19 +57,22 @@ class FormsResult:
     units: dict[str, Path] = field(default_factory=dict)    # unit -> its form (written or kept)
     seconds: float = 0.0
     master_changes: str | None = None                       # what officials changed in the master
+    script: str = "traditional"                             # the notice's: our wording in it
+    views: str | None = None                                # the master's views refreshed (or not)
 
     def summary(self) -> str:
-        parts = [f"{self.month} 月報:寫出 {len(self.written)} 份"]
+        T = lambda s: in_script(s, self.script)  # noqa: E731
+        parts = [T(f"{self.month} 月報:寫出 {len(self.written)} 份")]
         if self.skipped:
-            parts.append(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)")
+            parts.append(T(f"已存在未覆蓋 {len(self.skipped)} 份(如需重新生成請加 --force)"))
         if self.stale:
-            parts.append(f"其中 {len(self.stale)} 份是按修改前的台賬生成的")
+            parts.append(T(f"其中 {len(self.stale)} 份是按修改前的台賬生成的"))
         if self.busy:
-            parts.append(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:"
-                         f"{'、'.join(p.name for p in self.busy)}(關閉後加 --force 重試)")
+            parts.append(T(f"{len(self.busy)} 份正在 Excel 或 WPS 中打開,沒有重寫:")
+                         + "、".join(p.name for p in self.busy) + T("(關閉後加 --force 重試)"))
         if self.no_tasks:
-            parts.append(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:{'、'.join(self.no_tasks)}")
-        return ";".join(parts) + f"。目錄:{self.out_dir}"
+            parts.append(T(f"{len(self.no_tasks)} 個單位沒有任務,不生成月報:") + "、".join(self.no_tasks))
+        return ";".join(parts) + T("。目錄:") + str(self.out_dir)
 
 
 def check_month(month: str) -> str:
@@ -115,7 +118,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     t0 = time.perf_counter()
     month = check_month(month)
     cfg = config or load_config()
-    changes = None
+    changes = views = None
     if plan is None:
         if master_path is None:
             raise InputError("請指定任務分解台賬(master)文件。")
@@ -123,6 +126,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
         read = read_master(master_path, cfg)
         plan = read.plan
         changes = read.summary()
+        views = _refresh_views(master_path, cfg, read)
     if out_dir is None:
         if master_path is None:
             raise InputError("沒有台賬文件時請用 -o 指定月報的輸出目錄。")
@@ -133,7 +137,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     fp = plan.fingerprint()
     assign = unit_assignments(plan, cfg)
     result = FormsResult(month=month, due=due, out_dir=out, plan_fingerprint=fp,
-                         master_changes=changes)
+                         master_changes=changes, script=plan.script, views=views)
     wanted = list(assign)
     if units:
         wanted = []
@@ -142,7 +146,8 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
             members = cfg.expand(canonical) if canonical in cfg.groups else [canonical]
             for u in members:
                 if u not in assign and u not in cfg.units:
-                    raise InputError(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱。")
+                    raise InputError(in_script(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱。",
+                                               plan.script), script=plan.script)
                 if u not in wanted:
                     wanted.append(u)
     result.no_tasks = [in_script(u, plan.script) for u in (wanted if units else cfg.units)
@@ -183,6 +188,20 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
         _record_issued(master_path, cfg, issued_rows)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _refresh_views(master_path, cfg, read) -> str | None:
+    """When officials edited the plan since the master's views were written, bring 按單位查看,
+    責任矩陣 and 考評指標 up to date (views.refresh_views); a master open in Excel/WPS keeps
+    its old views and the forms still go out. Returns what to tell the user, or None."""
+    if read.meta.get("plan_fingerprint") == read.plan.fingerprint():
+        return None
+    from .views import refresh_views
+    try:
+        return refresh_views(master_path, cfg, read=read).summary()
+    except FileBusyError:
+        return in_script("台賬正在 Excel 或 WPS 中打開,按單位查看、責任矩陣和考評指標沒有按修改更新;"
+                         "關閉台賬後運行 putuo-xl build --refresh 台賬文件 即可更新。", read.plan.script)
 
 
 def _record_issued(master_path, cfg, rows) -> None:
@@ -463,7 +482,7 @@ class _FormWriter:
              "。報送後如需更正,修改後重新報送即可,以最後一次報送為準。"),
             ("填寫哪些格",
              f"只填寫「{sheet}」工作表中淡黃色的單元格;灰色單元格(任務編號、工作任務、角色、完成時限、"
-             f"量化指標、目標值)不能修改。表頭上方可填寫填報人、聯繫電話和單位負責人。"),
+             f"量化指標、目標值)不能修改。表頭上方請填寫填報人、聯繫電話和審核人(審核本表的單位負責人)。"),
             ("進展狀態", "從下拉列表選擇:" + "、".join(statuses) +
              "。本月沒有進展的任務也請選擇狀態(如「推進中」或「未啟動」)。"),
             ("完成進度", "填寫任務到本月底的總體完成程度,0% 到 100%,例如輸入 60 或 60% 都會顯示為 60%。"

@@ -8,8 +8,9 @@ Excel ribbon call them. Every action works the same way:
    with the file name; who is missing or rejected from the ledger; the bulletin text), render
    subject and body from config.yaml mail.templates, look up the addresses, and list every
    problem (a unit with no address, a bad file, two forms for one unit) before anything goes;
-2. look each message up in the send log (ledger table `sends`, key kind|month|unit|hash): an
-   address that already received the same content is not sent to again;
+2. look each message up in the send log (ledger table `sends`, key kind|month|unit|hash of the
+   content — for a form its `_form` metadata, for a reminder the day and the text, for the
+   bulletin its text): an address that already received the same content is not sent to again;
 3. `dry_run_dir`: write the messages as .eml files instead of sending;
 4. otherwise ask `confirm(report)` (when given), then send over SMTP, retrying temporary
    failures (server down, 4xx) in rounds, and record every attempt in the send log;
@@ -47,6 +48,9 @@ SECURITY = ("none", "starttls", "ssl")
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
 DEFAULT_FILE_NAME = "{month}_{unit}_法治政府建設月報.xlsx"
+# The `_form` metadata a sent form is known by (see FormFile.identity).
+FORM_IDENTITY_KEYS = ("kind", "unit", "month", "due", "plan_fingerprint", "form_version",
+                      "task_ids", "indicator_ids")
 
 # Outcome of one message (Outgoing.status) and how the report names it.
 STATUS_LABELS = {
@@ -319,7 +323,8 @@ def build_message(sender: Address, to: list[Address], subject: str, body: str, *
 class Problem:
     """Something found before sending. `blocking`: that unit's message is not sent."""
     code: str                 # no_address | bad_address | bad_file | other_month | duplicate_form
-                              # | missing_form | stale_form | unknown_unit | file_open | info
+                              # | missing_form | stale_form | changed_form | unknown_unit
+                              # | file_open | info
     message: str
     unit: str | None = None
     file: str | None = None
@@ -351,6 +356,8 @@ class Outgoing:
     detail: str = ""
     eml: Path | None = None
     message_id: str = ""
+    script: str = TRADITIONAL             # the notice's script: display names follow it
+    aliases: list[str] = field(default_factory=list)     # older keys that mean the same content
 
     @property
     def who(self) -> str:
@@ -428,9 +435,9 @@ class MailReport:
             head = "預覽(不發送)" if self.dry_run_dir is not None else "將發送"
             out.append(self._s(f"{head} {len(todo)} 封郵件:"))
             for m in todo:
-                att = self._s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
+                att = self._s(",附件") + f"「{m.attachment_name}」" if m.attachment_name else ""
                 again = self._s("(補發給新地址)") if m.earlier else ""
-                out.append(f"  → {m.who}:{'、'.join(m.pending)}{again}{att}")
+                out.append(self._s(f"  → {m.who}:") + f"{'、'.join(m.pending)}{again}{att}")
         else:
             out.append(self._s("沒有需要發送的郵件。"))
         return out
@@ -442,7 +449,7 @@ class MailReport:
         out = []
         if self.dry_run_dir is not None:
             written = self.by_status("written")
-            out.append(s(f"預覽:寫出 {len(written)} 封郵件到 {self.dry_run_dir}(沒有發送)。"))
+            out.append(s(f"預覽:寫出 {len(written)} 封郵件到 ") + str(self.dry_run_dir) + s("(沒有發送)。"))
             out += [f"  {m.eml.name}" for m in written if m.eml]
         elif self.cancelled:
             out.append(s(f"已取消,沒有發送任何郵件。{self.cancel_reason}"))
@@ -450,8 +457,9 @@ class MailReport:
         if sent:
             out.append(s(f"已發送 {len(sent)} 封{label}:"))
             for m in sent:
-                att = s(f",附件「{m.attachment_name}」") if m.attachment_name else ""
-                out.append(s(f"  ✓ {m.who} 收到「{m.subject}」:{'、'.join(m.delivered)}{att}"))
+                att = s(",附件") + f"「{m.attachment_name}」" if m.attachment_name else ""
+                out.append(s(f"  ✓ {m.who} 收到") + f"「{m.subject}」" + s(":")
+                           + "、".join(m.delivered) + att)
         failures = self.failures
         if failures:
             out.append(s(f"沒有送達({len(failures)} 封):"))
@@ -480,7 +488,7 @@ class MailReport:
         if failures:
             out.append(s("問題解決後重新運行同一命令即可:已送達的地址不會重發。"))
         if self.ledger is not None and self.dry_run_dir is None:
-            out.append(s(f"發送記錄:{self.ledger}"))
+            out.append(s("發送記錄:") + str(self.ledger))
         return out
 
     def rows(self) -> list[list[str]]:
@@ -489,12 +497,12 @@ class MailReport:
         rows = [[s("單位"), s("收件人"), s("狀態"), s("主題"), s("附件"), s("說明")]]
         for m in self.messages:
             why = "; ".join(f"{a}:{r}" for a, r in {**m.refused, **m.failed}.items()) or m.detail
-            rows.append([m.who, "、".join(m.delivered or m.pending or m.addresses()),
+            rows.append([s(m.who), "、".join(m.delivered or m.pending or m.addresses()),
                          s(STATUS_LABELS.get(m.status, m.status)), m.subject,
                          m.attachment_name or "", why])
         for p in self.problems:
             if p.blocking:
-                rows.append([p.unit or "", "", s("未發送"), "", p.file or "", p.message])
+                rows.append([s(p.unit or ""), "", s("未發送"), "", p.file or "", p.message])
         return rows
 
 
@@ -508,6 +516,13 @@ class FormFile:
     plan_fingerprint: str
     script: str
     meta: dict
+
+    def identity(self) -> str:
+        """What makes two forms the same form for the unit: its `_form` metadata without the
+        moment and the program that wrote it (`created`, `generator`), so that a form
+        regenerated from an unchanged plan (`forms --force`) is the form already sent."""
+        return "\n".join(f"{k}={self.unit if k == 'unit' else self.meta.get(k, '')}"
+                         for k in FORM_IDENTITY_KEYS)
 
 
 def _cell_str(v) -> str:
@@ -592,8 +607,10 @@ def identify_form(path: str | Path, config: Config, month: str | None = None) ->
     if not unit_raw:
         raise bad("元數據中沒有單位(unit)。請用 putuo-xl forms 重新生成這份表。", "unit")
     if unit is None or unit not in config.units:
-        raise bad(f"元數據中的單位「{unit_raw}」不在 config.yaml 的單位名錄中。"
+        err = bad(f"元數據中的單位「{unit_raw}」不在 config.yaml 的單位名錄中。"
                   f"請在 units 下添加它(或它的別名),或重新生成這份表。", "unit")
+        err.code, err.unit = "unknown_unit", unit_raw
+        raise err
     form_month = meta.get("month", "")
     if not re.fullmatch(r"\d{4}-\d{2}", form_month):
         raise bad(f"元數據中的月份「{form_month}」不是 YYYY-MM 格式。", "month")
@@ -681,6 +698,104 @@ def bulletin_for(master: str | Path, month: str, config: Config) -> str:
                             f"--month {month}。", file=Path(master).name)
         return str(text).strip()
     return bulletin_from_sheet(master, month)
+
+
+_MONTH_CELL = re.compile(r"(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*月?(?:份)?")
+
+
+def _month_of(value) -> str | None:
+    """A 月份 cell as the rollup writes it ('2020年8月'; a date when Excel turned it into one)
+    → '2020-08'; None when it is not a month."""
+    if isinstance(value, (datetime, date)):
+        return f"{value.year:04d}-{value.month:02d}"
+    m = _MONTH_CELL.fullmatch(_cell_str(value))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    return None
+
+
+@dataclass
+class MasterRollup:
+    """What the master's rollup sheets say: the month of its latest rollup (the newest month in
+    the 月份 column of 月度匯總; None when the master was never rolled up) and the text of its
+    通報 sheet, one stripped line per non-empty row (None when it has no 通報 sheet)."""
+    month: str | None
+    monthly_sheet: str | None
+    bulletin_lines: list[str] | None
+
+
+def read_master_rollup(master: str | Path) -> MasterRollup:
+    """The master's own record of its latest rollup (see `MasterRollup`), read with calamine."""
+    import python_calamine
+
+    p = Path(master)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(p))
+    except Exception:  # noqa: BLE001 - calamine raises several types for bad files
+        from .filekind import not_workbook_message
+        raise MailError(not_workbook_message(p), file=p.name) from None
+
+    def find(key):
+        want = norm_name(layout.SHEETS[key])
+        return next((n for n in wb.sheet_names if norm_name(n) == want), None)
+
+    monthly, month = find("monthly"), None
+    if monthly is not None:
+        col = None
+        for row in wb.get_sheet_by_name(monthly).to_python():
+            if col is None:
+                cells = [_cell_str(c) for c in row]
+                col = cells.index("月份") if "月份" in cells else None
+                continue
+            m = _month_of(row[col]) if col < len(row) else None
+            if m and (month is None or m > month):
+                month = m
+    lines = None
+    bulletin = find("bulletin")
+    if bulletin is not None:
+        lines = []
+        for row in wb.get_sheet_by_name(bulletin).to_python():
+            cells = [layout.month_label(_month_of(c)) if isinstance(c, (datetime, date))
+                     else _cell_str(c) for c in row]
+            line = " ".join(c for c in cells if c).strip()
+            if line:
+                lines.append(line)
+    return MasterRollup(month=month, monthly_sheet=monthly, bulletin_lines=lines)
+
+
+def check_master_rollup(master: str | Path, month: str, text: str | None = None,
+                        script: str = TRADITIONAL) -> MasterRollup:
+    """Refuse (MailError) to send `month`'s bulletin with a master whose 工作報表 are not
+    `month`'s: never rolled up, last rolled up to another month, or — when `text`, the bulletin
+    computed from the ledger now, is given — rolled up before the ledger last changed (its 通報
+    sheet does not say `text`)."""
+    p = Path(master)
+    info = read_master_rollup(p)
+    label = layout.month_label(month)
+    run = f"請先在台賬中按「刷新匯總」(或運行 putuo-xl rollup --month {month})"
+    sheet = layout.name("monthly", script)
+    if info.month is None:
+        raise MailError(in_script(
+            f"主表還沒有刷新匯總,裡面沒有{label}的工作報表(「{sheet}」工作表),通報沒有發送。"
+            f"{run},再發送通報。", script), file=p.name, sheet=info.monthly_sheet,
+            code="not_rolled_up")
+    if info.month != month:
+        latest = layout.month_label(info.month)
+        raise MailError(in_script(
+            f"主表中的工作報表是{latest}的(最近一次匯總),與要發送的{label}通報不是同一個月,"
+            f"通報沒有發送。要發{label}的通報,{run};要發{latest}的通報,請用 --month "
+            f"{info.month}。", script), file=p.name, sheet=info.monthly_sheet, code="other_month")
+    if text is not None:
+        want = [line.strip() for line in text.split("\n") if line.strip()]
+        have = info.bulletin_lines or []
+        at = have.index(want[0]) if want and want[0] in have else -1
+        if at < 0 or have[at:at + len(want)] != want:
+            raise MailError(in_script(
+                f"主表中{label}的工作報表與按台賬現在的數據算出的通報不一致(匯總之後又收到或"
+                f"退回了回報,或改了 config.yaml),附件和郵件正文會對不上,通報沒有發送。{run},"
+                f"再發送通報。", script), file=p.name, sheet=layout.name("bulletin", script),
+                code="stale_rollup")
+    return info
 
 
 def bulletin_from_sheet(master: str | Path, month: str) -> str:
@@ -773,8 +888,10 @@ def _check_log(ledger: Ledger | None, m: Outgoing, resend: bool, resend_uncertai
     delivered: dict[str, str] = {}
     pending: set[str] = set()
     if ledger is not None:
+        keys = [m.key, *m.aliases]
         for row in ledger.conn.execute(
-                "SELECT status, recipients, at FROM sends WHERE key=? ORDER BY id", (m.key,)):
+                f"SELECT status, recipients, at FROM sends WHERE key IN ({','.join('?' * len(keys))})"
+                f" ORDER BY id", keys):
             addrs = [a for a in (row["recipients"] or "").split(",") if a]
             if row["status"] == "sent":
                 for a in addrs:
@@ -1048,11 +1165,21 @@ def _deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, 
             m.detail = fatal or next(iter({**m.refused, **m.failed}.values()), "")
 
 
+def _in_script_address(a: Address | None, script: str) -> Address | None:
+    """The display name in the notice's script (config.yaml is written in traditional)."""
+    if a is None or not a.display_name:
+        return a
+    return Address(display_name=in_script(a.display_name, script), username=a.username,
+                   domain=a.domain)
+
+
 def _as_bytes(m: Outgoing, settings: MailSettings) -> bytes:
     assert settings.sender is not None
     att = (m.attachment_name, m.attachment_bytes) if m.attachment_name else None
-    msg = build_message(settings.sender, m.to, m.subject, m.body, attachment=att,
-                        reply_to=settings.reply_to, message_id=m.message_id, key=m.key)
+    msg = build_message(_in_script_address(settings.sender, m.script),
+                        [_in_script_address(a, m.script) for a in m.to], m.subject, m.body,
+                        attachment=att, reply_to=_in_script_address(settings.reply_to, m.script),
+                        message_id=m.message_id, key=m.key)
     return msg.as_bytes()
 
 
@@ -1071,10 +1198,12 @@ def _password(settings: MailSettings, password_prompt: Callable[[], str] | None)
 
 
 def _eml_name(m: Outgoing) -> str:
+    """「2020-08_月報填報表_六橫鎮.eml」, in the message's script."""
+    label = in_script(KIND_LABELS[m.kind], m.script)
     if not m.unit:
-        return f"{m.month}_{KIND_LABELS[m.kind]}.eml"
-    who = re.sub(r'[\\/:*?"<>|\s]+', "_", m.unit)
-    return f"{m.month}_{KIND_LABELS[m.kind]}_{who}.eml"
+        return f"{m.month}_{label}.eml"
+    who = re.sub(r'[\\/:*?"<>|\s]+', "_", in_script(m.unit, m.script))
+    return f"{m.month}_{label}_{who}.eml"
 
 
 def _run(report: MailReport, settings: MailSettings, ledger: Ledger | None, *,
@@ -1133,10 +1262,12 @@ def _sha(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | None = None
-                    ) -> list[Address]:
+def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | None = None,
+                    script: str | None = None) -> list[Address]:
+    """The unit's addresses from config.yaml, named by its full name in `script` (default: the
+    report's); bad or missing addresses become problems."""
     u = config.units.get(unit)
-    display = (u.full_name or u.name) if u else unit
+    display = in_script((u.full_name or u.name) if u else unit, script or report.script)
     good, bad = [], []
     for raw in (u.email if u else []):
         a = parse_address(raw, default_name=display)
@@ -1157,7 +1288,7 @@ def _unit_addresses(config: Config, unit: str, report: MailReport, file: str | N
 def _common_values(config: Config, settings: MailSettings, month: str, today: date,
                    script: str) -> dict[str, str]:
     return {"district": in_script(config.district, script), "office": in_script(config.office, script),
-            "contact": settings.contact, "month": month, "month_label": layout.month_label(month),
+            "contact": in_script(settings.contact, script), "month": month, "month_label": layout.month_label(month),
             "today_label": date_label(today)}
 
 
@@ -1175,13 +1306,18 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                password_prompt: Callable[[], str] | None = None,
                sleep: Callable[[float], None] = time.sleep, today: date | None = None,
                resend: bool = False, resend_uncertain: bool = False,
-               stop_if_missing: bool = False) -> MailReport:
+               stop_if_missing: bool = False, units: Iterable[str] | None = None) -> MailReport:
     """Mail each unit its own form for `month` from `forms_dir`.
 
     A form's unit comes from its hidden `_form` metadata, cross-checked with the file name; a
     file that cannot be identified, two forms for one unit, or a unit without an address is
     reported and not sent, the rest go. The send log is `ledger`, else the ledger of `master`,
-    else the master ledger found in or above `forms_dir` (see `ledger_for_forms`)."""
+    else the master ledger found in or above `forms_dir` (see `ledger_for_forms`).
+
+    A form is known by its metadata (`FormFile.identity`), not by its bytes: regenerating an
+    unchanged form sends nothing. A unit that already received a different form this month is
+    held back with a line saying so; `resend` sends it. `units` limits the run to those units
+    (names or aliases from config.yaml)."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
@@ -1189,6 +1325,7 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     if not d.is_dir():
         raise MailError("找不到月報文件夾。", file=str(d))
     _check_month(month)
+    only = _only_units(cfg, units)
     report = MailReport(kind="forms", month=month)
     forms: dict[str, list[FormFile]] = {}
     scripts, bad_files = [], []
@@ -1198,10 +1335,24 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
         except InputError as e:
             bad_files.append((p, e))
             continue
+        if only is not None and f.unit not in only:
+            continue
         forms.setdefault(f.unit, []).append(f)
         scripts.append(f.script)
     report.script = max(set(scripts), key=scripts.count) if scripts else TRADITIONAL
+    present = set()          # issued files that are there but cannot go (already reported)
     for p, e in bad_files:
+        unit_raw = getattr(e, "unit", None)
+        present.add(p.name)
+        if only is not None and not _units_named_in(p.stem, cfg) & only:
+            continue              # not a file of the units asked for
+        if e.code == "unknown_unit":
+            report.problems.append(Problem("unknown_unit", in_script(
+                f"{unit_raw}:不在 config.yaml 的單位名錄中,沒有郵箱,它的月報「{p.name}」不發送。"
+                f"請在 config.yaml 的 units 下添加這個單位並填寫 email(若它是已有單位的另一種寫法,"
+                f"把它加到那個單位的 aliases 中,並重新生成月報),然後重新運行。", report.script),
+                unit=unit_raw, file=p.name))
+            continue
         other = e.code == "other_month"
         report.problems.append(Problem(e.code, in_script(f"{e}" + ("(跳過)" if other else "(不發送)"),
                                                          report.script),
@@ -1220,10 +1371,11 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     try:
         issued: dict[str, list] = {}
         for row in (lg.issued(month) if lg is not None else []):
-            issued.setdefault(row["unit"], []).append(row)
+            if only is None or row["unit"] in only:
+                issued.setdefault(row["unit"], []).append(row)
         for unit, rows in sorted(issued.items(), key=lambda kv: list(cfg.units).index(kv[0])
                                  if kv[0] in cfg.units else len(cfg.units)):
-            if unit not in forms:
+            if unit not in forms and not {r["file_name"] for r in rows} & present:
                 report.problems.append(Problem(
                     "missing_form", in_script(f"{unit}:台賬記錄已生成 {layout.month_label(month)} "
                                               f"的月報「{rows[-1]['file_name']}」,但文件夾中沒有找到,"
@@ -1256,10 +1408,13 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                         f"不發送。請用 putuo-xl forms 重新生成後再發。", report.script),
                         unit=unit, file=f.path.name))
                     continue
-            to = _unit_addresses(cfg, unit, report, f.path.name)
+            to = _unit_addresses(cfg, unit, report, f.path.name, f.script)
             if not to:
                 continue
             data = f.path.read_bytes()
+            key = f"forms|{month}|{unit}|{_sha(f.identity())}"
+            if not resend and _held_as_changed(lg, report, f, key, data):
+                continue
             values = {**_common_values(cfg, settings, month, today, f.script),
                       **_unit_values(cfg, unit, f.script),
                       "due_label": date_label(f.due) if f.due else "", "file_name": f.path.name}
@@ -1267,14 +1422,79 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
                 kind="forms", month=month, unit=unit, to=to,
                 subject=render(settings, "forms_subject", values, f.script),
                 body=render(settings, "forms_body", values, f.script),
-                key=f"forms|{month}|{unit}|{_sha(data)}", attachment_name=f.path.name,
-                attachment_path=f.path, attachment_bytes=data))
+                key=key, aliases=[_legacy_forms_key(month, unit, data)],
+                attachment_name=f.path.name, attachment_path=f.path, attachment_bytes=data,
+                script=f.script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
     finally:
         if lg is not None and not isinstance(ledger, Ledger):
             lg.close()
+
+
+def _only_units(cfg: Config, units: Iterable[str] | None) -> set[str] | None:
+    """`units` as config names (aliases and either script accepted); None: every unit."""
+    if units is None:
+        return None
+    out = set()
+    for name in units:
+        canonical = cfg.resolve(str(name))
+        if canonical in cfg.groups:
+            out.update(cfg.expand(canonical))
+        elif canonical in cfg.units:
+            out.add(canonical)
+        else:
+            raise MailError(f"不認識的單位「{name}」。請寫 config.yaml 中的單位名稱(或它的別名)。")
+    return out
+
+
+def _arg(path: Path) -> str:
+    """A path as one command-line argument."""
+    text = str(path)
+    return f'"{text}"' if re.search(r"\s", text) else text
+
+
+def _legacy_forms_key(month: str, unit: str, data: bytes) -> str:
+    """The key the send log used before forms were known by their metadata (the file's bytes):
+    a form sent then and unchanged since counts as sent."""
+    return f"forms|{month}|{unit}|{_sha(data)}"
+
+
+def _held_as_changed(lg: Ledger | None, report: MailReport, f: FormFile, key: str,
+                     data: bytes) -> bool:
+    """A unit that already received a different form for the month: not sent again on its own
+    (the unit may be filling in the first one); one line says so and how to send it. True when
+    held back."""
+    if lg is None:
+        return False
+    last = lg.conn.execute(
+        "SELECT key, attachment, at FROM sends WHERE kind='forms' AND month=? AND unit=? "
+        "AND status='sent' ORDER BY id DESC LIMIT 1", (f.month, f.unit)).fetchone()
+    if last is None or last["key"] in (key, _legacy_forms_key(f.month, f.unit, data)):
+        return False
+    when = last["at"][:16].replace("T", " ")
+    report.problems.append(Problem("changed_form", in_script(
+        f"{f.unit}:{when} 已經收到過本月的另一份月報(「{last['attachment']}」),文件夾中的"
+        f"「{f.path.name}」與它不同(任務、指標、截止日期或版本有變化),沒有發送,以免該單位"
+        f"填錯版本。確認要讓它改填新的這份,請重新發送給它:putuo-xl mail forms ", report.script)
+        + _arg(f.path.parent) + f" --month {f.month} --resend --unit "
+        + in_script(f.unit, report.script), unit=f.unit, file=f.path.name))
+    return True
+
+
+def _unsigned_if_signed(text: str, settings: MailSettings, office: str) -> str:
+    """The bulletin text for the body. The rollup's 通報 ends with its signature (the office, the
+    month); a bulletin_body template that signs the e-mail itself after {bulletin} (as config.yaml
+    files copied from earlier versions do) gets the text without it: the e-mail is signed once."""
+    template = settings.templates.get("bulletin_body", "")
+    after = template.split("{bulletin}", 1)[1] if "{bulletin}" in template else ""
+    if "{office}" not in after:
+        return text
+    lines = text.rstrip().split("\n")
+    if len(lines) >= 2 and office and lines[-2].strip() == office and _month_of(lines[-1].strip()):
+        return "\n".join(lines[:-2]).rstrip()
+    return text
 
 
 def _check_month(month: str) -> None:
@@ -1377,7 +1597,8 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
                 subject=render(settings, "remind_subject", values, script), body=body,
                 key=f"remind|{month}|{unit}|{_sha(today.isoformat() + '|' + body)}",
                 situation=kind_of, attachment_name=form.name if form else None,
-                attachment_path=form, attachment_bytes=form.read_bytes() if form else None))
+                attachment_path=form, attachment_bytes=form.read_bytes() if form else None,
+                script=script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)
@@ -1435,7 +1656,10 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
                   resend: bool = False, resend_uncertain: bool = False,
                   stop_if_missing: bool = False) -> MailReport:
     """The 通報 of `month` (text in the body, the master's 工作報表 attached) to mail.bulletin_to.
-    The send log key is the bulletin text: the same bulletin goes to each address once."""
+    The send log key is the bulletin text: the same bulletin goes to each address once.
+
+    Refused (MailError, nothing sent or written) unless the master's latest rollup is `month`'s
+    and says what the ledger says now (`check_master_rollup`)."""
     cfg = _load(config)
     settings = mail_settings(cfg)
     today = today or date.today()
@@ -1443,8 +1667,10 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
     m_path = Path(master)
     if not m_path.exists():
         raise MailError("找不到主表文件。", file=str(m_path))
-    text = bulletin_for(m_path, month, cfg)
     script = master_script(m_path)
+    check_master_rollup(m_path, month, script=script)      # before the text: says what to run
+    text = bulletin_for(m_path, month, cfg)
+    check_master_rollup(m_path, month, text, script)
     if ledger is not None:
         lg = _open_given_ledger(ledger)
     else:
@@ -1469,13 +1695,14 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
         if settings.bulletin_to:
             data = m_path.read_bytes()
             values = {**_common_values(cfg, settings, month, today, script),
-                      "bulletin": text, "file_name": m_path.name}
+                      "bulletin": _unsigned_if_signed(text, settings, in_script(cfg.office, script)),
+                      "file_name": m_path.name}
             report.messages.append(Outgoing(
                 kind="bulletin", month=month, unit=None, to=list(settings.bulletin_to),
                 subject=render(settings, "bulletin_subject", values, script),
                 body=render(settings, "bulletin_body", values, script),
                 key=f"bulletin|{month}||{_sha(text)}", attachment_name=m_path.name,
-                attachment_path=m_path, attachment_bytes=data))
+                attachment_path=m_path, attachment_bytes=data, script=script))
         return _run(report, settings, lg, dry_run_dir=dry_run_dir, confirm=confirm,
                     password_prompt=password_prompt, sleep=sleep, resend=resend,
                     resend_uncertain=resend_uncertain, stop_if_missing=stop_if_missing)

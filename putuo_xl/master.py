@@ -15,7 +15,7 @@ After `build`, the workbook is the plan's source of truth: `plan_from_workbook` 
 from __future__ import annotations
 
 import json
-import statistics
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,13 +27,13 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from . import __version__, layout
 from .config import Config, load_config
 from .errors import InputError
-from .fileio import AtomicPath
+from .fileio import AtomicPath, ensure_not_open
 from .model import Plan
-from .render import (OP_LABELS, co_text, deadline_value, indicators_text, lead_text,
+from .render import (OP_LABELS, co_text, deadline_value, indicators_text,
                      row_height, section_label, section_sheet_names, subsection_label, truncate)
 from .styles import FormatCache, Styles, load_styles
 from .text import in_script
-from .units import task_units, unit_assignments
+from .units import is_joint, lead_label, task_units, unit_assignments
 
 DEFAULT_OUTPUT = "任務分解台賬.xlsx"
 GENERATOR = f"putuo-xl {__version__}"
@@ -47,7 +47,7 @@ VIEW_UNIT_CELL = "B2"
 VIEW_HEADER_ROW = 3          # 0-based: row 4
 VIEW_COLUMNS = ["序號", "任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標",
                 "本單位狀態", "完成進度", "最近填報"]
-VIEW_WIDTHS = [5, 8, 50, 6, 12, 13, 22, 10, 9, 10]
+VIEW_WIDTHS = [9, 8, 50, 6, 12, 13, 22, 10, 9, 10]   # A: 「選擇單位」 fits on the printed page
 UNITS_NAME = "putuo_units"   # defined name of the unit list (the dropdown's source)
 
 
@@ -61,6 +61,7 @@ class BuildResult:
     units_without_tasks: list[str]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    backup: Path | None = None              # the previous file, kept when overwriting
 
 
 # -- source -------------------------------------------------------------------------------
@@ -93,25 +94,53 @@ def default_output(plan: Plan, folder: str | Path | None = None) -> Path:
 # -- entry point ----------------------------------------------------------------------------
 
 def build_master(source=None, output: str | Path | None = None, config: Config | None = None,
-                 styles: Styles | None = None) -> BuildResult:
-    """Write the master workbook for `source` (see load_source) to `output` (atomically)."""
+                 styles: Styles | None = None, overwrite: bool = False,
+                 backup: bool = True) -> BuildResult:
+    """Write the master workbook for `source` (see load_source) to `output` (atomically).
+
+    An existing `output` is the official's working copy (edits, collected returns, rollup
+    sheets): it is refused unless `overwrite`, and then kept beside it as
+    `<name>.bak-YYYYmmdd-HHMMSS.xlsx` (`BuildResult.backup`) unless `backup` is False."""
     t0 = time.perf_counter()
     cfg = config or load_config()
     plan = load_source(source, cfg)
     if not plan.tasks():
-        raise InputError("計劃中沒有任何任務,無法生成台賬。請先用 putuo-xl parse 檢查通知的分解結果。",
-                         file=plan.source)
+        raise InputError(in_script("計劃中沒有任何任務,無法生成台賬。請先用 putuo-xl parse 檢查通知的分解結果。",
+                                   plan.script), file=plan.source, script=plan.script)
     out = Path(output) if output else default_output(plan)
     if out.suffix.lower() != ".xlsx":
-        raise InputError("台賬文件名應以 .xlsx 結尾。", file=str(out))
+        raise InputError(in_script("台賬文件名應以 .xlsx 結尾。", plan.script), file=str(out),
+                         script=plan.script)
+    ensure_not_open(out)
+    if out.exists() and not overwrite:
+        raise InputError(in_script("台賬文件已經存在,其中可能有您修改過的任務、收集的月報和匯總,"
+                                   "不會覆蓋。要把修改後的台賬更新為最新格式,請用 putuo-xl build --refresh 台賬文件;"
+                                   "確實要重新生成,請加 --force(原文件會另存為備份),或用 -o 指定新的文件名。",
+                                   plan.script), file=str(out), code="master-exists", script=plan.script)
     st = styles or load_styles(cfg)
+    saved = None
     with AtomicPath(out) as tmp:
         writer = _MasterWriter(plan, cfg, st, tmp)
         writer.write()
+        if out.exists() and backup:
+            saved = backup_path(out)
+            shutil.copy2(out, saved)
     return BuildResult(path=out, plan=plan, sheets=writer.sheet_order,
                        section_sheets=writer.section_sheets, counts=writer.counts,
                        units_without_tasks=writer.idle_units,
-                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings))
+                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings),
+                       backup=saved)
+
+
+def backup_path(path: Path, now: datetime | None = None) -> Path:
+    """`任務分解台賬.xlsx` → `任務分解台賬.bak-20200815-093000.xlsx` beside it (never an existing file)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    cand = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}")
+    n = 2
+    while cand.exists():
+        cand = path.with_name(f"{path.stem}.bak-{stamp}-{n}{path.suffix}")
+        n += 1
+    return cand
 
 
 def _esc_hf(text: str) -> str:
@@ -139,8 +168,10 @@ def report_months(plan: Plan) -> list[str]:
 
 
 class _MasterWriter:
-    def __init__(self, plan: Plan, cfg: Config, styles: Styles, path: Path):
+    def __init__(self, plan: Plan, cfg: Config, styles: Styles, path, selected_unit: str | None = None):
+        # path: a file path, or a BytesIO (views.refresh_views builds in memory)
         self.plan, self.cfg, self.styles, self.path = plan, cfg, styles, path
+        self.selected_unit = selected_unit      # the unit the view opens with (canonical name)
         self.script = plan.script
         self.T = lambda s: in_script(s, self.script)
         self.assign = unit_assignments(plan, cfg)
@@ -167,7 +198,8 @@ class _MasterWriter:
 
     # -- workbook ------------------------------------------------------------------------
     def write(self) -> None:
-        wb = xlsxwriter.Workbook(str(self.path), {"in_memory": True, "strings_to_numbers": False,
+        target = self.path if hasattr(self.path, "write") else str(self.path)
+        wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False,
                                                   "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         self.wb = wb
@@ -304,7 +336,8 @@ class _MasterWriter:
             "可以直接在章節表中修改:改正牽頭單位或配合單位、修改任務表述、在表格末尾添加新任務"
             "(填寫一個新的編號,如 1.2.9)、刪除整行任務。單位名稱用頓號「、」分隔,"
             "可以寫單位簡稱、全稱或單位組(如「區級有關單位」「各鎮(街道)」)。",
-            "牽頭單位一欄為空的任務,由配合單位一欄所列的單位共同負責(責任單位,標記 ◎)。",
+            "牽頭單位一欄寫「（共同負責）」的任務沒有牽頭單位,由「配合/責任單位」一欄所列的單位"
+            "共同負責(責任矩陣中標記 ◎);新增這樣的任務時,牽頭單位一欄留空或寫「（共同負責）」均可。",
             "修改後保存本文件,再生成月報(putuo-xl forms 本文件 --month 2020-08):"
             "月報按修改後的台賬生成,每個單位只收到本單位的任務。",
             f"「{layout.name('by_unit', self.script)}」:點擊 B2 單元格的下拉箭頭選擇單位,"
@@ -354,6 +387,9 @@ class _MasterWriter:
         heads = list(layout.SECTION_COLUMNS)
         if not has_roles:
             heads[heads.index("配合單位")] = layout.SECTION_RESPONSIBLE_HEADER
+        elif any(is_joint(t) for t in self.tasks):
+            # some tasks have no lead: their units, in this column, share the responsibility
+            heads[heads.index("配合單位")] = CO_RESPONSIBLE_HEADER
         return [self.T(h) for h in heads]
 
     def _section(self, ws, sec):
@@ -365,7 +401,8 @@ class _MasterWriter:
         sub = T(f"{self.plan.title} · 共 {len(tasks)} 項任務") + (
             T(f"、{sum(len(t.indicators) for t in tasks)} 個量化指標")
             if any(t.indicators for t in tasks) else "")
-        self._title(ws, section_label(sec), last, sub)
+        self._title(ws, section_label(sec), last)
+        self._section_legend(ws, sub, any(is_joint(t) for t in tasks), heads)
         for c, w in enumerate(SECTION_WIDTHS):
             ws.set_column(c, c, w)
         hr = SECTION_HEADER_ROW
@@ -388,7 +425,7 @@ class _MasterWriter:
         for i, t in enumerate(tasks):
             r = first + i
             ss = self.sub_of[t.id]
-            texts = [t.id, subsection_label(ss), t.text, lead_text(t, self.script),
+            texts = [t.id, subsection_label(ss), t.text, lead_label(t, self.script, with_units=False),
                      co_text(t, self.script), indicators_text(t)]
             ws.write_string(r, 0, texts[0], f("cell_center"))
             ws.write_string(r, 1, texts[1], f("cell"))
@@ -406,6 +443,21 @@ class _MasterWriter:
         self._status_cf(ws, rng, f"$A{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)
         self._page(ws, section_label(sec), repeat=(hr, hr))
+
+    def _section_legend(self, ws, sub: str, joint: bool, heads: list[str]) -> None:
+        """Row 2 of a section sheet: what it is (left) and, printed with it, what the colours of
+        最新狀態 mean and what 「（共同負責）」 in 牽頭單位 means (right)."""
+        T, f = self.T, self.fmt
+        ws.set_row(SECTION_SUB_ROW, 30 if joint else 20)
+        left = sub
+        if joint:
+            left += "\n" + T("牽頭單位為「（共同負責）」的任務沒有牽頭單位,由「") + heads[4] + T("」所列單位共同負責。")
+        ws.merge_range(SECTION_SUB_ROW, 0, SECTION_SUB_ROW, 4, left,
+                       f("subtitle", text_wrap=True, font_size=9 if joint else 10))
+        ws.write(SECTION_SUB_ROW, 5, heads[7] + T("的顏色:"),
+                 f("note", align="right", valign="vcenter", text_wrap=True))
+        for c, (key, label) in enumerate(STATUS_LEGEND, 6):
+            ws.write(SECTION_SUB_ROW, c, T(label), f(key, **{**_cell_box(), "font_size": 8.5, "text_wrap": True}))
 
     def _status_cf(self, ws, rng: str, key_cell: str, with_light: bool):
         """Colour a status column: the rollup's light (green/yellow/red) first, then the
@@ -432,7 +484,7 @@ class _MasterWriter:
         heights = {}
         for t in self.tasks:
             heights[t.id] = row_height([(t.text, VIEW_WIDTHS[2]),
-                                        (lead_text(t, self.script) or "—", VIEW_WIDTHS[4]),
+                                        (lead_label(t, self.script) or "—", VIEW_WIDTHS[4]),
                                         (indicators_text(t), VIEW_WIDTHS[6])])
         by_pos: list[list[float]] = []
         for unit, items in self.assign.items():
@@ -445,12 +497,10 @@ class _MasterWriter:
                     by_pos.append([])
                 by_pos[seq - 1].append(heights[a.task_id])
                 r += 1
-        # Row heights of the view fit the unit it opens with; rows further down (for units with
-        # more tasks) get the median height at that position. Picking another unit does not
-        # resize rows in any spreadsheet application; the sheet's note says how to autofit.
-        default = self._default_unit()
-        first = [heights[a.task_id] for a in self.assign.get(default, [])]
-        self.view_heights = first + [statistics.median(p) for p in by_pos[len(first):]]
+        # Picking another unit in the view does not resize rows in any spreadsheet application
+        # (a formula's new value never triggers autofit), so each row is as tall as the tallest
+        # task any unit has at that position: whichever unit is picked, no text is cut off.
+        self.view_heights = [max(p) for p in by_pos]
 
     def _tasks_sheet(self, ws):
         """_tasks: one row per task, what the section sheets show (the unit view reads it)."""
@@ -459,7 +509,7 @@ class _MasterWriter:
         for r, t in enumerate(self.tasks, 1):
             sec = self.section_of[t.id]
             ws.write_row(r, 0, [t.id, sec.id, self.section_sheets[sec.id],
-                                subsection_label(self.sub_of[t.id]), t.text, lead_text(t, self.script),
+                                subsection_label(self.sub_of[t.id]), t.text, lead_label(t, self.script),
                                 co_text(t, self.script), indicators_text(t)])
             dv = deadline_value(t, self.script)
             if isinstance(dv, datetime):
@@ -552,8 +602,7 @@ class _MasterWriter:
         ws.merge_range(1, 3, 1, last, "", f("subtitle"))
         ws.write_formula(1, 3, info, f("subtitle"), "")
         ws.merge_range(2, 0, 2, last, T("選擇單位後,下表列出該單位牽頭、配合和共同負責的全部任務(跨所有章節);"
-                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"
-                                        "換單位後如文字顯示不全:選中表格各行,雙擊行號之間的分隔線自動調整行高。"),
+                                        "「本單位狀態」「完成進度」「最近填報」來自該單位最近一次匯總的月報。"),
                        f("note"))
         ws.set_row(2, 18)
         hr = VIEW_HEADER_ROW
@@ -609,6 +658,8 @@ class _MasterWriter:
         typical notice), else the first one."""
         if not self.units:
             return None
+        if self.selected_unit in self.assign:
+            return self.selected_unit
         return max(self.units, key=lambda u: (sum(a.role == "lead" for a in self.assign[u]),
                                               -self.units.index(u)))
 
@@ -702,10 +753,10 @@ class _MasterWriter:
             ws.write_string(r, 4, T(OP_LABELS.get(ind.op, ind.op)), f("cell_center"))
             ws.write_number(r, 5, ind.value, f("cell_number"))
             ws.write_string(r, 6, ind.unit, f("cell_center"))
-            ws.write_string(r, 7, lead_text(t, self.script), f("cell_center"))
+            lead = lead_label(t, self.script, with_units=False)
+            ws.write_string(r, 7, lead, f("cell_center"))
             ws.write_string(r, 8, others, f("cell"))
-            ws.set_row(r, row_height([(ind.name or "", 24), (ind.text, 16), (others, 20),
-                                      (lead_text(t, self.script), 12)]))
+            ws.set_row(r, row_height([(ind.name or "", 24), (ind.text, 16), (others, 20), (lead, 12)]))
             for j, m in enumerate(months):
                 ws.write_formula(r, fixed + j, _lookup_value(A, "B", f'$A{x}&"|{m}"'), f("cell_auto"), "")
             # latest month with a value, right to left
@@ -736,6 +787,10 @@ class _MasterWriter:
 
 
 UNIT_LIST_SEP = "、"
+CO_RESPONSIBLE_HEADER = "配合/責任單位"     # a section sheet's 配合單位 column when some tasks have no lead
+# The legend under a printed section sheet's title: the colours of 最新狀態 (styles' font colours).
+STATUS_LEGEND = [("good", "綠:完成、按計劃"), ("risk", "黃:需關注"), ("bad", "紅:滯後逾期"),
+                 ("idle", "灰:未填報")]
 
 
 def _cell_box() -> dict:

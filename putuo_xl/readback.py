@@ -24,7 +24,8 @@ from .errors import InputError, PutuoError
 from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .render import (RECURRING_LABEL, deadline_value, indicator_line, indicators_text,
                      split_units, subsection_label, to_iso)
-from .text import halfwidth, norm_name, to_simplified
+from .text import halfwidth, in_script, norm_name, to_simplified
+from .units import strip_joint_mark
 
 ID_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 NEW_SECTION_RE = re.compile(r"^([一二三四五六七八九十]{1,3})、(.+)$")
@@ -46,11 +47,11 @@ _HEADER_NORM = {norm_name(h): k for k, hs in HEADER_KEYS.items() for h in hs}
 class PlanEditError(InputError):
     """The master has edits that cannot be read; `problems` lists every one."""
 
-    def __init__(self, problems: list[PutuoError], file: str):
+    def __init__(self, problems: list[PutuoError], file: str, script: str = "traditional"):
         self.problems = problems
-        lines = [f"台賬中有 {len(problems)} 處需要修改,改好後保存再試:"]
+        lines = [in_script(f"台賬中有 {len(problems)} 處需要修改,改好後保存再試:", script)]
         lines += [f"  {i}. {p.render()}" for i, p in enumerate(problems, 1)]
-        super().__init__("\n".join(lines), code="master-edit")
+        super().__init__("\n".join(lines), code="master-edit", script=script)
         self.file = file
 
     def render(self) -> str:     # the problems already name the file
@@ -69,12 +70,14 @@ class MasterRead:
     plan: Plan
     meta: dict[str, str]
     changes: list[Change] = field(default_factory=list)
+    script: str = "traditional"
 
     def summary(self) -> str:
         if not self.changes:
-            return "台賬與生成時一致。"
+            return in_script("台賬與生成時一致。", self.script)
         n = {k: sum(c.kind == k for c in self.changes) for k in ("added", "deleted", "changed")}
-        return f"台賬與生成時相比:新增 {n['added']} 項任務,刪除 {n['deleted']} 項,修改 {n['changed']} 項。"
+        return in_script(f"台賬與生成時相比:新增 {n['added']} 項任務,刪除 {n['deleted']} 項,"
+                         f"修改 {n['changed']} 項。", self.script)
 
 
 def plan_from_workbook(path: str | Path, config: Config | None = None) -> Plan:
@@ -95,11 +98,12 @@ def _open(p: Path):
     from openpyxl import load_workbook
     if not p.exists():
         raise InputError("找不到台賬文件,請檢查路徑。", file=str(p))
+    from openpyxl.utils.exceptions import InvalidFileException
     try:
         return load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InputError(f"無法作為 Excel 工作簿打開({type(e).__name__})。請確認是 .xlsx 文件,"
-                         f"在 Excel 或 WPS 中另存為「Excel 工作簿(*.xlsx)」後重試。", file=str(p)) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        from .filekind import not_workbook_message
+        raise InputError(not_workbook_message(p, "任務分解台賬"), file=str(p)) from None
 
 
 def _meta(wb, p: Path) -> dict[str, str]:
@@ -212,7 +216,8 @@ class _Reader:
         self.seen: dict[str, tuple[str, str]] = {}     # task id -> (sheet, cell)
 
     def problem(self, msg: str, sheet: str | None = None, cell: str | None = None):
-        self.problems.append(PutuoError(msg, file=self.file, sheet=sheet, cell=cell, code="master-edit"))
+        self.problems.append(PutuoError(in_script(msg, self.script), file=self.file, sheet=sheet,
+                                        cell=cell, code="master-edit", script=self.script))
 
     def run(self) -> MasterRead:
         plan = Plan.from_dict({**self.head, "sections": []})
@@ -254,12 +259,12 @@ class _Reader:
             plan.sections.append(section)
         plan.sections.sort(key=lambda s: int(s.id))
         if self.problems:
-            raise PlanEditError(self.problems, self.file)
+            raise PlanEditError(self.problems, self.file, self.script)
         present = {t.id for t in plan.tasks()}
         for tid in self.base_tasks:
             if tid not in present:
                 self.changes.append(Change("deleted", tid))
-        return MasterRead(plan=plan, meta=self.meta, changes=self.changes)
+        return MasterRead(plan=plan, meta=self.meta, changes=self.changes, script=self.script)
 
     # -- one section sheet ------------------------------------------------------------------
     def _read_section(self, ws, sheet: str, section: Section, optional: bool = False) -> bool:
@@ -402,7 +407,7 @@ class _Reader:
 
     # -- cells ---------------------------------------------------------------------------
     def _units(self, sheet, r, cols, get, tid, base) -> list[UnitRef] | None:
-        lead_names = split_units(get("lead"))
+        lead_names = split_units(strip_joint_mark(get("lead")))   # 「（共同負責）」: no lead
         co_names = split_units(get("co"))
         base_refs = base.units if base else []
         by_norm: dict[str, UnitRef] = {}

@@ -6,7 +6,8 @@ used for, and a sample cell formatted with that style. Change the sample cell in
 Styles missing from the template, or a missing template, fall back to the defaults below.
 
 The template is looked up beside the config file first (`<config dir>/workbook_templates/`),
-then in the project's own `workbook_templates/`. It is read once per process and translated into
+then in a source checkout's top-level `workbook_templates/`, then in the package data
+(`putuo_xl/data/workbook_templates/`, what `pip install` brings; see resources.py). It is read once per process and translated into
 xlsxwriter format properties (`Styles.props(key)`), so writing a workbook costs no extra I/O.
 """
 from __future__ import annotations
@@ -129,7 +130,10 @@ def template_candidates(config=None) -> list[Path]:
     cfg_path = getattr(config, "path", None)
     if cfg_path and not str(cfg_path).startswith("<"):
         out.append(Path(cfg_path).resolve().parent / "workbook_templates" / TEMPLATE_NAME)
-    out.append(Path(__file__).resolve().parents[1] / "workbook_templates" / TEMPLATE_NAME)
+    from .resources import resource_candidates
+    for p in resource_candidates("workbook_templates", TEMPLATE_NAME):
+        if all(p.resolve() != q.resolve() for q in out):
+            out.append(p)
     return out
 
 
@@ -314,4 +318,4 @@ def write_template(path: str | Path) -> Path:
 if __name__ == "__main__":  # python -m putuo_xl.styles [PATH]: (re)write the default template
     import sys
     print(write_template(sys.argv[1] if len(sys.argv) > 1 else
-                         Path(__file__).resolve().parents[1] / "workbook_templates" / TEMPLATE_NAME))
+                         Path(__file__).resolve().parent / "data" / "workbook_templates" / TEMPLATE_NAME))

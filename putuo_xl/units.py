@@ -56,3 +56,50 @@ def unit_assignments(plan: Plan, cfg: Config) -> dict[str, list[Assignment]]:
 def units_without_tasks(plan: Plan, cfg: Config) -> list[str]:
     assigned = unit_assignments(plan, cfg)
     return [u for u in cfg.units if u not in assigned]
+
+
+# -- what a task's 牽頭單位 cell says --------------------------------------------------------
+# A task without a lead (責任單位 only, e.g. 1.1.2 「區級有關單位、各鎮<街道>、管委會」) is the
+# joint responsibility of its units: a printed sheet says so instead of leaving 牽頭 blank.
+JOINT_MARK = "\uff08共同負責\uff09"          # （共同負責）, traditional; rendered in the script
+_JOINT_RE = None
+
+
+def lead_label(task: Task, script: str = "traditional", with_units: bool = True) -> str:
+    """THE rule for what is shown as a task's 牽頭單位 (section sheets, the unit view, the
+    indicator sheet; the rollup's 任務進展 can use it too):
+
+    - the lead units, 「、」-separated, in the notice's script;
+    - for a task without a lead, the units that share the responsibility followed by
+      「（共同負責）」 (`with_units=False`: the mark alone, where the units stand beside it,
+      as in a section sheet's 配合/責任單位 column);
+    - "" for a task that names no unit at all.
+    """
+    from .render import UNIT_SEP, unit_label
+    from .text import in_script
+
+    leads = [unit_label(u, script) for u in task.units if u.role == "lead"]
+    if leads:
+        return UNIT_SEP.join(dict.fromkeys(leads))
+    shared = [unit_label(u, script) for u in task.units if u.role == "responsible"]
+    if not shared:
+        return ""
+    mark = in_script(JOINT_MARK, script)
+    return (UNIT_SEP.join(dict.fromkeys(shared)) + mark) if with_units else mark
+
+
+def is_joint(task: Task) -> bool:
+    """A task whose units share the responsibility (no lead)."""
+    return bool(task.units) and not any(u.role == "lead" for u in task.units)
+
+
+def strip_joint_mark(text) -> str:
+    """A 牽頭單位 cell without the 「（共同負責）」 mark (either script, width or bracket kind),
+    so that reading the cell back gives only unit names."""
+    import re
+    global _JOINT_RE
+    if text is None:
+        return ""
+    if _JOINT_RE is None:
+        _JOINT_RE = re.compile("[\\(\uff08\\[\u3010]?\\s*共同[負负][責责]\\s*[\\)\uff09\\]\u3011]?")
+    return _JOINT_RE.sub("", str(text)).strip()

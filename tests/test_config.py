@@ -213,3 +213,48 @@ groups:
     assert all(u.canonical for t in plan.tasks() for u in t.units)
     assert not any("不在配置文件" in w for w in plan.warnings)
     assert plan.task_index()["2.2.1"].units[0].canonical == "區城管局"
+
+
+# -- forms and mail settings that would fail later, checked on load -----------------------
+
+@pytest.mark.parametrize("value,needle", [
+    ('"{month}_{unt}_法治政府建設月報.xlsx"', "{unt}"),
+    ('"{month}_{unit_法治政府建設月報.xlsx"', "花括號不成對"),
+    ('"{month}_法治政府建設月報.xlsx"', "需要包含 {unit}"),
+])
+def test_form_file_name_placeholders(tmp_path, value, needle):
+    text = DEFAULT.replace('file_name: "{month}_{unit}_法治政府建設月報.xlsx"', f"file_name: {value}")
+    assert text != DEFAULT
+    err = fails(write(tmp_path, text))
+    assert needle in err.message and "{unit}" in err.message
+    assert err.line == line_of(text, "file_name: ")
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "32", "5.5", "true", "[5]"])
+def test_due_day_must_be_a_day(tmp_path, value):
+    text = DEFAULT.replace("  due_day: 5", f"  due_day: {value}")
+    assert text != DEFAULT
+    err = fails(write(tmp_path, text))
+    assert "forms.due_day" in err.message and "1 到 31" in err.message
+    assert err.line == line_of(text, "due_day:")
+
+
+def test_due_day_and_file_name_still_work(tmp_path):
+    from putuo_xl.forms import due_date, form_file_name
+    text = DEFAULT.replace("  due_day: 5", "  due_day: 31").replace(
+        'file_name: "{month}_{unit}_法治政府建設月報.xlsx"', 'file_name: "{unit}-{month}"')
+    cfg = load_config(write(tmp_path, text))
+    assert due_date("2020-08", cfg) == "2020-09-30"           # clamped to the month's length
+    assert form_file_name("2020-08", "區司法局", cfg, "traditional") == "區司法局-2020-08.xlsx"
+
+
+def test_smtp_password_in_the_config_points_to_the_environment(tmp_path):
+    text = DEFAULT.replace("    password_env: PUTUO_XL_SMTP_PASSWORD",
+                           "    password_env: PUTUO_XL_SMTP_PASSWORD\n    password: secret123")
+    assert text != DEFAULT
+    err = fails(write(tmp_path, text))
+    assert "PUTUO_XL_SMTP_PASSWORD" in err.message and "環境變量" in err.message
+    assert "未知的配置項" not in err.message and "secret123" not in str(err)
+    assert err.line == line_of(text, "password: secret123")
+    own = text.replace("password_env: PUTUO_XL_SMTP_PASSWORD", "password_env: MY_SMTP_PW")
+    assert "MY_SMTP_PW" in fails(write(tmp_path, own, "c2.yaml")).message

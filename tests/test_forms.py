@@ -127,10 +127,9 @@ def test_validations(issued, cfg):
     assert ws[f"{letter['progress']}{r}"].number_format == "0%"
     (act,) = _validation_for(ws, f"{letter['actual']}{r}")
     assert act.type == "decimal" and (act.formula1, act.formula2) == ("0", "100")
-    r_days = rows["1.3.1"] if "1.3.1" in rows else None
-    if r_days:
-        (d,) = _validation_for(ws, f"{letter['actual']}{r_days}")
-        assert d.operator == "greaterThanOrEqual"
+    r_days = rows["1.3.1"]                                    # 審批時間 最多80天: a days target
+    (d,) = _validation_for(ws, f"{letter['actual']}{r_days}")
+    assert d.operator == "greaterThanOrEqual" and d.formula1 == "0"
     assert _validation_for(ws, f"{letter['actual']}{rows['1.4.2']}") == []   # no target there
     (txt,) = _validation_for(ws, f"{letter['problems']}{r}")
     assert txt.type == "textLength"
@@ -219,3 +218,12 @@ def test_simplified_forms(tmp_path, cfg):
     assert [c.value for c in wb["月报"][5]][:3] == ["任务编号", "工作任务", "角色"]
     meta = {row[0].value: row[1].value for row in wb["_form"].iter_rows()}
     assert meta["unit"] == "區司法局"                  # canonical name for the collector
+
+
+def test_help_names_the_contact_fields_as_the_form_does(issued):
+    wb = load_workbook(form_path(issued, "區司法局"))
+    labels = [c.value for c in wb["月報"][3] if c.value]
+    assert labels == ["填報人", "聯繫電話", "審核人"]
+    help_text = "\n".join(str(c.value) for row in wb["填報說明"].iter_rows() for c in row if c.value)
+    item = next(t for t in help_text.split("\n") if "表頭上方" in t)
+    assert all(label in item for label in labels), item

@@ -39,6 +39,16 @@ def test_mail_forms_dry_run_confirm_and_yes(tmp_path, seed_forms, smtp_server):
     assert code == 0 and len(server.received) == 3
     assert "此前已發送、本次未重發 3 封" in out and "沒有需要發送的郵件" in out
 
+    # --resend --unit: that unit's form again, nobody else's
+    code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, "--yes",
+                    "--resend", "--unit", "區教育局")
+    assert code == 0, out
+    assert len(server.received) == 4 and "已發送 1 封月報填報表" in out
+    assert sorted(server.received[-1].rcpt_tos) == ["jyj-office@putuo.example.cn", "jyj@putuo.example.cn"]
+    code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, "--yes",
+                    "--unit", "區不存在局")
+    assert code == 1 and "不認識的單位「區不存在局」" in out and len(server.received) == 4
+
 
 def test_mail_password_prompt_and_failure_exit(tmp_path, seed_forms, smtp_server, cert):
     server = smtp_server(security="starttls", auth=True)

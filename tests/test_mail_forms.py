@@ -115,16 +115,75 @@ def test_rerun_sends_nothing_twice_and_new_content_goes(tmp_path, forms_dir, smt
     assert server.received[-1].rcpt_tos == ["sfj2@putuo.example.cn"]
     assert [(m.unit, m.status) for m in third.by_status("sent")] == [("區司法局", "sent")]
 
-    # a changed form (other bytes) is new content: it goes again
+    # the form saved again (other bytes, the same `_form` metadata): the form already sent
     import openpyxl
     path = forms_dir / f"{MONTH}_沈家門街道_法治政府建設月報.xlsx"
     wb = openpyxl.load_workbook(path)
     wb.worksheets[0]["A2"] = "2020年8月法治政府建設工作進展月報(更正)"
     wb.save(path)
     fourth = send_forms(forms_dir, MONTH, load(cfg_path))
-    assert len(server.received) == 5
-    assert server.received[-1].rcpt_tos == ["sjm@putuo.example.cn"]
-    assert [m.unit for m in fourth.by_status("sent")] == ["沈家門街道"]
+    assert len(server.received) == 4
+    assert {m.status for m in fourth.messages} == {"already_sent"}
+    # sending it anyway is what --resend is for
+    fifth = send_forms(forms_dir, MONTH, load(cfg_path), resend=True, units=["沈家門街道"])
+    assert len(server.received) == 5 and server.received[-1].rcpt_tos == ["sjm@putuo.example.cn"]
+    assert [m.unit for m in fifth.by_status("sent")] == ["沈家門街道"]
+
+
+def test_regenerated_forms_go_once_and_a_changed_form_needs_resend(tmp_path, seed_forms,
+                                                                   smtp_server):
+    """`forms --force` with an unchanged plan rewrites every file (a new `created` time, other
+    bytes) but not the form: nothing is sent again. After an edit to the plan each unit's form
+    is a different one; a unit that already received this month's form gets it only with
+    --resend, and is told so, one line per unit."""
+    import time
+
+    import openpyxl
+
+    from putuo_xl.forms import write_forms
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "config.yaml", server.port))
+    master, forms_dir, _ = seed_forms
+    send_forms(forms_dir, MONTH, cfg)
+    assert len(server.received) == 3
+    before = {p.name: p.read_bytes() for p in forms_dir.glob("*.xlsx")}
+    time.sleep(1.1)                        # `created` has seconds: make sure it changes
+    regenerated = write_forms(master, MONTH, None, cfg, force=True)
+    assert len(regenerated.written) == 44
+    assert all(p.read_bytes() != before[p.name] for p in regenerated.written)
+    again = send_forms(forms_dir, MONTH, cfg)
+    assert len(server.received) == 3, "regenerated identical forms were mailed again"
+    assert {m.status for m in again.messages} == {"already_sent"}
+    assert not [p for p in again.problems if p.code == "changed_form"]
+
+    # the official rewords a task in the master: the next forms are another version
+    wb = openpyxl.load_workbook(master)
+    ws = wb["一、推進政府職能依法全面履行"]
+    row = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value == "1.5.2")
+    ws.cell(row, 3).value = "部署開展公共法律服務專項行動。"
+    wb.save(master)
+    write_forms(master, MONTH, None, cfg, force=True)
+    changed = send_forms(forms_dir, MONTH, cfg)
+    assert len(server.received) == 3
+    held = [p for p in changed.problems if p.code == "changed_form"]
+    assert sorted(p.unit for p in held) == sorted(SENT)
+    assert all(p.blocking for p in held) and not changed.messages
+    lines = changed.plan_lines()
+    for unit in SENT:
+        (line,) = [x for x in lines if x.startswith(f"  - {unit}:")]
+        assert "已經收到過本月的另一份月報" in line and "--resend" in line
+        assert f"--unit {unit}" in line
+    # --resend for one unit: that unit only
+    one = send_forms(forms_dir, MONTH, cfg, resend=True, units=["区司法局"])
+    assert [m.unit for m in one.by_status("sent")] == ["區司法局"] and len(server.received) == 4
+    assert server.received[-1].rcpt_tos == ADDRESSES["區司法局"]
+    # afterwards 區司法局 has the new form: nothing more for it; the other two still wait
+    rest = send_forms(forms_dir, MONTH, cfg)
+    assert [(m.unit, m.status) for m in rest.messages] == [("區司法局", "already_sent")]
+    assert sorted(p.unit for p in rest.problems if p.code == "changed_form") == \
+        ["區教育局", "沈家門街道"]
+    assert len(server.received) == 4
 
 
 def test_dry_run_writes_eml_and_sends_nothing(tmp_path, forms_dir):

@@ -2,14 +2,17 @@
 are reported before sending and the rest still go. Settings and templates are checked."""
 from __future__ import annotations
 
+import email
+import email.policy
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
 
-from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, load, make_form,  # noqa: F401
-                          seed_forms_session, simplified_forms_session, smtp_server, write_config)
+from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, display_names,  # noqa: F401
+                          load, make_form, seed_forms_session, simplified_forms_session,
+                          smtp_server, write_config)
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
 from putuo_xl.ledger import Ledger
@@ -87,12 +90,52 @@ def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server, simplifie
     d = Path(shutil.copytree(simplified_forms_session[1], tmp_path / "forms"))
     (p,) = d.glob("*.xlsx")
     assert p.name == f"{MONTH}_区司法局_法治政府建设月报.xlsx"
-    send_forms(d, MONTH, cfg)
+    report = send_forms(d, MONTH, cfg)
     (rec,) = server.received
     assert rec.msg["subject"] == "【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
     body = body_text(rec.msg)
     assert body.startswith("舟山市普陀区司法局:") and "请在「月报」工作表中" in body
+    assert "如有疑问,请联系区司法局法治督察科。" in body            # {contact} too
     assert rec.msg.get_payload()[1].get_filename() == p.name
+    # the names in the headers as well: the To name from config.yaml, the From name
+    assert display_names(rec.msg, "to") == ["舟山市普陀区司法局"]
+    assert display_names(rec.msg, "from") == ["普陀区依法治区办"]
+    assert report.rows()[1][0] == "区司法局"
+    eml = send_forms(d, MONTH, cfg, dry_run_dir=tmp_path / "预览", resend=True)
+    assert [m.eml.name for m in eml.messages] == ["2020-08_月报填报表_区司法局.eml"]
+
+
+def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplified_forms_session):
+    """Reminders and the bulletin of a simplified notice: subject, body, names in the headers,
+    the .eml file names — everything in simplified characters."""
+    import shutil
+
+    from putuo_xl.mail import send_bulletin, send_reminders
+    from putuo_xl.rollup import rollup
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    src_master, _ = simplified_forms_session
+    folder = Path(shutil.copytree(src_master.parent, tmp_path / "台账"))
+    master = folder / src_master.name
+    out = tmp_path / "预览"
+    report = send_reminders(master, MONTH, cfg, dry_run_dir=out)
+    (m,) = report.messages
+    assert m.eml.name == "2020-08_催报_区司法局.eml"
+    msg = email.message_from_bytes(m.eml.read_bytes(), policy=email.policy.default)
+    assert display_names(msg, "to") == ["舟山市普陀区司法局"]
+    assert display_names(msg, "from") == ["普陀区依法治区办"]
+    assert "请联系区司法局法治督察科" in body_text(msg) and "區" not in body_text(msg)
+
+    rollup(master, MONTH, cfg)
+    report = send_bulletin(master, MONTH, cfg, dry_run_dir=out)
+    (m,) = report.messages
+    assert m.eml.name == "2020-08_通报.eml"
+    msg = email.message_from_bytes(m.eml.read_bytes(), policy=email.policy.default)
+    assert display_names(msg, "to") == ["区长", ""]
+    assert msg["subject"] == "【舟山市普陀区】2020年8月法治政府建设工作预评估通报"
+    assert "區" not in body_text(msg)
+    assert server.received == []
 
 
 def test_ledger_cross_check_stale_and_missing_forms(tmp_path, smtp_server):
@@ -178,3 +221,56 @@ def test_bad_address_in_config(tmp_path, smtp_server):
     assert ("bad_address", "區司法局", f"{MONTH}_區司法局_法治政府建設月報.xlsx", False) in got
     assert ("bad_address", "沈家門街道", f"{MONTH}_沈家門街道_法治政府建設月報.xlsx", True) in got
     assert [r.rcpt_tos for r in server.received] == [["sfj@putuo.example.cn"]]
+
+
+def test_a_unit_not_in_the_directory_is_one_clear_line(tmp_path, smtp_server):
+    """A notice names a unit config.yaml does not know (区普陀山管委会): forms still writes its
+    form (and the ledger records it as issued). mail says once, plainly, why it does not go and
+    what to do — not "bad metadata" and "not found in the folder" for the same file."""
+    from putuo_xl.forms import write_forms
+    from putuo_xl.master import build_master
+    from putuo_xl.parser import parse_notice
+    from putuo_xl.text import to_simplified
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    seed = (Path(__file__).resolve().parents[1] / "putuo_xl" / "data" /
+            "notice_2020_putuo.txt").read_text(encoding="utf-8")
+    text = seed.replace("(責任單位:區司法局)。", "(責任單位:區司法局、區普陀山管委會)。", 1)
+    assert text != seed
+    notice = tmp_path / "通知.txt"
+    notice.write_text(to_simplified(text), encoding="utf-8")
+    plan = parse_notice(notice, cfg)
+    unknown = "区普陀山管委会"
+    assert unknown in {u.name for t in plan.tasks() for u in t.units if u.canonical is None}
+    master = build_master(plan, tmp_path / "任务分解台账.xlsx", cfg).path
+    result = write_forms(master, MONTH, None, cfg, units=["區司法局", unknown])
+    assert set(result.units) == {"區司法局", unknown}
+
+    report = send_forms(result.out_dir, MONTH, cfg)
+    about = [p for p in report.problems if unknown in p.message]
+    assert len(about) == 1, [p.message for p in about]
+    (p,) = about
+    assert (p.code, p.unit, p.file, p.blocking) == (
+        "unknown_unit", unknown, result.units[unknown].name, True)
+    assert "不在 config.yaml 的单位名录中" in p.message and "aliases" in p.message
+    for lines in (report.plan_lines(), report.summary_lines()):
+        assert len([x for x in lines if unknown in x]) == 1
+    assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
+
+
+def test_only_some_units(tmp_path, smtp_server, seed_forms_session):
+    """send_forms(units=…): those units' forms only; a bad file that names one of them is still
+    reported, the others' files are none of this run's business."""
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    d = tmp_path / "forms"
+    copy_form(seed_forms_session, "區教育局", d)
+    copy_form(seed_forms_session, "區司法局", d)
+    copy_form(seed_forms_session, "區司法局", d, f"{MONTH}_沈家門街道_法治政府建設月報.xlsx")
+    report = send_forms(d, MONTH, cfg, units=["沈家門街道"])
+    assert problems(report) == {("bad_file", None, f"{MONTH}_沈家門街道_法治政府建設月報.xlsx", True)}
+    assert report.messages == [] and server.received == []
+    report = send_forms(d, MONTH, cfg, units=["區司法局"])
+    assert problems(report) == set()
+    assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]

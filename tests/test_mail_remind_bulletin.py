@@ -191,3 +191,94 @@ def test_bulletin_dry_run(tmp_path, seed_forms):
     ledger = master.with_name("任務分解台賬.ledger.sqlite")
     import sqlite3
     assert sqlite3.connect(ledger).execute("SELECT count(*) FROM sends").fetchone() == (0,)
+
+
+def test_bulletin_needs_the_months_rollup_in_the_master(tmp_path, smtp_server, seed_forms):
+    """The attachment is the master's 工作報表: it must be rolled up, to this very month, after
+    the ledger last changed; otherwise nothing goes and the official is told what to run."""
+    from putuo_xl.rollup import rollup
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    master = seed_forms[0]
+    # never rolled up: no 工作報表 in the master, nothing to attach
+    for dry in (None, tmp_path / "預覽"):
+        with pytest.raises(MailError) as e:
+            send_bulletin(master, MONTH, cfg, dry_run_dir=dry)
+        assert "還沒有刷新匯總" in str(e.value)
+        assert "putuo-xl rollup --month 2020-08" in str(e.value) and "刷新匯總" in str(e.value)
+    assert not (tmp_path / "預覽").exists() or not list((tmp_path / "預覽").iterdir())
+
+    # rolled up to September: the August bulletin would carry September's 工作報表
+    rollup(master, "2020-09", cfg)
+    with pytest.raises(MailError) as e:
+        send_bulletin(master, MONTH, cfg)
+    msg = str(e.value)
+    assert "2020年9月" in msg and "putuo-xl rollup --month 2020-08" in msg
+    assert "--month 2020-09" in msg
+    assert e.value.file == master.name
+    assert server.received == []
+
+    # rolled up to August: it goes, and the attachment says August
+    rollup(master, MONTH, cfg)
+    report = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
+    assert report.ok and len(server.received) == 1
+
+
+def test_bulletin_refuses_a_rollup_older_than_the_ledger(tmp_path, smtp_server, seed_forms):
+    """A form collected after the rollup: the attached 工作報表 no longer says what the ledger
+    says (the body would name a unit as not reported while the ledger has its report, or the
+    other way round). Refused until the rollup is refreshed."""
+    from collect_kit import Form, set_mtime
+    from putuo_xl.collect import collect
+    from putuo_xl.rollup import rollup
+
+    server = smtp_server()
+    cfg = load(write_config(tmp_path / "c.yaml", server.port))
+    master, forms_dir, result = seed_forms
+    rollup(master, MONTH, cfg)
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    f = Form(forms_dir / result.units["區司法局"].name)
+    f.fill_all(status="推進中", progress=0.5, actual=95)
+    set_mtime(f.save(inbox / result.units["區司法局"].name), "2020-09-03 10:00")
+    got = collect(master, inbox, MONTH, cfg)
+    assert [r.unit for r in got.accepted] == ["區司法局"]
+    with pytest.raises(MailError) as e:
+        send_bulletin(master, MONTH, cfg)
+    assert "刷新匯總" in str(e.value) and "putuo-xl rollup --month 2020-08" in str(e.value)
+    assert server.received == []
+    rollup(master, MONTH, cfg)
+    report = send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
+    assert report.ok and len(server.received) == 1
+    assert "未報送2020年8月工作報表的單位(43個)" in body_text(server.received[0].msg)
+
+
+def test_bulletin_is_signed_once(tmp_path, smtp_server, seed_forms):
+    """The rollup's 通報 ends with the office and the month; the e-mail does not sign again —
+    also with a bulletin_body template (from an older config.yaml) that signs after {bulletin}."""
+    import yaml
+
+    server = smtp_server()
+    cfg_path = write_config(tmp_path / "c.yaml", server.port)
+    cfg = load(cfg_path)
+    master = seed_forms[0]
+    text = with_bulletin(master, cfg)
+    office = cfg.office
+    assert text.rstrip().split("\n")[-2:] == [office, "2020年9月"]     # the 通報's own signature
+    send_bulletin(master, MONTH, cfg, today=date(2020, 9, 10))
+    body = body_text(server.received[-1].msg)
+    assert body.count(office) == 1, body[-200:]
+    assert body.rstrip().endswith(f"{office}\n2020年9月")
+    assert "2020年9月10日" not in body
+
+    raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    raw["mail"]["templates"]["bulletin_body"] = (
+        "各位領導:\n\n{month_label}通報如下,工作報表見附件「{file_name}」。\n\n{bulletin}\n\n"
+        "{office}\n{today_label}\n")
+    cfg_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    send_bulletin(master, MONTH, load(cfg_path), today=date(2020, 9, 10), resend=True)
+    body = body_text(server.received[-1].msg)
+    assert body.count(office) == 1, body[-200:]
+    assert body.rstrip().endswith(f"{office}\n2020年9月10日")
+    assert "六、下步工作要求" in body

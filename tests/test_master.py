@@ -20,6 +20,24 @@ SECTION_SHEETS = ["一、推進政府職能依法全面履行", "二、健全重
                   "四、加強行政權力監督制約", "五、依法化解社會矛盾糾紛", "六、夯實法治政府建設保障"]
 VIEW = "按單位查看"
 
+# Expectations written by hand from the notice text (not from unit_assignments, which also
+# writes _plan): a task is a unit's when the unit is named in its 責任單位 or a group it belongs
+# to is (區級有關單位 for the district's departments, 各鎮<街道> for the towns).
+ALL_TASKS = ("1.1.1 1.1.2 1.2.1 1.2.2 1.2.3 1.2.4 1.3.1 1.3.2 1.3.3 1.4.1 1.4.2 1.5.1 1.5.2 1.5.3 "
+             "1.5.4 2.1.1 2.1.2 2.2.1 2.2.2 2.2.3 2.3.1 2.3.2 2.3.3 3.1.1 3.1.2 3.1.3 3.2.1 3.2.2 "
+             "3.2.3 3.3.1 3.3.2 3.3.3 4.1.1 4.1.2 4.2.1 4.3.1 4.3.2 4.3.3 5.1.1 5.1.2 5.2.1 5.2.2 "
+             "5.3.1 5.3.2 6.1.1 6.2.1 6.2.2 6.2.3 6.2.4 6.3.1 6.3.2").split()
+# 區司法局 is in 區級有關單位: every task but the five whose lists name neither.
+SIFA_TASKS = [t for t in ALL_TASKS if t not in {"1.3.1", "1.4.1", "1.4.2", "3.2.3", "6.2.3"}]
+# 區財政局: named only in 1.5.2 (法律服務網絡); otherwise through 區級有關單位.
+CAIZHENG_TASKS = [t for t in ALL_TASKS if t not in {
+    "1.3.1", "1.3.2", "1.4.1", "1.4.2", "1.5.3", "2.1.1", "2.2.3", "3.2.1", "3.2.3", "5.2.1",
+    "5.3.2", "6.2.2", "6.2.3"}]
+# 六橫鎮: the tasks whose 責任單位 include 各鎮<街道> (19 of them).
+LIUHENG_TASKS = ["1.1.1", "1.1.2", "1.2.1", "1.5.1", "2.1.1", "2.1.2", "2.2.1", "2.2.2", "2.3.3",
+                 "3.1.2", "4.1.1", "4.1.2", "4.2.1", "5.1.1", "5.2.2", "6.1.1", "6.2.1", "6.3.1",
+                 "6.3.2"]
+
 
 @pytest.fixture(scope="module")
 def cfg():
@@ -73,12 +91,18 @@ def test_section_sheet_is_a_printable_table(wb, plan):
     assert table.ref == "A3:J18"                   # header row 3, 15 tasks
     assert table.autoFilter is not None
     headers = [c.value for c in ws[3]]
-    assert headers == layout.SECTION_COLUMNS
+    # some tasks of the seed have no lead: the 配合單位 column holds their responsible units too
+    assert headers == [h if h != "配合單位" else "配合/責任單位" for h in layout.SECTION_COLUMNS]
     assert ws.freeze_panes == "B4"
     assert ws["A4"].value == "1.1.1" and ws["A18"].value == "1.5.4"
     assert ws["D4"].value == "區審招辦"
     assert ws["E4"].value == "區級有關單位、各鎮(街道)、管委會"
-    assert ws["D5"].value in ("", None) and ws["E5"].value == "區級有關單位、各鎮(街道)、管委會"
+    # 1.1.2 has no lead: the printed page says so instead of leaving 牽頭單位 blank
+    assert ws["D5"].value == "\uff08共同負責\uff09" and ws["E5"].value == "區級有關單位、各鎮(街道)、管委會"
+    assert "共同負責" in ws["A2"].value                  # explained under the title
+    assert [ws.cell(row=2, column=c).value for c in (7, 8, 9, 10)] == [
+        "綠:完成、按計劃", "黃:需關注", "紅:滯後逾期", "灰:未填報"]   # the colours of 最新狀態
+    assert ws["G2"].fill.fgColor.rgb.endswith("C6EFCE") and ws["I2"].fill.fgColor.rgb.endswith("FFC7CE")
     assert ws["F4"].value == "“一件事”網上、掌上聯辦:實現41件"
     assert ws["G4"].value.strftime("%Y-%m-%d") == "2020-12-31"
     # calculated columns: a row inserted in Excel gets the progress formulas too
@@ -135,7 +159,8 @@ def test_passes_xlsx_check_and_view_lists_default_unit(built, cfg, plan):
     assert report["error_count"] == 0
     assert got(report, f"'{VIEW}'!B2:D2")[0][0] == "區司法局"   # leads most tasks
     expected = [a.task_id for a in unit_assignments(plan, cfg)["區司法局"]]
-    assert _view_ids(report, rng) == expected
+    assert expected == SIFA_TASKS and len(SIFA_TASKS) == 46
+    assert _view_ids(report, rng) == SIFA_TASKS
     rows = got(report, rng)
     first = rows[0]
     assert first[0] == 1 and first[3] == "配合" and first[4] == "區審招辦"
@@ -160,8 +185,7 @@ def test_view_and_progress_follow_the_rollup_sheets(built, tmp_path, cfg, plan):
                         "--get", ind, "--get", f"'{VIEW}'!D2")
     assert report["ok"], report.get("problems")
     assert report["set"][0]["valid"] is True
-    expected = [a.task_id for a in unit_assignments(plan, cfg)["區財政局"]]
-    assert _view_ids(report, view) == expected
+    assert _view_ids(report, view) == CAIZHENG_TASKS and len(CAIZHENG_TASKS) == 38
     row = next(r for r in got(report, view) if r[1] == "1.2.3")
     assert row[7:10] == ["已完成", 1, "2020-08"]
     assert "共 38 項" in got(report, f"'{VIEW}'!D2")[0][0]
@@ -204,8 +228,9 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
     assert names[0] == "说明" and names[1] == "一、推进政府职能依法全面履行"
     assert {"按单位查看", "责任矩阵", "考评指标"} <= set(names)
     wb = load_workbook(result.path)
-    assert [c.value for c in wb[names[1]][3]][:5] == ["任务编号", "小节", "工作任务", "牵头单位", "配合单位"]
+    assert [c.value for c in wb[names[1]][3]][:5] == ["任务编号", "小节", "工作任务", "牵头单位", "配合/责任单位"]
     assert wb[names[1]]["D4"].value == "区审招办"
+    assert wb[names[1]]["D5"].value == "\uff08共同负责\uff09"
     back = plan_from_workbook(result.path, cfg)
     assert back.fingerprint() == splan.fingerprint()
     wb["_status"].append(["1.1.1|六橫鎮", "推进中", 0.5, None, "green"])   # rollup keys: config names
@@ -215,6 +240,24 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
     assert report["ok"], report.get("problems")
     assert report["set"][0]["valid"] is True
     ids = [r[1] for r in got(report, rng) if r[1]]
-    assert ids == [a.task_id for a in unit_assignments(splan, cfg)["六橫鎮"]]
+    assert ids == LIUHENG_TASKS
     assert {r[3] for r in got(report, rng) if r[1]} <= {"配合", "责任"}
     assert got(report, rng)[0][1] == "1.1.1" and got(report, rng)[0][7] == "推进中"
+
+
+def test_view_rows_fit_every_units_tasks_and_label_prints(wb, cfg, plan):
+    """Picking a unit never resizes rows: each row must be tall enough for the task any unit has
+    at that position (estimated as the section sheets estimate), and 選擇單位 must fit column A."""
+    from putuo_xl.master import VIEW_WIDTHS
+    from putuo_xl.render import indicators_text, row_height, text_units
+    from putuo_xl.units import lead_label
+    ws = wb[VIEW]
+    assert ws["A2"].value == "選擇單位"
+    assert ws.column_dimensions["A"].width >= text_units("選擇單位") + 1
+    idx = plan.task_index()
+    for unit in ("區司法局", "區財政局", "六橫鎮", "區發改局", "區公務員局"):
+        for i, a in enumerate(unit_assignments(plan, cfg)[unit]):
+            t = idx[a.task_id]
+            need = row_height([(t.text, VIEW_WIDTHS[2]), (lead_label(t) or "—", VIEW_WIDTHS[4]),
+                               (indicators_text(t), VIEW_WIDTHS[6])])
+            assert ws.row_dimensions[5 + i].height >= need - 0.75, (unit, a.task_id)  # whole pixels

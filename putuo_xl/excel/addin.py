@@ -41,7 +41,9 @@ def repo_root() -> Path:
 
 
 def default_macros_dir() -> Path:
-    return repo_root() / "macros"
+    """macros/ of a source checkout, else the package data's copy (a pip-installed putuo-xl)."""
+    from ..resources import resource_dir
+    return resource_dir("macros")
 
 
 @dataclass
@@ -149,8 +151,14 @@ def vba_from_bas(folder: str | Path) -> list[VbaModule]:
 
 
 def vba_from_xlam(path: str | Path) -> list[VbaModule]:
-    """The VBA modules inside an .xlam/.xlsm (decoded by oletools)."""
-    from oletools.olevba import VBA_Parser
+    """The VBA modules inside an .xlam/.xlsm (decoded by oletools, the `addin` extra)."""
+    try:
+        from oletools.olevba import VBA_Parser
+    except ImportError:
+        raise InputError("檢查加載項中的 VBA 需要 oletools 程序包,目前沒有安裝。請運行 "
+                         "pip install \"putuo-xl[addin]\"(或 pip install oletools)後重試;"
+                         "不給 --xlam 時只檢查 macros 中的 .bas 源文件,不需要它。",
+                         file=str(path), code="missing-oletools") from None
 
     parser = VBA_Parser(str(path))
     try:

@@ -94,7 +94,7 @@ def master_file(ctx: Context, plan=None) -> Path:
     stamp = path.with_suffix(".fingerprint")
     fp = plan.fingerprint() + ":" + ctx.config.fingerprint()
     if not path.is_file() or not stamp.is_file() or stamp.read_text("utf-8") != fp:
-        build_master(plan, output=path, config=ctx.config)
+        build_master(plan, output=path, config=ctx.config, overwrite=True, backup=False)
         stamp.write_text(fp, "utf-8")
     return path
 
@@ -134,7 +134,7 @@ def build_master_flow(ctx: Context) -> None:
         key = safe_name(f"{plan.year or ''}{plan.title}")[:40] + "_" + plan.fingerprint()[:6]
         folder = ctx.data_dir / key
         out = folder / SERVER_MASTER_NAME
-        result = build_master(plan, output=out, config=cfg)
+        result = build_master(plan, output=out, config=cfg, overwrite=True)
         (out.with_suffix(".fingerprint")).write_text(plan.fingerprint() + ":" + cfg.fingerprint(), "utf-8")
         mirror_workbook(ctx, out, extra_meta={PROJECT_META_KEY: key})
         ctx.meta[PROJECT_META_KEY] = key

@@ -23,8 +23,8 @@ PROJECT_ENV = "PUTUO_XL_SERVER_PROJECT"
 
 
 def default_project_dir() -> Path:
-    from .addin import repo_root
-    return repo_root() / "server"
+    from ..resources import resource_dir
+    return resource_dir("server")
 
 
 def server_env(data_dir: str | Path | None = None, project_dir: str | Path | None = None,

@@ -1,0 +1,111 @@
+"""The CLI through a real subprocess: click's own errors and the library's, one Chinese line each."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mail_helpers import MONTH, seed_forms, seed_forms_session, write_config  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """`putuo-xl ARGS` as an official runs it: no terminal on stdin."""
+    e = dict(os.environ, **(env or {}))
+    e["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "putuo_xl.cli", *map(str, args)], cwd=cwd, env=e,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+
+
+def one_line_error(p: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in p.stderr, p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("錯誤:"), p.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["forms", "x.xlsx"], "缺少選項 --month"),
+    (["forms"], "缺少參數 MASTER"),
+    (["mail", "forms", "nonexist", "--month", "2020-08"], "「nonexist」不存在"),
+    (["build", "--forse"], "沒有選項 --forse。是不是 --force?"),
+    (["bild"], "沒有命令「bild」"),
+    (["serve", "--port", "abc"], "--port 的值不對:「abc」不是整數"),
+    (["build", "a", "b", "c"], "多出了參數:b c"),
+    (["forms", "x.xlsx", "--month"], "選項 --month 後面需要一個值"),
+])
+def test_click_usage_errors_are_chinese_with_exit_2(tmp_path, args, expect):
+    p = cli(*args, cwd=tmp_path)
+    line = one_line_error(p)
+    assert p.returncode == 2
+    assert expect in line and "-h 查看用法" in line
+    assert "Error" not in line and "Usage" not in p.stderr
+
+
+def test_help_and_version_still_work(tmp_path):
+    p = cli("build", "-h", cwd=tmp_path)
+    assert p.returncode == 0 and "生成任務分解台賬" in p.stdout and "--force" in p.stdout
+    p = cli("--version", cwd=tmp_path)
+    assert p.returncode == 0 and "0.1" in p.stdout
+
+
+def test_prompt_without_terminal_is_a_chinese_abort(tmp_path, seed_forms):  # noqa: F811
+    _, forms_dir, _ = seed_forms
+    cfg = write_config(tmp_path / "c.yaml", 1)     # never reached: the confirmation comes first
+    p = cli("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg)
+    assert p.returncode == 1, p.stderr
+    assert "Aborted" not in p.stderr and "Traceback" not in p.stderr
+    assert "已取消" in p.stderr and "--yes" in p.stderr
+
+
+def test_build_refuses_to_overwrite_then_force_keeps_a_backup(tmp_path):
+    out = tmp_path / "任務分解台賬.xlsx"
+    p = cli("build", "-o", out, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    out.write_bytes(out.read_bytes() + b"")          # the official's copy
+    os.utime(out, (1_000_000_000, 1_000_000_000))
+    before = out.read_bytes()
+    p = cli("build", "-o", out, cwd=tmp_path)
+    line = one_line_error(p)
+    assert p.returncode == 1
+    assert "已經存在" in line and "--force" in line and "--refresh" in line
+    assert out.read_bytes() == before and out.stat().st_mtime == 1_000_000_000
+    p = cli("build", "-o", out, "--force", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    (backup,) = tmp_path.glob("任務分解台賬.bak-*.xlsx")
+    assert backup.read_bytes() == before
+    assert backup.name in p.stderr and "備份" in p.stderr
+    assert out.stat().st_mtime > 1_000_000_000
+
+
+def _junk_files(d: Path) -> dict[str, Path]:
+    files = {"x.txt": "工作要點\n一、推進政府職能".encode("utf-8"),
+             "x.png": b"\x89PNG\r\n\x1a\n" + bytes(64),
+             "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+             "empty.xlsx": b""}
+    out = {}
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+        out[name] = d / name
+    return out
+
+
+@pytest.mark.parametrize("cmd", [["forms", "{f}", "--month", "2020-08"],
+                                 ["rollup", "{f}", "--month", "2020-08"],
+                                 ["mail", "bulletin", "{f}", "--month", "2020-08", "--dry-run", "eml"]])
+def test_not_a_workbook_gets_a_chinese_message(tmp_path, cmd):
+    files = _junk_files(tmp_path)
+    expect = {"x.txt": "文本文件", "x.png": "圖片(PNG)", "old.xls": "舊版 Excel 文件",
+              "empty.xlsx": "文件是空的"}
+    names = ["old.xls"] if cmd[0] != "forms" else list(files)
+    for name in names:
+        p = cli(*[a.replace("{f}", name) for a in cmd], cwd=tmp_path)
+        line = one_line_error(p)
+        assert p.returncode == 1
+        assert f"文件「{name}」" in line and expect[name] in line, line
+        assert ".xlsx" in line
