@@ -156,7 +156,7 @@ class Config:
 
     @property
     def recurring_markers(self) -> list[str]:
-        return list(self.section("parser").get("recurring_markers") or ["經常性", "常態化", "長效"])
+        return list(self.section("parser").get("recurring_markers") or ["經常性", "長期堅持", "常態化開展"])
 
     # -- names ---------------------------------------------------------------
     def resolve(self, name: str) -> str | None:

@@ -1,5 +1,8 @@
 """Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx) into clean text lines.
 
+In a .docx, Word's list numbering is rendered as the reader sees it, task tables become
+numbered items, and Heading 1/2 paragraphs become 一、/（一） when the text has no such numbers.
+
 Everything that is not a notice (PDF, image, spreadsheet, binary, empty) is refused
 with a Chinese message that says what is accepted.
 """
@@ -207,15 +210,20 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
         raise InputError(f"Word 文檔無法打開({type(e).__name__}),文件可能已損壞。{ACCEPTED}。",
                          file=name) from None
     lines: list[str] = []
+    levels: dict[int, int] = {}          # index in `lines` → heading level of that paragraph
     numbering = _WordNumbering(document)
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = Paragraph(child, document)
+            level = _heading_level(para)
+            if level:
+                levels[len(lines)] = level
             lines.append(numbering.label(para) + para.text)
         elif tag == "tbl":
             lines.extend(_table_lines(Table(child, document)))
+    lines = _number_headings(lines, levels)
     lines = _clean_lines(lines)
     if not any(lines):
         raise InputError(f"Word 文檔中沒有文字。{ACCEPTED}。", file=name)
@@ -223,6 +231,76 @@ def _read_docx(data: bytes, name: str) -> NoticeText:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Heading 1 / heading 1 / 標題 1 / 标题 1 (Word writes the English name whatever the UI language;
+# WPS and localised templates may write the Chinese one).
+_HEADING_STYLE = re.compile(r"^\s*(?:heading|標題|标题)\s*([1-9])\s*$", re.I)
+_TITLE_LIKE = re.compile(r"(通知|通報|通报|工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|工作安排|"
+                         r"任務清單|任务清单|印[發发])")
+_TYPED_SECTION = re.compile(r"^\s*[一二三四五六七八九十]{1,3}\s*[、.．]\s*\S")
+_TYPED_SUBSECTION = re.compile(r"^\s*[(（]\s*[一二三四五六七八九十]{1,3}\s*[)）]\s*\S")
+_TYPED_NUMBER = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|"
+                           r"\d{1,3}\s*[.．、)）]|[①-⑳])")
+
+
+def _heading_level(para) -> int | None:
+    """1 for a Heading 1 paragraph (by its style, a style it is based on, or an outline level),
+    2 for Heading 2 …; None for body text and for the Title style."""
+    try:
+        style = para.style
+    except (KeyError, ValueError, AttributeError):
+        style = None
+    seen = 0
+    while style is not None and seen < 10:
+        m = _HEADING_STYLE.match(style.name or "")
+        if m:
+            return int(m.group(1))
+        seen += 1
+        style = style.base_style
+    # a custom style (or direct formatting) with an outline level works as a heading in Word
+    for ppr in [para._p.pPr] + ([para.style.element.pPr] if para.style is not None else []):
+        if ppr is None:
+            continue
+        lvl = ppr.find(f"{_W}outlineLvl")
+        if lvl is not None:
+            try:
+                value = int(lvl.get(f"{_W}val"))
+            except (TypeError, ValueError):
+                continue
+            if 0 <= value <= 8:
+                return value + 1
+    return None
+
+
+def _number_headings(lines: list[str], levels: dict[int, int]) -> list[str]:
+    """A document whose sections are Heading 1 paragraphs (and subsections Heading 2) without
+    typed 一、 / (一): give the headings the numbers a reader sees in the structure, so that the
+    parser finds the sections and subsections. Only where the text has none of its own: a
+    document with typed (or Word-numbered) 一、 keeps them, and the same for (一)."""
+    heads = {i: lv for i, lv in levels.items()
+             if lines[i].strip() and not _TITLE_LIKE.search(narrow(lines[i]).strip())
+             and not narrow(lines[i]).strip().startswith("附件")
+             and not _TYPED_NUMBER.match(narrow(lines[i]))}
+    if not heads:
+        return lines
+    used = sorted(set(heads.values()))[:2]
+    has_sections = any(_TYPED_SECTION.match(narrow(x)) for x in lines)
+    has_subsections = any(_TYPED_SUBSECTION.match(narrow(x)) for x in lines)
+    top = used[0]
+    second = used[1] if len(used) > 1 else None
+    out = list(lines)
+    n_sec = n_sub = 0
+    for i in sorted(heads):
+        lv = heads[i]
+        if lv == top and not has_sections:
+            n_sec += 1
+            n_sub = 0
+            out[i] = f"{_cn_numeral(n_sec)}、{lines[i].strip()}"
+        elif lv == top:
+            n_sub = 0
+        elif lv == second and not has_subsections:
+            n_sub += 1
+            out[i] = f"\uff08{_cn_numeral(n_sub)}\uff09{lines[i].strip()}"
+    return out
 _CN_DIGITS = "零一二三四五六七八九"
 
 

@@ -17,9 +17,13 @@ A subsection without any unit marking is one task, flagged. Sections named 總�
 before the tasks go to the preamble, sections named 工作要求/保障措施 without units after them
 go to the closing part (where the notice's default deadline usually is).
 
+Issuer and date come from the head (title, meta lines, page hints) or else from the signature
+at the end. Recurring work (經常性工作) is only what a task says of itself, and is warned.
+
 Both scripts and both punctuation widths are read; everything shown keeps the notice's own
 wording; our own messages are written in traditional characters and rendered in the notice's
-script.
+script, with IDs, file names and our punctuation as we write them (only the notice's quoted
+fragments keep its widths).
 """
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ from pathlib import Path
 from .config import Config, load_config
 from .model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from .notice import NoticeText, read_notice
-from .text import WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name
+from .text import (WidthRestorer, detect_script, halfwidth, in_script, narrow, norm_name,
+                   to_simplified, to_traditional)
 
 _CN_NUM = r"[一二三四五六七八九十]{1,3}"
 _CN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九十")}
@@ -84,6 +89,8 @@ _ROLE_VERB = (r"(牽頭負責|牵头负责|牽頭|牵头|配合|協辦|协办|�
 ROLE_VERB_RE = re.compile(_ROLE_VERB)
 INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
+TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
 # Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
 # like these is a group.
 GENERIC_GROUP_RE = re.compile(
@@ -97,6 +104,11 @@ GENERIC_GROUP_RE = re.compile(
     r"(人民政府|辦事處|办事处)?$")
 
 SENTENCE_END = "。!?;!?;"
+
+# A piece of the notice quoted in one of our messages: it keeps the notice's script and
+# punctuation widths, the message around it is ours (WidthRestorer.message).
+_q = WidthRestorer.fragment
+_FRAGMENT_SPLIT = re.compile("(\ue000[^\ue000\ue001]*\ue001)")
 CLOSING_RE = re.compile(
     r"^(各(地|部門|部门|單位|单位|鎮|镇|鄉|乡|級|级|區|区|縣|县|有關|有关|相關|相关)[^。]{0,30}(要|應|应|務必|务必|須|须)"
     r"|請各|请各|以上|上述|本要點|本要点|本通知|本方案|附件)")
@@ -117,7 +129,15 @@ CLOSING_TITLE_RE = re.compile(
 SIGNATURE_RE = re.compile(
     r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[((]此件[^))]*[))]|(抄送|抄報|抄报|印發|印发|主送)\s*[::].*"
     r"|[\u4e00-\u9fff()()]{2,30}(人民政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|司法局|政府)"
-    r"(辦公室|办公室)?\s*(\d{4}年\d{1,2}月\d{1,2}日\s*印發|\d{4}年\d{1,2}月\d{1,2}日\s*印发)?)$")
+    r"(辦公室|办公室)?\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印發|印发)?)?)$")
+# The date of a signature, alone or after the issuer on its line: 普陀區人民政府辦公室 2023年3月1日
+SIGN_DATE_RE = re.compile(r"^(?P<issuer>[^,,。;;::]{2,40}?)?\s*(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月"
+                          r"\s*(?P<d>\d{1,2})\s*日\s*(印發|印发)?$")
+# Lines after the closing text that are not part of it.
+CLOSING_FURNITURE_RE = re.compile(
+    r"^(特此(通知|函告|通報|通报)[。.]?$|(聯繫人|联系人|聯繫電話|联系电话|聯繫方式|联系方式|電話|电话|傳真|传真|"
+    r"郵箱|邮箱|電子郵箱|电子邮箱|地址)\s*[::])")
+ISSUER_RE = re.compile(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委|部|院|中心)$")
 RECURRING_DEADLINE_RE = re.compile(
     r"(長期|长期|持續|持续|經常|经常|常態|常态|全年|每年|每季度|每月|常年|年度內|年度内|貫穿全年|贯穿全年)")
 
@@ -239,7 +259,10 @@ class _Parser:
         self.notes: list[str] = []
 
     def t(self, text: str) -> str:
-        return in_script(text, self.script)
+        """Our (traditional) wording in the notice's script; quoted fragments of the notice
+        (marked with `_q`) stay as the notice wrote them."""
+        parts = _FRAGMENT_SPLIT.split(text)
+        return "".join(p if i % 2 else in_script(p, self.script) for i, p in enumerate(parts))
 
     # -- top level ----------------------------------------------------------
     def run(self) -> Plan:
@@ -249,6 +272,7 @@ class _Parser:
             body_start, implicit = self._attachment_body(paras, body_start, implicit)
         head = paras[:body_start] if body_start is not None else paras
         self._metadata(head, paras)
+        self._signature(paras)
         if body_start is None:
             self.plan.warnings.append(self.t("沒有找到「一、」「(一)」或「1.」這樣的標題,無法分解任務。"
                                              "請確認文件是工作要點正文。"))
@@ -278,7 +302,8 @@ class _Parser:
         for attr in ("title", "issuer", "doc_number", "addressees", "notice_title", "preamble",
                      "default_deadline_text"):
             setattr(plan, attr, r(getattr(plan, attr)))
-        plan.warnings = [r(w) for w in plan.warnings]
+        # our messages: only the quoted fragments of the notice get its widths back
+        plan.warnings = [r.message(w) for w in plan.warnings]
         for sec in plan.sections:
             sec.number, sec.title, sec.intro = r(sec.number), r(sec.title), r(sec.intro)
             for sub in sec.subsections:
@@ -286,7 +311,7 @@ class _Parser:
                 for task in sub.tasks:
                     task.text, task.number = r(task.text), r(task.number)
                     task.deadline_text = r(task.deadline_text)
-                    task.warnings = [r(w) for w in task.warnings]
+                    task.warnings = [r.message(w) for w in task.warnings]
                     for u in task.units:
                         u.name = r(u.name)
                     for ind in task.indicators:
@@ -407,6 +432,35 @@ class _Parser:
         elif plan.date:
             plan.year = int(plan.date[:4])
 
+    def _signature(self, paras: list[str]) -> None:
+        """Issuer and date from the signature at the end of the notice (普陀區人民政府辦公室 /
+        2023年3月1日, then perhaps (此件公開發布), 抄送:…, 附件…), when the head gave none."""
+        plan = self.plan
+        if plan.issuer and plan.date:
+            return
+        for i in range(len(paras) - 1, max(-1, len(paras) - 9), -1):
+            p = paras[i]
+            m = SIGN_DATE_RE.match(p)
+            if m:
+                break
+            if not (SIGNATURE_RE.match(p) or ATTACHMENT_RE.match(p)):
+                return          # the last paragraphs are text: no signature
+        else:
+            return
+        y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+        if not plan.date and 1900 < y < 2200 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]:
+            plan.date = f"{y:04d}-{mo:02d}-{d:02d}"
+            if not plan.year:
+                plan.year = y
+        if plan.issuer:
+            return
+        issuer = (m.group("issuer") or "").strip()
+        if not issuer and i > 0:
+            issuer = paras[i - 1].strip()
+        if 2 <= len(issuer) <= 40 and ISSUER_RE.search(issuer) and not SECTION_RE.match(issuer) \
+                and not re.search(r"[,,。;;::]", issuer) and not self._find_markers(issuer):
+            plan.issuer = issuer
+
     @staticmethod
     def _is_meta_line(p: str) -> bool:
         return bool(re.match(r"^(發布日期|发布日期|發布時間|发布时间|成文日期|發文字號|发文字号|文號|文号|索引號|索引号)", p)) \
@@ -462,10 +516,17 @@ class _Parser:
         paras = [p for i, p in enumerate(paras[:end]) if i == 0 or not ATTACHMENT_RE.match(p)]
         end = len(paras)
         paras = paras + tail
-        # signature, date, (此件公開發布), 抄送 at the very end
-        while end > 1 and SIGNATURE_RE.match(paras[end - 1]) and not self._find_markers(paras[end - 1]) \
+        # signature, date, (此件公開發布), 抄送 at the very end; an issuer the signature pattern
+        # does not know (…依法治區辦) counts when a date line follows it
+        dated = False
+        while end > 1 and not self._find_markers(paras[end - 1]) \
                 and not (SECTION_RE.match(paras[end - 1]) or SUBSECTION_RE.match(paras[end - 1])
-                         or ITEM_RE.match(paras[end - 1])):
+                         or ITEM_RE.match(paras[end - 1])) \
+                and (SIGNATURE_RE.match(paras[end - 1]) or dated and self._is_issuer_line(paras[end - 1])):
+            if dated and not SIGNATURE_RE.match(paras[end - 1]):
+                end -= 1
+                break
+            dated = dated or bool(SIGN_DATE_RE.match(paras[end - 1]))
             end -= 1
         for i, p in enumerate(paras[:end]):
             if i == 0 or SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p) \
@@ -640,7 +701,7 @@ class _Parser:
         while len(secs) > 1 and not secs[-1].has_markers() and CLOSING_TITLE_RE.match(secs[-1].title):
             sec = secs.pop()
             closing[:0] = sec.lines
-            self.notes.append(self.t(f"「{sec.number}、{sec.title}」沒有標明責任單位,按通知的工作要求處理,"
+            self.notes.append(self.t(f"「{_q(sec.number)}、{_q(sec.title)}」沒有標明責任單位,按通知的工作要求處理,"
                                      f"沒有分解為任務;如需分解,請在台賬中添加。"))
         return secs, intro, closing
 
@@ -704,6 +765,8 @@ class _Parser:
                 else:
                     cur.text += piece
             self.tail_text = cur.text
+            # words after a unit list in the same paragraph run: a new sentence was begun
+            self.tail_after_marker = block.number is None and bool(block_runs)
             if cur.text.strip(" 。;;,,.") or cur.deadline:
                 if block.number is not None and block_runs:
                     # trailing words after the units belong to the numbered item
@@ -746,12 +809,12 @@ class _Parser:
             if marker:
                 task.units = [UnitRef(**vars(u)) for u in marker.units]
                 if marker.bare:
-                    task.warnings.append(self.t("單位列表前沒有「責任單位:」字樣,已按責任單位處理。"))
+                    task.warnings.append(self._bare_list_warning(task.units))
                 if run.backfilled:
                     task.warnings.append(self.t("本條沒有自己的責任單位,已沿用同一小節後面「責任單位」行的單位,請核對。"))
                 if marker.unclosed:
                     task.truncated = True
-                    cut = self.t(f"(「{marker.dropped}」不完整,已略去)") if marker.dropped else ""
+                    cut = self.t(f"(「{_q(marker.dropped)}」不完整,已略去)") if marker.dropped else ""
                     task.warnings.append(self.t("責任單位的括號沒有閉合,正文可能在此處被截斷") + cut
                                          + self.t(",請核對原文。"))
             elif title_units:
@@ -761,6 +824,21 @@ class _Parser:
             self._enrich(task, run.deadline)
             tasks.append(task)
         return tasks
+
+    def _bare_list_warning(self, units: list[UnitRef]) -> str:
+        """A unit list without 責任單位: — say what roles the units were given (the first listed
+        leads when parser.first_listed_is_lead is on), not just that they count as 責任單位."""
+        head = "單位列表前沒有「責任單位:」字樣,"
+        if all(u.role == "responsible" for u in units):
+            return self.t(head + "已按責任單位處理。")
+        said = {"lead": "牽頭", "co": "配合", "responsible": "為責任單位"}
+        parts = []
+        for role in ("lead", "responsible", "co"):
+            names = [u.name for u in units if u.role == role]
+            if names:
+                parts.append("「" + "、".join(_q(n) for n in names) + "」" + said[role])
+        return self.t(head + "已按責任單位名單處理:" + ",".join(parts)
+                      + "(列第一位的牽頭,見 config.yaml 的 parser.first_listed_is_lead),請核對。")
 
     def _merge_marker(self, into: _Marker, extra: _Marker) -> None:
         for u in extra.units:
@@ -991,34 +1069,59 @@ class _Parser:
 
     def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
         """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
-        that carried a 負責 phrase (they stay 責任 when the first listed is made lead)."""
+        that carried a 負責 phrase (they stay 責任 when the first listed is made lead).
+
+        A group phrase written with 、 inside it (各鎮、街道, 鎮、街道, 各鎮人民政府、街道辦事處)
+        stays one name: neighbours joined by 、 that the directory knows as one name, or a
+        town word followed by a bare 街道."""
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
-        items, depth, cur = [], 0, ""
+        raw, seps, depth, cur = [], [], 0, ""
         for ch in body:
             if ch in "((<【":
                 depth += 1
             elif ch in "))>】":
                 depth = max(0, depth - 1)
             if depth == 0 and ch in "、,,;;/":
-                items.append(cur)
+                raw.append(cur)
+                seps.append(ch)
                 cur = ""
             else:
                 cur += ch
-        items.append(cur)
-        out = []
-        for it in items:
+        raw.append(cur)
+        # (name, said 負責, has an inline role, separator before it)
+        cleaned: list[tuple[str, bool, bool, str | None]] = []
+        for k, it in enumerate(raw):
+            sep = seps[k - 1] if k else None
             it = it.strip(" 。.")
             if INLINE_ROLE_RE.search(it):
-                out.append(it)
+                cleaned.append((it, False, True, sep))
                 continue
             said_responsible = bool(re.search(r"負責|负责", it))
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
             if it:
-                if said_responsible and responsible is not None:
-                    responsible.add(len(out))
-                out.append(it)
+                cleaned.append((it, said_responsible, False, sep))
+        out: list[str] = []
+        i = 0
+        while i < len(cleaned):
+            took = 1
+            if not cleaned[i][2]:
+                for j in range(min(len(cleaned), i + 3), i + 1, -1):
+                    parts = cleaned[i:j]
+                    if any(p[2] for p in parts) or any(p[3] != "、" for p in parts[1:]):
+                        continue
+                    joined = "、".join(p[0] for p in parts)
+                    if self.cfg.resolve(joined) or (
+                            j == i + 2 and TOWN_WORD_RE.match(norm_name(parts[0][0]))
+                            and norm_name(parts[1][0]) == "街道"):
+                        took = j - i
+                        break
+            parts = cleaned[i:i + took]
+            if any(p[1] for p in parts) and responsible is not None:
+                responsible.add(len(out))
+            out.append("、".join(p[0] for p in parts))
+            i += took
         return out
 
     def _resolve_item(self, item: str) -> list[tuple[str, str | None]]:
@@ -1053,18 +1156,64 @@ class _Parser:
             elif RECURRING_DEADLINE_RE.search(own_deadline):
                 task.recurring = True
                 task.deadline_text = own_deadline
+                self._recurring_warning(task, own_deadline)
             else:
                 task.deadline_text = own_deadline
-                task.warnings.append(self.t(f"完成時限「{own_deadline}」無法識別為日期,請在台賬中填寫。"))
+                task.warnings.append(self.t(f"完成時限「{_q(own_deadline)}」無法識別為日期,請在台賬中填寫。"))
         else:
             d = parse_deadline(task.text, year, own_only=True)
             if d:
                 task.deadline, task.deadline_text = d
-        markers = [m for m in self.cfg.recurring_markers if norm_name(m) in norm_name(task.text)]
-        if markers and not task.deadline:
-            task.recurring = True
-        if re.search(r"(長期堅持|长期坚持|持續推進|持续推进)\s*[。]?$", task.text) and not task.deadline:
-            task.recurring = True
+        if not task.deadline and not task.recurring:
+            phrase = self._recurring_phrase(task.text)
+            if phrase:
+                task.recurring = True
+                self._recurring_warning(task, phrase)
+
+    def _recurring_warning(self, task: Task, phrase: str) -> None:
+        task.warnings.append(self.t(f"按「{_q(phrase)}」推斷為經常性工作,無統一完成時限,請核對。"))
+
+    def _recurring_phrase(self, text: str) -> str | None:
+        """The words by which a task says it is recurring work, as written; None when it does not.
+
+        Conservative (docs/parse.md): a marker of parser.recurring_markers (經常性, 長期堅持,
+        常態化開展) counts only as the task's own framing: at the start of the task
+        (常態化開展法治宣傳…), at its very end (…,長期堅持。), or said of the work itself
+        (…為經常性工作 / 經常性任務). A marker inside the task (建立經常性監督機制, 推動出庭應訴
+        常態化, 常態化“立改廢釋”工作機制) is a goal or a mechanism, not recurring work."""
+        body = text.strip()
+        for marker in self.cfg.recurring_markers:
+            forms = {marker, to_simplified(marker), to_traditional(marker)}
+            alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True) if f)
+            if not alt:
+                continue
+            for pattern in (rf"^(?:要|應|应|堅持|坚持|繼續|继续)?({alt})",
+                            rf"({alt})(?:下去|開展|开展|推進|推进)?\s*[。.;;!]?\s*$",
+                            rf"({alt})(?:工作|任務|任务)(?=\s*(?:[,,;;。.]|$))"):
+                m = re.search(pattern, body)
+                if m:
+                    return m.group(1)
+        return None
+
+    @staticmethod
+    def _is_issuer_line(p: str) -> bool:
+        """A short line that names an office and says nothing else: 普陀區依法治區辦."""
+        return 2 <= len(p) <= 30 and bool(ISSUER_RE.search(p)) and not re.search(r"[,,。;;::!?、]", p) \
+            and not (SECTION_RE.match(p) or SUBSECTION_RE.match(p) or ITEM_RE.match(p))
+
+    def _closing_tail(self, epilogue: list[str]) -> str | None:
+        """The last paragraph of the closing part's text: before any 附件, without the signature,
+        the date, 特此通知, 此件/抄送 lines and contact lines. None when there is none."""
+        text: list[str] = []
+        for p in epilogue:
+            if ATTACHMENT_RE.match(p):
+                break
+            if SIGNATURE_RE.match(p) or SIGN_DATE_RE.match(p) or CLOSING_FURNITURE_RE.match(p):
+                continue
+            if self._is_issuer_line(p):
+                continue    # an issuer line the signature pattern does not know (…依法治區辦)
+            text.append(p)
+        return text[-1] if text else None
 
     def _finish(self) -> None:
         plan = self.plan
@@ -1079,17 +1228,19 @@ class _Parser:
             tail = getattr(self, "tail_text", "").strip()
             if not last.truncated and tail \
                     and not _ends_sentence(tail) \
-                    and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail):
+                    and not (self._is_issuer_line(tail) or CLOSING_FURNITURE_RE.match(tail)) \
+                    and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail
+                         or getattr(self, "tail_after_marker", False)):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
         elif epilogue:
-            tail = epilogue[-1]
-            if len(tail) > 25 and not _ends_sentence(tail) and re.search(r"[,,;;]", tail):
+            tail = self._closing_tail(getattr(self, "epilogue", []))
+            if tail and not _ends_sentence(tail):
                 plan.warnings.append(self.t("通知的結尾段落在句子中間中斷,文件可能被截斷,請核對原文。"))
         for name in self.unknown:
             names = closest_units(name, self.cfg)
             hint = f",最接近的是:{'、'.join(names)}" if names else ",配置文件中沒有相近的名稱"
-            plan.warnings.append(self.t(f"單位「{name}」不在配置文件的單位目錄中{hint}。"
+            plan.warnings.append(self.t(f"單位「{_q(name)}」不在配置文件的單位目錄中{hint}。"
                                         f"請在 config.yaml 中添加它或它的別名。"))
         if not tasks and plan.sections:
             plan.warnings.append(self.t("沒有識別出任何任務。"))

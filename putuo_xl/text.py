@@ -102,6 +102,30 @@ class WidthRestorer:
         self.changed = {n for n, o in zip(self.narrow, self.original) if n != o}
         self.majority = {n: max(c, key=c.get) for n, c in counts.items()}
 
+    # Our own messages quote the notice (a unit name, a deadline phrase): only those fragments
+    # take the notice's widths back; the message around them (task IDs, file names, our
+    # wording) stays as we write it. `fragment()` marks a quotation, `message()` restores it.
+    FRAGMENT_START, FRAGMENT_END = "\ue000", "\ue001"
+    _FRAGMENT = re.compile("\ue000([^\ue000\ue001]*)\ue001")
+
+    @classmethod
+    def fragment(cls, s: str) -> str:
+        """`s` (a piece of the notice's narrow text) marked for width restoring in a message."""
+        return f"{cls.FRAGMENT_START}{s}{cls.FRAGMENT_END}"
+
+    @classmethod
+    def unmark(cls, s: str | None) -> str | None:
+        """A message with the fragment marks taken out (nothing restored)."""
+        if not s:
+            return s
+        return s.replace(cls.FRAGMENT_START, "").replace(cls.FRAGMENT_END, "")
+
+    def message(self, s: str | None) -> str | None:
+        """A message of ours: the marked fragments in the notice's widths, the rest untouched."""
+        if not s:
+            return s
+        return self.unmark(self._FRAGMENT.sub(lambda m: self(m.group(1)), s))
+
     def __call__(self, s: str | None) -> str | None:
         if not s or not self.changed or not any(ch in self.changed for ch in s):
             return s

@@ -181,7 +181,8 @@ def test_docx_task_table(tmp_path):
     # no deadline in the row: the notice's default
     assert tasks[4].deadline == "2022-11-30" and tasks[4].deadline_text is None
     assert [(u.name, u.role) for u in tasks[4].units] == [("区司法局", "lead")]
-    assert plan.warnings == []
+    # every task taken as recurring work is named for checking
+    assert plan.warnings == ["任务 2.0.1:按「长期坚持」推断为经常性工作,无统一完成时限,请核对。"]
 
 
 def test_docx_word_list_numbering(tmp_path):
