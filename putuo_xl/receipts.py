@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-
-import xlsxwriter
+from typing import TYPE_CHECKING
 
 from . import layout
 from .collect_report import CollectReport
+
+if TYPE_CHECKING:
+    import xlsxwriter
 
 WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
@@ -40,10 +42,20 @@ def _row_height(row: list) -> float:
 
 def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     """A workbook holding only the 收件情況 sheet."""
-    t = report.t
-    name = sheet_name(report.script)
+    import xlsxwriter
+
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
+    add_receipts_sheet(wb, report)
+    wb.close()
+    return Path(path)
+
+
+def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport) -> str:
+    """Add the 收件情況 sheet to an xlsxwriter workbook (rows are written top to bottom, so a
+    constant_memory workbook will do); returns its name."""
+    t = report.t
+    name = sheet_name(report.script)
     ws = wb.add_worksheet(name)
     base = {"font_name": "SimSun", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
     f_title = wb.add_format({"font_name": "SimHei", "font_size": 16, "bold": True})
@@ -94,27 +106,29 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     title = report.receipts_title().replace("&", "&&")
     ws.set_header(f"&C&\"SimHei,Bold\"{title}")
     ws.set_footer("&C" + t("第 &P 頁,共 &N 頁"))
-    wb.close()
-    return Path(path)
+    return name
 
 
 def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
     """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
     The master is never loaded and saved by openpyxl: what officials added survives."""
     from .xlsxsurgery import replace_sheets, sheet_names
-    # a new 收件情況 goes before the rollup's sheets when they are there, else at the end
-    have = {n.lower(): n for n in sheet_names(master)}
-    position = None
-    if name.lower() not in have:
-        for key in layout.ROLLUP_SHEETS:
-            for script in ("traditional", "simplified"):
-                other = have.get(layout.name(key, script).lower())
-                if other:
-                    position = {name: other}
-                    break
-            if position:
-                break
+    position = receipts_position(sheet_names(master), name)
     replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position)
+
+
+def receipts_position(existing: list[str], name: str) -> dict[str, str] | None:
+    """Where a new 收件情況 goes: before the rollup's sheets when the master has them, else at
+    the end (None: the master has it already, or nothing to say)."""
+    have = {n.lower(): n for n in existing}
+    if name.lower() in have:
+        return None
+    for key in layout.ROLLUP_SHEETS:
+        for script in ("traditional", "simplified"):
+            other = have.get(layout.name(key, script).lower())
+            if other:
+                return {name: other}
+    return None
 
 
 def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:

@@ -169,6 +169,7 @@ class RollupResult:
     months: list[str]
     rollup: Rollup
     seconds: float = 0.0
+    timings: dict = field(default_factory=dict)    # seconds: config_s, plan_s, compute_s, write_s
 
     def summary(self) -> str:
         r = self.rollup
@@ -932,22 +933,10 @@ def _load_cfg(config) -> Config:
 
 
 def _plan_for(master_path, cfg: Config) -> Plan:
-    """The plan as the master says now (officials' edits included): readback's reader over a
-    calamine-backed workbook (milliseconds, where openpyxl takes a second at 600 units); if
-    calamine cannot open the file, readback's own openpyxl path gives the user its message."""
-    from . import readback
-    from .xlsxread import CalamineBook
-
-    p = Path(master_path)
-    try:
-        wb = CalamineBook(p)
-    except Exception:   # noqa: BLE001 - any calamine failure: let openpyxl explain the file
-        return readback.plan_from_workbook(p, cfg)
-    try:
-        meta = readback._meta(wb, p)
-        return readback._Reader(wb, p, meta, cfg).run().plan
-    finally:
-        wb.close()
+    """The plan as the master says now (officials' edits included), read with readback's
+    calamine engine (milliseconds, where openpyxl takes a second at 600 units)."""
+    from .readback import plan_from_workbook
+    return plan_from_workbook(master_path, cfg, engine="calamine")
 
 
 def _ledger_for(master_path, cfg: Config):
@@ -978,13 +967,18 @@ def rollup(master_path, month: str, config=None, output=None) -> RollupResult:
     master = Path(master_path)
     if not master.exists():
         raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
+    t1 = time.perf_counter()
     plan = _plan_for(master, cfg)
+    t2 = time.perf_counter()
     with _ledger_for(master, cfg) as led:
         r = compute_rollup(led, plan, cfg, month)
+    t3 = time.perf_counter()
     from .rollup_render import write_rollup
     out = write_rollup(master, r, output=output)
-    return RollupResult(path=out, month=month, months=r.months, rollup=r,
-                        seconds=time.perf_counter() - t0)
+    t4 = time.perf_counter()
+    return RollupResult(path=out, month=month, months=r.months, rollup=r, seconds=t4 - t0,
+                        timings={"config_s": round(t1 - t0, 4), "plan_s": round(t2 - t1, 4),
+                                 "compute_s": round(t3 - t2, 4), "write_s": round(t4 - t3, 4)})
 
 
 def write_rollup(master_path, rollup: Rollup, output=None) -> Path:   # re-export

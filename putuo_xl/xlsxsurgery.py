@@ -29,13 +29,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
 import posixpath
 import re
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 from urllib.parse import unquote
 
@@ -47,7 +50,7 @@ from .fileio import AtomicPath, ensure_not_open
 if TYPE_CHECKING:
     import xlsxwriter
 
-__all__ = ["replace_sheets", "new_sheets", "sheet_names"]
+__all__ = ["replace_sheets", "new_sheets", "sheet_names", "plain_sheet_xml", "deflate", "Deflated"]
 
 # -- namespaces and relationship types -----------------------------------------------------
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -501,9 +504,10 @@ class _Plan:
 
 
 class _Surgery:
-    def __init__(self, target: _Package, source: _Package, names, hidden, position):
+    def __init__(self, target: _Package, source: _Package, names, hidden, position, plain=None):
         self.t, self.s = target, source
         self.names, self.hidden, self.position = names, hidden, position or {}
+        self.plain: dict = dict(plain or {})        # name → worksheet XML (bytes or Deflated)
         self.out: dict[str, bytes] = {}       # new or changed parts (real names)
         self.deleted: set[str] = set()        # lower-case names
         self.allocated: set[str] = set()      # lower-case names of parts we create
@@ -524,7 +528,13 @@ class _Surgery:
     # 1. which sheets go where
     def _plan(self):
         s_by = {x.name.casefold(): x for x in self.s_sheets}
-        names = self.names if self.names is not None else [x.name for x in self.s_sheets]
+        plain = {n.casefold(): n for n in self.plain}
+        names = self.names if self.names is not None else \
+            [x.name for x in self.s_sheets if x.name.casefold() not in plain]
+        both = {n.casefold() for n in names} & set(plain)
+        if both:
+            raise ValueError(f"sheets named both in `sheets` and in `plain`: {sorted(both)}")
+        names = list(names) + list(self.plain)
         if not names:
             raise InputError("來源工作簿沒有工作表。", file=str(self.s.path), code="no-sheets")
         t_by = {x.name.casefold(): x for x in self.t_sheets}
@@ -535,7 +545,10 @@ class _Surgery:
         self.plans: list[_Plan] = []
         seen = set()
         for n in names:
-            src = s_by.get(n.casefold())
+            if n.casefold() in plain:
+                src = _Sheet(n, None, _Rel("", RT_WORKSHEET, "", False, None), "visible")
+            else:
+                src = s_by.get(n.casefold())
             if src is None:
                 raise InputError(f"來源工作簿中沒有工作表「{n}」。", file=str(self.s.path),
                                  sheet=n, code="no-sheet")
@@ -546,7 +559,8 @@ class _Surgery:
             if hidden.get(n.casefold()) == "veryHidden" or \
                     (hidden.get(n.casefold()) == "hidden" and state == "visible"):
                 state = hidden[n.casefold()]
-            self.plans.append(_Plan(src=src, old=t_by.get(n.casefold()), state=state))
+            self.plans.append(_Plan(src=src, old=t_by.get(n.casefold()), state=state,
+                                    extra={"plain": self.plain[n]} if n.casefold() in plain else {}))
 
     # 2. delete the replaced sheets' parts that nothing else uses
     def _remove_old_parts(self):
@@ -623,6 +637,12 @@ class _Surgery:
             if not p.part:
                 p.part = self._alloc(src_part if _rtype(p.src.rel.type) != "worksheet"
                                      else "xl/worksheets/sheet1.xml")
+            if "plain" in p.extra:        # as given: no parts of its own, nothing to remap
+                self.out[p.part] = p.extra["plain"]
+                self._set_content_type(p.part, CT_WORKSHEET, False)
+                if self.t.has(_rels_name(p.part)):
+                    self.deleted.add(_rels_name(p.part).lower())
+                continue
             mapping[src_part.lower()] = p.part
             order.append(src_part)
         # then everything reachable from them
@@ -645,7 +665,7 @@ class _Surgery:
                 todo.append(r.part)
         self._tables(order)
         self._vml_renumber = self._vml_plan(order)
-        plan_by_part = {p.src.rel.part.lower(): p for p in self.plans}
+        plan_by_part = {p.src.rel.part.lower(): p for p in self.plans if "plain" not in p.extra}
         for part in order:
             new = mapping[part.lower()]
             ct = s.content_type(part)
@@ -1143,7 +1163,7 @@ class _Surgery:
         for info in self.t.infos:
             low = info.filename.lower()
             if low in out_lower:
-                z.add(info.filename, info.date_time, self.out[out_lower[low]])
+                z.add(info.filename, info.date_time, self.out[out_lower[low]])  # bytes or Deflated
             elif low in self.deleted:
                 continue
             else:
@@ -1159,6 +1179,22 @@ class _Surgery:
         return z.finish()
 
 
+@dataclass(frozen=True)
+class Deflated:
+    """A part's bytes compressed ahead of time (raw deflate, as a zip member stores them), so
+    the compression can run in a thread while other work goes on: see `deflate`."""
+    crc: int
+    size: int
+    data: bytes
+
+
+def deflate(data: bytes) -> Deflated:
+    """Compress a part for `replace_sheets(plain=...)`. zlib releases the GIL: run it in a
+    thread (concurrent.futures) while the styled sheets are rendered."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return Deflated(zlib.crc32(data), len(data), c.compress(data) + c.flush())
+
+
 class _ZipWriter:
     """A minimal zip writer that can also store already-compressed members as they are."""
 
@@ -1166,10 +1202,12 @@ class _ZipWriter:
         self.buf = io.BytesIO()
         self.central: list[bytes] = []
 
-    def add(self, name: str, date_time, data: bytes) -> None:
-        c = zlib.compressobj(6, zlib.DEFLATED, -15)
-        comp = c.compress(data) + c.flush()
-        self.add_raw(name, date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), comp)
+    def add(self, name: str, date_time, data: "bytes | Deflated") -> None:
+        if isinstance(data, Deflated):
+            self.add_raw(name, date_time, zipfile.ZIP_DEFLATED, data.crc, data.size, data.data)
+            return
+        d = deflate(data)
+        self.add_raw(name, date_time, zipfile.ZIP_DEFLATED, d.crc, d.size, d.data)
 
     def add_raw(self, name: str, date_time, method: int, crc: int, size: int, comp: bytes) -> None:
         raw_name = name.encode("utf-8")
@@ -1198,6 +1236,83 @@ class _ZipWriter:
         return self.buf.getvalue()
 
 
+_EPOCH = date(1899, 12, 30)   # Excel's day 0 (1900 date system)
+
+
+def _plain_cell(v) -> str:
+    """One <c> element without its reference (cells follow each other in a row; an empty one
+    is <c/>)."""
+    if v is None:
+        return "<c/>"
+    if isinstance(v, str):
+        if not v:
+            return "<c/>"
+        if "&" in v or "<" in v or ">" in v:
+            v = xml_escape(v)
+        if v != v.strip() or "\n" in v:
+            return f'<c t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+        return f'<c t="inlineStr"><is><t>{v}</t></is></c>'
+    if isinstance(v, bool):
+        return f'<c t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, datetime):
+        v = v.date() if not (v.hour or v.minute or v.second or v.microsecond) else v
+        if isinstance(v, datetime):
+            days = (v - datetime(1899, 12, 30)).total_seconds() / 86400
+            return f"<c><v>{days!r}</v></c>"
+    if isinstance(v, date):
+        return f"<c><v>{(v - _EPOCH).days}</v></c>"
+    fv = float(v)
+    if not math.isfinite(fv):
+        return "<c/>"
+    return f"<c><v>{int(fv) if fv.is_integer() else repr(fv)}</v></c>"
+
+
+def plain_sheet_xml(rows: list[list]) -> bytes:
+    """Worksheet XML for `replace_sheets(plain=...)`: values only — text (inline strings; a
+    text starting with = stays text), numbers, booleans, dates as serial numbers — no styles,
+    no column widths. Cells carry no references (they follow each other; an empty one is
+    <c/>), and the values after the first column are rendered once each: ~10x faster than
+    xlsxwriter for a data sheet of a million cells."""
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">']
+    ncols = max((len(r) for r in rows), default=1)
+    last = f"{_col_letter(max(ncols - 1, 0))}{max(len(rows), 1)}"
+    out.append(f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+               '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
+    cache: dict = {}
+    ap = out.append
+    cell = _plain_cell
+    for i, row in enumerate(rows, 1):
+        parts = []
+        for ci, v in enumerate(row):
+            if ci == 0:
+                parts.append(cell(v))
+                continue
+            try:
+                t = cache[(v.__class__, v)]
+            except KeyError:
+                t = cache[(v.__class__, v)] = cell(v)
+            except TypeError:
+                t = cell(v)
+            parts.append(t)
+        while parts and parts[-1] == "<c/>":
+            parts.pop()
+        ap(f'<row r="{i}">{"".join(parts)}</row>')
+    ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+       'footer="0.3"/></worksheet>')
+    return "".join(out).encode("utf-8")
+
+
+def _col_letter(ci: int) -> str:
+    s = ""
+    ci += 1
+    while ci:
+        ci, rem = divmod(ci - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
 def _part_order(name: str):
     return (name.count("/"), posixpath.dirname(name), name.endswith(".rels"),
             [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name)])
@@ -1208,7 +1323,8 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
                    sheets: list[str] | None = None,
                    output: str | Path | None = None,
                    hidden: Iterable[str] | dict[str, str] = (),
-                   position: dict[str, int | str] | None = None) -> None:
+                   position: dict[str, int | str] | None = None,
+                   plain: dict[str, "bytes | Deflated"] | None = None) -> None:
     """Put sheets of `source` into `target` (written to `output`, default: `target` itself).
 
     - `source`: a workbook file, or its bytes / a BytesIO (e.g. xlsxwriter with `in_memory`).
@@ -1221,6 +1337,12 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     - `position`: {sheet name: where} for sheets that are *added*: an int is the 0-based tab
       index in the result (negative counts from the end), a str the name of the sheet to put it
       before. Replaced sheets never move.
+    - `plain`: {sheet name: worksheet XML} for sheets without styles, shared strings or parts
+      of their own, as `plain_sheet_xml` writes them (optionally compressed ahead with
+      `deflate`). They are put in as given, never parsed — a data sheet of a million cells
+      costs nothing here — and are replaced in place or added like the source's sheets
+      (`hidden` and `position` apply to them too; they need not be in `source`). Such a sheet
+      is not marked as the selected tab when it ends up the active one.
 
     Raises FileBusyError if the output is open in Excel/WPS (nothing is read or written then),
     InputError (file, sheet, what to do) for an unreadable target or source. On any error the
@@ -1240,9 +1362,10 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     spkg = _Package(source if isinstance(source, (bytes, bytearray)) else Path(source),
                     "來源工作簿")
     try:
-        data = _Surgery(tpkg, spkg, sheets, states, position).run()
+        data = _Surgery(tpkg, spkg, sheets, states, position, plain).run()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
-        if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names")):
+        if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names",
+                                                             "sheets named both")):
             raise
         raise InputError(f"無法把「{spkg.path}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
                          "請用 Excel 打開兩個文件檢查,或重新生成。", file=str(target),
