@@ -6,6 +6,7 @@ a value starting with = + - @ stays text) and then put into the master by `put_s
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -51,9 +52,11 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     return Path(path)
 
 
-def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport) -> str:
+def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: list | None = None) -> str:
     """Add the 收件情況 sheet to an xlsxwriter workbook (rows are written top to bottom, so a
-    constant_memory workbook will do); returns its name."""
+    constant_memory workbook will do); returns its name. With `body` (a list), the rows after
+    the first of each colour are appended to it as (row, values, formats, height) instead of
+    being written (see rollup_render.write_into_master)."""
     t = report.t
     name = sheet_name(report.script)
     ws = wb.add_worksheet(name)
@@ -85,14 +88,22 @@ def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport) -> str:
         ws.write_string(HEADER_ROW, c, text, f_head)
     table = report.receipts_table()
     rows = [row for _, row in table]
+    written: set[str] = set()
     for r, (kind, row) in enumerate(table, start=HEADER_ROW + 1):
         fmt = fills[kind]
+        values = [value if isinstance(value, (int, float)) and not isinstance(value, bool)
+                  else ("" if value is None else str(value)) for value in row]
+        if body is not None and kind in written and all(
+                len(v) <= 16383 if isinstance(v, str) else math.isfinite(v) for v in values):
+            body.append((r, values, [fmt] * len(values), _row_height(row)))
+            continue
         ws.set_row(r, _row_height(row))
-        for c, value in enumerate(row):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(r, c, value, fmt)
+        for c, value in enumerate(values):
+            if isinstance(value, str):
+                ws.write_string(r, c, value, fmt)
             else:
-                ws.write_string(r, c, "" if value is None else str(value), fmt)
+                ws.write_number(r, c, value, fmt)
+        written.add(kind)
     for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w)
     last = HEADER_ROW + max(len(rows), 1)

@@ -364,6 +364,10 @@ def _bulletin(r) -> Grid:
 def _text_width(s: str) -> float:
     """Display width in Excel column units (as LibreOffice/Excel lay out SimSun 10 pt: a CJK or
     full-width character takes about 1.7 units, a digit or letter about 1)."""
+    if len(s) > 64:     # the same sum, in the same order (accumulate adds one by one)
+        import numpy as np
+        cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+        return float(np.add.accumulate(np.where(cp > 0x2E80, 1.7, 1.0))[-1])
     w = 0.0
     for ch in s:
         w += 1.7 if ord(ch) > 0x2E80 else 1.0
@@ -440,7 +444,10 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
     return names
 
 
-def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
+def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | None = None):
+    """Render `g` on `ws`. With `body` (a list), data rows whose cell formats xlsxwriter has
+    written once already are not written here but appended to `body` as (row, values,
+    formats, height): `_body_rows` writes them as XML for the surgery (BODY_SHEETS)."""
     width = g.width
     ws.set_landscape()
     ws.set_paper(9)
@@ -470,6 +477,7 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
     total_fmts = [st.cell(c.fmt, "total") for c in g.cols]
     wrap_cols = any(c.fmt in ("wrap", "para") for c in g.cols)
     write_blank, write_string, write_number = ws.write_blank, ws.write_string, ws.write_number
+    written: set[int] = set()     # formats xlsxwriter has written a cell with (so they have an index)
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
         if kind == "title":
             ws.merge_range(ri, 0, ri, width - 1, values[0], title_fmt) if width > 1 else \
@@ -509,11 +517,15 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
             ws.set_row(ri, 30)
         elif kind in ("data", "total"):
             h = _row_height(values, g.cols, fmts) if wrap_cols or fmts else None
-            if h:
-                ws.set_row(ri, h)
             col_fmts = ([st.cell((fmts[ci] if ci < len(fmts) else None) or c.fmt, kind)
                          for ci, c in enumerate(g.cols)] if fmts else
                         (data_fmts if kind == "data" else total_fmts))
+            if body is not None and kind == "data" and not fmts and \
+                    all(id(f) in written for f in col_fmts) and _plain_values(values[:width]):
+                body.append((ri, values[:width], col_fmts, h or None))
+                continue
+            if h:
+                ws.set_row(ri, h)
             for ci, v in enumerate(values[:width]):
                 if v is None:
                     write_blank(ri, ci, None, col_fmts[ci])
@@ -521,6 +533,7 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
                     write_string(ri, ci, v, col_fmts[ci])
                 else:
                     write_number(ri, ci, v, col_fmts[ci])
+            written.update(map(id, col_fmts))
         elif kind == "doc_title":
             ws.write(ri, 0, values[0], doc_title_fmt)
             ws.set_row(ri, 30)
@@ -612,8 +625,8 @@ def _col(ci: int) -> str:
 # xlsxwriter costs ~4 s per 900k cells at province scale; xlsxsurgery.plain_sheet_xml ~0.5 s, and
 # the surgery puts such a sheet in without parsing it.
 def _data_rows(r) -> dict[str, list[list]]:
-    return {layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS)] + [list(x) for x in r.status_rows],
-            layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS)] + [list(x) for x in r.actual_rows]}
+    return {layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS), *r.status_rows],
+            layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS), *r.actual_rows]}
 
 
 def render_bytes(r, grids: dict[str, Grid] | None = None, data_sheets: bool = True) -> bytes:
@@ -677,6 +690,7 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
         names.append(rname)
         position.update(receipts_position(existing, rname) or {})
     plain = {}
+    bodies: dict = {}
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         if rollup is not None:
@@ -690,10 +704,11 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
                 position.update({n: anchor for n in rnames if n.casefold() not in have})
         with tempfile.TemporaryDirectory(prefix="putuo-xl-sheets-", dir=str(Path(dest).parent)) as tmp:
             source = Path(tmp) / "sheets.xlsx"
-            _render_source(source, rollup, receipts)
+            _render_source(source, rollup, receipts, bodies)
             replace_sheets(master, source, sheets=names, output=dest,
                            hidden=list(plain), position=position or None,
-                           plain={k: f.result() for k, f in plain.items()} or None)
+                           plain={k: f.result() for k, f in plain.items()} or None,
+                           rows=bodies or None)
     finally:
         pool.shutdown(wait=True)
 
@@ -703,7 +718,9 @@ WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_numbers": False,
                     "nan_inf_to_errors": True}
 
 
-def _render_source(path: Path, rollup=None, receipts=None) -> None:
+def _render_source(path: Path, rollup=None, receipts=None, bodies: dict | None = None) -> None:
+    """The styled sheets in a new workbook at `path`; the big tables' rows go to `bodies`
+    (see add_rollup_sheets) — written after `wb.close()`, when every format has its index."""
     import xlsxwriter
 
     # constant_memory: rows stream to disk with inline strings, which the surgery copies as they
@@ -711,20 +728,65 @@ def _render_source(path: Path, rollup=None, receipts=None) -> None:
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     if receipts is not None:
         from .receipts import add_receipts_sheet
-        add_receipts_sheet(wb, receipts)
+        body = [] if bodies is not None else None
+        name = add_receipts_sheet(wb, receipts, body)
+        if body:
+            bodies[name] = _body_rows(body)
     if rollup is not None:
-        add_rollup_sheets(wb, rollup)
+        add_rollup_sheets(wb, rollup, bodies=bodies)
     wb.close()
 
 
-def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None) -> list[str]:
+BODY_SHEETS = ("monthly", "score")     # one row per unit: thousands of rows in a province
+
+
+def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
+                      bodies: dict | None = None) -> list[str]:
     """Add the styled rollup sheets to an xlsxwriter workbook (made with WORKBOOK_OPTIONS);
-    returns their names in order."""
+    returns their names in order. With `bodies` (a dict), the big tables' data rows are left
+    to `xlsxsurgery.replace_sheets(rows=bodies)`: bodies[sheet name] is set to their writer."""
     grids = grids or build_grids(r)
     st = _Styles(wb)
     names = []
     for key in layout.ROLLUP_SHEETS:
         name = layout.name(key, r.script)
         names.append(name)
-        _render_grid(wb, wb.add_worksheet(name), st, grids[key], r, name)
+        body = [] if bodies is not None and key in BODY_SHEETS else None
+        _render_grid(wb, wb.add_worksheet(name), st, grids[key], r, name, body)
+        if body:
+            bodies[name] = _body_rows(body)
     return names
+
+
+def _plain_values(values) -> bool:
+    """Values row_xml writes as xlsxwriter would: no NaN or infinity (xlsxwriter turns those
+    into error formulas), no text near Excel's length limit."""
+    for v in values:
+        if v is None:
+            continue
+        if v.__class__ is str:
+            if len(v) > 16383:
+                return False
+        elif not math.isfinite(v):
+            return False
+    return True
+
+
+def _body_rows(body: list):
+    """The rows writer for xlsxsurgery.replace_sheets(rows=...): the deferred rows as XML,
+    each cell with its format's index in the target (the index xlsxwriter gave the format,
+    through the surgery's style map)."""
+    from .xlsxsurgery import row_xml
+
+    def write(style):
+        memo: dict[int, int] = {}
+
+        def target(f):
+            t = memo.get(id(f))
+            if t is None:
+                t = memo[id(f)] = style(f.xf_index)
+            return t
+
+        return [(ri + 1, row_xml(ri + 1, zip(values, map(target, fmts)), h))
+                for ri, values, fmts, h in body]
+    return write

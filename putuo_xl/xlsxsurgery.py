@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import unquote
 
 from lxml import etree
@@ -50,7 +50,8 @@ from .fileio import AtomicPath, ensure_not_open
 if TYPE_CHECKING:
     import xlsxwriter
 
-__all__ = ["replace_sheets", "new_sheets", "sheet_names", "plain_sheet_xml", "deflate", "Deflated"]
+__all__ = ["replace_sheets", "new_sheets", "sheet_names", "plain_sheet_xml", "deflate", "Deflated",
+           "row_xml"]
 
 # -- namespaces and relationship types -----------------------------------------------------
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -504,10 +505,12 @@ class _Plan:
 
 
 class _Surgery:
-    def __init__(self, target: _Package, source: _Package, names, hidden, position, plain=None):
+    def __init__(self, target: _Package, source: _Package, names, hidden, position, plain=None,
+                 rows=None):
         self.t, self.s = target, source
         self.names, self.hidden, self.position = names, hidden, position or {}
         self.plain: dict = dict(plain or {})        # name → worksheet XML (bytes or Deflated)
+        self.rows = {n.casefold(): w for n, w in (rows or {}).items()}   # name → rows writer
         self.out: dict[str, bytes] = {}       # new or changed parts (real names)
         self.deleted: set[str] = set()        # lower-case names
         self.allocated: set[str] = set()      # lower-case names of parts we create
@@ -515,6 +518,8 @@ class _Surgery:
     # public entry
     def run(self) -> bytes:
         t, s = self.t, self.s
+        if self.rows and self.plain and set(self.rows) & {n.casefold() for n in self.plain}:
+            raise ValueError("rows names sheets that are not taken from the source")
         self.t_wb_part, self.t_wb, self.t_sheets = _workbook(t)
         self.s_wb_part, self.s_wb, self.s_sheets = _workbook(s)
         self._plan()
@@ -542,6 +547,9 @@ class _Surgery:
         unknown = set(hidden) - {n.casefold() for n in names}
         if unknown:
             raise ValueError(f"hidden names sheets that are not replaced: {sorted(unknown)}")
+        extra = set(self.rows) - ({n.casefold() for n in names} - set(plain))
+        if extra:
+            raise ValueError(f"rows names sheets that are not taken from the source: {sorted(extra)}")
         self.plans: list[_Plan] = []
         seen = set()
         for n in names:
@@ -827,6 +835,11 @@ class _Surgery:
         except etree.XMLSyntaxError as e:
             raise self.s.error(f"部件 {part} 不是有效的 XML({e})。")
         p.extra["root"] = root      # serialised once the active tab is known (_workbook_xml)
+        writer = self.rows.get(p.src.name.casefold())
+        if writer is not None:
+            if root.tag != _q("worksheet") or root.prefix is not None:
+                raise ValueError("rows go into worksheets written in the default namespace only")
+            p.extra["rows"] = writer
         if _rtype(p.src.rel.type) != "worksheet":
             return b""
         st = self.styles
@@ -1012,6 +1025,9 @@ class _Surgery:
             if root is not None:
                 self._select_tab(root, p.el is active_el)
                 self.out[p.part] = _tobytes(root)
+                if "rows" in p.extra:
+                    self.out[p.part] = _splice_rows(self.out[p.part], p.extra["rows"](self.styles.xf),
+                                                    p.src.name)
         if moved and id(active_el) not in plan_by_el:
             # an existing sheet becomes active (the old active one was replaced by a hidden one)
             part = next(x.rel.part for x in self.t_sheets if x.el is active_el)
@@ -1313,6 +1329,117 @@ def _col_letter(ci: int) -> str:
     return s
 
 
+RowsWriter = Callable[[Callable[[int], int]], "list[tuple[int, bytes]]"]
+_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = re.compile(r"[&<>]|_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+DEFAULT_ROW_PIXELS = 20      # a row's height in pixels when none is set (Excel's 15 points)
+
+
+def _excel_text(s: str) -> str:
+    """Text for <t>: control characters as Excel writes them (_x0007_), a literal _x0007_
+    escaped as _x005F_x0007_, and & < > as XML entities."""
+    if _ESCAPED.search(s):
+        s = _ESCAPED.sub(lambda m: "_x005F" + m.group(0), s)
+    if _CONTROL.search(s):
+        s = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | None = None) -> bytes:
+    """One <row> element for `replace_sheets(rows=...)`, cells from column A on (they carry no
+    references: each follows the one before).
+
+    `row`: 1-based. `cells`: (value, target cell-format index) — None is a blank cell that
+    keeps its format, a str an inline string (longer than Excel's 32,767 characters: cut
+    there), a number (int, float, bool) a number. `height` in points, rounded to whole pixels
+    as Excel stores it (none: the default height)."""
+    memo = _ROW_CELLS
+    parts = []
+    for key in cells:
+        try:
+            c = memo[key]
+        except KeyError:
+            c = _row_cell(*key)
+            if len(memo) < 200000:
+                memo[key] = c
+        except TypeError:
+            c = _row_cell(*key)
+        parts.append(c)
+    head = f'<row r="{row}"'
+    if height is not None:
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        if pixels != DEFAULT_ROW_PIXELS:
+            head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+    return (head + ">" + "".join(parts) + "</row>").encode("utf-8")
+
+
+_ROW_CELLS: dict = {}      # (value, style) → <c>: the same value in the same format, again
+
+
+def _row_cell(v, s: int) -> str:
+    if v is None:
+        return f'<c s="{s}"/>'
+    if v.__class__ is str:
+        if len(v) > 16383 and len(v.encode("utf-16-le")) > 65534:
+            v = v.encode("utf-16-le")[:65534].decode("utf-16-le", "ignore")
+        if _NEEDS_ESCAPE.search(v):
+            v = _excel_text(v)
+        space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
+        return f'<c s="{s}" t="inlineStr"><is><t{space}>{v}</t></is></c>'
+    if not math.isfinite(v):
+        raise ValueError(f"row_xml: {v!r} is not a number Excel can store")
+    if v.__class__ is bool:
+        v = int(v)
+    return f'<c s="{s}"><v>{v:.16G}</v></c>'
+
+
+_ROW_START = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
+
+
+def _splice_rows(data: bytes, rows, sheet: str) -> bytes:
+    """The serialised worksheet `data` with the (row number, <row> XML) pairs put into its
+    sheetData where their numbers say."""
+    rows = list(rows)
+    if not rows:
+        return data
+    nums = [r for r, _ in rows]
+    if any(b <= a for a, b in zip(nums, nums[1:])):
+        raise ValueError(f"rows for sheet {sheet!r} are not in row order")
+    m = re.search(rb"<sheetData\s*/>", data)
+    if m is not None:
+        body = b"<sheetData>" + b"".join(x for _, x in rows) + b"</sheetData>"
+        out = data[:m.start()] + body + data[m.end():]
+    else:
+        start = data.index(b"<sheetData")
+        start = data.index(b">", start) + 1
+        end = data.index(b"</sheetData>", start)
+        have = [(int(x.group(1)), x.start()) for x in _ROW_START.finditer(data, start, end)]
+        taken = {n for n, _ in have}
+        clash = [n for n in nums if n in taken]
+        if clash:
+            raise ValueError(f"rows for sheet {sheet!r} repeat rows the source has: {clash[:5]}")
+        pieces, pos, k = [], start, 0
+        for n, at in have + [(None, end)]:
+            block = []
+            while k < len(rows) and (n is None or rows[k][0] < n):
+                block.append(rows[k][1])
+                k += 1
+            if block:
+                pieces.append(data[pos:at])
+                pieces.append(b"".join(block))
+                pos = at
+        pieces.append(data[pos:])
+        out = data[:start] + b"".join(pieces)
+    dim = re.search(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', out)
+    last = nums[-1]
+    if dim is not None and int(dim.group(4) or dim.group(2)) < last:
+        c1, r1, c2 = dim.group(1), dim.group(2), dim.group(3) or dim.group(1)
+        out = out[:dim.start()] + b'<dimension ref="' + c1 + r1 + b":" + c2 + str(last).encode() \
+            + b'"' + out[dim.end():]
+    return out
+
+
 def _part_order(name: str):
     return (name.count("/"), posixpath.dirname(name), name.endswith(".rels"),
             [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name)])
@@ -1324,7 +1451,8 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
                    output: str | Path | None = None,
                    hidden: Iterable[str] | dict[str, str] = (),
                    position: dict[str, int | str] | None = None,
-                   plain: dict[str, "bytes | Deflated"] | None = None) -> None:
+                   plain: dict[str, "bytes | Deflated"] | None = None,
+                   rows: dict[str, "RowsWriter"] | None = None) -> None:
     """Put sheets of `source` into `target` (written to `output`, default: `target` itself).
 
     - `source`: a workbook file, or its bytes / a BytesIO (e.g. xlsxwriter with `in_memory`).
@@ -1343,6 +1471,13 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
       costs nothing here — and are replaced in place or added like the source's sheets
       (`hidden` and `position` apply to them too; they need not be in `source`). Such a sheet
       is not marked as the selected tab when it ends up the active one.
+    - `rows`: {source sheet name: writer} — rows added to a sheet of `source` on its way in,
+      never parsed or walked: `writer(style)` returns [(row number, XML of one <row>)] in row
+      order, where `style(i)` is the target's cell-format index for the source's index i; see
+      `row_xml`. For a table of hundreds of thousands of cells that share a few formats, the
+      source holds the styled frame (title, header, totals, one row of each cell format) and
+      the caller writes the body. The rows go between the source's own rows by number (a
+      number the source sheet has already is an error); the sheet's dimension is widened.
 
     Raises FileBusyError if the output is open in Excel/WPS (nothing is read or written then),
     InputError (file, sheet, what to do) for an unreadable target or source. On any error the
@@ -1362,10 +1497,10 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
     spkg = _Package(source if isinstance(source, (bytes, bytearray)) else Path(source),
                     "來源工作簿")
     try:
-        data = _Surgery(tpkg, spkg, sheets, states, position, plain).run()
+        data = _Surgery(tpkg, spkg, sheets, states, position, plain, rows).run()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
         if isinstance(e, ValueError) and str(e).startswith(("hidden names", "position names",
-                                                             "sheets named both")):
+                                                             "sheets named both", "rows ")):
             raise
         raise InputError(f"無法把「{spkg.path}」的工作表寫入工作簿:{type(e).__name__}: {e}。"
                          "請用 Excel 打開兩個文件檢查,或重新生成。", file=str(target),

@@ -193,3 +193,86 @@ def test_pool_is_not_used_where_it_cannot_pay_or_start(monkeypatch):
     import threading
     monkeypatch.setattr(threading, "active_count", lambda: 3)             # a threaded host
     assert collect_mod._process_method(100000, 2) is None
+
+
+def _cells(path, name):
+    """Every cell of a sheet with what a user sees of it: value, number format, font, fill,
+    border, alignment; and the row heights."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path)
+    ws = wb[name]
+    cells = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is None and not c.has_style:
+                continue
+            cells[c.coordinate] = (c.value, c.number_format, c.font.name, c.font.b, c.font.sz,
+                                   c.fill.fgColor.rgb if c.fill and c.fill.fill_type else None,
+                                   c.border.left.style, c.border.left.color.rgb if c.border.left.color else None,
+                                   c.alignment.horizontal, c.alignment.vertical, c.alignment.wrap_text)
+    heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+    wb.close()
+    return cells, heights
+
+
+def test_table_bodies_written_as_xml_look_as_xlsxwriter_writes_them(made, tmp_path):
+    """The big tables' rows (月度匯總, 預評估, 收件情況) go into the master as XML the surgery
+    does not parse: every cell must carry the same value and look as xlsxwriter writes it."""
+    from putuo_xl.receipts import build_sheet_workbook, sheet_name
+    from putuo_xl.rollup_render import render_standalone
+    from putuo_xl.xlsxsurgery import replace_sheets
+    cfg = load_config()
+    month = "2020-08"
+    master, returns = fresh(made, tmp_path, "bodies")
+    run = collect_and_rollup(master, [returns[month]], month, cfg, now=NOW[month])
+    alone = tmp_path / "alone.xlsx"
+    render_standalone(run.rollup.rollup, alone)            # all by xlsxwriter
+    receipts = tmp_path / "receipts.xlsx"
+    build_sheet_workbook(run.report, receipts)
+    for key in ("monthly", "score"):
+        name = layout.name(key)
+        got, want = _cells(master, name), _cells(alone, name)
+        assert len(got[0]) > 500 and got == want, name
+    name = sheet_name(run.report.script)
+    one = tmp_path / "one.xlsx"
+    replace_sheets(master, receipts, sheets=[name], output=one)
+    assert _cells(master, name) == _cells(one, name)
+
+
+def test_row_xml_and_rows_splice(tmp_path):
+    """xlsxsurgery's rows= fast path: rows land between the source's own rows, text is escaped
+    as Excel escapes it, the dimension covers them; a clash is refused."""
+    import openpyxl
+    import xlsxwriter
+    from putuo_xl.xlsxsurgery import replace_sheets, row_xml
+    target = tmp_path / "t.xlsx"
+    openpyxl.Workbook().save(target)
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src), {"constant_memory": True})
+    ws = wb.add_worksheet("表")
+    bold = wb.add_format({"bold": True, "bg_color": "#FFC7CE"})
+    ws.write_string(0, 0, "標題", bold)
+    ws.write_number(4, 0, 99, bold)
+    wb.close()
+
+    def writer(style):
+        s = style(bold.xf_index)
+        return [(2, row_xml(2, [("=1+1 & <b>", s), (" 前後空格 ", s), (None, s)], 30)),
+                (3, row_xml(3, [("a\x07b_x0041_", s), (1.5, s), (True, s)])),
+                (9, row_xml(9, [(7, s)]))]
+    replace_sheets(target, src, sheets=["表"], output=tmp_path / "o.xlsx", rows={"表": writer})
+    # calamine reads Excel's _xHHHH_ escapes back (openpyxl leaves them); a bool is a number
+    got = pc.CalamineWorkbook.from_path(str(tmp_path / "o.xlsx")).get_sheet_by_name("表").to_python()
+    assert [r[:3] for r in got[:5]] == [
+        ["標題", "", ""], ["=1+1 & <b>", " 前後空格 ", ""], ["a\x07b_x0041_", 1.5, 1.0],
+        ["", "", ""], [99.0, "", ""]]
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx")["表"]
+    assert ws["A2"].data_type == "s"                       # text stays text, never a formula
+    assert ws["A9"].value == 7 and ws["A2"].font.b and ws["C2"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.row_dimensions[2].height == 30 and ws.max_row == 9
+    with pytest.raises(ValueError, match="repeat rows"):
+        replace_sheets(target, src, sheets=["表"], output=tmp_path / "x.xlsx",
+                       rows={"表": lambda style: [(5, row_xml(5, [(1, 0)]))]})
+    with pytest.raises(ValueError):
+        replace_sheets(target, src, sheets=["表"], output=tmp_path / "x.xlsx",
+                       rows={"別的": lambda style: []})
