@@ -192,8 +192,11 @@ else:
     rt = rollup(master, month, config).timings
     t3 = time.perf_counter()
 s = rep.stats()
+import resource
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"imports": t1 - t0, "collect": t2 - t1, "rollup": t3 - t2, "rollup_timings": rt,
                   "accepted": s["accepted"], "rejected": s["rejected"],
+                  "cpu_main": me.ru_utime + me.ru_stime, "cpu_workers": kids.ru_utime + kids.ru_stime,
                   "collect_timings": rep.timings}))
 """
 

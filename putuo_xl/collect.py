@@ -115,22 +115,31 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
     collected_at = now.isoformat(timespec="seconds")
 
     plan_info, run_warnings = load_plan_info(master, cfg)
-    plan = rollup_error = None
-    if rollup:       # read once: for the rollup, and for collect's checks when they need it
-        from .rollup import _plan_for
+    plan = rollup_error = prepared = None
+
+    def read_plan() -> None:        # once: for the rollup, and for collect's checks when needed
+        nonlocal plan, rollup_error, prepared
+        import importlib
+
+        from .rollup import _plan_for, prepare_rollup
+        importlib.import_module(".rollup_render", __package__)   # now, while forms are judged
         try:
             plan = _plan_for(master, cfg)
+            prepared = prepare_rollup(plan, cfg)
         except PutuoError as e:
             rollup_error = e
-        else:
-            if plan_info.loader is not None:
-                plan_info.loader = MasterPlanLoader(master, cfg, plan)
+            return
+        if plan_info.loader is not None and not plan_info.loaded:
+            plan_info.loader = MasterPlanLoader(master, cfg, plan)
+
     ledger = open_ledger(master, cfg)
     try:
         archive_root = archive_dir_for(master, cfg)
         issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"],
                              tuple(x for x in r["task_ids"].split(",") if x), r["due"])
                   for r in ledger.issued(month)]
+        if rollup and not issued:
+            read_plan()             # every form's check needs the plan: before judging
         ctx = Context.build(month, cfg, plan_info, issued)
         ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
             "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
@@ -146,39 +155,43 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
         items = gather(paths, exclude=exclude)
         t2 = time.perf_counter()
 
-        judgements, pool_kind = judge_all(items, ctx, archive_root, ledger.folder, workers)
-        t3 = time.perf_counter()
-
-        report = CollectReport(month=month, master=str(master), ledger=str(ledger.path),
-                               output=str(target) if write_master else None,
-                               collected_at=collected_at, script=plan_info.script,
-                               warnings=[in_script(w, plan_info.script) for w in run_warnings])
-        if archive_root.exists():
-            os.sync()  # the archived originals are on disk before the ledger points at them
         tmp = None
         computed = None
         t_rollup = 0.0
-        try:
-            with ledger.tx() as conn:
-                _store(conn, judgements, report, ctx, cfg, collected_at)
-                _month_state(conn, report, ctx, cfg, plan_info)
-                t4 = time.perf_counter()
-                t_rollup = time.perf_counter()
-                if plan is not None:    # this connection sees the rows stored just now
-                    from .rollup import compute_rollup
-                    try:
-                        computed = compute_rollup(ledger, plan, cfg, month)
-                    except PutuoError as e:
-                        rollup_error = e
-                t_rollup = time.perf_counter() - t_rollup
-                if write_master:
-                    tmp = _write_master(report, master, target, computed)
-                    ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
-                report.master_written = write_master
-        except BaseException:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-            raise
+        with Judging(items, ctx, archive_root, ledger.folder, workers) as judging:
+            if rollup and plan is None and rollup_error is None:
+                read_plan()         # while the forms are being judged
+            report = CollectReport(month=month, master=str(master), ledger=str(ledger.path),
+                                   output=str(target) if write_master else None,
+                                   collected_at=collected_at, script=plan_info.script,
+                                   warnings=[in_script(w, plan_info.script) for w in run_warnings])
+            try:
+                with ledger.tx() as conn:
+                    # each file is stored as its judgement comes back; nothing is visible to
+                    # anyone before the commit at the end
+                    _store(conn, judging, report, ctx, cfg, collected_at)
+                    judging.close()
+                    t3 = judging.finished_at
+                    if archive_root.exists():
+                        os.sync()   # the archived originals are on disk before the ledger points at them
+                    _month_state(conn, report, ctx, cfg, plan_info)
+                    t4 = time.perf_counter()
+                    if plan is not None:    # this connection sees the rows stored just now
+                        from .rollup import compute_rollup
+                        try:
+                            computed = compute_rollup(ledger, plan, cfg, month, prepared)
+                        except PutuoError as e:
+                            rollup_error = e
+                    t_rollup = time.perf_counter() - t4
+                    if write_master:
+                        tmp = _write_master(report, master, target, computed)
+                        ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
+                    report.master_written = write_master
+            except BaseException:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+                raise
+        pool_kind = judging.kind
         # committed: now the new master replaces the old one
         if tmp is not None:
             _give_final_mode(tmp, target)
@@ -233,6 +246,7 @@ def _worker_judge(item) -> Judgement:
     j = _judge_one(item, ctx, archive_root, base)
     item.data = None                              # this process's copy: not sent back
     j.reports = [tuple(r) for r in j.reports]     # plain tuples unpickle fastest
+    j.plan_read = ctx.plan.loaded                 # this worker had to read the master's plan
     return j
 
 
@@ -259,30 +273,87 @@ def _process_method(n_items: int, workers: int) -> str | None:
     return method if n_items >= PROCESS_MIN_FILES[method] else None
 
 
+class Judging:
+    """Every item judged and archived, handed out in order as an iterator while the rest are
+    still being judged — by worker processes (big batches, see _process_method), threads, or
+    here one by one — so the caller can store each file as it comes back. `kind` says which
+    (process | thread | serial); `finished_at` is when the last judgement arrived. A pool that
+    cannot start, or breaks on the way, leaves the remaining items to be judged here."""
+
+    def __init__(self, items: list, ctx: Context, archive_root: Path, base: Path, workers: int = 2):
+        self.items, self.ctx, self.root, self.base = items, ctx, archive_root, base
+        self.finished_at: float | None = None
+        self._pool = None
+        self._results = None
+        self.kind = "serial"
+        method = _process_method(len(items), workers)
+        if method is not None:
+            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing as mp
+
+            if not ctx.issued:
+                ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
+            chunk = max(1, min(64, len(items) // (workers * 8)))
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
+                                                 initializer=_worker_init,
+                                                 initargs=((ctx, archive_root, base),))
+                self._results = self._pool.map(_worker_judge, items, chunksize=chunk)
+                self.kind = "process"
+            except (OSError, ImportError, RuntimeError):      # no processes here: go on without
+                self.close()
+        if self._pool is None and workers > 1 and len(items) > 1:
+            self._pool = ThreadPoolExecutor(max_workers=workers)
+            self._results = self._pool.map(lambda i: _judge_one(i, ctx, archive_root, base), items)
+            self.kind = "thread"
+
+    def __iter__(self):
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        plan_read = False
+        try:
+            if self._results is None:
+                for item in self.items:
+                    yield _judge_one(item, self.ctx, self.root, self.base)
+                    done += 1
+            else:
+                try:
+                    for j in self._results:
+                        plan_read = plan_read or getattr(j, "plan_read", False)
+                        yield j
+                        done += 1
+                except BrokenProcessPool:     # a worker died (memory?): the rest are judged here
+                    self.close()
+                    self.kind = "serial"
+                    for item in self.items[done:]:
+                        yield _judge_one(item, self.ctx, self.root, self.base)
+                        done += 1
+        finally:
+            self.finished_at = time.perf_counter()
+        if plan_read:
+            # a worker read the master's plan for a form: read it here too, so what the report
+            # says about the plan is what judging everything here would have said
+            self.ctx.plan.ensure()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def judge_all(items: list, ctx: Context, archive_root: Path, base: Path,
               workers: int = 2) -> tuple[list[Judgement], str]:
-    """Judge and archive every item, in order; (judgements, how: process | thread | serial).
-    A pool that fails to start (no permission, a frozen interpreter) falls back to threads."""
-    method = _process_method(len(items), workers)
-    if method is not None:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-        import multiprocessing as mp
-
-        if not ctx.issued:
-            ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
-        chunk = max(1, min(64, len(items) // (workers * 8)))
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                                     initializer=_worker_init,
-                                     initargs=((ctx, archive_root, base),)) as pool:
-                return list(pool.map(_worker_judge, items, chunksize=chunk)), "process"
-        except (BrokenProcessPool, OSError, PermissionError, ImportError):
-            pass     # nothing was stored yet: judge them again below
-    if workers > 1 and len(items) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda i: _judge_one(i, ctx, archive_root, base), items)), "thread"
-    return [_judge_one(i, ctx, archive_root, base) for i in items], "serial"
+    """Judge and archive every item, in order; (judgements, how: process | thread | serial)."""
+    with Judging(items, ctx, archive_root, base, workers) as j:
+        return list(j), j.kind
 
 
 # -- the master's plan ----------------------------------------------------------------

@@ -187,8 +187,8 @@ class RollupResult:
 class _Ctx:
     """Plan- and config-derived lookups shared by the per-month computations."""
 
-    def __init__(self, plan: Plan, cfg: Config, month: str):
-        self.plan, self.cfg, self.month = plan, cfg, month
+    def __init__(self, plan: Plan, cfg: Config, month: str = ""):
+        self.plan, self.cfg = plan, cfg
         self.tasks: list[Task] = plan.tasks()
         self.task_index = {t.id: t for t in self.tasks}
         self.task_order = {t.id: i for i, t in enumerate(self.tasks)}
@@ -326,10 +326,26 @@ def _read_ledger(ledger, month: str):
     return issued, subs, reports, actuals
 
 
-def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
-    """The 工作報表 for `month` and every earlier month in the ledger (see module doc)."""
+def compute_rollup(ledger, plan: Plan, config: Config, month: str,
+                   prepared: "PreparedRollup | None" = None) -> Rollup:
+    """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
+    `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected)."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month)
+        return _compute_rollup(ledger, plan, config, month, prepared)
+
+
+class PreparedRollup:
+    """What the rollup derives from the plan and the config alone (who does what: at province
+    scale 180,000 task × unit assignments), made before the ledger is read."""
+
+    def __init__(self, plan: Plan, config: Config):
+        with _no_gc():
+            self.plan, self.config = plan, config
+            self.ctx = _Ctx(plan, config, "")
+
+
+def prepare_rollup(plan: Plan, config: Config) -> PreparedRollup:
+    return PreparedRollup(plan, config)
 
 
 @contextmanager
@@ -345,10 +361,14 @@ def _no_gc():
             gc.enable()
 
 
-def _compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
+def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
+                    prepared: PreparedRollup | None = None) -> Rollup:
     month = check_month(month)
     cfg = config
-    ctx = _Ctx(plan, cfg, month)
+    if prepared is not None and prepared.plan is plan and prepared.config is config:
+        ctx = prepared.ctx
+    else:
+        ctx = _Ctx(plan, cfg, month)
     issued, subs, reports, actuals = _read_ledger(ledger, month)
     months = sorted(set(issued["month"]) | set(subs["month"]) | {month})
     warnings: list[str] = []
