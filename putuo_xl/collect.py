@@ -236,13 +236,18 @@ def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
     return j
 
 
+_FORKED: tuple | None = None        # (items, ctx, archive root, ledger folder) for fork
+
+
 def _worker_init(state) -> None:
     global _WORKER
-    _WORKER = state
+    _WORKER = state if state is not None else _FORKED
 
 
 def _worker_judge(item) -> Judgement:
-    ctx, archive_root, base = _WORKER
+    items, ctx, archive_root, base = _WORKER
+    if item.__class__ is int:      # forked: the items are this process's copy already
+        item = items[item]
     j = _judge_one(item, ctx, archive_root, base)
     item.data = None                              # this process's copy: not sent back
     j.reports = [tuple(r) for r in j.reports]     # plain tuples unpickle fastest
@@ -257,13 +262,14 @@ def _process_method(n_items: int, workers: int) -> str | None:
     sys.executable is not one, and starting it would start Excel)."""
     import multiprocessing as mp
     import sys
-    import threading
 
-    if workers < 2 or os.environ.get("PUTUO_XL_NO_PROCESSES"):
+    from . import parallel
+
+    if workers < 2 or parallel.disabled():
         return None
     methods = mp.get_all_start_methods()
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
+    if parallel.can_fork():
         method = "fork"
     elif "spawn" in methods and Path(sys.executable or "").name.lower().startswith("python") \
             and (main_file is None or str(main_file).lower().endswith(".py")):
@@ -294,14 +300,21 @@ class Judging:
             if not ctx.issued:
                 ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
             chunk = max(1, min(64, len(items) // (workers * 8)))
+            global _FORKED
             try:
+                if method == "fork":   # the workers inherit items and context: send indices
+                    _FORKED = (items, ctx, archive_root, base)
+                    state, work = None, range(len(items))
+                else:
+                    state, work = (None, ctx, archive_root, base), items
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                                                 initializer=_worker_init,
-                                                 initargs=((ctx, archive_root, base),))
-                self._results = self._pool.map(_worker_judge, items, chunksize=chunk)
+                                                 initializer=_worker_init, initargs=(state,))
+                self._results = self._pool.map(_worker_judge, work, chunksize=chunk)
                 self.kind = "process"
             except (OSError, ImportError, RuntimeError):      # no processes here: go on without
                 self.close()
+            finally:
+                _FORKED = None         # the children have their copy (forked at map())
         if self._pool is None and workers > 1 and len(items) > 1:
             self._pool = ThreadPoolExecutor(max_workers=workers)
             self._results = self._pool.map(lambda i: _judge_one(i, ctx, archive_root, base), items)
@@ -533,12 +546,25 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             reports.extend((sid, unit, month, *r) for r in j.reports)
             actuals.extend((sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals)
             touched.add((j.unit, j.month))
+        if len(reports) >= STORE_BATCH_ROWS:   # while the next files are still being judged
+            _insert_rows(conn, notes, reports, actuals)
+    _insert_rows(conn, notes, reports, actuals)
+    _supersede(conn, touched, report)
+
+
+STORE_BATCH_ROWS = 5000
+
+
+def _insert_rows(conn, notes: list, reports: list, actuals: list) -> None:
+    """Insert and empty the collected rows (each table in the order the files came)."""
     conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)", notes)
     conn.executemany("INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
                      " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)", reports)
     conn.executemany("INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
                      " VALUES (?,?,?,?,?,?)", actuals)
-    _supersede(conn, touched, report)
+    notes.clear()
+    reports.clear()
+    actuals.clear()
 
 
 def _parse_iso(s: str) -> datetime:
@@ -553,9 +579,14 @@ def _supersede(conn, touched: set[tuple[str, str]], report: CollectReport) -> No
     """Per unit and month, the accepted submission received last is in force; each older one
     points at the one that replaced it (a chain: v1 → v2 → v3)."""
     by_id = {f.submission_id: f for f in report.files if f.outcome == ACCEPTED}
-    for unit, month in touched:
-        rows = conn.execute("SELECT id, received_at, superseded_by FROM submissions WHERE unit = ? "
-                            "AND month = ? AND status = 'accepted'", (unit, month)).fetchall()
+    by_pair: dict[tuple[str, str], list] = {pair: [] for pair in touched}
+    for month in sorted({m for _u, m in touched}):     # one query per month, not per unit
+        for r in conn.execute("SELECT id, unit, received_at, superseded_by FROM submissions "
+                              "WHERE month = ? AND status = 'accepted'", (month,)):
+            rows = by_pair.get((r["unit"], month))
+            if rows is not None:
+                rows.append(r)
+    for (unit, month), rows in by_pair.items():
         rows.sort(key=lambda r: (_parse_iso(r["received_at"]), r["id"]))
         for older, newer in zip(rows, rows[1:] + [None]):
             want = newer["id"] if newer is not None else None

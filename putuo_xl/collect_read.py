@@ -373,7 +373,7 @@ def split_ids(text: str) -> list[str]:
 
 
 def _norm_header(text) -> str:
-    return _norm_header_str(cell_text(text))
+    return _norm_header_str(text if text.__class__ is str else cell_text(text))
 
 
 @lru_cache(maxsize=16384)

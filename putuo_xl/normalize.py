@@ -116,6 +116,12 @@ class StatusTable:
         return norm_name(str(text)).strip(_PUNCT_TRIM)
 
     def clean(self, raw) -> Clean:
+        if raw.__class__ is str:           # the common case: text seen before (never blank)
+            hit = self._seen.get(raw)
+            if hit is not None:
+                if hit.__class__ is Clean:
+                    return hit
+                raise ValueProblem(hit.code, **hit.params)
         if is_blank(raw):
             return Clean(None)
         text = cell_text(raw)

@@ -676,9 +676,8 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
     Sheets the master already has stay where the official put them; new report sheets go
     before the hidden data sheets, a new 收件情況 before the rollup's sheets (or at the end) —
     the same places two separate runs of collect and rollup give them."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .xlsxsurgery import deflate, plain_sheet_xml, replace_sheets, sheet_names
+    from .parallel import Result
+    from .xlsxsurgery import replace_sheets, sheet_names
 
     existing = sheet_names(master)
     have = {n.casefold() for n in existing}
@@ -689,14 +688,13 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
         rname = sheet_name(receipts.script)
         names.append(rname)
         position.update(receipts_position(existing, rname) or {})
-    plain = {}
     bodies: dict = {}
-    pool = ThreadPoolExecutor(max_workers=1)
+    data = None
     try:
         if rollup is not None:
-            data_xml = {k: plain_sheet_xml(v) for k, v in _data_rows(rollup).items()}
-            plain = {k: pool.submit(deflate, v) for k, v in data_xml.items()}
-            del data_xml
+            # _status/_actuals (a million cells in a province) are written and compressed in a
+            # forked process while this one renders the styled sheets (here, where it cannot)
+            data = Result(_data_sheets, rollup)
             rnames = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
             names += rnames
             anchor = layout.META_SHEET if layout.META_SHEET.casefold() in have else None
@@ -705,12 +703,20 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
         with tempfile.TemporaryDirectory(prefix="putuo-xl-sheets-", dir=str(Path(dest).parent)) as tmp:
             source = Path(tmp) / "sheets.xlsx"
             _render_source(source, rollup, receipts, bodies)
+            plain = data.result() if data is not None else {}
+            data = None
             replace_sheets(master, source, sheets=names, output=dest,
                            hidden=list(plain), position=position or None,
-                           plain={k: f.result() for k, f in plain.items()} or None,
-                           rows=bodies or None)
+                           plain=plain or None, rows=bodies or None)
     finally:
-        pool.shutdown(wait=True)
+        if data is not None:
+            data.cancel()
+
+
+def _data_sheets(rollup) -> dict:
+    """{sheet name: compressed plain worksheet XML} for `_status` and `_actuals`."""
+    from .xlsxsurgery import deflate, plain_sheet_xml
+    return {k: deflate(plain_sheet_xml(v)) for k, v in _data_rows(rollup).items()}
 
 
 WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_numbers": False,
