@@ -120,12 +120,15 @@ def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: l
     return name
 
 
-def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
+def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path,
+              rows=None) -> None:
     """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
-    The master is never loaded and saved by openpyxl: what officials added survives."""
+    The master is never loaded and saved by openpyxl: what officials added survives. `rows`:
+    the sheet's body rows, written after the source (see xlsxsurgery.replace_sheets)."""
     from .xlsxsurgery import replace_sheets, sheet_names
     position = receipts_position(sheet_names(master), name)
-    replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position)
+    replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position,
+                   rows={name: rows} if rows is not None else None)
 
 
 def receipts_position(existing: list[str], name: str) -> dict[str, str] | None:
@@ -142,13 +145,29 @@ def receipts_position(existing: list[str], name: str) -> dict[str, str] | None:
     return None
 
 
+BODY_MIN_ROWS = 200     # from this many files on, the rows go in as XML (xlsxsurgery rows=)
+
+
 def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:
-    """Build the sheet and write master + sheet to `dest` (a temporary file the caller renames)."""
+    """Build the sheet and write master + sheet to `dest` (a temporary file the caller renames).
+    A long table's rows are not written by xlsxwriter nor parsed by the surgery: see
+    xlsxsurgery.xlsxwriter_rows."""
     name = sheet_name(report.script)
     fd, src = tempfile.mkstemp(prefix=".tmp-receipts-", suffix=".xlsx", dir=str(Path(dest).parent))
     os.close(fd)
     try:
-        build_sheet_workbook(report, src)
-        put_sheet(master, src, name, dest)
+        if len(report.month_rows) + len(report.units) < BODY_MIN_ROWS:
+            build_sheet_workbook(report, src)
+            put_sheet(master, src, name, dest)
+            return
+        import xlsxwriter
+
+        from .rollup_render import WORKBOOK_OPTIONS
+        from .xlsxsurgery import xlsxwriter_rows
+        body: list = []
+        wb = xlsxwriter.Workbook(src, WORKBOOK_OPTIONS)
+        add_receipts_sheet(wb, report, body)
+        wb.close()
+        put_sheet(master, src, name, dest, rows=xlsxwriter_rows(body) if body else None)
     finally:
         Path(src).unlink(missing_ok=True)

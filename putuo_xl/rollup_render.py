@@ -447,7 +447,7 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
 def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | None = None):
     """Render `g` on `ws`. With `body` (a list), data rows whose cell formats xlsxwriter has
     written once already are not written here but appended to `body` as (row, values,
-    formats, height): `_body_rows` writes them as XML for the surgery (BODY_SHEETS)."""
+    formats, height): xlsxsurgery.xlsxwriter_rows writes them as XML for the surgery (BODY_SHEETS)."""
     width = g.width
     ws.set_landscape()
     ws.set_paper(9)
@@ -732,12 +732,14 @@ def _render_source(path: Path, rollup=None, receipts=None, bodies: dict | None =
     # constant_memory: rows stream to disk with inline strings, which the surgery copies as they
     # are (shared strings it has to turn into inline strings cell by cell)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    from .xlsxsurgery import xlsxwriter_rows
+
     if receipts is not None:
         from .receipts import add_receipts_sheet
         body = [] if bodies is not None else None
         name = add_receipts_sheet(wb, receipts, body)
         if body:
-            bodies[name] = _body_rows(body)
+            bodies[name] = xlsxwriter_rows(body)
     if rollup is not None:
         add_rollup_sheets(wb, rollup, bodies=bodies)
     wb.close()
@@ -751,6 +753,8 @@ def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
     """Add the styled rollup sheets to an xlsxwriter workbook (made with WORKBOOK_OPTIONS);
     returns their names in order. With `bodies` (a dict), the big tables' data rows are left
     to `xlsxsurgery.replace_sheets(rows=bodies)`: bodies[sheet name] is set to their writer."""
+    from .xlsxsurgery import xlsxwriter_rows
+
     grids = grids or build_grids(r)
     st = _Styles(wb)
     names = []
@@ -760,7 +764,7 @@ def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
         body = [] if bodies is not None and key in BODY_SHEETS else None
         _render_grid(wb, wb.add_worksheet(name), st, grids[key], r, name, body)
         if body:
-            bodies[name] = _body_rows(body)
+            bodies[name] = xlsxwriter_rows(body)
     return names
 
 
@@ -776,23 +780,3 @@ def _plain_values(values) -> bool:
         elif not math.isfinite(v):
             return False
     return True
-
-
-def _body_rows(body: list):
-    """The rows writer for xlsxsurgery.replace_sheets(rows=...): the deferred rows as XML,
-    each cell with its format's index in the target (the index xlsxwriter gave the format,
-    through the surgery's style map)."""
-    from .xlsxsurgery import row_xml
-
-    def write(style):
-        memo: dict[int, int] = {}
-
-        def target(f):
-            t = memo.get(id(f))
-            if t is None:
-                t = memo[id(f)] = style(f.xf_index)
-            return t
-
-        return [(ri + 1, row_xml(ri + 1, zip(values, map(target, fmts)), h))
-                for ri, values, fmts, h in body]
-    return write

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import xlsxwriter
 
 __all__ = ["replace_sheets", "new_sheets", "sheet_names", "plain_sheet_xml", "deflate", "Deflated",
-           "row_xml"]
+           "row_xml", "xlsxwriter_rows"]
 
 # -- namespaces and relationship types -----------------------------------------------------
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -1372,6 +1372,25 @@ def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | Non
         if pixels != DEFAULT_ROW_PIXELS:
             head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
     return (head + ">" + "".join(parts) + "</row>").encode("utf-8")
+
+
+def xlsxwriter_rows(body: list) -> RowsWriter:
+    """A writer for `replace_sheets(rows=...)` from rows an xlsxwriter caller kept back:
+    (row, values, formats, height) with `row` 0-based, `formats` the xlsxwriter Format of each
+    cell — each one used for at least one cell xlsxwriter wrote, so that xlsxwriter gave it its
+    index in the source's styles — and `height` in points or None. Values as for `row_xml`."""
+    def write(style):
+        memo: dict[int, int] = {}
+
+        def target(f):
+            t = memo.get(id(f))
+            if t is None:
+                t = memo[id(f)] = style(f.xf_index)
+            return t
+
+        return [(ri + 1, row_xml(ri + 1, zip(values, map(target, fmts)), h))
+                for ri, values, fmts, h in body]
+    return write
 
 
 _ROW_CELLS: dict = {}      # (value, style) → <c>: the same value in the same format, again

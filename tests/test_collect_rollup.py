@@ -276,3 +276,21 @@ def test_row_xml_and_rows_splice(tmp_path):
     with pytest.raises(ValueError):
         replace_sheets(target, src, sheets=["表"], output=tmp_path / "x.xlsx",
                        rows={"別的": lambda style: []})
+
+
+def test_receipts_body_as_xml_in_collect_alone(made, tmp_path, monkeypatch):
+    """collect without --rollup: a long 收件情況 (here: any length) goes in with its rows as
+    XML, and looks exactly as the one xlsxwriter writes whole."""
+    from putuo_xl import receipts
+    from putuo_xl.receipts import sheet_name
+    cfg = load_config()
+    month = "2020-08"
+    a, returns = fresh(made, tmp_path, "whole")
+    b, _ = fresh(made, tmp_path, "rows")
+    collect(a, [returns[month]], month, cfg, now=NOW[month])
+    monkeypatch.setattr(receipts, "BODY_MIN_ROWS", 0)
+    collect(b, [returns[month]], month, cfg, now=NOW[month])
+    name = sheet_name("traditional")
+    got, want = _cells(b, name), _cells(a, name)
+    assert len(got[0]) > 300 and got == want
+    assert sheets(a) == sheets(b)
