@@ -123,9 +123,11 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
     prev_month = None
     names = [c.name for c in g.cols]
     data = frame.reindex(columns=names)
+    simplified = r.script == "simplified"          # in_script changes nothing otherwise
     for values in data.itertuples(index=False, name=None):
         vals = [_clean(v) for v in values]
-        vals = [_t(r, v) for v in vals]
+        if simplified:
+            vals = [_t(r, v) for v in vals]
         mon = vals[0]
         if month_breaks and prev_month is not None and mon != prev_month:
             g.breaks.append(len(g.rows))
