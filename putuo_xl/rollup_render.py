@@ -477,9 +477,10 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | 
     para_fmt = st.get(font_size=11, text_wrap=True)
     data_fmts = [st.cell(c.fmt, "data") for c in g.cols]
     total_fmts = [st.cell(c.fmt, "total") for c in g.cols]
-    wrap_cols = any(c.fmt in ("wrap", "para") for c in g.cols)
     write_blank, write_string, write_number = ws.write_blank, ws.write_string, ws.write_number
-    written: set[int] = set()     # formats xlsxwriter has written a cell with (so they have an index)
+    data_written = False          # a data row written by xlsxwriter (its formats have an index)
+    wrap_idx = [i for i, c in enumerate(g.cols) if c.fmt in ("wrap", "para")]
+    wrap_cols_list = [g.cols[i] for i in wrap_idx]
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
         if kind == "title":
             ws.merge_range(ri, 0, ri, width - 1, values[0], title_fmt) if width > 1 else \
@@ -518,12 +519,15 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | 
                                                border=1, border_color="A6A6A6") if fill else head_fmt)
             ws.set_row(ri, 30)
         elif kind in ("data", "total"):
-            h = _row_height(values, g.cols, fmts) if wrap_cols or fmts else None
+            if fmts:
+                h = _row_height(values, g.cols, fmts)
+            else:   # only the wrapping columns can make a row taller
+                h = _row_height([values[i] for i in wrap_idx], wrap_cols_list) if wrap_idx else None
             col_fmts = ([st.cell((fmts[ci] if ci < len(fmts) else None) or c.fmt, kind)
                          for ci, c in enumerate(g.cols)] if fmts else
                         (data_fmts if kind == "data" else total_fmts))
-            if body is not None and kind == "data" and not fmts and \
-                    all(id(f) in written for f in col_fmts) and _plain_values(values[:width]):
+            if body is not None and data_written and col_fmts is data_fmts and not fmts and \
+                    _plain_values(values[:width]):
                 body.append((ri, values[:width], col_fmts, h or None))
                 continue
             if h:
@@ -535,7 +539,8 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | 
                     write_string(ri, ci, v, col_fmts[ci])
                 else:
                     write_number(ri, ci, v, col_fmts[ci])
-            written.update(map(id, col_fmts))
+            if col_fmts is data_fmts:
+                data_written = True      # every data format has been used: xlsxwriter indexed it
         elif kind == "doc_title":
             ws.write(ri, 0, values[0], doc_title_fmt)
             ws.set_row(ri, 30)
