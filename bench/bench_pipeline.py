@@ -286,26 +286,35 @@ def main(argv=None):
 NOTES = """\
 ## Where the targets stand
 
-- **60 forms** (a district): about 1.0 s for the whole fresh command, a third of it interpreter
-  start and imports (pandas alone ~0.3 s); the naive baseline is about as fast at this size
-  because it validates nothing, keeps no ledger and writes no master.
-- **5,400 forms**: the target is 15 s and 10× the baseline. `collect` takes two thirds of the
-  time (judging and archiving each form ~2 ms of wall time with two workers, plus writing the
-  收件情況 sheet); that is the collect stage's to cut, and this file reports it. The rollup's
-  share is ~5.5 s: computing from the ledger ~1.9 s (184,000 task × unit rows), rendering the
-  5,400-row 月度匯總 and 預評估 sheets with xlsxwriter ~1.2 s, the surgery putting the styled
-  sheets into a 16 MB (160 MB unzipped) master ~1 s, the `_status` sheet (920,000 cells) as raw
-  XML ~0.6 s and its compression in a second thread.
-- **600 forms**: the 10× target would need the whole command under 0.75 s; imports alone are
-  0.35 s and collect ~1.4 s, so it is out of reach without a much faster collect; the rollup
-  takes ~0.7 s.
+The figures above are from one sitting; on this shared 2-vCPU machine the same run varies by
+up to ~10 % from one minute to the next (the workers' CPU time for the same 5,220 forms ranged
+from 7.4 s to 8.7 s over the day), so read the ratios as ±1.
 
-What was done in the rollup to get here (at 5,400 forms it took 40 s at first): plan read back
-through python-calamine instead of openpyxl, no pandas `str` columns, plain tuples from SQLite,
-per-assignment lists in task order with numpy counts instead of dictionaries and groupbys, the
-garbage collector off while computing, xlsxwriter in constant-memory mode, `_status`/`_actuals`
-written as raw XML and swapped into the package after the surgery (the surgery would otherwise
-parse and walk 920,000 cells for styles they do not have), members copied without recompressing.
+- **60 forms within 1 s: met** (~0.7 s for the whole fresh command, either mode). Most of it is
+  fixed cost: interpreter start and imports (pandas and numpy ~0.3 s), config, reading the
+  master's plan, one surgery of the master. The naive baseline is as fast at this size: it
+  validates nothing, keeps no ledger and writes no master.
+- **5,400 forms within 15 s: met** (~7–8 s; 16.9 s before this work).
+- **10x the baseline at 5,400: not met** (about 8–9x). The work is CPU-bound on 2 cores:
+  ~12 s of CPU in all (two worker processes ~7.5 s judging and archiving 5,220 forms at
+  ~1.2 ms each — python-calamine alone takes 0.5 ms of that, our checks 0.3 ms, the archive copy
+  0.13 ms — and the main process ~4 s). Perfectly spread over 2 cores that is ~6 s, which is
+  about the 10x line; what is left is single-core: computing the reports from the ledger (0.9 s,
+  180,000 task × unit rows), rendering 收件情況 and the 工作報表 (~0.6 s; `_status`/`_actuals`
+  are written in a forked process meanwhile) and the one surgery of the 12 MB master (~0.3 s).
+- **10x the baseline at 600: not met** (about 5x: ~1.2 s against ~6.3 s). 10x would need the
+  whole command under ~0.63 s, but the fixed costs above are ~0.5 s and judging 580 forms is
+  ~0.7 s of CPU (0.35 s on two cores).
+
+What was done (see docs/performance.md): forms judged by two forked worker processes (threads or
+serial where a process cannot be started safely, or for small batches), each file stored in the
+ledger as its judgement comes back; the rollup's plan read, imports and task × unit table made
+while the forms are judged; `collect … --rollup` computes the rollup inside collect's
+transaction and rewrites the master once; the rollup computed over integer-coded numpy arrays;
+the big tables' bodies (月度匯總, 預評估, 收件情況) written as row XML the surgery neither parses
+nor walks; `_status`/`_actuals` as plain sheets compressed in a forked process; opencc's t2s by
+`str.translate` for text without its phrases; config.yaml parsed by libyaml; folders walked with
+scandir.
 """
 
 
