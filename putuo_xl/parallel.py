@@ -29,11 +29,13 @@ def can_fork() -> bool:
 class Result:
     """`fn(arg)`, started at once in a forked child when possible, else computed by
     `result()` here. `result()` gives the value (pickled back through a pipe) or raises what
-    `fn` raised; a child that dies (killed, out of memory) is replaced by computing here."""
+    `fn` raised, as often as asked; a child that dies (killed, out of memory) is replaced by
+    computing here."""
 
     def __init__(self, fn: Callable[[Any], Any], arg: Any):
         self.fn, self.arg = fn, arg
         self._proc = self._conn = None
+        self._done = None             # (ok, value) once known
         if can_fork():
             import multiprocessing as mp
             try:
@@ -58,16 +60,20 @@ class Result:
             self._proc = None
 
     def result(self):
-        if self._proc is None:
-            return self.fn(self.arg)
-        try:
-            ok, value = self._conn.recv()
-        except (EOFError, OSError):
+        if self._done is not None:
+            ok, value = self._done
+        elif self._proc is None:
             ok, value = True, self.fn(self.arg)
-        finally:
-            self._conn.close()
-            self._proc.join()
-            self._proc = None
+        else:
+            try:
+                ok, value = self._conn.recv()
+            except (EOFError, OSError):
+                ok, value = True, self.fn(self.arg)
+            finally:
+                self._conn.close()
+                self._proc.join()
+                self._proc = None
+        self._done = (ok, value)
         if not ok:
             raise value
         return value

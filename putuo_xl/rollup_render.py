@@ -8,6 +8,7 @@ conditional formats for the colours so a value-only refresh of a styled sheet st
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tempfile
@@ -710,14 +711,21 @@ def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> N
         with tempfile.TemporaryDirectory(prefix="putuo-xl-sheets-", dir=str(Path(dest).parent)) as tmp:
             source = Path(tmp) / "sheets.xlsx"
             _render_source(source, rollup, receipts, bodies)
-            plain = data.result() if data is not None else {}
-            data = None
+            plain = {}
+            if data is not None:     # taken when the surgery writes them, after everything else
+                plain = {k: functools.partial(_pick, data, k)
+                         for k in (layout.STATUS_SHEET, layout.ACTUALS_SHEET)}
             replace_sheets(master, source, sheets=names, output=dest,
                            hidden=list(plain), position=position or None,
                            plain=plain or None, rows=bodies or None)
+            data = None
     finally:
         if data is not None:
             data.cancel()
+
+
+def _pick(pending, name: str):
+    return pending.result()[name]
 
 
 def _data_sheets(rollup) -> dict:

@@ -1174,12 +1174,17 @@ class _Surgery:
     def _write(self) -> bytes:
         z = _ZipWriter()
         written = set()
+        later = []          # plain sheets still being made (callables): written last
         out_lower = {k.lower(): k for k in self.out}
         stamp = (1980, 1, 1, 0, 0, 0)
         for info in self.t.infos:
             low = info.filename.lower()
             if low in out_lower:
-                z.add(info.filename, info.date_time, self.out[out_lower[low]])  # bytes or Deflated
+                data = self.out[out_lower[low]]                 # bytes, Deflated or callable
+                if callable(data):
+                    later.append((info.filename, info.date_time, data))
+                else:
+                    z.add(info.filename, info.date_time, data)
             elif low in self.deleted:
                 continue
             else:
@@ -1191,7 +1196,13 @@ class _Surgery:
             written.add(low)
         for name in sorted(self.out, key=_part_order):
             if name.lower() not in written:
-                z.add(name, stamp, self.out[name])
+                data = self.out[name]
+                if callable(data):
+                    later.append((name, stamp, data))
+                else:
+                    z.add(name, stamp, data)
+        for name, date_time, data in later:
+            z.add(name, date_time, data())
         return z.finish()
 
 
@@ -1489,7 +1500,9 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
       `deflate`). They are put in as given, never parsed — a data sheet of a million cells
       costs nothing here — and are replaced in place or added like the source's sheets
       (`hidden` and `position` apply to them too; they need not be in `source`). Such a sheet
-      is not marked as the selected tab when it ends up the active one.
+      is not marked as the selected tab when it ends up the active one. A value may also be a
+      callable returning the XML (or Deflated): it is called last, when everything else is
+      written — so the sheet can still be in the making (another process) meanwhile.
     - `rows`: {source sheet name: writer} — rows added to a sheet of `source` on its way in,
       never parsed or walked: `writer(style)` returns [(row number, XML of one <row>)] in row
       order, where `style(i)` is the target's cell-format index for the source's index i; see
