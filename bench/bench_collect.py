@@ -6,7 +6,8 @@
 Forms are filled quickly by patching the form sheet's XML (statuses in both scripts and
 synonyms, percentages written five ways, full-width digits, texts of realistic length), so the
 collector reads what Excel would have saved. Each size is collected into a fresh ledger twice
-per thread count (the second run: every file a duplicate). Results: bench/results/collect.md.
+per mode — one at a time (serial), two threads, two worker processes — (the second run: every
+file a duplicate). Results: bench/results/collect.md.
 """
 from __future__ import annotations
 
@@ -184,27 +185,36 @@ def run(sizes: list[int], keep: Path | None) -> list[dict]:
             size_mb = sum(p.stat().st_size for p in inbox.iterdir()) / 1048576
             print(f"[{n}] {prep['forms']} forms ({size_mb:.1f} MB): build {prep['build_s']:.1f}s, "
                   f"forms {prep['forms_s']:.1f}s, fill {prep['fill_s']:.1f}s", flush=True)
-            for workers in (1, 2):
-                if (work / f"run-w{workers}").exists():
-                    shutil.rmtree(work / f"run-w{workers}")
-                m = fresh_copy(master, work / f"run-w{workers}")
-                t = time.perf_counter()
-                first = collect(m, [inbox], MONTH, config=prep["config"], workers=workers)
-                first_s = time.perf_counter() - t
-                t = time.perf_counter()
-                again = collect(m, [inbox], MONTH, config=prep["config"], workers=workers)
-                again_s = time.perf_counter() - t
+            for mode, workers, no_processes in MODES:
+                if (work / f"run-{mode}").exists():
+                    shutil.rmtree(work / f"run-{mode}")
+                m = fresh_copy(master, work / f"run-{mode}")
+                if no_processes:
+                    os.environ["PUTUO_XL_NO_PROCESSES"] = "1"
+                try:
+                    c0 = cpu()
+                    t = time.perf_counter()
+                    first = collect(m, [inbox], MONTH, config=prep["config"], workers=workers)
+                    first_s = time.perf_counter() - t
+                    first_cpu = cpu() - c0
+                    t = time.perf_counter()
+                    again = collect(m, [inbox], MONTH, config=prep["config"], workers=workers)
+                    again_s = time.perf_counter() - t
+                finally:
+                    os.environ.pop("PUTUO_XL_NO_PROCESSES", None)
                 s = first.stats()
                 assert s["accepted"] == prep["forms"], (s, [f.reason(2) for f in first.rejected][:3])
                 assert again.stats()["duplicates"] == prep["forms"]
                 rows = sum(f.rows for f in first.files)
-                row = {"n": prep["forms"], "workers": workers, "first_s": first_s, "again_s": again_s,
+                row = {"n": prep["forms"], "mode": mode, "pool": first.timings.get("pool"),
+                       "cpu_s": first_cpu, "first_s": first_s, "again_s": again_s,
                        "rows": rows, "mb": size_mb, **{k: v for k, v in first.timings.items() if k.endswith("_s")},
                        "per_form_ms": first.timings["judge_archive_s"] / prep["forms"] * 1000,
                        "build_s": prep["build_s"], "forms_s": prep["forms_s"]}
                 row["load"] = os.getloadavg()[0]
                 results.append(row)
-                print(f"    workers={workers}: collect {first_s:.2f}s ({row['per_form_ms']:.2f} ms/form judged+archived,"
+                print(f"    {mode} ({row['pool']}): collect {first_s:.2f}s, CPU {first_cpu:.2f}s "
+                      f"({row['per_form_ms']:.2f} ms/form judged+archived,"
                       f" ledger {row['ledger_s']:.2f}s, master {row['master_s']:.2f}s), re-collect {again_s:.2f}s",
                       flush=True)
                 shutil.rmtree(m.parent)
@@ -215,6 +225,16 @@ def run(sizes: list[int], keep: Path | None) -> list[dict]:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
     return results
+
+
+MODES = [("serial", 1, False), ("threads", 2, True), ("processes", 2, False)]
+
+
+def cpu() -> float:
+    """CPU seconds of this process and of its finished children (the worker processes)."""
+    import resource
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def _version(name: str) -> str:
@@ -243,21 +263,39 @@ def judge_only(master: Path, inbox: Path, cfg, limit: int = 600) -> dict:
     items = gather([inbox])[:limit]
     for it in items:
         it.data = Path(it.path).read_bytes()      # from memory: the disk is not measured
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _ITEMS
+    _ITEMS = (items, ctx)
     out = {}
-    for workers in (1, 2):
+    for mode in ("serial", "threads", "processes"):
         best = None
         for _ in range(3):
             t = time.perf_counter()
-            if workers == 1:
+            if mode == "serial":
                 for it in items:
                     judge(it, ctx)
-            else:
-                with ThreadPoolExecutor(workers) as pool:
+            elif mode == "threads":
+                with ThreadPoolExecutor(2) as pool:
                     list(pool.map(lambda it: judge(it, ctx), items))
+            else:   # forked workers have the items; the pool's start is included
+                with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+                    list(pool.map(_judge_index, range(len(items)), chunksize=32))
             dt = (time.perf_counter() - t) / len(items) * 1000
             best = dt if best is None else min(best, dt)
-        out[workers] = best
+        out[mode] = best
     return out
+
+
+_ITEMS = None
+
+
+def _judge_index(i: int):
+    from putuo_xl.collect_read import judge
+    items, ctx = _ITEMS
+    j = judge(items[i], ctx)
+    return j.ok
 
 
 def write_results(results: list[dict], path: Path) -> None:
@@ -276,24 +314,28 @@ def write_results(results: list[dict], path: Path) -> None:
         "xlsxsurgery). Re-collect: the same folder again, every file a duplicate.",
         "",
         "The machine is shared with other jobs: the 1-minute load average when each run ended is in the last "
-        "column (2 cores: above 2 means the run had less than the whole machine, and the two-thread figure "
-        "suffers most). Two threads overlap the disk reads and archive writes with the reading of "
-        "other forms; reading from memory alone does not get faster with a second thread here "
-        "(see below), so on a machine busy with other work the gain is small.",
+        "column (2 cores: above ~1 the run had less than the whole machine). Modes: *serial* (workers=1), "
+        "*threads* (workers=2, PUTUO_XL_NO_PROCESSES=1: two threads), *processes* (workers=2, the default: "
+        "two forked worker processes when there are 120 files or more, else threads; the pool that was "
+        "used is in brackets). CPU = this process and its worker processes. With processes the ledger "
+        "rows are stored while the remaining files are still being judged, so judge+archive includes "
+        "most of the storing and ledger is what is left after the last file.",
         "",
-        "| forms | task rows | MB | threads | collect s | per form ms (judge+archive) | gather s | ledger s | master s | re-collect s | load |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| forms | task rows | MB | mode | collect s | CPU s | per form ms (judge+archive) | gather s | ledger s | master s | re-collect s | load |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        lines.append(f"| {r['n']:,} | {r['rows']:,} | {r['mb']:.1f} | {r['workers']} | {r['first_s']:.2f} | "
-                     f"{r['per_form_ms']:.2f} | {r['gather_s']:.2f} | {r['ledger_s']:.2f} | {r['master_s']:.2f} | "
-                     f"{r['again_s']:.2f} | {r.get('load', 0):.1f} |")
+        lines.append(f"| {r['n']:,} | {r['rows']:,} | {r['mb']:.1f} | {r['mode']} ({r['pool']}) | {r['first_s']:.2f} | "
+                     f"{r['cpu_s']:.2f} | {r['per_form_ms']:.2f} | {r['gather_s']:.2f} | {r['ledger_s']:.2f} | "
+                     f"{r['master_s']:.2f} | {r['again_s']:.2f} | {r.get('load', 0):.1f} |")
     lines += ["", "Reading and checking alone (python-calamine + validation, files already in memory, "
-              "no archive/ledger/master; best of 3 over up to 600 forms), ms per form:", ""]
+              "no archive/ledger/master; best of 3 over up to 600 forms; the process pool's start "
+              "included), ms of wall time per form:", ""]
     for r in results:
         if r.get("judge_only"):
             j = r["judge_only"]
-            lines.append(f"- {r['n']:,} forms: 1 thread {j[1]:.2f} ms, 2 threads {j[2]:.2f} ms")
+            lines.append(f"- {r['n']:,} forms: serial {j['serial']:.2f} ms, 2 threads {j['threads']:.2f} ms, "
+                         f"2 processes {j['processes']:.2f} ms")
     lines += ["", "Preparing the inputs (not part of collect): "]
     seen = set()
     for r in results:

@@ -251,22 +251,47 @@ def forms(master, month, out_dir, force, units, config_path):
 @click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON 報告")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="把帶收件情況的總表寫到新文件(總表在 Excel/WPS 中打開時用)")
+@click.option("--rollup", "with_rollup", is_flag=True,
+              help="收集後接着刷新匯總(工作報表、預評估、通報),總表只重寫一次")
+@click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
+              help="與 --rollup 同用:另把通報文字寫到這個 .txt 文件")
 @config_option
 @user_errors
-def collect_cmd(master, paths, month, as_json, output, config_path):
+def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_path, config_path):
     """收集各單位發回的月報(文件夾、文件或保存的郵件 .eml),寫入台賬和收件情況表。
 
+    \b
     例:putuo-xl collect 任務分解台賬.xlsx 收件箱/ 司法局.eml --month 2020-08
+        putuo-xl collect 任務分解台賬.xlsx 收件箱/ --month 2020-08 --rollup
+    加 --rollup 時收集完接着刷新匯總,等於先 collect 再 rollup,但更快(總表只讀寫一次)。
     """
-    from .collect import collect
-
-    report = collect(master, list(paths), month, config=config_path, output=output)
+    if bulletin_path and not with_rollup:
+        raise click.UsageError("--bulletin 要和 --rollup 一起用(或用 putuo-xl rollup --bulletin)。")
+    if not with_rollup:
+        from .collect import collect
+        report = collect(master, list(paths), month, config=config_path, output=output)
+    else:
+        from .collect import collect_and_rollup
+        run = collect_and_rollup(master, list(paths), month, config=config_path, output=output)
+        report = run.report
     if as_json:
         click.echo(report.to_json())
+    else:
+        report.render_table()
+        if report.master_written:
+            _stderr(report.t(f"收件情況已寫入 {report.output}"))
+    if not with_rollup:
         return
-    report.render_table()
-    if report.master_written:
-        _stderr(report.t(f"收件情況已寫入 {report.output}"))
+    if run.rollup_error is not None:
+        _stderr(report.t("錯誤:已收集,但未能刷新匯總:") + str(run.rollup_error))
+        sys.exit(1)
+    if bulletin_path:
+        from .fileio import atomic_write_text
+        atomic_write_text(bulletin_path, run.rollup.rollup.bulletin() + "\n")
+    for w in run.rollup.rollup.warnings:
+        _stderr(run.rollup.rollup.t(f"提示:{w}"))
+    if not as_json:
+        _stderr(run.rollup.summary())
 
 
 @main.command("rollup")

@@ -15,8 +15,10 @@ import calendar
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import python_calamine as pc
 
@@ -27,11 +29,14 @@ from .collect_read import (Context, IssuedForm, Judgement, PlanInfo, _norm_month
 from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING, CollectReport,
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
-from .errors import InputError
+from .errors import InputError, PutuoError
 from .fileio import _give_final_mode, ensure_not_open
 from .ledger import open_ledger
 from .normalize import cell_text
 from .text import in_script
+
+if TYPE_CHECKING:
+    from .rollup import RollupResult
 
 ARCHIVE_DEFAULT = "{master_stem}_回報原件"
 
@@ -45,9 +50,68 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
     `output`: write the master with its 收件情況 sheet to this new file instead of over the
     master (the ledger and the archive stay beside the master). `write_master=False` leaves
     every workbook alone (a ribbon script then writes `report.receipts_rows()` itself).
+    `workers`: files judged at once (worker processes for big batches, else threads).
     Raises PutuoError only for problems with the run as a whole (bad month, missing master,
     master open in Excel); a problem with one file is reported and the batch goes on.
     """
+    return _collect(master_path, paths, month, config, output, now, write_master=write_master,
+                    workers=workers).report
+
+
+@dataclass
+class CollectRollup:
+    """What `collect_and_rollup` did: the collect report, and the rollup written with it — or,
+    when the 工作報表 could not be computed (the master's plan cannot be read, a config error),
+    why not (`rollup_error`; the forms are collected and 收件情況 is written all the same)."""
+    report: CollectReport
+    rollup: "RollupResult | None" = None
+    rollup_error: PutuoError | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.rollup_error is None
+
+
+def collect_and_rollup(master_path, paths, month: str, config: Config | str | Path | None = None,
+                       output: str | Path | None = None, now: datetime | None = None, *,
+                       workers: int = 2) -> CollectRollup:
+    """`collect` and then `rollup` for the same month, in one go: the master's plan is read
+    once, the 工作報表 are computed from the ledger inside collect's transaction (so they count
+    this run's files), and the master is rewritten ONCE — 收件情況, the six 工作報表 sheets and
+    the hidden `_status`/`_actuals` in a single xlsxsurgery pass, then one atomic rename after
+    the ledger is committed. Same arguments as `collect` (`output`: the master with all the new
+    sheets goes to this new file). A failing or killed run leaves master and ledger as they
+    were; a rollup that cannot be computed is reported in `rollup_error` (see CollectRollup)."""
+    return _collect(master_path, paths, month, config, output, now, write_master=True,
+                    workers=workers, rollup=True)
+
+
+@dataclass
+class _Run:
+    report: CollectReport
+    rollup: object = None
+    rollup_error: PutuoError | None = None
+    seconds: float = 0.0
+
+
+def _collect(master_path, paths, month: str, config, output, now, *, write_master: bool,
+             workers: int, rollup: bool = False):
+    # the cyclic garbage collector off for the run: with hundreds of thousands of rows alive
+    # its full passes cost ~0.5 s at province scale, and a run makes no cycles worth collecting
+    import gc
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _collect_run(master_path, paths, month, config, output, now,
+                            write_master=write_master, workers=workers, rollup=rollup)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _collect_run(master_path, paths, month: str, config, output, now, *, write_master: bool,
+                 workers: int, rollup: bool = False):
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     norm = _norm_month(str(month))
@@ -66,12 +130,31 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
     collected_at = now.isoformat(timespec="seconds")
 
     plan_info, run_warnings = load_plan_info(master, cfg)
+    plan = rollup_error = prepared = None
+
+    def read_plan() -> None:        # once: for the rollup, and for collect's checks when needed
+        nonlocal plan, rollup_error, prepared
+        import importlib
+
+        from .rollup import _plan_for, prepare_rollup
+        importlib.import_module(".rollup_render", __package__)   # now, while forms are judged
+        try:
+            plan = _plan_for(master, cfg)
+            prepared = prepare_rollup(plan, cfg)
+        except PutuoError as e:
+            rollup_error = e
+            return
+        if plan_info.loader is not None and not plan_info.loaded:
+            plan_info.loader = MasterPlanLoader(master, cfg, plan)
+
     ledger = open_ledger(master, cfg)
     try:
         archive_root = archive_dir_for(master, cfg)
         issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"],
                              tuple(x for x in r["task_ids"].split(",") if x), r["due"])
                   for r in ledger.issued(month)]
+        if rollup and not issued:
+            read_plan()             # every form's check needs the plan: before judging
         ctx = Context.build(month, cfg, plan_info, issued)
         ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
             "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
@@ -87,40 +170,43 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
         items = gather(paths, exclude=exclude)
         t2 = time.perf_counter()
 
-        def work(item):
-            j = judge(item, ctx)
-            if j.data is not None:
-                j.archive_rel = _archive(j, archive_root, ledger.folder)
-                j.data = None   # the bytes are in the archive now; keep memory flat
-            return j
-
-        if workers > 1 and len(items) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                judgements = list(pool.map(work, items))
-        else:
-            judgements = [work(i) for i in items]
-        t3 = time.perf_counter()
-
-        report = CollectReport(month=month, master=str(master), ledger=str(ledger.path),
-                               output=str(target) if write_master else None,
-                               collected_at=collected_at, script=plan_info.script,
-                               warnings=[in_script(w, plan_info.script) for w in run_warnings])
-        if archive_root.exists():
-            os.sync()  # the archived originals are on disk before the ledger points at them
         tmp = None
-        try:
-            with ledger.tx() as conn:
-                _store(conn, judgements, report, ctx, cfg, collected_at)
-                _month_state(conn, report, ctx, cfg, plan_info)
-                t4 = time.perf_counter()
-                if write_master:
-                    tmp = _write_master(report, master, target)
-                    ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
-                report.master_written = write_master
-        except BaseException:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-            raise
+        computed = None
+        t_rollup = 0.0
+        with Judging(items, ctx, archive_root, ledger.folder, workers) as judging:
+            if rollup and plan is None and rollup_error is None:
+                read_plan()         # while the forms are being judged
+            report = CollectReport(month=month, master=str(master), ledger=str(ledger.path),
+                                   output=str(target) if write_master else None,
+                                   collected_at=collected_at, script=plan_info.script,
+                                   warnings=[in_script(w, plan_info.script) for w in run_warnings])
+            try:
+                with ledger.tx() as conn:
+                    # each file is stored as its judgement comes back; nothing is visible to
+                    # anyone before the commit at the end
+                    _store(conn, judging, report, ctx, cfg, collected_at)
+                    judging.close()
+                    t3 = judging.finished_at
+                    if archive_root.exists():
+                        os.sync()   # the archived originals are on disk before the ledger points at them
+                    _month_state(conn, report, ctx, cfg, plan_info)
+                    t4 = time.perf_counter()
+                    if plan is not None:    # this connection sees the rows stored just now
+                        from .rollup import compute_rollup
+                        try:
+                            computed = compute_rollup(ledger, plan, cfg, month, prepared)
+                        except PutuoError as e:
+                            rollup_error = e
+                    t_rollup = time.perf_counter() - t4
+                    if write_master:
+                        tmp = _write_master(report, master, target, computed)
+                        ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
+                    report.master_written = write_master
+            except BaseException:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+                raise
+        pool_kind = judging.kind
         # committed: now the new master replaces the old one
         if tmp is not None:
             _give_final_mode(tmp, target)
@@ -131,11 +217,171 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
             report.warnings.append(report.t("總表中的任務讀不出來,只按本月下發記錄核對:") + plan_info.error)
         report.timings = {"prepare_s": round(t1 - t0, 4), "gather_s": round(t2 - t1, 4),
                           "judge_archive_s": round(t3 - t2, 4), "ledger_s": round(t4 - t3, 4),
-                          "master_s": round(t5 - t4, 4), "total_s": round(t5 - t0, 4),
-                          "workers": workers}
-        return report
+                          "master_s": round(t5 - t4 - t_rollup, 4), "total_s": round(t5 - t0, 4),
+                          "workers": workers, "pool": pool_kind}
+        if rollup:     # computing the 工作報表 (their writing is in master_s)
+            report.timings["rollup_compute_s"] = round(t_rollup, 4)
+        result = _Run(report, rollup_error=rollup_error, seconds=t5 - t0)
+        if rollup:
+            from .rollup import RollupResult
+            if computed is not None:
+                result.rollup = RollupResult(path=target, month=month, months=computed.months,
+                                             rollup=computed, seconds=t5 - t4)
+            return CollectRollup(report, result.rollup, rollup_error, t5 - t0)
+        return result
     finally:
         ledger.close()
+
+
+# -- judging in parallel ------------------------------------------------------------------
+# Reading a form is ~0.5 ms in python-calamine and ~0.3 ms of Python checks that hold the GIL,
+# so threads barely help; worker processes do (measured in bench/results/collect.md). A pool
+# costs something to start — little with fork (Linux, macOS when safe), the import of the
+# package with spawn (Windows) — so it is used only for batches big enough to pay for it, and
+# never where a process cannot be started safely (threads or serial then).
+PROCESS_MIN_FILES = {"fork": 120, "spawn": 1500}
+_WORKER: tuple | None = None        # (ctx, archive root, ledger folder) inside a worker process
+
+
+def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
+    j = judge(item, ctx)
+    if j.data is not None:
+        j.archive_rel = _archive(j, archive_root, base)
+        j.data = None   # the bytes are in the archive now; keep memory flat
+    return j
+
+
+_FORKED: tuple | None = None        # (items, ctx, archive root, ledger folder) for fork
+
+
+def _worker_init(state) -> None:
+    global _WORKER
+    _WORKER = state if state is not None else _FORKED
+
+
+def _worker_judge(item) -> Judgement:
+    items, ctx, archive_root, base = _WORKER
+    if item.__class__ is int:      # forked: the items are this process's copy already
+        item = items[item]
+    j = _judge_one(item, ctx, archive_root, base)
+    item.data = None                              # this process's copy: not sent back
+    j.reports = [tuple(r) for r in j.reports]     # plain tuples unpickle fastest
+    j.plan_read = ctx.plan.loaded                 # this worker had to read the master's plan
+    return j
+
+
+def _process_method(n_items: int, workers: int) -> str | None:
+    """'fork' or 'spawn' when a process pool is worth starting for `n_items` files, else None.
+    fork only from a single-threaded process (forking a threaded one can deadlock); spawn only
+    when this interpreter is a python executable (inside Excel's embedded interpreter
+    sys.executable is not one, and starting it would start Excel)."""
+    import multiprocessing as mp
+    import sys
+
+    from . import parallel
+
+    if workers < 2 or parallel.disabled():
+        return None
+    methods = mp.get_all_start_methods()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if parallel.can_fork():
+        method = "fork"
+    elif "spawn" in methods and Path(sys.executable or "").name.lower().startswith("python") \
+            and (main_file is None or str(main_file).lower().endswith(".py")):
+        method = "spawn"
+    else:
+        return None
+    return method if n_items >= PROCESS_MIN_FILES[method] else None
+
+
+class Judging:
+    """Every item judged and archived, handed out in order as an iterator while the rest are
+    still being judged — by worker processes (big batches, see _process_method), threads, or
+    here one by one — so the caller can store each file as it comes back. `kind` says which
+    (process | thread | serial); `finished_at` is when the last judgement arrived. A pool that
+    cannot start, or breaks on the way, leaves the remaining items to be judged here."""
+
+    def __init__(self, items: list, ctx: Context, archive_root: Path, base: Path, workers: int = 2):
+        self.items, self.ctx, self.root, self.base = items, ctx, archive_root, base
+        self.finished_at: float | None = None
+        self._pool = None
+        self._results = None
+        self.kind = "serial"
+        method = _process_method(len(items), workers)
+        if method is not None:
+            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing as mp
+
+            if not ctx.issued:
+                ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
+            chunk = max(1, min(64, len(items) // (workers * 8)))
+            global _FORKED
+            try:
+                if method == "fork":   # the workers inherit items and context: send indices
+                    _FORKED = (items, ctx, archive_root, base)
+                    state, work = None, range(len(items))
+                else:
+                    state, work = (None, ctx, archive_root, base), items
+                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
+                                                 initializer=_worker_init, initargs=(state,))
+                self._results = self._pool.map(_worker_judge, work, chunksize=chunk)
+                self.kind = "process"
+            except (OSError, ImportError, RuntimeError):      # no processes here: go on without
+                self.close()
+            finally:
+                _FORKED = None         # the children have their copy (forked at map())
+        if self._pool is None and workers > 1 and len(items) > 1:
+            self._pool = ThreadPoolExecutor(max_workers=workers)
+            self._results = self._pool.map(lambda i: _judge_one(i, ctx, archive_root, base), items)
+            self.kind = "thread"
+
+    def __iter__(self):
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        plan_read = False
+        try:
+            if self._results is None:
+                for item in self.items:
+                    yield _judge_one(item, self.ctx, self.root, self.base)
+                    done += 1
+            else:
+                try:
+                    for j in self._results:
+                        plan_read = plan_read or getattr(j, "plan_read", False)
+                        yield j
+                        done += 1
+                except BrokenProcessPool:     # a worker died (memory?): the rest are judged here
+                    self.close()
+                    self.kind = "serial"
+                    for item in self.items[done:]:
+                        yield _judge_one(item, self.ctx, self.root, self.base)
+                        done += 1
+        finally:
+            self.finished_at = time.perf_counter()
+        if plan_read:
+            # a worker read the master's plan for a form: read it here too, so what the report
+            # says about the plan is what judging everything here would have said
+            self.ctx.plan.ensure()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def judge_all(items: list, ctx: Context, archive_root: Path, base: Path,
+              workers: int = 2) -> tuple[list[Judgement], str]:
+    """Judge and archive every item, in order; (judgements, how: process | thread | serial)."""
+    with Judging(items, ctx, archive_root, base, workers) as j:
+        return list(j), j.kind
 
 
 # -- the master's plan ----------------------------------------------------------------
@@ -162,13 +408,25 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
     finally:
         wb.close()
     if info.meta_fingerprint:       # a putuo-xl master: its plan can be read back when needed
-        def loader(pi: PlanInfo) -> None:
-            from .readback import plan_from_workbook
-            apply_plan(pi, plan_from_workbook(master, cfg), cfg)
-        info.loader = loader
+        info.loader = MasterPlanLoader(master, cfg)
     else:
         warnings.append("總表中沒有任務分解信息(隱藏的 _meta 工作表),只接受本月下發記錄中的月報。")
     return info, warnings
+
+
+class MasterPlanLoader:
+    """PlanInfo's loader: the plan as the master says now (a class, not a closure, so a worker
+    process started with spawn can be sent one). `plan` when the caller has read it already."""
+
+    def __init__(self, master: Path, cfg: Config, plan=None):
+        self.master, self.cfg, self.plan = master, cfg, plan
+
+    def __call__(self, pi: PlanInfo) -> None:
+        plan = self.plan
+        if plan is None:
+            from .readback import plan_from_workbook
+            plan = plan_from_workbook(self.master, self.cfg, engine="calamine")
+        apply_plan(pi, plan, self.cfg)
 
 
 def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
@@ -297,16 +555,31 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
         notes.extend((sid, p.code, p.short, p.sheet, p.cell or (f"第{p.row}行" if p.row else None))
                      for p in j.problems)
         if f.outcome == ACCEPTED:
-            reports.extend((sid, j.unit, j.month, r.task_id, r.role, r.status, r.progress, r.progress_text,
-                            r.problems, r.next_steps) for r in j.reports)
+            # (task_id, role, status, progress, progress_text, problems, next_steps): a RowReport
+            # or, from a worker process, the same as a plain tuple
+            unit, month = j.unit, j.month
+            reports.extend((sid, unit, month, *r) for r in j.reports)
             actuals.extend((sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals)
             touched.add((j.unit, j.month))
+        if len(reports) >= STORE_BATCH_ROWS:   # while the next files are still being judged
+            _insert_rows(conn, notes, reports, actuals)
+    _insert_rows(conn, notes, reports, actuals)
+    _supersede(conn, touched, report)
+
+
+STORE_BATCH_ROWS = 5000
+
+
+def _insert_rows(conn, notes: list, reports: list, actuals: list) -> None:
+    """Insert and empty the collected rows (each table in the order the files came)."""
     conn.executemany("INSERT INTO notes (submission_id, code, message, sheet, cell) VALUES (?,?,?,?,?)", notes)
     conn.executemany("INSERT INTO reports (submission_id, unit, month, task_id, role, status, progress,"
                      " progress_text, problems, next_steps) VALUES (?,?,?,?,?,?,?,?,?,?)", reports)
     conn.executemany("INSERT INTO actuals (submission_id, unit, month, task_id, indicator_id, value)"
                      " VALUES (?,?,?,?,?,?)", actuals)
-    _supersede(conn, touched, report)
+    notes.clear()
+    reports.clear()
+    actuals.clear()
 
 
 def _parse_iso(s: str) -> datetime:
@@ -321,9 +594,14 @@ def _supersede(conn, touched: set[tuple[str, str]], report: CollectReport) -> No
     """Per unit and month, the accepted submission received last is in force; each older one
     points at the one that replaced it (a chain: v1 → v2 → v3)."""
     by_id = {f.submission_id: f for f in report.files if f.outcome == ACCEPTED}
-    for unit, month in touched:
-        rows = conn.execute("SELECT id, received_at, superseded_by FROM submissions WHERE unit = ? "
-                            "AND month = ? AND status = 'accepted'", (unit, month)).fetchall()
+    by_pair: dict[tuple[str, str], list] = {pair: [] for pair in touched}
+    for month in sorted({m for _u, m in touched}):     # one query per month, not per unit
+        for r in conn.execute("SELECT id, unit, received_at, superseded_by FROM submissions "
+                              "WHERE month = ? AND status = 'accepted'", (month,)):
+            rows = by_pair.get((r["unit"], month))
+            if rows is not None:
+                rows.append(r)
+    for (unit, month), rows in by_pair.items():
         rows.sort(key=lambda r: (_parse_iso(r["received_at"]), r["id"]))
         for older, newer in zip(rows, rows[1:] + [None]):
             want = newer["id"] if newer is not None else None
@@ -411,14 +689,19 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
     report.units = states
 
 
-def _write_master(report: CollectReport, master: Path, target: Path) -> Path:
-    """master + 收件情況 → a temporary file beside `target` (renamed by the caller after commit)."""
-    from .receipts import write_into_master
+def _write_master(report: CollectReport, master: Path, target: Path, rollup=None) -> Path:
+    """master + 收件情況 (+ the rollup's sheets) → a temporary file beside `target` (renamed by
+    the caller after commit)."""
     import tempfile
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=str(target.parent))
     os.close(fd)
     try:
-        write_into_master(report, master, tmp)
+        if rollup is not None:
+            from .rollup_render import write_into_master
+            write_into_master(master, Path(tmp), rollup, receipts=report)
+        else:
+            from .receipts import write_into_master
+            write_into_master(report, master, tmp)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -77,10 +77,6 @@ def gather(paths, exclude: set[Path] | None = None) -> list[Incoming]:
     items: list[Incoming] = []
     seen: set[Path] = set()
 
-    def excluded(p: Path, active: set[Path]) -> bool:
-        rp = p.resolve()
-        return rp in active or any(parent in active for parent in rp.parents)
-
     for raw in paths:
         p = Path(raw)
         if not p.exists():
@@ -91,16 +87,11 @@ def gather(paths, exclude: set[Path] | None = None) -> list[Incoming]:
             # a folder named on purpose is read even if it would be skipped inside another
             rp = p.resolve()
             active = {e for e in exclude if not (e == rp or e in rp.parents)}
-            files = sorted((f for f in p.rglob("*") if f.is_file()), key=lambda f: str(f))
-            for f in files:
-                rel_parts = f.relative_to(p).parts
-                if any(_is_lock_or_temp(part) for part in rel_parts) or excluded(f, active):
-                    continue
-                rf = f.resolve()
+            for f, rf, entry in _walk(p, rp, active):
                 if rf in seen:
                     continue
                 seen.add(rf)
-                items.extend(_file_items(f))
+                items.extend(_file_items(f, entry))
         else:
             rp = p.resolve()
             if rp in seen:
@@ -110,11 +101,52 @@ def gather(paths, exclude: set[Path] | None = None) -> list[Incoming]:
     return items
 
 
-def _file_items(path: Path) -> list[Incoming]:
+def _walk(top: Path, real_top: Path, active: set[Path]):
+    """(path, resolved path, DirEntry) of every file under `top`, sorted by path as
+    `top.rglob("*")` would give them (symbolic links to folders are not followed), without lock
+    and temporary files or anything under them, and without what `active` excludes (resolved
+    paths: the file itself or a folder above it). Directory entries carry what rglob + resolve
+    would ask the file system for file by file (~0.1 ms a file at province scale)."""
+    def excluded_dir(real: Path) -> bool:
+        return real in active or any(parent in active for parent in real.parents)
+
+    base = str(top)
+    found = []
+    stack = [(base, real_top, excluded_dir(real_top))]
+    while stack:
+        folder, real, skip_all = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for e in entries:
+            if _is_lock_or_temp(e.name):
+                continue
+            path = e.name if folder == "." else os.path.join(folder, e.name)
+            try:
+                if e.is_dir() and not e.is_symlink():
+                    sub = real / e.name
+                    stack.append((path, sub, skip_all or sub in active))
+                    continue
+                if not e.is_file():
+                    continue
+                rf = Path(os.path.realpath(path)) if e.is_symlink() else real / e.name
+            except OSError:
+                continue
+            if skip_all or rf in active or (e.is_symlink() and excluded_dir(rf)):
+                continue
+            found.append((path, rf, e))
+    found.sort(key=lambda x: x[0])
+    return [(Path(path), rf, e) for path, rf, e in found]
+
+
+def _file_items(path: Path, entry: os.DirEntry | None = None) -> list[Incoming]:
     if path.suffix.lower() in MAIL_SUFFIXES:
         return mail_items(path)
     try:
-        received = _mtime(path)
+        st = entry.stat() if entry is not None else path.stat()
+        received = datetime.fromtimestamp(st.st_mtime).astimezone()
     except OSError:
         received = datetime.now().astimezone()
     return [Incoming(name=path.name, source=str(path), received_at=received, path=str(path))]

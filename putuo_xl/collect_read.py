@@ -14,6 +14,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from datetime import date, datetime
 
 import python_calamine as pc
@@ -23,8 +24,8 @@ from .collect_report import ERROR, Problem
 from .config import Config
 from .errors import PutuoError
 from .model import ROLE_LABELS
-from .normalize import (StatusTable, ValueProblem, cell_text, clean_number, clean_percent,
-                        clean_task_id, clean_text, is_blank)
+from .normalize import (StatusTable, ValueProblem, _clean_task_id, cell_text, clean_number,
+                        clean_percent, clean_task_id, is_blank, text_value)
 from .text import halfwidth, norm_name
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -140,6 +141,15 @@ class PlanInfo:
                 self.loaded = True
         return self.error is None and self.tasks_by_unit is not None
 
+    def __getstate__(self):        # for a worker process started with spawn (Windows)
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
 
 @dataclass
 class Context:
@@ -228,8 +238,8 @@ class Incoming:
     problem: Problem | None = None  # a problem found before reading (missing path, broken e-mail)
 
 
-@dataclass
-class RowReport:
+class RowReport(NamedTuple):
+    """One task row as stored (a tuple: cheap to make, and to send back from a worker process)."""
     task_id: str
     role: str | None
     status: str | None
@@ -363,7 +373,7 @@ def split_ids(text: str) -> list[str]:
 
 
 def _norm_header(text) -> str:
-    return _norm_header_str(cell_text(text))
+    return _norm_header_str(text if text.__class__ is str else cell_text(text))
 
 
 @lru_cache(maxsize=16384)
@@ -536,13 +546,13 @@ def _pick_sheet(j: Judgement, wb, needs_actual: bool) -> _Sheet | None:
         if hit is None:
             continue
         r, cols = hit
-        s = _Sheet(name, rows, r, cols)
-        s.filled = sum(1 for row in rows[r + 1:] if _has_input(row, cols))
-        found.append(s)
+        found.append(_Sheet(name, rows, r, cols))
     if not found:
         j.add("no-form-sheet")
         return None
     if len(found) > 1:
+        for s in found:
+            s.filled = sum(1 for row in s.rows[s.header_row + 1:] if _has_input(row, s.cols))
         filled = [s for s in found if s.filled]
         if len(filled) == 1:
             found = filled
@@ -604,6 +614,17 @@ def _target_info(text) -> tuple[str, float | None]:
     return ("%" if "%" in s else ""), (float(m.group(0)) if m else None)
 
 
+def _role_code(raw) -> str | None:
+    if raw.__class__ is str:
+        return _role_code_str(raw)
+    return ROLE_CODES.get(norm_name(cell_text(raw).strip()))
+
+
+@lru_cache(maxsize=1024)
+def _role_code_str(raw: str) -> str | None:
+    return ROLE_CODES.get(norm_name(raw.strip()))
+
+
 def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                indicator_ids: list[str]) -> None:
     """Every row matched by its task ID (never by position), every input value normalised."""
@@ -613,6 +634,7 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
     c_status, c_progress = cols["status"], cols["progress"]
     c_actual, c_target, c_role = cols.get("actual"), cols.get("target"), cols.get("role")
     c_texts = [(k, cols[k]) for k in TEXT_KEYS]
+    text_cols = [cols[k] for k in TEXT_KEYS]      # progress_text, problems, next_steps
     input_cols = [cols[k] for k in layout.FORM_INPUT_KEYS if k in cols]
     width = max(cols.values()) + 1
     expected_set = set(expected)
@@ -641,7 +663,10 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         if len(row) < width:
             row = list(row) + [""] * (width - len(row))
         raw_tid = row[c_tid]
-        tid = clean_task_id(raw_tid) if raw_tid != "" else ""
+        if raw_tid.__class__ is str:    # blank text gives "" too
+            tid = _clean_task_id(raw_tid) if raw_tid else ""
+        else:
+            tid = clean_task_id(raw_tid)
         if not tid or not TASK_ID_RE.match(tid):
             filled = [row[c] for c in input_cols if row[c] != "" and not is_blank(row[c])]
             if filled:
@@ -715,21 +740,18 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         except ValueProblem as e:
             j.add(e.code, sheet=name, cell=cell_ref(r, c_progress), column=COLUMN_LABELS["progress"],
                   **e.params)
-        texts = {}
-        for key, col in c_texts:
-            v = clean_text(row[col]).value
-            texts[key] = v
+        texts = [text_value(row[col]) for col in text_cols]
+        for v, col in zip(texts, text_cols):
             if v and v[0] in "=+-@":
                 j.add("formula-text", sheet=name, cell=cell_ref(r, col), value=v[:40])
-        if status is None and progress is None and not any(texts.values()) and is_blank(raw_actual):
+        if status is None and progress is None and not any(texts) and is_blank(raw_actual):
             empty_tasks.append(task)
         if status is not None and progress is not None:
             if (status in done and progress < 1) or (status in not_started and progress > 0):
                 j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status,
                       progress=_pct(progress))
-        role = ROLE_CODES.get(norm_name(cell_text(row[c_role]).strip())) if c_role is not None else None
-        j.reports.append(RowReport(task, role, status, progress, texts["progress_text"],
-                                   texts["problems"], texts["next_steps"]))
+        role = _role_code(row[c_role]) if c_role is not None else None
+        j.reports.append(RowReport(task, role, status, progress, *texts))
 
     for tid in expected:
         if tid not in seen:

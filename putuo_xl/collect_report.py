@@ -446,8 +446,11 @@ class CollectReport:
         if not source:
             return ""
         from pathlib import Path
+        base = self.__dict__.get("_master_folder")
+        if base is None:
+            base = self.__dict__["_master_folder"] = Path(self.master).parent
         try:
-            return str(Path(source).relative_to(Path(self.master).parent))
+            return str(Path(source).relative_to(base))
         except ValueError:
             return source
 

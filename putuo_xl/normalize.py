@@ -75,6 +75,16 @@ def clean_text(raw) -> Clean:
     return Clean(t, changed=(t != s))
 
 
+def text_value(raw) -> str | None:
+    """`clean_text(raw).value`, without building a `Clean` (the collector calls it for every
+    text cell of every form)."""
+    if raw.__class__ is str:
+        if "\r" in raw:
+            raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+        return raw.strip(" \t\n\u3000") or None
+    return clean_text(raw).value
+
+
 def clean_task_id(raw) -> str:
     """'１.２.３ ' → '1.2.3'; '1.3.1＃2' → '1.3.1#2'. Empty string when blank."""
     if is_blank(raw):
@@ -106,6 +116,12 @@ class StatusTable:
         return norm_name(str(text)).strip(_PUNCT_TRIM)
 
     def clean(self, raw) -> Clean:
+        if raw.__class__ is str:           # the common case: text seen before (never blank)
+            hit = self._seen.get(raw)
+            if hit is not None:
+                if hit.__class__ is Clean:
+                    return hit
+                raise ValueProblem(hit.code, **hit.params)
         if is_blank(raw):
             return Clean(None)
         text = cell_text(raw)
@@ -149,12 +165,33 @@ def _parse_number_text(text: str) -> tuple[float, str] | None:
     return value, suffix
 
 
+_PERCENT_SEEN: dict = {}     # (type, value as typed) → Clean | ValueProblem: progress repeats
+
+
 def clean_percent(raw) -> Clean:
     """Progress as a fraction 0..1. Accepts 80, 0.8, '80', '0.8', '80%', '８０％'.
 
     A number 0..1 is read as a fraction (a percent-formatted cell stores 80% as 0.8); a number
     above 1 up to 100 as percent points. Text ending with % is percent points.
     """
+    cls = raw.__class__
+    if (cls is float or cls is int or cls is str) and raw == raw and raw != 0:   # not nan, not ±0.0
+        key = (cls, raw)
+        hit = _PERCENT_SEEN.get(key)
+        if hit is None:
+            try:
+                hit = _clean_percent(raw)
+            except ValueProblem as e:
+                hit = e
+            if len(_PERCENT_SEEN) < 100000:
+                _PERCENT_SEEN[key] = hit
+        if hit.__class__ is Clean:
+            return hit
+        raise ValueProblem(hit.code, **hit.params)
+    return _clean_percent(raw)
+
+
+def _clean_percent(raw) -> Clean:
     if is_blank(raw):
         return Clean(None)
     if isinstance(raw, bool) or isinstance(raw, (_dt.date, _dt.time, _dt.timedelta)):

@@ -6,14 +6,17 @@ a value starting with = + - @ stays text) and then put into the master by `put_s
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
-
-import xlsxwriter
+from typing import TYPE_CHECKING
 
 from . import layout
 from .collect_report import CollectReport
+
+if TYPE_CHECKING:
+    import xlsxwriter
 
 WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
@@ -40,10 +43,22 @@ def _row_height(row: list) -> float:
 
 def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     """A workbook holding only the 收件情況 sheet."""
-    t = report.t
-    name = sheet_name(report.script)
+    import xlsxwriter
+
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
+    add_receipts_sheet(wb, report)
+    wb.close()
+    return Path(path)
+
+
+def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: list | None = None) -> str:
+    """Add the 收件情況 sheet to an xlsxwriter workbook (rows are written top to bottom, so a
+    constant_memory workbook will do); returns its name. With `body` (a list), the rows after
+    the first of each colour are appended to it as (row, values, formats, height) instead of
+    being written (see rollup_render.write_into_master)."""
+    t = report.t
+    name = sheet_name(report.script)
     ws = wb.add_worksheet(name)
     base = {"font_name": "SimSun", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
     f_title = wb.add_format({"font_name": "SimHei", "font_size": 16, "bold": True})
@@ -73,14 +88,22 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
         ws.write_string(HEADER_ROW, c, text, f_head)
     table = report.receipts_table()
     rows = [row for _, row in table]
+    written: set[str] = set()
     for r, (kind, row) in enumerate(table, start=HEADER_ROW + 1):
         fmt = fills[kind]
+        values = [value if isinstance(value, (int, float)) and not isinstance(value, bool)
+                  else ("" if value is None else str(value)) for value in row]
+        if body is not None and kind in written and all(
+                len(v) <= 16383 if isinstance(v, str) else math.isfinite(v) for v in values):
+            body.append((r, values, [fmt] * len(values), _row_height(row)))
+            continue
         ws.set_row(r, _row_height(row))
-        for c, value in enumerate(row):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(r, c, value, fmt)
+        for c, value in enumerate(values):
+            if isinstance(value, str):
+                ws.write_string(r, c, value, fmt)
             else:
-                ws.write_string(r, c, "" if value is None else str(value), fmt)
+                ws.write_number(r, c, value, fmt)
+        written.add(kind)
     for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w)
     last = HEADER_ROW + max(len(rows), 1)
@@ -94,36 +117,57 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     title = report.receipts_title().replace("&", "&&")
     ws.set_header(f"&C&\"SimHei,Bold\"{title}")
     ws.set_footer("&C" + t("第 &P 頁,共 &N 頁"))
-    wb.close()
-    return Path(path)
+    return name
 
 
-def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path) -> None:
+def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path,
+              rows=None) -> None:
     """Write `master` with the sheet `name` taken from `source` to `dest` (master is not touched).
-    The master is never loaded and saved by openpyxl: what officials added survives."""
+    The master is never loaded and saved by openpyxl: what officials added survives. `rows`:
+    the sheet's body rows, written after the source (see xlsxsurgery.replace_sheets)."""
     from .xlsxsurgery import replace_sheets, sheet_names
-    # a new 收件情況 goes before the rollup's sheets when they are there, else at the end
-    have = {n.lower(): n for n in sheet_names(master)}
-    position = None
-    if name.lower() not in have:
-        for key in layout.ROLLUP_SHEETS:
-            for script in ("traditional", "simplified"):
-                other = have.get(layout.name(key, script).lower())
-                if other:
-                    position = {name: other}
-                    break
-            if position:
-                break
-    replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position)
+    position = receipts_position(sheet_names(master), name)
+    replace_sheets(str(master), str(source), sheets=[name], output=str(dest), position=position,
+                   rows={name: rows} if rows is not None else None)
+
+
+def receipts_position(existing: list[str], name: str) -> dict[str, str] | None:
+    """Where a new 收件情況 goes: before the rollup's sheets when the master has them, else at
+    the end (None: the master has it already, or nothing to say)."""
+    have = {n.lower(): n for n in existing}
+    if name.lower() in have:
+        return None
+    for key in layout.ROLLUP_SHEETS:
+        for script in ("traditional", "simplified"):
+            other = have.get(layout.name(key, script).lower())
+            if other:
+                return {name: other}
+    return None
+
+
+BODY_MIN_ROWS = 200     # from this many files on, the rows go in as XML (xlsxsurgery rows=)
 
 
 def write_into_master(report: CollectReport, master: str | Path, dest: str | Path) -> None:
-    """Build the sheet and write master + sheet to `dest` (a temporary file the caller renames)."""
+    """Build the sheet and write master + sheet to `dest` (a temporary file the caller renames).
+    A long table's rows are not written by xlsxwriter nor parsed by the surgery: see
+    xlsxsurgery.xlsxwriter_rows."""
     name = sheet_name(report.script)
     fd, src = tempfile.mkstemp(prefix=".tmp-receipts-", suffix=".xlsx", dir=str(Path(dest).parent))
     os.close(fd)
     try:
-        build_sheet_workbook(report, src)
-        put_sheet(master, src, name, dest)
+        if len(report.month_rows) + len(report.units) < BODY_MIN_ROWS:
+            build_sheet_workbook(report, src)
+            put_sheet(master, src, name, dest)
+            return
+        import xlsxwriter
+
+        from .rollup_render import WORKBOOK_OPTIONS
+        from .xlsxsurgery import xlsxwriter_rows
+        body: list = []
+        wb = xlsxwriter.Workbook(src, WORKBOOK_OPTIONS)
+        add_receipts_sheet(wb, report, body)
+        wb.close()
+        put_sheet(master, src, name, dest, rows=xlsxwriter_rows(body) if body else None)
     finally:
         Path(src).unlink(missing_ok=True)

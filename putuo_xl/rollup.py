@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,7 @@ from .config import Config, Status, load_config
 from .errors import InputError, PutuoError
 from .model import Indicator, Plan, Task
 from .text import in_script
-from .units import unit_assignments
+from .units import task_roles
 
 # -- vocabulary (traditional; rendered with in_script) --------------------------------------
 CATEGORIES = ("done", "in_progress", "not_started", "lagging")
@@ -169,6 +171,7 @@ class RollupResult:
     months: list[str]
     rollup: Rollup
     seconds: float = 0.0
+    timings: dict = field(default_factory=dict)    # seconds: config_s, plan_s, compute_s, write_s
 
     def summary(self) -> str:
         r = self.rollup
@@ -184,8 +187,8 @@ class RollupResult:
 class _Ctx:
     """Plan- and config-derived lookups shared by the per-month computations."""
 
-    def __init__(self, plan: Plan, cfg: Config, month: str):
-        self.plan, self.cfg, self.month = plan, cfg, month
+    def __init__(self, plan: Plan, cfg: Config, month: str = ""):
+        self.plan, self.cfg = plan, cfg
         self.tasks: list[Task] = plan.tasks()
         self.task_index = {t.id: t for t in self.tasks}
         self.task_order = {t.id: i for i, t in enumerate(self.tasks)}
@@ -217,33 +220,71 @@ class _Ctx:
         self.status_columns = [s.name for c in CATEGORIES for s in self.statuses
                                if self.category[s.name] == c]
         self.status_colors = {s.name: s.color for s in self.statuses if s.color}
-        # who does what
-        assigned = unit_assignments(plan, cfg)
-        unit_order = {u: i for i, u in enumerate(assigned)}
+        # who does what: units.task_roles makes the decisions unit_assignments makes, as
+        # tuples (no Assignment objects for a province's 180,000 task × unit pairs)
+        roles_by_task = [(t.id, task_roles(t, cfg)) for t in self.tasks]
+        seen: dict[str, None] = {}
+        for _tid, roles in roles_by_task:
+            seen.update(dict.fromkeys(roles))              # first appearance, in plan order
+        cfg_order = {name: i for i, name in enumerate(cfg.units)}
+        units = sorted(seen, key=lambda u: cfg_order.get(u, len(cfg_order)))
+        unit_order = {u: i for i, u in enumerate(units)}
         self.unit_order = unit_order
-        self.units = list(assigned)
+        self.units = units
         rank = {"lead": 0, "responsible": 1, "co": 2}
-        task_order = self.task_order
-        rows = [(a.unit, a.task_id, a.role, unit_order[a.unit], task_order[a.task_id], rank[a.role])
-                for lst in assigned.values() for a in lst]
-        rows.sort(key=lambda r: (r[4], r[5], r[3]))
-        # rows are in task order, and within a task lead, responsible, co units: each task is
-        # a contiguous slice of every per-assignment list computed from this frame
-        self.assign = _frame([r[:5] for r in rows], ["unit", "task_id", "role", "uorder", "torder"],
-                             numeric=("uorder", "torder"))
+        a_u: list[str] = []
+        a_t: list[str] = []
+        a_r: list[str] = []
+        uo: list[int] = []
+        tor: list[int] = []
+        for ti, (tid, roles) in enumerate(roles_by_task):
+            n = len(roles)
+            a_u.extend(roles)
+            a_t.extend([tid] * n)
+            a_r.extend([r for r, _via in roles.values()])
+            uo.extend(map(unit_order.__getitem__, roles))
+            tor.extend([ti] * n)
+        uo_a = np.array(uo, dtype=np.int64)
+        tor_a = np.array(tor, dtype=np.int64)
+        rk_a = np.array([rank[r] for r in a_r], dtype=np.int64)
+        # in task order, and within a task lead, responsible, co units (then directory order):
+        # each task is a contiguous slice of every per-assignment list computed from these
+        order = np.lexsort((uo_a, rk_a, tor_a))
+        idx = order.tolist()
+        self.a_units: list[str] = [a_u[i] for i in idx]
+        self.a_tasks: list[str] = [a_t[i] for i in idx]
+        self.a_roles: list[str] = [a_r[i] for i in idx]
+        self.a_unit = uo_a[order]               # unit index (directory order) per assignment
+        self.a_torder = tor_a[order]
+        self.a_nonco = rk_a[order] != 2
         self.task_slice: dict[str, tuple[int, int]] = {}
         self.task_units: dict[str, list[tuple[str, str]]] = {t.id: [] for t in self.tasks}
-        for i, r in enumerate(rows):
-            a, _b = self.task_slice.get(r[1], (i, i))
-            self.task_slice[r[1]] = (a, i + 1)
-            self.task_units[r[1]].append((r[0], r[2]))
-        self.a_unit = np.array([r[3] for r in rows], dtype=np.int64)
-        self.a_nonco = np.array([r[5] != 2 for r in rows], dtype=bool)
+        self.slot: dict[str, dict[str, int]] = {}          # task → unit → assignment index
+        start = 0
+        for tid, roles in roles_by_task:
+            end = start + len(roles)
+            if end > start:
+                self.task_slice[tid] = (self.task_slice.get(tid, (start, start))[0], end)
+                self.task_units[tid].extend(zip(self.a_units[start:end], self.a_roles[start:end]))
+                self.slot.setdefault(tid, {}).update(zip(self.a_units[start:end], range(start, end)))
+            start = end
         self.leads = {}
+        self.lead_idx: dict[str, list[int]] = {}           # assignment indices of the leads, in order
+        self.has_lead_role: dict[str, bool] = {}
         for tid, lst in self.task_units.items():
             leads = [u for u, r in lst if r == "lead"] or [u for u, r in lst if r == "responsible"]
             self.leads[tid] = leads or [u for u, _ in lst]
+            slot = self.slot.get(tid, {})
+            self.lead_idx[tid] = sorted(slot[u] for u in set(self.leads[tid]) if u in slot)
+            self.has_lead_role[tid] = any(r == "lead" for _, r in lst)
         self.kind = {u: (cfg.units[u].kind if u in cfg.units else "") for u in self.units}
+        self._aidx: dict | None = None
+
+    def assignment_index(self) -> dict[tuple[str, str], int]:
+        """(task id, unit) → assignment index."""
+        if self._aidx is None:
+            self._aidx = dict(zip(zip(self.a_tasks, self.a_units), range(len(self.a_units))))
+        return self._aidx
 
     def cat(self, status) -> str | None:
         if status is None or (isinstance(status, float) and math.isnan(status)):
@@ -265,12 +306,18 @@ def _read_ledger(ledger, month: str):
         (month,)).fetchall(),
         ["id", "unit", "month", "status", "on_time", "superseded_by", "received_at", "reason",
          "file_name"], numeric=("id", "on_time", "superseded_by"))
-    reports = _frame(conn.execute(
-        "SELECT r.unit, r.month, r.task_id, r.status, r.progress, substr(s.received_at, 1, 10) "
-        "FROM reports r JOIN submissions s ON s.id = r.submission_id "
-        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND r.month <= ? "
-        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,)).fetchall(),
-        ["unit", "month", "task_id", "status", "progress", "received"], numeric=("progress",))
+    # the rows of the submissions in force, read by a scan (the month index would make SQLite
+    # visit the table row by row in index order: twice as slow at province scale); the day a
+    # report arrived comes from its submission
+    received = dict(conn.execute(
+        "SELECT id, substr(received_at, 1, 10) FROM submissions "
+        "WHERE status = 'accepted' AND superseded_by IS NULL"))
+    reports = conn.execute(
+        "SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+        "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
+        "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
+        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,)).fetchall()
+    reports = (reports, received)
     actuals = _frame(conn.execute(
         "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
         "JOIN submissions s ON s.id = a.submission_id "
@@ -279,10 +326,26 @@ def _read_ledger(ledger, month: str):
     return issued, subs, reports, actuals
 
 
-def compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
-    """The 工作報表 for `month` and every earlier month in the ledger (see module doc)."""
+def compute_rollup(ledger, plan: Plan, config: Config, month: str,
+                   prepared: "PreparedRollup | None" = None) -> Rollup:
+    """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
+    `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected)."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month)
+        return _compute_rollup(ledger, plan, config, month, prepared)
+
+
+class PreparedRollup:
+    """What the rollup derives from the plan and the config alone (who does what: at province
+    scale 180,000 task × unit assignments), made before the ledger is read."""
+
+    def __init__(self, plan: Plan, config: Config):
+        with _no_gc():
+            self.plan, self.config = plan, config
+            self.ctx = _Ctx(plan, config, "")
+
+
+def prepare_rollup(plan: Plan, config: Config) -> PreparedRollup:
+    return PreparedRollup(plan, config)
 
 
 @contextmanager
@@ -298,25 +361,26 @@ def _no_gc():
             gc.enable()
 
 
-def _compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
+def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
+                    prepared: PreparedRollup | None = None) -> Rollup:
     month = check_month(month)
     cfg = config
-    ctx = _Ctx(plan, cfg, month)
+    if prepared is not None and prepared.plan is plan and prepared.config is config:
+        ctx = prepared.ctx
+    else:
+        ctx = _Ctx(plan, cfg, month)
     issued, subs, reports, actuals = _read_ledger(ledger, month)
     months = sorted(set(issued["month"]) | set(subs["month"]) | {month})
     warnings: list[str] = []
 
-    # keep only rows the current plan knows: a unit's report on a task it is not assigned
-    # to (an old plan, a hand-edited form) is not counted
-    known = ctx.assign[["unit", "task_id"]]
-    n0 = len(reports)
     sample = bool(len(subs)) and bool(
         subs.loc[subs["status"] == "accepted", "file_name"].astype(str)
         .str.contains("示例數據|示例数据", regex=True).any())
-    reports = reports.merge(known, on=["unit", "task_id"], how="inner")
-    if len(reports) < n0:
-        warnings.append(f"有 {n0 - len(reports)} 行填報的任務不在當前台賬的該單位任務中,未計入。")
-    reports = reports.sort_values(["month", "unit", "task_id"], kind="stable")
+    # keep only rows the current plan knows: a unit's report on a task it is not assigned
+    # to (an old plan, a hand-edited form) is not counted
+    reports = _Reports(ctx, reports)
+    if reports.dropped:
+        warnings.append(f"有 {reports.dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
     actuals = actuals.sort_values(["month", "unit", "indicator_id"], kind="stable")
 
     per_month = {}
@@ -347,6 +411,68 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str) -> Rollup:
     return r
 
 
+class _Reports:
+    """The ledger's report rows as arrays over the plan's task × unit assignments: assignment
+    index, month (as a rank: comparisons as between the month strings), status, progress, the
+    day the report arrived."""
+
+    def __init__(self, ctx: _Ctx, rows_and_received):
+        rows, received = rows_and_received
+        sids, units, months, tasks, status, prog = (list(c) for c in zip(*rows)) if rows else \
+            ([], [], [], [], [], [])
+        recv = list(map(received.__getitem__, sids))
+        idx = np.array(list(map(ctx.assignment_index().get, zip(tasks, units), repeat(-1))),
+                       dtype=np.int64)
+        keep = idx >= 0
+        self.dropped = int(len(idx) - keep.sum())
+        self.n_assign = len(ctx.a_units)
+        self.idx = idx[keep]
+        names = sorted(set(months))
+        self.rank = {m: i for i, m in enumerate(names)}
+        self.names = names
+        self.month = np.array(list(map(self.rank.__getitem__, months)), dtype=np.int64)[keep]
+        self.status = np.array(status, dtype=object).reshape(-1)[keep]
+        self.has_status = np.not_equal(self.status, None).astype(bool)
+        self.progress = np.array(prog, dtype=float).reshape(-1)[keep]       # None → nan
+        self.has_progress = ~np.isnan(self.progress)
+        self.received = np.array(recv, dtype=object).reshape(-1)[keep]
+
+    def upto(self, m: str) -> np.ndarray:
+        """Rows of months ≤ m."""
+        import bisect
+        k = bisect.bisect_right(self.names, m)          # ranks below k are months ≤ m
+        return self.month < k
+
+    def latest(self, rows: np.ndarray) -> np.ndarray:
+        """Per assignment, the row (of the boolean mask `rows`) of the latest month, -1 if none;
+        among rows of the same month the one read last (as a stable sort + keep last)."""
+        out = np.full(self.n_assign, -1, dtype=np.int64)
+        sel = np.nonzero(rows)[0]
+        if not len(sel):
+            return out
+        o = np.lexsort((sel, self.month[sel], self.idx[sel]))
+        s = sel[o]
+        ids = self.idx[s]
+        last = np.ones(len(s), dtype=bool)
+        last[:-1] = ids[1:] != ids[:-1]
+        out[ids[last]] = s[last]
+        return out
+
+
+@dataclass
+class _State:
+    """Every task × unit assignment as of a month (lists in assignment order)."""
+    unit: list
+    task_id: list
+    status: list          # status name, None if never reported
+    cat: list             # done | in_progress | not_started | lagging, None
+    progress: list        # 0..1, None
+    received: list        # 'YYYY-MM-DD' the status report arrived, None
+    c_code: np.ndarray    # CAT_CODE of cat, 4 for None
+    uorder: np.ndarray
+    torder: np.ndarray
+
+
 def _latest(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
     """Per `keys`, the row of the latest month with a non-blank `value` (frame sorted by month)."""
     f = frame[frame[value].notna()]
@@ -356,17 +482,28 @@ def _latest(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
 def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) -> dict:
     as_of = _month_end(m)
     # -- state of every task × unit as of m (latest report up to m) -------------------------
-    rep = reports[reports["month"] <= m]
-    st = _latest(rep, ["unit", "task_id"], "status")[["unit", "task_id", "status", "month", "received"]]
-    pr = _latest(rep, ["unit", "task_id"], "progress")[["unit", "task_id", "progress"]]
-    state = ctx.assign.merge(st, on=["unit", "task_id"], how="left").merge(
-        pr, on=["unit", "task_id"], how="left")
-    state = state.rename(columns={"month": "last_report"})
+    upto = reports.upto(m)
+    st_row = reports.latest(upto & reports.has_status)
+    pg_row = reports.latest(upto & reports.has_progress)
+    n = reports.n_assign
+    has = st_row >= 0
+    S_a = np.full(n, None, dtype=object)
+    S_a[has] = reports.status[st_row[has]]
+    RC_a = np.full(n, None, dtype=object)
+    RC_a[has] = reports.received[st_row[has]]
+    PG_a = np.full(n, np.nan)
+    hp = pg_row >= 0
+    PG_a[hp] = reports.progress[pg_row[hp]]
+    S = S_a.tolist()
+    RC = RC_a.tolist()
+    PG = [None if p != p else p for p in PG_a.tolist()]
     catmap = ctx.category
-    state["cat"] = pd.Series([(catmap.get(x, "in_progress") if x.__class__ is str else None)
-                              for x in state["status"].tolist()], index=state.index, dtype=object)
-    this_month = rep[(rep["month"] == m) & rep["status"].notna()]
-    reported_now = this_month.groupby("unit").size()
+    cat_of = {x: (catmap.get(x, "in_progress") if x.__class__ is str else None) for x in set(S)}
+    C = list(map(cat_of.__getitem__, S))
+    now = (reports.month == reports.rank[m]) & reports.has_status if m in reports.rank else \
+        np.zeros(len(reports.month), dtype=bool)
+    per_unit = np.bincount(ctx.a_unit[reports.idx[now]], minlength=len(ctx.units))
+    reported_now = {ctx.units[i]: int(c) for i, c in enumerate(per_unit.tolist()) if c}
 
     # -- submissions for m ----------------------------------------------------------------
     s_m = subs[subs["month"] == m]
@@ -383,6 +520,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     expected_set = set(expected) | set(acc["unit"])
     exp_units = sorted(expected_set, key=lambda u: (ctx.unit_order.get(u, len(ctx.unit_order)), u))
 
+    on_time = on_time.to_dict()
+
     def submit_state(u):
         if u in on_time:
             return SUBMIT_ON_TIME if on_time[u] >= 1 else SUBMIT_LATE
@@ -392,18 +531,16 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
 
     # -- 月度匯總 ------------------------------------------------------------------------------
     nu = len(ctx.units)
-    S = state["status"].tolist()
-    C = state["cat"].tolist()
     scol = {name: i for i, name in enumerate(ctx.status_columns)}
     ns = len(scol)
-    s_code = np.array([scol.get(x, ns) if x.__class__ is str else ns for x in S], dtype=np.int64)
+    code_of = {x: (scol.get(x, ns) if x.__class__ is str else ns) for x in cat_of}
+    s_code = np.fromiter(map(code_of.__getitem__, S), dtype=np.int64, count=len(S))
     by_status = np.bincount(ctx.a_unit * (ns + 1) + s_code, minlength=nu * (ns + 1)).reshape(nu, ns + 1)
-    c_code = np.array([CAT_CODE.get(x, 4) for x in C], dtype=np.int64)
+    c_code = np.fromiter(map(CAT_CODE.get, C, repeat(4)), dtype=np.int64, count=len(C))
     by_cat = np.bincount(ctx.a_unit * 5 + c_code, minlength=nu * 5).reshape(nu, 5)
     n_tasks = np.bincount(ctx.a_unit, minlength=nu)
     n_lead = np.bincount(ctx.a_unit[ctx.a_nonco], minlength=nu)
-    reported_now = reported_now.to_dict()
-    on_time, first_recv, rej_reason = on_time.to_dict(), first_recv.to_dict(), rej_reason.to_dict()
+    first_recv, rej_reason = first_recv.to_dict(), rej_reason.to_dict()
 
     rows = []
     for i, u in enumerate(exp_units, 1):
@@ -447,34 +584,31 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         monthly = pd.concat([monthly, pd.DataFrame([tot])], ignore_index=True)
 
     # -- 任務進展 -------------------------------------------------------------------------------
-    U = state["unit"].tolist()
-    PG = [None if p != p else p for p in state["progress"].tolist()]
-    RC = state["received"].tolist()
-    ROLE = state["role"].tolist()
+    U = ctx.a_units
     prow = []
     task_status = {}
     for task in ctx.tasks:
         a, b = ctx.task_slice.get(task.id, (0, 0))
-        units = [(U[k], ROLE[k]) for k in range(a, b)]
-        leads = ctx.leads[task.id]
-        lead_set = set(leads)
-        cats = {c: [] for c in CATEGORIES}
-        missing, progs = [], []
-        lead_known, lead_missing, all_known = [], [], []
-        for k in range(a, b):
-            u, c, p = U[k], C[k], PG[k]
-            if c is None:
-                missing.append(u)
-                if u in lead_set:
-                    lead_missing.append(u)
+        n_units = b - a
+        cc = c_code[a:b]
+        cnt = np.bincount(cc, minlength=5).tolist()
+        lead_known, lead_missing = [], []
+        for k in ctx.lead_idx.get(task.id, ()):
+            if C[k] is None:
+                lead_missing.append(U[k])
             else:
-                cats[c].append(u)
-                x = (S[k], c, p)
-                all_known.append(x)
-                if u in lead_set:
-                    lead_known.append(x)
-            if p is not None:
-                progs.append(p)
+                lead_known.append((S[k], C[k], PG[k]))
+        known = cc[cc < 4]
+        if len(known):     # the worst known status: the first of the highest category
+            k = a + int(np.argmax(cc == known.max()))
+            worst_all = (S[k], C[k], PG[k])
+        else:
+            worst_all = None
+        pv = PG_a[a:b]
+        progs = pv[~np.isnan(pv)].tolist()
+
+        def names(code):
+            return [U[k] for k in (np.nonzero(cc == code)[0] + a).tolist()]
 
         def worst(xs):
             return max(xs, key=lambda x: SEVERITY[x[1]]) if xs else None
@@ -484,7 +618,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         elif ctx.overall_rule == "lead" and lead_known:
             ov = worst(lead_known)
         else:
-            ov = worst(all_known)
+            ov = worst_all
         overall, ocat = (ov[0], ov[1]) if ov else (None, None)
         lead_progs = [x[2] for x in lead_known if x[2] is not None]
         if ctx.overall_rule == "lead" and lead_progs:
@@ -511,35 +645,32 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             if days_left is not None and days_left <= ctx.near_days:
                 light = "yellow"
                 reasons.append(f"距完成時限{days_left}天")
-            if cats["lagging"]:
+            if cnt[3]:
                 light = "yellow"
                 reasons.append("有單位滯後")
-            if lead_missing and len(units) > 0:
+            if lead_missing and n_units > 0:
                 light = "yellow"
-                reasons.append("牽頭單位未填報" if any(r == "lead" for _, r in units) else "責任單位未填報")
+                reasons.append("牽頭單位未填報" if ctx.has_lead_role[task.id] else "責任單位未填報")
         detail = []
-        for label, names in (("滯後", cats["lagging"]), ("未啟動", cats["not_started"]),
-                             ("未填報", missing)):
-            if names:
-                detail.append(f"{label}:{'、'.join(names)}")
+        for label, code in (("滯後", 3), ("未啟動", 2), ("未填報", 4)):
+            if cnt[code]:
+                detail.append(f"{label}:{'、'.join(names(code))}")
         refs = ([u for u in task.units if u.role == "lead"]
                 or [u for u in task.units if u.role == "responsible"])
         lead_label = "、".join(dict.fromkeys(u.canonical or u.name for u in refs))
         lead_worst = worst(lead_known)
         lead_status = lead_worst[0] if lead_worst else NOT_REPORTED
-        counts = {c: len(cats[c]) for c in CATEGORIES}
         prow.append({
             "月份": m, "任務編號": task.id, "工作任務": _short(task.text),
             "完成時限": task.deadline or ("經常性工作" if task.recurring else ""),
-            "牽頭單位": lead_label, "牽頭單位狀態": lead_status, "單位數": len(units),
-            "已完成": counts["done"], "推進中": counts["in_progress"], "未啟動": counts["not_started"],
-            "滯後": counts["lagging"], NOT_REPORTED: len(missing),
+            "牽頭單位": lead_label, "牽頭單位狀態": lead_status, "單位數": n_units,
+            "已完成": cnt[0], "推進中": cnt[1], "未啟動": cnt[2],
+            "滯後": cnt[3], NOT_REPORTED: cnt[4],
             "完成進度": progress, "總體狀態": overall or NOT_REPORTED, "預警": LIGHTS[light],
             "說明": ";".join(reasons + detail)})
         task_status[task.id] = {"status": overall, "cat": ocat, "progress": progress,
                                 "light": light, "last_report": max(
-                                    [RC[k] for k in range(a, b) if RC[k].__class__ is str],
-                                    default="")}
+                                    (x for x in RC[a:b] if x.__class__ is str), default="")}
     progress_df = pd.DataFrame(prow)
 
     # -- 考評指標完成情況 ----------------------------------------------------------------------------
@@ -580,9 +711,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     # -- 預評估 ----------------------------------------------------------------------------------
     # task credit for 任務推進: 已完成 1, 推進中 its reported progress (0.5 when left blank),
     # anything else 0 — so that units whose tasks are all "in progress" still differ
-    credit = np.array([1.0 if c == "done" else
-                       ((min(max(p, 0.0), 1.0) if p is not None else 0.5) if c == "in_progress" else 0.0)
-                       for c, p in zip(C, PG)], dtype=float)
+    credit = np.where(c_code == 0, 1.0,
+                      np.where(c_code == 1, np.where(np.isnan(PG_a), 0.5, np.clip(PG_a, 0.0, 1.0)), 0.0))
     credit_sum = np.bincount(ctx.a_unit, weights=credit, minlength=nu)
     score_df = _scores(ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act_map,
                        exp_units, sub_state)
@@ -610,7 +740,8 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         "平均得分": float(score_df["總分"].mean()) if len(score_df) else None,
     }
     return {"monthly": monthly, "progress": progress_df, "indicators": ind_df, "scores": score_df,
-            "trend": trend, "state": state, "task_status": task_status, "ind_values": ind_values,
+            "trend": trend, "task_status": task_status, "ind_values": ind_values,
+            "state": _State(U, ctx.a_tasks, S, C, PG, RC, c_code, ctx.a_unit, ctx.a_torder),
             "ind_month": ind_month, "month": m,
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
 
@@ -623,11 +754,12 @@ def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act
     apply to a unit (a unit without indicators is scored on the other two)."""
     w = ctx.weights
     # per unit, from the category counts: 0 done, 1 in progress, 2 not started, 3 lagging
-    comp_sum = {u: int(by_cat[i][0] + by_cat[i][1]) for u, i in ctx.unit_order.items()}
-    credit = {u: float(credit_sum[i]) for u, i in ctx.unit_order.items()}
-    comp_size = {u: int(n_tasks[i]) for u, i in ctx.unit_order.items()}
-    done = {u: int(by_cat[i][0]) for u, i in ctx.unit_order.items()}
-    lag = {u: int(by_cat[i][3]) for u, i in ctx.unit_order.items()}
+    bc, cs, nt = by_cat.tolist(), credit_sum.tolist(), n_tasks.tolist()
+    comp_sum = {u: bc[i][0] + bc[i][1] for u, i in ctx.unit_order.items()}
+    credit = {u: float(cs[i]) for u, i in ctx.unit_order.items()}
+    comp_size = {u: nt[i] for u, i in ctx.unit_order.items()}
+    done = {u: bc[i][0] for u, i in ctx.unit_order.items()}
+    lag = {u: bc[i][3] for u, i in ctx.unit_order.items()}
     # timeliness over months ≤ m
     past = [x for x in months if x <= m]
     acc = subs[(subs["status"] == "accepted") & (subs["month"] <= m)]
@@ -695,7 +827,12 @@ def _round(x):
     """One decimal, half up (31.25 → 31.3), as people round scores by hand."""
     if x is None:
         return None
-    return float(Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return _round_repr(repr(float(x)))
+
+
+@lru_cache(maxsize=65536)
+def _round_repr(x: str) -> float:
+    return float(Decimal(x).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _indicator_trend(ctx: _Ctx, months, indicators: pd.DataFrame):
@@ -760,20 +897,19 @@ def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
         rows.append([task.id, ts["status"] or NOT_REPORTED, _num(ts["progress"]),
                      _iso_date(ts["last_report"]), ts["light"]])
     st = cur["state"]            # task order; in a task lead, responsible, co units
-    dates: dict = {}
-    lights: dict = {}           # (category, task) → light: the rule depends on nothing else
+    dates: dict = {None: None}
+    for d in set(st.received):
+        if d is not None:
+            dates[d] = _iso_date(d)
     near = ctx.near_days
-    append = rows.append
-    for u, t, s, c, p, d in zip(*(st[c].tolist() for c in ("unit", "task_id", "status", "cat",
-                                                             "progress", "received"))):
-        dd = dates.get(d, False)
-        if dd is False:
-            dd = dates[d] = _iso_date(d)
-        lt = lights.get((c, t))
-        if lt is None:
-            lt = lights[(c, t)] = _unit_light(c if isinstance(c, str) else None, days[t], near)
-        append([f"{t}|{u}", s if s.__class__ is str else NOT_REPORTED,
-                None if p is None or p != p else p, dd, lt])
+    # the light depends only on the category and the task (its deadline)
+    light_of = {t: {c: _unit_light(c, days[t], near) for c in (*CATEGORIES, None)} for t in days}
+    rows.extend(map(list, zip(
+        [f"{t}|{u}" for t, u in zip(st.task_id, st.unit)],
+        [s if s.__class__ is str else NOT_REPORTED for s in st.status],
+        st.progress,
+        list(map(dates.__getitem__, st.received)),
+        [light_of[t][c] for t, c in zip(st.task_id, st.cat)])))
     return rows
 
 
@@ -851,10 +987,10 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     # lagging units
     lines.append("三、工作推進滯後的單位")
     st = cur["state"]
-    lag_tasks = st[st["cat"] == "lagging"].sort_values(["uorder", "torder"])
+    lag = sorted((int(st.uorder[k]), int(st.torder[k]), k) for k in np.nonzero(st.c_code == 3)[0].tolist())
     lag_by_unit: dict[str, list[str]] = {}
-    for u, t in zip(lag_tasks["unit"], lag_tasks["task_id"]):
-        lag_by_unit.setdefault(u, []).append(t)
+    for _uo, _to, k in lag:
+        lag_by_unit.setdefault(st.unit[k], []).append(st.task_id[k])
     # a low score only because the unit did not report this month: it is named under 四 instead
     low = scores[(scores["等次"] == GRADES["lagging"]) & (scores["本月報送"] != SUBMIT_MISSING)]
     sc = dict(zip(scores["單位"], scores["總分"]))
@@ -932,22 +1068,10 @@ def _load_cfg(config) -> Config:
 
 
 def _plan_for(master_path, cfg: Config) -> Plan:
-    """The plan as the master says now (officials' edits included): readback's reader over a
-    calamine-backed workbook (milliseconds, where openpyxl takes a second at 600 units); if
-    calamine cannot open the file, readback's own openpyxl path gives the user its message."""
-    from . import readback
-    from .xlsxread import CalamineBook
-
-    p = Path(master_path)
-    try:
-        wb = CalamineBook(p)
-    except Exception:   # noqa: BLE001 - any calamine failure: let openpyxl explain the file
-        return readback.plan_from_workbook(p, cfg)
-    try:
-        meta = readback._meta(wb, p)
-        return readback._Reader(wb, p, meta, cfg).run().plan
-    finally:
-        wb.close()
+    """The plan as the master says now (officials' edits included), read with readback's
+    calamine engine (milliseconds, where openpyxl takes a second at 600 units)."""
+    from .readback import plan_from_workbook
+    return plan_from_workbook(master_path, cfg, engine="calamine")
 
 
 def _ledger_for(master_path, cfg: Config):
@@ -974,17 +1098,23 @@ def rollup(master_path, month: str, config=None, output=None) -> RollupResult:
     import time
     t0 = time.perf_counter()
     month = check_month(month)
-    cfg = _load_cfg(config)
-    master = Path(master_path)
-    if not master.exists():
-        raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
-    plan = _plan_for(master, cfg)
-    with _ledger_for(master, cfg) as led:
-        r = compute_rollup(led, plan, cfg, month)
-    from .rollup_render import write_rollup
-    out = write_rollup(master, r, output=output)
-    return RollupResult(path=out, month=month, months=r.months, rollup=r,
-                        seconds=time.perf_counter() - t0)
+    with _no_gc():      # full collections over the plan and the report rows: ~0.2 s a province
+        cfg = _load_cfg(config)
+        master = Path(master_path)
+        if not master.exists():
+            raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
+        t1 = time.perf_counter()
+        plan = _plan_for(master, cfg)
+        t2 = time.perf_counter()
+        with _ledger_for(master, cfg) as led:
+            r = compute_rollup(led, plan, cfg, month)
+        t3 = time.perf_counter()
+        from .rollup_render import write_rollup
+        out = write_rollup(master, r, output=output)
+        t4 = time.perf_counter()
+    return RollupResult(path=out, month=month, months=r.months, rollup=r, seconds=t4 - t0,
+                        timings={"config_s": round(t1 - t0, 4), "plan_s": round(t2 - t1, 4),
+                                 "compute_s": round(t3 - t2, 4), "write_s": round(t4 - t3, 4)})
 
 
 def write_rollup(master_path, rollup: Rollup, output=None) -> Path:   # re-export

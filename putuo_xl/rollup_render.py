@@ -8,24 +8,18 @@ conditional formats for the colours so a value-only refresh of a styled sheet st
 """
 from __future__ import annotations
 
+import functools
 import math
-import os
 import re
 import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pandas as pd
 
 from . import layout
-from .errors import PutuoError
 from .text import in_script
 
-_EPOCH = date(1899, 12, 30)   # Excel's day 0 (1900 date system)
 FONT_TEXT = "SimSun"
 FONT_HEAD = "SimHei"
 HEADER_FILL = "DDEBF7"
@@ -130,9 +124,11 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
     prev_month = None
     names = [c.name for c in g.cols]
     data = frame.reindex(columns=names)
+    simplified = r.script == "simplified"          # in_script changes nothing otherwise
     for values in data.itertuples(index=False, name=None):
         vals = [_clean(v) for v in values]
-        vals = [_t(r, v) for v in vals]
+        if simplified:
+            vals = [_t(r, v) for v in vals]
         mon = vals[0]
         if month_breaks and prev_month is not None and mon != prev_month:
             g.breaks.append(len(g.rows))
@@ -371,6 +367,10 @@ def _bulletin(r) -> Grid:
 def _text_width(s: str) -> float:
     """Display width in Excel column units (as LibreOffice/Excel lay out SimSun 10 pt: a CJK or
     full-width character takes about 1.7 units, a digit or letter about 1)."""
+    if len(s) > 64:     # the same sum, in the same order (accumulate adds one by one)
+        import numpy as np
+        cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+        return float(np.add.accumulate(np.where(cp > 0x2E80, 1.7, 1.0))[-1])
     w = 0.0
     for ch in s:
         w += 1.7 if ord(ch) > 0x2E80 else 1.0
@@ -429,29 +429,17 @@ class _Styles:
 
 def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> list[str]:
     """Write the rollup sheets (styled) and the hidden `_status` / `_actuals` sheets to a new
-    workbook at `path`; returns the sheet names in order. The hidden sheets are written as
-    empty placeholders here and filled by `_fill_data_sheets` (fast raw XML)."""
+    workbook at `path`; returns the sheet names in order. The hidden sheets hold only their
+    header here (their rows go in as plain sheets: see write_into_master)."""
     import xlsxwriter
 
-    grids = grids or build_grids(r)
-    # constant_memory: rows stream to disk with inline strings, which the surgery copies as they
-    # are (shared strings it has to turn into inline strings cell by cell)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                         "strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "nan_inf_to_errors": True})
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": r.plan_title, "subject": in_script("工作報表", r.script),
                        "author": "putuo-xl", "comments": f"rollup {r.month}"})
-    st = _Styles(wb)
-    names = []
-    for key in layout.ROLLUP_SHEETS:
-        g = grids[key]
-        name = layout.name(key, r.script)
-        names.append(name)
-        ws = wb.add_worksheet(name)
-        _render_grid(wb, ws, st, g, r, name)
+    names = add_rollup_sheets(wb, r, grids)
     for hidden, cols in ((layout.STATUS_SHEET, layout.STATUS_COLUMNS),
                          (layout.ACTUALS_SHEET, layout.ACTUALS_COLUMNS)):
-        ws = wb.add_worksheet(hidden)   # header only here; the rows go in as raw XML
+        ws = wb.add_worksheet(hidden)
         ws.write_row(0, 0, cols)
         ws.hide()
         names.append(hidden)
@@ -459,7 +447,10 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
     return names
 
 
-def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
+def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | None = None):
+    """Render `g` on `ws`. With `body` (a list), data rows whose cell formats xlsxwriter has
+    written once already are not written here but appended to `body` as (row, values,
+    formats, height): xlsxsurgery.xlsxwriter_rows writes them as XML for the surgery (BODY_SHEETS)."""
     width = g.width
     ws.set_landscape()
     ws.set_paper(9)
@@ -487,8 +478,10 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
     para_fmt = st.get(font_size=11, text_wrap=True)
     data_fmts = [st.cell(c.fmt, "data") for c in g.cols]
     total_fmts = [st.cell(c.fmt, "total") for c in g.cols]
-    wrap_cols = any(c.fmt in ("wrap", "para") for c in g.cols)
     write_blank, write_string, write_number = ws.write_blank, ws.write_string, ws.write_number
+    data_written = False          # a data row written by xlsxwriter (its formats have an index)
+    wrap_idx = [i for i, c in enumerate(g.cols) if c.fmt in ("wrap", "para")]
+    wrap_cols_list = [g.cols[i] for i in wrap_idx]
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
         if kind == "title":
             ws.merge_range(ri, 0, ri, width - 1, values[0], title_fmt) if width > 1 else \
@@ -527,12 +520,19 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
                                                border=1, border_color="A6A6A6") if fill else head_fmt)
             ws.set_row(ri, 30)
         elif kind in ("data", "total"):
-            h = _row_height(values, g.cols, fmts) if wrap_cols or fmts else None
-            if h:
-                ws.set_row(ri, h)
+            if fmts:
+                h = _row_height(values, g.cols, fmts)
+            else:   # only the wrapping columns can make a row taller
+                h = _row_height([values[i] for i in wrap_idx], wrap_cols_list) if wrap_idx else None
             col_fmts = ([st.cell((fmts[ci] if ci < len(fmts) else None) or c.fmt, kind)
                          for ci, c in enumerate(g.cols)] if fmts else
                         (data_fmts if kind == "data" else total_fmts))
+            if body is not None and data_written and col_fmts is data_fmts and not fmts and \
+                    _plain_values(values[:width]):
+                body.append((ri, values[:width], col_fmts, h or None))
+                continue
+            if h:
+                ws.set_row(ri, h)
             for ci, v in enumerate(values[:width]):
                 if v is None:
                     write_blank(ri, ci, None, col_fmts[ci])
@@ -540,6 +540,8 @@ def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str):
                     write_string(ri, ci, v, col_fmts[ci])
                 else:
                     write_number(ri, ci, v, col_fmts[ci])
+            if col_fmts is data_fmts:
+                data_written = True      # every data format has been used: xlsxwriter indexed it
         elif kind == "doc_title":
             ws.write(ri, 0, values[0], doc_title_fmt)
             ws.set_row(ri, 30)
@@ -627,109 +629,28 @@ def _col(ci: int) -> str:
     return s
 
 
-# -- the hidden data sheets: raw XML (xlsxwriter costs ~4 s per 900k cells at province scale) ------
-def _cell(v) -> str:
-    """One <c> element without its reference (cells follow each other in a row; an empty one
-    is <c/>): the same value always gives the same text, so repeated values are cached."""
-    if v is None:
-        return "<c/>"
-    if isinstance(v, str):
-        if not v:
-            return "<c/>"
-        if "&" in v or "<" in v or ">" in v:
-            v = escape(v)
-        return f'<c t="inlineStr"><is><t>{v}</t></is></c>'
-    if isinstance(v, bool):
-        return f'<c t="b"><v>{int(v)}</v></c>'
-    if isinstance(v, date):
-        return f"<c><v>{(v - _EPOCH).days}</v></c>"
-    fv = float(v)
-    if not math.isfinite(fv):
-        return "<c/>"
-    return f"<c><v>{int(fv) if fv.is_integer() else repr(fv)}</v></c>"
-
-
-def _sheet_xml(rows: list[list]) -> bytes:
-    """A plain worksheet (no styles, inline strings, cells without references) — some 10x
-    faster than xlsxwriter for the ~900,000 cells of `_status` at province scale. The first
-    column (the keys) is unique; the others repeat a few values, rendered once each."""
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">']
-    ncols = max((len(r) for r in rows), default=1)
-    last = f"{_col(max(ncols - 1, 0))}{max(len(rows), 1)}"
-    out.append(f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
-               '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
-    cache: dict = {}
-    ap = out.append
-    cell = _cell
-    for i, row in enumerate(rows, 1):
-        parts = []
-        for ci, v in enumerate(row):
-            if ci == 0:
-                parts.append(cell(v))
-                continue
-            try:
-                t = cache[v]
-            except KeyError:
-                t = cache[v] = cell(v)
-            except TypeError:
-                t = cell(v)
-            parts.append(t)
-        while parts and parts[-1] == "<c/>":
-            parts.pop()
-        ap(f'<row r="{i}">{"".join(parts)}</row>')
-    ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-       'footer="0.3"/></worksheet>')
-    return "".join(out).encode("utf-8")
-
-
+# -- the hidden data sheets: plain worksheet XML ----------------------------------------------------
+# xlsxwriter costs ~4 s per 900k cells at province scale; xlsxsurgery.plain_sheet_xml ~0.5 s, and
+# the surgery puts such a sheet in without parsing it.
 def _data_rows(r) -> dict[str, list[list]]:
-    return {layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS)] + [list(x) for x in r.status_rows],
-            layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS)] + [list(x) for x in r.actual_rows]}
-
-
-def _deflate(xml: bytes) -> tuple[int, int, bytes]:
-    """(crc, size, raw deflate stream) of a part; zlib releases the GIL, so this runs in a thread
-    while the sheets are rendered."""
-    c = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return zlib.crc32(xml), len(xml), c.compress(xml) + c.flush()
-
-
-def _swap_sheet_parts(data: bytes, sheets: dict[str, bytes | tuple[int, int, bytes]]) -> bytes:
-    """The package `data` with the XML of the named (plain, style-free) worksheets replaced —
-    given as XML or already deflated (`_deflate`); every other member is copied as stored,
-    without recompressing."""
-    from .xlsxsurgery import _Package, _workbook, _ZipWriter
-
-    pkg = _Package(data, "rollup")
-    part_of = {sh.name: sh.rel.part for sh in _workbook(pkg)[2]}
-    new = {part_of[name].lower(): x for name, x in sheets.items()}
-    z = _ZipWriter()
-    for info in pkg.infos:
-        x = new.get(info.filename.lower())
-        if x is None:
-            info, raw = pkg.raw_member(info.filename)
-            z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC, info.file_size, raw)
-        elif isinstance(x, tuple):
-            crc, size, comp = x
-            z.add_raw(info.filename, info.date_time, zipfile.ZIP_DEFLATED, crc, size, comp)
-        else:
-            z.add(info.filename, info.date_time, x)
-    return z.finish()
+    return {layout.STATUS_SHEET: [list(layout.STATUS_COLUMNS), *r.status_rows],
+            layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS), *r.actual_rows]}
 
 
 def render_bytes(r, grids: dict[str, Grid] | None = None, data_sheets: bool = True) -> bytes:
     """The rollup sheets in a new workbook, as bytes; with `data_sheets`, `_status`/`_actuals`
     hold their rows, else only their header (see write_rollup)."""
-    # a file, not in_memory: xlsxwriter ignores constant_memory (inline strings) in memory
     with tempfile.TemporaryDirectory(prefix="putuo-xl-rollup-") as tmp:
         path = Path(tmp) / "rollup.xlsx"
         render_xlsx(r, path, grids)
-        data = path.read_bytes()
-    if data_sheets:
-        data = _swap_sheet_parts(data, {k: _sheet_xml(v) for k, v in _data_rows(r).items()})
-    return data
+        if data_sheets:
+            from .xlsxsurgery import plain_sheet_xml, replace_sheets
+            full = Path(tmp) / "full.xlsx"
+            replace_sheets(path, path, sheets=[], output=full,
+                           hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET],
+                           plain={k: plain_sheet_xml(v) for k, v in _data_rows(r).items()})
+            path = full
+        return path.read_bytes()
 
 
 def render_standalone(r, path: str | Path) -> Path:
@@ -738,49 +659,139 @@ def render_standalone(r, path: str | Path) -> Path:
     return atomic_write_bytes(path, render_bytes(r))
 
 
-def write_rollup(master_path, rollup, output=None) -> Path:
+def write_rollup(master_path, rollup, output=None, receipts=None) -> Path:
     """Render the rollup and put its sheets into the master (or into `output`, a copy of the
     master with the new sheets). Atomic: one rename at the end, a killed or failing run leaves
     the previous file as it was; refuses a target open in Excel/WPS.
 
-    The styled sheets go in through `xlsxsurgery.replace_sheets`. The two hidden data sheets are
-    handed to it with their header only and their rows are put in afterwards as raw worksheet
-    XML (style-free, inline strings): at province scale `_status` has ~900,000 cells, which the
-    surgery would otherwise parse and walk cell by cell for styles it does not have."""
-    from .fileio import ensure_not_open
+    `receipts`: a CollectReport whose 收件情況 sheet goes into the master in the same pass (see
+    `write_into_master`)."""
+    from .fileio import AtomicPath, ensure_not_open
 
     master = Path(master_path)
     out = Path(output) if output else master
     ensure_not_open(out)
-    from concurrent.futures import ThreadPoolExecutor
-
-    data_xml = {k: _sheet_xml(v) for k, v in _data_rows(rollup).items()}
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        packed = {k: pool.submit(_deflate, v) for k, v in data_xml.items()}
-        return _write_rollup(master, out, rollup, {k: f for k, f in packed.items()})
-    finally:
-        pool.shutdown(wait=True)
+    with AtomicPath(out) as final:
+        write_into_master(master, final, rollup, receipts)
+    return out
 
 
-def _write_rollup(master: Path, out: Path, rollup, packed) -> Path:
-    from .fileio import AtomicPath
+def write_into_master(master: Path, dest: Path, rollup=None, receipts=None) -> None:
+    """`master` with the rollup's sheets and/or the 收件情況 sheet of `receipts` (a
+    CollectReport) → `dest`, in ONE `xlsxsurgery.replace_sheets` pass: the styled sheets are
+    rendered into one xlsxwriter workbook; `_status`/`_actuals` go in as plain sheets
+    (xlsxsurgery's fast path), compressed in a thread while the styled sheets are rendered.
+    Sheets the master already has stay where the official put them; new report sheets go
+    before the hidden data sheets, a new 收件情況 before the rollup's sheets (or at the end) —
+    the same places two separate runs of collect and rollup give them."""
+    from .parallel import Result
     from .xlsxsurgery import replace_sheets, sheet_names
 
-    grids = build_grids(rollup)
-    source = render_bytes(rollup, grids, data_sheets=False)
-    names = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
-    # new report sheets go before the hidden data sheets (after 考評指標 / 收件情況);
-    # sheets the master already has stay where the official put them
-    existing = set(sheet_names(master))
-    anchor = layout.META_SHEET if layout.META_SHEET in existing else None
-    position = {n: anchor for n in names if anchor and n not in existing}
-    with AtomicPath(out) as final:
-        # the surgery writes a complete workbook to the temporary file; the data sheets' rows
-        # go in on the way to the final rename
-        replace_sheets(master, source, sheets=names + [layout.STATUS_SHEET, layout.ACTUALS_SHEET],
-                       output=final, hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET],
-                       position=position or None)
-        final.write_bytes(_swap_sheet_parts(final.read_bytes(),
-                                            {k: f.result() for k, f in packed.items()}))
-    return out
+    existing = sheet_names(master)
+    have = {n.casefold() for n in existing}
+    names: list[str] = []
+    position: dict[str, str | None] = {}
+    if receipts is not None:
+        from .receipts import receipts_position, sheet_name
+        rname = sheet_name(receipts.script)
+        names.append(rname)
+        position.update(receipts_position(existing, rname) or {})
+    bodies: dict = {}
+    data = None
+    try:
+        if rollup is not None:
+            # _status/_actuals (a million cells in a province) are written and compressed in a
+            # forked process while this one renders the styled sheets (here, where it cannot)
+            data = Result(_data_sheets, rollup)
+            rnames = [layout.name(k, rollup.script) for k in layout.ROLLUP_SHEETS]
+            names += rnames
+            anchor = layout.META_SHEET if layout.META_SHEET.casefold() in have else None
+            if anchor:
+                position.update({n: anchor for n in rnames if n.casefold() not in have})
+        with tempfile.TemporaryDirectory(prefix="putuo-xl-sheets-", dir=str(Path(dest).parent)) as tmp:
+            source = Path(tmp) / "sheets.xlsx"
+            _render_source(source, rollup, receipts, bodies)
+            plain = {}
+            if data is not None:     # taken when the surgery writes them, after everything else
+                plain = {k: functools.partial(_pick, data, k)
+                         for k in (layout.STATUS_SHEET, layout.ACTUALS_SHEET)}
+            replace_sheets(master, source, sheets=names, output=dest,
+                           hidden=list(plain), position=position or None,
+                           plain=plain or None, rows=bodies or None)
+            data = None
+    finally:
+        if data is not None:
+            data.cancel()
+
+
+def _pick(pending, name: str):
+    return pending.result()[name]
+
+
+def _data_sheets(rollup) -> dict:
+    """{sheet name: compressed plain worksheet XML} for `_status` and `_actuals`."""
+    from .xlsxsurgery import deflate, plain_sheet_xml
+    return {k: deflate(plain_sheet_xml(v)) for k, v in _data_rows(rollup).items()}
+
+
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_numbers": False,
+                    "strings_to_formulas": False, "strings_to_urls": False,
+                    "nan_inf_to_errors": True}
+
+
+def _render_source(path: Path, rollup=None, receipts=None, bodies: dict | None = None) -> None:
+    """The styled sheets in a new workbook at `path`; the big tables' rows go to `bodies`
+    (see add_rollup_sheets) — written after `wb.close()`, when every format has its index."""
+    import xlsxwriter
+
+    # constant_memory: rows stream to disk with inline strings, which the surgery copies as they
+    # are (shared strings it has to turn into inline strings cell by cell)
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    from .xlsxsurgery import xlsxwriter_rows
+
+    if receipts is not None:
+        from .receipts import add_receipts_sheet
+        body = [] if bodies is not None else None
+        name = add_receipts_sheet(wb, receipts, body)
+        if body:
+            bodies[name] = xlsxwriter_rows(body)
+    if rollup is not None:
+        add_rollup_sheets(wb, rollup, bodies=bodies)
+    wb.close()
+
+
+BODY_SHEETS = ("monthly", "score")     # one row per unit: thousands of rows in a province
+
+
+def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
+                      bodies: dict | None = None) -> list[str]:
+    """Add the styled rollup sheets to an xlsxwriter workbook (made with WORKBOOK_OPTIONS);
+    returns their names in order. With `bodies` (a dict), the big tables' data rows are left
+    to `xlsxsurgery.replace_sheets(rows=bodies)`: bodies[sheet name] is set to their writer."""
+    from .xlsxsurgery import xlsxwriter_rows
+
+    grids = grids or build_grids(r)
+    st = _Styles(wb)
+    names = []
+    for key in layout.ROLLUP_SHEETS:
+        name = layout.name(key, r.script)
+        names.append(name)
+        body = [] if bodies is not None and key in BODY_SHEETS else None
+        _render_grid(wb, wb.add_worksheet(name), st, grids[key], r, name, body)
+        if body:
+            bodies[name] = xlsxwriter_rows(body)
+    return names
+
+
+def _plain_values(values) -> bool:
+    """Values row_xml writes as xlsxwriter would: no NaN or infinity (xlsxwriter turns those
+    into error formulas), no text near Excel's length limit."""
+    for v in values:
+        if v is None:
+            continue
+        if v.__class__ is str:
+            if len(v) > 16383:
+                return False
+        elif not math.isfinite(v):
+            return False
+    return True

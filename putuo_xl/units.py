@@ -24,22 +24,32 @@ class Assignment:
 def task_units(task: Task, cfg: Config) -> list[Assignment]:
     """The units that report on `task`, groups expanded; a unit named itself keeps its own role,
     otherwise the strongest role it gets through any group (lead > responsible > co)."""
-    best: dict[str, Assignment] = {}
+    return [Assignment(u, task.id, role, via) for u, (role, via) in task_roles(task, cfg).items()]
+
+
+def task_roles(task: Task, cfg: Config) -> dict[str, tuple[str, str | None]]:
+    """What `task_units` decides, as unit → (role, via) in the same order: plain tuples, for
+    callers that handle a province's groups of thousands of units (the rollup)."""
+    best: dict[str, tuple[str, str | None]] = {}
+    rank = ROLE_RANK
     for ref in task.units:
-        key = ref.canonical or ref.name
         if ref.group and ref.canonical:
+            cand = (ref.role, ref.canonical)
             members = cfg.expand(ref.canonical)
+            if not best:               # the first reference: every member takes it
+                best = dict.fromkeys(members, cand)
+                continue
+            r = rank[ref.role]
             for m in members:
-                cand = Assignment(m, task.id, ref.role, ref.canonical)
                 cur = best.get(m)
-                if cur is None or (cur.via is not None and ROLE_RANK[cand.role] < ROLE_RANK[cur.role]):
+                if cur is None or (cur[1] is not None and r < rank[cur[0]]):
                     best[m] = cand
         else:
-            cand = Assignment(key, task.id, ref.role, None)
+            key = ref.canonical or ref.name
             cur = best.get(key)
-            if cur is None or cur.via is not None or ROLE_RANK[cand.role] < ROLE_RANK[cur.role]:
-                best[key] = cand
-    return list(best.values())
+            if cur is None or cur[1] is not None or rank[ref.role] < rank[cur[0]]:
+                best[key] = (ref.role, None)
+    return best
 
 
 def unit_assignments(plan: Plan, cfg: Config) -> dict[str, list[Assignment]]:
