@@ -150,11 +150,10 @@ class Rollup:
         return in_script(s, self.script) if isinstance(s, str) else s
 
     def sheet_values(self) -> dict[str, list[list]]:
-        """{sheet name: 2-D list of values}: the grids `write_rollup` renders (title rows,
-        header, data), and the hidden `_status` / `_actuals` tables with their headers."""
-        out = {}
-        for key, grid in self.grids().items():
-            out[layout.name(key, self.script)] = grid.values()
+        """{sheet name: 2-D list of values}: the cells `write_rollup` writes (title rows, legend,
+        header, data, each at its place), and the hidden `_status` / `_actuals` tables with
+        their headers."""
+        out = {name: lay.grid() for name, lay in self.sheet_layouts().items()}
         out[layout.STATUS_SHEET] = [list(layout.STATUS_COLUMNS)] + [list(r) for r in self.status_rows]
         out[layout.ACTUALS_SHEET] = [list(layout.ACTUALS_COLUMNS)] + [list(r) for r in self.actual_rows]
         return out
@@ -162,6 +161,15 @@ class Rollup:
     def grids(self) -> dict[str, "Grid"]:
         from .rollup_render import build_grids
         return build_grids(self)
+
+    def sheet_layouts(self) -> dict[str, "SheetLayout"]:
+        """{sheet name: SheetLayout} of the six report sheets, in order (see sheetlayout)."""
+        from .rollup_render import sheet_layout
+        out = {}
+        for key, grid in self.grids().items():
+            name = layout.name(key, self.script)
+            out[name] = sheet_layout(grid, self, name)
+        return out
 
 
 @dataclass
