@@ -42,6 +42,11 @@ def chars_to_points(width: float) -> float:
     return round(width * 7 + 5) * 0.75 if width > 0 else 0.0
 
 
+def row_points(h: float) -> float:
+    """A row height as Excel keeps it: whole pixels (xlsxwriter rounds the same way)."""
+    return round(h * 4 / 3) * 0.75
+
+
 def _col(ci: int) -> str:
     """0-based column index → letters."""
     s = ""
@@ -237,7 +242,7 @@ def write_layout(io: BookIO, lay: SheetLayout, *, before: str | None = None,
     pts = io.remote
     for c0, c1, w in _runs(list(lay.col_widths)):
         _rng(sheet, 0, c0, 0, c1).column_width = chars_to_points(w) if pts else w
-    heights = [h if h else DEFAULT_ROW_HEIGHT for h in lay.heights]
+    heights = [row_points(h) if h else DEFAULT_ROW_HEIGHT for h in lay.heights]
     for r0, r1, h in _runs(heights):
         if h != DEFAULT_ROW_HEIGHT:          # the others are new or were reset above
             _rng(sheet, r0, 0, r1, 0).row_height = h
@@ -293,7 +298,7 @@ def chart_blocks(lay: SheetLayout) -> tuple[list[list], list[tuple[int, int]]]:
 def _position(lay: SheetLayout, ch: Chart, pts_per_char) -> tuple[float, float]:
     """(left, top) in points of a chart anchored like xlsxwriter's insert_chart."""
     r, c = ch.anchor
-    top = sum((h or DEFAULT_ROW_HEIGHT) for h in lay.heights[:r]) + 4 * 0.75
+    top = sum(row_points(h) if h else DEFAULT_ROW_HEIGHT for h in lay.heights[:r]) + 4 * 0.75
     left = sum(pts_per_char(w) for w in lay.col_widths[:c]) + ch.x_offset * 0.75
     return left, top
 
