@@ -282,3 +282,50 @@ def test_properties_cover_every_styled_cell(demo, cfg):
 def _cleared(prop):
     from putuo_xl.excel.render import CLEARED, _value
     return CLEARED[prop] if CLEARED[prop] is not None else _value({}, prop)
+
+
+def test_through_a_real_xlwings_server(tmp_path):
+    """The Office.js route over HTTP (`putuo-xl serve` on 127.0.0.1): 導入回報 and 刷新匯總 on a
+    master built on the server; the answers, replayed, equal what the CLI writes for a copy of
+    the same project folder."""
+    from putuo_xl.excel.context import PROJECT_META_KEY
+
+    from test_excel_flow import MONTH, fill_returns
+    from test_excel_server import ServerMaster, running_server
+
+    cfg = load_config()
+    (tmp_path / "data").mkdir()
+    with running_server(tmp_path / "data") as server:
+        sm = ServerMaster(server)
+        sm.run("make_forms")
+        returns = sm.folder / "回報" / MONTH
+        fill_returns(sm.folder / "2020-08_月報", returns,
+                     {"區司法局": "已完成", "區財政局": "推進中", "區教育局": "滯後"})
+        cli_dir = tmp_path / "cli"
+        shutil.copytree(sm.folder, cli_dir)
+        state = BookState.from_xlsx(sm.master)
+        meta = state[layout.META_SHEET]
+        meta.values[(max(r for r, _ in meta.values) + 1, 0)] = PROJECT_META_KEY
+        meta.values[(max(r for r, _ in meta.values), 1)] = sm.key
+        set_rows = settings_rows(MONTH)
+        s = SheetState("設置")
+        s.values = {(r, c): v for r, row in enumerate(set_rows) for c, v in enumerate(row) if v is not None}
+        state.sheets.append(s)
+
+        def post(script):
+            m = sm.meta[script]
+            body = state.payload(sm.name, exclude=(m.get("exclude") or "").split(","))
+            r = server.post(f"/xlwings/custom-scripts-call/{script}", json=body)
+            assert r.status_code == 200, r.text
+            state.replay(r.json()["actions"])
+
+        post("collect_returns")
+        post("refresh_rollup")
+    cli_master = cli_dir / sm.master.name
+    collect(cli_master, [cli_dir / "回報" / MONTH], MONTH, cfg)
+    rollup(cli_master, MONTH, cfg)
+    cli = BookState.from_xlsx(cli_master)
+    d = cells_differ(cli[RECEIPTS], state[RECEIPTS], skip={(1, 0)})
+    assert not d, d[:8]
+    assert_same_reports(cli, state)
+    assert_trend_charts(cli, state)
