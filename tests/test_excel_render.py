@@ -329,3 +329,33 @@ def test_through_a_real_xlwings_server(tmp_path):
     assert not d, d[:8]
     assert_same_reports(cli, state)
     assert_trend_charts(cli, state)
+
+
+def test_a_long_table_of_varying_row_heights_is_fitted_by_excel(demo, cfg, monkeypatch):
+    """Past MAX_HEIGHT_ACTIONS row-height changes, the table's rows are fitted by Excel in one
+    action; title, notes and header keep the layout's heights."""
+    from putuo_xl.excel import render
+    from putuo_xl.excel.book import BookIO
+    from putuo_xl.excel.payload import book_payload
+    from putuo_xl.ledger import Ledger
+    from putuo_xl.rollup import _plan_for, compute_rollup
+
+    master = demo / "任務分解台賬.xlsx"
+    with Ledger(next(demo.glob("*.ledger.sqlite"))) as led:
+        r = compute_rollup(led, _plan_for(master, cfg), cfg, "2020-09")
+    lay = r.sheet_layouts()[layout.name("progress")]
+    body = {id(t) for t in lay.body_styles}
+    tall_head = [i for i, h in enumerate(lay.heights) if h and id(lay.styles[i]) not in body]
+    monkeypatch.setattr(render, "MAX_HEIGHT_ACTIONS", 5)
+    book = xw.Book(json=book_payload({"其他": [["x"]]}))
+    try:
+        render.write_layout(BookIO(book), lay)
+        done = acts(book)
+    finally:
+        book.close()
+    fit = [a for a in done if a["func"] == "setAutofit"]
+    assert len(fit) == 1 and fit[0]["args"] == ["rows"]
+    first = min(i for i, k in enumerate(lay.styles) if id(k) in body)
+    assert fit[0]["start_row"] == first and fit[0]["row_count"] > 100
+    heights = [a for a in done if a["func"] == "setRowHeight"]
+    assert {a["start_row"] for a in heights} <= set(tall_head) and len(heights) <= len(tall_head)

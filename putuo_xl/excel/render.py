@@ -25,6 +25,7 @@ from .book import BookIO
 
 DEFAULT_ROW_HEIGHT = 15.0          # points: xlsxwriter's (and Excel's Calibri 11) default
 CLEAR_MARGIN_ROWS = 200            # rows below what we know of that are reset too
+MAX_HEIGHT_ACTIONS = 120           # more row-height changes than this: Excel fits the table rows
 PROPS = ("font_name", "font_size", "bold", "font_color", "bg_color", "num_format", "align",
          "valign", "text_wrap", "border")
 # what a cleared cell has (None: depends on the workbook, always set)
@@ -243,9 +244,18 @@ def write_layout(io: BookIO, lay: SheetLayout, *, before: str | None = None,
     for c0, c1, w in _runs(list(lay.col_widths)):
         _rng(sheet, 0, c0, 0, c1).column_width = chars_to_points(w) if pts else w
     heights = [row_points(h) if h else DEFAULT_ROW_HEIGHT for h in lay.heights]
-    for r0, r1, h in _runs(heights):
-        if h != DEFAULT_ROW_HEIGHT:          # the others are new or were reset above
-            _rng(sheet, r0, 0, r1, 0).row_height = h
+    runs = [(r0, r1, h) for r0, r1, h in _runs(heights) if h != DEFAULT_ROW_HEIGHT]
+    if len(runs) > MAX_HEIGHT_ACTIONS:
+        # a long table whose rows differ in height (wrapped text): Excel fits the table's rows
+        # itself in one action; only the other rows (title, notes, headers) get the layout's
+        body = {id(t) for t in lay.body_styles}
+        rows_in = [i for i, k in enumerate(lay.styles) if id(k) in body]
+        if rows_in:
+            _rng(sheet, rows_in[0], 0, rows_in[-1], ncols - 1).rows.autofit()
+            keep = set(rows_in)
+            runs = [(r0, r1, h) for r0, r1, h in runs if not any(r in keep for r in range(r0, r1 + 1))]
+    for r0, r1, h in runs:               # the others are new or were reset above
+        _rng(sheet, r0, 0, r1, 0).row_height = h
     # formats, property by property
     rows = _row_keys(lay)
     for prop in PROPS:
