@@ -5,9 +5,10 @@ Computing and writing are separate:
 
 - `compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table) and
   returns a `Rollup`: pandas frames, deterministic for the same ledger, plan and config.
-- `Rollup.sheet_values()` gives every sheet as a 2-D list of values (the same grid the styled
-  sheets have, plus the hidden `_status` / `_actuals` rows), for writers that only put values
-  into ranges (the xlwings ribbon).
+- `Rollup.sheet_layouts()` gives every report sheet laid out (`sheetlayout.SheetLayout`), what
+  both the xlsxwriter writer below and the ribbon's xlwings writer write;
+  `Rollup.sheet_values()` the same cells as 2-D lists of values, plus the hidden `_status` /
+  `_actuals` rows.
 - `write_rollup(master, rollup)` renders styled sheets with xlsxwriter and puts them into the
   master with `xlsxsurgery.replace_sheets`, so an official's own sheets, charts and pictures
   survive any number of refreshes.

@@ -1,10 +1,12 @@
-"""Rendering a `Rollup`: the value grids every writer shares, and the styled xlsxwriter sheets
-that `write_rollup` puts into the master through `xlsxsurgery.replace_sheets`.
+"""Rendering a `Rollup`: each report sheet laid out once (`sheet_layout`: a
+`sheetlayout.SheetLayout` with every cell's value and style, merges, widths, heights, print
+settings, conditional formats, charts), then written by xlsxwriter (`write_rollup` puts the
+sheets into the master through `xlsxsurgery.replace_sheets`) or, from the same layout, by the
+ribbon's xlwings writer (`putuo_xl.excel.render`), so both ways produce the same sheets.
 
-A grid is exactly what lands on a sheet, cell for cell, from A1: title, notes, legend, header,
-data, totals. `Rollup.sheet_values()` hands the same grids to value-only writers (the xlwings
-ribbon), so both ways produce the same cells; the styling here is layered on top, with
-conditional formats for the colours so a value-only refresh of a styled sheet still colours.
+A grid (`Grid`) is what the tables hold, row by row: title, notes, legend, header, data,
+totals; `sheet_layout` places it on the sheet and styles it, with conditional formats for the
+status colours.
 """
 from __future__ import annotations
 
