@@ -95,6 +95,8 @@ def cells_differ(cli: SheetState, rib: SheetState, skip=()) -> list:
         for p in ("num_format", "font_name", "font_size", "bold", "align", "wrap"):
             if fa.get(p) not in (None, False) and fa.get(p) != fb.get(p):
                 out.append((p, k, fa.get(p), fb.get(p)))
+    if cli.gridlines != rib.gridlines:
+        out.append(("gridlines", cli.gridlines, rib.gridlines))
     if cli.merges != rib.merges:
         out.append(("merges", sorted(cli.merges ^ rib.merges)))
     if sorted(cli.cond) != sorted(rib.cond):

@@ -29,6 +29,7 @@ class SheetState:
     heights: dict = field(default_factory=dict)       # r -> points
     borders: dict = field(default_factory=dict)       # (r, c) -> colour (all sides alike)
     freeze: str | None = None
+    gridlines: bool = True
 
     def matrix(self) -> list[list]:
         if not self.values:
@@ -83,6 +84,7 @@ class BookState:
                         f["wrap"] = bool(c.alignment.wrap_text)
                     if f:
                         s.fmt[key] = f
+            s.gridlines = ws.sheet_view.showGridLines is not False
             for m in ws.merged_cells.ranges:
                 c0, r0, c1, r1 = m.bounds
                 s.merges.add((r0 - 1, c0 - 1, r1 - 1, c1 - 1))
@@ -218,6 +220,8 @@ class BookState:
                 s.charts[args[0]].setdefault("series_fmt", {})[args[1]] = args[2]
             elif f == "setChartTitle":
                 s.charts[args[0]]["title"] = args[1]
+            elif f == "setShowGridlines":
+                s.gridlines = bool(args[0])
             elif f == "freezePaneAtRange":
                 s.freeze = args[0]
         return self

@@ -279,6 +279,8 @@ def write_layout(io: BookIO, lay: SheetLayout, *, before: str | None = None,
         r, c = lay.freeze       # xlsxwriter's: rows above r and columns left of c stay
         frozen = f"1:{r}" if not c else (f"A:{_col(c - 1)}" if not r else f"A1:{_col(c - 1)}{r}")
         sheet.freeze_panes.freeze_at(frozen)
+    if lay.page.hide_gridlines == 2:       # xlsxwriter's 2: no gridlines on screen either
+        sheet.show_gridlines = False
     if lay.charts and chart_sheet:
         write_charts(io, lay, sheet, chart_sheet)
     return sheet
