@@ -361,3 +361,11 @@ def test_a_long_table_of_varying_row_heights_is_fitted_by_excel(demo, cfg, monke
     assert fit[0]["start_row"] == first and fit[0]["row_count"] > 100
     heights = [a for a in done if a["func"] == "setRowHeight"]
     assert {a["start_row"] for a in heights} <= set(tall_head) and len(heights) <= len(tall_head)
+
+
+def test_header_sections_for_desktop_print_settings():
+    """The CLI's header/footer codes split into Excel's sections (desktop route's PageSetup)."""
+    from putuo_xl.excel.render import header_sections
+    h = header_sections('&C&11&"SimHei,Regular"A&&B 報表&R&9&"SimSun,Regular"截至2020年8月')
+    assert h == {"L": "", "C": '&11&"SimHei,Regular"A&&B 報表', "R": '&9&"SimSun,Regular"截至2020年8月'}
+    assert header_sections("&C第 &P 頁,共 &N 頁") == {"L": "", "C": "第 &P 頁,共 &N 頁", "R": ""}

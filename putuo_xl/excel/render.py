@@ -9,8 +9,9 @@ sheet (chunked), and each style property is set on rectangles of cells sharing i
 the most common value once on the whole sheet area, the others on as few rectangles as the
 layout allows (a few dozen actions per sheet, never cell by cell).
 
-What no engine offers through xlwings stays as the sheet has it: print settings (xlwings
-sets only the print area), page breaks and the autofilter buttons — see docs/excel.md.
+Print settings, page breaks and the autofilter buttons: xlwings sets only the print area; on
+desktop Excel they go through COM (`page_setup_com`), on the remote engine the sheet keeps
+what it has — see docs/excel.md.
 The 趨勢 charts are native charts; their series are rows that are not next to each other,
 and a chart made through xlwings takes one rectangle of data, so each chart's rows are
 copied into a block of the hidden sheet `_charts` (layout.CHARTS_SHEET) that it plots.
@@ -279,11 +280,88 @@ def write_layout(io: BookIO, lay: SheetLayout, *, before: str | None = None,
         r, c = lay.freeze       # xlsxwriter's: rows above r and columns left of c stay
         frozen = f"1:{r}" if not c else (f"A:{_col(c - 1)}" if not r else f"A1:{_col(c - 1)}{r}")
         sheet.freeze_panes.freeze_at(frozen)
+    if not io.remote and _is_desktop_excel(io):
+        page_setup_com(sheet, lay)
     if lay.page.hide_gridlines == 2:       # xlsxwriter's 2: no gridlines on screen either
         sheet.show_gridlines = False
     if lay.charts and chart_sheet:
         write_charts(io, lay, sheet, chart_sheet)
     return sheet
+
+
+# -- print settings: desktop Excel only ----------------------------------------------------------
+def _is_desktop_excel(io: BookIO) -> bool:
+    try:
+        return io.book.app.engine.name == "excel"
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def header_sections(code: str) -> dict[str, str]:
+    """An xlsxwriter header/footer string ("&C…&R…") split into Excel's Left/Center/Right
+    sections (a doubled && is a literal ampersand, not a section code)."""
+    out = {"L": "", "C": "", "R": ""}
+    cur = "C"
+    i = 0
+    buf = []
+    while i < len(code):
+        if code[i] == "&" and i + 1 < len(code):
+            nxt = code[i + 1]
+            if nxt in "LCR":
+                out[cur] += "".join(buf)
+                buf, cur = [], nxt
+                i += 2
+                continue
+            buf.append(code[i:i + 2])
+            i += 2
+            continue
+        buf.append(code[i])
+        i += 1
+    out[cur] += "".join(buf)
+    return out
+
+
+def page_setup_com(sheet, lay: SheetLayout) -> None:
+    """The CLI's print settings through Excel's own object model (COM: the desktop route; the
+    remote engine has no way to them). A printer Excel cannot reach must not stop the refresh:
+    failures are left to the sheet's existing settings."""
+    p = lay.page
+    try:
+        app = sheet.book.app.api
+        ws = sheet.api
+        ps = ws.PageSetup
+        try:
+            app.PrintCommunication = False
+        except Exception:  # noqa: BLE001 - older Excel
+            pass
+        inch = app.InchesToPoints
+        ps.Orientation = 2 if p.landscape else 1          # xlLandscape / xlPortrait
+        ps.PaperSize = p.paper                             # 9: xlPaperA4, as in xlsxwriter
+        left, right, top, bottom = p.margins
+        ps.LeftMargin, ps.RightMargin = inch(left), inch(right)
+        ps.TopMargin, ps.BottomMargin = inch(top), inch(bottom)
+        ps.HeaderMargin = inch((p.header_options or {}).get("margin", 0.3))
+        ps.FooterMargin = inch((p.footer_options or {}).get("margin", 0.3))
+        ps.Zoom = False
+        ps.FitToPagesWide = p.fit[0] or False
+        ps.FitToPagesTall = p.fit[1] or False
+        h, f = header_sections(p.header), header_sections(p.footer)
+        ps.LeftHeader, ps.CenterHeader, ps.RightHeader = h["L"], h["C"], h["R"]
+        ps.LeftFooter, ps.CenterFooter, ps.RightFooter = f["L"], f["C"], f["R"]
+        ps.PrintTitleRows = f"${lay.repeat_row + 1}:${lay.repeat_row + 1}" if lay.repeat_row is not None else ""
+        ws.ResetAllPageBreaks()
+        for b in sorted(set(lay.breaks)):
+            ws.HPageBreaks.Add(ws.Rows(b + 1))
+        if lay.autofilter and not ws.AutoFilterMode:
+            r0, c0, r1, c1 = lay.autofilter
+            _rng(sheet, r0, c0, r1, c1).api.AutoFilter()
+    except Exception:  # noqa: BLE001 - print settings are a convenience, see docstring
+        pass
+    finally:
+        try:
+            sheet.book.app.api.PrintCommunication = True
+        except Exception:  # noqa: BLE001
+            pass
 
 
 # -- charts ----------------------------------------------------------------------------------
