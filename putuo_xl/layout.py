@@ -33,6 +33,7 @@ META_SHEET = "_meta"        # key | value: kind, plan_fingerprint, config_finger
 PLAN_SHEET = "_plan"        # the plan in long form, one row per task × unit (view formulas use it)
 STATUS_SHEET = "_status"    # written by rollup; build writes the header only
 ACTUALS_SHEET = "_actuals"  # written by rollup; build writes the header only
+CHARTS_SHEET = "_charts"    # written by the ribbon's 刷新匯總: the 趨勢 charts' data, one block per chart
 
 # _status: one row per task ("1.2.3") and per task × unit ("1.2.3|區司法局").
 STATUS_COLUMNS = ["key", "status", "progress", "last_report", "light"]

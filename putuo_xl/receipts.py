@@ -6,7 +6,6 @@ a value starting with = + - @ stays text) and then put into the master by `put_s
 """
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import layout
 from .collect_report import CollectReport
+from .sheetlayout import Formats, PageSetup, SheetLayout, write_xlsx
 
 if TYPE_CHECKING:
     import xlsxwriter
@@ -52,25 +52,33 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
     return Path(path)
 
 
-def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: list | None = None) -> str:
-    """Add the 收件情況 sheet to an xlsxwriter workbook (rows are written top to bottom, so a
-    constant_memory workbook will do); returns its name. With `body` (a list), the rows after
-    the first of each colour are appended to it as (row, values, formats, height) instead of
-    being written (see rollup_render.write_into_master)."""
+def receipts_layout(report: CollectReport) -> SheetLayout:
+    """The 收件情況 sheet cell by cell (see sheetlayout): what `putuo-xl collect` writes into
+    the master and what the ribbon's 導入回報 writes into the open workbook."""
     t = report.t
-    name = sheet_name(report.script)
-    ws = wb.add_worksheet(name)
+    columns = [t(c) for c in report.RECEIPT_COLUMNS]
+    width = len(columns)
+    title = report.receipts_title()
+    page = PageSetup(header="&C&\"SimHei,Bold\"" + title.replace("&", "&&"),
+                     footer="&C" + t("第 &P 頁,共 &N 頁"))
+    lay = SheetLayout(sheet_name(report.script), width, col_widths=list(WIDTHS), page=page,
+                      repeat_row=HEADER_ROW, freeze=(HEADER_ROW + 1, 1))
     base = {"font_name": "SimSun", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
-    f_title = wb.add_format({"font_name": "SimHei", "font_size": 16, "bold": True})
-    f_sum = wb.add_format({"font_name": "SimSun", "font_size": 10})
-    f_head = wb.add_format({**base, "font_name": "SimHei", "bold": True, "bg_color": "#D9E1F2",
-                            "align": "center", "valign": "vcenter"})
-    fills = {k: wb.add_format({**base, "bg_color": "#" + c}) for k, c in COLOURS.items()}
-    fills["wait"] = wb.add_format(base)
-    legend_fmt = {k: wb.add_format({"font_name": "SimSun", "font_size": 10, "bg_color": "#" + c, "border": 1})
-                  for k, c in COLOURS.items()}
+    st = lay.style
+    st("title", {"font_name": "SimHei", "font_size": 16, "bold": True})
+    st("summary", {"font_name": "SimSun", "font_size": 10})
+    st("head", {**base, "font_name": "SimHei", "bold": True, "bg_color": "#D9E1F2",
+                "align": "center", "valign": "vcenter"})
+    for k, c in COLOURS.items():
+        st("row:" + k, {**base, "bg_color": "#" + c})
+    st("row:wait", dict(base))
+    for k, c in COLOURS.items():
+        st("legend:" + k, {"font_name": "SimSun", "font_size": 10, "bg_color": "#" + c, "border": 1})
 
-    ws.write_string(0, 0, report.receipts_title(), f_title)
+    def one(key: str, value) -> tuple[list, tuple]:
+        return [value] + [None] * (width - 1), (key,) + (None,) * (width - 1)
+
+    lay.add(*one("title", title))
     s = report.stats()
     summary = t(f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
     if report.expected_from == "plan":
@@ -78,46 +86,35 @@ def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: l
     if report.due:
         summary += t(f"截止日期 {report.due}。")
     summary += t(f"更新於 {report.collected_at[:16].replace('T', ' ')}。")
-    ws.write_string(1, 0, summary, f_sum)
-    ws.write_string(2, 0, t("圖例:"), f_sum)
+    lay.add(*one("summary", summary))
+    legend, keys = one("summary", t("圖例:"))
+    keys = list(keys)
     for i, (kind, label) in enumerate(LEGEND):
-        ws.write_string(2, 1 + i, t(label), legend_fmt[kind])
-
-    columns = [t(c) for c in report.RECEIPT_COLUMNS]
-    for c, text in enumerate(columns):
-        ws.write_string(HEADER_ROW, c, text, f_head)
+        legend[1 + i] = t(label)
+        keys[1 + i] = "legend:" + kind
+    lay.add(legend, tuple(keys))
+    lay.add([None] * width, None)
+    lay.add(columns, ("head",) * width)
+    row_keys = {k: ("row:" + k,) * width for k in (*COLOURS, "wait")}
     table = report.receipts_table()
-    rows = [row for _, row in table]
-    written: set[str] = set()
-    for r, (kind, row) in enumerate(table, start=HEADER_ROW + 1):
-        fmt = fills[kind]
+    for kind, row in table:
         values = [value if isinstance(value, (int, float)) and not isinstance(value, bool)
                   else ("" if value is None else str(value)) for value in row]
-        if body is not None and kind in written and all(
-                len(v) <= 16383 if isinstance(v, str) else math.isfinite(v) for v in values):
-            body.append((r, values, [fmt] * len(values), _row_height(row)))
-            continue
-        ws.set_row(r, _row_height(row))
-        for c, value in enumerate(values):
-            if isinstance(value, str):
-                ws.write_string(r, c, value, fmt)
-            else:
-                ws.write_number(r, c, value, fmt)
-        written.add(kind)
-    for c, w in enumerate(WIDTHS):
-        ws.set_column(c, c, w)
-    last = HEADER_ROW + max(len(rows), 1)
-    ws.autofilter(HEADER_ROW, 0, last, len(columns) - 1)
-    ws.freeze_panes(HEADER_ROW + 1, 1)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(HEADER_ROW)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    title = report.receipts_title().replace("&", "&&")
-    ws.set_header(f"&C&\"SimHei,Bold\"{title}")
-    ws.set_footer("&C" + t("第 &P 頁,共 &N 頁"))
-    return name
+        lay.add(values, row_keys[kind], _row_height(row))
+    lay.body_styles = list(row_keys.values())
+    lay.autofilter = (HEADER_ROW, 0, HEADER_ROW + max(len(table), 1), width - 1)
+    return lay
+
+
+def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: list | None = None) -> str:
+    """Add the 收件情況 sheet to an xlsxwriter workbook (rows are written top to bottom, so a
+    constant_memory workbook will do); returns its name. With `body` (a list), the rows after
+    the first of each colour are appended to it as (row, values, formats, height) instead of
+    being written (see rollup_render.write_into_master)."""
+    lay = receipts_layout(report)
+    ws = wb.add_worksheet(lay.name)
+    write_xlsx(ws, lay, Formats(wb).get, body)
+    return lay.name
 
 
 def put_sheet(master: str | Path, source: str | Path, name: str, dest: str | Path,

@@ -5,9 +5,10 @@ Computing and writing are separate:
 
 - `compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table) and
   returns a `Rollup`: pandas frames, deterministic for the same ledger, plan and config.
-- `Rollup.sheet_values()` gives every sheet as a 2-D list of values (the same grid the styled
-  sheets have, plus the hidden `_status` / `_actuals` rows), for writers that only put values
-  into ranges (the xlwings ribbon).
+- `Rollup.sheet_layouts()` gives every report sheet laid out (`sheetlayout.SheetLayout`), what
+  both the xlsxwriter writer below and the ribbon's xlwings writer write;
+  `Rollup.sheet_values()` the same cells as 2-D lists of values, plus the hidden `_status` /
+  `_actuals` rows.
 - `write_rollup(master, rollup)` renders styled sheets with xlsxwriter and puts them into the
   master with `xlsxsurgery.replace_sheets`, so an official's own sheets, charts and pictures
   survive any number of refreshes.
@@ -150,11 +151,10 @@ class Rollup:
         return in_script(s, self.script) if isinstance(s, str) else s
 
     def sheet_values(self) -> dict[str, list[list]]:
-        """{sheet name: 2-D list of values}: the grids `write_rollup` renders (title rows,
-        header, data), and the hidden `_status` / `_actuals` tables with their headers."""
-        out = {}
-        for key, grid in self.grids().items():
-            out[layout.name(key, self.script)] = grid.values()
+        """{sheet name: 2-D list of values}: the cells `write_rollup` writes (title rows, legend,
+        header, data, each at its place), and the hidden `_status` / `_actuals` tables with
+        their headers."""
+        out = {name: lay.grid() for name, lay in self.sheet_layouts().items()}
         out[layout.STATUS_SHEET] = [list(layout.STATUS_COLUMNS)] + [list(r) for r in self.status_rows]
         out[layout.ACTUALS_SHEET] = [list(layout.ACTUALS_COLUMNS)] + [list(r) for r in self.actual_rows]
         return out
@@ -162,6 +162,15 @@ class Rollup:
     def grids(self) -> dict[str, "Grid"]:
         from .rollup_render import build_grids
         return build_grids(self)
+
+    def sheet_layouts(self) -> dict[str, "SheetLayout"]:
+        """{sheet name: SheetLayout} of the six report sheets, in order (see sheetlayout)."""
+        from .rollup_render import sheet_layout
+        out = {}
+        for key, grid in self.grids().items():
+            name = layout.name(key, self.script)
+            out[name] = sheet_layout(grid, self, name)
+        return out
 
 
 @dataclass

@@ -1,10 +1,12 @@
-"""Rendering a `Rollup`: the value grids every writer shares, and the styled xlsxwriter sheets
-that `write_rollup` puts into the master through `xlsxsurgery.replace_sheets`.
+"""Rendering a `Rollup`: each report sheet laid out once (`sheet_layout`: a
+`sheetlayout.SheetLayout` with every cell's value and style, merges, widths, heights, print
+settings, conditional formats, charts), then written by xlsxwriter (`write_rollup` puts the
+sheets into the master through `xlsxsurgery.replace_sheets`) or, from the same layout, by the
+ribbon's xlwings writer (`putuo_xl.excel.render`), so both ways produce the same sheets.
 
-A grid is exactly what lands on a sheet, cell for cell, from A1: title, notes, legend, header,
-data, totals. `Rollup.sheet_values()` hands the same grids to value-only writers (the xlwings
-ribbon), so both ways produce the same cells; the styling here is layered on top, with
-conditional formats for the colours so a value-only refresh of a styled sheet still colours.
+A grid (`Grid`) is what the tables hold, row by row: title, notes, legend, header, data,
+totals; `sheet_layout` places it on the sheet and styles it, with conditional formats for the
+status colours.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import layout
+from .sheetlayout import Chart, CondRule, Formats, PageSetup, SheetLayout, plain_values, write_xlsx
 from .text import in_script
 
 FONT_TEXT = "SimSun"
@@ -35,21 +38,6 @@ class Col:
     colors: dict[str, str] | None = None   # value → fill (conditional formats)
     databar: bool = False
     head_fill: str | None = None           # the header cell's fill (a status column's colour)
-
-
-@dataclass
-class Chart:
-    kind: str                  # line | column_stacked
-    title: str
-    series: list[tuple[str, int, str]]   # (name, grid row index, colour)
-    cat_row: int               # grid row with the month labels
-    first_col: int
-    last_col: int
-    anchor: tuple[int, int]    # (row, col) where the chart goes
-    y_title: str = ""
-    pct: bool = False
-    size: tuple[int, int] = (520, 300)
-    x_offset: int = 4
 
 
 @dataclass
@@ -388,43 +376,35 @@ def _row_height(values, cols, fmts=None, base=13.5) -> float | None:
     return None if lines == 1 else base * lines + 4
 
 
-class _Styles:
-    def __init__(self, wb):
-        self.wb = wb
-        self.cache = {}
+BASE = {"font_name": FONT_TEXT, "font_size": 10, "valign": "vcenter"}
+BORDER = {"border": 1, "border_color": "A6A6A6"}
 
-    def get(self, **props):
-        key = tuple(sorted(props.items()))
-        f = self.cache.get(key)
-        if f is None:
-            base = {"font_name": FONT_TEXT, "font_size": 10, "valign": "vcenter"}
-            base.update(props)
-            f = self.cache[key] = self.wb.add_format(base)
-        return f
 
-    def cell(self, fmt: str, kind: str):
-        f = self.cache.get((fmt, kind))
-        if f is None:
-            f = self.cache[(fmt, kind)] = self._cell(fmt, kind)
-        return f
+def _props(**p) -> dict:
+    """A style's full properties: SimSun 10, vertically centred, then `p`."""
+    out = dict(BASE)
+    out.update(p)
+    return out
 
-    def _cell(self, fmt: str, kind: str):
-        p = {"border": 1, "border_color": "A6A6A6"}
-        if kind == "total":
-            p.update(bold=True, bg_color=TOTAL_FILL, font_name=FONT_HEAD)
-        if fmt == "int":
-            p.update(num_format="0", align="center")
-        elif fmt == "pct":
-            p.update(num_format="0.0%", align="center")
-        elif fmt == "num1":
-            p.update(num_format="0.0", align="center")
-        elif fmt == "num":
-            p.update(num_format="General", align="center")
-        elif fmt == "center":
-            p.update(align="center", text_wrap=True)
-        elif fmt in ("wrap", "para"):
-            p.update(text_wrap=True)
-        return self.get(**p)
+
+def _cell_props(fmt: str, kind: str) -> dict:
+    """A table cell's style: `fmt` of its column (or the row's override), `kind` data | total."""
+    p = dict(BORDER)
+    if kind == "total":
+        p.update(bold=True, bg_color=TOTAL_FILL, font_name=FONT_HEAD)
+    if fmt == "int":
+        p.update(num_format="0", align="center")
+    elif fmt == "pct":
+        p.update(num_format="0.0%", align="center")
+    elif fmt == "num1":
+        p.update(num_format="0.0", align="center")
+    elif fmt == "num":
+        p.update(num_format="General", align="center")
+    elif fmt == "center":
+        p.update(align="center", text_wrap=True)
+    elif fmt in ("wrap", "para"):
+        p.update(text_wrap=True)
+    return _props(**p)
 
 
 def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> list[str]:
@@ -447,144 +427,122 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> li
     return names
 
 
-def _render_grid(wb, ws, st: _Styles, g: Grid, r, sheet_name: str, body: list | None = None):
-    """Render `g` on `ws`. With `body` (a list), data rows whose cell formats xlsxwriter has
-    written once already are not written here but appended to `body` as (row, values,
-    formats, height): xlsxsurgery.xlsxwriter_rows writes them as XML for the surgery (BODY_SHEETS)."""
+def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
+    """Everything `g` puts on its sheet, cell by cell: the layout the xlsxwriter writer
+    (`putuo-xl rollup`) and the ribbon's xlwings writer both write."""
     width = g.width
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    ws.fit_to_pages(1, 0)
-    ws.hide_gridlines(1 if g.key != "bulletin" else 2)   # 1: on screen only, never printed
     title = g.title.replace("&", "&&")
     # font size before font name: a size code directly followed by digits ("&112020年") breaks
-    ws.set_header(f'&C&11&"{FONT_HEAD},Regular"{title}&R&9&"{FONT_TEXT},Regular"'
-                  f'{_t(r, "截至")}{g.month_label}', {"margin": 0.3})
-    ws.set_footer(f'&C&9&"{FONT_TEXT},Regular"{_t(r, "第")} &P {_t(r, "頁,共")} &N {_t(r, "頁")}',
-                  {"margin": 0.3})
-    for ci, c in enumerate(g.cols):
-        ws.set_column(ci, ci, c.width)
-    if g.repeat_row is not None:
-        ws.repeat_rows(g.repeat_row)
-    if g.freeze:
-        ws.freeze_panes(*g.freeze)
-    title_fmt = st.get(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True)
-    note_fmt = st.get(font_size=9, font_color=NOTE_COLOR, text_wrap=True, align="left")
-    head_fmt = st.get(font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
-                      bg_color=HEADER_FILL, border=1, border_color="A6A6A6")
-    doc_title_fmt = st.get(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True)
-    heading_fmt = st.get(font_name=FONT_HEAD, font_size=12, text_wrap=True)
-    para_fmt = st.get(font_size=11, text_wrap=True)
-    data_fmts = [st.cell(c.fmt, "data") for c in g.cols]
-    total_fmts = [st.cell(c.fmt, "total") for c in g.cols]
-    write_blank, write_string, write_number = ws.write_blank, ws.write_string, ws.write_number
-    data_written = False          # a data row written by xlsxwriter (its formats have an index)
+    page = PageSetup(
+        header=f'&C&11&"{FONT_HEAD},Regular"{title}&R&9&"{FONT_TEXT},Regular"'
+               f'{_t(r, "截至")}{g.month_label}', header_options={"margin": 0.3},
+        footer=f'&C&9&"{FONT_TEXT},Regular"{_t(r, "第")} &P {_t(r, "頁,共")} &N {_t(r, "頁")}',
+        footer_options={"margin": 0.3},
+        hide_gridlines=1 if g.key != "bulletin" else 2)   # 1: on screen only, never printed
+    lay = SheetLayout(sheet_name, width, col_widths=[c.width for c in g.cols], page=page,
+                      repeat_row=g.repeat_row, freeze=g.freeze, autofilter=g.autofilter,
+                      breaks=list(g.breaks), charts=list(g.charts))
+    st = lay.style
+    st("title", _props(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True))
+    st("note", _props(font_size=9, font_color=NOTE_COLOR, text_wrap=True, align="left"))
+    st("head", _props(font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
+                      bg_color=HEADER_FILL, **BORDER))
+    st("doc_title", _props(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True))
+    st("heading", _props(font_name=FONT_HEAD, font_size=12, text_wrap=True))
+    st("para", _props(font_size=11, text_wrap=True))
+    for kind in ("data", "total"):
+        for c in g.cols:
+            st(f"{kind}:{c.fmt}", _cell_props(c.fmt, kind))
+    data_keys = tuple(f"data:{c.fmt}" for c in g.cols)
+    total_keys = tuple(f"total:{c.fmt}" for c in g.cols)
+    lay.body_styles = [data_keys]
+    blank = (None,) * width
+
+    def one(key: str) -> tuple:
+        return (key,) + (None,) * (width - 1)
+
+    title_keys, note_keys = one("title"), one("note")
     wrap_idx = [i for i, c in enumerate(g.cols) if c.fmt in ("wrap", "para")]
     wrap_cols_list = [g.cols[i] for i in wrap_idx]
+    total_w = sum(c.width for c in g.cols)
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
+        values = values[:width] + [None] * (width - len(values))
         if kind == "title":
-            ws.merge_range(ri, 0, ri, width - 1, values[0], title_fmt) if width > 1 else \
-                ws.write(ri, 0, values[0], title_fmt)
-            ws.set_row(ri, 28)
+            if width > 1:
+                lay.merges.append((ri, 0, ri, width - 1))
+            lay.add(values, title_keys, 28)
         elif kind == "note":
             if width > 1:
-                ws.merge_range(ri, 0, ri, width - 1, values[0], note_fmt)
-            else:
-                ws.write(ri, 0, values[0], note_fmt)
-            total_w = sum(c.width for c in g.cols)
+                lay.merges.append((ri, 0, ri, width - 1))
             lines = max(1, math.ceil(_text_width(values[0] or "") / max(total_w - 2, 10)))
-            ws.set_row(ri, 13 * lines + 3)
+            lay.add(values, note_keys, 13 * lines + 3)
         elif kind == "legend":
-            ws.write(ri, 0, values[0], st.get(font_size=9, align="right"))
+            row = [values[0]] + [None] * (width - 1)
+            keys = [st("legend_label", _props(font_size=9, align="right"))] + [None] * (width - 1)
             c0 = 1
             for label, fill in g.legend:   # each label spans as many columns as it needs
-                f = st.get(font_size=9, align="center", bg_color=fill, border=1, border_color="A6A6A6")
+                key = st(f"legend:{fill}", _props(font_size=9, align="center", bg_color=fill,
+                                                   border=1, border_color="A6A6A6"))
                 c1, w = c0, g.cols[c0].width if c0 < width else 10
                 while w < _text_width(label) + 1 and c1 + 1 < width:
                     c1 += 1
                     w += g.cols[c1].width
                 if c1 > c0:
-                    ws.merge_range(ri, c0, ri, c1, label, f)
-                else:
-                    ws.write(ri, c0, label, f)
+                    lay.merges.append((ri, c0, ri, c1))
+                row[c0] = label
+                keys[c0] = key
                 c0 = c1 + 1
                 if c0 >= width:
                     break
+            lay.add(row, tuple(keys))
         elif kind == "header":
-            for ci, v in enumerate(values[:width]):
-                if v is not None:
-                    fill = g.cols[ci].head_fill if ri == g.repeat_row else None
-                    ws.write(ri, ci, v, st.get(font_name=FONT_HEAD, font_size=10, bold=True,
-                                               align="center", text_wrap=True, bg_color=fill,
-                                               border=1, border_color="A6A6A6") if fill else head_fmt)
-            ws.set_row(ri, 30)
+            keys = []
+            for ci, v in enumerate(values):
+                if v is None:
+                    keys.append(None)
+                    continue
+                fill = g.cols[ci].head_fill if ri == g.repeat_row else None
+                keys.append(st(f"head:{fill}", _props(
+                    font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
+                    bg_color=fill, border=1, border_color="A6A6A6")) if fill else "head")
+            lay.add(values, tuple(keys), 30)
         elif kind in ("data", "total"):
             if fmts:
                 h = _row_height(values, g.cols, fmts)
+                keys = tuple(st(f"{kind}:{f}", _cell_props(f, kind)) for f in (
+                    (fmts[ci] if ci < len(fmts) else None) or c.fmt for ci, c in enumerate(g.cols)))
             else:   # only the wrapping columns can make a row taller
                 h = _row_height([values[i] for i in wrap_idx], wrap_cols_list) if wrap_idx else None
-            col_fmts = ([st.cell((fmts[ci] if ci < len(fmts) else None) or c.fmt, kind)
-                         for ci, c in enumerate(g.cols)] if fmts else
-                        (data_fmts if kind == "data" else total_fmts))
-            if body is not None and data_written and col_fmts is data_fmts and not fmts and \
-                    _plain_values(values[:width]):
-                body.append((ri, values[:width], col_fmts, h or None))
-                continue
-            if h:
-                ws.set_row(ri, h)
-            for ci, v in enumerate(values[:width]):
-                if v is None:
-                    write_blank(ri, ci, None, col_fmts[ci])
-                elif v.__class__ is str:
-                    write_string(ri, ci, v, col_fmts[ci])
-                else:
-                    write_number(ri, ci, v, col_fmts[ci])
-            if col_fmts is data_fmts:
-                data_written = True      # every data format has been used: xlsxwriter indexed it
+                keys = data_keys if kind == "data" else total_keys
+            lay.add(values, keys, h)
         elif kind == "doc_title":
-            ws.write(ri, 0, values[0], doc_title_fmt)
-            ws.set_row(ri, 30)
+            lay.add(values, one("doc_title"), 30)
         elif kind == "heading":
-            ws.write(ri, 0, values[0], heading_fmt)
-            ws.set_row(ri, 20)
-        elif kind == "para":
-            if values[0]:
-                ws.write(ri, 0, values[0], para_fmt)
-                lines = sum(max(1, math.ceil(_text_width(p) / (g.cols[0].width - 2)))
-                            for p in values[0].split("\n"))
-                ws.set_row(ri, min(409, 16 * lines + 4))
-    if g.autofilter:
-        ws.autofilter(*g.autofilter)
-    if g.breaks:
-        ws.set_h_pagebreaks(sorted(set(g.breaks)))
+            lay.add(values, one("heading"), 20)
+        elif kind == "para" and values[0]:
+            lines = sum(max(1, math.ceil(_text_width(p) / (g.cols[0].width - 2)))
+                        for p in values[0].split("\n"))
+            lay.add(values, one("para"), min(409, 16 * lines + 4))
+        else:
+            lay.add(values, None if kind in ("blank", "para") else blank)
     for (r0, c0, r1, c1, colors) in g.cond_ranges:
         if "__ratio__" in colors:
-            ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": ">=", "value": 1,
-                                                   "format": _cond_fmt(st, "C6EFCE")})
-            ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": "between",
-                                                   "minimum": 0, "maximum": 0.99999,
-                                                   "format": _cond_fmt(st, "FFC7CE")})
+            lay.cond.append(CondRule(r0, c0, r1, c1, "ge", "C6EFCE", value=1))
+            lay.cond.append(CondRule(r0, c0, r1, c1, "between", "FFC7CE", minimum=0, maximum=0.99999))
             continue
         for value, fill in colors.items():
-            if not fill:
-                continue
-            ws.conditional_format(r0, c0, r1, c1, {
-                "type": "cell", "criteria": "==", "value": '"' + value.replace('"', '""') + '"',
-                "format": _cond_fmt(st, fill)})
+            if fill:
+                lay.cond.append(CondRule(r0, c0, r1, c1, "equal", fill, value=value))
     for (r0, c0, r1, c1) in g.bar_ranges:
-        ws.conditional_format(r0, c0, r1, c1, {"type": "data_bar", "bar_color": "9BC2E6",
-                                               "bar_solid": True, "min_type": "num", "min_value": 0,
-                                               "max_type": "num", "max_value": r.settings["full_marks"]})
-    for ch in g.charts:
-        _chart(wb, ws, sheet_name, ch)
+        lay.cond.append(CondRule(r0, c0, r1, c1, "databar", "9BC2E6", minimum=0,
+                                 maximum=r.settings["full_marks"]))
+    return lay
 
 
-def _cond_fmt(st: _Styles, fill):
-    f = st.cache.get(("cond", fill))
-    if f is None:
-        f = st.cache[("cond", fill)] = st.wb.add_format({"bg_color": fill})
-    return f
+def _render_grid(wb, ws, fmts: Formats, g: Grid, r, sheet_name: str, body: list | None = None):
+    """Render `g` on `ws` (see sheetlayout.write_xlsx for `body`)."""
+    lay = sheet_layout(g, r, sheet_name)
+    write_xlsx(ws, lay, fmts.get, body, chart=lambda ws_, ch: _chart(wb, ws_, sheet_name, ch))
 
 
 def _chart(wb, ws, sheet_name: str, ch: Chart):
@@ -771,27 +729,16 @@ def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
     from .xlsxsurgery import xlsxwriter_rows
 
     grids = grids or build_grids(r)
-    st = _Styles(wb)
+    fmts = Formats(wb)
     names = []
     for key in layout.ROLLUP_SHEETS:
         name = layout.name(key, r.script)
         names.append(name)
         body = [] if bodies is not None and key in BODY_SHEETS else None
-        _render_grid(wb, wb.add_worksheet(name), st, grids[key], r, name, body)
+        _render_grid(wb, wb.add_worksheet(name), fmts, grids[key], r, name, body)
         if body:
             bodies[name] = xlsxwriter_rows(body)
     return names
 
 
-def _plain_values(values) -> bool:
-    """Values row_xml writes as xlsxwriter would: no NaN or infinity (xlsxwriter turns those
-    into error formulas), no text near Excel's length limit."""
-    for v in values:
-        if v is None:
-            continue
-        if v.__class__ is str:
-            if len(v) > 16383:
-                return False
-        elif not math.isfinite(v):
-            return False
-    return True
+_plain_values = plain_values     # the old name

@@ -72,7 +72,10 @@ def _both_scripts(*names: str) -> tuple[str, ...]:
 _WRITTEN_ONLY = _both_scripts(*(layout.SHEETS[k] for k in layout.ROLLUP_SHEETS),
                               layout.SHEETS["receipts"], layout.SHEETS["by_unit"],
                               layout.SHEETS["matrix"], layout.SHEETS["indicators"], "診斷") + (
-    layout.STATUS_SHEET, layout.ACTUALS_SHEET, layout.PLAN_SHEET, layout.UNITS_SHEET)
+    layout.STATUS_SHEET, layout.ACTUALS_SHEET, layout.PLAN_SHEET, layout.UNITS_SHEET, layout.CHARTS_SHEET)
+# 刷新匯總 rewrites 趨勢's charts: the client lists a sheet's charts only when it sends the sheet
+_TREND = _both_scripts(layout.SHEETS["trend"])
+_ROLLUP_EXCLUDE = tuple(n for n in _WRITTEN_ONLY if n not in _TREND)
 _SETTINGS_ONLY = _both_scripts("設置", "操作記錄") + (layout.META_SHEET,)
 
 
@@ -180,7 +183,7 @@ def _collect_returns(ctx: Context) -> None:
 
 
 @action("refresh_rollup", "刷新匯總", "按台賬數據庫重新計算月度匯總、任務進展、考評指標、趨勢、預評估和通報。",
-        "Refresh", "forms", exclude=_WRITTEN_ONLY)
+        "Refresh", "forms", exclude=_ROLLUP_EXCLUDE)
 def _refresh_rollup(ctx: Context) -> None:
     from .flows import rollup_flow
     rollup_flow(ctx)

@@ -168,10 +168,20 @@ class BookIO:
             return None, None
 
     # -- writing ---------------------------------------------------------------
-    def sheet(self, name: str, *, after: str | None = None) -> xw.Sheet:
-        """The sheet `name`, added (after `after`, else at the end) when it is missing."""
+    def sheet(self, name: str, *, after: str | None = None, before: str | None = None) -> xw.Sheet:
+        """The sheet `name`, added when it is missing: before `before` (when that sheet
+        exists), else after `after`, else at the end."""
         if name in self._names:
             return self.book.sheets[name]
+        if before in self._names and self._names.index(before) > 0:
+            # xlwings' remote engine puts a sheet added "before" one place too early
+            after = self._names[self._names.index(before) - 1]
+            before = None
+        if before in self._names:
+            sheet = self.book.sheets.add(name, before=self.book.sheets[before])
+            self._names.insert(0, name)
+            self._added.append(name)
+            return sheet
         anchor = after if after in self._names else self._names[-1] if self._names else None
         sheet = (self.book.sheets.add(name, after=self.book.sheets[anchor]) if anchor
                  else self.book.sheets.add(name))

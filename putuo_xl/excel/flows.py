@@ -303,10 +303,7 @@ def collect_flow(ctx: Context) -> None:
     folder = returns_folder(ctx, month, must_exist=True)
     ctx.io.status(ctx.t("正在導入回報……"))
     report = collect(master, [folder], month, ctx.config, write_master=False)
-    name = layout.name("receipts", ctx.script)
-    header = [ctx.t(h) for h in report.RECEIPT_COLUMNS]
-    title = report.receipts_title() if hasattr(report, "receipts_title") else name
-    ctx.io.write(name, [[title], header] + report.receipts_rows())
+    name = write_receipts(ctx, report)
     ctx.lines.append(report.summary_line())
     for f in report.files:
         ctx.details.append([report._outcome_label(f), f"{f.name}:{report._file_note(f)}".rstrip(":")])
@@ -322,7 +319,37 @@ def collect_flow(ctx: Context) -> None:
         ctx.detail("提示", "{w}", w=w)
 
 
+def write_receipts(ctx: Context, report) -> str:
+    """The 收件情況 sheet into the open book, laid out as `putuo-xl collect` writes it
+    (receipts.receipts_layout); a new sheet goes where collect puts it. Returns its name."""
+    from ..receipts import receipts_layout, receipts_position
+    from .render import write_layout
+
+    lay = receipts_layout(report)
+    pos = receipts_position(ctx.io.sheet_names(), lay.name) or {}
+    write_layout(ctx.io, lay, before=pos.get(lay.name))
+    return lay.name
+
+
 # -- 刷新匯總 ----------------------------------------------------------------------------------
+def write_rollup_sheets(ctx: Context, r) -> list[str]:
+    """The report sheets into the open book, laid out as `putuo-xl rollup` writes them
+    (Rollup.sheet_layouts; new ones before the hidden data sheets, as the CLI puts them), the
+    趨勢 charts plotting the hidden `_charts` sheet, and the hidden `_status`/`_actuals`
+    tables. Returns the names written."""
+    from .render import write_layout
+
+    before = layout.META_SHEET if layout.META_SHEET in ctx.io.sheet_names() else None
+    names = []
+    for name, lay in r.sheet_layouts().items():
+        write_layout(ctx.io, lay, before=before, chart_sheet=layout.CHARTS_SHEET)
+        names.append(name)
+    values = r.sheet_values()
+    hidden = (layout.STATUS_SHEET, layout.ACTUALS_SHEET)
+    write_sheets(ctx, {k: values[k] for k in hidden}, hidden=set(hidden))
+    return names + list(hidden)
+
+
 def rollup_flow(ctx: Context) -> None:
     require_master(ctx)
     from ..rollup import compute_rollup
@@ -333,8 +360,7 @@ def rollup_flow(ctx: Context) -> None:
     ctx.io.status(ctx.t("正在刷新匯總……"))
     with open_ledger_for(ctx, master) as led:
         r = compute_rollup(led, plan, ctx.config, month)
-    sheets = r.sheet_values()
-    write_sheets(ctx, sheets, hidden={layout.STATUS_SHEET, layout.ACTUALS_SHEET})
+    sheets = write_rollup_sheets(ctx, r)
     cur = r.trend[r.trend["月份"] == r.month].iloc[0]
     ctx.say("已匯總 {m}(共 {k} 個月):應報 {a} 個單位,按時 {b}、逾期 {c}、未報 {d}。",
             m=layout.month_label(r.month), k=len(r.months), a=int(cur["應報單位"]),

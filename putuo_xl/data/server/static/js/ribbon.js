@@ -23,10 +23,10 @@ function bindScript(functionName, scriptName, sheets) {
 
 bindScript("build-master", "build_master", {"include": "設置,设置,操作記錄,操作记录,_meta", "exclude": ""});  // 生成台賬
 bindScript("unit-view", "unit_view", {"include": "", "exclude": ""});  // 單位視圖
-bindScript("make-forms", "make_forms", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 生成月報
-bindScript("collect-returns", "collect_returns", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 導入回報
-bindScript("refresh-rollup", "refresh_rollup", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 刷新匯總
-bindScript("send-forms", "send_forms", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 發送月報
-bindScript("send-reminders", "send_reminders", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 催報
-bindScript("send-bulletin", "send_bulletin", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units"});  // 發送通報
+bindScript("make-forms", "make_forms", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 生成月報
+bindScript("collect-returns", "collect_returns", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 導入回報
+bindScript("refresh-rollup", "refresh_rollup", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 刷新匯總
+bindScript("send-forms", "send_forms", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 發送月報
+bindScript("send-reminders", "send_reminders", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 催報
+bindScript("send-bulletin", "send_bulletin", {"include": "", "exclude": "月度匯總,月度汇总,任務進展,任务进展,考評指標完成情況,考评指标完成情况,趨勢,趋势,預評估,预评估,通報,通报,收件情況,收件情况,按單位查看,按单位查看,責任矩陣,责任矩阵,考評指標,考评指标,診斷,诊断,_status,_actuals,_plan,_units,_charts"});  // 發送通報
 bindScript("diagnose", "diagnose", {"include": "設置,设置,操作記錄,操作记录,_meta", "exclude": ""});  // 診斷
