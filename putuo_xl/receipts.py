@@ -72,7 +72,7 @@ def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: l
 
     ws.write_string(0, 0, report.receipts_title(), f_title)
     s = report.stats()
-    summary = t(f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
+    summary = t(report.units_line())
     if report.expected_from == "plan":
         summary += t("(本月沒有下發記錄,按任務分解表中有任務的單位統計)")
     if report.due:
@@ -114,7 +114,7 @@ def add_receipts_sheet(wb: "xlsxwriter.Workbook", report: CollectReport, body: l
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW)
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    title = report.receipts_title().replace("&", "&&")
+    title = report.receipts_header().replace("&", "&&")
     ws.set_header(f"&C&\"SimHei,Bold\"{title}")
     ws.set_footer("&C" + t("第 &P 頁,共 &N 頁"))
     return name
