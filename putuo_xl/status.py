@@ -296,7 +296,7 @@ def _month(m: str, issued: dict[str, str], filed: list[Filed], config, today: da
 
 
 # -- what the sheets say about a unit's files (traditional; rendered with in_script) ---------
-def _md(day: str) -> str:
+def day_label(day: str) -> str:
     """'2020-09-10' → '9月10日'."""
     try:
         d = date.fromisoformat(day[:10])
@@ -308,6 +308,15 @@ def _md(day: str) -> str:
 def month_word(month: str) -> str:
     """'2020-08' → '8月'."""
     return f"{int(month[5:7])}月"
+
+
+def short_reason(f: Filed) -> str:
+    """The collector's reason without the file name it starts with (the note names the file)."""
+    text = (f.reason or f.reason_code or "").strip()
+    for head in (f"文件「{f.file_name}」", f"文件「{f.file_name}」"):
+        if text.startswith(head):
+            text = text[len(head):].lstrip(" ::")
+    return text
 
 
 def rejection_notes(u: UnitMonth) -> list[str]:
@@ -322,8 +331,8 @@ def rejection_notes(u: UnitMonth) -> list[str]:
     if u.resubmitted_rejections:
         notes.append("曾有報表被退回,已重報")
     for r in later:
-        notes.append(f"{_md(r.day)}收到的文件「{r.file_name}」被退回"
-                     f"({r.reason or r.reason_code or ''}),仍以 #{u.in_force.id} 為準")
+        notes.append(f"{day_label(r.day)}收到的文件「{r.file_name}」被退回"
+                     f"({short_reason(r)}),仍以 #{u.in_force.id} 為準")
     return notes
 
 
@@ -345,4 +354,4 @@ def change_note(u: UnitMonth) -> str:
     needs no note: 逾期報送 and its date say it."""
     if not (u.late_change and u.corrected):
         return ""
-    return f"{_md(u.in_force.day)}收到更正,{month_word(u.month)}數據已更新"
+    return f"{day_label(u.in_force.day)}收到更正,{month_word(u.month)}數據已更新"
