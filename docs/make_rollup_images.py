@@ -45,6 +45,14 @@ def main() -> None:
                             "--dpi", "70"], check=True, capture_output=True)
             shutil.copy(tmp / "png" / f"rollup-{name}-1.png", out / f"rollup-{name}.png")
             print(out / f"rollup-{name}.png")
+        # 收件情況 of the last month, as collect wrote it into the demo's master
+        book = tmp / "collect-receipts.xlsx"
+        shutil.copy(demo.master, book)
+        keep_only(book, layout.name("receipts", r.script))
+        subprocess.run([str(ROOT / "tools" / "xlsx-check"), str(book), "--png", str(tmp / "png"),
+                        "--dpi", "70"], check=True, capture_output=True)
+        shutil.copy(tmp / "png" / "collect-receipts-1.png", out / "collect-receipts.png")
+        print(out / "collect-receipts.png")
 
 
 def keep_only(book: Path, sheet: str) -> None:

@@ -792,7 +792,7 @@ def check_master_rollup(master: str | Path, month: str, text: str | None = None,
         if at < 0 or have[at:at + len(want)] != want:
             raise MailError(in_script(
                 f"主表中{label}的工作報表與按台賬現在的數據算出的通報不一致(匯總之後又收到或"
-                f"退回了回報,或改了 config.yaml),附件和郵件正文會對不上,通報沒有發送。{run},"
+                f"退回了回報,過了報送截止日期,或改了 config.yaml),附件和郵件正文會對不上,通報沒有發送。{run},"
                 f"再發送通報。", script), file=p.name, sheet=layout.name("bulletin", script),
                 code="stale_rollup")
     return info

@@ -291,3 +291,45 @@ def test_late_credit_from_config(ledger):
     assert (b["報送及時得分"], b["總分"]) == (0.0, 28.3)     # late counts nothing now
     with pytest.raises(PutuoError):
         compute_rollup(ledger, make_plan(), make_config(late_credit=2), "2020-08")
+
+
+def test_group_rule_configurable(ledger):
+    # the old rule for shared tasks: the worst of those who reported
+    r = compute_rollup(ledger, make_plan(), make_config(overall_status_group="lead"), "2020-08")
+    t = rows_by(r.progress, "任務編號")["1.1.2"]
+    assert t["總體狀態"] == "未啟動" and not t["說明"].startswith("按單位比例")
+    # a higher threshold: 1 of 3 lagging is no longer 滯後 for the task (red all the same: its
+    # deadline, 15 Sep, has passed and it is not done)
+    r = compute_rollup(ledger, make_plan(), make_config(group_lagging_share=0.5), "2020-09")
+    t = rows_by(r.progress[r.progress["月份"] == "2020-09"], "任務編號")["1.1.2"]
+    assert (t["總體狀態"], t["預警"]) == ("推進中", LIGHTS["red"])
+    assert t["說明"].startswith("按單位比例:1/3 已完成、1/3 滯後;已超過完成時限15天")
+    # 1.1.1 has a lead of its own: the lead rule, whatever the group setting
+    assert rows_by(r.progress, "任務編號")["1.1.1"]["牽頭單位"] == "A局"
+    for bad in ({"overall_status_group": "most"}, {"group_lagging_share": 0},
+                {"group_done_share": 2}, {"group_done_share": "all"}):
+        with pytest.raises(PutuoError) as e:
+            compute_rollup(ledger, make_plan(), make_config(**bad), "2020-08")
+        assert "config.yaml" in str(e.value)
+
+
+def test_not_due_before_the_due_date(ledger):
+    # September's due date is 5 Oct: on 3 Oct B (nothing sent) still has time
+    r = compute_rollup(ledger, make_plan(), make_config(), "2020-09", today=date(2020, 10, 3))
+    sep = rows_by(r.monthly[r.monthly["月份"] == "2020-09"], "單位")
+    assert sep["B局"]["報送情況"] == "未到期" and "未到報送截止日期(10月5日)" in sep["B局"]["備註"]
+    assert sep["合計"]["報送情況"] == "按時2、逾期0、未報0、未到期1"
+    s = rows_by(r.scores[r.scores["月份"] == "2020-09"], "單位")
+    assert (s["B局"]["應報次數"], s["B局"]["逾期"], s["B局"]["未報"]) == (1, 1, 0)   # August only
+    tr = rows_by(r.trend, "月份")["2020-09"]
+    assert (tr["未報送"], tr["未到期"], tr["按時報送率"]) == (0, 1, 1.0)
+    assert "B局" not in r.bulletin().split("四、")[1].split("五、")[0] and "另有1個單位尚未到報送截止日期" in r.bulletin()
+    # the day after the due date it is missing
+    r = compute_rollup(ledger, make_plan(), make_config(), "2020-09", today=date(2020, 10, 6))
+    assert rows_by(r.monthly[r.monthly["月份"] == "2020-09"], "單位")["B局"]["報送情況"] == "未報送"
+
+
+def test_empty_month_refused(ledger):
+    with pytest.raises(PutuoError) as e:
+        compute_rollup(ledger, make_plan(), make_config(), "2020-12")
+    assert "2020年12月" in str(e.value) and "putuo-xl forms" in str(e.value)
