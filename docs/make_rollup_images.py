@@ -76,6 +76,9 @@ def keep_only(book: Path, sheet: str) -> None:
     wb = re.sub(r'activeTab="\d+"', f'activeTab="{idx}"', wb)
     if "activeTab" not in wb:
         wb = wb.replace("<workbookView ", f'<workbookView activeTab="{idx}" ', 1)
+    # a print area of another (now hidden) sheet would still be printed by LibreOffice
+    wb = re.sub(r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+                lambda m: m.group(0) if int(m.group(1)) == idx else "", wb)
     data["xl/workbook.xml"] = wb.encode("utf-8")
     with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
         for name, b in data.items():

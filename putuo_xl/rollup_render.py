@@ -178,7 +178,7 @@ def _monthly(r) -> Grid:
     cols += [Col(s, 6, "int", head_fill=r.status_colors.get(s)) for s in r.status_columns]
     cols += [Col(NOT_REPORTED, 6, "int"), Col(RATE_BY_UNIT, 8, "pct"),
              Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "center"),
-             Col("採用文件", 24, "wrap"), Col("備註", 30, "wrap")]
+             Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap")]
     g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "按單位統計承擔任務的最新進展狀態和月報報送情況。"),
           [f"{RATE_BY_UNIT} = 已完成 ÷ 承擔任務(按單位承擔的任務計;通報和趨勢表中的{RATE_BY_TASK}"
