@@ -11,7 +11,6 @@ run leaves the previous master and ledger as they were.
 """
 from __future__ import annotations
 
-import calendar
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor

@@ -336,7 +336,7 @@ class CollectReport:
                 "master_written": self.master_written, "stats": self.stats(),
                 "files": [f.to_dict() for f in self.files],
                 "expected_from": self.expected_from,
-                "missing": self.missing,
+                "missing": self.missing, "not_due": self.not_due,
                 "units": [asdict(u) for u in self.units],
                 "month_submissions": [asdict(r) for r in self.month_rows],
                 "warnings": self.warnings, "timings": self.timings}

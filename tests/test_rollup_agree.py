@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -26,7 +25,7 @@ from putuo_xl.forms import write_forms
 from putuo_xl.mail import send_reminders
 from putuo_xl.master import build_master
 from putuo_xl.readback import plan_from_workbook
-from putuo_xl.rollup import bulletin_text, compute_rollup, rollup
+from putuo_xl.rollup import bulletin_text, rollup
 from putuo_xl.units import lead_label
 
 CST = timezone(timedelta(hours=8))
