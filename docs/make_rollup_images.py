@@ -45,6 +45,14 @@ def main() -> None:
                             "--dpi", "70"], check=True, capture_output=True)
             shutil.copy(tmp / "png" / f"rollup-{name}-1.png", out / f"rollup-{name}.png")
             print(out / f"rollup-{name}.png")
+        # 收件情況 of the last month, as collect wrote it into the demo's master
+        book = tmp / "collect-receipts.xlsx"
+        shutil.copy(demo.master, book)
+        keep_only(book, layout.name("receipts", r.script))
+        subprocess.run([str(ROOT / "tools" / "xlsx-check"), str(book), "--png", str(tmp / "png"),
+                        "--dpi", "70"], check=True, capture_output=True)
+        shutil.copy(tmp / "png" / "collect-receipts-1.png", out / "collect-receipts.png")
+        print(out / "collect-receipts.png")
 
 
 def keep_only(book: Path, sheet: str) -> None:
@@ -68,6 +76,9 @@ def keep_only(book: Path, sheet: str) -> None:
     wb = re.sub(r'activeTab="\d+"', f'activeTab="{idx}"', wb)
     if "activeTab" not in wb:
         wb = wb.replace("<workbookView ", f'<workbookView activeTab="{idx}" ', 1)
+    # a print area of another (now hidden) sheet would still be printed by LibreOffice
+    wb = re.sub(r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+                lambda m: m.group(0) if int(m.group(1)) == idx else "", wb)
     data["xl/workbook.xml"] = wb.encode("utf-8")
     with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
         for name, b in data.items():

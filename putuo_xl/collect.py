@@ -11,7 +11,6 @@ run leaves the previous master and ledger as they were.
 """
 from __future__ import annotations
 
-import calendar
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -156,8 +155,8 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
         if rollup and not issued:
             read_plan()             # every form's check needs the plan: before judging
         ctx = Context.build(month, cfg, plan_info, issued)
-        ctx.accepted_shas = frozenset(r[0] for r in ledger.conn.execute(
-            "SELECT sha256 FROM submissions WHERE status = 'accepted'"))
+        ctx.accepted_shas = {r[0]: (r[1], r[2]) for r in ledger.conn.execute(
+            "SELECT sha256, unit, month FROM submissions WHERE status = 'accepted' ORDER BY id")}
         # never judged when a folder around them is collected: the master and what belongs to
         # it, and the blank forms `putuo-xl forms` wrote beside it (named on purpose, they are)
         from .forms import default_forms_dir
@@ -189,12 +188,13 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
                     t3 = judging.finished_at
                     if archive_root.exists():
                         os.sync()   # the archived originals are on disk before the ledger points at them
-                    _month_state(conn, report, ctx, cfg, plan_info)
+                    _month_state(conn, report, ctx, cfg, plan_info, now.date())
                     t4 = time.perf_counter()
                     if plan is not None:    # this connection sees the rows stored just now
                         from .rollup import compute_rollup
                         try:
-                            computed = compute_rollup(ledger, plan, cfg, month, prepared)
+                            computed = compute_rollup(ledger, plan, cfg, month, prepared,
+                                                      today=now.date())
                         except PutuoError as e:
                             rollup_error = e
                     t_rollup = time.perf_counter() - t4
@@ -405,6 +405,7 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
             info.meta_fingerprint = meta.get("plan_fingerprint") or None
             if meta.get("script") in ("traditional", "simplified"):
                 info.script = meta["script"]
+            info.title = meta.get("title") or ""
     finally:
         wb.close()
     if info.meta_fingerprint:       # a putuo-xl master: its plan can be read back when needed
@@ -433,6 +434,7 @@ def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
     from .units import unit_assignments
     info.fingerprints.add(plan.fingerprint())
     info.script = plan.script
+    info.title = info.title or plan.title
     info.tasks_by_unit = {u: [a.task_id for a in items] for u, items in unit_assignments(plan, cfg).items()}
     for task in plan.tasks():
         ids = []
@@ -486,11 +488,9 @@ def _due_date(j: Judgement, cfg: Config, month: str) -> date:
 
 
 def due_for_month(month: str, cfg: Config) -> date:
-    """Day forms.due_day of the month after `month`."""
-    day = int(cfg.section("forms").get("due_day") or 5)
-    y, m = (int(x) for x in month.split("-"))
-    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return date(y, m, min(day, calendar.monthrange(y, m)[1]))
+    """Day forms.due_day of the month after `month` (status.due_for_month)."""
+    from .status import due_for_month as _due
+    return _due(month, cfg)
 
 
 def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Context, cfg: Config,
@@ -520,12 +520,20 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, earlier.submission_id, earlier.outcome
             f.submission_id = earlier.submission_id
             continue
-        prior = conn.execute("SELECT id, status, reason_code, unit, month FROM submissions WHERE sha256 = ? "
-                             "ORDER BY (status = 'accepted') DESC, id DESC", (j.sha256,)).fetchall()
-        if prior and (prior[0]["status"] == ACCEPTED
-                      or (not j.ok and any(r["reason_code"] == f.reason_code for r in prior))):
-            hit = prior[0] if prior[0]["status"] == ACCEPTED else next(
-                r for r in prior if r["reason_code"] == f.reason_code)
+        prior = conn.execute("SELECT id, status, reason_code, unit, month, collect_month FROM submissions "
+                             "WHERE sha256 = ? ORDER BY (status = 'accepted') DESC, id DESC",
+                             (j.sha256,)).fetchall()
+        # the same bytes accepted before, judged fine again (or not read again: see
+        # collect_read._same_place), or refused before for the same reason in a run for this
+        # month: a duplicate. The same bytes that are wrong for THIS run (another month's form,
+        # another unit's name) are stored with their own reason, never hidden as a duplicate.
+        hit = None
+        if prior and prior[0]["status"] == ACCEPTED and j.ok:
+            hit = prior[0]
+        elif prior and not j.ok:
+            hit = next((r for r in prior if r["status"] != ACCEPTED and r["reason_code"] == f.reason_code
+                        and (r["collect_month"] or r["month"]) in (ctx.month, None)), None)
+        if hit is not None:
             f.outcome, f.duplicate_of, f.previous_outcome = DUPLICATE, hit["id"], hit["status"]
             f.submission_id = hit["id"]
             f.unit, f.month = f.unit or hit["unit"], f.month or hit["month"]
@@ -614,7 +622,13 @@ def _supersede(conn, touched: set[tuple[str, str]], report: CollectReport) -> No
                 by_id[want].supersedes.append(older["id"])
 
 
-def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: PlanInfo) -> None:
+def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: PlanInfo,
+                 today: date | None = None) -> None:
+    """The month as the ledger holds it after this run (all runs): the submissions for the
+    收件情況 rows, and each unit's standing from status.month_status (THE rule, shared with the
+    rollup and the reminders)."""
+    from .status import LATE, ON_TIME, is_sample_name, month_status
+
     month = report.month
     issued_units = list(dict.fromkeys(f.unit for forms in ctx.issued.values() for f in forms))
     if issued_units:
@@ -625,6 +639,8 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
         expected, source = [], "none"
         report.warnings.append(report.t("本月沒有下發記錄,總表中也讀不出任務分工,無法列出缺報單位。"))
     report.expected_units, report.expected_from = expected, source
+    ms = month_status(conn, month, cfg, today=today or date.today(),
+                      fallback_units=expected if source == "plan" else ())
     # what the 收件情況 sheet shows beside a submission: why it was rejected, or the warnings
     notes: dict[int, list[str]] = {}
     for r in conn.execute(
@@ -636,7 +652,7 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
         if ptype is not None and ptype.severity == wanted:
             notes.setdefault(r["submission_id"], []).append(r["message"])
     # the month's submissions, and every file rejected in a run for this month (a corrupt file has
-    # no month; last month's form sent again has another one)
+    # no month; last month's form sent again has another one) — the rows status.month_status reads
     rows = conn.execute("SELECT * FROM submissions WHERE (month = ? AND status = 'accepted') "
                         "OR (status = 'rejected' AND (collect_month = ? OR (collect_month IS NULL "
                         "AND month = ?))) ORDER BY id", (month, month, month)).fetchall()
@@ -654,39 +670,35 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                   unit_hint=r["unit"] if guessed(r) else (
                       None if r["unit"] else ctx.guess_unit(r["file_name"], r["sender"])))
         for r in rows]
-    dues = {f.unit: f.due for forms in ctx.issued.values() for f in forms}
-    default_due = due_for_month(month, cfg)
-    report.due = max(dues.values()) if dues else default_due.isoformat()
+    report.due = ms.due.isoformat()
     for r in report.month_rows:
         if r.status == ACCEPTED and r.on_time is False:
-            try:
-                due = date.fromisoformat(str(dues.get(r.unit) or default_due)[:10])
-                r.days_late = (received_date(_parse_iso(r.received_at)) - due).days
-            except ValueError:
-                pass
-    order = list(cfg.units)
-    units = list(dict.fromkeys([*expected, *(r.unit for r in report.month_rows
-                                             if r.unit and r.status == ACCEPTED)]))
-    rank = {u: i for i, u in enumerate(order)}
-    units.sort(key=lambda u: (rank.get(u, len(rank)), u))
-    by_unit: dict[str, list[LedgerRow]] = {}
+            um = ms.units.get(r.unit)
+            due = um.due if um is not None else ms.default_due
+            r.days_late = (received_date(_parse_iso(r.received_at)) - due).days
+    by_id = {r.id: r for r in report.month_rows}
+    hinted: dict[str, list[LedgerRow]] = {}       # rejected files of no unit, named by file name
+    filed = {f.id for um in ms.units.values() for f in um.rejections}
     for r in report.month_rows:
-        by_unit.setdefault(r.unit or r.unit_hint or "", []).append(r)
-    expected_set = set(expected)
+        if r.status == REJECTED and r.unit is None and r.unit_hint and r.id not in filed:
+            hinted.setdefault(r.unit_hint, []).append(r)
     states = []
-    for u in units:
-        mine = by_unit.get(u, [])
-        accepted = [r for r in mine if r.status == ACCEPTED]
-        current = next((r for r in accepted if r.superseded_by is None), None)
-        states.append(UnitState(unit=u, expected=u in expected_set,
-                                submission_id=current.id if current else None,
-                                received_at=current.received_at if current else None,
-                                on_time=current.on_time if current else None,
-                                file_name=current.file_name if current else None,
-                                submissions=len(accepted), rejected=len(mine) - len(accepted),
-                                rejected_reason=next((r.notes[0] if r.notes else r.reason for r in reversed(mine)
-                                                      if r.status == REJECTED), None)))
+    for um in ms.in_scope():
+        cur = um.in_force
+        rejected = [by_id[f.id] for f in um.rejections if f.id in by_id] + hinted.get(um.unit, [])
+        last = rejected[-1] if rejected else None
+        by = next((a.id for a in um.accepted if a.on_time), None) if um.state == ON_TIME else None
+        states.append(UnitState(unit=um.unit, expected=um.expected,
+                                submission_id=cur.id if cur else None,
+                                received_at=cur.received_at if cur else None,
+                                on_time=True if um.state == ON_TIME else (False if um.state == LATE else None),
+                                file_name=cur.file_name if cur else None,
+                                submissions=len(um.accepted), rejected=len(rejected),
+                                rejected_reason=(last.notes[0] if last.notes else last.reason) if last else None,
+                                state=um.state, due=um.due.isoformat(), on_time_by=by))
     report.units = states
+    report.sample = ms.sample
+    report.plan_title = plan.title or ""
 
 
 def _write_master(report: CollectReport, master: Path, target: Path, rollup=None) -> Path:

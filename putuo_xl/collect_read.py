@@ -116,6 +116,7 @@ class PlanInfo:
     a large master costs time, and forms that carry an issued fingerprint do not need it: the
     plan is loaded on first use (`ensure()`, thread-safe, at most once) by `loader`."""
     script: str = "traditional"
+    title: str = ""                             # the plan's title (the master's _meta)
     meta_fingerprint: str | None = None         # the fingerprint the master was built with
     fingerprints: set[str] = field(default_factory=set)           # the current plan's (once loaded)
     tasks_by_unit: dict[str, list[str]] | None = None           # unit → task ids
@@ -162,7 +163,10 @@ class Context:
     name_keys: dict[str, str] = field(default_factory=dict)   # normalised unit name/alias → unit
     name_lengths: tuple[int, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
-    accepted_shas: frozenset = frozenset()       # originals the ledger already holds: not read again
+    # originals the ledger already holds as accepted: sha256 → (unit, month). A file with one of
+    # these hashes is not read again — unless it came for another month, or under a file name
+    # that names another unit: then it is judged, so that a mismatch is not hidden as a duplicate
+    accepted_shas: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, month: str, config: Config, plan: PlanInfo, issued: list[IssuedForm]) -> "Context":
@@ -289,6 +293,16 @@ def judge(item: Incoming, ctx: Context) -> Judgement:
     return j
 
 
+def _same_place(known, item: Incoming, ctx: Context) -> bool:
+    """A file accepted before as (unit, month) comes again for the same month under a name that
+    names no other unit: a plain duplicate."""
+    unit, month = known if isinstance(known, tuple) else (None, None)
+    if month is not None and month != ctx.month:
+        return False
+    named = {u for u in ctx.units_in_name(item.name) if u in ctx.config.units or u in ctx.issued}
+    return not named or unit is None or unit in named
+
+
 def _judge(item: Incoming, ctx: Context) -> Judgement:
     j = Judgement(item)
     if item.problem is not None:
@@ -308,7 +322,8 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
         j.add("too-large", size_mb=f"{j.size / 1048576:.1f}", limit_mb=f"{ctx.max_bytes / 1048576:g}")
         return j
     j.sha256 = hashlib.sha256(data).hexdigest()
-    if j.sha256 in ctx.accepted_shas:
+    known = ctx.accepted_shas.get(j.sha256)
+    if known is not None and _same_place(known, item, ctx):
         j.kind = "known"          # accepted before: a duplicate, nothing to read or archive
         return j
     j.data = data
@@ -766,6 +781,9 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         return
     if empty_tasks:
         j.add("empty-row", sheet=name, task_id="、".join(empty_tasks))
+    # a value typed as text that reads the same as stored ("80%" typed into a text cell) is no
+    # change an official would see: not listed, not counted
+    changed = [(a, b) for a, b in changed if a != b]
     if changed:
         examples = list(dict.fromkeys(f"「{a}」→「{b}」" for a, b in changed))
         j.add("normalised", sheet=name, count=len(changed), examples="、".join(examples[:4]))

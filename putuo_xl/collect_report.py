@@ -226,6 +226,11 @@ class UnitState:
     submissions: int = 0                  # accepted ones, superseded included
     rejected: int = 0                     # files rejected this month (named for the unit)
     rejected_reason: str | None = None    # why the latest of them was rejected
+    # status.month_status: on_time | late | missing | not_due (the one rule; on_time above is
+    # the unit's, not a file's: a unit on time that sent a late correction is on time)
+    state: str = ""
+    due: str | None = None                # YYYY-MM-DD
+    on_time_by: int | None = None         # on time: the submission that was in by the due date
 
 
 @dataclass
@@ -267,6 +272,8 @@ class CollectReport:
     month_rows: list[LedgerRow] = field(default_factory=list)
     master_written: bool = False
     plan_loaded: bool = False            # the master's plan had to be read back (see PlanInfo)
+    plan_title: str = ""                 # the notice's title (page header of 收件情況)
+    sample: bool = False                 # the month's data in force is putuo-xl demo's sample returns
     warnings: list[str] = field(default_factory=list)   # run-level notes (Chinese)
     timings: dict = field(default_factory=dict)
 
@@ -287,11 +294,25 @@ class CollectReport:
         return self.by_outcome(DUPLICATE)
 
     @property
-    def missing(self) -> list[str]:
+    def not_received(self) -> list[str]:
+        """Expected units with no accepted form in force (missing or not yet due)."""
         return [u.unit for u in self.units if u.expected and u.submission_id is None]
 
     @property
+    def missing(self) -> list[str]:
+        """Expected units with no accepted form whose due date has passed (缺報)."""
+        return [u.unit for u in self.units if u.expected and u.submission_id is None
+                and u.state != "not_due"]
+
+    @property
+    def not_due(self) -> list[str]:
+        """Expected units with no accepted form yet whose due date has not passed (未到期)."""
+        return [u.unit for u in self.units if u.expected and u.submission_id is None
+                and u.state == "not_due"]
+
+    @property
     def late(self) -> list[UnitState]:
+        """Units that reported late (status rule: none of their accepted forms by the due date)."""
         return [u for u in self.units if u.submission_id is not None and u.on_time is False]
 
     @property
@@ -303,7 +324,7 @@ class CollectReport:
         return {"files": len(self.files), "accepted": len(self.accepted),
                 "rejected": len(self.rejected), "duplicates": len(self.duplicates),
                 "expected": len(self.expected_units), "reported": len(in_force),
-                "missing": len(self.missing), "late": len(self.late)}
+                "missing": len(self.missing), "not_due": len(self.not_due), "late": len(self.late)}
 
     def t(self, s: str) -> str:
         return in_script(s, self.script)
@@ -315,7 +336,7 @@ class CollectReport:
                 "master_written": self.master_written, "stats": self.stats(),
                 "files": [f.to_dict() for f in self.files],
                 "expected_from": self.expected_from,
-                "missing": self.missing,
+                "missing": self.missing, "not_due": self.not_due,
                 "units": [asdict(u) for u in self.units],
                 "month_submissions": [asdict(r) for r in self.month_rows],
                 "warnings": self.warnings, "timings": self.timings}
@@ -327,8 +348,13 @@ class CollectReport:
     def summary_line(self) -> str:
         s = self.stats()
         return self.t(f"{month_label(self.month)}:本次 {s['files']} 個文件,收錄 {s['accepted']},"
-                      f"拒收 {s['rejected']},重複 {s['duplicates']};應報 {s['expected']} 個單位,"
-                      f"已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
+                      f"拒收 {s['rejected']},重複 {s['duplicates']};{self.units_line()}")
+
+    def units_line(self) -> str:
+        """應報 N 個單位,已報 …,缺報 …(,未到期 …),逾期 …。 — the CLI summary and 收件情況."""
+        s = self.stats()
+        return (f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},"
+                + (f"未到期 {s['not_due']}," if s["not_due"] else "") + f"逾期 {s['late']}。")
 
     def render_table(self, console=None, full: bool | None = None) -> None:
         """Print the run's summary with rich (user text is escaped, never read as markup).
@@ -361,6 +387,9 @@ class CollectReport:
             states = {u.unit: u for u in self.units}
             names = [m + (t("(文件被拒收)") if states.get(m) and states[m].rejected else "") for m in self.missing]
             console.print(escape(t(f"缺報單位({len(names)}):") + "、".join(names)))
+        if self.not_due:
+            console.print(escape(t(f"未到報送截止日期、尚未收到的單位({len(self.not_due)}):")
+                                 + "、".join(self.not_due)))
         for w in self.warnings:
             console.print(escape(t("提示:") + w))
 
@@ -400,6 +429,7 @@ class CollectReport:
         out: list[tuple[str, list]] = []
         order = {u.unit: i for i, u in enumerate(self.units)}
         by_id = {r.id: r for r in self.month_rows}
+        states = {u.unit: u for u in self.units}
 
         def key(r):
             u = r.unit or r.unit_hint or ""
@@ -411,6 +441,10 @@ class CollectReport:
                 state = "已收" if current else "已被更正"
                 result = "採用" if current else f"被 #{r.superseded_by} 取代"
                 note = ";".join(r.notes)
+                st = states.get(r.unit)
+                if current and r.on_time is False and st is not None and st.on_time_by:
+                    note = (t(f"更正版;本單位 #{st.on_time_by} 已按時報送,按時報送計,內容以本件為準")
+                            + (";" + note if note else ""))
                 if not current and r.superseded_by in by_id:
                     newer = by_id[r.superseded_by]
                     note = (t(f"以 {_time_text(newer.received_at)} 收到的 #{newer.id} 為準")
@@ -427,16 +461,16 @@ class CollectReport:
                                t(_on_time_label(r.on_time, r.days_late) if r.status == ACCEPTED else ""),
                                r.contact or "", r.file_name, r.sender or self._short_source(r.source),
                                r.id, t(result), note]))
-        states = {u.unit: u for u in self.units}
-        overdue = self.overdue
-        for unit in self.missing:
+        for unit in self.not_received:
             st = states.get(unit)
+            overdue = st is None or st.state != "not_due"
+            due = (st.due if st is not None else None) or self.due
             if st is not None and st.rejected:
                 note = t(f"收到的 {st.rejected} 個文件都被拒收(見上),請催報並說明原因")
             elif overdue:
-                note = t(f"截止 {self.due} 仍未收到月報,請催報")
+                note = t(f"截止 {due} 仍未收到月報,請催報")
             else:
-                note = t(f"尚未收到(截止 {self.due})")
+                note = t(f"尚未收到,未到報送截止日期(截止 {due})")
             out.append(("bad" if overdue or (st and st.rejected) else "wait",
                         [unit, t("缺報" if overdue else "未報"), "", "", "", "", "", "", "", note]))
         return out
@@ -462,7 +496,12 @@ class CollectReport:
         return self.collected_at[:10] > self.due
 
     def receipts_title(self) -> str:
-        return self.t(f"{month_label(self.month)} 月報收件情況")
+        return self.t(f"{month_label(self.month)} 月報收件情況" + ("(示例數據)" if self.sample else ""))
+
+    def receipts_header(self) -> str:
+        """The printed page header: the notice's title and the sheet's."""
+        title = self.receipts_title()
+        return f"{self.plan_title}·{title}" if self.plan_title else title
 
 
 def _on_time_label(on_time: bool | None, days_late: int | None = None) -> str:

@@ -28,7 +28,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "forms": {"due_day", "password", "file_name", "form_version", "extra_statuses"},
     "collect": {"ledger_name", "archive_dir", "max_file_mb"},
     "rollup": {"overall_status", "near_deadline_days", "good_rate", "lagging_rate",
-               "top_n"},
+               "top_n", "overall_status_group", "group_done_share", "group_lagging_share"},
     "scoring": {"weights", "full_marks", "late_credit"},
     "mail": {"smtp", "from", "reply_to", "contact", "bulletin_to", "templates",
              "retries", "retry_wait_seconds"},

@@ -121,15 +121,21 @@ class Ledger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(self.path), isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self.conn.executescript(SCHEMA)  # idempotent DDL (executescript commits on its own)
-        self._add_missing_columns()
-        with self.tx():
-            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                              (str(SCHEMA_VERSION),))
+        try:
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn.executescript(SCHEMA)  # idempotent DDL (executescript commits on its own)
+            self._add_missing_columns()
+            with self.tx():
+                self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                                  (str(SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+                raise
+            raise damaged_ledger(self.path, e) from None
 
     # Columns added after a ledger may already exist: (table, column, type).
     ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT"),
@@ -205,6 +211,19 @@ class Ledger:
 
     def sent_keys(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT key FROM sends WHERE status = 'sent'")}
+
+
+def damaged_ledger(path: Path, err: Exception):
+    """The InputError for a ledger file SQLite cannot read (not a database, or damaged)."""
+    from .errors import InputError
+    archive = path.name.removesuffix(".ledger.sqlite") + "_回報原件"
+    return InputError(
+        f"台賬文件「{path.name}」已損壞或不是台賬(SQLite)文件,無法打開({str(err)[:60]})。"
+        f"請把它移到別處保存(不要刪除),然後從備份恢復台賬;沒有備份時,各單位發來的原件都保存在"
+        f"「{archive}」文件夾中(按內容編號存放):把這個文件夾複製到別處,再用 putuo-xl collect "
+        f"逐月收集這份副本,可以重建台賬的收件和填報內容(收到時間和更正的先後將按文件時間計算,"
+        f"是否按時、以哪一份為準需要核對;月報發放記錄可用 putuo-xl forms 重新生成,郵件發送記錄無法恢復)。",
+        file=str(path), code="bad-ledger")
 
 
 def ledger_path_for(master: str | Path, name_template: str = "{master_stem}.ledger.sqlite") -> Path:

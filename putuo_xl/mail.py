@@ -792,7 +792,7 @@ def check_master_rollup(master: str | Path, month: str, text: str | None = None,
         if at < 0 or have[at:at + len(want)] != want:
             raise MailError(in_script(
                 f"主表中{label}的工作報表與按台賬現在的數據算出的通報不一致(匯總之後又收到或"
-                f"退回了回報,或改了 config.yaml),附件和郵件正文會對不上,通報沒有發送。{run},"
+                f"退回了回報,過了報送截止日期,或改了 config.yaml),附件和郵件正文會對不上,通報沒有發送。{run},"
                 f"再發送通報。", script), file=p.name, sheet=layout.name("bulletin", script),
                 code="stale_rollup")
     return info
@@ -1541,14 +1541,16 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
             cur = issued.get(row["unit"])
             if cur is None or row["created_at"] >= cur["created_at"]:
                 issued[row["unit"]] = row
-        accepted = lg.current_submissions(month)
+        # who has reported, whose files were rejected: status.month_status, the rule collect's
+        # 收件情況 and the rollup use (rejections of the month's collect runs, by arrival)
+        from .status import month_status
+        ms = month_status(lg, month, cfg, today=today)
+        accepted = {u for u, um in ms.units.items() if um.reported}
         rejected: dict[str, object] = {}
-        unknown = []
-        for row in _rejected_rows(lg, month):
-            if row["unit"]:
-                rejected[row["unit"]] = row
-            else:
-                unknown.append(row)
+        for u, um in ms.units.items():
+            if um.rejections:
+                rejected[u] = _row_by_id(lg, um.latest_rejection.id)
+        unknown = [_row_by_id(lg, f.id) for f in ms.unassigned]
         if not issued and not rejected:
             raise MailError(f"台賬中沒有 {layout.month_label(month)} 的月報發放記錄。請先用 "
                             f"putuo-xl forms --month {month} 生成月報。", file=str(lg.path))
@@ -1569,7 +1571,7 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
             row = issued.get(unit)
             due = row["due"] if row is not None else ""
             if not due:
-                due = _default_due(month, cfg)
+                due = ms.units[unit].due.isoformat() if unit in ms.units else _default_due(month, cfg)
             values = {**_common_values(cfg, settings, month, today, script),
                       **_unit_values(cfg, unit, script), "due_label": date_label(due)}
             rej = rejected.get(unit)
@@ -1628,17 +1630,8 @@ def _reminder_form(master, month: str, cfg: Config, unit: str, issued_row, forms
     return path if ok else None
 
 
-def _rejected_rows(lg: Ledger, month: str) -> list:
-    """The files rejected for `month`, oldest first: when the collector records the month of the
-    run (`collect_month`), every file rejected in a run for this month (last month's form sent
-    again, a file without a month); otherwise the rejected rows of this month or of none."""
-    columns = {r[1] for r in lg.conn.execute("PRAGMA table_info(submissions)")}
-    if "collect_month" in columns:
-        sql = ("SELECT * FROM submissions WHERE status = 'rejected' AND (collect_month = ? "
-               "OR (collect_month IS NULL AND month = ?)) ORDER BY id")
-        return list(lg.conn.execute(sql, (month, month)))
-    return list(lg.conn.execute("SELECT * FROM submissions WHERE status = 'rejected' AND "
-                                "(month = ? OR month IS NULL) ORDER BY id", (month,)))
+def _row_by_id(lg: Ledger, sid: int):
+    return lg.conn.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()
 
 
 def _default_due(month: str, config: Config) -> str:

@@ -59,7 +59,7 @@ def receipts_layout(report: CollectReport) -> SheetLayout:
     columns = [t(c) for c in report.RECEIPT_COLUMNS]
     width = len(columns)
     title = report.receipts_title()
-    page = PageSetup(header="&C&\"SimHei,Bold\"" + title.replace("&", "&&"),
+    page = PageSetup(header="&C&\"SimHei,Bold\"" + report.receipts_header().replace("&", "&&"),
                      footer="&C" + t("第 &P 頁,共 &N 頁"))
     lay = SheetLayout(sheet_name(report.script), width, col_widths=list(WIDTHS), page=page,
                       repeat_row=HEADER_ROW, freeze=(HEADER_ROW + 1, 1))
@@ -80,7 +80,7 @@ def receipts_layout(report: CollectReport) -> SheetLayout:
 
     lay.add(*one("title", title))
     s = report.stats()
-    summary = t(f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},逾期 {s['late']}。")
+    summary = t(report.units_line())
     if report.expected_from == "plan":
         summary += t("(本月沒有下發記錄,按任務分解表中有任務的單位統計)")
     if report.due:

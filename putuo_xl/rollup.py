@@ -38,8 +38,10 @@ from . import layout
 from .config import Config, Status, load_config
 from .errors import InputError, PutuoError
 from .model import Indicator, Plan, Task
+from .status import (LABELS as STATE_LABELS, LATE, MISSING, NOT_DUE, ON_TIME, change_note, day_label,
+                     ledger_status, month_word, rejection_notes, used_file)
 from .text import in_script
-from .units import task_roles
+from .units import lead_label, task_roles
 
 # -- vocabulary (traditional; rendered with in_script) --------------------------------------
 CATEGORIES = ("done", "in_progress", "not_started", "lagging")
@@ -49,8 +51,11 @@ LIGHTS = {"green": "綠燈", "yellow": "黃燈", "red": "紅燈"}
 LIGHT_MEANING = {"green": "已完成或按計劃推進", "yellow": "有風險或臨近完成時限",
                  "red": "滯後或已逾期"}
 LIGHT_COLORS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
-SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING = "按時報送", "逾期報送", "未報送"
-SUBMIT_COLORS = {SUBMIT_ON_TIME: "C6EFCE", SUBMIT_LATE: "FFEB9C", SUBMIT_MISSING: "FFC7CE"}
+SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_NOT_DUE = "按時報送", "逾期報送", "未報送", "未到期"
+SUBMIT_COLORS = {SUBMIT_ON_TIME: "C6EFCE", SUBMIT_LATE: "FFEB9C", SUBMIT_MISSING: "FFC7CE",
+                 SUBMIT_NOT_DUE: "DDEBF7"}
+RATE_BY_UNIT = "承擔任務完成率"      # 月度匯總: done ÷ tasks assigned, per unit (task × unit pairs)
+RATE_BY_TASK = "任務完成率"          # 趨勢 / 通報 / CLI: tasks whose overall status is done ÷ tasks
 NOT_REPORTED = "未填報"
 MET, NOT_MET, NO_VALUE = "達標", "未達標", "未填報"
 GRADES = {"good": "較好", "fair": "一般", "lagging": "滯後"}
@@ -142,7 +147,8 @@ class Rollup:
     actual_rows: list[list]           # _actuals rows (without header)
     settings: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    sample: bool = False              # the ledger holds files marked 示例數據 (putuo-xl demo)
+    sample: bool = False              # this month's data in force is putuo-xl demo's sample returns
+    sample_months: set = field(default_factory=set)   # months whose data in force is sample data
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]
@@ -185,10 +191,12 @@ class RollupResult:
     def summary(self) -> str:
         r = self.rollup
         cur = r.trend[r.trend["月份"] == r.month].iloc[0]
+        not_due = int(cur.get(SUBMIT_NOT_DUE, 0) or 0)
         return r.t(
             f"已匯總 {layout.month_label(r.month)}(共 {len(r.months)} 個月):應報 {int(cur['應報單位'])} 個單位,"
-            f"按時 {int(cur['按時報送'])}、逾期 {int(cur['逾期報送'])}、未報 {int(cur['未報送'])};"
-            f"任務完成率 {cur['任務完成率']:.1%},指標達標 {int(cur['已達標'])}/{int(cur['考評指標'])}。"
+            f"按時 {int(cur['按時報送'])}、逾期 {int(cur['逾期報送'])}、未報 {int(cur['未報送'])}"
+            + (f"、未到期 {not_due}" if not_due else "") + ";"
+            f"{RATE_BY_TASK}(按任務) {cur[RATE_BY_TASK]:.1%},指標達標 {int(cur['已達標'])}/{int(cur['考評指標'])}。"
             f"已寫入 {self.path}")
 
 
@@ -206,6 +214,18 @@ class _Ctx:
         if self.overall_rule not in ("lead", "worst"):
             raise PutuoError(f"config.yaml 的 rollup.overall_status 應是 lead 或 worst,現在是「{self.overall_rule}」。",
                              file=cfg.path, code="config")
+        self.group_rule = str(ro.get("overall_status_group") or "share")
+        if self.group_rule not in ("share", "lead"):
+            raise PutuoError(f"config.yaml 的 rollup.overall_status_group 應是 share 或 lead,"
+                             f"現在是「{self.group_rule}」。", file=cfg.path, code="config")
+        try:
+            self.group_done_share = float(ro.get("group_done_share", 1.0))
+            self.group_lagging_share = float(ro.get("group_lagging_share", 0.2))
+        except (TypeError, ValueError):
+            self.group_done_share = self.group_lagging_share = -1.0
+        if not (0 < self.group_done_share <= 1 and 0 < self.group_lagging_share <= 1):
+            raise PutuoError("config.yaml 的 rollup.group_done_share 和 rollup.group_lagging_share 應是"
+                             " 0 到 1 之間的比例(如 1 和 0.2)。", file=cfg.path, code="config")
         self.near_days = int(ro.get("near_deadline_days", 30) or 0)
         self.good_rate = float(ro.get("good_rate", 0.8))
         self.lagging_rate = float(ro.get("lagging_rate", 0.4))
@@ -280,6 +300,17 @@ class _Ctx:
         self.leads = {}
         self.lead_idx: dict[str, list[int]] = {}           # assignment indices of the leads, in order
         self.has_lead_role: dict[str, bool] = {}
+        # tasks judged by the share of their units (rollup.overall_status_group: share): no unit
+        # named as lead (shared responsibility), or the lead units come through a group
+        self.share_task: dict[str, bool] = {}
+        for tid, roles in roles_by_task:
+            vals = list(roles.values())
+            leads_via = [via for r, via in vals if r == "lead"]
+            self.share_task[tid] = self.group_rule == "share" and bool(vals) and (
+                not leads_via or any(v is not None for v in leads_via))
+        self.cat_status = {c: next((s for s in self.status_columns if self.category[s] == c), c)
+                           for c in CATEGORIES}
+        self.lead_labels = {t.id: lead_label(t, plan.script) for t in self.tasks}
         for tid, lst in self.task_units.items():
             leads = [u for u, r in lst if r == "lead"] or [u for u, r in lst if r == "responsible"]
             self.leads[tid] = leads or [u for u, _ in lst]
@@ -303,18 +334,16 @@ class _Ctx:
 
 def _read_ledger(ledger, month: str):
     """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
-    ledger's sqlite3.Row factory costs a third of the read at province scale)."""
+    ledger's sqlite3.Row factory costs a third of the read at province scale). Who reported
+    when is read by status.ledger_status (see _compute_rollup)."""
     conn = ledger.conn.cursor()
     conn.row_factory = None
-    issued = _frame(conn.execute(
-        "SELECT month, unit, due FROM issued WHERE month <= ? ORDER BY month, rowid", (month,)).fetchall(),
-        ["month", "unit", "due"])
-    subs = _frame(conn.execute(
-        "SELECT id, unit, month, status, on_time, superseded_by, received_at, reason, file_name "
-        "FROM submissions WHERE month IS NOT NULL AND month <= ? AND unit IS NOT NULL ORDER BY id",
-        (month,)).fetchall(),
-        ["id", "unit", "month", "status", "on_time", "superseded_by", "received_at", "reason",
-         "file_name"], numeric=("id", "on_time", "superseded_by"))
+    # the months with anything to report: forms issued, forms accepted, files rejected in a run
+    months = {r[0] for r in conn.execute(
+        "SELECT DISTINCT month FROM issued WHERE month <= ? UNION "
+        "SELECT DISTINCT CASE WHEN status = 'accepted' THEN month ELSE COALESCE(collect_month, month) END "
+        "FROM submissions WHERE (CASE WHEN status = 'accepted' THEN month "
+        "ELSE COALESCE(collect_month, month) END) <= ?", (month, month)) if r[0]}
     # the rows of the submissions in force, read by a scan (the month index would make SQLite
     # visit the table row by row in index order: twice as slow at province scale); the day a
     # report arrived comes from its submission
@@ -332,15 +361,21 @@ def _read_ledger(ledger, month: str):
         "JOIN submissions s ON s.id = a.submission_id "
         "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
         ["unit", "month", "indicator_id", "value"], numeric=("value",))
-    return issued, subs, reports, actuals
+    # when each month's 通報 first went out by mail (the send log): what arrived after it changed
+    # figures an official may already have read
+    sent = dict(conn.execute("SELECT month, MIN(at) FROM sends WHERE kind = 'bulletin' AND "
+                             "status = 'sent' AND month <= ? GROUP BY month", (month,)))
+    return months, reports, actuals, sent
 
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
-                   prepared: "PreparedRollup | None" = None) -> Rollup:
+                   prepared: "PreparedRollup | None" = None, *, today: date | None = None) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
-    `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected)."""
+    `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
+    `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
+    Refused (InputError) for a month with no forms issued and nothing received."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month, prepared)
+        return _compute_rollup(ledger, plan, config, month, prepared, today=today)
 
 
 class PreparedRollup:
@@ -371,20 +406,27 @@ def _no_gc():
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
-                    prepared: PreparedRollup | None = None) -> Rollup:
+                    prepared: PreparedRollup | None = None, today: date | None = None) -> Rollup:
     month = check_month(month)
     cfg = config
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
-    issued, subs, reports, actuals = _read_ledger(ledger, month)
-    months = sorted(set(issued["month"]) | set(subs["month"]) | {month})
+    have, reports, actuals, sent = _read_ledger(ledger, month)
+    months = sorted(have | {month})
     warnings: list[str] = []
-
-    sample = bool(len(subs)) and bool(
-        subs.loc[subs["status"] == "accepted", "file_name"].astype(str)
-        .str.contains("示例數據|示例数据", regex=True).any())
+    # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
+    statuses = ledger_status(ledger, months, cfg, today=today or date.today(),
+                             fallback_units=ctx.units, order=ctx.unit_order)
+    if month not in have:
+        label = layout.month_label(month)
+        raise InputError(
+            f"台賬中沒有{label}的記錄:沒有下發過{label}的月報,也沒有收到過{label}的回報,"
+            f"無從匯總。請先用 putuo-xl forms 總表 --month {month} 生成並下發月報,"
+            f"收到回報後用 putuo-xl collect 收集,再匯總;或者檢查月份是否寫錯。",
+            code="empty-month")
+    sample_months = {m for m in months if statuses[m].sample}
     # keep only rows the current plan knows: a unit's report on a task it is not assigned
     # to (an old plan, a hand-edited form) is not counted
     reports = _Reports(ctx, reports)
@@ -394,7 +436,7 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
 
     per_month = {}
     for m in months:
-        per_month[m] = _compute_month(ctx, m, months, issued, subs, reports, actuals)
+        per_month[m] = _compute_month(ctx, m, months, statuses, reports, actuals, sent.get(m))
 
     scores = pd.concat([per_month[m]["scores"] for m in reversed(months)], ignore_index=True)
     monthly = pd.concat([per_month[m]["monthly"] for m in reversed(months)], ignore_index=True)
@@ -411,8 +453,11 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                settings={"overall_status": ctx.overall_rule, "near_deadline_days": ctx.near_days,
                          "weights": ctx.weights, "full_marks": ctx.full_marks,
                          "late_credit": ctx.late_credit, "good_rate": ctx.good_rate,
+                         "overall_status_group": ctx.group_rule,
+                         "group_done_share": ctx.group_done_share,
+                         "group_lagging_share": ctx.group_lagging_share,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n},
-               warnings=warnings, sample=sample)
+               warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
     r.status_rows = _status_rows(ctx, per_month[month])
@@ -488,7 +533,7 @@ def _latest(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
     return f.drop_duplicates(keys, keep="last")
 
 
-def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) -> dict:
+def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_at=None) -> dict:
     as_of = _month_end(m)
     # -- state of every task × unit as of m (latest report up to m) -------------------------
     upto = reports.upto(m)
@@ -506,6 +551,12 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     S = S_a.tolist()
     RC = RC_a.tolist()
     PG = [None if p != p else p for p in PG_a.tolist()]
+    # a status carried from an earlier month (the unit did not report it for m): its month
+    m_rank = reports.rank.get(m, -1)
+    SM = np.full(n, m_rank, dtype=np.int64)
+    SM[has] = reports.month[st_row[has]]
+    carried_idx = np.nonzero(SM != m_rank)[0]
+    CM = dict(zip(carried_idx.tolist(), (reports.names[i] for i in SM[carried_idx].tolist())))
     catmap = ctx.category
     cat_of = {x: (catmap.get(x, "in_progress") if x.__class__ is str else None) for x in set(S)}
     C = list(map(cat_of.__getitem__, S))
@@ -514,29 +565,20 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     per_unit = np.bincount(ctx.a_unit[reports.idx[now]], minlength=len(ctx.units))
     reported_now = {ctx.units[i]: int(c) for i, c in enumerate(per_unit.tolist()) if c}
 
-    # -- submissions for m ----------------------------------------------------------------
-    s_m = subs[subs["month"] == m]
-    acc = s_m[s_m["status"] == "accepted"]
-    on_time = acc.assign(ot=acc["on_time"].fillna(1.0)).groupby("unit")["ot"].max()
-    # earliest arrival per unit (sort + first: a groupby min over text falls back to Python)
-    first_recv = acc.sort_values("received_at", kind="stable").drop_duplicates("unit").set_index(
-        "unit")["received_at"]
-    rej = s_m[s_m["status"] != "accepted"]
-    rej_reason = rej.groupby("unit")["reason"].last()
-    expected = list(dict.fromkeys(issued.loc[issued["month"] == m, "unit"]))
-    if not expected:
-        expected = list(ctx.units)
-    expected_set = set(expected) | set(acc["unit"])
-    exp_units = sorted(expected_set, key=lambda u: (ctx.unit_order.get(u, len(ctx.unit_order)), u))
-
-    on_time = on_time.to_dict()
-
-    def submit_state(u):
-        if u in on_time:
-            return SUBMIT_ON_TIME if on_time[u] >= 1 else SUBMIT_LATE
-        return SUBMIT_MISSING
-
-    sub_state = {u: submit_state(u) for u in exp_units}
+    # -- who reported for m: status.ledger_status (the rule collect and mail use) -------------
+    ms = statuses[m]
+    scope = ms.in_scope()
+    exp_units = [um.unit for um in scope]
+    sub_state = {um.unit: STATE_LABELS[um.state] for um in scope}
+    # units whose latest word for m was a rejected file (the 通報 says so under 晾曬)
+    rej_reason = {um.unit: (um.later_rejections[-1].reason or "") for um in scope
+                  if not um.reported and um.later_rejections}
+    # what arrived after m's 通報 went out by mail (the send log)
+    after_bulletin = set()
+    if sent_at:
+        for um in scope:
+            if um.in_force is not None and um.in_force.collected_at > sent_at:
+                after_bulletin.add(um.unit)
 
     # -- 月度匯總 ------------------------------------------------------------------------------
     nu = len(ctx.units)
@@ -549,10 +591,13 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     by_cat = np.bincount(ctx.a_unit * 5 + c_code, minlength=nu * 5).reshape(nu, 5)
     n_tasks = np.bincount(ctx.a_unit, minlength=nu)
     n_lead = np.bincount(ctx.a_unit[ctx.a_nonco], minlength=nu)
-    first_recv, rej_reason = first_recv.to_dict(), rej_reason.to_dict()
+    carried_months: dict[str, set] = {}
+    for k, cm in CM.items():
+        carried_months.setdefault(ctx.a_units[k], set()).add(cm)
 
     rows = []
-    for i, u in enumerate(exp_units, 1):
+    for i, um in enumerate(scope, 1):
+        u = um.unit
         ui = ctx.unit_order.get(u)
         if ui is None:      # reported but has no task in the current plan
             total, lead_n, counts, done = 0, 0, {s: 0 for s in ctx.status_columns}, 0
@@ -561,22 +606,28 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             row_counts = by_status[ui]
             counts = {s: int(row_counts[j]) for s, j in scol.items()}
             done = int(by_cat[ui][0])
-        known = sum(counts.values())
-        note = []
-        if sub_state[u] == SUBMIT_MISSING:
-            if u in rej_reason:
-                note.append(f"報表被退回未重報:{rej_reason[u]}")
-            if known:
-                note.append("本月未報,狀態沿用此前填報")
-        elif u in rej_reason:
-            note.append("曾有報表被退回,已重報")
+        note = rejection_notes(um)
+        if u in carried_months:
+            words = "、".join(month_word(x) for x in sorted(carried_months[u]))
+            if not um.reported:
+                note.append(f"本月未報,狀態沿用{words}填報")
+            else:
+                note.append(f"本月未填的任務狀態沿用{words}填報")
+        if um.state == NOT_DUE:
+            note.insert(0, f"未到報送截止日期({um.due.month}月{um.due.day}日)")
+        change = change_note(um)
+        if change:
+            note.append(change)
+        if u in after_bulletin:
+            note.append(f"{month_word(m)}通報({day_label(sent_at)}發出)之後收到,{month_word(m)}數據已更新")
         rows.append({
             "月份": m, "序號": i, "單位": u, "類別": ctx.kind.get(u, ""),
             "承擔任務": total, "牽頭/責任": lead_n, "配合": total - lead_n,
-            "本月填報": reported_now.get(u, 0), **counts, NOT_REPORTED: total - known,
-            "完成率": (done / total) if total else None,
+            "本月填報": reported_now.get(u, 0), **counts, NOT_REPORTED: total - sum(counts.values()),
+            RATE_BY_UNIT: (done / total) if total else None,
             "報送情況": sub_state[u],
-            "報送日期": (str(first_recv[u])[:10] if u in first_recv else ""),
+            "報送日期": um.in_force.day if um.in_force is not None else "",
+            "採用文件": used_file(um),
             "備註": ";".join(note)})
     monthly = pd.DataFrame(rows)
     if len(monthly):
@@ -584,11 +635,13 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
         for c in ["承擔任務", "牽頭/責任", "配合", "本月填報", *ctx.status_columns, NOT_REPORTED]:
             tot[c] = int(monthly[c].sum())
         done_all = int(sum(monthly[s].sum() for s in ctx.status_columns if ctx.category[s] == "done"))
-        tot["完成率"] = done_all / tot["承擔任務"] if tot["承擔任務"] else None
+        tot[RATE_BY_UNIT] = done_all / tot["承擔任務"] if tot["承擔任務"] else None
         vc = monthly["報送情況"].value_counts()
         tot["報送情況"] = "、".join(f"{k[:2]}{int(vc.get(k, 0))}" for k in
-                                (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING))
+                                (SUBMIT_ON_TIME, SUBMIT_LATE, SUBMIT_MISSING)) + (
+            f"、未到期{int(vc.get(SUBMIT_NOT_DUE, 0))}" if vc.get(SUBMIT_NOT_DUE, 0) else "")
         tot["報送日期"] = ""
+        tot["採用文件"] = ""
         tot["備註"] = ""
         monthly = pd.concat([monthly, pd.DataFrame([tot])], ignore_index=True)
 
@@ -596,6 +649,12 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     U = ctx.a_units
     prow = []
     task_status = {}
+
+    def mark(k: int) -> str:
+        """A unit's name, with the month its status was carried from."""
+        cm = CM.get(k)
+        return U[k] if cm is None else f"{U[k]}(沿用{month_word(cm)}填報)"
+
     for task in ctx.tasks:
         a, b = ctx.task_slice.get(task.id, (0, 0))
         n_units = b - a
@@ -606,47 +665,83 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             if C[k] is None:
                 lead_missing.append(U[k])
             else:
-                lead_known.append((S[k], C[k], PG[k]))
+                lead_known.append((S[k], C[k], PG[k], k))
         known = cc[cc < 4]
         if len(known):     # the worst known status: the first of the highest category
             k = a + int(np.argmax(cc == known.max()))
-            worst_all = (S[k], C[k], PG[k])
+            worst_all = (S[k], C[k], PG[k], k)
         else:
             worst_all = None
         pv = PG_a[a:b]
         progs = pv[~np.isnan(pv)].tolist()
 
         def names(code):
-            return [U[k] for k in (np.nonzero(cc == code)[0] + a).tolist()]
+            return [mark(k) for k in (np.nonzero(cc == code)[0] + a).tolist()]
 
         def worst(xs):
             return max(xs, key=lambda x: SEVERITY[x[1]]) if xs else None
 
-        if ctx.overall_rule == "lead" and lead_known and not lead_missing:
-            ov = worst(lead_known)
-        elif ctx.overall_rule == "lead" and lead_known:
-            ov = worst(lead_known)
+        share = ctx.share_task.get(task.id, False)
+        reasons = []
+        days_left = (date.fromisoformat(task.deadline) - as_of).days if task.deadline else None
+        if share:
+            # judged by the share of its units (see docs/rollup.md): all (group_done_share) done
+            # → 已完成; at least group_lagging_share lagging → 滯後; else 推進中 (未啟動 while
+            # every unit that reported has not started)
+            idx = ctx.lead_idx.get(task.id, ())
+            n_sh = len(idx)
+            cats = [C[k] for k in idx]
+            n_done = cats.count("done")
+            n_lag = cats.count("lagging")
+            n_unk = cats.count(None)
+            n_known = n_sh - n_unk
+            if n_sh and n_done / n_sh >= ctx.group_done_share - 1e-9:
+                ocat = "done"
+            elif n_sh and n_lag / n_sh >= ctx.group_lagging_share - 1e-9:
+                ocat = "lagging"
+            elif n_known and cats.count("not_started") == n_known:
+                ocat = "not_started"
+            elif n_known:
+                ocat = "in_progress"
+            else:
+                ocat = None
+            overall = ctx.cat_status[ocat] if ocat else None
+            # 完成進度: the mean over the units that reported one (已完成 counts 100%)
+            vals = [1.0 if C[k] == "done" else PG[k] for k in idx
+                    if C[k] == "done" or PG[k] is not None]
+            progress = (sum(vals) / len(vals)) if vals else None
+            share_text = f"{n_done}/{n_sh} 已完成"
+            if n_lag:
+                share_text += f"、{n_lag}/{n_sh} 滯後"
+            if n_unk:
+                share_text += f"、{n_unk}/{n_sh} 未填報"
+            lead_status = overall or NOT_REPORTED
         else:
-            ov = worst_all
-        overall, ocat = (ov[0], ov[1]) if ov else (None, None)
-        lead_progs = [x[2] for x in lead_known if x[2] is not None]
-        if ctx.overall_rule == "lead" and lead_progs:
-            progress = min(lead_progs)
-        elif progs:
-            progress = min(progs) if ctx.overall_rule == "worst" else sum(progs) / len(progs)
-        else:
-            progress = None
+            if ctx.overall_rule == "lead" and lead_known:
+                ov = worst(lead_known)
+            else:
+                ov = worst_all
+            overall, ocat = (ov[0], ov[1]) if ov else (None, None)
+            lead_progs = [x[2] for x in lead_known if x[2] is not None]
+            if ctx.overall_rule == "lead" and lead_progs:
+                progress = min(lead_progs)
+            elif progs:
+                progress = min(progs) if ctx.overall_rule == "worst" else sum(progs) / len(progs)
+            else:
+                progress = None
+            lead_worst = worst(lead_known)
+            lead_status = lead_worst[0] if lead_worst else NOT_REPORTED
+            if lead_worst is not None and lead_worst[3] in CM:
+                reasons.append(f"牽頭單位狀態沿用{month_word(CM[lead_worst[3]])}填報")
         if ocat == "done":
             progress = max(progress or 0.0, 1.0) if progress is not None else 1.0
         # traffic light
-        reasons = []
-        days_left = (date.fromisoformat(task.deadline) - as_of).days if task.deadline else None
         if ocat == "lagging":
             light = "red"
-            reasons.append("總體滯後")
+            reasons.insert(0, "總體滯後")
         elif days_left is not None and days_left < 0 and ocat != "done":
             light = "red"
-            reasons.append(f"已超過完成時限{-days_left}天")
+            reasons.insert(0, f"已超過完成時限{-days_left}天")
         elif ocat == "done":
             light = "green"
         else:
@@ -657,22 +752,23 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             if cnt[3]:
                 light = "yellow"
                 reasons.append("有單位滯後")
-            if lead_missing and n_units > 0:
+            if share:
+                if n_sh and n_unk / n_sh >= ctx.group_lagging_share - 1e-9:
+                    light = "yellow"
+                    reasons.append(f"{n_unk}/{n_sh}個責任單位未填報")
+            elif lead_missing and n_units > 0:
                 light = "yellow"
                 reasons.append("牽頭單位未填報" if ctx.has_lead_role[task.id] else "責任單位未填報")
+        if share:
+            reasons.insert(0, f"按單位比例:{share_text}")
         detail = []
         for label, code in (("滯後", 3), ("未啟動", 2), ("未填報", 4)):
             if cnt[code]:
                 detail.append(f"{label}:{'、'.join(names(code))}")
-        refs = ([u for u in task.units if u.role == "lead"]
-                or [u for u in task.units if u.role == "responsible"])
-        lead_label = "、".join(dict.fromkeys(u.canonical or u.name for u in refs))
-        lead_worst = worst(lead_known)
-        lead_status = lead_worst[0] if lead_worst else NOT_REPORTED
         prow.append({
             "月份": m, "任務編號": task.id, "工作任務": _short(task.text),
             "完成時限": task.deadline or ("經常性工作" if task.recurring else ""),
-            "牽頭單位": lead_label, "牽頭單位狀態": lead_status, "單位數": n_units,
+            "牽頭單位": ctx.lead_labels[task.id], "牽頭單位狀態": lead_status, "單位數": n_units,
             "已完成": cnt[0], "推進中": cnt[1], "未啟動": cnt[2],
             "滯後": cnt[3], NOT_REPORTED: cnt[4],
             "完成進度": progress, "總體狀態": overall or NOT_REPORTED, "預警": LIGHTS[light],
@@ -723,7 +819,7 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     credit = np.where(c_code == 0, 1.0,
                       np.where(c_code == 1, np.where(np.isnan(PG_a), 0.5, np.clip(PG_a, 0.0, 1.0)), 0.0))
     credit_sum = np.bincount(ctx.a_unit, weights=credit, minlength=nu)
-    score_df = _scores(ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act_map,
+    score_df = _scores(ctx, m, months, by_cat, n_tasks, credit_sum, statuses, act_map,
                        exp_units, sub_state)
 
     # -- trend row --------------------------------------------------------------------------
@@ -736,13 +832,16 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
     trend = {
         "月份": m, "應報單位": n_exp, "按時報送": int(vc.get(SUBMIT_ON_TIME, 0)),
         "逾期報送": int(vc.get(SUBMIT_LATE, 0)), "未報送": int(vc.get(SUBMIT_MISSING, 0)),
-        "按時報送率": (int(vc.get(SUBMIT_ON_TIME, 0)) / n_exp) if n_exp else None,
+        SUBMIT_NOT_DUE: int(vc.get(SUBMIT_NOT_DUE, 0)),
+        # over the units whose due date has passed (or that have reported)
+        "按時報送率": (int(vc.get(SUBMIT_ON_TIME, 0)) / (n_exp - int(vc.get(SUBMIT_NOT_DUE, 0))))
+        if n_exp - int(vc.get(SUBMIT_NOT_DUE, 0)) else None,
         "任務總數": n_t, "已完成": n_done,
         "推進中": sum(c == "in_progress" for c in cats_all),
         "未啟動": sum(c == "not_started" for c in cats_all),
         "滯後": sum(c == "lagging" for c in cats_all),
         NOT_REPORTED: sum(c is None for c in cats_all),
-        "任務完成率": n_done / n_t if n_t else None,
+        RATE_BY_TASK: n_done / n_t if n_t else None,
         "考評指標": len(vals), "已達標": sum(v[1] is True for v in vals),
         "未達標": sum(v[1] is False for v in vals), "指標未填報": sum(v[1] is None for v in vals),
         "指標達標率": (sum(v[1] is True for v in vals) / len(vals)) if vals else None,
@@ -752,13 +851,15 @@ def _compute_month(ctx: _Ctx, m: str, months, issued, subs, reports, actuals) ->
             "trend": trend, "task_status": task_status, "ind_values": ind_values,
             "state": _State(U, ctx.a_tasks, S, C, PG, RC, c_code, ctx.a_unit, ctx.a_torder),
             "ind_month": ind_month, "month": m,
-            "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason}
+            "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason,
+            "carried": CM, "status": ms, "sent_at": sent_at, "after_bulletin": after_bulletin}
 
 
-def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act_map, exp_units,
+def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, credit_sum, statuses, act_map, exp_units,
             sub_state) -> pd.DataFrame:
     """預評估: completion (own tasks: 已完成 1, 推進中 its reported progress), timeliness (every month up to m the unit
-    was expected: on time 1, late `late_credit`, missing 0) and indicators met (targets of tasks
+    was expected: on time 1, late `late_credit`, missing 0; a month not yet due is not counted —
+    status.ledger_status decides) and indicators met (targets of tasks
     the unit leads or is responsible for); weights from config, renormalised over the parts that
     apply to a unit (a unit without indicators is scored on the other two)."""
     w = ctx.weights
@@ -771,25 +872,14 @@ def _scores(ctx: _Ctx, m, months, by_cat, n_tasks, credit_sum, issued, subs, act
     lag = {u: bc[i][3] for u, i in ctx.unit_order.items()}
     # timeliness over months ≤ m
     past = [x for x in months if x <= m]
-    acc = subs[(subs["status"] == "accepted") & (subs["month"] <= m)]
-    ot = acc.assign(ot=acc["on_time"].fillna(1.0)).groupby(["unit", "month"])["ot"].max().to_dict()
-    exp_by_month = {}
-    for x in past:
-        e = list(dict.fromkeys(issued.loc[issued["month"] == x, "unit"])) or list(ctx.units)
-        exp_by_month[x] = set(e)
-    for (u, x) in ot:
-        exp_by_month.setdefault(x, set()).add(u)
+    slot = {ON_TIME: 0, LATE: 1, MISSING: 2}
     tl = {}
     for x in past:
-        for u in exp_by_month.get(x, ()):
-            a = tl.setdefault(u, [0, 0, 0])   # on time, late, missing
-            v = ot.get((u, x))
-            if v is None:
-                a[2] += 1
-            elif v >= 1:
-                a[0] += 1
-            else:
-                a[1] += 1
+        for um in statuses[x].in_scope():
+            k = slot.get(um.state)
+            if k is None:                     # not yet due: not counted
+                continue
+            tl.setdefault(um.unit, [0, 0, 0])[k] += 1   # on time, late, missing
     # indicators of tasks the unit leads / is responsible for
     own_inds: dict[str, list[Indicator]] = {}
     for task, ind in ctx.plan.indicators():
@@ -961,8 +1051,12 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     tr = next(x for x in [cur["trend"]])
     scores = cur["scores"]
     lines = []
-    if r.sample:
+    if m in r.sample_months:
         lines.append("【示例數據:以下內容由 putuo-xl demo 的示例回報生成,不是真實填報】")
+    if cur["after_bulletin"]:
+        late_units = [u for u in cur["exp_units"] if u in cur["after_bulletin"]]
+        lines.append(f"【更新說明:本月通報已於{day_label(cur['sent_at'])}發出;此後收到"
+                     f"{'、'.join(late_units)}的月報,以下內容已按台賬更新。】")
     lines.append(f"關於{label}法治政府建設工作推進情況的預評估通報")
     lines.append("")
     if plan.addressees:
@@ -973,8 +1067,10 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
         f"現將{label}各單位工作推進情況通報如下。")
     lines.append("一、總體情況")
     n_exp, on, late, miss = tr["應報單位"], tr["按時報送"], tr["逾期報送"], tr["未報送"]
+    nd = tr[SUBMIT_NOT_DUE]
     lines.append(
         f"    本月應報送工作報表的單位{n_exp}個,按時報送{on}個,逾期報送{late}個,未報送{miss}個,"
+        + (f"尚未到報送截止日期{nd}個," if nd else "") +
         f"按時報送率{_p(tr['按時報送率'])}。"
         f"全年{tr['任務總數']}項工作任務中,已完成{tr['已完成']}項,推進中{tr['推進中']}項,"
         f"未啟動{tr['未啟動']}項,滯後{tr['滯後']}項" +
@@ -998,10 +1094,14 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     st = cur["state"]
     lag = sorted((int(st.uorder[k]), int(st.torder[k]), k) for k in np.nonzero(st.c_code == 3)[0].tolist())
     lag_by_unit: dict[str, list[str]] = {}
+    carried = cur["carried"]
     for _uo, _to, k in lag:
-        lag_by_unit.setdefault(st.unit[k], []).append(st.task_id[k])
+        # a status carried from an earlier month says so (the unit did not report it this month)
+        tid = st.task_id[k] if k not in carried else f"{st.task_id[k]},沿用{month_word(carried[k])}填報"
+        lag_by_unit.setdefault(st.unit[k], []).append(tid)
     # a low score only because the unit did not report this month: it is named under 四 instead
-    low = scores[(scores["等次"] == GRADES["lagging"]) & (scores["本月報送"] != SUBMIT_MISSING)]
+    low = scores[(scores["等次"] == GRADES["lagging"])
+                 & ~scores["本月報送"].isin([SUBMIT_MISSING, SUBMIT_NOT_DUE])]
     sc = dict(zip(scores["單位"], scores["總分"]))
     # the most lagging tasks first, then the lowest score, then directory order
     lagging_units = sorted(set(lag_by_unit) | set(low["單位"]),
@@ -1013,7 +1113,9 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
         for i, u in enumerate(lagging_units, 1):
             bits = []
             if u in lag_by_unit:
-                bits.append(f"滯後任務{len(lag_by_unit[u])}項({'、'.join(lag_by_unit[u])})")
+                bits.append(f"滯後任務{len(lag_by_unit[u])}項({';'.join(lag_by_unit[u])})"
+                            if any("沿用" in x for x in lag_by_unit[u]) else
+                            f"滯後任務{len(lag_by_unit[u])}項({'、'.join(lag_by_unit[u])})")
             if u in sc:
                 bits.append(f"預評估得分{sc[u]:.1f}分")
             lines.append(f"    {i}. {u}:{','.join(bits)}{'。' if i == len(lagging_units) else ';'}")
@@ -1030,14 +1132,21 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
     lines.append("四、報表報送情況(晾曬)")
     miss_units = [u for u in cur["exp_units"] if cur["sub_state"][u] == SUBMIT_MISSING]
     late_units = [u for u in cur["exp_units"] if cur["sub_state"][u] == SUBMIT_LATE]
+    wait_units = [u for u in cur["exp_units"] if cur["sub_state"][u] == SUBMIT_NOT_DUE]
     if miss_units:
         returned = [u for u in miss_units if u in cur["rej_reason"]]
         txt = f"    未報送{label}工作報表的單位({len(miss_units)}個):{'、'.join(miss_units)}"
         if returned:
             txt += f"(其中{'、'.join(returned)}報送的報表不符合要求已退回,尚未重新報送)"
         lines.append(txt + "。")
+    elif wait_units:
+        lines.append(f"    截止日期已過的單位均已報送{label}工作報表。")
     else:
         lines.append(f"    各單位均已報送{label}工作報表。")
+    if wait_units:
+        due = cur["status"].due
+        lines.append(f"    另有{len(wait_units)}個單位尚未到報送截止日期({due.month}月{due.day}日),"
+                     f"暫不列入晾曬。")
     if late_units:
         lines.append(f"    逾期報送的單位({len(late_units)}個):{'、'.join(late_units)}。")
     if miss_units or late_units:
@@ -1093,17 +1202,25 @@ def _ledger_for(master_path, cfg: Config):
     return Ledger(p)
 
 
-def bulletin_text(master_path, month: str, config=None) -> str:
+def bulletin_text(master_path, month: str, config=None, now=None) -> str:
     """The 通報 for `month`, computed from the master's ledger (text ready to paste)."""
     cfg = _load_cfg(config)
     plan = _plan_for(master_path, cfg)
     with _ledger_for(master_path, cfg) as led:
-        return compute_rollup(led, plan, cfg, month).bulletin()
+        return compute_rollup(led, plan, cfg, month, today=_today(now)).bulletin()
 
 
-def rollup(master_path, month: str, config=None, output=None) -> RollupResult:
+def _today(now) -> date | None:
+    """`now` (a datetime or a date; None: today) as the day due dates are compared with."""
+    if now is None:
+        return None
+    return now.date() if hasattr(now, "date") and callable(now.date) else now
+
+
+def rollup(master_path, month: str, config=None, output=None, now=None) -> RollupResult:
     """Compute the 工作報表 for `month` from the ledger and write them into the master (or into
-    `output`, a new file, when given — e.g. while the master is open in Excel)."""
+    `output`, a new file, when given — e.g. while the master is open in Excel). `now` (default:
+    now): units whose due date has not passed by then are 未到期, not 未報送."""
     import time
     t0 = time.perf_counter()
     month = check_month(month)
@@ -1116,7 +1233,7 @@ def rollup(master_path, month: str, config=None, output=None) -> RollupResult:
         plan = _plan_for(master, cfg)
         t2 = time.perf_counter()
         with _ledger_for(master, cfg) as led:
-            r = compute_rollup(led, plan, cfg, month)
+            r = compute_rollup(led, plan, cfg, month, today=_today(now))
         t3 = time.perf_counter()
         from .rollup_render import write_rollup
         out = write_rollup(master, r, output=output)

@@ -159,20 +159,21 @@ def _cat_labels(r) -> dict[str, str]:
 
 
 def _monthly(r) -> Grid:
-    from .rollup import NOT_REPORTED, SUBMIT_COLORS, SUBMIT_LATE, SUBMIT_MISSING, SUBMIT_ON_TIME
+    from .rollup import NOT_REPORTED, RATE_BY_TASK, RATE_BY_UNIT, SUBMIT_COLORS
     cols = [Col("月份", 10, "center"), Col("序號", 5, "int"), Col("單位", 16), Col("類別", 6, "center"),
             Col("承擔任務", 6, "int"), Col("牽頭/責任", 6, "int"), Col("配合", 6, "int"),
             Col("本月填報", 6, "int")]
     cols += [Col(s, 6, "int", head_fill=r.status_colors.get(s)) for s in r.status_columns]
-    cols += [Col(NOT_REPORTED, 6, "int"), Col("完成率", 8, "pct"),
+    cols += [Col(NOT_REPORTED, 6, "int"), Col(RATE_BY_UNIT, 8, "pct"),
              Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "center"),
-             Col("備註", 30, "wrap")]
+             Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap")]
     g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "按單位統計承擔任務的最新進展狀態和月報報送情況。"),
-          ["完成率 = 已完成 ÷ 承擔任務;狀態為截至當月最近一次填報(當月未報的單位沿用此前填報);"
-           "「本月填報」為當月報表中填了進展狀態的任務數。"],
-          [(SUBMIT_ON_TIME, SUBMIT_COLORS[SUBMIT_ON_TIME]), (SUBMIT_LATE, SUBMIT_COLORS[SUBMIT_LATE]),
-           (SUBMIT_MISSING, SUBMIT_COLORS[SUBMIT_MISSING])])
+          [f"{RATE_BY_UNIT} = 已完成 ÷ 承擔任務(按單位承擔的任務計;通報和趨勢表中的{RATE_BY_TASK}"
+           f"按任務的總體狀態計,兩者不同);狀態為截至當月最近一次填報(當月未報的單位沿用此前填報,備註中註明);"
+           "「本月填報」為當月報表中填了進展狀態的任務數;有按時收到的月報即為按時報送(其後逾期收到的更正"
+           "按更正內容統計);採用文件為統計所用的月報(台賬編號和文件名)。"],
+          list(SUBMIT_COLORS.items()))
     _table(g, r, _month_col(r.monthly), total_label="合計")
     return g
 
@@ -189,6 +190,10 @@ def _progress(r) -> Grid:
             Col("預警", 6, "center", colors={LIGHTS[k]: LIGHT_COLORS[k] for k in LIGHTS}),
             Col("說明", 44, "wrap")]
     rule = "牽頭單位的狀態" if r.settings["overall_status"] == "lead" else "各單位中最差的狀態"
+    if r.settings.get("overall_status_group") == "share":
+        rule += (f"(沒有牽頭單位或牽頭單位來自單位組的任務按單位比例:全部完成為已完成,"
+                 f"{r.settings['group_lagging_share'] * 100:g}%及以上單位滯後為滯後,其餘為推進中,"
+                 f"完成進度取各單位進度的平均值)")
     g = Grid("progress", f"{r.plan_title}·{layout.SHEETS['progress']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "按任務統計各責任單位的進展。"),
           [f"總體狀態取{rule}(多個牽頭或責任單位時取其中最差的,牽頭單位未填報時取已填報單位中最差的);"
@@ -257,7 +262,9 @@ def _trend(r) -> Grid:
                                                          for m in months]
     g = Grid("trend", f"{r.plan_title}·{layout.SHEETS['trend']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "逐月列出報送、任務和考評指標的總體情況。").replace("最新月份在前", "按月份先後"),
-          ["任務完成率按任務的總體狀態計算(已完成任務 ÷ 全部任務);指標達成度 = 實際值 ÷ 目標值"
+          ["任務完成率按任務的總體狀態計算(已完成任務 ÷ 全部任務,即通報中的任務完成率;月度匯總中的"
+           "承擔任務完成率按單位承擔的任務計);未到期為尚未到報送截止日期、也尚未報送的單位,按時報送率不計這些單位;"
+           "指標達成度 = 實際值 ÷ 目標值"
            "(「不超過」的指標為目標值 ÷ 實際值),100% 及以上為達標。"], [])
     hdr = g.add([_t(r, "一、月度總體情況"), _t(r, "單位")] + [layout.month_label(m) for m in months],
                 "header")
@@ -266,7 +273,7 @@ def _trend(r) -> Grid:
     g.freeze = (hdr + 1, 2)
     tr = r.trend.set_index("月份")
     spec = [("應報單位", "個", "int"), ("按時報送", "個", "int"), ("逾期報送", "個", "int"),
-            ("未報送", "個", "int"), ("按時報送率", "%", "pct"), ("任務總數", "項", "int"),
+            ("未報送", "個", "int"), ("未到期", "個", "int"), ("按時報送率", "%", "pct"), ("任務總數", "項", "int"),
             ("已完成", "項", "int"), ("推進中", "項", "int"), ("未啟動", "項", "int"), ("滯後", "項", "int"),
             ("未填報", "項", "int"), ("任務完成率", "%", "pct"), ("考評指標", "項", "int"),
             ("已達標", "項", "int"), ("未達標", "項", "int"), ("指標未填報", "項", "int"),

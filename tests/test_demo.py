@@ -29,6 +29,9 @@ def test_every_report_sheet_filled_and_marked(demo):
             assert len(rows) > 10, key
             assert SAMPLE_MARK in str(rows[0][0]) or SAMPLE_MARK in str(rows[1][0]), key
         assert wb[layout.STATUS_SHEET].max_row > 1000
+        # 收件情況 is marked too (from the month's own in-force returns, as the rollup's sheets)
+        first = next(wb[layout.name("receipts")].iter_rows(values_only=True))
+        assert f"({SAMPLE_MARK})" in str(first[0])
     finally:
         wb.close()
     # August: 3 missing, 4 late, 1 rejected; September: 2 missing, 3 late

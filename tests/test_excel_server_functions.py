@@ -98,8 +98,8 @@ def test_unit_rate_equals_monthly_sheet(world):
         month = AUG if r["月份"] == layout.month_label(AUG) else SEP
         st, got = world.function("unit_rate", r["單位"], month, None)
         assert st == 200, got
-        assert _num(got[0][0]) == pytest.approx(_num(r["完成率"])), (r["單位"], month)
-    done = {r["單位"]: r["完成率"] for r in rows if r["月份"] == layout.month_label(SEP)}
+        assert _num(got[0][0]) == pytest.approx(_num(r["承擔任務完成率"])), (r["單位"], month)
+    done = {r["單位"]: r["承擔任務完成率"] for r in rows if r["月份"] == layout.month_label(SEP)}
     assert done["區司法局"] == 1.0 and done[CO] == 1.0
 
 

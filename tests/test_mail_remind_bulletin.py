@@ -209,7 +209,10 @@ def test_bulletin_needs_the_months_rollup_in_the_master(tmp_path, smtp_server, s
         assert "putuo-xl rollup --month 2020-08" in str(e.value) and "刷新匯總" in str(e.value)
     assert not (tmp_path / "預覽").exists() or not list((tmp_path / "預覽").iterdir())
 
-    # rolled up to September: the August bulletin would carry September's 工作報表
+    # rolled up to September: the August bulletin would carry September's 工作報表 (September's
+    # forms issued: a month with nothing issued and nothing received is not rolled up at all)
+    from putuo_xl.forms import write_forms
+    write_forms(master, "2020-09", None, cfg)
     rollup(master, "2020-09", cfg)
     with pytest.raises(MailError) as e:
         send_bulletin(master, MONTH, cfg)

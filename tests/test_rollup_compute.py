@@ -107,9 +107,9 @@ def test_monthly_by_unit(ledger):
     a, b, c = aug["A局"], aug["B局"], aug["C鎮"]
     assert (a["承擔任務"], a["牽頭/責任"], a["配合"], a["本月填報"]) == (2, 2, 0, 2)
     assert (a["已完成"], a["推進中"], a["未啟動"], a["滯後"], a["未填報"]) == (0, 1, 1, 0, 0)
-    assert a["完成率"] == 0 and a["報送情況"] == SUBMIT_ON_TIME
+    assert a["承擔任務完成率"] == 0 and a["報送情況"] == SUBMIT_ON_TIME
     assert (b["承擔任務"], b["牽頭/責任"], b["配合"], b["已完成"], b["推進中"]) == (3, 2, 1, 1, 2)
-    assert b["完成率"] == pytest.approx(1 / 3) and b["報送情況"] == SUBMIT_LATE
+    assert b["承擔任務完成率"] == pytest.approx(1 / 3) and b["報送情況"] == SUBMIT_LATE
     assert b["報送日期"] == "2020-09-08"
     assert (c["承擔任務"], c["本月填報"], c["未填報"], c["報送情況"]) == (2, 0, 2, SUBMIT_MISSING)
     assert "退回" in c["備註"] and "缺少任務編號列" in c["備註"]
@@ -120,7 +120,7 @@ def test_monthly_by_unit(ledger):
     sep = rows_by(r.monthly[r.monthly["月份"] == "2020-09"], "單位")
     a, b, c = sep["A局"], sep["B局"], sep["C鎮"]
     # A: on time first, a late correction later: on time, the correction's data counts
-    assert (a["已完成"], a["完成率"], a["報送情況"]) == (2, 1.0, SUBMIT_ON_TIME)
+    assert (a["已完成"], a["承擔任務完成率"], a["報送情況"]) == (2, 1.0, SUBMIT_ON_TIME)
     # B: nothing this month, statuses carried from August and said so
     assert (b["本月填報"], b["已完成"], b["推進中"], b["報送情況"]) == (0, 1, 2, SUBMIT_MISSING)
     assert "沿用" in b["備註"]
@@ -134,11 +134,15 @@ def test_progress_by_task(ledger):
     aug = rows_by(r.progress[r.progress["月份"] == "2020-08"], "任務編號")
     assert aug["1.1.1"]["總體狀態"] == "推進中" and aug["1.1.1"]["預警"] == LIGHTS["green"]
     assert aug["1.1.1"]["完成進度"] == 0.5
-    # all units responsible, C missing: worst of those who reported; 15 days to deadline
+    # all units responsible (no lead): judged by the share of its units (rollup.
+    # overall_status_group: share) — A 未啟動, B 推進中, C not reported: none done, none lagging,
+    # someone has started → 推進中; 1 of 3 not reported (≥ 20%) and 15 days to the deadline → yellow
     t = aug["1.1.2"]
-    assert (t["總體狀態"], t["預警"], t["未填報"]) == ("未啟動", LIGHTS["yellow"], 1)
+    assert (t["總體狀態"], t["預警"], t["未填報"]) == ("推進中", LIGHTS["yellow"], 1)
     assert "距完成時限15天" in t["說明"] and "未填報:C鎮" in t["說明"]
-    assert t["牽頭單位"] == "A局、B局、C鎮"
+    assert t["說明"].startswith("按單位比例:0/3 已完成、1/3 未填報")
+    assert t["完成進度"] == pytest.approx(0.15)           # mean of A 0% and B 30%
+    assert t["牽頭單位"] == "A局、B局、C鎮\uff08共同負責\uff09"      # units.lead_label
     assert aug["2.1.1"]["預警"] == LIGHTS["green"]       # 50 days left
     sep = rows_by(r.progress[r.progress["月份"] == "2020-09"], "任務編號")
     assert (sep["1.1.1"]["總體狀態"], sep["1.1.1"]["預警"], sep["1.1.1"]["完成進度"]) == \
@@ -207,13 +211,15 @@ def test_trend_and_hidden_sheets(ledger):
     tr = rows_by(r.trend, "月份")
     a, s = tr["2020-08"], tr["2020-09"]
     assert (a["應報單位"], a["按時報送"], a["逾期報送"], a["未報送"]) == (3, 1, 1, 1)
-    assert (a["已完成"], a["推進中"], a["未啟動"], a["滯後"], a["已達標"]) == (0, 2, 1, 0, 0)
+    # 1.1.2 is 推進中 by the share rule (A 未啟動, B 推進中): see test_progress_by_task
+    assert (a["已完成"], a["推進中"], a["未啟動"], a["滯後"], a["已達標"]) == (0, 3, 0, 0, 0)
     assert (s["按時報送"], s["未報送"], s["已完成"], s["滯後"], s["已達標"]) == (2, 1, 1, 1, 1)
     assert s["任務完成率"] == pytest.approx(1 / 3)
     status = {row[0]: row for row in r.status_rows}
     # the master's formulas read these: status name, progress, date of the latest report,
     # light code (its conditional formats compare green/yellow/red)
-    assert status["1.1.2"][1:] == ["滯後", 0.1, date(2020, 9, 28), "red"]
+    # 1.1.2 (shared by A, B, C): 1 of 3 lagging → 滯後; progress the mean of 100%, 30%, 10%
+    assert status["1.1.2"][1:] == ["滯後", pytest.approx(1.4 / 3), date(2020, 9, 28), "red"]
     assert status["2.1.1"][4] == "yellow"
     assert status["2.1.1|B局"][1:] == ["推進中", 0.4, date(2020, 9, 8), "yellow"]   # 20 days left
     assert status["1.1.1|A局"][1:] == ["已完成", 1.0, date(2020, 9, 28), "green"]
@@ -285,3 +291,45 @@ def test_late_credit_from_config(ledger):
     assert (b["報送及時得分"], b["總分"]) == (0.0, 28.3)     # late counts nothing now
     with pytest.raises(PutuoError):
         compute_rollup(ledger, make_plan(), make_config(late_credit=2), "2020-08")
+
+
+def test_group_rule_configurable(ledger):
+    # the old rule for shared tasks: the worst of those who reported
+    r = compute_rollup(ledger, make_plan(), make_config(overall_status_group="lead"), "2020-08")
+    t = rows_by(r.progress, "任務編號")["1.1.2"]
+    assert t["總體狀態"] == "未啟動" and not t["說明"].startswith("按單位比例")
+    # a higher threshold: 1 of 3 lagging is no longer 滯後 for the task (red all the same: its
+    # deadline, 15 Sep, has passed and it is not done)
+    r = compute_rollup(ledger, make_plan(), make_config(group_lagging_share=0.5), "2020-09")
+    t = rows_by(r.progress[r.progress["月份"] == "2020-09"], "任務編號")["1.1.2"]
+    assert (t["總體狀態"], t["預警"]) == ("推進中", LIGHTS["red"])
+    assert t["說明"].startswith("按單位比例:1/3 已完成、1/3 滯後;已超過完成時限15天")
+    # 1.1.1 has a lead of its own: the lead rule, whatever the group setting
+    assert rows_by(r.progress, "任務編號")["1.1.1"]["牽頭單位"] == "A局"
+    for bad in ({"overall_status_group": "most"}, {"group_lagging_share": 0},
+                {"group_done_share": 2}, {"group_done_share": "all"}):
+        with pytest.raises(PutuoError) as e:
+            compute_rollup(ledger, make_plan(), make_config(**bad), "2020-08")
+        assert "config.yaml" in str(e.value)
+
+
+def test_not_due_before_the_due_date(ledger):
+    # September's due date is 5 Oct: on 3 Oct B (nothing sent) still has time
+    r = compute_rollup(ledger, make_plan(), make_config(), "2020-09", today=date(2020, 10, 3))
+    sep = rows_by(r.monthly[r.monthly["月份"] == "2020-09"], "單位")
+    assert sep["B局"]["報送情況"] == "未到期" and "未到報送截止日期(10月5日)" in sep["B局"]["備註"]
+    assert sep["合計"]["報送情況"] == "按時2、逾期0、未報0、未到期1"
+    s = rows_by(r.scores[r.scores["月份"] == "2020-09"], "單位")
+    assert (s["B局"]["應報次數"], s["B局"]["逾期"], s["B局"]["未報"]) == (1, 1, 0)   # August only
+    tr = rows_by(r.trend, "月份")["2020-09"]
+    assert (tr["未報送"], tr["未到期"], tr["按時報送率"]) == (0, 1, 1.0)
+    assert "B局" not in r.bulletin().split("四、")[1].split("五、")[0] and "另有1個單位尚未到報送截止日期" in r.bulletin()
+    # the day after the due date it is missing
+    r = compute_rollup(ledger, make_plan(), make_config(), "2020-09", today=date(2020, 10, 6))
+    assert rows_by(r.monthly[r.monthly["月份"] == "2020-09"], "單位")["B局"]["報送情況"] == "未報送"
+
+
+def test_empty_month_refused(ledger):
+    with pytest.raises(PutuoError) as e:
+        compute_rollup(ledger, make_plan(), make_config(), "2020-12")
+    assert "2020年12月" in str(e.value) and "putuo-xl forms" in str(e.value)

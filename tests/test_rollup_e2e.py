@@ -227,7 +227,7 @@ def test_monthly_sheet_cell_by_cell(run, month):
                   "報送情況": scen.submit(unit, month)}
         got = {k: r[k] for k in expect}
         assert got == expect, unit
-        assert r["完成率"] == pytest.approx(counts["已完成"] / len(roles)), unit
+        assert r["承擔任務完成率"] == pytest.approx(counts["已完成"] / len(roles)), unit
         for k in tot:
             tot[k] += expect[k]
     t = by_unit["合計"]
@@ -249,22 +249,37 @@ def test_earlier_month_kept_unchanged(run):
         assert run["sheets"]["2020-09"][key][0]["月份"] == label("2020-09")
 
 
-def _task_oracle(scen, month, task_id, deadline_days):
-    """Overall status (lead rule), light, per-status counts for one task."""
+def _task_oracle(scen, month, task_id, deadline_days, share=False):
+    """Overall status (lead rule; for `share` tasks — no lead, or the lead through a group —
+    the share rule: all done → 已完成, ≥ 20% lagging → 滯後, else 推進中), light, per-status
+    counts for one task."""
     units = [(u, scen.roles[u][task_id]) for u in scen.units if task_id in scen.roles[u]]
     st = {u: scen.as_of(u, month)[task_id] for u, _ in units}
     leads = [u for u, r in units if r == "lead"] or [u for u, r in units if r == "responsible"] \
         or [u for u, _ in units]
     known_leads = [st[u] for u in leads if st[u]]
     known = [s for s in st.values() if s]
-    pool = known_leads or known
-    overall = max(pool, key=SEVERITY.get) if pool else None
+    if share:
+        n = len(leads)
+        lead_st = [st[u] for u in leads]
+        if lead_st.count("已完成") == n:
+            overall = "已完成"
+        elif lead_st.count("滯後") / n >= 0.2:
+            overall = "滯後"
+        elif known_leads and all(x == "未啟動" for x in known_leads):
+            overall = "未啟動"
+        else:
+            overall = "推進中" if known_leads else None
+        lead_gap = lead_st.count(None) / n >= 0.2
+    else:
+        pool = known_leads or known
+        overall = max(pool, key=SEVERITY.get) if pool else None
+        lead_gap = any(st[u] is None for u in leads)
     if overall == "滯後" or (deadline_days is not None and deadline_days < 0 and overall != "已完成"):
         light = "red"
     elif overall == "已完成":
         light = "green"
-    elif (deadline_days is not None and deadline_days <= 30) or "滯後" in known \
-            or any(st[u] is None for u in leads):
+    elif (deadline_days is not None and deadline_days <= 30) or "滯後" in known or lead_gap:
         light = "yellow"
     else:
         light = "green"
@@ -282,16 +297,21 @@ def test_progress_sheet_by_task(run, month):
     y, m = (int(x) for x in month.split("-"))
     end = date(y, m, 30 if m == 9 else 31)
     lights = {"red": 0, "yellow": 0, "green": 0}
+    from putuo_xl.units import task_roles
     for t in plan.tasks():
         days = (date.fromisoformat(t.deadline) - end).days if t.deadline else None
-        overall, light, counts, missing = _task_oracle(scen, month, t.id, days)
+        vias = [via for role, via in task_roles(t, run["cfg"]).values() if role == "lead"]
+        share = not vias or any(v is not None for v in vias)
+        overall, light, counts, missing = _task_oracle(scen, month, t.id, days, share)
         r = rows[t.id]
         assert (r["總體狀態"], r["預警"]) == (overall or "未填報", LIGHT[light]), t.id
         assert (r["已完成"], r["推進中"], r["未啟動"], r["滯後"], r["未填報"]) == \
             (counts["已完成"], counts["推進中"], counts["未啟動"], counts["滯後"], missing), t.id
         lights[light] += 1
-    # the scenario produces every colour
-    assert all(lights.values()), lights
+    # the scenario produces every colour in August (in September the one red task of the old
+    # lead rule, 1.1.2 with a few of its 44 units lagging, is judged by the share rule: yellow)
+    if month == "2020-08":
+        assert all(lights.values()), lights
 
 
 @pytest.mark.parametrize("mi,month", list(enumerate(MONTHS)))

@@ -249,7 +249,7 @@ def unit_rate(unit, month, book=None, caller=None):
     hit = df[(df["月份"] == m) & (df["單位"] == u)]
     if hit.empty:
         raise xw.XlwingsError(src.t(f"{u} 在 {m} 沒有應報的任務。"))
-    v = hit.iloc[0]["完成率"]
+    v = hit.iloc[0]["承擔任務完成率"]
     return None if v is None or v != v else float(v)
 
 
