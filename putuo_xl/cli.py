@@ -12,7 +12,13 @@ from .errors import PutuoError
 
 
 def _stderr(msg: str) -> None:
-    click.echo(msg, err=True)
+    from .text import cjk_punct
+    click.echo(cjk_punct(msg) if isinstance(msg, str) else msg, err=True)
+
+
+def _stdout(line: str) -> None:
+    from .text import cjk_punct
+    click.echo(cjk_punct(line))
 
 
 def user_errors(fn):
@@ -79,7 +85,7 @@ def print_plan_summary(plan) -> None:
     from rich.table import Table
 
     from .planio import plan_summary
-    from .text import in_script
+    from .text import cjk_punct, in_script
 
     def t(s):
         return in_script(s, plan.script)
@@ -93,8 +99,8 @@ def print_plan_summary(plan) -> None:
 
     table = Table(title=t("章節"), title_justify="left")
     for col, justify in (("編號", "left"), ("章節", "left"), ("小節", "right"), ("任務", "right"),
-                         ("指標", "right"), ("單位(含組)", "right"), ("未標單位", "right")):
-        table.add_column(t(col), justify=justify)
+                         ("指標", "right"), ("單位/組", "right"), ("未標單位", "right")):
+        table.add_column(t(col), justify=justify, overflow="fold")
     for s in summary["sections"]:
         table.add_row(s["number"] or "-", s["title"], str(s["subsections"]), str(s["tasks"]),
                       str(s["indicators"]), str(s["units"]), str(s["without_units"] or ""))
@@ -117,7 +123,7 @@ def print_plan_summary(plan) -> None:
     if plan.warnings:
         console.print(t(f"[yellow]提示 {len(plan.warnings)} 條:[/yellow]"))
         for w in plan.warnings:
-            console.print(f"  - {w}", markup=False, soft_wrap=True)
+            console.print(cjk_punct(f"  - {w}"), markup=False, soft_wrap=True)
     else:
         console.print(t("沒有需要處理的提示。"))
 
@@ -383,7 +389,7 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
     def confirm(report):
         shown.append(True)
         for line in report.plan_lines():
-            click.echo(line)
+            _stdout(line)
         if yes:
             return True
         n = len(report.to_send)
@@ -398,9 +404,9 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
                     resend_uncertain=resend_uncertain, resend=resend, **extra)
     if not shown:                      # dry run, nothing to send, or stopped before asking
         for line in report.plan_lines():
-            click.echo(line)
+            _stdout(line)
     for line in report.summary_lines():
-        click.echo(line)
+        _stdout(line)
     if report.failures:
         sys.exit(1)
 

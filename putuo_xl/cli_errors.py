@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from .text import cjk_punct
+
 USAGE_EXIT = 2
 ABORT_EXIT = 1
 
@@ -95,13 +97,13 @@ class ChineseGroup(click.Group):
             if type(e).__name__ == "NoArgsIsHelpError":     # a bare group: its help, as click does
                 click.echo(e.format_message(), err=True)
                 sys.exit(USAGE_EXIT)
-            click.echo(f"錯誤:{usage_message(e)}", err=True)
+            click.echo(cjk_punct(f"錯誤:{usage_message(e)}"), err=True)
             sys.exit(USAGE_EXIT)
         except click.Abort:
-            click.echo("已取消。沒有終端時無法詢問確認或密碼:發送郵件請加 --yes,"
-                       "並把 SMTP 密碼放在 mail.smtp.password_env 指定的環境變量中。", err=True)
+            click.echo(cjk_punct("已取消。沒有終端時無法詢問確認或密碼:發送郵件請加 --yes,"
+                                 "並把 SMTP 密碼放在 mail.smtp.password_env 指定的環境變量中。"), err=True)
             sys.exit(ABORT_EXIT)
         except click.ClickException as e:
-            click.echo(f"錯誤:{e.format_message()}", err=True)
+            click.echo(cjk_punct(f"錯誤:{e.format_message()}"), err=True)
             sys.exit(e.exit_code)
         sys.exit(rv if isinstance(rv, int) else 0)

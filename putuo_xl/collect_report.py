@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from .layout import month_label
-from .text import in_script
+from .text import cjk_punct, in_script
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -134,8 +134,8 @@ class Problem:
         elif self.row:
             where.append(in_script(f"第 {self.row} 行", script))
         head = " ".join(where)
-        msg = f"{head}:{what}" if head else what
-        return msg + hint
+        msg = f"{head}\uff1a{what}" if head else what
+        return cjk_punct(msg + hint)
 
     def finish(self, script: str) -> "Problem":
         self.message = self.render(script)

@@ -124,7 +124,7 @@ def fill_form(path: str | Path, out_path: str | Path, values: dict[str, dict],
     if sample:
         title = ws.cell(1, 1).value
         if isinstance(title, str) and script_mark not in title:
-            ws.cell(1, 1, f"{title}({script_mark})")
+            ws.cell(1, 1, f"{title}\uff08{script_mark}\uff09")
         wb.properties.title = f"{script_mark}:{info.unit} {info.month}"
         wb.properties.subject = script_mark
         wb.properties.description = f"{script_mark}:putuo-xl demo 生成的示例回報,不是真實填報。"

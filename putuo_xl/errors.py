@@ -15,10 +15,8 @@ class PutuoError(Exception):
         super().__init__(self.render())
 
     def _t(self, text: str) -> str:
-        if self.script == "simplified":
-            from .text import to_simplified
-            return to_simplified(text)
-        return text
+        from .text import in_script
+        return in_script(text, self.script or "traditional")
 
     def where(self) -> str:
         t = self._t
@@ -35,7 +33,9 @@ class PutuoError(Exception):
 
     def render(self) -> str:
         where = self.where()
-        return f"{where}:{self.message}" if where else self.message
+        from .text import cjk_punct
+        message = cjk_punct(self.message)
+        return f"{where}\uff1a{message}" if where else message
 
 
 class InputError(PutuoError):

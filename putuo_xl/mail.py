@@ -40,7 +40,7 @@ from .config import Config, default_config_path, load_config
 from .errors import ConfigError, InputError, PutuoError
 from .fileio import atomic_write_bytes, lock_files
 from .ledger import Ledger, ledger_path_for, now_iso, open_ledger
-from .text import SIMPLIFIED, TRADITIONAL, detect_script, in_script, norm_name
+from .text import SIMPLIFIED, TRADITIONAL, cjk_punct, detect_script, in_script, norm_name
 
 KINDS = ("forms", "remind", "bulletin")
 KIND_LABELS = {"forms": "月報填報表", "remind": "催報", "bulletin": "通報"}
@@ -203,7 +203,7 @@ def render(settings: MailSettings, key: str, values: dict, script: str) -> str:
     """Fill template `key` in the notice's script; an unknown placeholder names the line."""
     template = in_script(settings.templates.get(key, ""), script)
     try:
-        return template.format_map(_Values(values, key, settings)).strip("\n")
+        return cjk_punct(template.format_map(_Values(values, key, settings)).strip("\n"))
     except (ValueError, IndexError) as e:
         raise ConfigError(f"郵件模板 mail.templates.{key} 的花括號寫法有誤({e})。"
                           f"佔位符寫成 {{month_label}} 這樣,花括號本身寫成 {{{{ 和 }}}}。",

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import layout
 from .sheetlayout import Chart, CondRule, Formats, PageSetup, SheetLayout, plain_values, write_xlsx
-from .text import in_script
+from .text import cjk_punct, in_script
 
 FONT_TEXT = "SimSun"
 FONT_HEAD = "SimHei"
@@ -38,6 +38,7 @@ class Col:
     colors: dict[str, str] | None = None   # value → fill (conditional formats)
     databar: bool = False
     head_fill: str | None = None           # the header cell's fill (a status column's colour)
+    ours: bool = False                     # our wording (notes): Chinese punctuation
 
 
 @dataclass
@@ -65,6 +66,11 @@ class Grid:
 
     def add(self, values: list, kind: str = "data", fmts: list[str] | None = None) -> int:
         row = list(values) + [None] * (self.width - len(values))
+        # titles, notes, headers and the bulletin are ours; in the tables only the note columns
+        for c, v in enumerate(row):
+            if isinstance(v, str) and (kind not in ("data", "total")
+                                       or (c < len(self.cols) and self.cols[c].ours)):
+                row[c] = cjk_punct(v)
         self.rows.append(row[: max(self.width, len(values))])
         self.kinds.append(kind)
         self.row_fmts.append(fmts)
@@ -166,7 +172,7 @@ def _monthly(r) -> Grid:
     cols += [Col(s, 6, "int", head_fill=r.status_colors.get(s)) for s in r.status_columns]
     cols += [Col(NOT_REPORTED, 6, "int"), Col(RATE_BY_UNIT, 8, "pct"),
              Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "center"),
-             Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap")]
+             Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap", ours=True)]
     g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols)
     _head(g, r, _subtitle(r, "按單位統計承擔任務的最新進展狀態和月報報送情況。"),
           [f"{RATE_BY_UNIT} = 已完成 ÷ 承擔任務(按單位承擔的任務計;通報和趨勢表中的{RATE_BY_TASK}"
@@ -188,7 +194,7 @@ def _progress(r) -> Grid:
               ("已完成", "推進中", "未啟動", "滯後")], Col(NOT_REPORTED, 5, "int"), Col("完成進度", 7, "pct"),
             Col("總體狀態", 8, "center", colors=st_colors),
             Col("預警", 6, "center", colors={LIGHTS[k]: LIGHT_COLORS[k] for k in LIGHTS}),
-            Col("說明", 44, "wrap")]
+            Col("說明", 44, "wrap", ours=True)]
     rule = "牽頭單位的狀態" if r.settings["overall_status"] == "lead" else "各單位中最差的狀態"
     if r.settings.get("overall_status_group") == "share":
         rule += (f"(沒有牽頭單位或牽頭單位來自單位組的任務按單位比例:全部完成為已完成,"

@@ -100,8 +100,55 @@ def to_traditional(text: str) -> str:
 
 
 def in_script(text: str, script: str) -> str:
-    """Render our own (traditional) wording in the notice's script."""
-    return to_simplified(text) if script == SIMPLIFIED else text
+    """Render our own (traditional) wording in the notice's script, with Chinese punctuation."""
+    return cjk_punct(to_simplified(text) if script == SIMPLIFIED else text)
+
+
+# Characters after which , ; : ! ? ( are Chinese punctuation: ideographs, CJK punctuation and
+# full-width forms (what Chinese text is made of).
+_CJKISH = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff60]")
+_WIDE = {",": "\uff0c", ";": "\uff1b", ":": "\uff1a", "!": "\uff01", "?": "\uff1f",
+         "(": "\uff08", ")": "\uff09"}
+_PUNCT_RUN = re.compile(r"[,;:!?()]")
+# Kept as written: what is quoted in 「」 (a file, sheet or value the user wrote), file paths
+# and file names.
+_KEEP_PUNCT = re.compile(r"「[^「」]*」|\ue000[^\ue001]*\ue001|(?<!\S)(?:[A-Za-z]:[\\/]|[/~]|\.{1,2}[/\\])[^\s「」]*|[^\s「」,;:]*[/\\](?!\S)"
+                         r"|[^\s「」,;:]*[^\s「」,;:(]\.(?:xlsx|xlsm|xls|xlam|eml|yaml|yml|sqlite|txt|docx|html?|csv|pdf|json|png)\b",
+                         re.IGNORECASE)
+
+
+@lru_cache(maxsize=65536)
+def cjk_punct(text: str) -> str:
+    """ASCII , ; : ! ? ( ) in Chinese text as full-width (GB/T 15834): a mark right after a
+    Chinese character (or one before a Chinese character, for , ; and an opening parenthesis),
+    a ) when its ( was widened. Formulas, codes, dates, times, numbers (1,000), file
+    paths and names, what is quoted in 「」 and Latin text keep theirs."""
+    if not text or not _PUNCT_RUN.search(text) or not _CJK.search(text) or text.startswith("="):
+        return text
+    out = list(text)
+    opened: list[bool] = []
+    kept = set()
+    for m in _KEEP_PUNCT.finditer(text):
+        kept.update(range(m.start(), m.end()))
+
+    def cjk(i: int) -> bool:
+        return 0 <= i < len(out) and bool(_CJKISH.match(out[i]))
+
+    for i, ch in enumerate(text):
+        if ch not in _WIDE or i in kept:
+            continue
+        if ch == "(":
+            wide = cjk(i - 1) or cjk(i + 1)
+            opened.append(wide)
+        elif ch == ")":
+            wide = opened.pop() if opened else cjk(i - 1)
+        elif ch in ",;:":
+            wide = cjk(i - 1) or cjk(i + 1)
+        else:
+            wide = cjk(i - 1)
+        if wide:
+            out[i] = _WIDE[ch]
+    return "".join(out)
 
 
 def detect_script(text: str) -> str:
@@ -190,7 +237,7 @@ class WidthRestorer:
         """A message of ours: the marked fragments in the notice's widths, the rest untouched."""
         if not s:
             return s
-        return self.unmark(self._FRAGMENT.sub(lambda m: self(m.group(1)), s))
+        return self.unmark(self._FRAGMENT.sub(lambda m: self(m.group(1)), cjk_punct(s)))
 
     def __call__(self, s: str | None) -> str | None:
         if not s or not self.changed or not any(ch in self.changed for ch in s):

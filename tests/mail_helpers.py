@@ -277,7 +277,9 @@ def decoded_attachments(msg) -> list[tuple[str, bytes]]:
 
 
 def body_text(msg) -> str:
-    return msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    """The plain-text body, punctuation compared narrow (test_punct checks the widths)."""
+    from putuo_xl.text import narrow
+    return narrow(msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))
 
 
 def display_names(msg, header: str) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mail_helpers import MONTH, seed_forms, seed_forms_session, write_config  # noqa: F401
+from putuo_xl.text import narrow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +26,7 @@ def one_line_error(p: subprocess.CompletedProcess) -> str:
     assert "Traceback" not in p.stderr, p.stderr
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("錯誤:"), p.stderr
+    assert narrow(lines[0]).startswith("錯誤:"), p.stderr
     return lines[0]
 
 
@@ -43,7 +44,7 @@ def test_click_usage_errors_are_chinese_with_exit_2(tmp_path, args, expect):
     p = cli(*args, cwd=tmp_path)
     line = one_line_error(p)
     assert p.returncode == 2
-    assert expect in line and "-h 查看用法" in line
+    assert expect in narrow(line) and "-h 查看用法" in line
     assert "Error" not in line and "Usage" not in p.stderr
 
 
@@ -107,5 +108,5 @@ def test_not_a_workbook_gets_a_chinese_message(tmp_path, cmd):
         p = cli(*[a.replace("{f}", name) for a in cmd], cwd=tmp_path)
         line = one_line_error(p)
         assert p.returncode == 1
-        assert f"文件「{name}」" in line and expect[name] in line, line
+        assert f"文件「{name}」" in line and expect[name] in narrow(line), line
         assert ".xlsx" in line

@@ -9,6 +9,7 @@ import pytest
 from putuo_xl.errors import InputError
 from putuo_xl.parser import parse_notice
 from putuo_xl.planio import load_plan, plan_summary, save_plan
+from putuo_xl.text import narrow
 
 NOTICES = Path(__file__).resolve().parent / "notices"
 
@@ -63,7 +64,7 @@ def test_output_json_with_json_flag(tmp_path):
 def test_bad_output_path(tmp_path, name, words):
     out = cli("parse", NOTICES / "d_roles.txt", "-o", tmp_path / name if name else tmp_path)
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert out.stderr.startswith("錯誤:") and words in out.stderr
+    assert narrow(out.stderr).startswith("錯誤:") and narrow(words) in narrow(out.stderr)
 
 
 def test_directory_as_notice():

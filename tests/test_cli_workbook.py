@@ -4,6 +4,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from putuo_xl.cli import main
+from putuo_xl.text import narrow
 
 
 def test_build_then_forms(tmp_path, monkeypatch):
@@ -12,22 +13,22 @@ def test_build_then_forms(tmp_path, monkeypatch):
     r = runner.invoke(main, ["build"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "任務分解台賬.xlsx").exists()
-    assert "6 個章節、51 項任務、10 個量化指標、44 個責任單位" in r.output
+    assert "6 個章節、51 項任務、10 個量化指標、44 個責任單位" in narrow(r.output)
     r = runner.invoke(main, ["forms", "任務分解台賬.xlsx", "--month", "2020-08"])
     assert r.exit_code == 0, r.output
-    assert "寫出 44 份" in r.output and "台賬與生成時一致" in r.output
+    assert "寫出 44 份" in r.output and "台賬與生成時一致" in narrow(r.output)
     assert len(list((tmp_path / "2020-08_月報").glob("*.xlsx"))) == 44
     r = runner.invoke(main, ["forms", "任務分解台賬.xlsx", "--month", "2020-08", "--unit", "區司法局"])
-    assert r.exit_code == 0 and "已存在未覆蓋 1 份" in r.output and "--force" in r.output
+    assert r.exit_code == 0 and "已存在未覆蓋 1 份" in r.output and "--force" in narrow(r.output)
 
 
 def test_forms_bad_month_and_missing_master(tmp_path):
     runner = CliRunner()
     r = runner.invoke(main, ["forms", str(tmp_path / "x.xlsx"), "--month", "2020-8"])
     assert r.exit_code == 1
-    assert "錯誤:月份「2020-8」格式不對,應寫成 YYYY-MM,例如 2020-08。" in r.output
+    assert "錯誤:月份「2020-8」格式不對,應寫成 YYYY-MM,例如 2020-08。" in narrow(r.output)
     r = runner.invoke(main, ["forms", str(tmp_path / "x.xlsx"), "--month", "2020-08"])
-    assert r.exit_code == 1 and "找不到台賬文件" in r.output
+    assert r.exit_code == 1 and "找不到台賬文件" in narrow(r.output)
 
 
 def test_build_from_plan_yaml_with_output(tmp_path):

@@ -8,6 +8,7 @@ from putuo_xl.config import default_config_path, load_config
 from putuo_xl.errors import ConfigError
 from putuo_xl.parser import parse_notice
 from putuo_xl.text import to_simplified, to_traditional
+from putuo_xl.text import narrow
 
 DEFAULT = default_config_path().read_text(encoding="utf-8")
 
@@ -179,7 +180,7 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
                          capture_output=True, text=True, encoding="utf-8")
     assert out.returncode == 1 and out.stdout == ""
     assert "Traceback" not in out.stderr
-    assert out.stderr.strip().startswith("錯誤:")
+    assert narrow(out.stderr).strip().startswith("錯誤:")
     assert "我的配置.yaml" in out.stderr and f"第 {line_of(text, '[区民政局, 區司法局]')} 行" in out.stderr
 
 

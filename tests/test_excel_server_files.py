@@ -21,6 +21,7 @@ from putuo_xl.excel.payload import book_payload, payload_from_xlsx, sheet_payloa
 from collect_kit import Form
 from test_excel_flow import settings_rows
 from test_excel_server import ROOT, ServerMaster, _apply_meta, running_server, written_sheets
+from putuo_xl.text import narrow
 
 MONTH = "2020-08"
 MAX_MB = 1
@@ -176,7 +177,7 @@ def test_upload_refusals(world):
     assert r.status_code == 200 and r.json()["folder"] == "收件箱"
     assert (w.folder / "收件箱" / "x.xlsx").read_bytes() == b"PK\x03\x04"
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="收件箱/x.xlsx"))}, files=one)
-    assert r.status_code == 400 and "是一個文件,不是文件夾" in r.text, r.text
+    assert r.status_code == 400 and "是一個文件,不是文件夾" in narrow(r.text), r.text
     # no files, no workbook, not a master, no 設置
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w))})
     assert r.status_code == 400 and "沒有收到文件" in r.text

@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from mail_helpers import (MONTH, PASSWORD, USER, cert, free_port, load, make_master,  # noqa: F401
                           seed_forms, seed_forms_session, smtp_server, with_bulletin, write_config)
 from putuo_xl.cli import main
+from putuo_xl.text import narrow
 
 ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"
 
@@ -22,13 +23,13 @@ def test_mail_forms_dry_run_confirm_and_yes(tmp_path, seed_forms, smtp_server):
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--dry-run", tmp_path / "eml",
                     "--config", cfg)
     assert code == 0, out
-    assert "預覽(不發送) 3 封郵件" in out and "預覽:寫出 3 封郵件" in out
+    assert "預覽(不發送) 3 封郵件" in narrow(out) and "預覽:寫出 3 封郵件" in narrow(out)
     assert "41 個單位在 config.yaml 中沒有填寫郵箱" in out and "、區財政局、" in out
     assert len(list((tmp_path / "eml").glob("*.eml"))) == 3 and server.received == []
 
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, input="n\n")
-    assert code == 0 and "已取消,沒有發送任何郵件" in out and server.received == []
-    assert "確認發送這 3 封郵件?" in out
+    assert code == 0 and "已取消,沒有發送任何郵件" in narrow(out) and server.received == []
+    assert "確認發送這 3 封郵件?" in narrow(out)
 
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, input="y\n")
     assert code == 0, out
@@ -109,7 +110,7 @@ def test_mail_user_errors(tmp_path, seed_forms):
     cfg = write_config(tmp_path / "c.yaml", 25)
     _, forms_dir, _ = seed_forms
     code, out = run("mail", "forms", forms_dir, "--month", "2020-8", "--config", cfg)
-    assert code == 1 and "錯誤:" in out and "YYYY-MM" in out
+    assert code == 1 and "錯誤:" in narrow(out) and "YYYY-MM" in out
     master = make_master(tmp_path / "無.xlsx")
     code, out = run("mail", "remind", master, "--month", MONTH, "--config", cfg)
     assert code == 1 and "找不到台賬" in out

@@ -13,6 +13,7 @@ from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments
                           display_names, free_port, load, seed_forms, seed_forms_session,
                           smtp_server, write_config)
 from putuo_xl.mail import build_message, parse_address, send_forms
+from putuo_xl.text import narrow
 
 UNITS = ["區司法局", "區教育局", "沈家門街道", "區財政局"]
 SENT = ["區司法局", "區教育局", "沈家門街道"]      # the units the test config gives addresses
@@ -66,11 +67,11 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, seed_forms, forms_dir, smtp
         assert sorted(rec.rcpt_tos) == sorted(ADDRESSES[unit])
         assert rec.mail_from == "fzdc@example.gov.cn"
         msg = rec.msg
-        assert msg["subject"] == f"【舟山市普陀區法治政府建設月報】2020年8月填報表({unit})"
+        assert narrow(msg["subject"]) == f"【舟山市普陀區法治政府建設月報】2020年8月填報表({unit})"
         assert decoded_attachments(msg) == [(path.name, path.read_bytes())]
         body = body_text(msg)
         full = cfg.units[unit].full_name
-        assert body.startswith(f"{full}:")
+        assert narrow(body).startswith(f"{full}:")
         assert "2020年9月5日前" in body and "區司法局法治督察科" in body
         assert f"文件「{path.name}」" in body
         assert display_names(msg, "from") == ["普陀區依法治區辦"]
@@ -171,7 +172,7 @@ def test_regenerated_forms_go_once_and_a_changed_form_needs_resend(tmp_path, see
     assert all(p.blocking for p in held) and not changed.messages
     lines = changed.plan_lines()
     for unit in SENT:
-        (line,) = [x for x in lines if x.startswith(f"  - {unit}:")]
+        (line,) = [x for x in lines if narrow(x).startswith(f"  - {unit}:")]
         assert "已經收到過本月的另一份月報" in line and "--resend" in line
         assert f"--unit {unit}" in line
     # --resend for one unit: that unit only
@@ -203,7 +204,7 @@ def test_dry_run_writes_eml_and_sends_nothing(tmp_path, forms_dir):
     ledger = forms_dir.parent / "任務分解台賬.ledger.sqlite"
     assert sqlite3.connect(ledger).execute("SELECT count(*) FROM sends").fetchone() == (0,), \
         "a dry run logs no send"
-    assert "預覽:寫出 3 封郵件" in "\n".join(report.summary_lines())
+    assert "預覽:寫出 3 封郵件" in narrow("\n".join(report.summary_lines()))
 
 
 def test_mime_headers_display_in_common_clients():

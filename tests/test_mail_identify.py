@@ -17,6 +17,7 @@ from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
 from putuo_xl.ledger import Ledger
 from putuo_xl.mail import identify_form, send_forms
+from putuo_xl.text import narrow
 
 
 def problems(report):
@@ -50,7 +51,7 @@ def test_metadata_decides_and_the_name_must_agree(tmp_path, smtp_server, seed_fo
     assert ("bad_file", None, "台賬.xlsx", True) in got
     assert len(got) == 5
     text = "\n".join(report.plan_lines())
-    assert "文件名寫的是「沈家門街道」,表內元數據卻是「區教育局」" in text
+    assert "文件名寫的是「沈家門街道」,表內元數據卻是「區教育局」" in narrow(text)
     assert "工作表「_form」 單元格 B2" in text
     assert [r.rcpt_tos for r in server.received] == [ADDRESSES["區司法局"]]
 
@@ -92,10 +93,10 @@ def test_simplified_notice_gets_simplified_mail(tmp_path, smtp_server, simplifie
     assert p.name == f"{MONTH}_区司法局_法治政府建设月报.xlsx"
     report = send_forms(d, MONTH, cfg)
     (rec,) = server.received
-    assert rec.msg["subject"] == "【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
+    assert narrow(rec.msg["subject"]) == "【舟山市普陀区法治政府建设月报】2020年8月填报表(区司法局)"
     body = body_text(rec.msg)
-    assert body.startswith("舟山市普陀区司法局:") and "请在「月报」工作表中" in body
-    assert "如有疑问,请联系区司法局法治督察科。" in body            # {contact} too
+    assert narrow(body).startswith("舟山市普陀区司法局:") and "请在「月报」工作表中" in body
+    assert "如有疑问,请联系区司法局法治督察科。" in narrow(body)            # {contact} too
     assert rec.msg.get_payload()[1].get_filename() == p.name
     # the names in the headers as well: the To name from config.yaml, the From name
     assert display_names(rec.msg, "to") == ["舟山市普陀区司法局"]

@@ -13,6 +13,7 @@ from putuo_xl.collect import collect
 from putuo_xl.forms import write_forms
 from putuo_xl.mail import send_reminders
 from putuo_xl.master import build_master
+from putuo_xl.text import narrow
 
 CST = timezone(timedelta(hours=8))
 
@@ -54,11 +55,11 @@ def test_reminders_after_a_real_collect(tmp_path, smtp_server):
 
     # the rejected unit: the collector's reason, word for word, and no attachment
     edu = got_by[tuple(sorted(ADDRESSES["區教育局"]))]
-    assert edu["subject"] == "【催報】2020年8月法治政府建設月報(區教育局)"
+    assert narrow(edu["subject"]) == "【催報】2020年8月法治政府建設月報(區教育局)"
     body = body_text(edu)
     assert "2020年9月3日報送的2020年8月月報" in body
     assert f"文件「{forms.units['區教育局'].name}」" in body
-    assert reason.rstrip("。") in body
+    assert narrow(reason.rstrip("。")) in body
     assert decoded_attachments(edu) == []
 
     # a unit that did not report: its blank form again, the very file that was issued

@@ -15,6 +15,7 @@ from fixture_docs import docx_from_notice, docx_with_auto_numbering, docx_with_t
 from putuo_xl.errors import InputError
 from putuo_xl.notice import ACCEPTED, default_notice_path, read_notice, read_notice_bytes
 from putuo_xl.parser import parse_notice
+from putuo_xl.text import narrow
 
 NOTICES = Path(__file__).resolve().parent / "notices"
 SEED = default_notice_path()
@@ -182,7 +183,7 @@ def test_docx_task_table(tmp_path):
     assert tasks[4].deadline == "2022-11-30" and tasks[4].deadline_text is None
     assert [(u.name, u.role) for u in tasks[4].units] == [("区司法局", "lead")]
     # every task taken as recurring work is named for checking
-    assert plan.warnings == ["任务 2.0.1:按「长期坚持」推断为经常性工作,无统一完成时限,请核对。"]
+    assert [narrow(w) for w in plan.warnings] == ["任务 2.0.1:按「长期坚持」推断为经常性工作,无统一完成时限,请核对。"]
 
 
 def test_docx_word_list_numbering(tmp_path):
@@ -244,10 +245,10 @@ def test_refused_with_a_chinese_message(tmp_path, name):
     path.write_bytes(data)
     with pytest.raises(InputError) as err:
         read_notice(path)
-    message = str(err.value)
-    assert words in message
+    message = narrow(str(err.value))
+    assert narrow(words) in message
     assert name in message                   # names the file
-    assert ACCEPTED in message               # says what is accepted
+    assert narrow(ACCEPTED) in message       # says what is accepted
     assert ".txt" in message and ".docx" in message and ".html" in message
 
 
@@ -274,7 +275,7 @@ def test_cli_refuses_with_exit_1_and_no_traceback(tmp_path, name):
         assert out.stdout == ""
         assert "Traceback" not in out.stderr
         lines = out.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("錯誤:")
+        assert len(lines) == 1 and narrow(lines[0]).startswith("錯誤:")
         assert words in lines[0] and name in lines[0] and "可以讀取的格式" in lines[0]
 
 

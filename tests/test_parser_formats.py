@@ -16,6 +16,7 @@ import pytest
 from putuo_xl.config import load_config
 from putuo_xl.parser import parse_deadline, parse_text
 from putuo_xl.text import detect_script, halfwidth, to_simplified, to_traditional
+from putuo_xl.text import narrow
 
 NOTICES = Path(__file__).resolve().parent / "notices"
 CFG = load_config()
@@ -309,7 +310,7 @@ def test_g_cli_exit_0_with_warnings(tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert any("区市监局" in w for w in data["warnings"])
-    assert "提示:" in out.stderr and "区委依法治区办" in out.stderr
+    assert "提示:" in narrow(out.stderr) and "区委依法治区办" in out.stderr
     out = _cli("parse", NOTICES / "g_other_district.txt")
     assert out.returncode == 0 and "区市监局" in out.stdout
 

@@ -48,7 +48,7 @@ def test_recurring_only_where_the_task_says_so(script):
         if t.recurring:
             assert len(said) == 1, t.warnings
             assert N(said[0]) == f"按「{phrases[t.number]}」推断为经常性工作,无统一完成时限,请核对。"
-            assert said[0] in [w.split(":", 1)[1] for w in plan.warnings if w.startswith(("任务", "任務"))]
+            assert N(said[0]) in [N(w).split(":", 1)[1] for w in plan.warnings if w.startswith(("任务", "任務"))]
         else:
             assert not said
     # in the notice's script

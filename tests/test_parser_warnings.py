@@ -7,11 +7,13 @@ import pytest
 
 from putuo_xl.config import load_config
 from putuo_xl.parser import parse_text
+from putuo_xl.text import narrow
 
 CFG = load_config()
 # ASCII → full width for the punctuation a notice writes full width
 FULL = str.maketrans({"(": "\uff08", ")": "\uff09", ":": "\uff1a", ";": "\uff1b", ",": "\uff0c"})
-FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+# IDs, numbers, file names and Latin words as we write them (our Chinese punctuation is full width)
+FULLWIDTH = re.compile("[\uff0e\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
 
 
 def full(text: str) -> str:
@@ -40,10 +42,10 @@ def test_warning_ids_and_file_names_as_we_write_them():
     plan = parse_text(src, CFG)
     assert plan.tasks()[0].number == "1\uff0e"            # the notice's own numbering kept
     warned = plan.warnings
-    assert any(w.startswith("任务 1.0.2:") for w in warned), warned
+    assert any(narrow(w).startswith("任务 1.0.2:") for w in warned), warned
     unknown = next(w for w in warned if "区信息中心" in w)
     assert "config.yaml" in unknown
-    # our wording: no full-width character outside the quoted fragments
+    # our wording: no full-width digit, letter or full stop outside the quoted fragments
     for w in warned + [w for t in plan.tasks() for w in t.warnings]:
         assert not FULLWIDTH.search(outside_quotes(w)), w
     # a quoted fragment of the notice keeps the notice's widths
@@ -53,7 +55,7 @@ def test_warning_ids_and_file_names_as_we_write_them():
 
 def test_half_width_notice_warnings_unchanged():
     plan = parse_text(NUMBERED, CFG)
-    assert any(w.startswith("任务 1.0.2:") for w in plan.warnings)
+    assert any(narrow(w).startswith("任务 1.0.2:") for w in plan.warnings)
     assert any("\u300c根据省市部署确定,分阶段推进\u300d" in w for w in plan.task_index()["1.0.4"].warnings)
 
 
@@ -134,7 +136,7 @@ def test_short_cut_after_the_last_unit_list_is_warned():
     plan = parse_text(text, CFG)
     last = plan.tasks()[-1]
     assert last.text == "推进基层政务公开" and last.truncated
-    assert any(w.startswith("任务 1.2.2:") and "截断" in w for w in plan.warnings)
+    assert any(narrow(w).startswith("任务 1.2.2:") and "截断" in w for w in plan.warnings)
 
 
 def test_unknown_issuer_line_before_the_signature_date_is_not_a_task():

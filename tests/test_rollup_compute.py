@@ -15,6 +15,7 @@ from putuo_xl.model import Indicator, Plan, Section, Subsection, Task, UnitRef
 from putuo_xl.rollup import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT_MISSING,
                              SUBMIT_ON_TIME, check_month, compute_rollup)
 from putuo_xl.errors import PutuoError
+from putuo_xl.text import narrow
 
 
 def make_config(late_credit=0.5, **rollup):
@@ -240,7 +241,7 @@ def test_trend_and_hidden_sheets(ledger):
 
 def test_bulletin(ledger):
     r = compute_rollup(ledger, make_plan(), make_config(), "2020-09")
-    text = r.bulletin()
+    text = narrow(r.bulletin())
     assert text.startswith("關於2020年9月法治政府建設工作推進情況的預評估通報")
     assert "本月應報送工作報表的單位3個,按時報送2個,逾期報送0個,未報送1個" in text
     assert "未報送2020年9月工作報表的單位(1個):B局。" in text
@@ -248,7 +249,7 @@ def test_bulletin(ledger):
     assert "1. C鎮:滯後任務1項(1.1.2)" in text
     assert "1. 丁審批時間:目標不超過50天,目前為55天(B局填報)。" in text
     assert "1.1.2 完成丙工作" in text                      # red task named
-    aug = r.bulletin("2020-08")
+    aug = narrow(r.bulletin("2020-08"))
     assert "(其中C鎮報送的報表不符合要求已退回,尚未重新報送)" in aug
     assert "逾期報送的單位(1個):B局。" in aug
 
