@@ -444,7 +444,7 @@ def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
     """Everything `g` puts on its sheet, cell by cell: the layout the xlsxwriter writer
     (`putuo-xl rollup`) and the ribbon's xlwings writer both write."""
     width = g.width
-    title = g.title.replace("&", "&&")
+    title = cjk_punct(g.title).replace("&", "&&")
     # font size before font name: a size code directly followed by digits ("&112020年") breaks
     page = PageSetup(
         header=f'&C&11&"{FONT_HEAD},Regular"{title}&R&9&"{FONT_TEXT},Regular"'
