@@ -1177,33 +1177,57 @@ class _Surgery:
         later = []          # plain sheets still being made (callables): written last
         out_lower = {k.lower(): k for k in self.out}
         stamp = (1980, 1, 1, 0, 0, 0)
-        for info in self.t.infos:
-            low = info.filename.lower()
-            if low in out_lower:
-                data = self.out[out_lower[low]]                 # bytes, Deflated or callable
-                if callable(data):
-                    later.append((info.filename, info.date_time, data))
+        # the new parts are compressed in threads (zlib releases the GIL) while the untouched
+        # ones are copied: the same bytes as compressing each here in turn
+        big = [k for k, v in self.out.items()
+               if isinstance(v, (bytes, bytearray)) and len(v) >= PARALLEL_DEFLATE_MIN]
+        pool = None
+        if len(big) > 1 or (big and len(self.t.infos) > len(self.out)):
+            from concurrent.futures import ThreadPoolExecutor
+            pool = ThreadPoolExecutor(max_workers=2)
+        try:
+            out = dict(self.out)
+            if pool is not None:
+                for k in sorted(big, key=lambda k: -len(out[k])):
+                    out[k] = pool.submit(deflate, out[k])
+
+            def part(key):
+                data = out[key]
+                return data.result() if hasattr(data, "result") and not callable(data) else data
+
+            for info in self.t.infos:
+                low = info.filename.lower()
+                if low in out_lower:
+                    data = part(out_lower[low])                 # bytes, Deflated or callable
+                    if callable(data):
+                        later.append((info.filename, info.date_time, data))
+                    else:
+                        z.add(info.filename, info.date_time, data)
+                elif low in self.deleted:
+                    continue
                 else:
-                    z.add(info.filename, info.date_time, data)
-            elif low in self.deleted:
-                continue
-            else:
-                # untouched: the very same compressed bytes
-                info, data = self.t.raw_member(info.filename)
-                z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
-                          info.file_size, data)
-            stamp = info.date_time
-            written.add(low)
-        for name in sorted(self.out, key=_part_order):
-            if name.lower() not in written:
-                data = self.out[name]
-                if callable(data):
-                    later.append((name, stamp, data))
-                else:
-                    z.add(name, stamp, data)
+                    # untouched: the very same compressed bytes
+                    info, data = self.t.raw_member(info.filename)
+                    z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
+                              info.file_size, data)
+                stamp = info.date_time
+                written.add(low)
+            for name in sorted(self.out, key=_part_order):
+                if name.lower() not in written:
+                    data = part(name)
+                    if callable(data):
+                        later.append((name, stamp, data))
+                    else:
+                        z.add(name, stamp, data)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         for name, date_time, data in later:
             z.add(name, date_time, data())
         return z.finish()
+
+
+PARALLEL_DEFLATE_MIN = 256 * 1024     # parts this big are compressed in a thread (_write)
 
 
 @dataclass(frozen=True)
@@ -1399,8 +1423,15 @@ def xlsxwriter_rows(body: list) -> RowsWriter:
                 t = memo[id(f)] = style(f.xf_index)
             return t
 
-        return [(ri + 1, row_xml(ri + 1, zip(values, map(target, fmts)), h))
-                for ri, values, fmts, h in body]
+        # rows of one style share their list of formats: map each list once
+        mapped: dict[int, tuple] = {}
+        out = []
+        for ri, values, fmts, h in body:
+            m = mapped.get(id(fmts))
+            if m is None:
+                m = mapped[id(fmts)] = (fmts, [target(f) for f in fmts])   # fmts kept alive
+            out.append((ri + 1, row_xml(ri + 1, zip(values, m[1]), h)))
+        return out
     return write
 
 
