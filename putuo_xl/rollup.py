@@ -153,6 +153,29 @@ class Rollup:
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]
 
+    # A field may be made on first use: `status_rows` is a row per task × unit (180,000 in a
+    # province), which `collect --rollup` writes to the master from a forked process and never
+    # needs in this one — making and freeing them here cost ~0.2 s at that scale.
+    def _defer(self, name: str, make) -> None:
+        self.__dict__.pop(name, None)
+        self.__dict__.setdefault("_lazy", {})[name] = make
+
+    def __getattr__(self, name: str):
+        lazy = self.__dict__.get("_lazy")
+        if lazy and name in lazy:
+            value = lazy[name]()
+            self.__dict__[name] = value
+            lazy.pop(name, None)
+            return value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self):        # pickled (a spawned process): every field made
+        for name in list(self.__dict__.get("_lazy") or ()):
+            getattr(self, name)
+        state = dict(self.__dict__)
+        state.pop("_lazy", None)
+        return state
+
     def t(self, s):
         return in_script(s, self.script) if isinstance(s, str) else s
 
@@ -482,7 +505,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
-    r.status_rows = _status_rows(ctx, per_month[month])
+    cur = per_month[month]
+    r._defer("status_rows", lambda: _status_rows(ctx, cur))
     r.actual_rows = _actual_rows(ctx, months, per_month)
     return r
 
