@@ -159,10 +159,9 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
             "SELECT sha256, unit, month FROM submissions WHERE status = 'accepted' ORDER BY id")}
         # never judged when a folder around them is collected: the master and what belongs to
         # it, and the blank forms `putuo-xl forms` wrote beside it (named on purpose, they are)
-        from .forms import default_forms_dir
         exclude = {master, target, archive_root, ledger.path,
-                   default_forms_dir(master, month, "traditional"),
-                   default_forms_dir(master, month, "simplified"),
+                   layout.default_forms_dir(master, month, "traditional"),
+                   layout.default_forms_dir(master, month, "simplified"),
                    ledger.path.with_name(ledger.path.name + "-wal"),
                    ledger.path.with_name(ledger.path.name + "-shm")}
         t1 = time.perf_counter()
