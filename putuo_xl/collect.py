@@ -333,7 +333,8 @@ class Judging:
 
             if not ctx.issued:
                 ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
-            chunk = max(1, min(64, len(items) // (workers * 8)))
+            # chunks small enough that the workers finish within a few forms of each other
+            chunk = max(1, min(32, len(items) // (workers * 16)))
             global _FORKED
             try:
                 if method == "fork":   # the workers inherit items and context: send indices
