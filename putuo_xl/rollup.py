@@ -505,8 +505,11 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
-    cur = per_month[month]
-    r._defer("status_rows", lambda: _status_rows(ctx, cur))
+    # made on first use from what they need only (not the whole context: its 180,000-key
+    # assignment index would stay alive with the result)
+    need = _StatusInputs(ctx.tasks, ctx.near_days)
+    cur = {k: per_month[month][k] for k in ("month", "task_status", "state")}
+    r._defer("status_rows", lambda: _status_rows(need, cur))
     r.actual_rows = _actual_rows(ctx, months, per_month)
     return r
 
@@ -1029,7 +1032,14 @@ def _unit_light(cat, days_left, near_days) -> str:
     return "green"
 
 
-def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
+@dataclass
+class _StatusInputs:
+    """What _status_rows takes from the context."""
+    tasks: list
+    near_days: int
+
+
+def _status_rows(ctx: "_Ctx | _StatusInputs", cur: dict) -> list[list]:
     """_status: per task, then per task × unit: status name, progress 0..1, the date the latest
     report arrived (a date), light (green | yellow | red: the master's conditional formats
     compare these codes)."""
