@@ -286,35 +286,51 @@ def main(argv=None):
 NOTES = """\
 ## Where the targets stand
 
-The figures above are from one sitting; on this shared 2-vCPU machine the same run varies by
-up to ~10 % from one minute to the next (the workers' CPU time for the same 5,220 forms ranged
-from 7.4 s to 8.7 s over the day), so read the ratios as ±1.
+The figures above are from one sitting on a 2-vCPU machine shared with other work (another
+test suite with LibreOffice ran throughout: 1-minute load 1.1–2.5 during this sitting). The
+same command varies a lot with the load: at 5,400 forms the three runs of collect --rollup took
+6.8, 7.4 and 10.7 s as the load rose from 1.5 to 2.3, and the baseline alone has taken 59–71 s
+over the day. Compare CPU times as well as wall times.
 
 - **60 forms within 1 s: met** (~0.7 s for the whole fresh command, either mode). Most of it is
   fixed cost: interpreter start and imports (pandas and numpy ~0.3 s), config, reading the
   master's plan, one surgery of the master. The naive baseline is as fast at this size: it
   validates nothing, keeps no ledger and writes no master.
-- **5,400 forms within 15 s: met** (~7–8 s; 16.9 s before this work).
-- **10x the baseline at 5,400: not met** (about 8–9x). The work is CPU-bound on 2 cores:
-  ~12 s of CPU in all (two worker processes ~7.5 s judging and archiving 5,220 forms at
-  ~1.2 ms each — python-calamine alone takes 0.5 ms of that, our checks 0.3 ms, the archive copy
-  0.13 ms — and the main process ~4 s). Perfectly spread over 2 cores that is ~6 s, which is
-  about the 10x line; what is left is single-core: computing the reports from the ledger (0.9 s,
-  180,000 task × unit rows), rendering 收件情況 and the 工作報表 (~0.6 s; `_status`/`_actuals`
-  are written in a forked process meanwhile) and the one surgery of the 12 MB master (~0.3 s).
-- **10x the baseline at 600: not met** (about 5x: ~1.2 s against ~6.3 s). 10x would need the
-  whole command under ~0.63 s, but the fixed costs above are ~0.5 s and judging 580 forms is
-  ~0.7 s of CPU (0.35 s on two cores).
+- **5,400 forms within 15 s: met** (6.8 s at load 1.5; 16.9 s before the first speed work).
+- **10x the baseline at 5,400: on the line, not reliably met.** This sitting gives 10.4x
+  (6.83 s against 70.84 s), but the baseline ran at load 2.4 and was slower than in earlier
+  sittings (59–68 s): against those, 6.8 s is 8.7–10x. By CPU it is 5.7x (11.6 s against
+  66.4 s): the work is ~11.6 s of CPU on 2 cores — two worker processes ~8.2 s judging and
+  archiving 5,220 forms (python-calamine alone ~0.47 ms a form, our checks ~0.3 ms, reading,
+  hashing and archiving ~0.15 ms) and the main process ~3.4 s (imports, config, plan, storing
+  180,000 rows in SQLite ~0.7 s, computing the reports ~0.45 s, rendering and the surgery
+  ~0.7 s). Perfectly spread over 2 cores that is ~5.8 s; what stays on one core is the start
+  (~0.35 s) and the end: the month's state and the reports (~0.6 s), then the rendering and the
+  one surgery of the 12 MB master, with `_status`/`_actuals` written by a forked process
+  meanwhile (~0.7 s).
+- **10x the baseline at 600: not met** (5.5x: 1.25 s against 6.81 s). 10x would need the whole
+  command under ~0.68 s, but it is 1.6–1.9 s of CPU: the two workers judging 580 forms
+  ~0.9–1.0 s, and the main process ~0.8–0.9 s, mostly a fresh command's fixed costs
+  (interpreter and imports incl. pandas ~0.35 s, plan and rollup preparation, storing,
+  computing, one surgery of the master, the interpreter's exit ~0.1 s).
+
+Same sitting, this branch against the code before it (alternating fresh commands, best run,
+collect --rollup): 60 forms 0.80 → 0.70 s; 600 forms 1.71 → 1.56 s (load ~2.4; main-process CPU
+0.90 → 0.78 s); 5,400 forms 8.40 → 6.85 s (load 2.1–2.6; main-process CPU 3.76 → 3.37 s,
+computing the reports 0.88 → 0.43 s).
 
 What was done (see docs/performance.md): forms judged by two forked worker processes (threads or
 serial where a process cannot be started safely, or for small batches), each file stored in the
 ledger as its judgement comes back; the rollup's plan read, imports and task × unit table made
 while the forms are judged; `collect … --rollup` computes the rollup inside collect's
-transaction and rewrites the master once; the rollup computed over integer-coded numpy arrays;
-the big tables' bodies (月度匯總, 預評估, 收件情況) written as row XML the surgery neither parses
-nor walks; `_status`/`_actuals` as plain sheets compressed in a forked process; opencc's t2s by
+transaction and rewrites the master once, handing the rollup the report rows it has just
+inserted instead of reading them back; `_status` rows made only in the forked process that
+writes them; `os.sync` in a thread while the reports are computed; the rollup computed over
+integer-coded numpy arrays; the big tables' bodies (月度匯總, 預評估, 收件情況) written as row XML
+the surgery neither parses nor walks; `_status`/`_actuals` as plain sheets compressed in a forked
+process; new parts compressed in threads while the rest of the master is copied; opencc's t2s by
 `str.translate` for text without its phrases; config.yaml parsed by libyaml; folders walked with
-scandir.
+scandir; no notice parser, forms writer or xml.sax import on the way.
 """
 
 
