@@ -159,10 +159,9 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
             "SELECT sha256, unit, month FROM submissions WHERE status = 'accepted' ORDER BY id")}
         # never judged when a folder around them is collected: the master and what belongs to
         # it, and the blank forms `putuo-xl forms` wrote beside it (named on purpose, they are)
-        from .forms import default_forms_dir
         exclude = {master, target, archive_root, ledger.path,
-                   default_forms_dir(master, month, "traditional"),
-                   default_forms_dir(master, month, "simplified"),
+                   layout.default_forms_dir(master, month, "traditional"),
+                   layout.default_forms_dir(master, month, "simplified"),
                    ledger.path.with_name(ledger.path.name + "-wal"),
                    ledger.path.with_name(ledger.path.name + "-shm")}
         t1 = time.perf_counter()
@@ -183,21 +182,28 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
                 with ledger.tx() as conn:
                     # each file is stored as its judgement comes back; nothing is visible to
                     # anyone before the commit at the end
-                    _store(conn, judging, report, ctx, cfg, collected_at)
+                    kept = [] if rollup else None
+                    before = _store(conn, judging, report, ctx, cfg, collected_at, kept)
                     judging.close()
                     t3 = judging.finished_at
-                    if archive_root.exists():
-                        os.sync()   # the archived originals are on disk before the ledger points at them
-                    _month_state(conn, report, ctx, cfg, plan_info, now.date())
-                    t4 = time.perf_counter()
-                    if plan is not None:    # this connection sees the rows stored just now
-                        from .rollup import compute_rollup
-                        try:
-                            computed = compute_rollup(ledger, plan, cfg, month, prepared,
-                                                      today=now.date())
-                        except PutuoError as e:
-                            rollup_error = e
-                    t_rollup = time.perf_counter() - t4
+                    # the archived originals are on disk before the ledger points at them:
+                    # synced in a thread while the month's state and the 工作報表 are computed
+                    syncing = _sync_started() if archive_root.exists() else None
+                    try:
+                        _month_state(conn, report, ctx, cfg, plan_info, now.date())
+                        t4 = time.perf_counter()
+                        if plan is not None:    # this connection sees the rows stored just now
+                            from .rollup import StoredRows, compute_rollup
+                            try:
+                                computed = compute_rollup(ledger, plan, cfg, month, prepared,
+                                                          today=now.date(),
+                                                          stored=StoredRows(before, kept))
+                            except PutuoError as e:
+                                rollup_error = e
+                        t_rollup = time.perf_counter() - t4
+                    finally:
+                        if syncing is not None:    # before the commit, and before any fork
+                            syncing.join()
                     if write_master:
                         tmp = _write_master(report, master, target, computed)
                         ensure_not_open(target)   # opened in Excel meanwhile: store nothing, say so
@@ -231,6 +237,19 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
         return result
     finally:
         ledger.close()
+
+
+def _sync_started():
+    """os.sync() running in a thread (it waits on the disk, not on Python): join() it."""
+    import threading
+    sync = os.sync
+    t = threading.Thread(target=sync, name="putuo-xl-sync", daemon=True)
+    try:
+        t.start()
+    except RuntimeError:        # no thread to be had: sync here
+        sync()
+        return None
+    return t
 
 
 # -- judging in parallel ------------------------------------------------------------------
@@ -314,7 +333,8 @@ class Judging:
 
             if not ctx.issued:
                 ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
-            chunk = max(1, min(64, len(items) // (workers * 8)))
+            # chunks small enough that the workers finish within a few forms of each other
+            chunk = max(1, min(32, len(items) // (workers * 16)))
             global _FORKED
             try:
                 if method == "fork":   # the workers inherit items and context: send indices
@@ -494,13 +514,21 @@ def due_for_month(month: str, cfg: Config) -> date:
 
 
 def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Context, cfg: Config,
-           collected_at: str) -> None:
+           collected_at: str, kept: list | None = None) -> int:
+    """Store every judged file (in order) in the open transaction. `kept`: a list that gets
+    every report row inserted, as inserted. Returns the largest rowid `reports` had before."""
     script = report.script
     batch_sha: dict[str, FileResult] = {}
     touched: set[tuple[str, str]] = set()
     notes: list[tuple] = []
     reports: list[tuple] = []
     actuals: list[tuple] = []
+    # the originals the ledger holds already (this transaction holds the write lock): only a
+    # file among them needs its earlier submissions looked up (one query here, not one a file)
+    cur = conn.cursor()
+    cur.row_factory = None
+    stored = {r[0] for r in cur.execute("SELECT DISTINCT sha256 FROM submissions")}
+    before = cur.execute("SELECT MAX(rowid) FROM reports").fetchone()[0] or 0
     for j in judgements:
         for p in j.problems:
             p.finish(script)
@@ -522,7 +550,7 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             continue
         prior = conn.execute("SELECT id, status, reason_code, unit, month, collect_month FROM submissions "
                              "WHERE sha256 = ? ORDER BY (status = 'accepted') DESC, id DESC",
-                             (j.sha256,)).fetchall()
+                             (j.sha256,)).fetchall() if j.sha256 in stored else ()
         # the same bytes accepted before, judged fine again (or not read again: see
         # collect_read._same_place), or refused before for the same reason in a run for this
         # month: a duplicate. The same bytes that are wrong for THIS run (another month's form,
@@ -566,13 +594,17 @@ def _store(conn, judgements: list[Judgement], report: CollectReport, ctx: Contex
             # (task_id, role, status, progress, progress_text, problems, next_steps): a RowReport
             # or, from a worker process, the same as a plain tuple
             unit, month = j.unit, j.month
-            reports.extend((sid, unit, month, *r) for r in j.reports)
+            rows = [(sid, unit, month, *r) for r in j.reports]
+            reports.extend(rows)
+            if kept is not None:
+                kept.extend(rows)
             actuals.extend((sid, j.unit, j.month, t, i, v) for t, i, v in j.actuals)
             touched.add((j.unit, j.month))
         if len(reports) >= STORE_BATCH_ROWS:   # while the next files are still being judged
             _insert_rows(conn, notes, reports, actuals)
     _insert_rows(conn, notes, reports, actuals)
     _supersede(conn, touched, report)
+    return before
 
 
 STORE_BATCH_ROWS = 5000

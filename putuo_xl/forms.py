@@ -31,7 +31,7 @@ from .units import Assignment, unit_assignments
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 DEFAULT_FILE_NAME = "{month}_{unit}_法治政府建設月報.xlsx"
-DEFAULT_FOLDER = "{month}_月報"
+DEFAULT_FOLDER = layout.FORMS_FOLDER
 GENERATOR = f"putuo-xl {__version__}"
 BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\r\n\t]')
 
@@ -102,7 +102,7 @@ def form_file_name(month: str, unit: str, config: Config, script: str) -> str:
 
 
 def default_forms_dir(master_path: str | Path, month: str, script: str) -> Path:
-    return Path(master_path).resolve().parent / in_script(DEFAULT_FOLDER, script).format(month=month)
+    return layout.default_forms_dir(master_path, month, script)
 
 
 def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path | None = None,

@@ -106,3 +106,14 @@ def month_label(month: str) -> str:
     """'2020-08' → '2020年8月'."""
     y, m = month.split("-")
     return f"{int(y)}年{int(m)}月"
+
+
+# The folder `putuo-xl forms` writes a month's forms to, beside the master (forms.py; collect
+# never judges what is in it). Here so that collect need not import the forms writer.
+FORMS_FOLDER = "{month}_月報"
+
+
+def default_forms_dir(master_path, month: str, script: str):
+    """The month's forms folder beside the master, named in `script`."""
+    from pathlib import Path
+    return Path(master_path).resolve().parent / in_script(FORMS_FOLDER, script).format(month=month)

@@ -484,10 +484,10 @@ class _Reader:
                 f"多個單位用頓號「、」分隔),或先在 config.yaml 的 units 下添加這個單位。")
 
     def _indicators(self, sheet, cell, value, tid, base) -> list[Indicator] | None:
-        from .parser import extract_indicators
         text = _text(value)
         if base is not None and text == indicators_text(base):
             return base.indicators
+        from .parser import extract_indicators     # only for an edited cell (its import costs)
         lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
         old = {indicator_line(i): i for i in (base.indicators if base else [])}
         used_ids = {i.id for i in old.values()}
@@ -520,7 +520,6 @@ class _Reader:
         return out
 
     def _deadline(self, sheet, cell, value, task: Task, base) -> bool:
-        from .parser import parse_deadline
         if base is not None:
             bv = deadline_value(base, self.script)
             same = (isinstance(value, datetime) and isinstance(bv, datetime) and value.date() == bv.date()) \
@@ -550,6 +549,7 @@ class _Reader:
                 return True
             except ValueError:
                 pass
+        from .parser import parse_deadline         # only for a deadline written in words
         got = parse_deadline(text if re.search(r"前|底|末|完成|年內|年内", text) else text + "前", self.year)
         if got:
             task.deadline, task.deadline_text = got[0], text

@@ -153,6 +153,29 @@ class Rollup:
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]
 
+    # A field may be made on first use: `status_rows` is a row per task × unit (180,000 in a
+    # province), which `collect --rollup` writes to the master from a forked process and never
+    # needs in this one — making and freeing them here cost ~0.2 s at that scale.
+    def _defer(self, name: str, make) -> None:
+        self.__dict__.pop(name, None)
+        self.__dict__.setdefault("_lazy", {})[name] = make
+
+    def __getattr__(self, name: str):
+        lazy = self.__dict__.get("_lazy")
+        if lazy and name in lazy:
+            value = lazy[name]()
+            self.__dict__[name] = value
+            lazy.pop(name, None)
+            return value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self):        # pickled (a spawned process): every field made
+        for name in list(self.__dict__.get("_lazy") or ()):
+            getattr(self, name)
+        state = dict(self.__dict__)
+        state.pop("_lazy", None)
+        return state
+
     def t(self, s):
         return in_script(s, self.script) if isinstance(s, str) else s
 
@@ -332,10 +355,11 @@ class _Ctx:
         return self.category.get(status, "in_progress")
 
 
-def _read_ledger(ledger, month: str):
+def _read_ledger(ledger, month: str, stored: "StoredRows | None" = None):
     """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
     ledger's sqlite3.Row factory costs a third of the read at province scale). Who reported
-    when is read by status.ledger_status (see _compute_rollup)."""
+    when is read by status.ledger_status (see _compute_rollup). `stored`: the report rows this
+    connection's transaction inserted (collect), taken as they are instead of read back."""
     conn = ledger.conn.cursor()
     conn.row_factory = None
     # the months with anything to report: forms issued, forms accepted, files rejected in a run
@@ -350,11 +374,18 @@ def _read_ledger(ledger, month: str):
     received = dict(conn.execute(
         "SELECT id, substr(received_at, 1, 10) FROM submissions "
         "WHERE status = 'accepted' AND superseded_by IS NULL"))
-    reports = conn.execute(
-        "SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
-        "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
-        "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
-        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)", (month,)).fetchall()
+    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+             "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
+             "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
+             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
+    if stored is None:
+        reports = conn.execute(query, (month,)).fetchall()
+    else:
+        # the rows stored before this run, then this run's (inserted after them: the order of a
+        # scan), filtered as the query filters them
+        reports = conn.execute(query + " AND r.rowid <= ?", (month, stored.before)).fetchall()
+        reports += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
+                    if r[0] in received and r[2] <= month and (r[5] is not None or r[6] is not None)]
     reports = (reports, received)
     actuals = _frame(conn.execute(
         "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
@@ -369,13 +400,25 @@ def _read_ledger(ledger, month: str):
 
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
-                   prepared: "PreparedRollup | None" = None, *, today: date | None = None) -> Rollup:
+                   prepared: "PreparedRollup | None" = None, *, today: date | None = None,
+                   stored: "StoredRows | None" = None) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
+    `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
     Refused (InputError) for a month with no forms issued and nothing received."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month, prepared, today=today)
+        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored)
+
+
+@dataclass
+class StoredRows:
+    """The rows of `reports` that collect inserted in the ledger's open transaction, as it
+    inserted them — (submission_id, unit, month, task_id, role, status, progress, …) in insert
+    order — and the largest rowid the table had before (0: none): the rollup takes them as
+    they are instead of reading them back (the same rows, in the same order)."""
+    before: int
+    rows: list
 
 
 class PreparedRollup:
@@ -386,6 +429,7 @@ class PreparedRollup:
         with _no_gc():
             self.plan, self.config = plan, config
             self.ctx = _Ctx(plan, config, "")
+            self.ctx.assignment_index()     # (task, unit) → index: made now, not when computing
 
 
 def prepare_rollup(plan: Plan, config: Config) -> PreparedRollup:
@@ -406,14 +450,15 @@ def _no_gc():
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
-                    prepared: PreparedRollup | None = None, today: date | None = None) -> Rollup:
+                    prepared: PreparedRollup | None = None, today: date | None = None,
+                    stored: StoredRows | None = None) -> Rollup:
     month = check_month(month)
     cfg = config
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
-    have, reports, actuals, sent = _read_ledger(ledger, month)
+    have, reports, actuals, sent = _read_ledger(ledger, month, stored)
     months = sorted(have | {month})
     warnings: list[str] = []
     # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
@@ -460,7 +505,11 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
-    r.status_rows = _status_rows(ctx, per_month[month])
+    # made on first use from what they need only (not the whole context: its 180,000-key
+    # assignment index would stay alive with the result)
+    need = _StatusInputs(ctx.tasks, ctx.near_days)
+    cur = {k: per_month[month][k] for k in ("month", "task_status", "state")}
+    r._defer("status_rows", lambda: _status_rows(need, cur))
     r.actual_rows = _actual_rows(ctx, months, per_month)
     return r
 
@@ -983,7 +1032,14 @@ def _unit_light(cat, days_left, near_days) -> str:
     return "green"
 
 
-def _status_rows(ctx: _Ctx, cur: dict) -> list[list]:
+@dataclass
+class _StatusInputs:
+    """What _status_rows takes from the context."""
+    tasks: list
+    near_days: int
+
+
+def _status_rows(ctx: "_Ctx | _StatusInputs", cur: dict) -> list[list]:
     """_status: per task, then per task × unit: status name, progress 0..1, the date the latest
     report arrived (a date), light (green | yellow | red: the master's conditional formats
     compare these codes)."""

@@ -81,6 +81,9 @@ class Grid:
 
 
 def _clean(v):
+    c = v.__class__
+    if c is str or c is int:        # most cells: nothing to clean
+        return v
     if v is None:
         return None
     if isinstance(v, float) and math.isnan(v):
@@ -119,7 +122,10 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
     names = [c.name for c in g.cols]
     data = frame.reindex(columns=names)
     simplified = r.script == "simplified"          # in_script changes nothing otherwise
-    for values in data.itertuples(index=False, name=None):
+    # column by column as Python values (what itertuples gives, without indexing pandas'
+    # string arrays cell by cell)
+    columns = [data.iloc[:, k].tolist() for k in range(data.shape[1])]
+    for values in zip(*columns):
         vals = [_clean(v) for v in values]
         if simplified:
             vals = [_t(r, v) for v in vals]
@@ -365,6 +371,7 @@ def _bulletin(r) -> Grid:
 
 
 # -- xlsxwriter rendering ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=65536)      # unit names, statuses, notes: the same text again
 def _text_width(s: str) -> float:
     """Display width in Excel column units (as LibreOffice/Excel lay out SimSun 10 pt: a CJK or
     full-width character takes about 1.7 units, a digit or letter about 1)."""

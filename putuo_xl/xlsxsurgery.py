@@ -38,7 +38,6 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import unquote
 
@@ -158,6 +157,30 @@ class _Package:
                     NotImplementedError) as e:
                 raise self.error(f"部件 {name} 無法解壓({e})。")
         return self._data[real]
+
+    def head(self, name: str, marker: bytes) -> bytes:
+        """The part's bytes up to and including the first `marker` (all of them if it has none),
+        decompressing no further than that: a big sheet's head without inflating its rows.
+        Anything unusual (a read once already, another compression, a broken stream): `read`."""
+        real = self.real(name)
+        if real in self._data or real not in self.info:
+            return self.read(name)
+        try:
+            info, raw = self.raw_member(real)
+            if info.compress_type == zipfile.ZIP_STORED:
+                return raw[:info.file_size]
+            d = zlib.decompressobj(-15)
+            out = b""
+            for i in range(0, len(raw), 65536):
+                out += d.decompress(raw[i:i + 65536])
+                if out.find(marker) >= 0:
+                    return out
+            out += d.flush()
+            if len(out) == info.file_size and zlib.crc32(out) == info.CRC:
+                return out
+        except (zlib.error, InputError):
+            pass
+        return self.read(name)
 
     def raw_member(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
         """A member's compressed bytes as stored, to copy it without recompressing."""
@@ -912,7 +935,7 @@ class _Surgery:
         return b""
 
     def _old_codename(self, old: _Sheet) -> str | None:
-        data = self.t.read(old.rel.part)
+        data = self.t.head(old.rel.part, b"sheetData")     # sheetPr comes before the rows
         end = data.find(b"sheetData")
         m = re.search(rb'<(?:\w+:)?sheetPr\b[^>]*\bcodeName="([^"]*)"', data[:end if end > 0 else None])
         return m.group(1).decode("utf-8") if m else None
@@ -1177,33 +1200,57 @@ class _Surgery:
         later = []          # plain sheets still being made (callables): written last
         out_lower = {k.lower(): k for k in self.out}
         stamp = (1980, 1, 1, 0, 0, 0)
-        for info in self.t.infos:
-            low = info.filename.lower()
-            if low in out_lower:
-                data = self.out[out_lower[low]]                 # bytes, Deflated or callable
-                if callable(data):
-                    later.append((info.filename, info.date_time, data))
+        # the new parts are compressed in threads (zlib releases the GIL) while the untouched
+        # ones are copied: the same bytes as compressing each here in turn
+        big = [k for k, v in self.out.items()
+               if isinstance(v, (bytes, bytearray)) and len(v) >= PARALLEL_DEFLATE_MIN]
+        pool = None
+        if len(big) > 1 or (big and len(self.t.infos) > len(self.out)):
+            from concurrent.futures import ThreadPoolExecutor
+            pool = ThreadPoolExecutor(max_workers=2)
+        try:
+            out = dict(self.out)
+            if pool is not None:
+                for k in sorted(big, key=lambda k: -len(out[k])):
+                    out[k] = pool.submit(deflate, out[k])
+
+            def part(key):
+                data = out[key]
+                return data.result() if hasattr(data, "result") and not callable(data) else data
+
+            for info in self.t.infos:
+                low = info.filename.lower()
+                if low in out_lower:
+                    data = part(out_lower[low])                 # bytes, Deflated or callable
+                    if callable(data):
+                        later.append((info.filename, info.date_time, data))
+                    else:
+                        z.add(info.filename, info.date_time, data)
+                elif low in self.deleted:
+                    continue
                 else:
-                    z.add(info.filename, info.date_time, data)
-            elif low in self.deleted:
-                continue
-            else:
-                # untouched: the very same compressed bytes
-                info, data = self.t.raw_member(info.filename)
-                z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
-                          info.file_size, data)
-            stamp = info.date_time
-            written.add(low)
-        for name in sorted(self.out, key=_part_order):
-            if name.lower() not in written:
-                data = self.out[name]
-                if callable(data):
-                    later.append((name, stamp, data))
-                else:
-                    z.add(name, stamp, data)
+                    # untouched: the very same compressed bytes
+                    info, data = self.t.raw_member(info.filename)
+                    z.add_raw(info.filename, info.date_time, info.compress_type, info.CRC,
+                              info.file_size, data)
+                stamp = info.date_time
+                written.add(low)
+            for name in sorted(self.out, key=_part_order):
+                if name.lower() not in written:
+                    data = part(name)
+                    if callable(data):
+                        later.append((name, stamp, data))
+                    else:
+                        z.add(name, stamp, data)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         for name, date_time, data in later:
             z.add(name, date_time, data())
         return z.finish()
+
+
+PARALLEL_DEFLATE_MIN = 256 * 1024     # parts this big are compressed in a thread (_write)
 
 
 @dataclass(frozen=True)
@@ -1264,6 +1311,12 @@ class _ZipWriter:
 
 
 _EPOCH = date(1899, 12, 30)   # Excel's day 0 (1900 date system)
+
+
+def xml_escape(data: str) -> str:
+    """& < > as XML entities (what xml.sax.saxutils.escape does; importing that module pulls in
+    urllib.request, http and ssl: ~10 ms of every command's start)."""
+    return data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def _plain_cell(v) -> str:
@@ -1399,8 +1452,15 @@ def xlsxwriter_rows(body: list) -> RowsWriter:
                 t = memo[id(f)] = style(f.xf_index)
             return t
 
-        return [(ri + 1, row_xml(ri + 1, zip(values, map(target, fmts)), h))
-                for ri, values, fmts, h in body]
+        # rows of one style share their list of formats: map each list once
+        mapped: dict[int, tuple] = {}
+        out = []
+        for ri, values, fmts, h in body:
+            m = mapped.get(id(fmts))
+            if m is None:
+                m = mapped[id(fmts)] = (fmts, [target(f) for f in fmts])   # fmts kept alive
+            out.append((ri + 1, row_xml(ri + 1, zip(values, m[1]), h)))
+        return out
     return write
 
 
