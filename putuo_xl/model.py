@@ -54,6 +54,7 @@ class Task:
     recurring: bool = False        # 經常性工作: no year-end deadline
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
+    leader: str | None = None      # 牽頭領導/責任領導 as written (an official, not a unit)
 
     def units_by_role(self, role: str) -> list[UnitRef]:
         return [u for u in self.units if u.role == role]
@@ -65,6 +66,7 @@ class Subsection:
     number: str | None             # "(二)" as written, None for an unnumbered block
     title: str | None
     tasks: list[Task] = field(default_factory=list)
+    intro: str | None = None       # a lead-in paragraph before the numbered tasks (not a task)
 
 
 @dataclass

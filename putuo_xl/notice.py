@@ -412,9 +412,34 @@ def _table_lines(table) -> list[str]:
     With several text columns (重點任務 | 具體措施 | …) the last is the task and the others
     group the tasks: a new value there becomes a subsection heading."""
     rows = [[re.sub(r"\s*\n\s*", "", c.text).strip() for c in r.cells] for r in table.rows]
+    return _rows_lines(rows)
+
+
+def _is_task_header(row: list[str]) -> bool:
+    """序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限: a header with a task and a unit column."""
+    cells = [narrow(c).replace(" ", "") for c in row]
+    return len(cells) >= 2 and any(_UNIT_HEAD.search(c) for c in cells) \
+        and any(_TASK_HEAD.search(c) and not _UNIT_HEAD.search(c) for c in cells)
+
+
+def _rows_lines(rows: list[list[str]]) -> list[str]:
+    """The lines of a table given as rows of cell texts (merged cells repeated), see _table_lines."""
     rows = [r for r in rows if any(r)]
     if not rows:
         return []
+    # a title row above the header (…任務分解表 across the table) stays a line of its own
+    lead: list[str] = []
+    for k in range(min(3, len(rows))):
+        if _is_task_header(rows[k]):
+            lead = ["".join(dict.fromkeys(r)) for r in rows[:k]]
+            rows = rows[k:]
+            break
+    width = len(rows[0])
+    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+    return lead + _header_rows_lines(rows)
+
+
+def _header_rows_lines(rows: list[list[str]]) -> list[str]:
     header = rows[0]
     seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
     unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
@@ -560,6 +585,7 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
         hints["written"] = meta["written"]
 
     article = _main_block(soup)
+    _html_task_tables(soup, article)
     lines = _clean_lines(_block_text(article).splitlines())
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
@@ -567,6 +593,52 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     if not any(lines):
         raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
     return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
+
+
+def _html_grid(table) -> list[list[str]]:
+    """The cell texts of an HTML table, a merged cell (rowspan/colspan) repeated in every slot
+    it covers, as python-docx gives a Word table's merged cells."""
+    grid: dict[tuple[int, int], str] = {}
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.find_all(["td", "th"], recursive=False):
+            while (r, c) in grid:
+                c += 1
+            text = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
+            text = squeeze_cjk_spaces(text)
+            try:
+                rs = max(1, min(int(cell.get("rowspan", 1) or 1), 200))
+                cs = max(1, min(int(cell.get("colspan", 1) or 1), 50))
+            except ValueError:
+                rs = cs = 1
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid.setdefault((r + dr, c + dc), text)
+            c += cs
+    if not grid:
+        return []
+    nrows = max(r for r, _ in grid) + 1
+    ncols = max(c for _, c in grid) + 1
+    return [[grid.get((r, c), "") for c in range(ncols)] for r in range(nrows)]
+
+
+def _html_task_tables(soup, article) -> None:
+    """A task table in a web page (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) is replaced by the
+    lines the parser reads (numbered items with unit parentheses); other tables stay."""
+    for table in article.find_all("table"):
+        if table.find("table"):
+            continue            # a layout table around the article
+        grid = _html_grid(table)
+        if not any(_is_task_header(r) for r in grid[:3]):
+            continue
+        lines = _rows_lines(grid)
+        box = soup.new_tag("div")
+        for line in lines:
+            para = soup.new_tag("p")
+            para.string = line
+            box.append(para)
+        table.replace_with(box)
 
 
 def _norm_title(s: str) -> str:
@@ -651,12 +723,132 @@ _SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂�
                    r"网上赌|網上賭|线上赌|線上賭)", re.I)
 
 
+# Text copied out of a PDF: page numbers (- 1 - / — 2 — / 第1頁 共5頁) at the start of a line or on
+# a line of their own, and lines that run a heading, an item and a unit bracket together.
+_PAGE_MARK = re.compile(r"^\s*(?:[-—－–]{1,2}\s*\d{1,3}\s*[-—－–]{1,2}|第\s*\d{1,3}\s*[頁页](?:\s*[,，/]?\s*共\s*\d{1,3}\s*[頁页])?)"
+                        r"(?=\s|$)\s*")
+_HEAD_MARK = (r"(?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]|"
+              r"\d{1,2}\s*[.．、](?![\d.．]))")
+# a space after a sentence end or a closing bracket, before a heading or an item number
+_RUN_ON = re.compile(rf"(?<=[。;；〕)）】])[ \t]+(?={_HEAD_MARK}\s*[\u3400-\u9fff“《（(])")
+# 一、持續推進… 1.推動…: a short heading (no sentence punctuation) then an item on the same line
+_HEADING_THEN_ITEM = re.compile(
+    r"^((?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）])[^。；;，,：:]{2,40}?)"
+    r"[ \t]+(?=\d{1,2}\s*[.．、](?![\d.．])\s*[\u3400-\u9fff“《])")
+_SENTENCE_END = "。;；!?！？:：”》)）〕】"
+# Pinyin that some sites put after characters they converted: 執(zhí)法 → 執法.
+_PINYIN_NOTE = re.compile(r"(?<=[\u3400-\u9fff])[(（]\s*[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*\s*[)）]")
+# Spaces a PDF puts between Chinese and digits (2022 年, 不少於 1 次).
+_CJK_ASCII_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t]+(?=\d)|(?<=[\d%])[ \t]+(?=[\u3400-\u9fff])")
+
+
+def _split_run_on(line: str) -> list[str]:
+    """A line of PDF text that runs several paragraphs together: split it before headings and
+    item numbers that follow a sentence end, a closing unit bracket or a short heading."""
+    m = _HEADING_THEN_ITEM.match(line)
+    if m:
+        return [m.group(1).strip()] + _split_run_on(line[m.end():])
+    parts = [x.strip() for x in _RUN_ON.split(line)]
+    return [x for x in parts if x]
+
+
+def _text_cells(line: str) -> list[str] | None:
+    """The cells of a table row written as text: `1 | 任務 | 區司法局 |` or tab-separated."""
+    if "|" in line:
+        cells = [c.strip() for c in line.split("|")]
+    elif "\t" in line.strip():
+        cells = [c.strip() for c in line.strip().split("\t")]
+    else:
+        return None
+    while cells and not cells[-1]:
+        cells.pop()
+    while cells and not cells[0]:
+        cells.pop(0)
+    return cells or None
+
+
+def _text_tables(raw: list[str]) -> list[str]:
+    """Task tables flattened to text (a web page copied with `|` or tabs between the cells, a
+    spreadsheet pasted into a .txt): the header row (序號 | 工作任務 | 牽頭單位 | …) and the rows
+    after it become the numbered items with unit parentheses that the parser reads."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        cells = _text_cells(raw[i])
+        if cells and len(cells) >= 3 and _is_task_header(cells):
+            rows = [cells]
+            j = i + 1
+            # rows go on while lines have cells; a heading line between them (一、… without any
+            # separator, its trailing tabs lost) is a merged row of the table
+            while j < len(raw) and (_text_cells(raw[j]) is not None or not raw[j].strip()
+                                    or _HEADING_START.match(narrow(raw[j]))
+                                    and any(_text_cells(x) for x in raw[j + 1:j + 3])):
+                if raw[j].strip():
+                    rows.append(_text_cells(raw[j]) or [raw[j].strip()])
+                j += 1
+            out.extend(_rows_lines(rows))
+            i = j
+            continue
+        out.append(raw[i])
+        i += 1
+    return out
+
+
+_OPEN_UNIT_BRACKET = re.compile(r"[（(〔【]\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办|參與|参与|主責|主责)"
+                                r"(?:單位|单位|部門|部门)[^）)〕】]*$")
+_LABEL_START = re.compile(r"^\s*[（(〔【]?\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办)(?:單位|单位|部門|部门)")
+
+
+def _join_wrapped_brackets(lines: list[str]) -> list[str]:
+    """A unit bracket that a hard line break (text copied out of a PDF) split over two or three
+    lines: 〔牽頭單位:…;責任單位:…,各鎮人民政府 / (街道辦事處)〕 is one line again."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _OPEN_UNIT_BRACKET.search(line):
+            for k in range(1, 4):
+                nxt = lines[i + k] if i + k < len(lines) else ""
+                if not nxt.strip() or re.match(_HEAD_MARK, nxt.strip()) or _LABEL_START.match(nxt):
+                    break
+                if re.search(r"[）)〕】]", nxt):
+                    line = line + "".join(x.strip() for x in lines[i + 1:i + k + 1])
+                    i += k
+                    break
+        out.append(line)
+        i += 1
+    return out
+
+
 def _clean_lines(raw: list[str]) -> list[str]:
     out: list[str] = []
     seen_text = False
+    pieces: list[str] = []
+    page_break = False
+    raw = _text_tables(raw)
     for line in raw:
-        line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "")
+        line = _PINYIN_NOTE.sub("", line.replace("\t", " "))
+        line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
+        pm = _PAGE_MARK.match(line)
+        if pm:
+            line = line[pm.end():].strip()
+            page_break = True
+        if not line:
+            if not page_break:
+                pieces.append("")
+            continue
+        if page_break:
+            page_break = False
+            # a page break inside a sentence: the text goes on from the previous line
+            while pieces and not pieces[-1]:
+                pieces.pop()
+            if pieces and pieces[-1][-1] not in _SENTENCE_END and not re.match(_HEAD_MARK, line):
+                line = pieces.pop() + line
+        pieces.extend(_split_run_on(line))
+    pieces = _join_wrapped_brackets(pieces)
+    for line in pieces:
         line = squeeze_cjk_spaces(line.strip())
+        line = _CJK_ASCII_SPACE.sub("", line)
         line = re.sub(r"[ \t]{2,}", " ", line)
         if not line:
             if out and out[-1] != "":
@@ -668,7 +860,11 @@ def _clean_lines(raw: list[str]) -> list[str]:
         if _SPAM.search(flat) or _FURNITURE.match(flat):
             continue
         if re.match(r"^(信息來源|信息来源|來源|来源|文章來源|文章来源)\s*[::]", flat):
-            continue
+            # 文章來源:司法局 更新時間:2021/03/29: the date after the source stays
+            when = re.search(r"(發布|发布|更新|發佈|发佈)?(日期|時間|时间)\s*[::]\s*\d{4}", flat)
+            if not when:
+                continue
+            line = line[when.start():]
         seen_text = True
         out.append(line)
     while out and out[-1] == "":

@@ -51,28 +51,35 @@ ITEM_RE = re.compile(
     r"|(?P<rparen>\d{1,3})\s*[))]"
     r"|(?P<circled>[①-⑳]))\s*(?P<text>.*)$")
 
-_ROLE_WORD = r"(?:牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協同|协同|協助|协助|責任|责任|主責|主责)"
-_ROLE_LABEL = rf"{_ROLE_WORD}(?:單位|单位|部門|部门)"
+_ROLE_WORD = r"(?:牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協同|协同|協助|协助|責任|责任|主責|主责|承辦|承办|承擔|承担)"
+_ROLE_LABEL = rf"{_ROLE_WORD}(?:單位|单位|部門|部门|主體|主体)"
 _LABELS = rf"{_ROLE_LABEL}(?:\s*[//、和及]\s*{_ROLE_LABEL})*"
 # `責任單位:` or `【責任單位】`
 LABEL_RE = re.compile(rf"(?:[【\[]\s*(?P<b>{_LABELS})\s*[】\]]\s*[::]?|(?P<c>{_LABELS})\s*[::])")
-UNIT_LINE_RE = re.compile(rf"^\s*[((]?\s*(?:[【\[]\s*{_LABELS}\s*[】\]]|{_LABELS}\s*[::])")
+UNIT_LINE_RE = re.compile(rf"^\s*[((〔]?\s*(?:[【\[]\s*{_LABELS}\s*[】\]]|{_LABELS}\s*[::])")
 ROLE_WORDS = {
     "牽頭": "lead", "牵头": "lead", "主辦": "lead", "主办": "lead",
     "配合": "co", "協辦": "co", "协办": "co", "參與": "co", "参与": "co", "協同": "co", "协同": "co",
     "協助": "co", "协助": "co",
     "責任": "responsible", "责任": "responsible", "主責": "responsible", "主责": "responsible",
+    "承辦": "responsible", "承办": "responsible", "承擔": "responsible", "承担": "responsible",
 }
+# 牽頭領導:副縣長 張三 — the official in charge: not a unit, not part of the task's text
+_LEADER_LABEL = (r"(?:牽頭|牵头|責任|责任|分管|包抓|包保|聯繫|联系|主管|督辦|督办|掛點|挂点)"
+                 r"(?:縣|县|區|区|市)?(?:領導|领导|負責人|负责人)")
+LEADER_LINE_RE = re.compile(rf"^\s*[((〔]?\s*{_LEADER_LABEL}\s*[::]\s*(.*?)\s*[))〕]?\s*[。;;]?\s*$")
+LEADER_CLAUSE_RE = re.compile(rf"{_LEADER_LABEL}\s*[::]\s*([^;;]*)[;;]?")
 _DEADLINE_LABEL = r"(?:完成時限|完成时限|進度安排|进度安排|時間安排|时间安排|完成時間|完成时间|完成期限|時間節點|时间节点|時限要求|时限要求|時間要求|时间要求|時限|时限)"
 DEADLINE_LINE_RE = re.compile(
     rf"^\s*(?:[((]\s*)?(?:[【\[]\s*{_DEADLINE_LABEL}\s*[】\]]\s*[::]?|{_DEADLINE_LABEL}\s*[::])\s*(.*?)[))]?\s*[。;;]?\s*$")
 DEADLINE_CLAUSE_RE = re.compile(rf"{_DEADLINE_LABEL}\s*[::]\s*([^;;]*)")
 
-# One level of nested parentheses inside: (責任單位:區級有關單位、各鎮(街道))
-_PAREN = r"[((【\[]((?:[^()()【】\[\]]|[((<][^()()]*[))>])*)[))】\]]"
+# One level of nested parentheses inside: (責任單位:區級有關單位、各鎮(街道)). Text copied out
+# of a PDF often brackets the units with 〔〕: 〔牽頭單位:…;責任單位:…〕.
+_PAREN = r"[((【\[〔]((?:[^()()【】\[\]〔〕]|[((<〔][^()()〔〕]*[))>〕])*)[))】\]〕]"
 PAREN_RE = re.compile(_PAREN)
 # A unit list whose closing parenthesis is missing (the text was cut off).
-OPEN_MARKER_RE = re.compile(rf"[((]\s*(?:{_LABELS})\s*[::][^))]*$")
+OPEN_MARKER_RE = re.compile(rf"[((〔]\s*(?:{_LABELS})\s*[::][^))〕]*$")
 
 UNIT_SUFFIX_RE = re.compile(
     r"(局|辦|办|部|委|會|会|院|所|中心|單位|单位|街道|鎮|镇|鄉|乡|公司|隊|队|站|處|处|室|庭|廳|厅|署|集團|集团|"
@@ -103,6 +110,17 @@ GENERIC_GROUP_RE = re.compile(
     r"|^(鄉鎮|乡镇|鎮|镇|街道|鄉鎮\(街道\)|乡镇\(街道\)|鎮\(街道\)|镇\(街道\)|鎮街|镇街)"
     r"(人民政府|辦事處|办事处)?$")
 
+# Names that end like an office (局, 辦, 委, 法院 …): one such name alone in a parenthesis at the
+# end of a task is its unit even when the directory does not know it (another district's notice).
+STRONG_UNIT_SUFFIX_RE = re.compile(
+    r"(局|辦|办|委|院|部|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
+RUN_TOGETHER_RE = re.compile(r"(?<=[局辦办委院部室隊队所站])(?=(?:縣|县|區|区|市)[^,,、;;]{2,})")
+NOT_A_UNIT_RE = re.compile(r"^(含|包括|包含|如|即|例如|特別是|特别是|尤其是|以及|詳見|详见|見|见|參照|参照|依托|通過|通过)"
+                           r"|[《》“”\"]")
+
+# A paragraph that says it introduces the items after it: 目標:… / 主要措施: / …措施如下:
+LEAD_IN_RE = re.compile(r"^(主要|工作|總體|总体|具體|具体)?(目標|目标|要求|任務|任务|措施|舉措|举措)\s*[::]|[::]$")
+
 SENTENCE_END = "。!?;!?;"
 
 # A piece of the notice quoted in one of our messages: it keeps the notice's script and
@@ -122,7 +140,8 @@ PLAN_TITLE_RE = re.compile(r"(工作要點|工作要点|工作計劃|工作计�
                            r"工作任務|工作任务|任務分解|任务分解)(表)?$")
 INTRO_TITLE_RE = re.compile(
     r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|"
-    r"基本原則|基本原则|目標任務|目标任务)[^,,。]{0,10}$")
+    r"基本原則|基本原则|目標任務|目标任务|實施步驟|实施步骤|工作步驟|工作步骤|方法步驟|方法步骤|實施階段|实施阶段)"
+    r"[^,,。]{0,10}$")
 CLOSING_TITLE_RE = re.compile(
     r"^[^,,。]{0,6}(保障措施|工作要求|組織保障|组织保障|組織實施|组织实施|有關要求|有关要求|工作保障|"
     r"組織領導|组织领导|工作措施|實施要求|实施要求|推進措施|推进措施)[^,,。]{0,6}$")
@@ -137,6 +156,13 @@ SIGN_DATE_RE = re.compile(r"^(?P<issuer>[^,,。;;::]{2,40}?)?\s*(?P<y>\d{4})\s*�
 CLOSING_FURNITURE_RE = re.compile(
     r"^(特此(通知|函告|通報|通报)[。.]?$|(聯繫人|联系人|聯繫電話|联系电话|聯繫方式|联系方式|電話|电话|傳真|传真|"
     r"郵箱|邮箱|電子郵箱|电子邮箱|地址)\s*[::])")
+DOC_TITLE_RE = re.compile(r"(報告|报告|要點|要点|計劃|计划|方案|安排|意見|意见|規劃|规划|清單|清单|辦法|办法|細則|细则|"
+                          r"通知|總結|总结|綱要|纲要)(\s*[((][^()()]{2,20}[))])?$")
+REPORT_TITLE_RE = re.compile(r"(情況報告|情况报告|工作報告|工作报告|年度報告|年度报告|工作總結|工作总结|總結報告|总结报告)$")
+TITLE_LABEL_RE = re.compile(r"^(名稱|名称|標題|标题|標\s+題|标\s+题|文件名稱|文件名称)\s*[:|]\s*")
+BYLINE_RE = re.compile(
+    r"^(?:(?P<issuer>[\u4e00-\u9fff()]{2,30}?)\s*)?(?:(?:https?://)?[\w.-]+\.(?:cn|com|net|org)\S*\s+)?"
+    r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 ISSUER_RE = re.compile(r"(政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|局|辦|办|委|部|院|中心)$")
 RECURRING_DEADLINE_RE = re.compile(
     r"(長期|长期|持續|持续|經常|经常|常態|常态|全年|每年|每季度|每月|常年|年度內|年度内|貫穿全年|贯穿全年)")
@@ -150,10 +176,16 @@ class _Marker:
     line: bool = False            # a unit line of its own (not an inline parenthesis)
     unclosed: bool = False        # the closing parenthesis is missing
     dropped: str | None = None    # a cut-off unit name left out at the end of the text
+    leader: str | None = None     # 牽頭領導:… given inside the marker
 
 
 @dataclass
 class _DeadlineNote:
+    text: str
+
+
+@dataclass
+class _LeaderNote:
     text: str
 
 
@@ -172,6 +204,8 @@ class _Sub:
     title_units: list[UnitRef] | None = None
     blocks: list[_Block] = field(default_factory=list)
     style: str | None = None      # the item numbering style that makes tasks here
+    group_style: str | None = None    # a fourth level: 1.標題 lines grouping the (1) tasks
+    group: tuple[str, str] | None = None  # the current 1.標題: (number, title)
 
 
 @dataclass
@@ -194,6 +228,7 @@ class _Run:
     marker: _Marker | None = None
     deadline: str | None = None
     backfilled: bool = False
+    leader: str | None = None
 
 
 def parse_notice(path: str | Path | None = None, config: Config | None = None) -> Plan:
@@ -307,10 +342,11 @@ class _Parser:
         for sec in plan.sections:
             sec.number, sec.title, sec.intro = r(sec.number), r(sec.title), r(sec.intro)
             for sub in sec.subsections:
-                sub.number, sub.title = r(sub.number), r(sub.title)
+                sub.number, sub.title, sub.intro = r(sub.number), r(sub.title), r(sub.intro)
                 for task in sub.tasks:
                     task.text, task.number = r(task.text), r(task.number)
                     task.deadline_text = r(task.deadline_text)
+                    task.leader = r(task.leader)
                     task.warnings = [r.message(w) for w in task.warnings]
                     for u in task.units:
                         u.name = r(u.name)
@@ -358,6 +394,8 @@ class _Parser:
         notice_title = None
         plan_title = None
         plan_title_re = PLAN_TITLE_RE.pattern
+        # a page's information table names the title: 名稱: / 標題 | (the label is not the title)
+        head = [TITLE_LABEL_RE.sub("", p).rstrip(" |") if TITLE_LABEL_RE.match(p) else p for p in head]
         titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
         if titles:
             # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title
@@ -368,12 +406,17 @@ class _Parser:
                 plan_title = p
         if not notice_title and hints.get("title") and re.search(r"通知$", hints["title"]):
             notice_title = hints["title"]
-        if not plan_title and notice_title:
+        if notice_title and (not plan_title or re.search(r"(分解表|分解|清單|清单)(表)?$", plan_title)):
+            # the attachment's 任務分解表 is a part of what the notice issues: its title is the plan's
             m2 = re.search(r"印[發发][《“]?(.+?)[》”]?的?通知$", notice_title)
-            if m2:
+            if m2 and (not plan_title or not re.search(r"(分解表|分解|清單|清单)(表)?$", m2.group(1))):
                 plan_title = m2.group(1)
         if not plan_title:
+            # a line named like a document (…情況報告, …實施意見, …規劃) before any other short line
+            # (a page's category label, 工作報告, is not the title)
             plan_title = hints.get("title") or next(
+                (p for p in head if 6 <= len(p) <= 60 and not re.search(r"[::,,。]", p) and DOC_TITLE_RE.search(p)),
+                None) or next(
                 (p for p in head if len(p) <= 60 and not re.search(r"[::]", p)), None) \
                 or self.t("工作要點")
         plan.title = plan_title.strip("《》 ")
@@ -420,12 +463,29 @@ class _Parser:
                 if m5:
                     date = tuple(int(x) for x in m5.groups())
                     break
+        if date is None:
+            # a web page's byline: 中陽縣政府 www.sxzhongyang.gov.cn 2016-03-21 00:00
+            for p in head[:12]:
+                mb = BYLINE_RE.match(p)
+                if mb:
+                    date = (int(mb.group("y")), int(mb.group("m")), int(mb.group("d")))
+                    who = (mb.group("issuer") or "").strip()
+                    if not issuer and who and ISSUER_RE.search(who):
+                        issuer = plan.issuer = who
+                    break
         if date and 1 <= date[1] <= 12 and 1 <= date[2] <= 31 and 1900 < date[0] < 2200:
             plan.date = f"{date[0]:04d}-{date[1]:02d}-{date[2]:02d}"
         for p in head:
             if re.search(r"[::]$", p) and re.match(r"^各", p) and len(p) <= 120:
                 plan.addressees = p.rstrip("::")
                 break
+        else:
+            # 永昌縣、金川區人民政府,市政府各部門、單位,…: a salutation that names bodies
+            for p in head:
+                if re.search(r"[::]$", p) and len(p) <= 120 and "。" not in p \
+                        and len(re.findall(r"(人民政府|政府|部門|部门|單位|单位|管委會|管委会|辦事處|办事处|機構|机构)", p)) >= 2:
+                    plan.addressees = p.rstrip("::")
+                    break
         ym = re.search(r"(\d{4})\s*(年|年度)", plan.title or "")
         if ym and 1900 < int(ym.group(1)) < 2200:
             plan.year = int(ym.group(1))
@@ -618,6 +678,11 @@ class _Parser:
                 title, rest = self._split_heading(mss.group(2))
                 sub = _Sub(number=f"({mss.group(1)})", value=_cn_value(mss.group(1)), title=title)
                 sec.subs.append(sub)
+                # (一) → 1.標題 → (1)任務: the 1. titles group the tasks of this subsection
+                end = next((j for j in range(i + 1, len(body)) if SUBSECTION_RE.match(body[j])
+                            or self._section_heading(body[j])), len(body))
+                if not rest:
+                    sub.group_style = self._promoted_style(body[i + 1:end])
                 if title:
                     tm = self._find_markers(title)
                     if tm:
@@ -663,23 +728,38 @@ class _Parser:
         mi = ITEM_RE.match(line)
         if mi and mi.group("text").strip():
             style, _ = _item_style(mi)
+            if style == sub.group_style:
+                sub.group = (line[:mi.start("text")].strip(), mi.group("text").strip().rstrip("。"))
+                return
             if sub.style is None:
                 sub.style = style
             if style == sub.style:
-                sub.blocks.append(_Block(number=line[:mi.start("text")].strip()))
+                number = line[:mi.start("text")].strip()
+                block = _Block(number=(sub.group[0] + number) if sub.group else number)
+                sub.blocks.append(block)
                 line = mi.group("text")
+                if sub.group:
+                    block.pieces.append(sub.group[1] + ":")
         if not sub.blocks:
             sub.blocks.append(_Block(number=None))
         pieces = sub.blocks[-1].pieces
+        ml = LEADER_LINE_RE.match(line)
+        if ml and not UNIT_LINE_RE.match(line) and not LABEL_RE.search(line):
+            pieces.append(_LeaderNote(ml.group(1).strip()))
+            return
         md = DEADLINE_LINE_RE.match(line)
         if md and not UNIT_LINE_RE.match(line):
             pieces.append(_DeadlineNote(md.group(1).strip()))
             return
         stripped = line.strip().rstrip("。;; ")
-        if UNIT_LINE_RE.match(line) and (stripped[:1] not in "((" or not PAREN_RE.match(stripped)):
-            if stripped[:1] in "((" and stripped[-1:] in "))":
+        if UNIT_LINE_RE.match(line) and (stripped[:1] not in "((〔" or not PAREN_RE.match(stripped)):
+            unclosed = False
+            if stripped[:1] in "((〔" and stripped[-1:] in "))〕":
                 stripped = stripped[1:-1]
-            marker = self._units_from_marker(stripped, bare=False)
+            elif stripped[:1] in "((〔" and not re.search(r"[))〕]", stripped):
+                stripped, unclosed = stripped[1:], True     # the text was cut off in the list
+            marker = self._units_from_marker(stripped, bare=False, cut=unclosed)
+            marker.unclosed = unclosed
             marker.line = True
             pieces.append(marker)
             return
@@ -732,12 +812,19 @@ class _Parser:
                     k += 1
                     subid = f"{sid}.{ss.value if sub_written else k}"
                 sub = Subsection(id=subid, number=ss.number, title=ss.title)
+                self.lead_in = None
                 sub.tasks = self._tasks(subid, ss, ss.title_units or section_units)
+                if self.lead_in:
+                    if ss.number is None:
+                        section.intro = "\n".join(x for x in (section.intro, self.lead_in) if x)
+                    else:
+                        sub.intro = self.lead_in
                 section.subsections.append(sub)
             self.plan.sections.append(section)
 
     def _tasks(self, subid: str, ss: _Sub, title_units: list[UnitRef] | None) -> list[Task]:
         runs: list[_Run] = []
+        title_leader: str | None = None
         for bi, block in enumerate(ss.blocks):
             block_runs: list[_Run] = []
             cur = _Run(number=block.number)
@@ -746,6 +833,9 @@ class _Parser:
                 if isinstance(piece, _DeadlineNote):
                     target = cur if cur.text.strip() or not block_runs else block_runs[-1]
                     target.deadline = piece.text
+                elif isinstance(piece, _LeaderNote):
+                    target = cur if cur.text.strip() or not block_runs else block_runs[-1]
+                    target.leader = piece.text
                 elif isinstance(piece, _Marker):
                     if not cur.text.strip(" 。;;,,.") and not cur.deadline:
                         if block_runs and block_runs[-1].marker is not None:
@@ -754,6 +844,7 @@ class _Parser:
                         if not block_runs:
                             if bi == 0 and block.number is None and title_units is None and piece.line:
                                 title_units = piece.units    # units right under the heading
+                                title_leader = piece.leader
                             else:
                                 leading = piece
                             continue
@@ -792,6 +883,15 @@ class _Parser:
                     runs[j].backfilled = True
                     j -= 1
 
+        # A paragraph before numbered items that carry units, itself without units or a number
+        # (各鄉鎮和縣直單位要…): the lead-in of the items, not a task.
+        if len(runs) > 1 and runs[0].number is None and runs[0].marker is None and not runs[0].deadline \
+                and not title_units and all(r.number is not None for r in runs[1:]) \
+                and (any(r.marker is not None and not r.backfilled for r in runs[1:])
+                     or LEAD_IN_RE.search(runs[0].text.strip())):
+            self.lead_in = self._clean_task_text(runs[0].text) or None
+            runs = runs[1:]
+
         has_any_marker = any(r.marker for r in runs) or title_units
         if not has_any_marker and len(runs) > 1 and all(r.number is None for r in runs):
             runs = [_Run(number=None, text="".join(r.text for r in runs),
@@ -806,6 +906,7 @@ class _Parser:
                 text = ss.title
             task = Task(id=f"{subid}.{k}", text=text, number=run.number)
             marker = run.marker
+            task.leader = run.leader or (marker.leader if marker else None) or title_leader
             if marker:
                 task.units = [UnitRef(**vars(u)) for u in marker.units]
                 if marker.bare:
@@ -847,6 +948,7 @@ class _Parser:
         into.deadline = into.deadline or extra.deadline
         into.unclosed = into.unclosed or extra.unclosed
         into.dropped = into.dropped or extra.dropped
+        into.leader = into.leader or extra.leader
 
     def _clean_task_text(self, txt: str) -> str:
         text = txt.strip()
@@ -906,6 +1008,8 @@ class _Parser:
             before = text[:lm.start()].rstrip()
             if before and before[-1] not in SENTENCE_END + "))":
                 continue
+            if re.search(r"[((〔][^))〕]*$", text[pos:lm.start()]):
+                continue        # inside a bracket that is not closed: an unclosed marker, below
             start = lm.start()
             if before.endswith(("(", "(")):
                 continue
@@ -940,6 +1044,8 @@ class _Parser:
                     known += 1
                 elif not (UNIT_SUFFIX_RE.search(it) or GENERIC_GROUP_RE.search(norm_name(it))):
                     return False
+                elif len(it) >= 3 and STRONG_UNIT_SUFFIX_RE.search(it) and not NOT_A_UNIT_RE.search(it):
+                    known += 1      # a unit of another district: 縣司法局牽頭,縣公安局配合
         return known >= 1
 
     def _is_bare_unit_list(self, inner: str, text: str, end: int) -> bool:
@@ -950,14 +1056,17 @@ class _Parser:
         if not items or len(inner) > 200:
             return False
         known = 0
+        strong = 0
         for it in items:
             if self.cfg.resolve(it) or self._resolve_etc(it) or self._segment(it):
                 known += 1
             elif len(it) >= 3 and UNIT_SUFFIX_RE.search(it) and not re.search(r"\d|以下|簡稱|简称", it):
+                strong += bool(STRONG_UNIT_SUFFIX_RE.search(it) and not NOT_A_UNIT_RE.search(it))
                 continue
             else:
                 return False
-        return known >= 1 or len(items) >= 2
+        # one name the directory does not know counts when it is plainly an office: (縣司法局)
+        return known >= 1 or len(items) >= 2 or strong == 1
 
     def _resolve_etc(self, item: str) -> list[str] | None:
         m = ETC_GROUP_RE.match(item)
@@ -998,6 +1107,11 @@ class _Parser:
         if dm:
             deadline = dm.group(1).strip(" ;;,,。")
             inner = (inner[:dm.start()] + inner[dm.end():]).strip()
+        leader = None
+        lm0 = LEADER_CLAUSE_RE.search(inner)
+        if lm0:
+            leader = lm0.group(1).strip(" ;;,,。") or None
+            inner = (inner[:lm0.start()] + inner[lm0.end():]).strip(" ;;")
         clauses: list[tuple[str, str, str | None]] = []   # (role, text, role of the rest)
         labels = list(LABEL_RE.finditer(inner))
         if not labels:
@@ -1065,7 +1179,7 @@ class _Parser:
                     u.role = "responsible" if k in keep_responsible else "co"
             elif units[0].role == "responsible" and not any(u.role == "lead" for u in units):
                 units[0].role = "lead"      # 責任單位/配合單位: A、B → A leads
-        return _Marker(units=units, bare=bare, deadline=deadline, dropped=dropped)
+        return _Marker(units=units, bare=bare, deadline=deadline, dropped=dropped, leader=leader)
 
     def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
         """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
@@ -1128,11 +1242,20 @@ class _Parser:
         canonical = self.cfg.resolve(item)
         if canonical:
             return [(item, canonical)]
+        # 區司法局(區委依法治區辦) / 區委宣傳部(區文明辦): a unit with its other name in brackets
+        am = re.match(r"^(.{2,}?)[((]([^()()]{2,})[))]$", item)
+        if am:
+            alias = self.cfg.resolve(am.group(1)) or self.cfg.resolve(am.group(2))
+            if alias:
+                return [(item, alias)]
         m = ETC_GROUP_RE.match(item)
         if m:
             head, tail = m.group(1), m.group(2)
             hc, tc = self.cfg.resolve(head), self.cfg.resolve(tail)
-            if hc or tc:
+            # 縣司法局等縣直有關部門 in another district: an office and a group, both unknown here
+            plain = len(head) >= 3 and STRONG_UNIT_SUFFIX_RE.search(head) and not NOT_A_UNIT_RE.search(head) \
+                and GENERIC_GROUP_RE.search(norm_name(tail))
+            if hc or tc or plain:
                 out = [(head, hc), (tail, tc)]
                 for name, c in out:
                     if c is None:
@@ -1141,6 +1264,13 @@ class _Parser:
         seg = self._segment(item)
         if seg:
             return seg
+        # 縣司法局縣財政局縣審計局: another district's names whose separators a web page lost
+        parts = RUN_TOGETHER_RE.split(item)
+        if len(parts) >= 2 and all(len(x) >= 3 and STRONG_UNIT_SUFFIX_RE.search(x) and not NOT_A_UNIT_RE.search(x)
+                                   for x in parts):
+            for x in parts:
+                self.unknown.setdefault(x, None)
+            return [(x, None) for x in parts]
         self.unknown.setdefault(item, None)
         return [(item, None)]
 
@@ -1230,6 +1360,7 @@ class _Parser:
                     and not _ends_sentence(tail) \
                     and not (self._is_issuer_line(tail) or CLOSING_FURNITURE_RE.match(tail)) \
                     and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail
+                         or re.search(r"[((〔《“][^))〕》”]*$", tail)
                          or getattr(self, "tail_after_marker", False)):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
@@ -1244,6 +1375,12 @@ class _Parser:
                                         f"請在 config.yaml 中添加它或它的別名。"))
         if not tasks and plan.sections:
             plan.warnings.append(self.t("沒有識別出任何任務。"))
+        if REPORT_TITLE_RE.search(plan.title or ""):
+            plan.warnings.append(self.t(f"「{_q(plan.title)}」看來是工作報告或總結,不是工作要點:分解出的「任務」"
+                                        "是已做的工作,請確認文件是否選對。"))
+        elif len(tasks) >= 3 and not any(t.units for t in tasks):
+            plan.warnings.append(self.t("全文沒有找到任何責任單位,請確認這是工作要點(而不是工作報告、總結或講話),"
+                                        "並在台賬中補填責任單位。"))
         if not plan.default_deadline:
             plan.warnings.append(self.t("沒有找到通知的總體完成時限(如「原則上應在…年底完成」),"
                                         "未標時限的任務沒有截止日期。"))
@@ -1298,10 +1435,16 @@ DURATION_POST_RE = re.compile(
 _COUNT_UNITS = (r"(個百分點|个百分点|人次|學時|学时|課時|课时|件|個|个|項|项|家|次|場|场|所|批|篇|條|条|宗|戶|户|"
                 r"期|輪|轮|名|人)")
 COUNT_RE = re.compile(
-    rf"(實現|实现|完成|達到|达到|新增|不少於|不少于|不低於|不低于|至少|累計|累计|建成|打造|培育|創建|创建|力爭|力争|"
-    rf"提高|提升|增加|超過|超过)\s*{_NUM}\s*{_COUNT_UNITS}(以上)?")
+    rf"(實現|实现|完成|達到|达到|新增|不少於|不少于|不低於|不低于|至少|累計|累计|建成|打造|培育|創建|创建|力爭|力争|配備|配备|"
+    rf"提高|提升|增加|超過|超过)\s*(?:(?:開展|开展|組織|组织|舉辦|举办|召開|召开|進行|进行|安排|聽取|听取|"
+    rf"參加|参加|檢查|检查)\s*)?{_NUM}\s*{_COUNT_UNITS}(以上)?")
 # 20件以上 / 不超過3次: a count with its direction after it
-COUNT_POST_RE = re.compile(rf"(?<![\d.第])\s*{_NUM}\s*(個百分點|个百分点|人次|學時|学时|件|項|项|家|場|场|篇|個|个)(以上|以下|以內|以内)")
+# 新增公共法律服務站點20個: the count after what is built
+COUNT_NOUN_RE = re.compile(
+    rf"(新增|建成|新建|打造|培育|創建|创建|設立|设立)([\u4e00-\u9fff“”]{{1,12}}?){_NUM}\s*(個|个|家|所|名|支|處|处|座|條|条)(以上)?"
+    rf"(?=[,,。;;、)]|$)")
+COUNT_POST_RE = re.compile(rf"(?<![\d.第])\s*{_NUM}\s*(個百分點|个百分点|人次|學時|学时|件|項|项|家|場|场|篇|個|个|次|期|分)"
+                           rf"(以上|以下|以內|以内)")
 _NAME_STRIP = re.compile(r"^(力爭|力争|確保|确保|推動|推动|實現|实现|全區|全区|進一步|进一步|開展|开展|推進|推进|"
                          r"高質量|高质量|努力|全面|使|讓|让|並|并|且|同時|同时)+")
 
@@ -1332,21 +1475,34 @@ def extract_indicators(text: str, task_id: str = "") -> list[Indicator]:
         s = m.start() if pre else m.start(2)
         found.append((s, m.end(), Indicator(text=flat[s:m.end()].strip(), value=float(m.group(2)),
                                             unit="%", op=op)))
+    # counts whose counted thing follows them (至少組織1次旁聽庭審 / 2次以上法治講座)
+    named_after: set[int] = set()
     for m in COUNT_RE.finditer(flat):
         if overlaps(m.start(2), m.end()):
             continue
-        found.append((m.start(), m.end(), Indicator(text=m.group(0), value=float(m.group(2)),
-                                                    unit=m.group(3), op=">=")))
+        ind = Indicator(text=m.group(0), value=float(m.group(2)), unit=m.group(3), op=">=")
+        found.append((m.start(), m.end(), ind))
+        if re.search(r"(開展|开展|組織|组织|舉辦|举办|召開|召开|進行|进行|安排|聽取|听取|參加|参加|檢查|检查)\s*$",
+                          flat[m.start():m.start(2)]):
+            named_after.add(id(ind))
+    for m in COUNT_NOUN_RE.finditer(flat):
+        if overlaps(m.start(3), m.end()):
+            continue
+        ind = Indicator(text=flat[m.start(3):m.end()], value=float(m.group(3)), unit=m.group(4), op=">=")
+        found.append((m.start(3), m.end(), ind))
     for m in COUNT_POST_RE.finditer(flat):
         if overlaps(m.start(1), m.end()):
             continue
         op = ">=" if m.group(3) == "以上" else "<="
-        found.append((m.start(1), m.end(), Indicator(text=flat[m.start(1):m.end()], value=float(m.group(1)),
-                                                     unit=m.group(2), op=op)))
+        ind = Indicator(text=flat[m.start(1):m.end()], value=float(m.group(1)), unit=m.group(2), op=op)
+        found.append((m.start(1), m.end(), ind))
+        named_after.add(id(ind))
     found.sort(key=lambda x: x[0])
     out = []
     for n, (s, e, ind) in enumerate(found, 1):
-        ind.name = _indicator_name(flat, s, e)
+        after = re.match(r"的?([\u4e00-\u9fff“”]{2,20}?)(?=[,,。;;::()()、]|至少|不少|不低|\d|$)", flat[e:]) \
+            if id(ind) in named_after else None
+        ind.name = _balance_quotes(after.group(1)) if after else _indicator_name(flat, s, e)
         ind.id = f"{task_id}#{n}" if task_id else str(n)
         if ind.value == int(ind.value):
             ind.value = float(int(ind.value))
@@ -1390,10 +1546,13 @@ def _month_end(year: int, month: int) -> str:
 _DEADLINE_PATTERNS = [
     (r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日號号]\s*(?:前|之前|以前|完成)(?![后後])", "day"),
     (r"(?:(\d{4})\s*年\s*)?(\d{1,2}|十[一二]|[一二三四五六七八九十])\s*月\s*份?\s*"
-     r"(?:(?:底|末)\s*(?:前|之前|以前)?|(?:前|之前|以前))(?![后後])", "month"),
-    (r"(?:(\d{4})\s*年\s*)?(?:第\s*)?([一二三四1-4])\s*季度\s*(?:(?:末|底)\s*(?:前|之前|以前)?|前|之前|以前|完成)",
+     r"(?:(?:底|末)\s*(?:前|之前|以前)?|(?:前|之前|以前)|(?<=份)\s*(?:完成|[內内]))(?![后後])", "month"),
+    # 4月至6月開展… / 2022年1月—12月: the work runs until the end of the later month
+    (r"(?:(\d{4})\s*年\s*)?(?:\d{1,2})\s*月\s*份?\s*(?:至|到|—|－|~|～|-)\s*(\d{1,2})\s*月\s*份?(?:底|末)?", "month"),
+    (r"(?:(\d{4})\s*年\s*)?(?:第\s*)?([一二三四1-4])\s*季度\s*(?:(?:末|底)\s*(?:前|之前|以前)?|前|之前|以前|完成|[內内])",
      "quarter"),
-    (r"(?:(\d{4})\s*年\s*)?上半年\s*(?:底前|末前|前|之前|完成)", "h1"),
+    (r"(?:(\d{4})\s*年\s*)?上半年\s*(?:底前|末前|前|之前|完成|[內内])", "h1"),
+    (r"(?:(\d{4})\s*年\s*)?下半年\s*(?:底前|末前|前|之前|完成|[內内])?", "year"),
     (r"(?:(\d{4})\s*年\s*)?(?:年底|年末|(?<![一二三四五六七八九十兩两\d])年[內内]|(?<=\d{4}年)底)"
      r"\s*(?:前|之前|以前)?\s*(?:完成|建成|實現|实现|出臺|出台)?", "year"),
 ]

@@ -508,10 +508,10 @@ def test_plan_ids_unique_and_stable_for_every_notice():
 def test_k_county_notice(script, width):
     plan, src = load("k_county_unit_lines.txt", script, width)
     check_wording_kept(plan, src, script, width)
-    assert N(plan.title) == "西平县2020年度法治政府建设工作安排"
-    assert N(plan.issuer) == "西平县人民政府办公室"
-    assert N(plan.doc_number) == "西政办〔2020〕20号" and plan.date == "2020-07-08"
-    assert N(plan.notice_title) == "关于印发西平县2020年度法治政府建设工作安排的通知"
+    assert N(plan.title) == "桐川县2020年度法治政府建设工作安排"
+    assert N(plan.issuer) == "桐川县人民政府办公室"
+    assert N(plan.doc_number) == "桐政办〔2020〕20号" and plan.date == "2020-07-08"
+    assert N(plan.notice_title) == "关于印发桐川县2020年度法治政府建设工作安排的通知"
     t = plan.task_index()["1.1.1"]
     # 乡镇人民政府按职责分工分别负责: a group of units, the qualifier dropped
     assert units(t) == [("县政府办公室", None, "lead", False), ("县司法局", None, "co", False),
