@@ -111,9 +111,9 @@ _WIDE = {",": "\uff0c", ";": "\uff1b", ":": "\uff1a", "!": "\uff01", "?": "\uff1
          "(": "\uff08", ")": "\uff09"}
 _PUNCT_RUN = re.compile(r"[,;:!?()]")
 # Kept as written: what is quoted in 「」 (a file, sheet or value the user wrote), file paths
-# and file names.
-_KEEP_PUNCT = re.compile(r"「[^「」]*」|\ue000[^\ue001]*\ue001|(?<!\S)(?:[A-Za-z]:[\\/]|[/~]|\.{1,2}[/\\])[^\s「」]*|[^\s「」,;:]*[/\\](?!\S)"
-                         r"|[^\s「」,;:]*[^\s「」,;:(]\.(?:xlsx|xlsm|xls|xlam|eml|yaml|yml|sqlite|txt|docx|html?|csv|pdf|json|png)\b",
+# and file names. Tokens are matched from their first character only (linear in the text).
+_KEEP_PUNCT = re.compile(r"「[^「」]*」|\ue000[^\ue001]*\ue001|(?<!\S)(?:[A-Za-z]:[\\/]|[/~]|\.{1,2}[/\\])[^\s「」]*|(?<![^\s「」,;:])[^\s「」,;:]*[/\\](?!\S)"
+                         r"|(?<![^\s「」,;:])[^\s「」,;:]*[^\s「」,;:(]\.(?:xlsx|xlsm|xls|xlam|eml|yaml|yml|sqlite|txt|docx|html?|csv|pdf|json|png)\b",
                          re.IGNORECASE)
 
 
