@@ -27,6 +27,7 @@ from .model import ROLE_LABELS
 from .normalize import (StatusTable, ValueProblem, _clean_task_id, cell_text, clean_number,
                         clean_percent, clean_task_id, is_blank, text_value)
 from .text import halfwidth, norm_name
+from . import sheetlayout
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,15 +39,7 @@ ROLE_CODES = {norm_name(label): code for code, label in ROLE_LABELS.items()}
 ROLE_CODES.update({norm_name(label + "單位"): code for code, label in ROLE_LABELS.items()})
 
 
-@lru_cache(maxsize=1024)
-def col_letter(idx: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    s = ""
-    idx += 1
-    while idx:
-        idx, r = divmod(idx - 1, 26)
-        s = chr(65 + r) + s
-    return s
+col_letter = lru_cache(maxsize=1024)(sheetlayout.col_letter)     # 0 → A, 26 → AA
 
 
 def cell_ref(row: int, col: int) -> str:

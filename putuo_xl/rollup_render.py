@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import layout
 from .sheetlayout import Chart, CondRule, Formats, PageSetup, SheetLayout, plain_values, write_xlsx
+from .sheetlayout import col_letter as _col
 from .text import cjk_punct, in_script
 
 FONT_TEXT = "SimSun"
@@ -596,15 +597,6 @@ def _chart(wb, ws, sheet_name: str, ch: Chart):
     chart.set_size({"width": ch.size[0], "height": ch.size[1]})
     ws.insert_chart(ch.anchor[0], ch.anchor[1], chart, {"x_offset": ch.x_offset, "y_offset": 4,
                                                          "object_position": 1})
-
-
-def _col(ci: int) -> str:
-    s = ""
-    ci += 1
-    while ci:
-        ci, rem = divmod(ci - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 # -- the hidden data sheets: plain worksheet XML ----------------------------------------------------

@@ -20,6 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
+def col_letter(ci: int) -> str:
+    """0-based column index → letters (0 → A, 26 → AA)."""
+    s = ""
+    ci += 1
+    while ci:
+        ci, rem = divmod(ci - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
 @dataclass
 class Chart:
     """A chart over rows of the sheet: each series is one row, `first_col`..`last_col`;

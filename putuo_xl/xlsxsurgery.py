@@ -45,6 +45,7 @@ from lxml import etree
 
 from .errors import FileBusyError, InputError
 from .fileio import AtomicPath, ensure_not_open
+from .sheetlayout import col_letter as _col_letter
 
 if TYPE_CHECKING:
     import xlsxwriter
@@ -1382,15 +1383,6 @@ def plain_sheet_xml(rows: list[list]) -> bytes:
     ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
        'footer="0.3"/></worksheet>')
     return "".join(out).encode("utf-8")
-
-
-def _col_letter(ci: int) -> str:
-    s = ""
-    ci += 1
-    while ci:
-        ci, rem = divmod(ci - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 RowsWriter = Callable[[Callable[[int], int]], "list[tuple[int, bytes]]"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from ..sheetlayout import Chart, SheetLayout
+from ..sheetlayout import Chart, SheetLayout, col_letter as _col
 from .book import BookIO
 
 DEFAULT_ROW_HEIGHT = 15.0          # points: xlsxwriter's (and Excel's Calibri 11) default
@@ -47,16 +47,6 @@ def chars_to_points(width: float) -> float:
 def row_points(h: float) -> float:
     """A row height as Excel keeps it: whole pixels (xlsxwriter rounds the same way)."""
     return round(h * 4 / 3) * 0.75
-
-
-def _col(ci: int) -> str:
-    """0-based column index → letters."""
-    s = ""
-    ci += 1
-    while ci:
-        ci, rem = divmod(ci - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _hex(c: str | None) -> str | None:
