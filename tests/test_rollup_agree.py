@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from mail_helpers import load, write_config
+from test_rollup_e2e import sheet_rows
 from putuo_xl import layout
 from putuo_xl.cli import main
 from putuo_xl.collect import collect
@@ -140,15 +141,6 @@ def rolled(world, tmp_path_factory):
             k: sheet_rows(dest, layout.name(k)) for k in ("monthly", "progress", "score")}}
     return out
 
-
-def sheet_rows(path, name):
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    hi = next(i for i, r in enumerate(rows) if r and r[0] == "月份")
-    return [dict(zip(rows[hi], r)) for r in rows[hi + 1:] if r and r[0]]
 
 
 def month_rows(rolled, key, sheet, month):
