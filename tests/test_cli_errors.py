@@ -110,3 +110,18 @@ def test_not_a_workbook_gets_a_chinese_message(tmp_path, cmd):
         assert p.returncode == 1
         assert f"文件「{name}」" in line and expect[name] in narrow(line), line
         assert ".xlsx" in line
+
+
+def test_quick_exit_keeps_the_output_and_the_exit_code(tmp_path):
+    """`putuo-xl` ends with os._exit after flushing (console_main): a long piped output arrives
+    whole, and the exit codes are the command's."""
+    import json
+    e = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-m", "putuo_xl", "parse", "--json"], cwd=tmp_path, env=e,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    assert len(p.stdout) > 20000 and plan["sections"]
+    p = cli("rollup", "沒有這個.xlsx", "--month", "2020-08", cwd=tmp_path)
+    assert p.returncode == 1
+    one_line_error(p)
