@@ -136,7 +136,10 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
         import importlib
 
         from .rollup import _plan_for, prepare_rollup
-        importlib.import_module(".rollup_render", __package__)   # now, while forms are judged
+        # imported now, while the forms are judged, not after (what writing the master needs)
+        for name in (".rollup_render", ".receipts", ".xlsxsurgery"):
+            importlib.import_module(name, __package__)
+        importlib.import_module("xlsxwriter")
         try:
             plan = _plan_for(master, cfg)
             prepared = prepare_rollup(plan, cfg)

@@ -111,6 +111,24 @@ def test_sniff():
     assert sniff(data[: len(data) // 2])[0] == "corrupt"
 
 
+def test_sniff_quick_path_agrees_with_listing_the_zip():
+    from putuo_xl.collect_read import _names_workbook
+    book = _zip(["[Content_Types].xml", "xl/workbook.xml"])
+    assert _names_workbook(book)
+    # a workbook name only inside a member's content, not in the directory: not a workbook
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("word/document.xml", "see xl/workbook.xml")
+    doc = buf.getvalue()
+    assert not _names_workbook(doc) and "Word" in sniff(doc)[1]
+    assert not _names_workbook(book[:-10]) and sniff(book[:-10])[0] == "corrupt"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:        # a ZIP comment after the end record
+        z.writestr("xl/workbook.xml", "x")
+        z.comment = b"saved by a mail gateway"
+    assert _names_workbook(buf.getvalue()) and sniff(buf.getvalue())[0] == "xlsx"
+
+
 def test_small_percent_targets_take_numbers_as_written():
     # 差錯率 ≤ 0.5%: a 0.3 typed is 0.3%, not 30%
     assert clean_number(0.3, "%", target=0.5).value == pytest.approx(0.3)
