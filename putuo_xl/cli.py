@@ -485,6 +485,12 @@ def console_main() -> None:
     elif not isinstance(code, int):      # sys.exit("message"), as Python would print it
         print(code, file=sys.stderr)
         code = 1
+    quick_exit(code)
+
+
+def quick_exit(code: int = 0) -> None:
+    """Flush stdout/stderr, run the atexit handlers, and end the process without the
+    interpreter's teardown (see console_main)."""
     import atexit
     import os
     try:
