@@ -330,50 +330,46 @@ def main(argv=None):
 NOTES = """\
 ## Where the targets stand
 
-The figures above are from one sitting on a 2-vCPU machine shared with other work (other
-helpers' test suites, LibreOffice among them, came and went: 1-minute load 0.5–2.4 during this
-sitting). The same command varies a lot with the load: at 5,400 forms the three runs of
-collect --rollup took 6.9, 5.8 and 9.8 s (load 1.2, 1.5, 2.0), and the baseline alone has taken
-59–71 s over the day. Compare CPU times as well as wall times.
+The table above is one sitting (11:13, 2-vCPU machine, nothing else running: the load figures
+are mostly this benchmark's own processes). The same command varies with the load; the
+baseline alone has taken 59–71 s at 5,400 forms over the day. Compare CPU times as well as
+wall times.
 
-- **60 forms within 1 s: met** (0.66 s for the whole fresh command, 0.67 s in two steps). Most
-  of it is fixed cost: interpreter start and imports (pandas and numpy ~0.3 s), config,
-  reading the master's plan, one surgery of the master. The naive baseline is as fast at this
+- **60 forms within 1 s: met** (0.61 s for the command, 0.53 s for the library call). Most of
+  it is fixed cost: interpreter start and imports (pandas and numpy ~0.2 s), config, reading
+  the master's plan, one surgery of the master. The naive baseline is about as fast at this
   size: it validates nothing, keeps no ledger and writes no master.
-- **5,400 forms within 15 s: met** (5.8 s; 16.9 s before the first speed work, 7.4 s before
-  this round).
-- **10x the baseline at 5,400: met in this sitting, by a small margin** — 11.6x (5.80 s against
-  67.20 s); against the fastest baseline seen on this machine (58.8 s) it is 10.1x. It holds only
-  while the machine is ours: the same command took up to 9.8 s in this sitting when other jobs
-  ran. By CPU it is 6.7x (9.9 s against 66.6 s): two worker processes ~6.7 s judging and
-  archiving 5,220 forms (python-calamine alone ~0.47 ms a form, our checks ~0.3 ms, reading,
-  hashing and archiving ~0.15 ms) and the main process ~3.2 s (imports, config, plan, storing
-  180,000 rows in SQLite ~0.7 s, computing the reports ~0.45 s, rendering and the surgery
-  ~0.7 s). Spread perfectly over 2 cores that is ~5 s; what stays on one core is the start
-  (~0.3 s) and the end: the month's state and the reports (~0.55 s), then the rendering and
-  the one surgery of the 12 MB master, with `_status`/`_actuals` written by a forked process
-  meanwhile (~0.8 s).
-- **10x the baseline at 600: not met** (6.3x: 1.15 s against 7.30 s). 10x would need the whole
-  command under ~0.73 s, but it is ~1.75 s of CPU: the two workers judging 580 forms ~0.9 s,
-  and the main process ~0.8 s, mostly a fresh command's fixed costs (interpreter and imports
-  incl. pandas ~0.35 s, plan and rollup preparation, storing, computing, one surgery of the
-  master, the interpreter's exit ~0.1 s).
+- **5,400 forms within 15 s: met** (6.0 s for the command, 5.7 s for the library call; 16.9 s
+  before the first speed work).
+- **10x the baseline at 5,400: met, by a small margin** — 10.6x for the command (6.01 s
+  against 63.67 s), 11.2x for the library call; by CPU 6.2x. It holds while the two cores are
+  ours: with other work on the machine the same command has taken up to 9.8 s.
+- **10x the baseline at 600: not met** — 6.6x for the command (1.04 s against 6.88 s), 7.3x
+  for the library call (0.95 s). 10x needs ~0.69 s. The command uses ~1.5 s of CPU: two worker
+  processes ~0.9 s judging and archiving 580 forms (python-calamine ~0.5 ms a form, our checks
+  ~0.45 ms, hashing and archiving 0.15–0.3 ms), the main process ~0.6 s (imports incl. pandas
+  ~0.3 s, config and plan, storing, computing the reports 0.06 s, rendering and the surgery of
+  the master ~0.16 s). Two cores give at most 1.38 s of CPU in 0.69 s, and the start (~0.12 s
+  before the workers are forked) and the end (~0.25 s: the month's state, the reports, the
+  master written) run on one core. Traced: the workers start at 0.12 s and finish at
+  0.62–0.68 s, the master is written by ~0.9 s; the command's table of files needing attention
+  adds ~0.1 s (rich).
 
-This round, measured apart from the benchmark change below (the code before it, a046241,
-against this one: fresh collect --rollup commands alternating in one sitting, best run, load
-2.1–2.6): 60 forms 0.80 → 0.70 s; 600 forms 1.71 → 1.56 s (main-process CPU 0.90 → 0.78 s);
-5,400 forms 8.40 → 6.85 s (main-process CPU 3.76 → 3.37 s, computing the reports
-0.88 → 0.43 s). The benchmark now sets the previous run's copy aside instead of deleting it
-just before the next run (see above); that alone takes ~1.3 s of system CPU off a 5,400-form
-run, for the code before this round as for this one (with the change, in one loaded sitting:
-9.67 s before this round, 8.27 s after).
+This round (see docs/performance.md): `putuo-xl` ends with `os._exit` once its output is
+flushed and the atexit handlers have run (the interpreter's teardown — a garbage collection,
+unloading pandas — was ~0.13 s of every command); an xlsx is recognised from the ZIP's central
+directory without listing it (~0.1 ms a form); xlsxwriter, lxml and the surgery are imported
+while the forms are judged, not after. And one correction of the benchmark: this machine sets
+PYTHONDONTWRITEBYTECODE, so every earlier run compiled putuo_xl's ~20,000 lines from source
+(~0.1 s); an installed package has its bytecode, and the benchmark now compiles it first. The
+previous sitting (10:35) gave 0.69 s, 1.15 s and 6.19 s for the library call with both costs in.
 
-What was done (see docs/performance.md): forms judged by two forked worker processes (threads or
-serial where a process cannot be started safely, or for small batches), each file stored in the
-ledger as its judgement comes back; the rollup's plan read, imports and task × unit table made
-while the forms are judged; `collect … --rollup` computes the rollup inside collect's
-transaction and rewrites the master once, handing the rollup the report rows it has just
-inserted instead of reading them back; `_status` rows made only in the forked process that
+What was done before (see docs/performance.md): forms judged by two forked worker processes
+(threads or serial where a process cannot be started safely, or for small batches), each file
+stored in the ledger as its judgement comes back; the rollup's plan read, imports and task ×
+unit table made while the forms are judged; `collect … --rollup` computes the rollup inside
+collect's transaction and rewrites the master once, handing the rollup the report rows it has
+just inserted instead of reading them back; `_status` rows made only in the forked process that
 writes them; `os.sync` in a thread while the reports are computed; the rollup computed over
 integer-coded numpy arrays; the big tables' bodies (月度匯總, 預評估, 收件情況) written as row XML
 the surgery neither parses nor walks; `_status`/`_actuals` as plain sheets compressed in a forked
@@ -393,12 +389,12 @@ def write_results(rows, modes):
         f"{os.cpu_count()} cores, Python {platform.python_version()}, by `bench/bench_pipeline.py`. "
         "The machine is shared with other jobs: the 1-minute load average when each run ended "
         "is given (2 cores: above ~1 the runs had less than the whole machine).", "",
-        "*Ours* is one fresh process (`python -c`) — interpreter start, imports, config, every "
-        "master rewrite included — in one of two modes:", ""]
+        "*Ours* is one fresh process — interpreter start, imports, config, every master "
+        "rewrite, the process's exit included — in one of three modes:", ""]
     for m in modes:
         lines.append(f"- **{m}**: {MODES[m]}.")
     lines += ["",
-              "Both judge every returned form (python-calamine, worker processes when the batch "
+              "All judge every returned form (python-calamine, worker processes when the batch "
               "is big enough), archive it, store its rows in the SQLite ledger, write 收件情況, "
               "compute every report from the ledger and put the six 工作報表 sheets and "
               "`_status`/`_actuals` into the master. *Baseline* is `pandas.read_excel(engine="
