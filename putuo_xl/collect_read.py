@@ -75,7 +75,7 @@ def sniff(data: bytes, name: str = "") -> tuple[str, str]:
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
             names = set(zf.namelist())
-        except (zipfile.BadZipFile, EOFError, ValueError) as e:
+        except Exception as e:     # BadZipFile, but also NotImplementedError, struct.error…
             return "corrupt", f"ZIP: {e}"
         if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
             return "xlsx", ""
@@ -298,7 +298,11 @@ class Judgement:
 # -- judging -------------------------------------------------------------------------
 def judge(item: Incoming, ctx: Context) -> Judgement:
     """Read and check one file. Never raises for anything a file can contain."""
-    j = _judge(item, ctx)
+    try:
+        j = _judge(item, ctx)
+    except Exception as e:     # a file no check foresaw: refused, and the batch goes on
+        j = Judgement(item)
+        j.add("corrupt", detail=_short(e))
     if j.unit is None:
         j.unit_hint = ctx.guess_unit(item.name, item.sender)
     return j

@@ -129,6 +129,16 @@ def test_sniff_quick_path_agrees_with_listing_the_zip():
     assert _names_workbook(buf.getvalue()) and sniff(buf.getvalue())[0] == "xlsx"
 
 
+def test_sniff_calls_any_broken_zip_corrupt():
+    # a damaged central directory can make zipfile raise NotImplementedError (found by the
+    # damaged-bytes test): still a verdict, not an exception
+    data = bytearray(_zip(["word/document.xml"]))
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 6] = 234                       # "needs ZIP version 23.4 to extract"
+    kind, detail = sniff(bytes(data))
+    assert kind == "corrupt" and "23.4" in detail
+
+
 def test_small_percent_targets_take_numbers_as_written():
     # 差錯率 ≤ 0.5%: a 0.3 typed is 0.3%, not 30%
     assert clean_number(0.3, "%", target=0.5).value == pytest.approx(0.3)
