@@ -43,7 +43,7 @@ def _header_text(value) -> str:
     if "=?" in text:
         try:
             text = str(email.header.make_header(email.header.decode_header(text)))
-        except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
+        except Exception:      # an unknown or damaged charset (CharsetError…): the raw text
             pass
     return text
 
@@ -143,7 +143,12 @@ def _walk(top: Path, real_top: Path, active: set[Path]):
 
 def _file_items(path: Path, entry: os.DirEntry | None = None) -> list[Incoming]:
     if path.suffix.lower() in MAIL_SUFFIXES:
-        return mail_items(path)
+        try:
+            return mail_items(path)
+        except Exception as e:     # an e-mail broken in a way no check foresaw: refused alone
+            return [Incoming(name=path.name, source=str(path), received_at=_mtime(path),
+                             problem=Problem("corrupt", {"detail": str(e)[:80] or type(e).__name__},
+                                             file=path.name))]
     try:
         st = entry.stat() if entry is not None else path.stat()
         received = datetime.fromtimestamp(st.st_mtime).astimezone()

@@ -192,6 +192,29 @@ def test_mail_with_raw_gbk_attachment_name(made, cfg, tmp_path):
     assert res.sender.startswith("應急局") and res.on_time is True
 
 
+def test_mail_with_a_damaged_header_charset_is_still_read(made, cfg, tmp_path):
+    """A From header whose encoded word names a charset that does not exist (a damaged byte):
+    the attachment is judged, the sender kept as written; the batch goes on."""
+    import base64
+    root, master, forms = made
+    f = Form(forms / form_name("區審計局"))
+    f.fill_all(status="推進中", progress=0.4, actual=92)
+    name = form_name("區審計局")
+    raw = (b"From: =?utf-\xff?b?" + base64.b64encode("審計局".encode()) + b"?= <sjj@example.cn>\r\n"
+           b"Date: Thu, 03 Sep 2020 10:00:00 +0800\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+           b"Content-Disposition: attachment; filename=\"" + name.encode() + b"\"\r\n\r\n"
+           + base64.encodebytes(f.to_bytes()) + b"\r\n--XX--\r\n")
+    (tmp_path / "bad-charset.eml").write_bytes(raw)
+    (tmp_path / "other.eml").write_bytes(raw.replace(b"utf-\xff", b"utf-8"))
+    report = collect(master, [tmp_path / "bad-charset.eml", tmp_path / "other.eml"], MONTH,
+                     write_master=False)
+    assert [r.outcome for r in report.files] == ["accepted", "duplicate"], \
+        [e.message for r in report.files for e in r.errors]
+    assert "sjj@example.cn" in report.files[0].sender
+
+
 def test_simplified_notice_gives_a_simplified_report(cfg, tmp_path):
     """A notice in simplified characters: forms, messages and 收件情况 follow its script."""
     from putuo_xl.forms import write_forms
