@@ -1,6 +1,7 @@
 """What a file that should be an .xlsx workbook really is, for a message that says what to do."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 _MAGIC = [
@@ -60,3 +61,34 @@ def _why(p: Path, what: str) -> str:
     if kind not in ("zip", "unknown"):
         return f"這是{kind},不是 Excel 工作簿。這裡需要的是{what}(.xlsx)。"
     return f"文件可能已損壞或不是 .xlsx。{SAVE_AS}"
+
+
+def damaged_errors() -> tuple[type[BaseException], ...]:
+    """What reading a workbook whose bytes are damaged raises (ZIP, deflate, XML, calamine)."""
+    import struct
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    import python_calamine as pc
+    errors: list = [zipfile.BadZipFile, zlib.error, EOFError, ParseError, pc.CalamineError,
+                    UnicodeDecodeError, struct.error]
+    try:
+        from lxml.etree import XMLSyntaxError
+        errors.append(XMLSyntaxError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+@contextlib.contextmanager
+def reading(path: str | Path, what: str = "任務分解台賬"):
+    """Inside: a damaged workbook at `path` is an InputError that names it and says what to
+    do, not a traceback."""
+    try:
+        yield
+    except damaged_errors() as e:
+        from .errors import InputError
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0][:100]
+        raise InputError(f"{what}已損壞或不完整,讀不出來({detail})。請從備份恢復這個文件"
+                         f"(或重新生成)後再試。", file=str(path)) from None

@@ -89,11 +89,13 @@ def plan_from_workbook(path: str | Path, config: Config | None = None, *,
 
 def read_meta(path: str | Path) -> dict[str, str]:
     """The master's `_meta` key/value pairs (raises InputError if it is not a master)."""
-    wb = _open(Path(path))
-    try:
-        return _meta(wb, Path(path))
-    finally:
-        wb.close()
+    from .filekind import reading
+    with reading(path):
+        wb = _open(Path(path))
+        try:
+            return _meta(wb, Path(path))
+        finally:
+            wb.close()
 
 
 def _open(p: Path):
@@ -145,13 +147,15 @@ def read_master(path: str | Path, config: Config | None = None, *,
             wb = CalamineBook(p)
         except Exception:   # noqa: BLE001 - any calamine failure: let openpyxl explain the file
             wb = None
-    if wb is None:
-        wb = _open(p)
-    try:
-        meta = _meta(wb, p)
-        return _Reader(wb, p, meta, cfg).run()
-    finally:
-        wb.close()
+    from .filekind import reading
+    with reading(p):
+        if wb is None:
+            wb = _open(p)
+        try:
+            meta = _meta(wb, p)
+            return _Reader(wb, p, meta, cfg).run()
+        finally:
+            wb.close()
 
 
 # -- the same, from sheet values (an open workbook through xlwings) ---------------------------

@@ -196,3 +196,33 @@ def test_renamed_section_sheet_and_not_a_master(master, tmp_path, cfg, plan):
     bad.write_bytes(b"not a zip")
     with pytest.raises(InputError, match="無法作為 Excel 工作簿打開"):
         plan_from_workbook(bad, cfg)
+
+
+def _damage_member(path, member_suffix):
+    """Invert 16 bytes in the middle of one member's deflated data (the ZIP itself still opens)."""
+    import zipfile
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = next(i for i in z.infolist() if i.filename.endswith(member_suffix))
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    mid = start + info.compress_size // 2
+    for k in range(mid, mid + 16):
+        data[k] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("engine", ["openpyxl", "calamine"])
+def test_a_damaged_master_is_a_message_not_a_traceback(master, tmp_path, cfg, engine):
+    """Bytes damaged inside a sheet (a bad copy, a truncated mail): every reader of the master
+    says which file and what to do."""
+    import zipfile
+    with zipfile.ZipFile(master) as z:
+        sheets = [i.filename for i in z.infolist()
+                  if i.filename.startswith("xl/worksheets/sheet") and i.compress_size > 2000]
+    for name in sheets:
+        _damage_member(master, name)
+    with pytest.raises(InputError) as e:
+        read_master(master, cfg, engine=engine)
+    assert "任務分解台賬.xlsx" in str(e.value) and ("讀不出來" in str(e.value) or "無法" in str(e.value))
+    with pytest.raises(InputError):
+        write_forms(master, "2020-08", tmp_path / "forms", cfg)
