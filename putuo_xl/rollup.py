@@ -224,6 +224,28 @@ class RollupResult:
 
 
 # -- computing -------------------------------------------------------------------------------
+def _config_number(cfg: Config, section: dict, where: str, key: str, default, *,
+                   whole: bool = False):
+    """A number from config.yaml (`where`.`key`), `default` when absent or empty; anything
+    else that is not a number is a Chinese message naming the key."""
+    raw = section.get(key, default)
+    if raw is None or raw == "":
+        raw = default
+    try:
+        if isinstance(raw, bool):
+            raise TypeError
+        value = float(raw)
+        if whole:
+            if not value.is_integer():
+                raise ValueError
+            return int(value)
+        return value
+    except (TypeError, ValueError, OverflowError):
+        kind = "整數" if whole else "數字"
+        raise PutuoError(f"config.yaml 的 {where}.{key} 應是{kind}(如 {default}),現在是「{raw}」。",
+                         file=cfg.path, code="config") from None
+
+
 class _Ctx:
     """Plan- and config-derived lookups shared by the per-month computations."""
 
@@ -249,18 +271,21 @@ class _Ctx:
         if not (0 < self.group_done_share <= 1 and 0 < self.group_lagging_share <= 1):
             raise PutuoError("config.yaml 的 rollup.group_done_share 和 rollup.group_lagging_share 應是"
                              " 0 到 1 之間的比例(如 1 和 0.2)。", file=cfg.path, code="config")
-        self.near_days = int(ro.get("near_deadline_days", 30) or 0)
-        self.good_rate = float(ro.get("good_rate", 0.8))
-        self.lagging_rate = float(ro.get("lagging_rate", 0.4))
-        self.top_n = int(ro.get("top_n", 5))
+        self.near_days = _config_number(cfg, ro, "rollup", "near_deadline_days", 30, whole=True)
+        self.good_rate = _config_number(cfg, ro, "rollup", "good_rate", 0.8)
+        self.lagging_rate = _config_number(cfg, ro, "rollup", "lagging_rate", 0.4)
+        self.top_n = _config_number(cfg, ro, "rollup", "top_n", 5, whole=True)
         sc = cfg.section("scoring")
-        self.full_marks = float(sc.get("full_marks", 100) or 100)
+        self.full_marks = _config_number(cfg, sc, "scoring", "full_marks", 100) or 100.0
         w = sc.get("weights") or {}
-        self.weights = {k: float(w.get(k, d)) for k, d in
+        if not isinstance(w, dict):
+            raise PutuoError("config.yaml 的 scoring.weights 應寫成 completion、timeliness、indicators"
+                             " 三項權重(如 completion: 0.5)。", file=cfg.path, code="config")
+        self.weights = {k: _config_number(cfg, w, "scoring.weights", k, d) for k, d in
                         (("completion", 0.5), ("timeliness", 0.3), ("indicators", 0.2))}
         if sum(self.weights.values()) <= 0:
             raise PutuoError("config.yaml 的 scoring.weights 之和應大於 0。", file=cfg.path, code="config")
-        self.late_credit = float(sc.get("late_credit", DEFAULT_LATE_CREDIT))
+        self.late_credit = _config_number(cfg, sc, "scoring", "late_credit", DEFAULT_LATE_CREDIT)
         if not 0 <= self.late_credit <= 1 or any(v < 0 for v in self.weights.values()):
             raise PutuoError("config.yaml 的 scoring.late_credit 應在 0 到 1 之間,scoring.weights 不能為負數。",
                              file=cfg.path, code="config")

@@ -165,6 +165,17 @@ def test_overall_rule_worst(ledger):
         compute_rollup(ledger, make_plan(), make_config(overall_status="best"), "2020-08")
 
 
+@pytest.mark.parametrize("key,value,says", [
+    ("good_rate", "較好", "rollup.good_rate 應是數字"),
+    ("top_n", 2.5, "rollup.top_n 應是整數"),
+    ("near_deadline_days", [30], "rollup.near_deadline_days 應是整數"),
+])
+def test_a_config_number_that_is_not_one_is_named(ledger, key, value, says):
+    with pytest.raises(PutuoError) as e:
+        compute_rollup(ledger, make_plan(), make_config(**{key: value}), "2020-08")
+    assert says in narrow(str(e.value)), str(e.value)
+
+
 def test_indicators_direction_aware(ledger):
     r = compute_rollup(ledger, make_plan(), make_config(), "2020-09")
     aug = rows_by(r.indicators[r.indicators["月份"] == "2020-08"], "指標編號")
