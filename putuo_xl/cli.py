@@ -212,7 +212,7 @@ def build(source, output, force, refresh_master, config_path):
 
     def t(s):
         return in_script(s, result.plan.script)
-    _stderr(t("已寫出 ") + str(result.path) + t(f":{c['sections']} 個章節、{c['tasks']} 項任務、"
+    _stderr(t("已寫出 ") + str(result.path) + t(f"\uff1a{c['sections']} 個章節、{c['tasks']} 項任務、"
             f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)"))
     if result.backup:
         _stderr(t("原來的台賬已另存為備份:") + str(result.backup))

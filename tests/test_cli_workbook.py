@@ -14,6 +14,7 @@ def test_build_then_forms(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "任務分解台賬.xlsx").exists()
     assert "6 個章節、51 項任務、10 個量化指標、44 個責任單位" in narrow(r.output)
+    assert "任務分解台賬.xlsx\uff1a6 個章節" in r.output     # Chinese colon after the file name
     r = runner.invoke(main, ["forms", "任務分解台賬.xlsx", "--month", "2020-08"])
     assert r.exit_code == 0, r.output
     assert "寫出 44 份" in r.output and "台賬與生成時一致" in narrow(r.output)
