@@ -391,6 +391,9 @@ class Judging:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        import sys
+        if "putuo_xl.xls_isolated" in sys.modules:     # this process read .xls files
+            sys.modules["putuo_xl.xls_isolated"].close()
 
     def __enter__(self):
         return self

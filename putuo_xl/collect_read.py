@@ -357,7 +357,11 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
         j.add("corrupt", detail=detail)
         return j
     try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if kind == "xls":      # in a helper process: a damaged .xls can crash calamine
+            from .xls_isolated import open_xls
+            wb = open_xls(data)
+        else:
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
         j.add("encrypted")
         return j

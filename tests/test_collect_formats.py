@@ -36,24 +36,67 @@ def made(tmp_path_factory, cfg):
     return root, master, forms
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_form_saved_as_xls_by_libreoffice(made, cfg, tmp_path):
+@pytest.fixture(scope="module")
+def xls_form(made, tmp_path_factory):
+    """A filled form saved as .xls by LibreOffice (as WPS users send them)."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
     root, master, forms = made
+    tmp = tmp_path_factory.mktemp("xls")
     f = Form(forms / form_name("區農業農村局"))
     f.fill_all(status="進行中", progress="40%", actual="91%")
-    xlsx = f.save(tmp_path / form_name("區農業農村局"))
-    profile = tmp_path / "lo-profile"
+    xlsx = f.save(tmp / form_name("區農業農村局"))
+    profile = tmp / "lo-profile"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--convert-to", "xls", "--outdir", str(tmp_path / "xls"), str(xlsx)],
+                    "--convert-to", "xls", "--outdir", str(tmp / "xls"), str(xlsx)],
                    check=True, capture_output=True, timeout=120)
-    xls = tmp_path / "xls" / (xlsx.stem + ".xls")
+    xls = tmp / "xls" / (xlsx.stem + ".xls")
     assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     set_mtime(xls, "2020-09-02 11:00")
+    return xls, f
+
+
+def test_form_saved_as_xls_by_libreoffice(made, cfg, xls_form):
+    root, master, forms = made
+    xls, f = xls_form
     report = collect(master, [xls], MONTH, write_master=False)
     [res] = report.files
     assert res.outcome == "accepted", [p.message for p in res.errors]
     assert res.unit == "區農業農村局" and res.rows == len(f.task_ids())
     assert res.archive_path.endswith(".xls")
+
+
+def test_an_xls_that_crashes_the_reader_is_refused_alone(made, cfg, xls_form, tmp_path,
+                                                          monkeypatch):
+    """A damaged .xls can make python-calamine abort its process (a Rust allocation failure):
+    .xls files are read in a helper process, so only that file is refused; the next .xls gets
+    a new helper, and a helper that hangs is stopped after the timeout."""
+    from putuo_xl import xls_isolated
+    root, master, forms = made
+    xls_sent, _f = xls_form
+    xls = tmp_path / xls_sent.name     # other bytes (a padding sector), the same workbook:
+    xls.write_bytes(xls_sent.read_bytes() + bytes(512))     # not a duplicate of another test's
+    crash = tmp_path / "壞_區農業農村局.xls"
+    crash.write_bytes(xls.read_bytes() + b"ABORT-ME")
+    hang = tmp_path / "卡住_區農業農村局.xls"
+    hang.write_bytes(xls.read_bytes() + b"HANG-ME")
+    other = Form(forms / form_name("區衛健局"))
+    other.fill_all(status="推進中", progress=0.5, actual=95)
+    good_xlsx = other.save(tmp_path / form_name("區衛健局"))
+    patched = xls_isolated._HELPER.replace(
+        "    try:\n        wb = ",
+        "    if data.endswith(b'ABORT-ME'):\n        import os; os.abort()\n"
+        "    if data.endswith(b'HANG-ME'):\n        import time; time.sleep(30)\n"
+        "    try:\n        wb = ", 1)
+    assert patched != xls_isolated._HELPER
+    monkeypatch.setattr(xls_isolated, "_HELPER", patched)
+    monkeypatch.setattr(xls_isolated, "TIMEOUT_SECONDS", 2)
+    report = collect(master, [crash, hang, xls, good_xlsx], MONTH, write_master=False)
+    got = {r.name: (r.outcome, r.reason_code) for r in report.files}
+    assert got[crash.name] == ("rejected", "xls-unreadable")
+    assert got[hang.name] == ("rejected", "xls-unreadable")
+    assert got[xls.name][0] == "accepted" and got[good_xlsx.name][0] == "accepted"
+    assert xls_isolated._helper is None          # stopped when the batch was judged
 
 
 def test_forwarded_mail_and_mail_without_attachment(made, cfg, tmp_path):
