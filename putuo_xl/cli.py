@@ -489,16 +489,21 @@ def console_main() -> None:
 
 
 def quick_exit(code: int = 0) -> None:
-    """Flush stdout/stderr, run the atexit handlers, and end the process without the
-    interpreter's teardown (see console_main)."""
+    """Do what the interpreter does first when it ends — wait for non-daemon threads (after
+    telling thread pools to stop), run the atexit handlers, flush stdout/stderr — and end the
+    process without the rest of its teardown (see console_main)."""
     import atexit
     import os
+    import threading
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    atexit._run_exitfuncs()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):  # a reader that went away (| head): as Python does
         code = code or 120
-    atexit._run_exitfuncs()
     os._exit(code)
 
 

@@ -125,3 +125,28 @@ def test_quick_exit_keeps_the_output_and_the_exit_code(tmp_path):
     p = cli("rollup", "沒有這個.xlsx", "--month", "2020-08", cwd=tmp_path)
     assert p.returncode == 1
     one_line_error(p)
+
+
+def test_quick_exit_waits_for_threads_and_pools_like_python(tmp_path):
+    """quick_exit ends as the interpreter would have: a running non-daemon thread finishes,
+    a thread pool never shut down does not hang it, atexit handlers run."""
+    script = tmp_path / "ends.py"
+    out = tmp_path / "out.txt"
+    script.write_text(f'''
+import atexit, threading, time
+from concurrent.futures import ThreadPoolExecutor
+from putuo_xl.cli import quick_exit
+pool = ThreadPoolExecutor(2)
+pool.submit(time.sleep, 0.01)
+def slow():
+    time.sleep(0.3)
+    open({str(out)!r}, "a").write("thread ")
+threading.Thread(target=slow).start()
+atexit.register(lambda: open({str(out)!r}, "a").write("atexit"))
+print("bye", flush=False)
+quick_exit(3)
+''', encoding="utf-8")
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert p.returncode == 3 and p.stdout == "bye\n", p.stderr
+    assert out.read_text() == "thread atexit"
