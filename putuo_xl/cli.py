@@ -31,6 +31,10 @@ def user_errors(fn):
             from .text import in_script
             _stderr(in_script("錯誤:", getattr(e, "script", None) or "traditional") + str(e))
             sys.exit(1)
+        except OSError as e:     # the disk or the system (full, read-only, no permission)
+            from .errors import os_error_message
+            _stderr("錯誤:" + os_error_message(e))
+            sys.exit(1)
     return wrapper
 
 

@@ -28,7 +28,7 @@ from .collect_read import (Context, IssuedForm, Judgement, PlanInfo, _norm_month
 from .collect_report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING, CollectReport,
                              FileResult, LedgerRow, UnitState)
 from .config import Config, load_config
-from .errors import InputError, PutuoError
+from .errors import InputError, PutuoError, os_reason
 from .fileio import _give_final_mode, ensure_not_open
 from .ledger import open_ledger
 from .normalize import cell_text
@@ -268,7 +268,15 @@ _WORKER: tuple | None = None        # (ctx, archive root, ledger folder) inside 
 def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
     j = judge(item, ctx)
     if j.data is not None:
-        j.archive_rel = _archive(j, archive_root, base)
+        try:
+            j.archive_rel = _archive(j, archive_root, base)
+        except OSError as e:     # the disk, not the file: the whole run stops, nothing stored
+            reason = os_reason(e)
+            raise PutuoError(in_script(
+                f"回報原件無法存入歸檔文件夾({reason})。請檢查磁盤空間、寫入權限和 config.yaml 的 "
+                f"collect.archive_dir 後重新收集;這次沒有收錄任何文件,台賬和總表都沒有改動。",
+                getattr(ctx.plan, "script", None) or "traditional"),
+                file=str(archive_root), code="archive") from None
         j.data = None   # the bytes are in the archive now; keep memory flat
     return j
 

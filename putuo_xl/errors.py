@@ -48,3 +48,23 @@ class ConfigError(PutuoError):
 
 class FileBusyError(PutuoError):
     """The output file is open in Excel/WPS (a lock file sits beside it)."""
+
+
+def os_reason(e: OSError) -> str:
+    """Why an OSError happened, in Chinese where the cause is a common one (else the system's
+    own words)."""
+    import errno
+    reasons = {"ENOSPC": "磁盤空間不足", "EACCES": "沒有寫入權限", "EPERM": "沒有寫入權限",
+               "EROFS": "磁盤是只讀的", "ENOTDIR": "路徑中有一個同名的文件,不是文件夾",
+               "ENAMETOOLONG": "路徑太長", "EDQUOT": "超出了磁盤配額", "ENOENT": "路徑不存在"}
+    name = errno.errorcode.get(e.errno or 0)
+    return reasons.get(name, e.strerror or type(e).__name__)
+
+
+def os_error_message(e: OSError) -> str:
+    """One Chinese sentence for an OSError that reached the user (disk full, read-only, no
+    permission …): what, where, what to do. Our writes are atomic, so nothing half-written
+    stays."""
+    where = f"文件「{e.filename}」:" if e.filename else ""
+    return (f"{where}無法讀寫({os_reason(e)})。請檢查磁盤空間和權限後重試;"
+            f"寫到一半的結果不會留下,已存的數據沒有改動。")

@@ -20,7 +20,7 @@ from putuo_xl import layout
 from putuo_xl.cli import main
 from putuo_xl.collect import collect
 from putuo_xl.config import load_config
-from putuo_xl.errors import FileBusyError
+from putuo_xl.errors import FileBusyError, PutuoError
 
 from collect_kit import Form, make_master_and_forms, set_mtime
 
@@ -97,6 +97,46 @@ def test_failure_mid_run_leaves_master_and_ledger(world, monkeypatch):
     report = collect(master, [inbox], MONTH)         # the next run takes the files in
     assert [f.outcome for f in report.files].count("accepted") == 2
     assert len(snapshot(master)["submissions"]) == 3
+
+
+def test_disk_full_when_writing_the_master_is_one_chinese_line(world, monkeypatch):
+    master, inbox = world
+    master_bytes = master.read_bytes()
+    import putuo_xl.receipts as receipts
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(master.parent / ".tmp-x.xlsx"))
+    monkeypatch.setattr(receipts, "put_sheet", broken)
+    r = CliRunner().invoke(main, ["collect", str(master), str(inbox), "--month", MONTH])
+    assert r.exit_code == 1, r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("錯誤") and "磁盤空間不足" in last and "Traceback" not in r.output
+    assert master.read_bytes() == master_bytes
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_an_archive_that_cannot_be_written_stops_the_run_with_nothing_stored(
+        world, monkeypatch, processes):
+    """The archive folder's place is taken by a file (or the disk is full): no form can be
+    kept as received, so none is collected — one Chinese message, ledger and master as before."""
+    import putuo_xl.collect as collect_mod
+    master, inbox = world
+    if processes:        # the same through forked worker processes (a big batch's way)
+        monkeypatch.setitem(collect_mod.PROCESS_MIN_FILES, "fork", 2)
+    blocker = master.with_name(master.stem + "_回報原件")
+    blocker.write_text("not a folder")
+    master_bytes, before = master.read_bytes(), snapshot(master)
+    with pytest.raises(PutuoError) as e:
+        collect(master, [inbox], MONTH)
+    assert e.value.code == "archive" or "歸檔文件夾" in str(e.value)
+    assert "同名的文件" in str(e.value) and blocker.name in str(e.value)
+    assert master.read_bytes() == master_bytes and snapshot(master) == before
+    blocker.unlink()
+    report = collect(master, [inbox], MONTH)
+    assert [f.outcome for f in report.files].count("accepted") == 3
+    from putuo_xl import parallel
+    if processes and parallel.can_fork():
+        assert report.timings["pool"] == "process"
 
 
 KILL_SCRIPT = textwrap.dedent("""

@@ -57,6 +57,22 @@ def test_unknown_tag_is_a_user_error():
         book.close()
 
 
+def test_a_disk_error_in_an_action_is_a_user_error(monkeypatch):
+    """An OSError under an action (disk full, no permission) reaches the official as one
+    Chinese sentence, like the library's own errors."""
+    def full(ctx):
+        raise OSError(28, "No space left on device", "任務分解台賬.xlsx")
+    monkeypatch.setitem(actions.ACTIONS, "full_disk", actions.Action(
+        "full_disk", "測試", "", "Help", full, "data", None, None))
+    book = open_book(book_payload({"Sheet1": [["x"]]}))
+    try:
+        with pytest.raises(UserError) as e:
+            actions.run_action("full_disk", book)
+        assert "磁盤空間不足" in narrow(str(e.value)) and "任務分解台賬.xlsx" in str(e.value)
+    finally:
+        book.close()
+
+
 def test_desktop_run_with_mock_caller():
     book = open_book(book_payload({"Sheet1": [["x"]]}, name="Book1"))
     book.set_mock_caller()

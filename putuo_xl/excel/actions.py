@@ -100,6 +100,9 @@ def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
         act.fn(ctx)
     except PutuoError as e:
         raise UserError(ctx.t(str(e))) from None
+    except OSError as e:        # the disk or the system: one sentence, not a traceback
+        from ..errors import os_error_message
+        raise UserError(ctx.t(os_error_message(e))) from None
     finally:
         ctx.io.clear_status()
     report(ctx, act, ok=True)
