@@ -356,6 +356,8 @@ class CollectReport:
         return (f"應報 {s['expected']} 個單位,已報 {s['reported']},缺報 {s['missing']},"
                 + (f"未到期 {s['not_due']}," if s["not_due"] else "") + f"逾期 {s['late']}。")
 
+    TABLE_MAX_ROWS = 100      # the CLI table's rows for a large batch (the rest are counted)
+
     def render_table(self, console=None, full: bool | None = None) -> None:
         """Print the run's summary with rich (user text is escaped, never read as markup).
         A large batch lists only the files that need attention unless `full`."""
@@ -370,6 +372,17 @@ class CollectReport:
             full = len(self.files) <= 100
         shown = [f for f in self.files
                  if full or f.outcome != ACCEPTED or f.warnings or not f.in_force or f.on_time is False]
+        listed = len(shown)
+        if not full and len(shown) > self.TABLE_MAX_ROWS:
+            # a province's batch: the files to act on first (refused, then with warnings or
+            # corrected, then late), in file order within each; the rest are counted
+            def urgency(f):
+                return 0 if f.outcome != ACCEPTED else 1 if (f.warnings or not f.in_force) else 2
+            order = sorted(range(len(shown)), key=lambda i: (urgency(shown[i]), i))
+            rest = [0, 0, 0]
+            for i in order[self.TABLE_MAX_ROWS:]:
+                rest[urgency(shown[i])] += 1
+            shown = [shown[i] for i in sorted(order[:self.TABLE_MAX_ROWS])]
         if shown:
             table = Table(show_lines=False)
             for col in ("文件", "單位", "收到時間", "結果", "按時", "說明"):
@@ -380,8 +393,12 @@ class CollectReport:
                               t(self._outcome_label(f)), t(_on_time_label(f.on_time, f.days_late)),
                               escape(self._file_note(f)))
             console.print(table)
-        if len(shown) < len(self.files):
-            console.print(escape(t(f"另有 {len(self.files) - len(shown)} 個文件按時收錄、沒有提示,未逐一列出"
+        if len(shown) < listed:
+            kinds = "、".join(f"{label} {n}" for label, n in zip(("拒收或重複", "有提示或已更正", "逾期收錄"), rest) if n)
+            console.print(escape(t(f"另有 {listed - len(shown)} 個需要注意的文件未在上表列出({kinds}),"
+                                   f"見收件情況表或 --json。")))
+        if listed < len(self.files):
+            console.print(escape(t(f"另有 {len(self.files) - listed} 個文件按時收錄、沒有提示,未逐一列出"
                                    f"(見收件情況表或 --json)。")))
         if self.missing:
             states = {u.unit: u for u in self.units}

@@ -393,3 +393,24 @@ def test_master_opens_cleanly_in_libreoffice(run):
     data = json.loads(res.stdout)
     text = json.dumps(data, ensure_ascii=False)
     assert "收件情況" in text
+
+
+def test_a_large_batch_lists_the_urgent_files_first_and_counts_the_rest(run, monkeypatch):
+    """Over TABLE_MAX_ROWS files needing attention, the table keeps the refused ones (and then
+    those with warnings, then the late ones) and says how many of each it left out."""
+    from rich.console import Console
+    from putuo_xl.collect_report import CollectReport
+    from putuo_xl.text import narrow
+
+    report = run["report"]
+    monkeypatch.setattr(CollectReport, "TABLE_MAX_ROWS", 2)
+    not_taken = [f.name for f in report.files if f.outcome != "accepted"]   # refused, duplicates
+    late = [f.name for f in report.files if f.outcome == "accepted" and f.on_time is False
+            and not f.warnings and f.in_force]
+    assert len(not_taken) >= 3 and late
+    console = Console(record=True, width=300)
+    report.render_table(console, full=False)
+    out = narrow(console.export_text())
+    table = out.split("另有")[0]
+    assert [f.name for f in report.files if f.name in table] == not_taken[:2]
+    assert f"(拒收或重複 {len(not_taken) - 2}、" in out and f"逾期收錄 {len(late)})" in out
