@@ -355,6 +355,11 @@ wall times.
   0.62–0.68 s, the master is written by ~0.9 s; the command's table of files needing attention
   adds ~0.1 s (rich).
 
+A later sitting (11:55, after the archive and CLI-table changes, the same load) gave for
+command / library call: 60 forms 0.60 / 0.54 s; 600 forms 1.06 / 1.02 s against a 7.08 s
+baseline (6.7x / 7.0x); 5,400 forms 6.08 / 6.00 s against 64.60 s (10.6x / 10.8x). The
+sittings differ by up to ~7 % in CPU time for the same code, more than those changes.
+
 This round (see docs/performance.md): `putuo-xl` ends with `os._exit` once its output is
 flushed and the atexit handlers have run (the interpreter's teardown — a garbage collection,
 unloading pandas — was ~0.13 s of every command); an xlsx is recognised from the ZIP's central
