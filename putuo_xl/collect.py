@@ -102,6 +102,12 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
     was = gc.isenabled()
     gc.disable()
     try:
+        if write_master and Path(master_path).is_file():
+            # one writer of the master at a time, from reading it to the rename
+            from .masterlock import master_lock
+            with master_lock(master_path):
+                return _collect_run(master_path, paths, month, config, output, now,
+                                    write_master=write_master, workers=workers, rollup=rollup)
         return _collect_run(master_path, paths, month, config, output, now,
                             write_master=write_master, workers=workers, rollup=rollup)
     finally:

@@ -1311,14 +1311,16 @@ def rollup(master_path, month: str, config=None, output=None, now=None) -> Rollu
         if not master.exists():
             raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
         t1 = time.perf_counter()
-        plan = _plan_for(master, cfg)
-        t2 = time.perf_counter()
-        with _ledger_for(master, cfg) as led:
-            r = compute_rollup(led, plan, cfg, month, today=_today(now))
-        t3 = time.perf_counter()
-        from .rollup_render import write_rollup
-        out = write_rollup(master, r, output=output)
-        t4 = time.perf_counter()
+        from .masterlock import master_lock
+        with master_lock(master):     # one writer of the master at a time (masterlock.py)
+            plan = _plan_for(master, cfg)
+            t2 = time.perf_counter()
+            with _ledger_for(master, cfg) as led:
+                r = compute_rollup(led, plan, cfg, month, today=_today(now))
+            t3 = time.perf_counter()
+            from .rollup_render import write_rollup
+            out = write_rollup(master, r, output=output)
+            t4 = time.perf_counter()
     return RollupResult(path=out, month=month, months=r.months, rollup=r, seconds=t4 - t0,
                         timings={"config_s": round(t1 - t0, 4), "plan_s": round(t2 - t1, 4),
                                  "compute_s": round(t3 - t2, 4), "write_s": round(t4 - t3, 4)})

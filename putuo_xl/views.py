@@ -62,6 +62,14 @@ def refresh_views(master_path: str | Path, config: Config | None = None, read=No
     Raises FileBusyError when the master is open in Excel/WPS (nothing is written then), and
     readback's PlanEditError when the edit cannot be read.
     """
+    from .masterlock import master_lock
+    if not Path(master_path).is_file():
+        return _refresh_views(master_path, config, read, force)
+    with master_lock(master_path):       # one writer of the master at a time (masterlock.py)
+        return _refresh_views(master_path, config, read, force)
+
+
+def _refresh_views(master_path, config, read, force) -> RefreshResult:
     from .fileio import ensure_not_open
     from .master import _MasterWriter
     from .readback import read_master

@@ -139,6 +139,72 @@ def test_an_archive_that_cannot_be_written_stops_the_run_with_nothing_stored(
         assert report.timings["pool"] == "process"
 
 
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from putuo_xl.masterlock import master_lock
+    with master_lock({master!r}):
+        Path({marker!r}).write_text("held")
+        time.sleep({seconds})
+""")
+
+
+def _hold_master_lock(master: Path, tmp_path: Path, seconds: float) -> subprocess.Popen:
+    """Another process (another official's collect, say) holding the master's writer lock."""
+    marker = tmp_path / f"held-{time.time_ns()}"
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK.format(
+        root=str(Path(__file__).resolve().parents[1]), master=str(master), marker=str(marker),
+        seconds=seconds)])
+    deadline = time.time() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.02)
+    return proc
+
+
+def test_a_second_writer_waits_for_the_first(world, tmp_path):
+    """collect and rollup hold one writer lock per master, from reading it to the rename: a
+    run that starts while another writes waits for it, then builds on its master."""
+    from putuo_xl.rollup import rollup
+    master, inbox = world
+    proc = _hold_master_lock(master, tmp_path, 1.0)
+    t = time.perf_counter()
+    report = collect(master, [inbox], MONTH)
+    waited = time.perf_counter() - t
+    proc.wait(timeout=60)
+    assert waited > 0.5 and [f.outcome for f in report.files].count("accepted") == 3
+    proc = _hold_master_lock(master, tmp_path, 1.0)
+    t = time.perf_counter()
+    rollup(master, MONTH)
+    assert time.perf_counter() - t > 0.5
+    proc.wait(timeout=60)
+    names = pc.CalamineWorkbook.from_path(str(master)).sheet_names
+    assert layout.SHEETS["receipts"] in names and layout.SHEETS["monthly"] in names
+    lock = master.with_name(f".{master.name}.putuo-xl.lock")
+    assert lock.exists()
+    # the lock file is never taken for a returned form when the master's folder is collected
+    again = collect(master, [master.parent], MONTH)
+    assert lock.name not in {f.name for f in again.files}
+
+
+def test_a_writer_that_never_finishes_is_reported_not_waited_for_forever(world, tmp_path,
+                                                                         monkeypatch):
+    from putuo_xl import masterlock
+    master, inbox = world
+    monkeypatch.setattr(masterlock, "WAIT_SECONDS", 0.5)
+    before = master.read_bytes(), snapshot(master)
+    proc = _hold_master_lock(master, tmp_path, 30)
+    try:
+        with pytest.raises(PutuoError) as e:
+            collect(master, [inbox], MONTH)
+        assert "另一個 putuo-xl 操作" in str(e.value) and master.name in str(e.value)
+        assert (master.read_bytes(), snapshot(master)) == before
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
