@@ -160,7 +160,7 @@ def addin(xlam, output, ribbon, vba_dir):
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽地址")
-@click.option("--port", default=8000, show_default=True, type=int, help="端口")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="數據目錄(台賬、數據庫、月報、回報)")
 @click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程(默認 server/)")
 @click.option("--env-file", type=click.Path(dir_okay=False), help="xlwings Server 的 .env 文件")

@@ -24,6 +24,9 @@ _PATH_PATTERNS = [
     (re.compile(r"^(?:File|Directory|Path) '(.*)' is not readable\.?$"), "「{0}」沒有讀取權限"),
     (re.compile(r"^(?:File|Directory|Path) '(.*)' is not writable\.?$"), "「{0}」沒有寫入權限"),
     (re.compile(r"^'(.*)' is not a valid integer( range)?\.?$"), "「{0}」不是整數"),
+    (re.compile(r"^(\S+) is not in the range (.+?)<=x<=(.+?)\.?$"), "{0} 不在 {1} 到 {2} 之間"),
+    (re.compile(r"^(\S+) is not in the range x<=(.+?)\.?$"), "{0} 應不大於 {1}"),
+    (re.compile(r"^(\S+) is not in the range x>=(.+?)\.?$"), "{0} 應不小於 {1}"),
     (re.compile(r"^'(.*)' is not a valid float( range)?\.?$"), "「{0}」不是數字"),
     (re.compile(r"^'(.*)' is not a valid boolean\.?$"), "「{0}」不是 true/false"),
     (re.compile(r"^'(.*)' is not (?:one of|a valid choice)"), "「{0}」不是可選的值"),
@@ -69,7 +72,7 @@ def usage_message(e: click.UsageError) -> str:
         for rx, zh in _PATH_PATTERNS:
             m = rx.match(what.strip())
             if m:
-                what = zh.format(m.group(1))
+                what = zh.format(*m.groups())
                 break
         where = f"{name} 的值" if name else "參數值"
         return f"{where}不對:{what}。{hint}"

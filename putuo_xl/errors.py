@@ -63,8 +63,14 @@ def os_reason(e: OSError) -> str:
 
 def os_error_message(e: OSError) -> str:
     """One Chinese sentence for an OSError that reached the user (disk full, read-only, no
-    permission …): what, where, what to do. Our writes are atomic, so nothing half-written
-    stays."""
-    where = f"文件「{e.filename}」:" if e.filename else ""
-    return (f"{where}無法讀寫({os_reason(e)})。請檢查磁盤空間和權限後重試;"
-            f"寫到一半的結果不會留下,已存的數據沒有改動。")
+    permission …): what, where, what to do. Our writes are atomic (a temporary file, renamed),
+    so nothing half-written stays."""
+    import os
+    where = ""
+    if e.filename:
+        name = str(e.filename)
+        if os.path.basename(name).startswith(".tmp-"):    # our temporary file: name its folder
+            where = f"文件夾「{os.path.dirname(name) or '.'}」:"
+        else:
+            where = f"文件「{name}」:"
+    return f"{where}無法讀寫({os_reason(e)})。請檢查磁盤空間和權限後重試;寫到一半的文件不會留下。"

@@ -37,6 +37,7 @@ def one_line_error(p: subprocess.CompletedProcess) -> str:
     (["build", "--forse"], "沒有選項 --forse。是不是 --force?"),
     (["bild"], "沒有命令「bild」"),
     (["serve", "--port", "abc"], "--port 的值不對:「abc」不是整數"),
+    (["serve", "--port", "99999"], "--port 的值不對:99999 不在 1 到 65535 之間"),
     (["build", "a", "b", "c"], "多出了參數:b c"),
     (["forms", "x.xlsx", "--month"], "選項 --month 後面需要一個值"),
 ])
@@ -150,3 +151,14 @@ quick_exit(3)
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert p.returncode == 3 and p.stdout == "bye\n", p.stderr
     assert out.read_text() == "thread atexit"
+
+
+def test_serve_on_a_taken_port_says_so(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = cli("serve", "--port", port, "--data-dir", tmp_path / "data", cwd=tmp_path)
+    assert p.returncode == 1
+    assert f"端口 {port} 已被佔用" in narrow(one_line_error(p))

@@ -59,6 +59,30 @@ def server_env(data_dir: str | Path | None = None, project_dir: str | Path | Non
     return env
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """A port already taken (another `putuo-xl serve`, say) or an address this machine does not
+    have: a Chinese message before uvicorn starts (it would log an English error and exit 3)."""
+    import socket
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise PutuoError(f"監聽地址「{host}」不對,找不到這個地址。請用 --host 127.0.0.1(只本機)"
+                         f"或本機的一個 IP 地址。") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        if os.name != "nt":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds
+        try:
+            s.bind(address)
+        except OSError as e:
+            import errno
+            if e.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+                raise PutuoError(f"端口 {port} 已被佔用(可能已有一個 putuo-xl serve 在運行)。"
+                                 f"請先關閉它,或用 --port 換一個端口。") from None
+            raise PutuoError(f"不能在 {host}:{port} 上監聽({e.strerror or e})。請換一個地址或端口"
+                             f"(1024 以下的端口需要管理員權限)。") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, data_dir: str | Path | None = None,
           project_dir: str | Path | None = None, env_file: str | Path | None = None,
           config_path: str | Path | None = None, echo: Callable[[str], None] = print) -> None:
@@ -66,6 +90,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, data_dir: str | Path | None
     env = server_env(data_dir, project_dir, env_file, config_path)
     if "xlwings" in sys.modules and not getattr(sys.modules["xlwings"], "on_server", False):
         raise PutuoError("xlwings 已按桌面方式加載,不能在同一進程中啟動服務器。請直接運行 putuo-xl serve。")
+    _check_port_free(host, port)
     os.environ.update(env)
     data = Path(env[DATA_DIR_ENV])
     data.mkdir(parents=True, exist_ok=True)
