@@ -322,7 +322,7 @@ def _process_method(n_items: int, workers: int) -> str | None:
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     if parallel.can_fork():
         method = "fork"
-    elif "spawn" in methods and Path(sys.executable or "").name.lower().startswith("python") \
+    elif "spawn" in methods and parallel.python_executable() \
             and (main_file is None or str(main_file).lower().endswith(".py")):
         method = "spawn"
     else:
@@ -405,9 +405,8 @@ class Judging:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        import sys
-        if "putuo_xl.xls_isolated" in sys.modules:     # this process read .xls files
-            sys.modules["putuo_xl.xls_isolated"].close()
+        from .xls_isolated import close as close_xls_helper
+        close_xls_helper()          # if this process read .xls files, their helper ends here
 
     def __enter__(self):
         return self

@@ -18,6 +18,13 @@ def disabled() -> bool:
     return bool(os.environ.get("PUTUO_XL_NO_PROCESSES"))
 
 
+def python_executable() -> bool:
+    """sys.executable is a Python interpreter, so a Python child process can be started from it
+    (inside a program that embeds Python it is that program, and starting it starts that)."""
+    from pathlib import Path
+    return Path(sys.executable or "").name.lower().startswith("python")
+
+
 def can_fork() -> bool:
     """True when this process may fork a child that runs Python."""
     if disabled() or sys.platform in ("darwin", "win32") or not hasattr(os, "fork"):

@@ -18,9 +18,10 @@ import struct
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import python_calamine as pc
+
+from .parallel import python_executable
 
 TIMEOUT_SECONDS = 60
 
@@ -144,19 +145,13 @@ _helper: _Helper | None = None
 _lock = threading.Lock()
 
 
-def helper_possible() -> bool:
-    """A helper can be started: sys.executable is a Python interpreter (inside a program that
-    embeds Python it is that program)."""
-    return Path(sys.executable or "").name.lower().startswith("python")
-
-
 def open_xls(data: bytes, timeout: float | None = None):
     """The workbook in `data` (.xls bytes), read by the helper process: a HelperBook. Raises
     pc.PasswordError for an encrypted file, HelperDied when reading it crashed or hung the
     helper, another exception (with calamine's message) when calamine refused the file. Without
     a helper, a CalamineWorkbook read here."""
     global _helper
-    if not helper_possible():
+    if not python_executable():
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     with _lock:
         if _helper is not None and _helper.owner != os.getpid():
