@@ -1396,7 +1396,8 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
             f = files[0]
             rows = issued.get(unit, [])
             if rows and f.plan_fingerprint:
-                latest = max(rows, key=lambda r: r["created_at"])
+                # rows come in ledger order: on equal times (seconds) the later row is the latest
+                latest = max(enumerate(rows), key=lambda ir: (ir[1]["created_at"], ir[0]))[1]
                 if f.plan_fingerprint not in {r["plan_fingerprint"] for r in rows}:
                     report.problems.append(Problem("stale_form", in_script(
                         f"{unit}:「{f.path.name}」不是台賬記錄中生成的月報(任務版本不同),不發送。"

@@ -165,6 +165,10 @@ def test_regenerated_forms_go_once_and_a_changed_form_needs_resend(tmp_path, see
     ws.cell(row, 3).value = "部署開展公共法律服務專項行動。"
     wb.save(master)
     write_forms(master, MONTH, None, cfg, force=True)
+    # both generations within one second, as on a fast machine: the ledger's order decides
+    from putuo_xl.ledger import open_ledger
+    with open_ledger(master, cfg) as lg, lg.tx() as conn:
+        conn.execute("UPDATE issued SET created_at = (SELECT MIN(created_at) FROM issued)")
     changed = send_forms(forms_dir, MONTH, cfg)
     assert len(server.received) == 3
     held = [p for p in changed.problems if p.code == "changed_form"]
