@@ -275,6 +275,11 @@ class _Ctx:
         self.good_rate = _config_number(cfg, ro, "rollup", "good_rate", 0.8)
         self.lagging_rate = _config_number(cfg, ro, "rollup", "lagging_rate", 0.4)
         self.top_n = _config_number(cfg, ro, "rollup", "top_n", 5, whole=True)
+        self.bulletin_max_units = _config_number(cfg, ro, "rollup", "bulletin_max_units", 30,
+                                                 whole=True)
+        if self.bulletin_max_units < 1:
+            raise PutuoError(f"config.yaml 的 rollup.bulletin_max_units 應是正整數(如 30),現在是"
+                             f"「{self.bulletin_max_units}」。", file=cfg.path, code="config")
         sc = cfg.section("scoring")
         self.full_marks = _config_number(cfg, sc, "scoring", "full_marks", 100) or 100.0
         w = sc.get("weights") or {}
@@ -526,7 +531,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "overall_status_group": ctx.group_rule,
                          "group_done_share": ctx.group_done_share,
                          "group_lagging_share": ctx.group_lagging_share,
-                         "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n},
+                         "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n,
+                         "bulletin_max_units": ctx.bulletin_max_units},
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
@@ -1189,9 +1195,15 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
                            key=lambda u: (-len(lag_by_unit.get(u, ())), sc.get(u, 0.0),
                                           ctx.unit_order.get(u, len(ctx.unit_order))))
     if lagging_units:
-        lines.append(f"    以下{len(lagging_units)}個單位有任務報告滯後或預評估得分低於"
-                     f"{_fmt_num(ctx.lagging_rate * ctx.full_marks)}分:")
-        for i, u in enumerate(lagging_units, 1):
+        # a province's 通報 would name hundreds: the worst bulletin_max_units, the rest by count
+        named = lagging_units[:ctx.bulletin_max_units]
+        head = (f"    以下{len(lagging_units)}個單位有任務報告滯後或預評估得分低於"
+                f"{_fmt_num(ctx.lagging_rate * ctx.full_marks)}分")
+        if len(named) < len(lagging_units):
+            head += (f",列出其中滯後任務最多的{len(named)}個(全部單位見「{layout.name('monthly')}」"
+                     f"和「{layout.name('score')}」表)")
+        lines.append(head + ":")
+        for i, u in enumerate(named, 1):
             bits = []
             if u in lag_by_unit:
                 bits.append(f"滯後任務{len(lag_by_unit[u])}項({';'.join(lag_by_unit[u])})"
@@ -1199,7 +1211,9 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
                             f"滯後任務{len(lag_by_unit[u])}項({'、'.join(lag_by_unit[u])})")
             if u in sc:
                 bits.append(f"預評估得分{sc[u]:.1f}分")
-            lines.append(f"    {i}. {u}:{','.join(bits)}{'。' if i == len(lagging_units) else ';'}")
+            lines.append(f"    {i}. {u}:{','.join(bits)}{'。' if i == len(named) else ';'}")
+        if len(named) < len(lagging_units):
+            lines.append(f"    另有{len(lagging_units) - len(named)}個單位,不再一一列出。")
         lines.append("    請上述單位認真分析原因,制定整改措施,加快推進。")
     else:
         lines.append("    本月沒有單位報告任務滯後" + ("(未報送的單位見第四部分)。" if any(

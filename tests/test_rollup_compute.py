@@ -169,6 +169,7 @@ def test_overall_rule_worst(ledger):
     ("good_rate", "較好", "rollup.good_rate 應是數字"),
     ("top_n", 2.5, "rollup.top_n 應是整數"),
     ("near_deadline_days", [30], "rollup.near_deadline_days 應是整數"),
+    ("bulletin_max_units", 0, "rollup.bulletin_max_units 應是正整數"),
 ])
 def test_a_config_number_that_is_not_one_is_named(ledger, key, value, says):
     with pytest.raises(PutuoError) as e:
@@ -263,6 +264,28 @@ def test_bulletin(ledger):
     aug = narrow(r.bulletin("2020-08"))
     assert "(其中C鎮報送的報表不符合要求已退回,尚未重新報送)" in aug
     assert "逾期報送的單位(1個):B局。" in aug
+
+
+def test_bulletin_names_at_most_bulletin_max_units_lagging_units(ledger):
+    """A province has hundreds of lagging units: the 通報 names the most lagging ones and
+    counts the rest, which the sheets list in full."""
+    with ledger.tx() as c:
+        add_sub(c, "B局", "2020-09", reports=[("1.1.2", "滯後", 0.1), ("2.1.1", "滯後", 0.2)])
+    full = narrow(compute_rollup(ledger, make_plan(), make_config(), "2020-09").bulletin())
+    part = full.split("三、")[1].split("四、")[0]
+    assert "以下2個單位有任務報告滯後或預評估得分低於40分:" in part
+    assert "1. B局:滯後任務2項(1.1.2、2.1.1)" in part and "2. C鎮:滯後任務1項(1.1.2)" in part
+    assert "另有" not in part
+    capped = narrow(compute_rollup(ledger, make_plan(), make_config(bulletin_max_units=1),
+                                   "2020-09").bulletin())
+    part = capped.split("三、")[1].split("四、")[0]
+    assert ("以下2個單位有任務報告滯後或預評估得分低於40分,列出其中滯後任務最多的1個"
+            "(全部單位見「月度匯總」和「預評估」表):") in part
+    assert "1. B局:滯後任務2項(1.1.2、2.1.1),預評估得分" in part and "C鎮" not in part
+    assert "另有1個單位,不再一一列出。" in part
+    # only that list is shortened: the rest of the 通報 is the same
+    assert capped.split("三、")[0] == full.split("三、")[0]
+    assert capped.split("四、")[1] == full.split("四、")[1]
 
 
 def test_deterministic_and_read_only(ledger):
