@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(data: Path, env: dict | None = None):
+def running_server(data: Path, env: dict | None = None, project_dir: Path | None = None):
     """`putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader),
     on a free port with `data` as its data folder; yields an httpx client (`.data_dir` set)."""
     port = _free_port()
@@ -39,7 +39,7 @@ def running_server(data: Path, env: dict | None = None):
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--data-dir", str(data),
-                             "--project-dir", str(ROOT / "server")],
+                             "--project-dir", str(project_dir or ROOT / "server")],
                             env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
     base = f"http://127.0.0.1:{port}"
     try:

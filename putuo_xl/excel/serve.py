@@ -105,5 +105,5 @@ def serve(host: str = "127.0.0.1", port: int = 8000, data_dir: str | Path | None
     echo(f"清單(manifest):{scheme}://{host}:{port}/manifest")
     if not ssl:
         echo("提示:沒有 HTTPS 證書,Office.js 加載項需要 HTTPS(見 docs/excel.md)。")
-    uvicorn.run("xlwings_server.main:main_app", host=host, port=port, reload=False,
+    uvicorn.run("putuo_xl.excel.server_app:main_app", host=host, port=port, reload=False,
                 log_level=os.environ.get("PUTUO_XL_LOG_LEVEL", "info"), **ssl)
