@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 import xlsxwriter  # noqa: E402
 
 from putuo_xl.config import config_from_dict, load_config  # noqa: E402
-from putuo_xl.forms import write_forms  # noqa: E402
-from putuo_xl.master import build_master  # noqa: E402
-from putuo_xl.model import Indicator, Plan, Section, Subsection, Task, UnitRef  # noqa: E402
-from putuo_xl.parser import parse_notice  # noqa: E402
-from putuo_xl.readback import read_master  # noqa: E402
-from putuo_xl.units import unit_assignments  # noqa: E402
+from putuo_xl.workbook.forms import write_forms  # noqa: E402
+from putuo_xl.workbook.master import build_master  # noqa: E402
+from putuo_xl.plan.model import Indicator, Plan, Section, Subsection, Task, UnitRef  # noqa: E402
+from putuo_xl.plan.parser import parse_notice  # noqa: E402
+from putuo_xl.workbook.readback import read_master  # noqa: E402
+from putuo_xl.plan.assignments import unit_assignments  # noqa: E402
 
 RUNS = 3
 CN = "一二三四五六七八九十"

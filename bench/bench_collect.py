@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 import python_calamine as pc  # noqa: E402
 
 from putuo_xl import layout  # noqa: E402
-from putuo_xl.collect import collect  # noqa: E402
+from putuo_xl.collect.run import collect  # noqa: E402
 from putuo_xl.config import config_from_dict, load_config  # noqa: E402
-from putuo_xl.forms import write_forms  # noqa: E402
-from putuo_xl.master import build_master  # noqa: E402
+from putuo_xl.workbook.forms import write_forms  # noqa: E402
+from putuo_xl.workbook.master import build_master  # noqa: E402
 
 MONTH = "2020-08"
 GROUP = "區級有關單位"
@@ -249,10 +249,10 @@ def judge_only(master: Path, inbox: Path, cfg, limit: int = 600) -> dict:
     """Reading and checking alone (no archive, ledger, master), 1 vs 2 threads, best of 3."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from putuo_xl.collect import load_plan_info
-    from putuo_xl.collect_inputs import gather
-    from putuo_xl.collect_read import Context, IssuedForm, judge
-    from putuo_xl.ledger import open_ledger
+    from putuo_xl.collect.run import load_plan_info
+    from putuo_xl.collect.inputs import gather
+    from putuo_xl.collect.judge import Context, IssuedForm, judge
+    from putuo_xl.ledger.store import open_ledger
 
     info, _ = load_plan_info(master, cfg)
     led = open_ledger(master, cfg)
@@ -292,7 +292,7 @@ _ITEMS = None
 
 
 def _judge_index(i: int):
-    from putuo_xl.collect_read import judge
+    from putuo_xl.collect.judge import judge
     items, ctx = _ITEMS
     j = judge(items[i], ctx)
     return j.ok

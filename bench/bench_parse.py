@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fixture_docs import docx_from_lines, docx_with_task_table  # noqa: E402
 from putuo_xl.config import load_config  # noqa: E402
-from putuo_xl.notice import default_notice_path  # noqa: E402
-from putuo_xl.parser import parse_notice, parse_text  # noqa: E402
+from putuo_xl.plan.notice import default_notice_path  # noqa: E402
+from putuo_xl.plan.parser import parse_notice, parse_text  # noqa: E402
 
 
 def timed(fn, repeat=7):

@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from putuo_xl.config import config_from_dict, load_config  # noqa: E402
-from putuo_xl.parser import parse_notice  # noqa: E402
-from putuo_xl.planio import save_plan  # noqa: E402
+from putuo_xl.plan.parser import parse_notice  # noqa: E402
+from putuo_xl.plan.planfile import save_plan  # noqa: E402
 
 MONTH = "2020-08"
 DATA = ROOT / "bench" / ".data"
@@ -130,8 +130,8 @@ def prepare(size: int) -> Path:
     d = DATA / str(size)
     if (d / "ready").exists():
         return d
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
     shutil.rmtree(d, ignore_errors=True)
     (d / "seed").mkdir(parents=True)
     counties = size // 60
@@ -178,7 +178,7 @@ import sys, time, json
 t0 = time.perf_counter()
 master, returns, config, mode, month = sys.argv[1:6]
 if mode == "combined":
-    from putuo_xl.collect import collect_and_rollup
+    from putuo_xl.rollup import collect_and_rollup
 else:
     from putuo_xl.collect import collect
     from putuo_xl.rollup import rollup

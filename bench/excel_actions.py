@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from putuo_xl.config import load_config  # noqa: E402
 from putuo_xl.excel import actions  # noqa: E402
 from putuo_xl.excel.payload import open_book, payload_from_xlsx, sheet_payload  # noqa: E402
-from putuo_xl.master import build_master  # noqa: E402
+from putuo_xl.workbook.master import build_master  # noqa: E402
 
 from test_excel_flow import fill_returns, settings_rows  # noqa: E402
 

@@ -29,10 +29,10 @@ def main() -> None:
     from aiosmtpd.controller import Controller
 
     from putuo_xl.config import default_config_path, load_config
-    from putuo_xl.forms import write_forms
-    from putuo_xl.mail import bulletin_for, check_master_rollup, send_forms
-    from putuo_xl.rollup import rollup
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.mail.send import bulletin_for, check_master_rollup, send_forms
+    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.workbook.master import build_master
 
     class Count:
         def __init__(self):

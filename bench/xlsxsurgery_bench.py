@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from putuo_xl.xlsxsurgery import replace_sheets  # noqa: E402
+from putuo_xl.workbook.surgery import replace_sheets  # noqa: E402
 from test_xlsxsurgery import IMAGE  # noqa: E402
 
 REPORTS = ["月度匯總", "任務進展", "考評指標完成情況", "趨勢", "預評估", "通報", "_status", "_actuals"]

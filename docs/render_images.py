@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from putuo_xl.forms import write_forms  # noqa: E402
-from putuo_xl.master import build_master  # noqa: E402
+from putuo_xl.workbook.forms import write_forms  # noqa: E402
+from putuo_xl.workbook.master import build_master  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 DPI = "80"

@@ -1,4 +1,4 @@
 """`python -m putuo_xl …`: the same as the `putuo-xl` command."""
-from .cli import console_main
+from putuo_xl.cli.commands import console_main
 
 console_main()

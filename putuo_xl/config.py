@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
-from .text import norm_name
+from putuo_xl.errors import ConfigError
+from putuo_xl.text import norm_name
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import layout
-from .config import Config, load_config
-from .errors import InputError
-from .text import in_script, norm_name
+from putuo_xl import layout
+from putuo_xl.config import Config, load_config
+from putuo_xl.errors import InputError
+from putuo_xl.text import in_script, norm_name
 
 SAMPLE_MARK = "示例數據"
 MARKER_FILE = ".putuo-xl-demo"
@@ -261,10 +261,10 @@ class DemoResult:
 def run_demo(out_dir: str | Path | None = None, months=DEFAULT_MONTHS, config=None,
              seed: int = 2020) -> DemoResult:
     """Build, issue, fill (sample data), collect and roll up `months` into `out_dir`."""
-    from .collect import collect
-    from .forms import write_forms
-    from .master import build_master
-    from .rollup import check_month, rollup
+    from putuo_xl.collect.run import collect
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
+    from putuo_xl.rollup.compute import check_month, rollup
 
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)

@@ -15,7 +15,7 @@ class PutuoError(Exception):
         super().__init__(self.render())
 
     def _t(self, text: str) -> str:
-        from .text import in_script
+        from putuo_xl.text import in_script
         return in_script(text, self.script or "traditional")
 
     def where(self) -> str:
@@ -33,7 +33,7 @@ class PutuoError(Exception):
 
     def render(self) -> str:
         where = self.where()
-        from .text import cjk_punct
+        from putuo_xl.text import cjk_punct
         message = cjk_punct(self.message)
         return f"{where}\uff1a{message}" if where else message
 

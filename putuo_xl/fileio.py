@@ -5,7 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import FileBusyError
+from putuo_xl.errors import FileBusyError
 
 
 def lock_files(path: str | Path) -> list[Path]:

@@ -6,7 +6,7 @@ notice's script with `name(key, script)`. Hidden sheets have ASCII names.
 """
 from __future__ import annotations
 
-from .text import in_script
+from putuo_xl.text import in_script
 
 FORM_VERSION = "1"
 WORKBOOK_VERSION = "1"

@@ -126,8 +126,8 @@ class Form:
 def make_master_and_forms(folder: Path, month: str, cfg) -> tuple[Path, Path]:
     """The master built from the bundled notice, and the month's real forms in folder/forms-MONTH
     (recorded in the ledger's `issued` table by write_forms)."""
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
 
     master = folder / "任務分解台賬.xlsx"
     if not master.exists():

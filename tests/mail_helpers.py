@@ -231,7 +231,7 @@ def make_form(folder: Path, unit: str, month: str = MONTH, *, due: str = DUE,
               file_name: str | None = None, meta_unit: str | None = None,
               fingerprint: str = "fp-1", simplified: bool = False, task_text: str | None = None
               ) -> Path:
-    """A form file as putuo_xl.forms writes it, as far as mail cares: the 月報 sheet and the
+    """A form file as putuo_xl.workbook.forms writes it, as far as mail cares: the 月報 sheet and the
     veryHidden `_form` metadata sheet (layout.FORM_META_KEYS)."""
     from putuo_xl.text import in_script
 
@@ -294,12 +294,12 @@ def display_names(msg, header: str) -> list[str]:
     return [name for name, _ in getaddresses([decoded])]
 
 
-# -- real forms: the seed notice → master → putuo_xl.forms.write_forms ------------------------
+# -- real forms: the seed notice → master → putuo_xl.workbook.forms.write_forms ------------------------
 @pytest.fixture(scope="session")
 def seed_forms_session(tmp_path_factory):
     """Built once: the seed master, its ledger (issued rows) and the 2020-08 forms of all units."""
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
 
     d = tmp_path_factory.mktemp("seed") / "普陀"
     cfg = load_config()
@@ -323,9 +323,9 @@ def seed_forms(seed_forms_session, tmp_path):
 def simplified_forms_session(tmp_path_factory):
     """The seed notice converted to simplified characters, parsed, built, one unit's form."""
     from putuo_xl.config import load_config as _load
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
-    from putuo_xl.parser import parse_notice
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
+    from putuo_xl.plan.parser import parse_notice
     from putuo_xl.text import to_simplified
 
     d = tmp_path_factory.mktemp("simp")
@@ -354,10 +354,10 @@ def with_bulletin(master: Path, cfg) -> str:
     """Give `master` this month's 通報 the way the project does: the rollup when it is there
     (putuo_xl.rollup), else a 通報 sheet as the rollup's contract describes it (layout.SHEETS).
     Returns the bulletin text mail must send."""
-    from putuo_xl.mail import bulletin_for
+    from putuo_xl.mail.send import bulletin_for
 
     try:
-        from putuo_xl.rollup import rollup
+        from putuo_xl.rollup.compute import rollup
     except ImportError:
         rollup = None
     if rollup is not None:

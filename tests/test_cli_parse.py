@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from putuo_xl.errors import InputError
-from putuo_xl.parser import parse_notice
-from putuo_xl.planio import load_plan, plan_summary, save_plan
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.planfile import load_plan, plan_summary, save_plan
 from putuo_xl.text import narrow
 
 NOTICES = Path(__file__).resolve().parent / "notices"

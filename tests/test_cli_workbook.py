@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from putuo_xl.cli import main
+from putuo_xl.cli.commands import main
 from putuo_xl.text import narrow
 
 

@@ -18,7 +18,7 @@ import pytest
 import python_calamine as pc
 
 from putuo_xl import layout
-from putuo_xl.collect import collect
+from putuo_xl.collect.run import collect
 from putuo_xl.config import load_config
 
 from collect_kit import Form, make_master_and_forms, set_mtime
@@ -399,7 +399,7 @@ def test_a_large_batch_lists_the_urgent_files_first_and_counts_the_rest(run, mon
     """Over TABLE_MAX_ROWS files needing attention, the table keeps the refused ones (and then
     those with warnings, then the late ones) and says how many of each it left out."""
     from rich.console import Console
-    from putuo_xl.collect_report import CollectReport
+    from putuo_xl.collect.report import CollectReport
     from putuo_xl.text import narrow
 
     report = run["report"]

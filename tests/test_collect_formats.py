@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import pytest
 import python_calamine as pc
 
-from putuo_xl.collect import collect
+from putuo_xl.collect.run import collect
 from putuo_xl.config import config_from_dict, load_config
 
 from collect_kit import Form, make_master_and_forms, set_mtime
@@ -71,7 +71,7 @@ def test_an_xls_that_crashes_the_reader_is_refused_alone(made, cfg, xls_form, tm
     """A damaged .xls can make python-calamine abort its process (a Rust allocation failure):
     .xls files are read in a helper process, so only that file is refused; the next .xls gets
     a new helper, and a helper that hangs is stopped after the timeout."""
-    from putuo_xl import xls_isolated
+    import putuo_xl.collect.xls_helper as xls_isolated
     root, master, forms = made
     xls_sent, _f = xls_form
     xls = tmp_path / xls_sent.name     # other bytes (a padding sector), the same workbook:
@@ -196,8 +196,8 @@ def test_damaged_bytes_never_break_the_batch(made, cfg, tmp_path):
 
 
 def test_collecting_the_masters_folder_skips_the_blank_forms(cfg, tmp_path):
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
     master = tmp_path / "任務分解台賬.xlsx"
     build_master(None, master, cfg)
     res = write_forms(master, MONTH, config=cfg)          # → tmp_path/2020-08_月報/
@@ -260,9 +260,9 @@ def test_mail_with_a_damaged_header_charset_is_still_read(made, cfg, tmp_path):
 
 def test_simplified_notice_gives_a_simplified_report(cfg, tmp_path):
     """A notice in simplified characters: forms, messages and 收件情况 follow its script."""
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
-    from putuo_xl.notice import default_notice_path
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
+    from putuo_xl.plan.notice import default_notice_path
     from putuo_xl.text import to_simplified
 
     notice = tmp_path / "通知.txt"

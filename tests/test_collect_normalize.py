@@ -1,12 +1,13 @@
-"""What officials type, made comparable (putuo_xl.normalize) and what a file is (sniff)."""
+"""What officials type, made comparable (putuo_xl.collect.normalize) and what a file is (sniff)."""
 import io
 import zipfile
 
 import pytest
 
-from putuo_xl.collect_read import clean_task_id, month_in_name, sniff, split_ids
+from putuo_xl.collect.judge import clean_task_id, month_in_name, sniff, split_ids
 from putuo_xl.config import load_config
-from putuo_xl.normalize import StatusTable, ValueProblem, clean_number, clean_percent, clean_text
+from putuo_xl.collect.normalize import (StatusTable, ValueProblem, clean_number, clean_percent,
+                                        clean_text)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,7 @@ def test_sniff():
 
 
 def test_sniff_quick_path_agrees_with_listing_the_zip():
-    from putuo_xl.collect_read import _names_workbook
+    from putuo_xl.collect.judge import _names_workbook
     book = _zip(["[Content_Types].xml", "xl/workbook.xml"])
     assert _names_workbook(book)
     # a workbook name only inside a member's content, not in the directory: not a workbook

@@ -15,15 +15,16 @@ import python_calamine as pc
 from click.testing import CliRunner
 from lxml import etree
 
-from putuo_xl import collect as collect_mod
+import putuo_xl.collect.run as collect_mod
 from putuo_xl import layout
-from putuo_xl.cli import main
-from putuo_xl.collect import collect, collect_and_rollup
+from putuo_xl.cli.commands import main
+from putuo_xl.collect.run import collect
+from putuo_xl.rollup.with_collect import collect_and_rollup
 from putuo_xl.config import load_config
 from putuo_xl.demo import SampleUnits, fill_form, read_form
-from putuo_xl.forms import write_forms
-from putuo_xl.master import build_master
-from putuo_xl.rollup import rollup
+from putuo_xl.workbook.forms import write_forms
+from putuo_xl.workbook.master import build_master
+from putuo_xl.rollup.compute import rollup
 
 MONTHS = ["2020-08", "2020-09"]
 CST = timezone(timedelta(hours=8))
@@ -70,7 +71,7 @@ def made(tmp_path_factory):
 
 
 def master_plan(master, cfg):
-    from putuo_xl.readback import plan_from_workbook
+    from putuo_xl.workbook.readback import plan_from_workbook
     return plan_from_workbook(master, cfg, engine="calamine")
 
 
@@ -218,9 +219,9 @@ def _cells(path, name):
 def test_table_bodies_written_as_xml_look_as_xlsxwriter_writes_them(made, tmp_path):
     """The big tables' rows (月度匯總, 預評估, 收件情況) go into the master as XML the surgery
     does not parse: every cell must carry the same value and look as xlsxwriter writes it."""
-    from putuo_xl.receipts import build_sheet_workbook, sheet_name
-    from putuo_xl.rollup_render import render_standalone
-    from putuo_xl.xlsxsurgery import replace_sheets
+    from putuo_xl.collect.receipts import build_sheet_workbook, sheet_name
+    from putuo_xl.rollup.render import render_standalone
+    from putuo_xl.workbook.surgery import replace_sheets
     cfg = load_config()
     month = "2020-08"
     master, returns = fresh(made, tmp_path, "bodies")
@@ -244,7 +245,7 @@ def test_row_xml_and_rows_splice(tmp_path):
     as Excel escapes it, the dimension covers them; a clash is refused."""
     import openpyxl
     import xlsxwriter
-    from putuo_xl.xlsxsurgery import replace_sheets, row_xml
+    from putuo_xl.workbook.surgery import replace_sheets, row_xml
     target = tmp_path / "t.xlsx"
     openpyxl.Workbook().save(target)
     src = tmp_path / "s.xlsx"
@@ -281,8 +282,8 @@ def test_row_xml_and_rows_splice(tmp_path):
 def test_receipts_body_as_xml_in_collect_alone(made, tmp_path, monkeypatch):
     """collect without --rollup: a long 收件情況 (here: any length) goes in with its rows as
     XML, and looks exactly as the one xlsxwriter writes whole."""
-    from putuo_xl import receipts
-    from putuo_xl.receipts import sheet_name
+    import putuo_xl.collect.receipts as receipts
+    from putuo_xl.collect.receipts import sheet_name
     cfg = load_config()
     month = "2020-08"
     a, returns = fresh(made, tmp_path, "whole")

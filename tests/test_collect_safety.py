@@ -17,8 +17,8 @@ import python_calamine as pc
 from click.testing import CliRunner
 
 from putuo_xl import layout
-from putuo_xl.cli import main
-from putuo_xl.collect import collect
+from putuo_xl.cli.commands import main
+from putuo_xl.collect.run import collect
 from putuo_xl.config import load_config
 from putuo_xl.errors import FileBusyError, PutuoError
 
@@ -82,7 +82,7 @@ def test_failure_mid_run_leaves_master_and_ledger(world, monkeypatch):
     master_bytes, ledger_before = master.read_bytes(), snapshot(master)
     assert len(ledger_before["submissions"]) == 1
 
-    import putuo_xl.receipts as receipts
+    import putuo_xl.collect.receipts as receipts
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -102,7 +102,7 @@ def test_failure_mid_run_leaves_master_and_ledger(world, monkeypatch):
 def test_disk_full_when_writing_the_master_is_one_chinese_line(world, monkeypatch):
     master, inbox = world
     master_bytes = master.read_bytes()
-    import putuo_xl.receipts as receipts
+    import putuo_xl.collect.receipts as receipts
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device", str(master.parent / ".tmp-x.xlsx"))
@@ -119,7 +119,7 @@ def test_an_archive_that_cannot_be_written_stops_the_run_with_nothing_stored(
         world, monkeypatch, processes):
     """The archive folder's place is taken by a file (or the disk is full): no form can be
     kept as received, so none is collected — one Chinese message, ledger and master as before."""
-    import putuo_xl.collect as collect_mod
+    import putuo_xl.collect.run as collect_mod
     master, inbox = world
     if processes:        # the same through forked worker processes (a big batch's way)
         monkeypatch.setitem(collect_mod.PROCESS_MIN_FILES, "fork", 2)
@@ -143,7 +143,7 @@ HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from putuo_xl.masterlock import master_lock
+    from putuo_xl.locks import master_lock
     with master_lock({master!r}):
         Path({marker!r}).write_text("held")
         time.sleep({seconds})
@@ -166,7 +166,7 @@ def _hold_master_lock(master: Path, tmp_path: Path, seconds: float) -> subproces
 def test_a_second_writer_waits_for_the_first(world, tmp_path):
     """collect and rollup hold one writer lock per master, from reading it to the rename: a
     run that starts while another writes waits for it, then builds on its master."""
-    from putuo_xl.rollup import rollup
+    from putuo_xl.rollup.compute import rollup
     master, inbox = world
     proc = _hold_master_lock(master, tmp_path, 1.0)
     t = time.perf_counter()
@@ -190,7 +190,7 @@ def test_a_second_writer_waits_for_the_first(world, tmp_path):
 
 def test_a_writer_that_never_finishes_is_reported_not_waited_for_forever(world, tmp_path,
                                                                          monkeypatch):
-    from putuo_xl import masterlock
+    import putuo_xl.locks as masterlock
     master, inbox = world
     monkeypatch.setattr(masterlock, "WAIT_SECONDS", 0.5)
     before = master.read_bytes(), snapshot(master)
@@ -209,8 +209,8 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    import putuo_xl.receipts as receipts
-    from putuo_xl.collect import collect
+    import putuo_xl.collect.receipts as receipts
+    from putuo_xl.collect.run import collect
 
     real = receipts.put_sheet
     def slow(master, source, name, dest):
@@ -309,7 +309,7 @@ def test_receipts_sheet_goes_before_the_rollup_sheets_and_keeps_its_place(world)
 
 def test_an_older_ledger_gets_the_new_columns(tmp_path):
     """A ledger made before collect's columns existed is extended in place, its rows kept."""
-    from putuo_xl.ledger import SCHEMA, Ledger
+    from putuo_xl.ledger.store import SCHEMA, Ledger
     old = SCHEMA
     for col in ("sender", "collect_month", "contact", "unit_from"):
         old = "\n".join(line for line in old.splitlines() if not line.strip().startswith(col + " "))

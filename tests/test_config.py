@@ -6,7 +6,7 @@ import pytest
 
 from putuo_xl.config import default_config_path, load_config
 from putuo_xl.errors import ConfigError
-from putuo_xl.parser import parse_notice
+from putuo_xl.plan.parser import parse_notice
 from putuo_xl.text import to_simplified, to_traditional
 from putuo_xl.text import narrow
 
@@ -241,7 +241,7 @@ def test_due_day_must_be_a_day(tmp_path, value):
 
 
 def test_due_day_and_file_name_still_work(tmp_path):
-    from putuo_xl.forms import due_date, form_file_name
+    from putuo_xl.workbook.forms import due_date, form_file_name
     text = DEFAULT.replace("  due_day: 5", "  due_day: 31").replace(
         'file_name: "{month}_{unit}_法治政府建設月報.xlsx"', 'file_name: "{unit}-{month}"')
     cfg = load_config(write(tmp_path, text))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from putuo_xl.excel import actions
 from putuo_xl.excel.book import BookIO, as_text
 from putuo_xl.excel.payload import actions as acts, book_payload, open_book
-from putuo_xl.master import build_master
+from putuo_xl.workbook.master import build_master
 
 from test_excel_flow import MONTH, open_master, settings_rows, sheet_values
 

@@ -15,8 +15,8 @@ from putuo_xl.config import load_config
 from putuo_xl.excel import actions, desktop
 from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME, Route, UserError
 from putuo_xl.excel.payload import actions as acts, open_book, payload_from_xlsx, sheet_payload
-from putuo_xl.master import build_master
-from putuo_xl.readback import plan_from_values, plan_from_workbook
+from putuo_xl.workbook.master import build_master
+from putuo_xl.workbook.readback import plan_from_values, plan_from_workbook
 
 from collect_kit import Form, set_mtime
 from putuo_xl.text import narrow

@@ -8,7 +8,7 @@ import pytest
 from mail_helpers import cert, smtp_server, write_config  # noqa: F401
 from putuo_xl.config import load_config
 from putuo_xl.excel import actions
-from putuo_xl.master import build_master
+from putuo_xl.workbook.master import build_master
 
 from test_excel_flow import MONTH, acts, alert, fill_returns, open_master, settings_rows
 
@@ -63,7 +63,7 @@ def test_mail_buttons_send_through_smtp(world):
         book.close()
     # 發送通報 saves the book first (a "save" action for Excel); Excel then writes the refreshed
     # 工作報表 into the file. The remote engine only records the save, so the file gets them here.
-    from putuo_xl.rollup import rollup
+    from putuo_xl.rollup.compute import rollup
     rollup(master, MONTH, load_config(cfg_path))
     book = open_master(master, settings=settings)
     try:

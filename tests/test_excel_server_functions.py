@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from putuo_xl import layout
-from putuo_xl.render import deadline_label, indicators_text
-from putuo_xl.units import lead_label
+from putuo_xl.plan.labels import deadline_label, indicators_text
+from putuo_xl.plan.assignments import lead_label
 from putuo_xl.text import norm_name
 
 from collect_kit import Form, set_mtime
@@ -133,7 +133,7 @@ def test_unit_tasks_equals_master_task_lists(world):
     tcol = {c: i for i, c in enumerate(task_rows[0])}
     tasks = {r[tcol["task_id"]]: r for r in task_rows[1:]}
     from putuo_xl.config import load_config
-    from putuo_xl.readback import plan_from_workbook
+    from putuo_xl.workbook.readback import plan_from_workbook
     plan = plan_from_workbook(world.master, load_config())
     index = plan.task_index()
     for unit in (LEAD, CO, "區司法局", "沈家門街道"):

@@ -12,8 +12,8 @@ import yaml
 from putuo_xl import config as config_mod
 from putuo_xl import text
 from putuo_xl.config import load_config
-from putuo_xl.parser import parse_notice
-from putuo_xl.units import Assignment, task_roles, task_units
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.assignments import Assignment, task_roles, task_units
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_task_roles_decide_as_before():
     including a task that names a group twice in different roles and one of its members."""
     import copy
 
-    from putuo_xl.model import UnitRef
+    from putuo_xl.plan.model import UnitRef
     cfg = load_config()
     plan = parse_notice(None, cfg)
     tasks = plan.tasks()

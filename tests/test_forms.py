@@ -9,11 +9,11 @@ from openpyxl import load_workbook
 from putuo_xl import layout
 from putuo_xl.config import config_from_dict, load_config
 from putuo_xl.errors import InputError
-from putuo_xl.forms import check_month, due_date, read_form_meta, write_forms
-from putuo_xl.ledger import open_ledger
-from putuo_xl.master import build_master
-from putuo_xl.parser import parse_notice
-from putuo_xl.units import unit_assignments
+from putuo_xl.workbook.forms import check_month, due_date, read_form_meta, write_forms
+from putuo_xl.ledger.store import open_ledger
+from putuo_xl.workbook.master import build_master
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.assignments import unit_assignments
 from wb_helpers import simplified_plan, xlsx_check
 
 MONTH = "2020-08"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.parser import parse_notice
-from putuo_xl.units import JOINT_MARK, is_joint, lead_label, strip_joint_mark
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.assignments import JOINT_MARK, is_joint, lead_label, strip_joint_mark
 from putuo_xl.text import narrow
 
 # the seed tasks whose 責任單位 name no lead (read from the notice text)

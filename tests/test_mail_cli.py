@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from mail_helpers import (MONTH, PASSWORD, USER, cert, free_port, load, make_master,  # noqa: F401
                           seed_forms, seed_forms_session, smtp_server, with_bulletin, write_config)
-from putuo_xl.cli import main
+from putuo_xl.cli.commands import main
 from putuo_xl.text import narrow
 
 ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"

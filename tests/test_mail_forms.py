@@ -12,7 +12,7 @@ import pytest
 from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
                           display_names, free_port, load, seed_forms, seed_forms_session,
                           smtp_server, write_config)
-from putuo_xl.mail import build_message, parse_address, send_forms
+from putuo_xl.mail.send import build_message, parse_address, send_forms
 from putuo_xl.text import narrow
 
 UNITS = ["區司法局", "區教育局", "沈家門街道", "區財政局"]
@@ -21,7 +21,7 @@ SENT = ["區司法局", "區教育局", "沈家門街道"]      # the units the 
 
 @pytest.fixture
 def forms_dir(seed_forms):
-    """The real forms of the seed plan for 2020-08 (putuo_xl.forms.write_forms), 44 units."""
+    """The real forms of the seed plan for 2020-08 (putuo_xl.workbook.forms.write_forms), 44 units."""
     return seed_forms[1]
 
 
@@ -78,7 +78,7 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, seed_forms, forms_dir, smtp
         assert set(display_names(msg, "to")) == {full}
         assert {a.addr_spec for a in msg["to"].addresses} == set(ADDRESSES[unit])
     # nobody got somebody else's form
-    from putuo_xl.mail import read_form_meta
+    from putuo_xl.mail.send import read_form_meta
     for rec in server.received:
         (name, data), = decoded_attachments(rec.msg)
         unit = read_form_meta(forms_dir / name)[0]["unit"]
@@ -141,7 +141,7 @@ def test_regenerated_forms_go_once_and_a_changed_form_needs_resend(tmp_path, see
 
     import openpyxl
 
-    from putuo_xl.forms import write_forms
+    from putuo_xl.workbook.forms import write_forms
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "config.yaml", server.port))
@@ -166,7 +166,7 @@ def test_regenerated_forms_go_once_and_a_changed_form_needs_resend(tmp_path, see
     wb.save(master)
     write_forms(master, MONTH, None, cfg, force=True)
     # both generations within one second, as on a fast machine: the ledger's order decides
-    from putuo_xl.ledger import open_ledger
+    from putuo_xl.ledger.store import open_ledger
     with open_ledger(master, cfg) as lg, lg.tx() as conn:
         conn.execute("UPDATE issued SET created_at = (SELECT MIN(created_at) FROM issued)")
     changed = send_forms(forms_dir, MONTH, cfg)

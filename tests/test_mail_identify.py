@@ -15,8 +15,8 @@ from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, display_
                           smtp_server, write_config)
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
-from putuo_xl.ledger import Ledger
-from putuo_xl.mail import identify_form, send_forms
+from putuo_xl.ledger.store import Ledger
+from putuo_xl.mail.send import identify_form, send_forms
 from putuo_xl.text import narrow
 
 
@@ -111,8 +111,8 @@ def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplif
     the .eml file names — everything in simplified characters."""
     import shutil
 
-    from putuo_xl.mail import send_bulletin, send_reminders
-    from putuo_xl.rollup import rollup
+    from putuo_xl.mail.send import send_bulletin, send_reminders
+    from putuo_xl.rollup.compute import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
@@ -228,9 +228,9 @@ def test_a_unit_not_in_the_directory_is_one_clear_line(tmp_path, smtp_server):
     """A notice names a unit config.yaml does not know (区普陀山管委会): forms still writes its
     form (and the ledger records it as issued). mail says once, plainly, why it does not go and
     what to do — not "bad metadata" and "not found in the folder" for the same file."""
-    from putuo_xl.forms import write_forms
-    from putuo_xl.master import build_master
-    from putuo_xl.parser import parse_notice
+    from putuo_xl.workbook.forms import write_forms
+    from putuo_xl.workbook.master import build_master
+    from putuo_xl.plan.parser import parse_notice
     from putuo_xl.text import to_simplified
 
     server = smtp_server()

@@ -8,8 +8,8 @@ import pytest
 from mail_helpers import (ADDRESSES, DUE, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
                           display_names, load, make_master, seed_forms, seed_forms_session,
                           smtp_server, with_bulletin, write_config)
-from putuo_xl.ledger import Ledger, now_iso, open_ledger
-from putuo_xl.mail import MailError, bulletin_from_sheet, send_bulletin, send_reminders
+from putuo_xl.ledger.store import Ledger, now_iso, open_ledger
+from putuo_xl.mail.send import MailError, bulletin_from_sheet, send_bulletin, send_reminders
 from putuo_xl.text import narrow
 
 REASON = ("文件「2020-08_區教育局_法治政府建設月報.xlsx」工作表「月報」單元格 G5:進展狀態「差不多」"
@@ -197,7 +197,7 @@ def test_bulletin_dry_run(tmp_path, seed_forms):
 def test_bulletin_needs_the_months_rollup_in_the_master(tmp_path, smtp_server, seed_forms):
     """The attachment is the master's 工作報表: it must be rolled up, to this very month, after
     the ledger last changed; otherwise nothing goes and the official is told what to run."""
-    from putuo_xl.rollup import rollup
+    from putuo_xl.rollup.compute import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
@@ -212,7 +212,7 @@ def test_bulletin_needs_the_months_rollup_in_the_master(tmp_path, smtp_server, s
 
     # rolled up to September: the August bulletin would carry September's 工作報表 (September's
     # forms issued: a month with nothing issued and nothing received is not rolled up at all)
-    from putuo_xl.forms import write_forms
+    from putuo_xl.workbook.forms import write_forms
     write_forms(master, "2020-09", None, cfg)
     rollup(master, "2020-09", cfg)
     with pytest.raises(MailError) as e:
@@ -234,8 +234,8 @@ def test_bulletin_refuses_a_rollup_older_than_the_ledger(tmp_path, smtp_server, 
     says (the body would name a unit as not reported while the ledger has its report, or the
     other way round). Refused until the rollup is refreshed."""
     from collect_kit import Form, set_mtime
-    from putuo_xl.collect import collect
-    from putuo_xl.rollup import rollup
+    from putuo_xl.collect.run import collect
+    from putuo_xl.rollup.compute import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))

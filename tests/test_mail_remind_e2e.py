@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 from collect_kit import Form, set_mtime
 from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
                           display_names, load, smtp_server, write_config)
-from putuo_xl.collect import collect
-from putuo_xl.forms import write_forms
-from putuo_xl.mail import send_reminders
-from putuo_xl.master import build_master
+from putuo_xl.collect.run import collect
+from putuo_xl.workbook.forms import write_forms
+from putuo_xl.mail.send import send_reminders
+from putuo_xl.workbook.master import build_master
 from putuo_xl.text import narrow
 
 CST = timezone(timedelta(hours=8))

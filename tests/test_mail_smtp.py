@@ -8,7 +8,7 @@ import pytest
 
 from mail_helpers import (MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
                           copy_form, free_port, load, seed_forms_session, smtp_server, write_config)
-from putuo_xl.mail import MailError, send_forms
+from putuo_xl.mail.send import MailError, send_forms
 
 UNITS = ["區司法局", "區教育局", "沈家門街道"]
 ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"
@@ -176,7 +176,7 @@ def test_interrupted_send_is_not_repeated_blindly(tmp_path, forms_dir, smtp_serv
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
     dry = send_forms(forms_dir, MONTH, cfg, dry_run_dir=tmp_path / "eml")
     m = next(x for x in dry.messages if x.unit == "區司法局")
-    from putuo_xl.ledger import Ledger
+    from putuo_xl.ledger.store import Ledger
     with Ledger(forms_dir / "寄送記錄.ledger.sqlite") as lg:
         lg.conn.execute("INSERT INTO sends(key, kind, month, unit, recipients, subject, status, at)"
                         " VALUES (?, 'forms', ?, '區司法局', 'sfj@putuo.example.cn', 's', 'pending',"

@@ -9,11 +9,11 @@ from openpyxl import load_workbook
 from putuo_xl import layout
 from putuo_xl.config import load_config
 from putuo_xl.errors import FileBusyError, InputError
-from putuo_xl.master import build_master, report_months
-from putuo_xl.parser import parse_notice
-from putuo_xl.planio import save_plan
-from putuo_xl.readback import plan_from_workbook, read_meta
-from putuo_xl.units import unit_assignments
+from putuo_xl.workbook.master import build_master, report_months
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.planfile import save_plan
+from putuo_xl.workbook.readback import plan_from_workbook, read_meta
+from putuo_xl.plan.assignments import unit_assignments
 from wb_helpers import got, simplified_plan, xlsx_check
 from putuo_xl.text import narrow
 
@@ -249,9 +249,10 @@ def test_simplified_plan_gives_simplified_workbook(tmp_path, cfg):
 def test_view_rows_fit_every_units_tasks_and_label_prints(wb, cfg, plan):
     """Picking a unit never resizes rows: each row must be tall enough for the task any unit has
     at that position (estimated as the section sheets estimate), and 選擇單位 must fit column A."""
-    from putuo_xl.master import VIEW_WIDTHS
-    from putuo_xl.render import indicators_text, row_height, text_units
-    from putuo_xl.units import lead_label
+    from putuo_xl.workbook.master import VIEW_WIDTHS
+    from putuo_xl.plan.labels import indicators_text
+    from putuo_xl.workbook.cells import row_height, text_units
+    from putuo_xl.plan.assignments import lead_label
     ws = wb[VIEW]
     assert ws["A2"].value == "選擇單位"
     assert ws.column_dimensions["A"].width >= text_units("選擇單位") + 1

@@ -13,8 +13,8 @@ import pytest
 
 from fixture_docs import docx_from_notice, docx_with_auto_numbering, docx_with_task_table
 from putuo_xl.errors import InputError
-from putuo_xl.notice import ACCEPTED, default_notice_path, read_notice, read_notice_bytes
-from putuo_xl.parser import parse_notice
+from putuo_xl.plan.notice import ACCEPTED, default_notice_path, read_notice, read_notice_bytes
+from putuo_xl.plan.parser import parse_notice
 from putuo_xl.text import narrow
 
 NOTICES = Path(__file__).resolve().parent / "notices"
@@ -130,7 +130,7 @@ def test_page_with_br_lines_split_containers_and_info_table():
 <tr><td>【关闭窗口】【打印本页】</td></tr></table>
 <div>网站标识码:3309030001 版权所有:舟山市普陀区人民政府</div></body></html>"""
     notice = read_notice_bytes(html.encode("utf-8"), "page.htm")
-    from putuo_xl.parser import parse_text
+    from putuo_xl.plan.parser import parse_text
     plan = parse_text(notice)
     assert len(plan.tasks()) == 9
     assert plan.doc_number == "舟普政办〔2021〕12号"

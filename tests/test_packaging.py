@@ -65,7 +65,7 @@ def test_package_data_is_installed(installed, tmp_path):
               "server/templates/manifest.xml", "server/static/js/ribbon.js", "server/.env.example",
               "config.yaml", "notice_2020_putuo.txt"):
         assert (data / f).is_file(), f
-    p = run(py, "-c", "import putuo_xl, putuo_xl.styles as s, putuo_xl.excel.serve as v;"
+    p = run(py, "-c", "import putuo_xl, putuo_xl.workbook.styles as s, putuo_xl.excel.serve as v;"
             "print(putuo_xl.__file__); print(s.load_styles().source); print(v.default_project_dir())",
             cwd=tmp_path)
     assert p.returncode == 0, p.stderr

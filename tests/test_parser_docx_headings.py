@@ -3,7 +3,7 @@
 import docx
 from docx.enum.style import WD_STYLE_TYPE
 
-from putuo_xl.parser import parse_notice
+from putuo_xl.plan.parser import parse_notice
 
 BODY = [
     (0, "2021年普陀区法治政府建设工作要点"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.parser import parse_deadline, parse_text
+from putuo_xl.plan.parser import parse_deadline, parse_text
 from putuo_xl.text import detect_script, halfwidth, to_simplified, to_traditional
 from putuo_xl.text import narrow
 
@@ -548,7 +548,7 @@ _FULL = str.maketrans({"(": "\uff08", ")": "\uff09", ":": "\uff1a", ";": "\uff1b
 
 @pytest.mark.parametrize("script, width", VARIANTS)
 def test_seed_in_every_script_and_width(script, width):
-    from putuo_xl.notice import default_notice_path
+    from putuo_xl.plan.notice import default_notice_path
     text = default_notice_path().read_text(encoding="utf-8")      # traditional, half-width
     if script == "simplified":
         text = to_simplified(text)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from putuo_xl.notice import _clean_lines
-from putuo_xl.parser import parse_notice, parse_text
+from putuo_xl.plan.notice import _clean_lines
+from putuo_xl.plan.parser import parse_notice, parse_text
 
 REAL = Path(__file__).resolve().parent / "notices" / "layouts"
 
@@ -430,7 +430,7 @@ def test_unit_phrases_of_another_district():
 
 
 def test_targets_counted_after_what_is_built():
-    from putuo_xl.parser import extract_indicators
+    from putuo_xl.plan.parser import extract_indicators
     got = lambda s: [(i.text, i.value, i.unit, i.op) for i in extract_indicators(s)]  # noqa: E731
     assert got("新增公共法律服务站点20个。") == [("20个", 20, "个", ">=")]
     assert got("建成村级法律服务室120个,覆盖率100%。") == [("120个", 120, "个", ">="), ("100%", 100, "%", ">=")]
@@ -485,7 +485,7 @@ def test_names_run_together_in_another_district():
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL.glob("*.txt")))
 def test_real_plans_load_back(name, tmp_path):
-    from putuo_xl.planio import load_plan, save_plan
+    from putuo_xl.plan.planfile import load_plan, save_plan
     plan = plan_of(name)
     for suffix in (".yaml", ".json"):
         out = tmp_path / f"plan{suffix}"
@@ -494,7 +494,7 @@ def test_real_plans_load_back(name, tmp_path):
 
 
 def test_leaders_and_intros_load_back(tmp_path):
-    from putuo_xl.planio import load_plan, save_plan
+    from putuo_xl.plan.planfile import load_plan, save_plan
     plan = parse_text(COUNTY + "二、完善制度\n(一)加强管理\n要加强规范性文件管理。\n1.严格审核。(责任单位:县司法局)\n")
     assert plan.task_index()["1.1.1"].leader and plan.sections[1].subsections[0].intro
     save_plan(plan, tmp_path / "plan.yaml")

@@ -2,7 +2,7 @@
 import pytest
 
 from putuo_xl.config import config_from_dict, load_config
-from putuo_xl.parser import parse_notice, parse_text
+from putuo_xl.plan.parser import parse_notice, parse_text
 from putuo_xl.text import detect_script, halfwidth, to_simplified, to_traditional
 
 CFG = load_config()

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.model import Plan
-from putuo_xl.parser import parse_notice
-from putuo_xl.planio import load_plan, plan_to_yaml, save_plan
+from putuo_xl.plan.model import Plan
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.plan.planfile import load_plan, plan_to_yaml, save_plan
 
 
 @pytest.fixture(scope="module")

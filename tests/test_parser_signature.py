@@ -2,7 +2,7 @@
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.parser import parse_text
+from putuo_xl.plan.parser import parse_text
 from putuo_xl.text import halfwidth, to_simplified, to_traditional
 
 CFG = load_config()

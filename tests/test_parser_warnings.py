@@ -6,7 +6,7 @@ import re
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.parser import parse_text
+from putuo_xl.plan.parser import parse_text
 from putuo_xl.text import narrow
 
 CFG = load_config()

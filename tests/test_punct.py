@@ -57,7 +57,7 @@ def test_error_messages_are_chinese_punctuated():
 def test_no_ascii_punctuation_after_chinese_in_a_built_master(tmp_path):
     from python_calamine import CalamineWorkbook
 
-    from putuo_xl.master import build_master
+    from putuo_xl.workbook.master import build_master
     out = tmp_path / "台賬.xlsx"
     build_master(output=out)
     wb = CalamineWorkbook.from_path(str(out))

@@ -9,10 +9,10 @@ from openpyxl import Workbook, load_workbook
 
 from putuo_xl.config import load_config
 from putuo_xl.errors import InputError
-from putuo_xl.forms import read_form_meta, write_forms
-from putuo_xl.master import build_master
-from putuo_xl.parser import parse_notice
-from putuo_xl.readback import PlanEditError, plan_from_workbook, read_master
+from putuo_xl.workbook.forms import read_form_meta, write_forms
+from putuo_xl.workbook.master import build_master
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.workbook.readback import PlanEditError, plan_from_workbook, read_master
 from putuo_xl.text import narrow
 
 S1 = "一、推進政府職能依法全面履行"

@@ -18,16 +18,16 @@ from click.testing import CliRunner
 from mail_helpers import load, write_config
 from test_rollup_e2e import sheet_rows
 from putuo_xl import layout
-from putuo_xl.cli import main
-from putuo_xl.collect import collect
+from putuo_xl.cli.commands import main
+from putuo_xl.collect.run import collect
 from putuo_xl.demo import fill_form, read_form
 from putuo_xl.errors import InputError
-from putuo_xl.forms import write_forms
-from putuo_xl.mail import send_reminders
-from putuo_xl.master import build_master
-from putuo_xl.readback import plan_from_workbook
-from putuo_xl.rollup import bulletin_text, rollup
-from putuo_xl.units import lead_label
+from putuo_xl.workbook.forms import write_forms
+from putuo_xl.mail.send import send_reminders
+from putuo_xl.workbook.master import build_master
+from putuo_xl.workbook.readback import plan_from_workbook
+from putuo_xl.rollup.compute import bulletin_text, rollup
+from putuo_xl.plan.assignments import lead_label
 from putuo_xl.text import narrow
 
 CST = timezone(timedelta(hours=8))

@@ -1,6 +1,6 @@
 """compute_rollup over a small, hand-checked ledger: three units, three tasks, two months.
 
-The ledger rows are inserted through putuo_xl.ledger (the collector's tables); every figure
+The ledger rows are inserted through putuo_xl.ledger.store (the collector's tables); every figure
 asserted below was worked out by hand from the scenario in `ledger` (see the comments there).
 The end-to-end test (test_rollup_e2e.py) runs the real pipeline instead.
 """
@@ -10,10 +10,10 @@ import pytest
 
 from putuo_xl import layout
 from putuo_xl.config import config_from_dict, load_config
-from putuo_xl.ledger import Ledger
-from putuo_xl.model import Indicator, Plan, Section, Subsection, Task, UnitRef
-from putuo_xl.rollup import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT_MISSING,
-                             SUBMIT_ON_TIME, check_month, compute_rollup)
+from putuo_xl.ledger.store import Ledger
+from putuo_xl.plan.model import Indicator, Plan, Section, Subsection, Task, UnitRef
+from putuo_xl.rollup.compute import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT_MISSING,
+                                     SUBMIT_ON_TIME, check_month, compute_rollup)
 from putuo_xl.errors import PutuoError
 from putuo_xl.text import narrow
 

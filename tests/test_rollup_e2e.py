@@ -21,14 +21,14 @@ import pytest
 import xlsxwriter
 
 from putuo_xl import layout
-from putuo_xl.collect import collect
+from putuo_xl.collect.run import collect
 from putuo_xl.config import load_config
 from putuo_xl.demo import fill_form, read_form
 from putuo_xl.errors import FileBusyError
-from putuo_xl.forms import write_forms
-from putuo_xl.master import build_master
-from putuo_xl.rollup import bulletin_text, rollup
-from putuo_xl.xlsxsurgery import replace_sheets
+from putuo_xl.workbook.forms import write_forms
+from putuo_xl.workbook.master import build_master
+from putuo_xl.rollup.compute import bulletin_text, rollup
+from putuo_xl.workbook.surgery import replace_sheets
 from putuo_xl.text import narrow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,14 +291,14 @@ def _task_oracle(scen, month, task_id, deadline_days, share=False):
 @pytest.mark.parametrize("month", MONTHS)
 def test_progress_sheet_by_task(run, month):
     scen = run["scen"]
-    from putuo_xl.readback import plan_from_workbook
+    from putuo_xl.workbook.readback import plan_from_workbook
     plan = plan_from_workbook(run["master"], run["cfg"])
     rows = {r["任務編號"]: r for r in run["sheets"]["2020-09"]["progress"] if r["月份"] == label(month)}
     assert list(rows) == [t.id for t in plan.tasks()]
     y, m = (int(x) for x in month.split("-"))
     end = date(y, m, 30 if m == 9 else 31)
     lights = {"red": 0, "yellow": 0, "green": 0}
-    from putuo_xl.units import task_roles
+    from putuo_xl.plan.assignments import task_roles
     for t in plan.tasks():
         days = (date.fromisoformat(t.deadline) - end).days if t.deadline else None
         vias = [via for role, via in task_roles(t, run["cfg"]).values() if role == "lead"]
@@ -483,7 +483,7 @@ def test_failing_and_killed_run_leave_master_and_ledger(run, tmp_path, monkeypat
     before = master.read_bytes()
     led_before = hashlib.sha256(led.read_bytes()).hexdigest()
     # a failure while writing: the master stays as it was, no temporary file is left
-    import putuo_xl.xlsxsurgery as xs
+    import putuo_xl.workbook.surgery as xs
 
     def boom(*a, **k):
         raise OSError("disk full")

@@ -7,9 +7,10 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from putuo_xl.config import default_config_path, load_config
-from putuo_xl.master import build_master
-from putuo_xl.parser import parse_notice
-from putuo_xl.styles import DEFAULTS, TEMPLATE_SHEET, load_styles, template_candidates, write_template
+from putuo_xl.workbook.master import build_master
+from putuo_xl.plan.parser import parse_notice
+from putuo_xl.workbook.styles import (DEFAULTS, TEMPLATE_SHEET, load_styles, template_candidates,
+                                      write_template)
 
 
 def _sides(props: dict) -> dict:
@@ -31,7 +32,7 @@ def _sides(props: dict) -> dict:
 
 def test_bundled_template_matches_the_defaults():
     path = template_candidates()[-1]
-    assert path.exists(), "workbook_templates/styles.xlsx is missing: python -m putuo_xl.styles"
+    assert path.exists(), "workbook_templates/styles.xlsx is missing: python -m putuo_xl.workbook.styles"
     styles = load_styles(path=path)
     for key, (_, props) in DEFAULTS.items():
         assert _sides(styles.props(key)) == _sides(props), key

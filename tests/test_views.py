@@ -12,10 +12,10 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from putuo_xl.config import load_config
-from putuo_xl.forms import write_forms
-from putuo_xl.master import build_master
-from putuo_xl.readback import plan_from_workbook, read_meta
-from putuo_xl.views import refresh_views
+from putuo_xl.workbook.forms import write_forms
+from putuo_xl.workbook.master import build_master
+from putuo_xl.workbook.readback import plan_from_workbook, read_meta
+from putuo_xl.workbook.views import refresh_views
 from test_cli_errors import cli
 from test_master import CAIZHENG_TASKS, SIFA_TASKS
 from wb_helpers import got, xlsx_check
@@ -160,7 +160,7 @@ def test_refresh_keeps_a_broken_edit_out(tmp_path, pristine, cfg):
     wb[S1]["D4"] = "區司法廳"
     wb.save(master)
     before = master.read_bytes()
-    from putuo_xl.readback import PlanEditError
+    from putuo_xl.workbook.readback import PlanEditError
     with pytest.raises(PlanEditError, match="區司法廳"):
         refresh_views(master, cfg)
     assert master.read_bytes() == before

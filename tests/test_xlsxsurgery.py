@@ -30,7 +30,7 @@ from openpyxl.styles import Font, PatternFill
 from python_calamine import CalamineWorkbook
 
 from putuo_xl.errors import FileBusyError, InputError
-from putuo_xl.xlsxsurgery import replace_sheets, sheet_names
+from putuo_xl.workbook.surgery import replace_sheets, sheet_names
 
 ROOT = Path(__file__).resolve().parents[1]
 XLSX_CHECK = ROOT / "tools" / "xlsx-check"
@@ -766,7 +766,7 @@ def test_calc_chain_is_dropped(tmp_path):
 
 
 def test_new_sheets_in_memory(tmp_path):
-    from putuo_xl.xlsxsurgery import new_sheets
+    from putuo_xl.workbook.surgery import new_sheets
     target = make_master(tmp_path / "master.xlsx")
     with new_sheets(target, hidden=["_actuals"], position={"趨勢": MONTHLY}) as wb:
         ws = wb.add_worksheet("趨勢")
@@ -846,8 +846,8 @@ def test_the_real_master_from_build(tmp_path):
     """build's master reads _status/_actuals by formulas; putting rollup's data sheets in makes
     the section sheets and the indicator sheet show the new values, and nothing else changes."""
     from putuo_xl import layout
-    from putuo_xl.master import build_master
-    from putuo_xl.xlsxsurgery import new_sheets
+    from putuo_xl.workbook.master import build_master
+    from putuo_xl.workbook.surgery import new_sheets
 
     master = build_master(output=tmp_path / "任務分解台賬.xlsx").path
     before = parts(master)
@@ -883,7 +883,7 @@ def test_the_real_master_from_build(tmp_path):
 
 def test_hide_on_the_first_xlsxwriter_sheet_is_honoured(tmp_path):
     """xlsxwriter shows its first sheet even after hide(); new_sheets and `hidden` fix that."""
-    from putuo_xl.xlsxsurgery import new_sheets
+    from putuo_xl.workbook.surgery import new_sheets
     target = make_master(tmp_path / "master.xlsx")
     with new_sheets(target) as wb:
         wb.add_worksheet("_form").very_hidden()

@@ -28,7 +28,7 @@ def got(report: dict, rng: str) -> list[list]:
 
 def simplified_plan(cfg):
     """The seed notice converted to simplified characters, parsed: a simplified-script plan."""
-    from putuo_xl.notice import read_notice
-    from putuo_xl.parser import parse_text
+    from putuo_xl.plan.notice import read_notice
+    from putuo_xl.plan.parser import parse_text
     from putuo_xl.text import to_simplified
     return parse_text(to_simplified("\n".join(read_notice(None).lines)), cfg)

@@ -21,10 +21,10 @@ from typing import Callable
 
 import xlwings as xw
 
-from .. import __version__, layout
-from ..errors import PutuoError
-from .context import DESKTOP, Context, Route, UserError
-from .settings import log_sheet_name, status_cells
+from putuo_xl import __version__, layout
+from putuo_xl.errors import PutuoError
+from putuo_xl.excel.context import DESKTOP, Context, Route, UserError
+from putuo_xl.excel.settings import log_sheet_name, status_cells
 
 LOG_HEADER = ["時間", "操作", "類別", "內容"]
 LOG_KEEP_ROWS = 1000
@@ -58,7 +58,7 @@ GROUPS = {"master": "台賬", "forms": "月報", "mail": "郵件", "help": "幫�
 
 
 def _both_scripts(*names: str) -> tuple[str, ...]:
-    from ..text import to_simplified
+    from putuo_xl.text import to_simplified
     out: list[str] = []
     for n in names:
         for v in (n, to_simplified(n)):
@@ -101,7 +101,7 @@ def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
     except PutuoError as e:
         raise UserError(ctx.t(str(e))) from None
     except OSError as e:        # the disk or the system: one sentence, not a traceback
-        from ..errors import os_error_message
+        from putuo_xl.errors import os_error_message
         raise UserError(ctx.t(os_error_message(e))) from None
     finally:
         ctx.io.clear_status()
@@ -161,52 +161,52 @@ def run_reporting_errors(tag: str, book: xw.Book, route: Route | None = None) ->
 @action("build_master", "生成台賬", "按「設置」中的通知文件(留空 = 內置的 2020 年普陀區工作要點)"
         "生成任務分解台賬。", "TableInsert", "master", include=_SETTINGS_ONLY)
 def _build_master(ctx: Context) -> None:
-    from .flows import build_master_flow
+    from putuo_xl.excel.flows import build_master_flow
     build_master_flow(ctx)
 
 
 @action("unit_view", "單位視圖", "先選中一個單位名稱(任何工作表中),再按此按鈕:"
         "「按單位查看」切換到該單位。", "FilterBySelection", "master")
 def _unit_view(ctx: Context) -> None:
-    from .flows import unit_view_flow
+    from putuo_xl.excel.flows import unit_view_flow
     unit_view_flow(ctx)
 
 
 @action("make_forms", "生成月報", "為報告月份的每個責任單位生成一份月報填報表。", "FileSaveAs", "forms", exclude=_WRITTEN_ONLY)
 def _make_forms(ctx: Context) -> None:
-    from .flows import make_forms_flow
+    from putuo_xl.excel.flows import make_forms_flow
     make_forms_flow(ctx)
 
 
 @action("collect_returns", "導入回報", "讀取回報文件夾中各單位交回的月報,逐份檢查後存入台賬數據庫,"
         "結果寫到「收件情況」。", "ImportExcel", "forms", exclude=_WRITTEN_ONLY)
 def _collect_returns(ctx: Context) -> None:
-    from .flows import collect_flow
+    from putuo_xl.excel.flows import collect_flow
     collect_flow(ctx)
 
 
 @action("refresh_rollup", "刷新匯總", "按台賬數據庫重新計算月度匯總、任務進展、考評指標、趨勢、預評估和通報。",
         "Refresh", "forms", exclude=_ROLLUP_EXCLUDE)
 def _refresh_rollup(ctx: Context) -> None:
-    from .flows import rollup_flow
+    from putuo_xl.excel.flows import rollup_flow
     rollup_flow(ctx)
 
 
 @action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail", exclude=_WRITTEN_ONLY)
 def _send_forms(ctx: Context) -> None:
-    from .flows import mail_flow
+    from putuo_xl.excel.flows import mail_flow
     mail_flow(ctx, "forms")
 
 
 @action("send_reminders", "催報", "給報告月份還沒有交回月報的單位發催報郵件。", "Reminder", "mail", exclude=_WRITTEN_ONLY)
 def _send_reminders(ctx: Context) -> None:
-    from .flows import mail_flow
+    from putuo_xl.excel.flows import mail_flow
     mail_flow(ctx, "remind")
 
 
 @action("send_bulletin", "發送通報", "把報告月份的預評估通報發給通報名單。", "NewMailMessage", "mail", exclude=_WRITTEN_ONLY)
 def _send_bulletin(ctx: Context) -> None:
-    from .flows import mail_flow
+    from putuo_xl.excel.flows import mail_flow
     mail_flow(ctx, "bulletin")
 
 

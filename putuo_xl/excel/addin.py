@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ..errors import InputError, PutuoError
-from ..fileio import AtomicPath
+from putuo_xl.errors import InputError, PutuoError
+from putuo_xl.fileio import AtomicPath
 
 CUSTOMUI_PART = "customUI/customUI.xml"
 RELS_PART = "_rels/.rels"
@@ -42,7 +42,7 @@ def repo_root() -> Path:
 
 def default_macros_dir() -> Path:
     """macros/ of a source checkout, else the package data's copy (a pip-installed putuo-xl)."""
-    from ..resources import resource_dir
+    from putuo_xl.resources import resource_dir
     return resource_dir("macros")
 
 
@@ -94,7 +94,7 @@ def ribbon_xml(actions=None, groups=None) -> str:
     one generic VBA callback, the action named by the button's tag."""
     from xml.sax.saxutils import quoteattr
 
-    from .actions import ACTIONS, GROUPS
+    from putuo_xl.excel.actions import ACTIONS, GROUPS
 
     actions = actions or ACTIONS
     groups = groups or GROUPS
@@ -187,7 +187,7 @@ def xlwings_vba_version(mods: list[VbaModule]) -> str | None:
 def check_ribbon(controls: list[Control], mods: list[VbaModule], actions=None) -> Check:
     """Every callback exists as a public Sub of the VBA; every RunTagged button carries the
     tag of a Python action; ids are unique; every action has a button."""
-    from .actions import ACTIONS
+    from putuo_xl.excel.actions import ACTIONS
 
     actions = ACTIONS if actions is None else actions
     chk = Check()

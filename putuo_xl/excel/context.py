@@ -17,13 +17,13 @@ from pathlib import Path, PurePath
 
 import xlwings as xw
 
-from .. import layout
-from ..config import Config, load_config
-from ..errors import PutuoError
-from ..text import in_script
-from .book import BookIO, Matrix, cell_text
-from .settings import (FIELDS, Settings, current_month, default_settings_values, parse_month,
-                       read_settings, settings_sheet_name)
+from putuo_xl import layout
+from putuo_xl.config import Config, load_config
+from putuo_xl.errors import PutuoError
+from putuo_xl.text import in_script
+from putuo_xl.excel.book import BookIO, Matrix, cell_text
+from putuo_xl.excel.settings import (FIELDS, Settings, current_month, default_settings_values,
+                                     parse_month, read_settings, settings_sheet_name)
 
 DESKTOP = "desktop"
 SERVER = "server"

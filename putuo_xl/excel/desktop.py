@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from .actions import ACTIONS, run_reporting_errors
-from .context import DESKTOP, Route
+from putuo_xl.excel.actions import ACTIONS, run_reporting_errors
+from putuo_xl.excel.context import DESKTOP, Route
 
 
 def run(tag: str) -> bool:

@@ -32,10 +32,10 @@ from typing import BinaryIO, Iterable
 
 import xlwings as xw
 
-from .. import layout
-from .context import Context, Route, UserError, safe_name
-from .flows import forms_folder, require_master, returns_folder
-from .settings import settings_sheet_name
+from putuo_xl import layout
+from putuo_xl.excel.context import Context, Route, UserError, safe_name
+from putuo_xl.excel.flows import forms_folder, require_master, returns_folder
+from putuo_xl.excel.settings import settings_sheet_name
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".eml")
 FORM_SUFFIXES = (".xlsx", ".xlsm")
@@ -155,7 +155,7 @@ class UploadResult:
     script: str = "traditional"
 
     def message(self) -> str:
-        from ..text import in_script
+        from putuo_xl.text import in_script
         parts = []
         if self.saved:
             parts.append(f"已保存 {len(self.saved)} 份到「{self.shown_folder}」。")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import layout
-from ..errors import PutuoError
-from ..text import norm_name
-from .book import as_text, cell_text
-from .context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError, safe_name
+from putuo_xl import layout
+from putuo_xl.errors import PutuoError
+from putuo_xl.text import norm_name
+from putuo_xl.excel.book import as_text, cell_text
+from putuo_xl.excel.context import (PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError,
+                                    safe_name)
 
 PLAN_SNAPSHOT = "plan.json"
 BOOKS_INDEX = "_books.json"      # data folder: workbook name -> project key (for the UDFs)
@@ -39,7 +40,7 @@ def plan_sheets(ctx: Context) -> dict[str, list[list]]:
 
 def book_plan(ctx: Context):
     """The plan as the open workbook says now (edits included)."""
-    from ..readback import plan_from_values
+    from putuo_xl.workbook.readback import plan_from_values
 
     require_master(ctx)
     try:
@@ -55,8 +56,8 @@ def book_plan(ctx: Context):
 def _snapshot_plan(ctx: Context, plan) -> None:
     """Server: keep the plan beside the ledger (the worksheet functions read it) and remember
     which project this workbook name belongs to."""
-    from ..fileio import atomic_write_text
-    from ..planio import plan_to_json
+    from putuo_xl.fileio import atomic_write_text
+    from putuo_xl.plan.planfile import plan_to_json
 
     proj = ctx.project_dir()
     proj.mkdir(parents=True, exist_ok=True)
@@ -65,7 +66,7 @@ def _snapshot_plan(ctx: Context, plan) -> None:
 
 
 def register_book(data_dir: Path, book_name: str, project_key: str) -> None:
-    from ..fileio import atomic_write_text
+    from putuo_xl.fileio import atomic_write_text
 
     idx_path = data_dir / BOOKS_INDEX
     try:
@@ -87,7 +88,7 @@ def master_file(ctx: Context, plan=None) -> Path:
         ctx.io.book.save()
         ctx.say("已保存台賬。")
         return path
-    from ..master import build_master
+    from putuo_xl.workbook.master import build_master
 
     plan = plan or book_plan(ctx)
     path = ctx.master_path()
@@ -100,7 +101,7 @@ def master_file(ctx: Context, plan=None) -> Path:
 
 
 def open_ledger_for(ctx: Context, master: Path, must_exist: bool = True):
-    from ..ledger import Ledger, ledger_path_for
+    from putuo_xl.ledger.store import Ledger, ledger_path_for
 
     template = ctx.config.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
     p = ledger_path_for(master, template)
@@ -116,7 +117,7 @@ def write_sheets(ctx: Context, sheets: dict[str, list[list]], hidden: set[str] =
 
 # -- 生成台賬 ----------------------------------------------------------------------------------
 def build_master_flow(ctx: Context) -> None:
-    from ..master import build_master, default_output, load_source
+    from putuo_xl.workbook.master import build_master, default_output, load_source
 
     typed = ctx.settings.text("notice")
     source = ctx.resolve_input(typed, "notice") if typed else None
@@ -218,7 +219,7 @@ def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None 
         # the first sheet is active after a build, as in the file
         view = layout.name("by_unit", ctx.script)
         if view in wb.sheetnames and units_rows > 1:
-            from ..master import VIEW_UNIT_CELL
+            from putuo_xl.workbook.master import VIEW_UNIT_CELL
             units = ctx.io.book.sheets[layout.UNITS_SHEET]
             ctx.io.book.sheets[view][VIEW_UNIT_CELL].data_validation.set_list(
                 units.range((2, 1), (units_rows, 1)))
@@ -229,7 +230,7 @@ def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None 
 # -- 單位視圖 ----------------------------------------------------------------------------------
 def unit_view_flow(ctx: Context) -> None:
     require_master(ctx)
-    from ..master import VIEW_UNIT_CELL
+    from putuo_xl.workbook.master import VIEW_UNIT_CELL
 
     view = ctx.io.find(layout.name("by_unit", "traditional"), layout.name("by_unit", "simplified"))
     if not view:
@@ -258,7 +259,7 @@ def unit_view_flow(ctx: Context) -> None:
 # -- 生成月報 ----------------------------------------------------------------------------------
 def make_forms_flow(ctx: Context) -> None:
     require_master(ctx)
-    from ..forms import write_forms
+    from putuo_xl.workbook.forms import write_forms
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
@@ -280,7 +281,7 @@ def make_forms_flow(ctx: Context) -> None:
 
 def forms_folder(ctx: Context, month: str) -> Path:
     """設置 月報文件夾 (+ /month), else the CLI's default beside the master."""
-    from ..forms import default_forms_dir
+    from putuo_xl.workbook.forms import default_forms_dir
 
     if ctx.settings.text("forms_dir"):
         return ctx.folder("forms_dir", Path(), must_exist=False) / month
@@ -295,7 +296,7 @@ def returns_folder(ctx: Context, month: str, must_exist: bool) -> Path:
 
 def collect_flow(ctx: Context) -> None:
     require_master(ctx)
-    from ..collect import collect
+    from putuo_xl.collect.run import collect
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
@@ -322,8 +323,8 @@ def collect_flow(ctx: Context) -> None:
 def write_receipts(ctx: Context, report) -> str:
     """The 收件情況 sheet into the open book, laid out as `putuo-xl collect` writes it
     (receipts.receipts_layout); a new sheet goes where collect puts it. Returns its name."""
-    from ..receipts import receipts_layout, receipts_position
-    from .render import write_layout
+    from putuo_xl.collect.receipts import receipts_layout, receipts_position
+    from putuo_xl.excel.render import write_layout
 
     lay = receipts_layout(report)
     pos = receipts_position(ctx.io.sheet_names(), lay.name) or {}
@@ -337,7 +338,7 @@ def write_rollup_sheets(ctx: Context, r) -> list[str]:
     (Rollup.sheet_layouts; new ones before the hidden data sheets, as the CLI puts them), the
     趨勢 charts plotting the hidden `_charts` sheet, and the hidden `_status`/`_actuals`
     tables. Returns the names written."""
-    from .render import write_layout
+    from putuo_xl.excel.render import write_layout
 
     before = layout.META_SHEET if layout.META_SHEET in ctx.io.sheet_names() else None
     names = []
@@ -352,7 +353,7 @@ def write_rollup_sheets(ctx: Context, r) -> list[str]:
 
 def rollup_flow(ctx: Context) -> None:
     require_master(ctx)
-    from ..rollup import compute_rollup
+    from putuo_xl.rollup.compute import compute_rollup
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
@@ -375,7 +376,7 @@ def rollup_flow(ctx: Context) -> None:
 # -- 發送月報 / 催報 / 發送通報 -------------------------------------------------------------------
 def mail_flow(ctx: Context, kind: str) -> None:
     require_master(ctx)
-    from .. import mail
+    import putuo_xl.mail.send as mail
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
@@ -396,7 +397,7 @@ def mail_flow(ctx: Context, kind: str) -> None:
             report = mail.send_reminders(master, month, cfg, **kwargs)
         else:
             if ctx.on_server:
-                from ..rollup import rollup
+                from putuo_xl.rollup.compute import rollup
                 rollup(master, month, cfg)       # the attached master carries this month's 工作報表
             report = mail.send_bulletin(master, month, cfg, **kwargs)
     ctx.lines.extend(report.summary_lines() or report.plan_lines())

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from ..sheetlayout import Chart, SheetLayout, col_letter as _col
-from .book import BookIO
+from putuo_xl.workbook.sheetlayout import Chart, SheetLayout, col_letter as _col
+from putuo_xl.excel.book import BookIO
 
 DEFAULT_ROW_HEIGHT = 15.0          # points: xlsxwriter's (and Excel's Calibri 11) default
 CLEAR_MARGIN_ROWS = 200            # rows below what we know of that are reset too
@@ -264,7 +264,7 @@ def write_layout(io: BookIO, lay: SheetLayout, *, before: str | None = None,
         elif c.kind == "between":
             cf.add_cell_value("between", c.minimum, c.maximum, fill_color=fill)
         else:
-            from ..sheetlayout import text_literal
+            from putuo_xl.workbook.sheetlayout import text_literal
             cf.add_cell_value("equal_to", text_literal(c.value), fill_color=fill)
     if lay.freeze:
         r, c = lay.freeze       # xlsxwriter's: rows above r and columns left of c stay

@@ -29,8 +29,8 @@ from starlette.formparsers import MultiPartException
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
-from . import exchange
-from .context import Route
+from putuo_xl.excel import exchange
+from putuo_xl.excel.context import Route
 
 router = APIRouter(prefix=f"{settings.app_path}/putuo")
 _PROCESS_SECRET = secrets.token_bytes(32)

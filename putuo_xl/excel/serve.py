@@ -16,14 +16,14 @@ from typing import Callable
 os.environ.setdefault("XLWINGS_ON_SERVER", "true")
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")   # PolyForm Noncommercial (docs/excel.md)
 
-from ..errors import PutuoError  # noqa: E402
-from .context import CONFIG_ENV, DATA_DIR_ENV, data_dir_from  # noqa: E402
+from putuo_xl.errors import PutuoError  # noqa: E402
+from putuo_xl.excel.context import CONFIG_ENV, DATA_DIR_ENV, data_dir_from  # noqa: E402
 
 PROJECT_ENV = "PUTUO_XL_SERVER_PROJECT"
 
 
 def default_project_dir() -> Path:
-    from ..resources import resource_dir
+    from putuo_xl.resources import resource_dir
     return resource_dir("server")
 
 
@@ -32,7 +32,7 @@ def server_env(data_dir: str | Path | None = None, project_dir: str | Path | Non
                base: dict | None = None) -> dict[str, str]:
     """The environment xlwings Server needs, on top of `base` (default: os.environ):
     the project, the data folder, the licence key, and the server flavour of xlwings."""
-    from ..config import load_config
+    from putuo_xl.config import load_config
 
     env = dict(os.environ if base is None else base)
     project = Path(project_dir or env.get(PROJECT_ENV) or default_project_dir()).resolve()

@@ -12,8 +12,8 @@ import asyncio
 import xlwings as xw
 from xlwings.server import script
 
-from .actions import ACTIONS, run_action
-from .context import Route
+from putuo_xl.excel.actions import ACTIONS, run_action
+from putuo_xl.excel.context import Route
 
 __all__ = [
     "build_master", "make_forms", "collect_returns", "refresh_rollup", "unit_view",

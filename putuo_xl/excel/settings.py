@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..text import halfwidth, in_script, norm_name
-from .book import Matrix, cell_text
+from putuo_xl.text import halfwidth, in_script, norm_name
+from putuo_xl.excel.book import Matrix, cell_text
 
 SETTINGS_SHEET = "設置"
 LOG_SHEET = "操作記錄"

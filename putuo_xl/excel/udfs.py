@@ -22,8 +22,8 @@ from typing import Any, Optional
 
 import xlwings as xw
 
-from ..errors import PutuoError
-from ..text import in_script, norm_name
+from putuo_xl.errors import PutuoError
+from putuo_xl.text import in_script, norm_name
 
 ON_SERVER = bool(getattr(xw, "on_server", False))
 
@@ -60,8 +60,8 @@ _lock = threading.Lock()
 def _config():
     """The config the ribbon actions use on this route, parsed once per file version (a
     function call must not re-read the YAML: that was 90% of its time)."""
-    from ..config import default_config_path
-    from .context import CONFIG_ENV, data_dir_from
+    from putuo_xl.config import default_config_path
+    from putuo_xl.excel.context import CONFIG_ENV, data_dir_from
 
     path = os.environ.get(CONFIG_ENV) or None
     if path is None and ON_SERVER:
@@ -77,7 +77,7 @@ def _config():
 
 @lru_cache(maxsize=8)
 def _load_config(path: str | None, mtime_ns: int):
-    from ..config import load_config
+    from putuo_xl.config import load_config
     try:
         return load_config(path)
     except PutuoError as e:
@@ -85,9 +85,9 @@ def _load_config(path: str | None, mtime_ns: int):
 
 
 def _server_source(caller, book: str | None) -> Source:
-    from ..ledger import ledger_path_for
-    from .context import SERVER_MASTER_NAME, data_dir_from, safe_name
-    from .flows import BOOKS_INDEX, PLAN_SNAPSHOT
+    from putuo_xl.ledger.store import ledger_path_for
+    from putuo_xl.excel.context import SERVER_MASTER_NAME, data_dir_from, safe_name
+    from putuo_xl.excel.flows import BOOKS_INDEX, PLAN_SNAPSHOT
 
     data = data_dir_from(None)
     name = (book or "").strip() or (getattr(caller, "book_name", None) or "")
@@ -112,7 +112,7 @@ def _server_source(caller, book: str | None) -> Source:
 
 
 def _desktop_source(caller, book: str | None) -> Source:
-    from ..ledger import ledger_path_for
+    from putuo_xl.ledger.store import ledger_path_for
 
     if book:
         path = Path(book).expanduser()
@@ -133,9 +133,9 @@ def _desktop_source(caller, book: str | None) -> Source:
 def _cached_plan(path: str, mtime_ns: int, kind: str):
     try:
         if kind == "json":
-            from ..planio import load_plan
+            from putuo_xl.plan.planfile import load_plan
             return load_plan(path)
-        from ..readback import plan_from_workbook
+        from putuo_xl.workbook.readback import plan_from_workbook
         return plan_from_workbook(path, _config())
     except PutuoError as e:
         raise xw.XlwingsError(str(e)) from None
@@ -150,8 +150,8 @@ _rollups: dict[tuple, Any] = {}
 
 def _rollup(src: Source, month: str):
     """compute_rollup for the source's ledger and `month`, cached until the ledger changes."""
-    from ..ledger import Ledger
-    from ..rollup import compute_rollup
+    from putuo_xl.ledger.store import Ledger
+    from putuo_xl.rollup.compute import compute_rollup
 
     if not src.ledger_path.is_file():
         raise xw.XlwingsError(src.t("還沒有台賬數據庫:請先生成月報、導入各單位交回的月報。"))
@@ -177,7 +177,7 @@ def _rollup(src: Source, month: str):
 
 
 def _month(value: Any, src: Source) -> str:
-    from .settings import parse_month
+    from putuo_xl.excel.settings import parse_month
 
     m = parse_month(value)
     if not m:
@@ -190,7 +190,7 @@ _assigned: dict[tuple[int, int], tuple] = {}
 
 def _assignments(src: Source) -> dict:
     """unit_assignments for the source's plan and config (both cached objects: kept by identity)."""
-    from ..units import unit_assignments
+    from putuo_xl.plan.assignments import unit_assignments
 
     key = (id(src.plan), id(src.config))
     with _lock:
@@ -221,9 +221,9 @@ def _unit(value: Any, src: Source) -> str:
      book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
 def unit_tasks(unit, book=None, caller=None):
     """某單位承擔的全部任務(溢出為表格):任務編號、工作任務、角色、牽頭單位、完成時限、量化指標。"""
-    from ..model import ROLE_LABELS
-    from ..render import deadline_label, indicators_text
-    from ..units import lead_label
+    from putuo_xl.plan.model import ROLE_LABELS
+    from putuo_xl.plan.labels import deadline_label, indicators_text
+    from putuo_xl.plan.assignments import lead_label
 
     src = source(caller, book)
     u = _unit(unit, src)
@@ -280,7 +280,7 @@ def _indicator_row(indicator_id, month, book, caller):
     if iid not in {i.id for _t, i in src.plan.indicators()}:
         raise xw.XlwingsError(src.t(f"沒有編號為「{iid}」的考評指標(編號形如 1.4.1#1)。"))
     if month in (None, ""):
-        from ..ledger import Ledger
+        from putuo_xl.ledger.store import Ledger
         if not src.ledger_path.is_file():
             raise xw.XlwingsError(src.t("還沒有台賬數據庫:請先導入各單位交回的月報。"))
         with Ledger(src.ledger_path) as led:

@@ -1,0 +1,4 @@
+"""`python -m putuo_xl.cli …`: the same as the `putuo-xl` command."""
+from putuo_xl.cli.commands import console_main
+
+console_main()

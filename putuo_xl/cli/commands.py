@@ -1,0 +1,512 @@
+"""putuo-xl command line: thin adapters over the library (one library call per command)."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from putuo_xl import __version__
+from putuo_xl.cli.errors import ChineseGroup
+from putuo_xl.errors import PutuoError
+
+
+def _stderr(msg: str) -> None:
+    from putuo_xl.text import cjk_punct
+    click.echo(cjk_punct(msg) if isinstance(msg, str) else msg, err=True)
+
+
+def _stdout(line: str) -> None:
+    from putuo_xl.text import cjk_punct
+    click.echo(cjk_punct(line))
+
+
+def user_errors(fn):
+    """Turn the library's own errors into a one-line Chinese message and exit code 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PutuoError as e:
+            from putuo_xl.text import in_script
+            _stderr(in_script("錯誤:", getattr(e, "script", None) or "traditional") + str(e))
+            sys.exit(1)
+        except OSError as e:     # the disk or the system (full, read-only, no permission)
+            from putuo_xl.errors import os_error_message
+            _stderr("錯誤:" + os_error_message(e))
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="putuo-xl")
+def main():
+    """putuo-xl:把法治政府建設工作要點變成任務台賬、月報、工作報表和預評估通報。"""
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             default=None, help="配置文件 config.yaml(默認:普陀區的內置配置)")
+
+
+@main.command()
+@click.argument("notice", required=False, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(), help="寫出 plan.yaml(可編輯)或 plan.json")
+@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON(提示寫到標準錯誤)")
+@config_option
+@user_errors
+def parse(notice, output, as_json, config_path):
+    """解析通知(.txt/.html/.docx),打印分解結果。
+
+    \b
+    例:putuo-xl parse 通知.html -o plan.yaml
+        putuo-xl parse 通知.docx --json > plan.json
+        putuo-xl parse 通知.txt --config 定海區.yaml
+    不給 NOTICE 時解析內置的 2020 年普陀區工作要點。
+    """
+    from putuo_xl.config import load_config
+    from putuo_xl.plan.parser import parse_notice
+    from putuo_xl.plan.planfile import plan_to_json, save_plan
+
+    cfg = load_config(config_path)
+    plan = parse_notice(notice, cfg)
+    if output:
+        save_plan(plan, output)
+    if as_json:
+        click.echo(plan_to_json(plan))
+        from putuo_xl.text import in_script
+        for w in plan.warnings:
+            _stderr(in_script("提示:", plan.script) + w)
+    else:
+        print_plan_summary(plan)
+    if output:
+        from putuo_xl.text import in_script
+        _stderr(in_script(f"已寫出 {output}", plan.script))
+
+
+def print_plan_summary(plan) -> None:
+    """The readable summary of `parse`: metadata, sections, units by role, warnings."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from putuo_xl.plan.planfile import plan_summary
+    from putuo_xl.text import cjk_punct, in_script
+
+    def t(s):
+        return in_script(s, plan.script)
+
+    summary = plan_summary(plan)
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(f"[bold]{plan.title}[/bold]")
+    meta = [("發文機關", plan.issuer), ("文號", plan.doc_number), ("發布日期", plan.date),
+            ("總體時限", plan.default_deadline), ("字體", "繁體" if plan.script == "traditional" else "簡體")]
+    console.print(t("  ".join(f"{k}:{v}" for k, v in meta if v)), soft_wrap=True)
+
+    table = Table(title=t("章節"), title_justify="left")
+    for col, justify in (("編號", "left"), ("章節", "left"), ("小節", "right"), ("任務", "right"),
+                         ("指標", "right"), ("單位/組", "right"), ("未標單位", "right")):
+        table.add_column(t(col), justify=justify, overflow="fold")
+    for s in summary["sections"]:
+        table.add_row(s["number"] or "-", s["title"], str(s["subsections"]), str(s["tasks"]),
+                      str(s["indicators"]), str(s["units"]), str(s["without_units"] or ""))
+    tot = summary["totals"]
+    table.add_row("", t("合計"), str(tot["subsections"]), str(tot["tasks"]), str(tot["indicators"]),
+                  str(tot["units"]), str(tot["without_units"] or ""), style="bold")
+    console.print(table)
+
+    units = Table(title=t("責任單位"), title_justify="left")
+    for col, justify in (("單位", "left"), ("牽頭", "right"), ("責任", "right"), ("配合", "right"),
+                         ("說明", "left")):
+        units.add_column(t(col), justify=justify)
+    for u in summary["units"]:
+        note = t("單位組") if u["group"] else ""
+        if not u["resolved"]:
+            note = (note + " " if note else "") + t("不在配置文件中")
+        units.add_row(in_script(u["name"], plan.script) if u["resolved"] else u["name"],
+                      str(u["lead"] or ""), str(u["responsible"] or ""), str(u["co"] or ""), note)
+    console.print(units)
+    if plan.warnings:
+        console.print(t(f"[yellow]提示 {len(plan.warnings)} 條:[/yellow]"))
+        for w in plan.warnings:
+            console.print(cjk_punct(f"  - {w}"), markup=False, soft_wrap=True)
+    else:
+        console.print(t("沒有需要處理的提示。"))
+
+
+@main.command()
+@click.option("--xlam", type=click.Path(dir_okay=False), help="在 Windows 上組裝好的加載項 .xlam(含 VBA)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出換上新功能區的加載項")
+@click.option("--ribbon", type=click.Path(dir_okay=False), help="功能區 XML(默認 macros/customUI.xml)")
+@click.option("--vba-dir", type=click.Path(file_okay=False), help="VBA 源文件夾(默認 macros/)")
+@user_errors
+def addin(xlam, output, ribbon, vba_dir):
+    """檢查桌面加載項:功能區按鈕 ↔ VBA 回調 ↔ Python 操作;可把功能區寫進加載項。
+
+    例:putuo-xl addin --xlam putuo_xl.xlam -o putuo_xl.xlam
+    不給 --xlam 時檢查 macros/ 中的 .bas 源文件。組裝加載項的一次性步驟見 docs/excel.md。
+    """
+    from putuo_xl.excel.addin import addin as run_addin
+
+    result = run_addin(xlam, output, ribbon, vba_dir)
+    _stderr(f"已檢查 {result.source}。")
+    for note in result.check.notes:
+        _stderr(f"  {note}")
+    for problem in result.check.problems:
+        _stderr(f"問題:{problem}")
+    if not result.check.ok:
+        sys.exit(1)
+    if result.written:
+        _stderr(f"已寫出 {result.written}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="監聽地址")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="數據目錄(台賬、數據庫、月報、回報)")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程(默認 server/)")
+@click.option("--env-file", type=click.Path(dir_okay=False), help="xlwings Server 的 .env 文件")
+@config_option
+@user_errors
+def serve(host, port, data_dir, project_dir, env_file, config_path):
+    """啟動 xlwings Server:Excel(Windows、Mac、網頁版)的法治政府功能區和自定義函數。
+
+    例:putuo-xl serve --data-dir D:\\putuo-data
+    默認只在本機 127.0.0.1 上監聽;Office.js 需要 HTTPS,證書和部署見 docs/excel.md。
+    """
+    from putuo_xl.excel.serve import serve as run_serve
+
+    run_serve(host=host, port=port, data_dir=data_dir, project_dir=project_dir,
+              env_file=env_file, config_path=config_path, echo=_stderr)
+
+
+@main.command()
+@click.argument("source", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="台賬文件(默認:當前目錄下的 任務分解台賬.xlsx)")
+@click.option("--force", is_flag=True, help="台賬文件已存在時重新生成(原文件另存為 .bak-日期時間.xlsx 備份)")
+@click.option("--refresh", "refresh_master", type=click.Path(dir_okay=False, exists=True),
+              help="不重新生成:按章節表中的修改更新這個台賬的按單位查看、責任矩陣和考評指標")
+@config_option
+@user_errors
+def build(source, output, force, refresh_master, config_path):
+    """生成任務分解台賬(master workbook)。
+
+    SOURCE 可以是通知(.txt/.html/.docx)、plan.yaml/.json,或已修改的台賬 .xlsx;
+    不給時用內置的 2020 年普陀區工作要點。
+
+    \b
+    例:putuo-xl build 通知.docx -o 任務分解台賬.xlsx
+        putuo-xl build --refresh 任務分解台賬.xlsx
+    已存在的台賬不會被覆蓋,除非加 --force(原文件保留為備份)。
+    """
+    from putuo_xl.config import load_config
+    from putuo_xl.text import in_script
+
+    cfg = load_config(config_path)
+    if refresh_master:
+        from putuo_xl.workbook.views import refresh_views
+        if source or output or force:
+            raise click.UsageError("--refresh 只更新已有的台賬,不能同時給 SOURCE、-o 或 --force。")
+        r = refresh_views(refresh_master, cfg)
+        _stderr(r.summary())
+        return
+    from putuo_xl.workbook.master import build_master
+
+    result = build_master(source, output, cfg, overwrite=force)
+    c = result.counts
+
+    def t(s):
+        return in_script(s, result.plan.script)
+    _stderr(t("已寫出 ") + str(result.path) + t(f"\uff1a{c['sections']} 個章節、{c['tasks']} 項任務、"
+            f"{c['indicators']} 個量化指標、{c['units']} 個責任單位({result.seconds:.1f} 秒)"))
+    if result.backup:
+        _stderr(t("原來的台賬已另存為備份:") + str(result.backup))
+    if result.units_without_tasks:
+        _stderr(t(f"沒有任務的單位({len(result.units_without_tasks)} 個,不生成月報):")
+                + "、".join(t(u) for u in result.units_without_tasks))
+    for w in result.warnings:
+        _stderr(t("提示:") + w)
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="輸出目錄(默認:台賬旁的 <月份>_月報/)")
+@click.option("--force", is_flag=True, help="覆蓋已經存在的月報")
+@click.option("--unit", "units", multiple=True, help="只生成這些單位的月報(可重複)")
+@config_option
+@user_errors
+def forms(master, month, out_dir, force, units, config_path):
+    """按台賬為每個單位生成當月的月報填報表。
+
+    例:putuo-xl forms 任務分解台賬.xlsx --month 2020-08
+    已存在的月報不會被覆蓋,除非加 --force。
+    """
+    from putuo_xl.config import load_config
+    from putuo_xl.workbook.forms import write_forms
+
+    result = write_forms(master, month, out_dir, load_config(config_path), force=force,
+                         units=list(units) or None)
+    if result.master_changes:
+        _stderr(result.master_changes)
+    if result.views:
+        _stderr(result.views)
+    _stderr(result.summary())
+
+
+@main.command("collect")
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--month", required=True, help="月份,如 2020-08")
+@click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON 報告")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="把帶收件情況的總表寫到新文件(總表在 Excel/WPS 中打開時用)")
+@click.option("--rollup", "with_rollup", is_flag=True,
+              help="收集後接着刷新匯總(工作報表、預評估、通報),總表只重寫一次")
+@click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
+              help="與 --rollup 同用:另把通報文字寫到這個 .txt 文件")
+@config_option
+@user_errors
+def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_path, config_path):
+    """收集各單位發回的月報(文件夾、文件或保存的郵件 .eml),寫入台賬和收件情況表。
+
+    \b
+    例:putuo-xl collect 任務分解台賬.xlsx 收件箱/ 司法局.eml --month 2020-08
+        putuo-xl collect 任務分解台賬.xlsx 收件箱/ --month 2020-08 --rollup
+    加 --rollup 時收集完接着刷新匯總,等於先 collect 再 rollup,但更快(總表只讀寫一次)。
+    """
+    if bulletin_path and not with_rollup:
+        raise click.UsageError("--bulletin 要和 --rollup 一起用(或用 putuo-xl rollup --bulletin)。")
+    if not with_rollup:
+        from putuo_xl.collect.run import collect
+        report = collect(master, list(paths), month, config=config_path, output=output)
+    else:
+        from putuo_xl.rollup.with_collect import collect_and_rollup
+        run = collect_and_rollup(master, list(paths), month, config=config_path, output=output)
+        report = run.report
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        report.render_table()
+        if report.master_written:
+            _stderr(report.t(f"收件情況已寫入 {report.output}"))
+    if not with_rollup:
+        return
+    if run.rollup_error is not None:
+        _stderr(report.t("錯誤:已收集,但未能刷新匯總:") + str(run.rollup_error))
+        sys.exit(1)
+    if bulletin_path:
+        from putuo_xl.fileio import atomic_write_text
+        atomic_write_text(bulletin_path, run.rollup.rollup.bulletin() + "\n")
+    for w in run.rollup.rollup.warnings:
+        _stderr(run.rollup.rollup.t(f"提示:{w}"))
+    if not as_json:
+        _stderr(run.rollup.summary())
+
+
+@main.command("rollup")
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.option("--month", required=True, help="匯總到哪個月,如 2020-08(之前各月一併保留)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="寫到新文件(總表在 Excel/WPS 中打開時用)")
+@click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
+              help="另把通報文字寫到這個 .txt 文件")
+@config_option
+@user_errors
+def rollup_cmd(master, month, output, bulletin_path, config_path):
+    """按台賬匯總工作報表:月度匯總、任務進展、考評指標完成情況、趨勢、預評估和通報。
+
+    例:putuo-xl rollup 任務分解台賬.xlsx --month 2020-08
+    總表正在 Excel/WPS 中打開時,用 -o 寫到新文件:-o 任務分解台賬_8月匯總.xlsx
+    """
+    from putuo_xl.rollup.compute import rollup
+
+    result = rollup(master, month, config=config_path, output=output)
+    if bulletin_path:
+        from putuo_xl.fileio import atomic_write_text
+        atomic_write_text(bulletin_path, result.rollup.bulletin() + "\n")
+    for w in result.rollup.warnings:
+        _stderr(result.rollup.t(f"提示:{w}"))
+    _stderr(result.summary())
+
+
+@main.command()
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="示例目錄(默認:當前目錄下的 putuo-xl-示例/)")
+@click.option("--month", "months", multiple=True,
+              help="示例的月份(可重複;默認 2020-08 和 2020-09 兩個月,趨勢圖才有曲線)")
+@click.option("--seed", default=2020, show_default=True, help="示例數據的隨機種子")
+@config_option
+@user_errors
+def demo(out_dir, months, seed, config_path):
+    """用內置的 2020 年普陀區工作要點跑一遍完整流程(示例數據)。
+
+    生成台賬和各單位月報,用示例數據填寫回報(有逾期、有未報、有一份被退回),
+    收集入台賬並匯總,打開生成的「任務分解台賬.xlsx」即可看到每張工作報表。
+
+    例:putuo-xl demo -o 示例
+    """
+    from putuo_xl.demo import DEFAULT_MONTHS, run_demo
+
+    result = run_demo(out_dir, months=list(months) or DEFAULT_MONTHS, config=config_path, seed=seed)
+    _stderr(result.summary())
+
+
+# -- mail -----------------------------------------------------------------------------------
+@main.group()
+def mail():
+    """發送郵件:月報填報表(forms)、催報(remind)、通報(bulletin)。
+
+    同一內容不會重複發給同一地址(發送記錄在台賬中);先用 --dry-run 寫出 .eml 預覽。
+    SMTP 設置在 config.yaml 的 mail.smtp;密碼取自環境變量(mail.smtp.password_env)或運行時輸入。
+    """
+
+
+def _mail_options(fn):
+    for option in reversed([
+        click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08"),
+        click.option("--dry-run", "dry_run", type=click.Path(file_okay=False),
+                     help="不發送,把郵件寫成 .eml 文件放到這個文件夾,可用郵件客戶端打開檢查"),
+        click.option("--yes", "-y", is_flag=True, help="不再詢問,直接發送"),
+        click.option("--stop-if-missing", is_flag=True,
+                     help="只要有單位不能發送(如沒有郵箱),就全部不發"),
+        click.option("--resend-uncertain", is_flag=True,
+                     help="上次發送中斷、不知道是否送達的郵件,這次重發"),
+        click.option("--resend", is_flag=True,
+                     help="即使此前已發送過同樣內容,也再發一次(對方說沒收到時)"),
+        config_option,
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+              config_path, **extra):
+    """Call one library action with the CLI's confirmation and password prompt; print the
+    plan and the summary; exit 1 when a message failed."""
+    from putuo_xl.config import load_config
+    from putuo_xl.text import in_script
+
+    cfg = load_config(config_path)
+    shown = []
+
+    def confirm(report):
+        shown.append(True)
+        for line in report.plan_lines():
+            _stdout(line)
+        if yes:
+            return True
+        n = len(report.to_send)
+        return click.confirm(in_script(f"確認發送這 {n} 封郵件?", report.script), default=False)
+
+    def password():
+        user = (cfg.section("mail").get("smtp") or {}).get("user", "")
+        return click.prompt(f"SMTP 密碼({user})", hide_input=True, err=True)
+
+    report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
+                    password_prompt=password, stop_if_missing=stop_if_missing,
+                    resend_uncertain=resend_uncertain, resend=resend, **extra)
+    if not shown:                      # dry run, nothing to send, or stopped before asking
+        for line in report.plan_lines():
+            _stdout(line)
+    for line in report.summary_lines():
+        _stdout(line)
+    if report.failures:
+        sys.exit(1)
+
+
+@mail.command("forms")
+@click.argument("forms_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--master", type=click.Path(dir_okay=False),
+              help="主表(發送記錄記在它的台賬裡;默認找月報文件夾旁的台賬)")
+@click.option("--unit", "units", multiple=True,
+              help="只發這個單位的月報(可重複;與 --resend 合用,把改過的月報只重發給它)")
+@_mail_options
+@user_errors
+def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, resend_uncertain,
+               resend, config_path):
+    """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
+
+    例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+    重新生成後內容沒變的月報不會再發;已收到本月另一份月報的單位要加 --resend 才會收到新的:
+    putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
+    """
+    from putuo_xl.mail.send import send_forms
+
+    _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path, master=master, units=list(units) or None)
+
+
+@mail.command("remind")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                config_path):
+    """給沒有報送、或報送被退回的單位發催報(依據台賬中的收件記錄)。
+
+    例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
+    同一單位同一天、同一情況只催一次。
+    """
+    from putuo_xl.mail.send import send_reminders
+
+    _mail_run(send_reminders, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
+
+
+@mail.command("bulletin")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@_mail_options
+@user_errors
+def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
+                  config_path):
+    """把當月通報(正文)和工作報表(附件:主表)發給 config.yaml 的 mail.bulletin_to。
+
+    例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
+    """
+    from putuo_xl.mail.send import send_bulletin
+
+    _mail_run(send_bulletin, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
+              resend, config_path)
+
+
+def console_main() -> None:
+    """The `putuo-xl` command: `main`, then a quick exit.
+
+    Once a command has finished, everything it wrote is closed and committed; what is left is
+    the interpreter's teardown (a garbage collection and unloading pandas and numpy), ~0.1 s of
+    every command for nothing. So: flush the output, run the atexit handlers (logging, temporary
+    files, child processes), and leave with the command's exit code. An unexpected exception
+    still ends the normal way, with its traceback."""
+    try:
+        main.main(prog_name="putuo-xl")
+    except SystemExit as e:
+        code = e.code
+    else:
+        code = 0
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):      # sys.exit("message"), as Python would print it
+        print(code, file=sys.stderr)
+        code = 1
+    quick_exit(code)
+
+
+def quick_exit(code: int = 0) -> None:
+    """Do what the interpreter does first when it ends — wait for non-daemon threads (after
+    telling thread pools to stop), run the atexit handlers, flush stdout/stderr — and end the
+    process without the rest of its teardown (see console_main)."""
+    import atexit
+    import os
+    import threading
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that went away (| head): as Python does
+        code = code or 120
+    os._exit(code)
+

@@ -1,0 +1,872 @@
+"""Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx) into clean text lines.
+
+In a .docx, Word's list numbering is rendered as the reader sees it, task tables become
+numbered items, and Heading 1/2 paragraphs become 一、/（一） when the text has no such numbers.
+
+Everything that is not a notice (PDF, image, spreadsheet, binary, empty) is refused
+with a Chinese message that says what is accepted.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from putuo_xl.errors import InputError
+from putuo_xl.text import narrow, squeeze_cjk_spaces
+
+ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx"
+DEFAULT_NOTICE = "notice_2020_putuo.txt"
+
+
+@dataclass
+class NoticeText:
+    lines: list[str]
+    source: str
+    kind: str                     # txt | html | docx
+    encoding: str | None = None
+    hints: dict = field(default_factory=dict)   # title/date found in page markup
+
+
+def default_notice_path() -> Path:
+    return Path(str(importlib.resources.files("putuo_xl").joinpath("data").joinpath(DEFAULT_NOTICE)))
+
+
+# -- sniffing -----------------------------------------------------------------
+
+_MAGIC = [
+    (b"%PDF", "PDF 文件暫不支持,請另存為 Word(.docx)或複製正文為 .txt 後再試"),
+    (b"\x89PNG", "這是一張圖片(PNG),不是通知文本"),
+    (b"\xff\xd8\xff", "這是一張圖片(JPEG),不是通知文本"),
+    (b"GIF8", "這是一張圖片(GIF),不是通知文本"),
+    (b"BM", None),  # checked below with more care
+    (b"II*\x00", "這是一張圖片(TIFF),不是通知文本"),
+    (b"MM\x00*", "這是一張圖片(TIFF),不是通知文本"),
+    (b"{\\rtf", "RTF 文件暫不支持,請在 Word 中另存為 .docx"),
+    (b"\xd0\xcf\x11\xe0", "這是舊版 Office 文件(.doc/.xls),請在 Word 中另存為 .docx"),
+    (b"Rar!", "這是壓縮包(RAR),請解壓後選擇其中的通知文件"),
+    (b"7z\xbc\xaf", "這是壓縮包(7z),請解壓後選擇其中的通知文件"),
+    (b"\x1f\x8b", "這是壓縮包(gzip),請解壓後選擇其中的通知文件"),
+]
+
+
+def read_notice(path: str | Path | None = None) -> NoticeText:
+    """Read a notice file; None reads the bundled 2020 普陀區 notice."""
+    p = Path(path) if path is not None else default_notice_path()
+    name = p.name
+    if not p.exists():
+        raise InputError(f"找不到文件。{ACCEPTED}。", file=str(p))
+    if p.is_dir():
+        raise InputError(f"這是一個文件夾,請選擇通知文件。{ACCEPTED}。", file=str(p))
+    data = p.read_bytes()
+    return read_notice_bytes(data, name)
+
+
+def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
+    if not data.strip():
+        raise InputError(f"文件是空的。{ACCEPTED}。", file=name)
+    for magic, message in _MAGIC:
+        if data.startswith(magic) and message:
+            raise InputError(f"{message}。{ACCEPTED}。", file=name)
+    if data.startswith(b"BM") and len(data) > 14 and b"\x00" in data[:64]:
+        raise InputError(f"這是一張圖片(BMP),不是通知文本。{ACCEPTED}。", file=name)
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        return _read_zip(data, name)
+    if _is_mhtml(data):
+        return _read_mhtml(data, name)
+    text, encoding = _decode(data, name)
+    suffix = Path(name).suffix.lower()
+    head = text[:2000].lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml") or re.search(r"<(!doctype html|html|body)\b", head):
+        return _read_html(text, name, encoding)
+    lines = _clean_lines(text.splitlines())
+    if not any(lines):
+        raise InputError(f"文件中沒有可讀的文字。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
+
+
+# Characters that make up a large share of any Chinese government text, in both scripts: a
+# decoding that yields few of them is the wrong one (Big5 read as GBK) or not text at all.
+_COMMON = set("一三上下不与专业严並个中为主么之也习乡了事二于产人从他以们件价任企众会传但位体作你使來例依保信們做健傳價充入內全公共关其内军决况准出分切划创到制前創劃力办加务动動務化区區十单印去县又及发只可台各合同后告员和員商問善單嚴因国國在地场坚執培基堅報場境复多大天好如委子学學守安完定实审宣家容實審对导将將專對導小就局层展層工已市干平年并幹序应底府度廉建开強强当律後得從復心快性总息情意應成我所执批抓报持按据推提據改政效教数數文新方於施无日时明是時普最會月有服期本机条来极果查标核格案條检業極標機檢正此步水求決沒没治況法洁活济深源準潔濟点無然照營爲率环现現理環生產用由當發的监監目相盾省看真着督矛知确確社种积程種積等策箇管範系糾級紛組結絡統經綜網縣總織續纠级纷组织经结络统续综网羣群習考者而育能自臺與范营落衆行街被裏要見規见规解計訓訟設訴評認誠說調議计认训议讼设评诉诚说调責資質责质资起超軍辦达过还这进這通進過道達還那部都鄉里重量鎮镇長长開關问限障面革項須領项须领體高麼點")
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "x-gbk": "gb18030",
+                     "big5": "big5", "big5-hkscs": "big5hkscs", "utf-8": "utf-8", "utf8": "utf-8"}
+
+
+def _common_share(text: str) -> float:
+    cjk = [c for c in text[:20000] if "\u3400" <= c <= "\u9fff"]
+    if len(cjk) < 20:
+        return 1.0
+    return sum(1 for c in cjk if c in _COMMON) / len(cjk)
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise InputError(f"這是二進制文件,不是通知文本。{ACCEPTED}。", file=name)
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        # a download cut off in the middle of a character: keep what is complete
+        if e.start >= len(data) - 3 and e.reason in ("unexpected end of data", "invalid continuation byte"):
+            try:
+                return data[:e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
+    declared = _DECLARED.search(data[:4096])
+    order = ["gb18030", "big5"]
+    if declared:
+        enc = _ENCODING_ALIASES.get(declared.group(1).decode("ascii", "ignore").lower())
+        if enc and enc != "utf-8":
+            order = [enc] + [e for e in order if e != enc]
+    candidates = []
+    for enc in order:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as e:
+            if e.start < len(data) - 3:
+                continue
+            try:
+                text = data[:e.start].decode(enc)     # cut off in the middle of a character
+            except UnicodeDecodeError:
+                continue
+        except LookupError:
+            continue
+        if _looks_like_text(text):
+            candidates.append((_common_share(text), -len(candidates), text, enc))
+    if candidates:
+        share, _, text, enc = max(candidates)
+        if share >= 0.12:
+            return text, enc
+    raise InputError(f"無法識別文件的文字編碼(不是 UTF-8、GBK/GB18030 或 Big5),或者它不是文本文件。{ACCEPTED}。",
+                     file=name)
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\r\n\t\f\v")
+    return controls <= len(text[:8192]) * 0.01
+
+
+def _read_zip(data: bytes, name: str) -> NoticeText:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
+    except zipfile.BadZipFile:
+        raise InputError(f"文件已損壞(zip 結構不完整),請重新下載或另存。{ACCEPTED}。", file=name) from None
+    if "word/document.xml" in names:
+        return _read_docx(data, name)
+    if any(n.startswith("xl/") for n in names):
+        raise InputError(f"這是 Excel 工作簿,不是通知。要讀取已編輯的台賬,請用 build/forms 命令。{ACCEPTED}。",
+                         file=name)
+    raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
+
+
+# -- .mht (a web page saved by Internet Explorer / Edge / Word as a single file) ---------------
+
+def _is_mhtml(data: bytes) -> bool:
+    head = data[:4096].lower()
+    return b"mime-version:" in head and b"multipart/related" in head
+
+
+def _read_mhtml(data: bytes, name: str) -> NoticeText:
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(data, policy=policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            text = None
+            if charset:
+                try:
+                    text = payload.decode(_ENCODING_ALIASES.get(charset.lower(), charset))
+                except (LookupError, UnicodeDecodeError):
+                    text = None
+            if text is None:
+                text, charset = _decode(payload, name)
+            return _read_html(text, name, charset)
+    raise InputError(f"這個 .mht 文件中沒有網頁正文。{ACCEPTED}。", file=name)
+
+
+# -- .docx ----------------------------------------------------------------------
+
+def _read_docx(data: bytes, name: str) -> NoticeText:
+    import docx  # python-docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as e:  # python-docx raises several kinds on a broken package
+        raise InputError(f"Word 文檔無法打開({type(e).__name__}),文件可能已損壞。{ACCEPTED}。",
+                         file=name) from None
+    lines: list[str] = []
+    levels: dict[int, int] = {}          # index in `lines` → heading level of that paragraph
+    numbering = _WordNumbering(document)
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            level = _heading_level(para)
+            if level:
+                levels[len(lines)] = level
+            lines.append(numbering.label(para) + para.text)
+        elif tag == "tbl":
+            lines.extend(_table_lines(Table(child, document)))
+    lines = _number_headings(lines, levels)
+    lines = _clean_lines(lines)
+    if not any(lines):
+        raise InputError(f"Word 文檔中沒有文字。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="docx")
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Heading 1 / heading 1 / 標題 1 / 标题 1 (Word writes the English name whatever the UI language;
+# WPS and localised templates may write the Chinese one).
+_HEADING_STYLE = re.compile(r"^\s*(?:heading|標題|标题)\s*([1-9])\s*$", re.I)
+_TITLE_LIKE = re.compile(r"(通知|通報|通报|工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|工作安排|"
+                         r"任務清單|任务清单|印[發发])")
+_TYPED_SECTION = re.compile(r"^\s*[一二三四五六七八九十]{1,3}\s*[、.．]\s*\S")
+_TYPED_SUBSECTION = re.compile(r"^\s*[(（]\s*[一二三四五六七八九十]{1,3}\s*[)）]\s*\S")
+_TYPED_NUMBER = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|"
+                           r"\d{1,3}\s*[.．、)）]|[①-⑳])")
+
+
+def _heading_level(para) -> int | None:
+    """1 for a Heading 1 paragraph (by its style, a style it is based on, or an outline level),
+    2 for Heading 2 …; None for body text and for the Title style."""
+    try:
+        style = para.style
+    except (KeyError, ValueError, AttributeError):
+        style = None
+    seen = 0
+    while style is not None and seen < 10:
+        m = _HEADING_STYLE.match(style.name or "")
+        if m:
+            return int(m.group(1))
+        seen += 1
+        style = style.base_style
+    # a custom style (or direct formatting) with an outline level works as a heading in Word
+    for ppr in [para._p.pPr] + ([para.style.element.pPr] if para.style is not None else []):
+        if ppr is None:
+            continue
+        lvl = ppr.find(f"{_W}outlineLvl")
+        if lvl is not None:
+            try:
+                value = int(lvl.get(f"{_W}val"))
+            except (TypeError, ValueError):
+                continue
+            if 0 <= value <= 8:
+                return value + 1
+    return None
+
+
+def _number_headings(lines: list[str], levels: dict[int, int]) -> list[str]:
+    """A document whose sections are Heading 1 paragraphs (and subsections Heading 2) without
+    typed 一、 / (一): give the headings the numbers a reader sees in the structure, so that the
+    parser finds the sections and subsections. Only where the text has none of its own: a
+    document with typed (or Word-numbered) 一、 keeps them, and the same for (一)."""
+    heads = {i: lv for i, lv in levels.items()
+             if lines[i].strip() and not _TITLE_LIKE.search(narrow(lines[i]).strip())
+             and not narrow(lines[i]).strip().startswith("附件")
+             and not _TYPED_NUMBER.match(narrow(lines[i]))}
+    if not heads:
+        return lines
+    used = sorted(set(heads.values()))[:2]
+    has_sections = any(_TYPED_SECTION.match(narrow(x)) for x in lines)
+    has_subsections = any(_TYPED_SUBSECTION.match(narrow(x)) for x in lines)
+    top = used[0]
+    second = used[1] if len(used) > 1 else None
+    out = list(lines)
+    n_sec = n_sub = 0
+    for i in sorted(heads):
+        lv = heads[i]
+        if lv == top and not has_sections:
+            n_sec += 1
+            n_sub = 0
+            out[i] = f"{_cn_numeral(n_sec)}、{lines[i].strip()}"
+        elif lv == top:
+            n_sub = 0
+        elif lv == second and not has_subsections:
+            n_sub += 1
+            out[i] = f"\uff08{_cn_numeral(n_sub)}\uff09{lines[i].strip()}"
+    return out
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+class _WordNumbering:
+    """Word's automatic list numbering (一、 (一) 1. set as a list format, not typed) is not part
+    of a paragraph's text; this renders the label the reader sees, so the parser finds the
+    sections and items."""
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}   # (numId, ilvl) → fmt, text, start
+        self.counters: dict[str, dict[int, int]] = {}
+        self.styles = document.styles
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {}
+        for an in root.findall(f"{_W}abstractNum"):
+            lv = {}
+            for lvl in an.findall(f"{_W}lvl"):
+                ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                fmt = lvl.find(f"{_W}numFmt")
+                text = lvl.find(f"{_W}lvlText")
+                start = lvl.find(f"{_W}start")
+                lv[ilvl] = (fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                            text.get(f"{_W}val") if text is not None else "",
+                            int(start.get(f"{_W}val")) if start is not None else 1)
+            abstract[an.get(f"{_W}abstractNumId")] = lv
+        for num in root.findall(f"{_W}num"):
+            ref = num.find(f"{_W}abstractNumId")
+            if ref is None:
+                continue
+            for ilvl, spec in abstract.get(ref.get(f"{_W}val"), {}).items():
+                self.levels[(num.get(f"{_W}numId"), ilvl)] = spec
+
+    def _num_pr(self, para):
+        ppr = para._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return ppr.numPr
+        style = para.style
+        while style is not None:
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None:
+                return sppr.numPr
+            style = style.base_style
+        return None
+
+    def label(self, para) -> str:
+        if not self.levels or not para.text.strip():
+            return ""
+        try:
+            npr = self._num_pr(para)
+        except (AttributeError, KeyError, ValueError):
+            return ""
+        if npr is None or npr.numId is None:
+            return ""
+        num_id = str(npr.numId.val)
+        ilvl = int(npr.ilvl.val) if npr.ilvl is not None else 0
+        if (num_id, ilvl) not in self.levels or num_id == "0":
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        fmt, text, start = self.levels[(num_id, ilvl)]
+        counters[ilvl] = counters.get(ilvl, start - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        if fmt in ("bullet", "none"):
+            return ""
+
+        def render(m):
+            level = int(m.group(1)) - 1
+            f = self.levels.get((num_id, level), (fmt,))[0]
+            return _format_number(counters.get(level, 1), f)
+        return re.sub(r"%([1-9])", render, text)
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt.startswith("chinese") or fmt in ("ideographDigital", "japaneseCounting", "taiwaneseCounting",
+                                            "taiwaneseCountingThousand"):
+        if n < 10:
+            return _CN_DIGITS[n]
+        if n < 20:
+            return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if fmt == "decimalFullWidth":
+        return "".join(chr(ord(c) + 0xFEE0) for c in str(n))
+    if fmt in ("lowerLetter", "upperLetter"):
+        c = chr(ord("a") + (n - 1) % 26)
+        return c.upper() if fmt == "upperLetter" else c
+    return str(n)
+
+
+_TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
+                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措)")
+_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|"
+                        r"責任部門|责任部门|牽頭部門|牵头部门|配合部門|配合部门|參與單位|参与单位)")
+_SEQ_HEAD = re.compile(r"^(序號|序号|編號|编号|序)$")
+_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排)")
+_HEADING_START = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[((]\s*[一二三四五六七八九十]{1,3}\s*[))]|"
+                            r"\d{1,3}\s*[.．、]|[((]\s*\d{1,3}\s*[))])")
+
+
+def _table_lines(table) -> list[str]:
+    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items with a
+    unit parenthesis, the shape the parser reads; a row merged across the table (一、…) stays a
+    heading line; other tables become plain lines.
+
+    With several text columns (重點任務 | 具體措施 | …) the last is the task and the others
+    group the tasks: a new value there becomes a subsection heading."""
+    rows = [[re.sub(r"\s*\n\s*", "", c.text).strip() for c in r.cells] for r in table.rows]
+    return _rows_lines(rows)
+
+
+def _is_task_header(row: list[str]) -> bool:
+    """序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限: a header with a task and a unit column."""
+    cells = [narrow(c).replace(" ", "") for c in row]
+    return len(cells) >= 2 and any(_UNIT_HEAD.search(c) for c in cells) \
+        and any(_TASK_HEAD.search(c) and not _UNIT_HEAD.search(c) for c in cells)
+
+
+def _rows_lines(rows: list[list[str]]) -> list[str]:
+    """The lines of a table given as rows of cell texts (merged cells repeated), see _table_lines."""
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        return []
+    # a title row above the header (…任務分解表 across the table) stays a line of its own
+    lead: list[str] = []
+    for k in range(min(3, len(rows))):
+        if _is_task_header(rows[k]):
+            lead = ["".join(dict.fromkeys(r)) for r in rows[:k]]
+            rows = rows[k:]
+            break
+    width = len(rows[0])
+    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+    return lead + _header_rows_lines(rows)
+
+
+def _header_rows_lines(rows: list[list[str]]) -> list[str]:
+    header = rows[0]
+    seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
+    unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
+    deadline_col = next((i for i, h in enumerate(header) if _DEADLINE_HEAD.search(h)), None)
+    text_cols = [i for i, h in enumerate(header) if _TASK_HEAD.search(h) and i != seq_col
+                 and i not in dict(unit_cols) and i != deadline_col]
+    if not text_cols or not unit_cols:
+        return ["".join(dict.fromkeys(r)) for r in rows]
+    task_col, group_cols = text_cols[-1], text_cols[:-1]
+    out: list[str] = []
+    groups_seen: dict[int, str] = {}
+    counter = 0
+    for row in rows[1:]:
+        distinct = [c for c in dict.fromkeys(row) if c]
+        if len(distinct) == 1 and len(row) > 1 and (row.count(distinct[0]) > 1 or
+                                                    _HEADING_START.match(narrow(distinct[0]))):
+            out.append(distinct[0])          # a merged heading row: 一、… / (一)…
+            continue
+        cell = lambda i: row[i] if i is not None and i < len(row) else ""   # noqa: E731
+        for g in group_cols:
+            value = cell(g)
+            if value and groups_seen.get(g) != value:
+                groups_seen[g] = value
+                if not _HEADING_START.match(narrow(value)):
+                    value = f"({_cn_numeral(_groups_in_section(out) + 1)}){value}"
+                out.append(value)
+        text = cell(task_col)
+        if not text:
+            continue
+        counter += 1
+        seq = narrow(cell(seq_col)).rstrip(".、．")
+        number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
+        roles = []
+        for i, h in unit_cols:
+            if cell(i):
+                label = re.sub(r"[\s(].*$", "", narrow(h))
+                roles.append(f"{label}:{cell(i)}")
+        if cell(deadline_col):
+            label = re.sub(r"[\s(].*$", "", narrow(header[deadline_col])) or "完成時限"
+            roles.append(f"{label}:{cell(deadline_col)}")
+        lead = re.match(r"^\s*\d{1,3}\s*[.．、]\s*", narrow(text))
+        text = text[lead.end():] if lead else text
+        out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
+    return out
+
+
+def _groups_in_section(lines: list[str]) -> int:
+    """How many (一)(二)… headings follow the last 一、 heading."""
+    n = 0
+    for x in reversed(lines):
+        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", narrow(x)):
+            break
+        if re.match(r"^[(][一二三四五六七八九十]{1,3}[)]", narrow(x)):
+            n += 1
+    return n
+
+
+def _cn_numeral(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+
+
+# -- .html ----------------------------------------------------------------------
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "form",
+              "select", "button", "input", "textarea", "svg", "head")
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+               "section", "article", "blockquote", "pre", "dd", "dt", "ul", "ol", "center"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+_META_LABELS = {
+    "doc_number": r"發文字號|发文字号|文號|文号|文件編號|文件编号",
+    "issuer": r"發布機構|发布机构|發文機關|发文机关|發文機構|发文机构|制發機構|制发机构|發文單位|发文单位",
+    "date": r"發布日期|发布日期|發布時間|发布时间|公開日期|公开日期",
+    "written": r"成文日期|生成日期|發文日期|发文日期",
+    "index_number": r"索引號|索引号",
+}
+
+
+def _page_meta(soup) -> dict:
+    """The information table many government sites put above an article
+    (索引號 | 發布機構 | 文號 | 成文日期 …): label cells followed by value cells, or `label:value`."""
+    found: dict[str, str] = {}
+    for el in soup.find_all(["td", "th", "span", "li", "div", "p", "dt", "dd", "strong", "b", "label", "em"]):
+        text = el.get_text(" ", strip=True)
+        if not text or len(text) > 80:
+            continue
+        for key, labels in _META_LABELS.items():
+            if key in found:
+                continue
+            m = re.match(rf"^\s*(?:{labels})\s*[:|]?\s*(.*)$", narrow(text))
+            if not m:
+                continue
+            value = text[m.start(1):].strip()
+            if not value:
+                sib = el.find_next_sibling()
+                value = sib.get_text(" ", strip=True) if sib is not None else ""
+            # a cell may run on into the next label: 文號:X 生成日期:Y
+            cut = re.search(r"\s+(?=[\u4e00-\u9fff]{2,6}\s*:)", narrow(value))
+            value = (value[:cut.start()] if cut else value).strip()
+            if value and len(value) <= 60:
+                found[key] = value
+    return found
+
+
+def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
+    from bs4 import BeautifulSoup, Comment
+
+    soup = BeautifulSoup(text, "lxml")
+    hints = {}
+    for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "source"),
+                           ("firstpublishedtime", "date"), ("publishdate", "date")):
+        tag = soup.find("meta", attrs={"name": re.compile(rf"^{meta_name}$", re.I)})
+        if tag and tag.get("content") and key not in hints:
+            hints[key] = tag["content"].strip()
+    if "title" not in hints:
+        h1 = soup.find("h1")
+        if h1 and h1.get_text(strip=True):
+            hints["title"] = h1.get_text(" ", strip=True)
+        elif soup.title and soup.title.string:
+            hints["title"] = re.split(r"\s*(?:_|\||-{1,2}|——)\s*", soup.title.string.strip())[0].strip()
+    for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        c.extract()
+    for t in soup.find_all(_DROP_TAGS):
+        t.decompose()
+    for t in soup.find_all(style=re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)):
+        t.decompose()
+    for t in soup.find_all(attrs={"hidden": True}):
+        t.decompose()
+    meta = _page_meta(soup)
+    if meta.get("doc_number"):
+        hints["doc_number"] = meta["doc_number"]
+    if meta.get("issuer"):
+        hints["issuer"] = meta["issuer"]
+    if meta.get("date") and "date" not in hints:
+        hints["date"] = meta["date"]
+    if meta.get("written"):
+        hints["written"] = meta["written"]
+
+    article = _main_block(soup)
+    _html_task_tables(soup, article)
+    lines = _clean_lines(_block_text(article).splitlines())
+    title = hints.get("title")
+    if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
+        lines.insert(0, squeeze_cjk_spaces(title))
+    if not any(lines):
+        raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
+    return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
+
+
+def _html_grid(table) -> list[list[str]]:
+    """The cell texts of an HTML table, a merged cell (rowspan/colspan) repeated in every slot
+    it covers, as python-docx gives a Word table's merged cells."""
+    grid: dict[tuple[int, int], str] = {}
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.find_all(["td", "th"], recursive=False):
+            while (r, c) in grid:
+                c += 1
+            text = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
+            text = squeeze_cjk_spaces(text)
+            try:
+                rs = max(1, min(int(cell.get("rowspan", 1) or 1), 200))
+                cs = max(1, min(int(cell.get("colspan", 1) or 1), 50))
+            except ValueError:
+                rs = cs = 1
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid.setdefault((r + dr, c + dc), text)
+            c += cs
+    if not grid:
+        return []
+    nrows = max(r for r, _ in grid) + 1
+    ncols = max(c for _, c in grid) + 1
+    return [[grid.get((r, c), "") for c in range(ncols)] for r in range(nrows)]
+
+
+def _html_task_tables(soup, article) -> None:
+    """A task table in a web page (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) is replaced by the
+    lines the parser reads (numbered items with unit parentheses); other tables stay."""
+    for table in article.find_all("table"):
+        if table.find("table"):
+            continue            # a layout table around the article
+        grid = _html_grid(table)
+        if not any(_is_task_header(r) for r in grid[:3]):
+            continue
+        lines = _rows_lines(grid)
+        box = soup.new_tag("div")
+        for line in lines:
+            para = soup.new_tag("p")
+            para.string = line
+            box.append(para)
+        table.replace_with(box)
+
+
+def _norm_title(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _main_block(soup):
+    """The element holding the article: the one whose paragraphs carry the most Chinese text
+    outside links (a readability-style score: parent gets a paragraph's length, grandparent half).
+    When the notice and its attachment sit in sibling containers, both are kept."""
+    from bs4 import Tag
+
+    scores: dict[int, float] = {}
+    nodes = {}
+    for p in soup.find_all(["p", "div", "td", "span", "font", "section", "article"]):
+        own = "".join(s for s in p.find_all(string=True, recursive=False))
+        n = len(_CJK.findall(own))
+        if n < 10:
+            continue
+        link_text = sum(len(_CJK.findall(a.get_text())) for a in p.find_all("a", recursive=False))
+        n -= link_text
+        for depth, anc in enumerate([p.parent, p.parent.parent if p.parent else None]):
+            if anc is None or anc.name in (None, "[document]"):
+                continue
+            nodes[id(anc)] = anc
+            scores[id(anc)] = scores.get(id(anc), 0) + n / (1 + depth)
+    if not scores:
+        return soup.body or soup
+    best = nodes[max(scores, key=scores.get)]
+    parent = best.parent
+    if parent is not None and parent.name not in (None, "[document]", "body", "html"):
+        strong = [c for c in parent.children if isinstance(c, Tag)
+                  and (c is best or scores.get(id(c), 0) >= 0.25 * scores[id(best)])]
+        if len(strong) > 1:
+            wrapper = soup.new_tag("div")
+            for c in strong:
+                wrapper.append(c.extract() if c is not best else best.extract())
+            return wrapper
+    return best
+
+
+def _block_text(node) -> str:
+    from bs4 import NavigableString, Tag
+
+    parts: list[str] = []
+
+    def walk(n):
+        for child in n.children:
+            if isinstance(child, NavigableString):
+                parts.append(str(child).replace("\n", " ").replace("\r", " "))
+            elif isinstance(child, Tag):
+                block = child.name in _BLOCK_TAGS
+                if block:
+                    parts.append("\n")
+                if child.name == "td":
+                    parts.append(" ")
+                walk(child)
+                if block:
+                    parts.append("\n")
+    walk(node)
+    return "".join(parts)
+
+
+# -- cleaning -------------------------------------------------------------------
+
+# A line that ends the article (web page furniture). Everything after it is dropped.
+# (主辦單位 is not here: in a notice it is a unit label, 主辦單位:區司法局.)
+_FOOTER = re.compile(
+    r"^\s*[\[【(]?\s*(關閉窗口|关闭窗口|打印本頁|打印本页|返回頂部|返回顶部|Produced\s+By|網站標識碼|网站标识码"
+    r"|版權所有|版权所有|技術支持|技术支持|上一篇|下一篇|分享到|掃一掃|扫一扫|相關鏈接|相关链接|相關文章|相关文章"
+    r"|網站地圖|网站地图)", re.I)
+# A short line of page buttons only: [打印] [關閉] / 【關閉】 / 返回
+_FOOTER_BUTTONS = re.compile(r"^[\s\[\]【】()|/]*((關閉|关闭|打印|返回|收藏|保存|分享)[\s\[\]【】()|/]*)+$")
+# Page furniture anywhere (dropped, the rest stays).
+_FURNITURE = re.compile(
+    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
+    r"當前位置|当前位置|您現在的位置|您现在的位置|您當前的位置|您当前的位置|首頁\s*>|首页\s*>)")
+# Injected spam (gambling sites) that some hacked CMS pages carry. Words that also occur in
+# real notices (澳門, 官網, 彩票, 金沙) only count next to an unambiguous one.
+_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|赌场|賭場|真人视讯|真人視訊|百家乐|百家樂|"
+                   r"威尼斯人|葡京|老虎机|老虎機|bet365|体育投注|體育投注|太阳城|太陽城|皇冠体育|皇冠體育|"
+                   r"网上赌|網上賭|线上赌|線上賭)", re.I)
+
+
+# Text copied out of a PDF: page numbers (- 1 - / — 2 — / 第1頁 共5頁) at the start of a line or on
+# a line of their own, and lines that run a heading, an item and a unit bracket together.
+_PAGE_MARK = re.compile(r"^\s*(?:[-—－–]{1,2}\s*\d{1,3}\s*[-—－–]{1,2}|第\s*\d{1,3}\s*[頁页](?:\s*[,，/]?\s*共\s*\d{1,3}\s*[頁页])?)"
+                        r"(?=\s|$)\s*")
+_HEAD_MARK = (r"(?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]|"
+              r"\d{1,2}\s*[.．、](?![\d.．]))")
+# a space after a sentence end or a closing bracket, before a heading or an item number
+_RUN_ON = re.compile(rf"(?<=[。;；〕)）】])[ \t]+(?={_HEAD_MARK}\s*[\u3400-\u9fff“《（(])")
+# 一、持續推進… 1.推動…: a short heading (no sentence punctuation) then an item on the same line
+_HEADING_THEN_ITEM = re.compile(
+    r"^((?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）])[^。；;，,：:]{2,40}?)"
+    r"[ \t]+(?=\d{1,2}\s*[.．、](?![\d.．])\s*[\u3400-\u9fff“《])")
+_SENTENCE_END = "。;；!?！？:：”》)）〕】"
+# Pinyin that some sites put after characters they converted: 執(zhí)法 → 執法.
+_PINYIN_NOTE = re.compile(r"(?<=[\u3400-\u9fff])[(（]\s*[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*\s*[)）]")
+# Spaces a PDF puts between Chinese and digits (2022 年, 不少於 1 次).
+_CJK_ASCII_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t]+(?=\d)|(?<=[\d%])[ \t]+(?=[\u3400-\u9fff])")
+
+
+def _split_run_on(line: str) -> list[str]:
+    """A line of PDF text that runs several paragraphs together: split it before headings and
+    item numbers that follow a sentence end, a closing unit bracket or a short heading."""
+    m = _HEADING_THEN_ITEM.match(line)
+    if m:
+        return [m.group(1).strip()] + _split_run_on(line[m.end():])
+    parts = [x.strip() for x in _RUN_ON.split(line)]
+    return [x for x in parts if x]
+
+
+def _text_cells(line: str) -> list[str] | None:
+    """The cells of a table row written as text: `1 | 任務 | 區司法局 |` or tab-separated."""
+    if "|" in line:
+        cells = [c.strip() for c in line.split("|")]
+    elif "\t" in line.strip():
+        cells = [c.strip() for c in line.strip().split("\t")]
+    else:
+        return None
+    while cells and not cells[-1]:
+        cells.pop()
+    while cells and not cells[0]:
+        cells.pop(0)
+    return cells or None
+
+
+def _text_tables(raw: list[str]) -> list[str]:
+    """Task tables flattened to text (a web page copied with `|` or tabs between the cells, a
+    spreadsheet pasted into a .txt): the header row (序號 | 工作任務 | 牽頭單位 | …) and the rows
+    after it become the numbered items with unit parentheses that the parser reads."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        cells = _text_cells(raw[i])
+        if cells and len(cells) >= 3 and _is_task_header(cells):
+            rows = [cells]
+            j = i + 1
+            # rows go on while lines have cells; a heading line between them (一、… without any
+            # separator, its trailing tabs lost) is a merged row of the table
+            while j < len(raw) and (_text_cells(raw[j]) is not None or not raw[j].strip()
+                                    or _HEADING_START.match(narrow(raw[j]))
+                                    and any(_text_cells(x) for x in raw[j + 1:j + 3])):
+                if raw[j].strip():
+                    rows.append(_text_cells(raw[j]) or [raw[j].strip()])
+                j += 1
+            out.extend(_rows_lines(rows))
+            i = j
+            continue
+        out.append(raw[i])
+        i += 1
+    return out
+
+
+_OPEN_UNIT_BRACKET = re.compile(r"[（(〔【]\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办|參與|参与|主責|主责)"
+                                r"(?:單位|单位|部門|部门)[^）)〕】]*$")
+_LABEL_START = re.compile(r"^\s*[（(〔【]?\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办)(?:單位|单位|部門|部门)")
+
+
+def _join_wrapped_brackets(lines: list[str]) -> list[str]:
+    """A unit bracket that a hard line break (text copied out of a PDF) split over two or three
+    lines: 〔牽頭單位:…;責任單位:…,各鎮人民政府 / (街道辦事處)〕 is one line again."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _OPEN_UNIT_BRACKET.search(line):
+            for k in range(1, 4):
+                nxt = lines[i + k] if i + k < len(lines) else ""
+                if not nxt.strip() or re.match(_HEAD_MARK, nxt.strip()) or _LABEL_START.match(nxt):
+                    break
+                if re.search(r"[）)〕】]", nxt):
+                    line = line + "".join(x.strip() for x in lines[i + 1:i + k + 1])
+                    i += k
+                    break
+        out.append(line)
+        i += 1
+    return out
+
+
+def _clean_lines(raw: list[str]) -> list[str]:
+    out: list[str] = []
+    seen_text = False
+    pieces: list[str] = []
+    page_break = False
+    raw = _text_tables(raw)
+    for line in raw:
+        line = _PINYIN_NOTE.sub("", line.replace("\t", " "))
+        line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
+        pm = _PAGE_MARK.match(line)
+        if pm:
+            line = line[pm.end():].strip()
+            page_break = True
+        if not line:
+            if not page_break:
+                pieces.append("")
+            continue
+        if page_break:
+            page_break = False
+            # a page break inside a sentence: the text goes on from the previous line
+            while pieces and not pieces[-1]:
+                pieces.pop()
+            if pieces and pieces[-1][-1] not in _SENTENCE_END and not re.match(_HEAD_MARK, line):
+                line = pieces.pop() + line
+        pieces.extend(_split_run_on(line))
+    pieces = _join_wrapped_brackets(pieces)
+    for line in pieces:
+        line = squeeze_cjk_spaces(line.strip())
+        line = _CJK_ASCII_SPACE.sub("", line)
+        line = re.sub(r"[ \t]{2,}", " ", line)
+        if not line:
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        flat = narrow(line)
+        if seen_text and (_FOOTER.match(flat) or _FOOTER_BUTTONS.match(flat)):
+            break
+        if _SPAM.search(flat) or _FURNITURE.match(flat):
+            continue
+        if re.match(r"^(信息來源|信息来源|來源|来源|文章來源|文章来源)\s*[::]", flat):
+            # 文章來源:司法局 更新時間:2021/03/29: the date after the source stays
+            when = re.search(r"(發布|发布|更新|發佈|发佈)?(日期|時間|时间)\s*[::]\s*\d{4}", flat)
+            if not when:
+                continue
+            line = line[when.start():]
+        seen_text = True
+        out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return out

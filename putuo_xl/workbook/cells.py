@@ -1,0 +1,63 @@
+"""Cell geometry of the workbooks we write: sheet names within Excel's limits, and row heights
+estimated from the text (Excel and LibreOffice do not grow wrapped rows of a generated file)."""
+from __future__ import annotations
+
+import re
+
+from putuo_xl.plan.labels import section_label
+from putuo_xl.plan.model import Plan, Section
+
+INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\:]")
+MAX_SHEET = 31
+
+
+def sheet_name_for(sec: Section, used: set[str]) -> str:
+    """A section's sheet name: 「一、推進政府職能依法全面履行」 within Excel's limits
+    (31 characters, none of []:*?/\\, unique ignoring case)."""
+    base = INVALID_SHEET_CHARS.sub("", section_label(sec)).strip("' ") or f"第{sec.id}章"
+    name = base[:MAX_SHEET]
+    n = 2
+    while name.lower() in {u.lower() for u in used}:
+        suffix = f"({n})"
+        name = base[:MAX_SHEET - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name
+
+
+def section_sheet_names(plan: Plan, reserved: set[str] | None = None) -> dict[str, str]:
+    used = set(reserved or ())
+    return {s.id: sheet_name_for(s, used) for s in plan.sections}
+
+
+# -- row heights -----------------------------------------------------------------------------
+# Neither Excel nor LibreOffice reliably grows a wrapped row when it opens a generated file, so
+# rows get an explicit height estimated from the text: a CJK character is two column-width units
+# at 10.5 pt, an ASCII character one.
+
+_WIDE_RE = re.compile(r"[\u2e80-\uff60\uffe0-\uffe6“”‘’—…·]")
+
+
+def text_units(text: str, size: float = 10.5) -> float:
+    """Width of `text` in column-width units: wide (CJK, full-width) characters count 2."""
+    return (len(text) + len(_WIDE_RE.findall(text))) * size / 10.5
+
+
+def cell_lines(text, width: float, size: float = 10.5) -> int:
+    if text is None or text == "":
+        return 1
+    cap = max(width - 1.0, 1.0)
+    total = 0
+    for par in str(text).split("\n"):
+        u = text_units(par, size)
+        total += max(1, -(-int(u * 100) // int(cap * 100)))
+    return total
+
+
+def row_height(cells, size: float = 10.5, minimum: float = 18.0) -> float:
+    """Height in points for a row whose cells are (text, column width[, font size])."""
+    lines = 1
+    for c in cells:
+        text, width = c[0], c[1]
+        lines = max(lines, cell_lines(text, width, c[2] if len(c) > 2 else size))
+    return max(minimum, round(lines * size * 1.42 + 5, 1))
