@@ -12,3 +12,6 @@ if str(ROOT) not in sys.path:
 # Excel tests exercise; they are chosen when xlwings is first imported.
 os.environ.setdefault("XLWINGS_ON_SERVER", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# In-process server-route tests (Route.server() without the HTTP guard in front) act as the one
+# local user of a server started with --no-auth; servers the tests start set their own mode.
+os.environ.setdefault("PUTUO_XL_AUTH", "off")

@@ -42,7 +42,8 @@ def test_diagnose_server_route(tmp_path):
         actions.diagnose(book, Route.server(tmp_path))
         diag = {r[0]: r[1] for r in _sheet_writes(book, "診斷")[0]["values"]}
         assert diag["運行方式"] == "服務器 (xlwings Server)"
-        assert diag["本台賬的項目文件夾"] == str(tmp_path / "普陀 台賬")
+        assert diag["登錄用戶"] == "本機用戶"
+        assert not any(str(tmp_path) in str(v) for v in diag.values())   # no server path shown
         assert diag["發現的問題"] == 0
     finally:
         book.close()

@@ -268,12 +268,15 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
     finally:
         b.close()
 
-    # the worksheet functions read the same project (the workbook name was registered)
+    # the worksheet functions read the same project: the add-in sends the workbook's key
     from xlwings.server import caller_from_address
 
-    from putuo_xl.excel import udfs
+    from putuo_xl.excel import projects, udfs
     monkeypatch.setenv("PUTUO_XL_DATA_DIR", str(data))
     caller = caller_from_address(f"[{name}]Sheet1!A1")
+    with pytest.raises(xw.XlwingsError, match="不是服務器上的台賬"):
+        udfs.unit_rate("區司法局", "2020-08", None, caller)      # no key: never by name
+    token = projects.current_project_header.set(_project_key_of(data))
     table = udfs.unit_tasks("區司法局", None, caller)
     assert table[0][0] == "任務編號" and len(table) > 5
     rate = udfs.unit_rate("區司法局", "2020-08", None, caller)
@@ -285,3 +288,11 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
         udfs.unit_rate("不存在局", "2020-08", None, caller)
     with pytest.raises(xw.XlwingsError, match="不是月份"):
         udfs.unit_rate("區司法局", "八月", None, caller)
+    projects.current_project_header.reset(token)
+
+
+def _project_key_of(data):
+    """The one project the server built in `data` (the key 生成台賬 wrote into _meta)."""
+    keys = [p.name for p in data.iterdir() if (p / "project.json").is_file()]
+    assert len(keys) == 1, keys
+    return keys[0]

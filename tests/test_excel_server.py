@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 import httpx
@@ -29,17 +30,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+ALL_ROLES = ("build", "collect", "refresh", "mail")
+
+
 @contextmanager
-def running_server(data: Path, env: dict | None = None, project_dir: Path | None = None):
+def running_server(data: Path, env: dict | None = None, project_dir: Path | None = None,
+                   *, auth: bool = True, roles=ALL_ROLES, extra_args: tuple = ()):
     """`putuo-xl serve`, as an administrator starts it (uvicorn in that process, no reloader),
-    on a free port with `data` as its data folder; yields an httpx client (`.data_dir` set)."""
+    on a free port with `data` as its data folder; yields an httpx client (`.data_dir` set).
+    With `auth` (the default, as in an office) a user 測試官員 with `roles` is added first and
+    the client signs in with their access code (`.code`), as the add-in does."""
+    from putuo_xl.excel.users import UserStore
+
     port = _free_port()
     full_env = dict(os.environ, PUTUO_XL_LOG_LEVEL="warning", **(env or {}))
+    full_env.pop("PUTUO_XL_AUTH", None)
+    headers = {}
+    code = None
+    if auth:
+        store = UserStore(data)
+        code = store.add(f"測試官員{port}", list(roles)) if roles is not None else None
+        if code:
+            headers = {"Authorization": f"Bearer {code}", "X-Putuo-Client": "tests"}
+    else:
+        extra_args = ("--no-auth", *extra_args)
     log_path = data.parent / f"uvicorn-{port}.log"
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--data-dir", str(data),
-                             "--project-dir", str(project_dir or ROOT / "server")],
+                             "--project-dir", str(project_dir or ROOT / "server"), *extra_args],
                             env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
     base = f"http://127.0.0.1:{port}"
     try:
@@ -54,9 +73,11 @@ def running_server(data: Path, env: dict | None = None, project_dir: Path | None
             time.sleep(0.1)
         else:
             raise RuntimeError("xlwings Server did not start")
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
             client.data_dir = data
             client.log_path = log_path
+            client.code = code
+            client.proc = proc
             yield client
     finally:
         proc.terminate()
@@ -123,7 +144,9 @@ def test_diagnose_script(server):
     assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == ["診斷", "操作記錄"]
     diag = next(a for a in acts if a["func"] == "setValues" and a["sheet_position"] == 1)["values"]
     assert dict(map(tuple, diag))["運行方式"] == "服務器 (xlwings Server)"
-    assert dict(map(tuple, diag))["數據目錄"] == str(server.data_dir.resolve())
+    assert dict(map(tuple, diag))["登錄用戶"].startswith("測試官員")
+    # no path of the server's disk reaches an official
+    assert str(server.data_dir) not in r.text and str(server.data_dir.resolve()) not in r.text
 
 
 def test_action_on_a_book_that_is_not_a_master_is_a_clear_400(server):
@@ -137,8 +160,9 @@ def test_action_on_a_book_that_is_not_a_master_is_a_clear_400(server):
 def test_unknown_script_is_not_a_traceback(server):
     # an unhandled error makes the server drop the connection after its 500: own connection
     r = httpx.post(str(server.base_url).rstrip("/") + "/xlwings/custom-scripts-call/nope", json=book_payload({"S": [["x"]]}),
-                   timeout=30)
+                   timeout=30, headers=server.headers)
     assert r.status_code == 500 and "Traceback" not in r.text
+    assert "服務器出錯了(編號" in r.json()["detail"]
 
 
 def test_custom_functions_meta_and_error(server):
@@ -152,7 +176,7 @@ def test_custom_functions_meta_and_error(server):
             "caller_address": "[沒有數據.xlsx]Sheet1!E1", "version": "0.37.8",
             "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
     r = server.post("/xlwings/custom-functions-call", json=body)
-    assert r.status_code == 400 and "服務器上還沒有「沒有數據.xlsx」的數據" in r.text, r.text
+    assert r.status_code == 400 and "不是服務器上的台賬" in r.text, r.text
 
 
 def _apply_meta(body, key):
@@ -215,7 +239,9 @@ class ServerMaster:
         call = {"client": "Office.js", "func_name": func_name, "args": [[[a]] for a in args],
                 "caller_address": f"[{self.name}]Sheet1!C3", "version": "0.37.8",
                 "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
-        r = self.client.post("/xlwings/custom-functions-call", json=call)
+        # the add-in sends the calling workbook's project key (its _meta), never its name
+        r = self.client.post("/xlwings/custom-functions-call", json=call,
+                             headers={"X-Putuo-Project": quote(self.key)})
         return r.status_code, (r.json()["result"] if r.status_code == 200 else r.text)
 
 
@@ -298,10 +324,11 @@ def test_server_buttons_end_to_end_over_http(server):
     call = {"client": "Office.js", "func_name": "unit_rate", "args": [[["區司法局"]], [["2020-08"]], [[None]]],
             "caller_address": f"[{name}]Sheet1!C3", "version": "0.37.8",
             "culture_info_name": "zh-CN", "date_format": "yyyy/m/d", "runtime": "1.4"}
-    r = server.post("/xlwings/custom-functions-call", json=call)
+    project = {"X-Putuo-Project": quote(key)}
+    r = server.post("/xlwings/custom-functions-call", json=call, headers=project)
     assert r.status_code == 200, r.text
     assert r.json()["result"] == [[1.0]]
     call["func_name"], call["args"] = "unit_tasks", [[["区司法局"]], [[None]]]
-    r = server.post("/xlwings/custom-functions-call", json=call)
+    r = server.post("/xlwings/custom-functions-call", json=call, headers=project)
     assert r.status_code == 200, r.text
     assert r.json()["result"][0][0] == "任務編號" and len(r.json()["result"]) > 5

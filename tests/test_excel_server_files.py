@@ -178,8 +178,11 @@ def test_upload_refusals(world):
     assert (w.folder / "收件箱" / "x.xlsx").read_bytes() == b"PK\x03\x04"
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="收件箱/x.xlsx"))}, files=one)
     assert r.status_code == 400 and "是一個文件,不是文件夾" in narrow(r.text), r.text
-    # no files, no workbook, not a master, no 設置
+    # a form post (urlencoded, as a cross-site page could send) is refused before it is read
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w))})
+    assert r.status_code == 415 and "操作面板上傳" in r.text
+    # no files, no workbook, not a master, no 設置
+    r = w.client.post("/putuo/returns", files={"bookData": (None, _json(files_body(w)))})
     assert r.status_code == 400 and "沒有收到文件" in r.text
     r = w.client.post("/putuo/returns", files=one)
     assert r.status_code == 400 and "沒有工作簿數據" in r.text
@@ -211,19 +214,20 @@ def test_task_pane_has_the_exchange(world):
 def test_exchange_needs_the_same_login_as_the_scripts(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    with running_server(data, env={"XLWINGS_AUTH_PROVIDERS": '["custom"]'}) as client:
+    with running_server(data) as client:
         blank = book_payload({"Sheet1": [["x"]]}, name="新工作簿.xlsx")
         one = [("files", ("x.xlsx", b"PK"))]
-        # without the token: refused like a script call
-        assert client.post("/xlwings/custom-scripts-call/diagnose", json=blank).status_code == 401
-        assert client.post("/putuo/forms/link", json=blank).status_code == 401
-        assert client.post("/putuo/returns", data={"bookData": _json(blank)}, files=one).status_code == 401
-        # with it (xlwings Server's example custom provider accepts "test-token"): let in,
-        # then told the workbook is not a master
-        auth = {"Authorization": "test-token"}
-        r = client.post("/putuo/forms/link", json=blank, headers=auth)
+        anonymous = {"Authorization": "", "X-Putuo-Client": "tests"}
+        # without the access code: refused like a script call, before the body is read
+        for r in (client.post("/xlwings/custom-scripts-call/diagnose", json=blank, headers=anonymous),
+                  client.post("/putuo/forms/link", json=blank, headers=anonymous),
+                  client.post("/putuo/returns", data={"bookData": _json(blank)}, files=one,
+                              headers=anonymous)):
+            assert r.status_code == 401 and "訪問碼" in r.json()["detail"], r.text
+        # with it: let in, then told the workbook is not a master
+        r = client.post("/putuo/forms/link", json=blank)
         assert r.status_code == 400 and "不是 putuo-xl 的任務分解台賬" in r.text
-        r = client.post("/putuo/returns", data={"bookData": _json(blank)}, files=one, headers=auth)
+        r = client.post("/putuo/returns", data={"bookData": _json(blank)}, files=one)
         assert r.status_code == 400 and "不是 putuo-xl 的任務分解台賬" in r.text
 
 

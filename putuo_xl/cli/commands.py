@@ -158,24 +158,190 @@ def addin(xlam, output, ribbon, vba_dir):
         _stderr(f"已寫出 {result.written}")
 
 
-@main.command()
+data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False),
+                               help="數據目錄(台賬、數據庫、月報、回報、用戶)")
+
+
+@main.group(invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽地址")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
-@click.option("--data-dir", type=click.Path(file_okay=False), help="數據目錄(台賬、數據庫、月報、回報)")
+@data_dir_option
 @click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程(默認 server/)")
 @click.option("--env-file", type=click.Path(dir_okay=False), help="xlwings Server 的 .env 文件")
+@click.option("--no-auth", is_flag=True, help="不要求登錄(只能與 --host 127.0.0.1 一起用,單機試用)")
+@click.option("--allow-host", "allow_hosts", multiple=True,
+              help="瀏覽器訪問本服務器時用的主機名或 IP(可重複),如 putuo-xl.example.gov.cn")
+@click.option("--max-request-mb", type=click.FloatRange(0.1, 1024), default=None,
+              help="一次操作的請求上限(MB,默認 8)")
+@click.option("--cert", type=click.Path(dir_okay=False, exists=True), help="HTTPS 證書(PEM)")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False, exists=True), help="HTTPS 私鑰(PEM)")
 @config_option
+@click.pass_context
 @user_errors
-def serve(host, port, data_dir, project_dir, env_file, config_path):
+def serve(ctx, host, port, data_dir, project_dir, env_file, no_auth, allow_hosts, max_request_mb,
+          cert, key_file, config_path):
     """啟動 xlwings Server:Excel(Windows、Mac、網頁版)的法治政府功能區和自定義函數。
 
-    例:putuo-xl serve --data-dir D:\\putuo-data
+    例:putuo-xl serve --host 0.0.0.0 --allow-host 10.1.2.3 --data-dir D:\\putuo-data
+
+    每位工作人員用自己的訪問碼登錄:先用 putuo-xl serve user add 姓名 --role … 添加用戶。
     默認只在本機 127.0.0.1 上監聽;Office.js 需要 HTTPS,證書和部署見 docs/excel.md。
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from putuo_xl.excel.serve import serve as run_serve
 
     run_serve(host=host, port=port, data_dir=data_dir, project_dir=project_dir,
-              env_file=env_file, config_path=config_path, echo=_stderr)
+              env_file=env_file, config_path=config_path, echo=_stderr, auth=not no_auth,
+              allowed_hosts=list(allow_hosts), max_request_mb=max_request_mb, cert=cert,
+              key=key_file)
+
+
+@serve.group("user")
+def serve_user():
+    """服務器的用戶:訪問碼、角色(能按哪些按鈕)和可用的台賬。
+
+    角色:build(生成台賬、生成月報、下載本月月報)、collect(上傳回報、導入回報)、
+    refresh(刷新匯總、單位視圖、工作表函數)、mail(發送月報、催報、發送通報)。
+    """
+
+
+def _user_store(data_dir, config_path):
+    from putuo_xl.config import load_config
+    from putuo_xl.excel.context import data_dir_from
+    from putuo_xl.excel.users import UserStore
+
+    cfg = load_config(config_path) if config_path else None
+    return UserStore(data_dir_from(data_dir, cfg))
+
+
+@serve_user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="角色(可重複;默認 build、collect、refresh)")
+@click.option("--project", "projects", multiple=True, help="可用的台賬鑰匙(可重複;默認 * = 全部)")
+@click.option("--email", help="電子郵箱(用 Entra ID 等身份提供方登錄的用戶按郵箱對應)")
+@click.option("--no-code", is_flag=True, help="不發訪問碼(用身份提供方登錄的用戶)")
+@data_dir_option
+@config_option
+@user_errors
+def serve_user_add(name, roles, projects, email, no_code, data_dir, config_path):
+    """添加用戶,打印他的訪問碼(只顯示這一次,服務器只保存它的摘要)。
+
+    例:putuo-xl serve user add 張三 --role build --role collect --role refresh
+    """
+    store = _user_store(data_dir, config_path)
+    code = store.add(name, list(roles) or None, list(projects) or None, email, with_token=not no_code)
+    acc = store.accounts()[name]
+    _stderr(f"已添加用戶 {name},角色:{'、'.join(acc.roles)},台賬:{'、'.join(acc.projects)}。")
+    if code:
+        _stderr("訪問碼(請私下交給本人,在「法治政府」操作面板的「登錄」中填寫;遺失後用 "
+                f"putuo-xl serve user code {name} 重新生成):")
+        click.echo(code)
+
+
+@serve_user.command("code")
+@click.argument("name")
+@data_dir_option
+@config_option
+@user_errors
+def serve_user_code(name, data_dir, config_path):
+    """給用戶換一個新的訪問碼(舊的立即失效)。
+
+    例:putuo-xl serve user code 張三
+    """
+    code = _user_store(data_dir, config_path).update(name, new_token=True)
+    _stderr(f"{name} 的新訪問碼(舊的已失效):")
+    click.echo(code)
+
+
+@serve_user.command("set")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="新的角色(可重複;給出時替換原有角色)")
+@click.option("--grant", multiple=True, help="允許使用的台賬鑰匙(可重複;* = 全部)")
+@click.option("--revoke", multiple=True, help="不再允許使用的台賬鑰匙(可重複)")
+@data_dir_option
+@config_option
+@user_errors
+def serve_user_set(name, roles, grant, revoke, data_dir, config_path):
+    """修改用戶的角色和可用的台賬。
+
+    例:putuo-xl serve user set 張三 --role build --role mail --revoke "*" --grant 2020普陀區-…
+    """
+    store = _user_store(data_dir, config_path)
+    store.update(name, roles=list(roles) if roles else None, grant=list(grant), revoke=list(revoke))
+    acc = store.accounts()[name]
+    _stderr(f"{name}:角色 {'、'.join(acc.roles) or '(無)'},台賬 {'、'.join(acc.projects) or '(無)'}。")
+
+
+@serve_user.command("remove")
+@click.argument("name")
+@data_dir_option
+@config_option
+@user_errors
+def serve_user_remove(name, data_dir, config_path):
+    """刪除用戶(他的訪問碼立即失效)。
+
+    例:putuo-xl serve user remove 張三
+    """
+    _user_store(data_dir, config_path).remove(name)
+    _stderr(f"已刪除用戶 {name}。")
+
+
+@serve_user.command("list")
+@data_dir_option
+@config_option
+@user_errors
+def serve_user_list(data_dir, config_path):
+    """列出用戶、角色和可用的台賬。
+
+    例:putuo-xl serve user list
+    """
+    accounts = _user_store(data_dir, config_path).accounts()
+    if not accounts:
+        _stderr("還沒有用戶。用 putuo-xl serve user add 姓名 添加。")
+    for a in accounts.values():
+        how = "訪問碼" if a.token_sha256 else ("身份提供方 " + (a.email or ""))
+        click.echo(f"{a.name}\t{'、'.join(a.roles)}\t{'、'.join(a.projects)}\t{how}")
+
+
+@main.command("log")
+@click.argument("master", type=click.Path(dir_okay=False, exists=True))
+@click.option("-n", "--limit", type=click.IntRange(1), default=50, show_default=True, help="最多顯示幾條")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 打印")
+@config_option
+@user_errors
+def log_cmd(master, limit, as_json, config_path):
+    """操作記錄(留痕):誰、何時、在哪個台賬上按了哪個按鈕、做了什麼、結果如何。
+
+    例:putuo-xl log 任務分解台賬.xlsx -n 20
+    """
+    import json as _json
+    from dataclasses import asdict
+
+    from putuo_xl.config import load_config
+    from putuo_xl.ledger.audit import RESULTS, entries
+    from putuo_xl.ledger.store import ledger_path_for
+
+    cfg = load_config(config_path)
+    template = cfg.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
+    path = ledger_path_for(master, template)
+    if not path.is_file():
+        _stderr(f"「{path.name}」還不存在:這個台賬還沒有任何操作記錄。")
+        return
+    from putuo_xl.ledger.store import Ledger
+    with Ledger(path) as led:
+        rows = entries(led, limit)
+    if as_json:
+        click.echo(_json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        _stderr("還沒有操作記錄。")
+    for r in rows:
+        where = {"server": "服務器", "desktop": "桌面", "cli": "命令行"}.get(r.route, r.route)
+        ip = f" {r.ip}" if r.ip else ""
+        first = (r.summary or "").split("\n")[0]
+        click.echo(f"{r.at}  {r.user}{ip}  {where}  {r.label or r.action}  "
+                   f"{RESULTS.get(r.result, r.result)}  {first}")
 
 
 @main.command()

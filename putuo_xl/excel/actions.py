@@ -89,9 +89,13 @@ def action(tag: str, label: str, tooltip: str, image_mso: str, group: str,
 
 # -- running an action -----------------------------------------------------------------
 def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
-    """Run the action `tag` on `book`: the work, then the report (alert, 操作記錄, 設置).
-    Raises UserError for problems the official can fix (nothing written to the book then,
-    except on the desktop, where `desktop.run` shows it itself)."""
+    """Run the action `tag` on `book`: the work, then the report (alert, 操作記錄, 設置) and
+    the audit trail in the master's ledger. Raises UserError for problems the official can
+    fix (nothing written to the book then, except on the desktop, where `desktop.run` shows
+    it itself) and projects.Forbidden on the server for a project the user may not open."""
+    from putuo_xl.excel.audit import audit
+    from putuo_xl.excel.projects import Forbidden
+
     act = ACTIONS.get(tag)
     if act is None:
         raise UserError(f"沒有名為「{tag}」的操作。請更新 putuo-xl 或檢查功能區按鈕的 tag。")
@@ -99,13 +103,24 @@ def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
     try:
         act.fn(ctx)
     except PutuoError as e:
-        raise UserError(ctx.t(str(e))) from None
+        err = UserError(ctx.public(ctx.t(str(e))))
+        audit(ctx, act, "error", str(err))
+        raise err from None
     except OSError as e:        # the disk or the system: one sentence, not a traceback
         from putuo_xl.errors import os_error_message
-        raise UserError(ctx.t(os_error_message(e))) from None
+        err = UserError(ctx.public(ctx.t(os_error_message(e))))
+        audit(ctx, act, "error", str(err))
+        raise err from None
+    except Forbidden as e:
+        audit(ctx, act, "denied", str(e))
+        raise
+    except Exception as e:
+        audit(ctx, act, "error", ctx.public(str(e)) or type(e).__name__)
+        raise
     finally:
         ctx.io.clear_status()
     report(ctx, act, ok=True)
+    audit(ctx, act, "ok", "\n".join(ctx.lines))
     return ctx
 
 
@@ -116,7 +131,8 @@ def report(ctx: Context, act: Action, ok: bool, error: str | None = None,
     now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     label = ctx.t(act.label)
     result = ctx.t("完成") if ok else ctx.t("失敗")
-    lines = list(ctx.lines) if ok else [error or ""]
+    lines = [ctx.public(x) for x in (ctx.lines if ok else [error or ""])]
+    ctx.details = [[kind, ctx.public(str(text))] for kind, text in ctx.details]
     rows = [[now, label, result, lines[0] if lines else result]]
     rows += [[now, label, ctx.t("說明") if ok else ctx.t("錯誤"), ln] for ln in lines[1:]]
     rows += [[now, label, kind, text] for kind, text in ctx.details]
@@ -222,7 +238,7 @@ def _diagnose(ctx: Context) -> None:
         ["putuo-xl 版本", __version__],
         ["xlwings 版本", xlwings.__version__],
         ["Python", sys.version.split()[0]],
-        ["Python 程序", sys.executable],
+        ["Python 程序", ctx.public(sys.executable)],
         ["操作系統", platform.platform()],
         ["運行方式", ctx.t("服務器 (xlwings Server)" if ctx.on_server else "桌面 (RunPython)")],
         ["xlwings 許可", "noncommercial" if key == "noncommercial" else ctx.t("已設置" if key else "未設置")],
@@ -234,11 +250,11 @@ def _diagnose(ctx: Context) -> None:
         problems.append(ctx.t("_meta 的 kind 是「{kind}」,不是台賬。", kind=ctx.meta["kind"]))
     try:
         cfg = ctx.config
-        rows += [["配置文件", cfg.path], ["配置中的單位數", len(cfg.units)]]
+        rows += [["配置文件", ctx.public(str(cfg.path))], ["配置中的單位數", len(cfg.units)]]
     except UserError as e:
         problems.append(str(e))
-    if ctx.on_server:
-        rows += [["數據目錄", str(ctx.route.data_dir)], ["本台賬的項目文件夾", str(ctx.project_dir())]]
+    if ctx.on_server:       # no server path is shown to an official
+        rows += [["登錄用戶", ctx.route.who()]]
     else:
         try:
             rows.append(["台賬文件", str(ctx.master_path())])

@@ -5,15 +5,17 @@ Desktop: the master is the open workbook's own file; its folder holds the ledger
 archive of returned forms and the generated forms (or the folders named in 設置).
 Server: nothing comes from `book.fullname` (it is only a name there). Each master gets a
 project folder inside the server's data folder, named by the `server_project` key of its
-`_meta` sheet (written when the server builds the master) or else by the workbook's name;
-every path an official types is resolved inside that folder and may not leave the data folder.
+`_meta` sheet (a random secret written when the server builds the master; see projects.py),
+never by the workbook's name; every path an official types is resolved inside that folder and
+may not leave the data folder. Messages shown on the server name no server path.
 """
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xlwings as xw
 
@@ -22,6 +24,8 @@ from putuo_xl.config import Config, load_config
 from putuo_xl.errors import PutuoError
 from putuo_xl.text import in_script
 from putuo_xl.excel.book import BookIO, Matrix, cell_text
+if TYPE_CHECKING:
+    from putuo_xl.excel.users import Identity
 from putuo_xl.excel.settings import (FIELDS, Settings, current_month, default_settings_values,
                                      parse_month, read_settings, settings_sheet_name)
 
@@ -60,10 +64,22 @@ def data_dir_from(explicit: str | Path | None = None, config: Config | None = No
 class Route:
     kind: str = DESKTOP              # desktop | server
     data_dir: Path | None = None     # server only
+    identity: "Identity | None" = None   # server only: the signed-in user
 
     @classmethod
-    def server(cls, data_dir: str | Path | None = None) -> "Route":
-        return cls(SERVER, data_dir_from(data_dir))
+    def server(cls, data_dir: str | Path | None = None, identity: "Identity | None" = None) -> "Route":
+        from putuo_xl.excel.projects import request_identity
+        return cls(SERVER, data_dir_from(data_dir), identity or request_identity())
+
+    def who(self) -> str:
+        """The name of whoever acts, for the audit trail."""
+        if self.identity is not None:
+            return self.identity.name
+        import getpass
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "?"
 
 
 class UserError(xw.XlwingsError):
@@ -80,6 +96,7 @@ class Context:
     lines: list[str] = field(default_factory=list)     # summary shown to the user
     details: list[list] = field(default_factory=list)  # rows for the 操作記錄 sheet
     _config: Config | None = None
+    _project: str | None = None        # the project key checked against the user
 
     # -- construction --------------------------------------------------------------
     @classmethod
@@ -109,7 +126,13 @@ class Context:
         self.details.append([self.t(kind), self.t(template, **values)])
 
     def fail(self, template: str, **values) -> UserError:
-        return UserError(self.t(template, **values))
+        return UserError(self.public(self.t(template, **values)))
+
+    def public(self, text: str) -> str:
+        """Text for the official: on the server, no path of the server's disk in it."""
+        if not self.on_server or self.route.data_dir is None:
+            return text
+        return redact_paths(text, self.route.data_dir)
 
     # -- settings --------------------------------------------------------------------
     def ensure_settings(self, year: int | None = None) -> None:
@@ -169,11 +192,21 @@ class Context:
         return self.route.data_dir
 
     def project_key(self) -> str:
-        return safe_name(self.meta.get(PROJECT_META_KEY) or PurePath(self.io.name).stem)
+        """Server: the key of this master's project (its `_meta`); Forbidden when the book
+        has none, when it names no project, or one this user may not open."""
+        self.project_dir()
+        return self.meta[PROJECT_META_KEY]
 
     def project_dir(self) -> Path:
-        """Server: this master's folder inside the data folder."""
-        return self.data_dir / self.project_key()
+        """Server: this master's folder inside the data folder, checked against the user."""
+        from putuo_xl.excel.projects import Forbidden, open_project
+        key = self.meta.get(PROJECT_META_KEY)
+        if key is None or self._project != key:
+            if self.route.identity is None:
+                raise Forbidden()
+            open_project(self.data_dir, key, self.route.identity)
+            self._project = key
+        return self.data_dir / key
 
     def master_path(self) -> Path:
         """The master workbook's file: the open book on the desktop; on the server the copy
@@ -215,6 +248,22 @@ class Context:
             raise self.fail(label + "「{p}」不存在。請在 {where} 填寫正確的文件夾"
                             "(留空時使用 {default})。", p=p, where=where, default=default)
         return p
+
+
+_ABS_PATH = re.compile(r"(?<![\w〕\]\)）/.:])(?:[A-Za-z]:[\\/]|\\\\|/)(?:[^\s/\\:：，。、（）()「」『』\"'<>|]+[/\\])+"
+                       r"([^\s/\\:：，。、（）()「」『』\"'<>|]*)")
+
+
+def redact_paths(text: str, data_dir: Path | None = None) -> str:
+    """`text` without paths of the server's disk: a path inside the data folder keeps what
+    follows the project folder, any other absolute path keeps its last part."""
+    if not text:
+        return text
+    if data_dir is not None:
+        for root in {str(Path(data_dir)), str(Path(data_dir).resolve())}:
+            text = re.sub(re.escape(root) + r"[/\\][^/\\\s]+-[A-Za-z0-9_-]{22}(?=[/\\]|\b)", "〔台賬文件夾〕", text)
+            text = text.replace(root, "〔數據目錄〕")
+    return _ABS_PATH.sub(lambda m: m.group(1) or "…", text)
 
 
 def default_month(plan_year: int | None = None) -> str:

@@ -19,7 +19,6 @@ from putuo_xl.excel.context import (PROJECT_META_KEY, SERVER_MASTER_NAME, Contex
                                     safe_name)
 
 PLAN_SNAPSHOT = "plan.json"
-BOOKS_INDEX = "_books.json"      # data folder: workbook name -> project key (for the UDFs)
 
 
 # -- shared helpers --------------------------------------------------------------------------
@@ -54,29 +53,12 @@ def book_plan(ctx: Context):
 
 
 def _snapshot_plan(ctx: Context, plan) -> None:
-    """Server: keep the plan beside the ledger (the worksheet functions read it) and remember
-    which project this workbook name belongs to."""
+    """Server: keep the plan beside the ledger (the worksheet functions read it)."""
     from putuo_xl.fileio import atomic_write_text
     from putuo_xl.plan.planfile import plan_to_json
 
     proj = ctx.project_dir()
-    proj.mkdir(parents=True, exist_ok=True)
     atomic_write_text(proj / PLAN_SNAPSHOT, plan_to_json(plan), check_open=False)
-    register_book(ctx.data_dir, ctx.io.name, ctx.project_key())
-
-
-def register_book(data_dir: Path, book_name: str, project_key: str) -> None:
-    from putuo_xl.fileio import atomic_write_text
-
-    idx_path = data_dir / BOOKS_INDEX
-    try:
-        idx = json.loads(idx_path.read_text("utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        idx = {}
-    if idx.get(book_name) != project_key:
-        idx[book_name] = project_key
-        data_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(idx_path, json.dumps(idx, ensure_ascii=False, indent=1), check_open=False)
 
 
 def master_file(ctx: Context, plan=None) -> Path:
@@ -132,20 +114,23 @@ def build_master_flow(ctx: Context) -> None:
         if is_master(ctx):
             raise ctx.fail("這個工作簿已經是台賬,在其中重新生成會覆蓋其中的修改。要按新的通知生成台賬,"
                            "請新建一個空白工作簿,填好「設置」中的通知文件,再按「生成台賬」。")
+        from putuo_xl.excel import projects
+        from putuo_xl.excel.users import UserStore
         year = str(plan.year or "")
         title = plan.title if plan.title.startswith(year) else year + plan.title
-        key = safe_name(title)[:40] + "_" + plan.fingerprint()[:6]
-        folder = ctx.data_dir / key
+        key = projects.new_key(title)       # a new secret: never derived from the plan
+        folder = projects.create(ctx.data_dir, key, title, ctx.route.identity)
+        UserStore(ctx.data_dir).grant_created(ctx.route.identity, key)
         out = folder / SERVER_MASTER_NAME
         result = build_master(plan, output=out, config=cfg, overwrite=True)
         (out.with_suffix(".fingerprint")).write_text(plan.fingerprint() + ":" + cfg.fingerprint(), "utf-8")
         mirror_workbook(ctx, out, extra_meta={PROJECT_META_KEY: key})
         ctx.meta[PROJECT_META_KEY] = key
-        register_book(ctx.data_dir, ctx.io.name, key)
         _snapshot_plan(ctx, plan)
         ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", n=result.counts.get("tasks", len(plan.tasks())),
                 u=result.counts.get("units", len(plan.unit_names())))
-        ctx.say("服務器上的台賬文件夾:{f}", f=folder)
+        ctx.say("台賬已保存在服務器上;以後的操作請在本工作簿中進行,並保存本工作簿(其中的 _meta 工作表"
+                "是它在服務器上的鑰匙)。")
     else:
         try:
             folder = ctx.master_path().parent

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import xlwings as xw
@@ -49,12 +50,39 @@ def _book(body) -> xw.Book:
     return xw.Book(json=body)
 
 
-def _in_book(body, work):
-    """Run `work(ctx, month)` on the workbook the task pane sent (in a worker thread)."""
+@dataclass(frozen=True)
+class _RouteAction:          # what the audit trail needs of an action
+    tag: str
+    label: str
+
+
+FORMS_LINK = _RouteAction("forms_link", "下載本月月報")
+UPLOAD = _RouteAction("upload_returns", "上傳回報")
+
+
+def _in_book(body, work, route: Route, act: _RouteAction):
+    """Run `work(ctx, month)` on the workbook the task pane sent (in a worker thread), and
+    record it in the project's audit trail."""
+    from putuo_xl.excel.audit import audit
+    from putuo_xl.excel.context import UserError
+    from putuo_xl.excel.projects import Forbidden
+
     book = _book(body)
+    ctx = None
     try:
-        ctx, month = exchange.open_book_context(book, Route.server())
-        return work(ctx, month)
+        ctx, month = exchange.open_book_context(book, route)
+        ctx.project_dir()           # the project must be this user's before anything else
+        result = work(ctx, month)
+        audit(ctx, act, "ok", result.get("message", ""))
+        return result
+    except Forbidden as e:
+        if ctx is not None:
+            audit(ctx, act, "denied", str(e))
+        raise HTTPException(status_code=403, detail=str(e)) from None
+    except UserError as e:
+        if ctx is not None:
+            audit(ctx, act, "error", str(e))
+        raise
     finally:
         book.close()
 
@@ -73,7 +101,7 @@ async def forms_link(request: Request, current_user: dep.User):
                 "files": len(arch.files),
                 "message": ctx.t("{m} 月報 {n} 份,打包為 {z}。", m=month, n=len(arch.files), z=arch.name)}
 
-    return await asyncio.to_thread(_in_book, body, work)
+    return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
 
 
 @router.get("/forms/download/{token}")
@@ -87,6 +115,19 @@ async def forms_download(token: str):
     ascii_name = f"{arch.month}_forms.zip"
     return Response(content=data, media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(arch.name)}"})
+
+
+@router.get("/whoami")
+async def whoami(request: Request):
+    """The signed-in official, for the task pane (the guard has checked the sign-in)."""
+    from putuo_xl.excel.projects import request_identity
+    from putuo_xl.excel.users import ROLES
+
+    who = request_identity()
+    if who is None:
+        raise HTTPException(status_code=401, detail="沒有登錄。")
+    return {"name": who.name, "roles": sorted(who.roles),
+            "can": [ROLES[r] for r in sorted(who.roles) if r in ROLES]}
 
 
 @router.post("/returns")
@@ -111,6 +152,6 @@ async def upload_returns(request: Request, current_user: dep.User):
         def work(ctx, month):
             return exchange.save_returns(ctx, month, [(u.filename, u.file) for u in uploads]).as_json()
 
-        return await asyncio.to_thread(_in_book, body, work)
+        return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
     finally:
         await form.close()

@@ -1,19 +1,25 @@
-"""The ASGI app `putuo-xl serve` runs: xlwings Server's own app with its static files served
-through a path check.
+"""The ASGI app `putuo-xl serve` runs: xlwings Server's own app, made safe for a whole office.
 
-xlwings Server 1.20 serves /static through `OverridableStaticFiles`, whose `lookup_path` joins
-the project's static folder and the request path without checking that the result stays inside
-it: `GET /static/..%2F..%2Fetc%2Fpasswd` returned any file the server could read. Here every such
-mount is replaced by Starlette's `StaticFiles` over the same two folders (project first, then
-the package), whose lookup resolves the path and refuses anything outside them
-(docs/security.md has the upstream report).
+- The guard (guard.py) in front of everything: Host, same-origin POSTs, content types,
+  sign-in and roles, body limits — all before a body is read.
+- /static through Starlette's checked StaticFiles: xlwings Server 1.20 serves it through
+  `OverridableStaticFiles`, whose `lookup_path` joins the project's static folder and the
+  request path unchecked (`GET /static/..%2F..%2Fetc%2Fpasswd` read any file; docs/security.md
+  has the upstream report).
+- A failure nobody foresaw answers in Chinese with a reference to the server log, never with a
+  path or a traceback.
 """
 from __future__ import annotations
 
+import logging
+import secrets
 from pathlib import Path
 
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+
+log = logging.getLogger("putuo_xl.server")
 
 
 class CheckedStaticFiles(StaticFiles):
@@ -41,11 +47,23 @@ def make_static_safe(app) -> int:
     return replaced
 
 
+async def unexpected_error(request, exc):
+    ref = secrets.token_hex(4)
+    log.error("unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": f"服務器出錯了(編號 {ref})。請把這個編號和操作時間告訴管理員,"
+                                   f"詳情在服務器日誌中。"}, status_code=500)
+
+
 def _build():
     from xlwings_server import main as xlwings_main
+    from xlwings_server.config import settings
+
+    from putuo_xl.excel.guard import Guard, Policy
 
     make_static_safe(xlwings_main.app)
-    return xlwings_main.main_app
+    xlwings_main.app.exception_handlers[Exception] = unexpected_error
+    policy = Policy.from_env(settings.app_path, settings.cors_allow_origins, settings.hostname)
+    return Guard(xlwings_main.main_app, policy)
 
 
 main_app = _build()

@@ -22,7 +22,13 @@ __all__ = [
 
 
 async def _run(tag: str, book: xw.Book) -> None:
-    await asyncio.to_thread(run_action, tag, book, Route.server())
+    from fastapi import HTTPException
+
+    from putuo_xl.excel.projects import Forbidden
+    try:
+        await asyncio.to_thread(run_action, tag, book, Route.server())
+    except Forbidden as e:
+        raise HTTPException(status_code=403, detail=str(e)) from None
 
 
 def _sheets(tag: str) -> dict:

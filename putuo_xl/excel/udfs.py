@@ -6,18 +6,18 @@ classic desktop add-in ("UDF Modules" = putuo_xl.excel.udfs, Windows only) they 
 ledger — on the server the calling workbook's project folder in the data folder (the plan
 snapshot written by the last ribbon action), on the desktop the calling workbook's own file
 and the ledger beside it. The optional last argument names another master (server: its
-workbook name or project folder; desktop: its path).
+project key from its _meta sheet; desktop: its path). On the server the calling workbook is
+known by the project key its add-in sends, never by its name.
 
 Results use the same numbers as 刷新匯總 (putuo_xl.rollup.compute_rollup), so a function
 never disagrees with the report sheets.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Optional
 
 import xlwings as xw
@@ -85,30 +85,33 @@ def _load_config(path: str | None, mtime_ns: int):
 
 
 def _server_source(caller, book: str | None) -> Source:
+    """The calling workbook's project: the key its add-in sends (X-Putuo-Project, read from
+    the workbook's _meta) or, for another master, the key written as the last argument —
+    never a workbook name, which two officials' books can share."""
+    from putuo_xl.excel import projects
+    from putuo_xl.excel.context import SERVER_MASTER_NAME, data_dir_from
+    from putuo_xl.excel.flows import PLAN_SNAPSHOT
     from putuo_xl.ledger.store import ledger_path_for
-    from putuo_xl.excel.context import SERVER_MASTER_NAME, data_dir_from, safe_name
-    from putuo_xl.excel.flows import BOOKS_INDEX, PLAN_SNAPSHOT
 
     data = data_dir_from(None)
-    name = (book or "").strip() or (getattr(caller, "book_name", None) or "")
-    if not name:
-        raise xw.XlwingsError("不知道是哪個台賬:請在最後一個參數中寫台賬工作簿的名稱。")
+    key = (str(book).strip() if book not in (None, "") else "") or projects.current_project_header.get()
+    if not key:
+        raise xw.XlwingsError("這個工作簿不是服務器上的台賬(_meta 中沒有項目鑰匙):請在台賬中使用本函數,"
+                              "或在最後一個參數中寫另一個台賬 _meta 工作表中 server_project 的值。")
+    who = projects.request_identity()
     try:
-        index = json.loads((data / BOOKS_INDEX).read_text("utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        index = {}
-    key = index.get(name) or safe_name(PurePath(name).stem)
-    proj = data / key
-    if (data / key).resolve().parent != data.resolve():
-        raise xw.XlwingsError(f"台賬名稱「{name}」無效。")
+        if who is None:
+            raise projects.Forbidden()
+        proj = projects.open_project(data, key, who)
+    except projects.Forbidden as e:
+        raise xw.XlwingsError(str(e)) from None
     snap = proj / PLAN_SNAPSHOT
     if not snap.is_file():
-        raise xw.XlwingsError(f"服務器上還沒有「{name}」的數據:請先在這個台賬中按一次"
-                              f"「刷新匯總」(或其他功能區按鈕)。")
+        raise xw.XlwingsError("服務器上還沒有這個台賬的數據:請先在台賬中按一次「刷新匯總」(或其他功能區按鈕)。")
     cfg = _config()
     plan = _cached_plan(str(snap), snap.stat().st_mtime_ns, "json")
     template = cfg.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
-    return Source(plan, ledger_path_for(proj / SERVER_MASTER_NAME, template), cfg, name)
+    return Source(plan, ledger_path_for(proj / SERVER_MASTER_NAME, template), cfg, key)
 
 
 def _desktop_source(caller, book: str | None) -> Source:
@@ -218,7 +221,7 @@ def _unit(value: Any, src: Source) -> str:
 
 # -- the functions ----------------------------------------------------------------------------------
 @udf(unit="單位名稱(簡稱、全稱或別名),如 區司法局",
-     book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
+     book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def unit_tasks(unit, book=None, caller=None):
     """某單位承擔的全部任務(溢出為表格):任務編號、工作任務、角色、牽頭單位、完成時限、量化指標。"""
     from putuo_xl.plan.model import ROLE_LABELS
@@ -239,7 +242,7 @@ def unit_tasks(unit, book=None, caller=None):
 
 
 @udf(unit="單位名稱,如 區司法局", month="月份,如 \"2020-08\"",
-     book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
+     book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def unit_rate(unit, month, book=None, caller=None):
     """某單位某月的任務完成率(已完成的任務 ÷ 承擔的任務,與「月度匯總」相同),0 到 1 之間。"""
     src = source(caller, book)
@@ -255,7 +258,7 @@ def unit_rate(unit, month, book=None, caller=None):
 
 @udf(task_id="任務編號,如 \"1.2.3\"", month="月份,如 \"2020-08\"",
      unit="可選:單位名稱;不填時是任務的總體狀態",
-     book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
+     book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def task_status(task_id, month, unit=None, book=None, caller=None):
     """某項任務在某月的狀態(未啟動、推進中、已完成、滯後或未填報),可按單位查看。"""
     src = source(caller, book)
@@ -297,7 +300,7 @@ def _indicator_row(indicator_id, month, book, caller):
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"(見「考評指標」工作表)",
      month="可選:月份,如 \"2020-08\";不填時是最近一個月",
-     book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
+     book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def indicator_actual(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月最近一次填報的實際值(按指標自身的單位,如 92 表示 92%);沒有填報時為空。"""
     _src, row = _indicator_row(indicator_id, month, book, caller)
@@ -307,7 +310,7 @@ def indicator_actual(indicator_id, month=None, book=None, caller=None):
 
 @udf(indicator_id="考評指標編號,如 \"1.4.1#1\"",
      month="可選:月份,如 \"2020-08\";不填時是最近一個月",
-     book="可選:另一個台賬(服務器上是工作簿名稱,桌面上是文件路徑)")
+     book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def indicator_met(indicator_id, month=None, book=None, caller=None):
     """考評指標截至某月是否達到目標:「達標」「未達標」或「未填報」。"""
     src, row = _indicator_row(indicator_id, month, book, caller)

@@ -107,6 +107,21 @@ CREATE TABLE IF NOT EXISTS sends (
     at           TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sends_key ON sends(key, status);
+-- The audit trail (留痕): one row per ribbon action or server request on this master — who,
+-- when, from where, which button, what it did or sent, and how it ended (see ledger/audit.py).
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    user     TEXT NOT NULL,
+    ip       TEXT,
+    route    TEXT NOT NULL,              -- desktop | server | cli
+    project  TEXT,
+    action   TEXT NOT NULL,              -- the button's tag (build_master, send_forms …)
+    label    TEXT,                       -- the button's caption (生成台賬 …)
+    result   TEXT NOT NULL,              -- ok | error | denied
+    summary  TEXT,                       -- what the official was told
+    details  TEXT                        -- JSON: the 操作記錄 rows of the action
+);
 """
 
 

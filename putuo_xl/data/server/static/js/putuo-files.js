@@ -17,9 +17,14 @@ async function putuoAuthHeaders() {
     typeof globalThis.getAuth === "function"
       ? await globalThis.getAuth()
       : { token: "", provider: "" };
-  const headers = {};
+  // X-Putuo-Client: a header a cross-site page cannot send without the server's consent
+  const headers = { "X-Putuo-Client": "taskpane" };
   if (auth.token) headers["Authorization"] = auth.token;
   if (auth.provider) headers["Auth-Provider"] = auth.provider;
+  if (globalThis.putuoProjectKey) {
+    const key = await globalThis.putuoProjectKey();
+    if (key) headers["X-Putuo-Project"] = encodeURIComponent(key);
+  }
   return headers;
 }
 
