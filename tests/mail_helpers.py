@@ -354,7 +354,7 @@ def with_bulletin(master: Path, cfg) -> str:
     """Give `master` this month's 通報 the way the project does: the rollup when it is there
     (putuo_xl.rollup), else a 通報 sheet as the rollup's contract describes it (layout.SHEETS).
     Returns the bulletin text mail must send."""
-    from putuo_xl.mail.send import bulletin_for
+    from putuo_xl.mail.master_sheets import bulletin_for
 
     try:
         from putuo_xl.rollup.compute import rollup

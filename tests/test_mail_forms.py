@@ -12,7 +12,9 @@ import pytest
 from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments,  # noqa: F401
                           display_names, free_port, load, seed_forms, seed_forms_session,
                           smtp_server, write_config)
-from putuo_xl.mail.send import build_message, parse_address, send_forms
+from putuo_xl.mail.forms import send_forms
+from putuo_xl.mail.mime import build_message
+from putuo_xl.mail.settings import parse_address
 from putuo_xl.text import narrow
 
 UNITS = ["區司法局", "區教育局", "沈家門街道", "區財政局"]
@@ -78,7 +80,7 @@ def test_forms_each_unit_gets_its_own_form(tmp_path, seed_forms, forms_dir, smtp
         assert set(display_names(msg, "to")) == {full}
         assert {a.addr_spec for a in msg["to"].addresses} == set(ADDRESSES[unit])
     # nobody got somebody else's form
-    from putuo_xl.mail.send import read_form_meta
+    from putuo_xl.mail.identify import read_form_meta
     for rec in server.received:
         (name, data), = decoded_attachments(rec.msg)
         unit = read_form_meta(forms_dir / name)[0]["unit"]

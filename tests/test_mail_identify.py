@@ -16,7 +16,8 @@ from mail_helpers import (ADDRESSES, MONTH, body_text, cert, copy_form, display_
 from putuo_xl.config import load_config
 from putuo_xl.errors import ConfigError, InputError
 from putuo_xl.ledger.store import Ledger
-from putuo_xl.mail.send import identify_form, send_forms
+from putuo_xl.mail.forms import send_forms
+from putuo_xl.mail.identify import identify_form
 from putuo_xl.text import narrow
 
 
@@ -111,7 +112,8 @@ def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplif
     the .eml file names — everything in simplified characters."""
     import shutil
 
-    from putuo_xl.mail.send import send_bulletin, send_reminders
+    from putuo_xl.mail.bulletin import send_bulletin
+    from putuo_xl.mail.reminders import send_reminders
     from putuo_xl.rollup.compute import rollup
 
     server = smtp_server()

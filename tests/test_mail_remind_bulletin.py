@@ -9,7 +9,10 @@ from mail_helpers import (ADDRESSES, DUE, MONTH, body_text, cert, decoded_attach
                           display_names, load, make_master, seed_forms, seed_forms_session,
                           smtp_server, with_bulletin, write_config)
 from putuo_xl.ledger.store import Ledger, now_iso, open_ledger
-from putuo_xl.mail.send import MailError, bulletin_from_sheet, send_bulletin, send_reminders
+from putuo_xl.mail.bulletin import send_bulletin
+from putuo_xl.mail.master_sheets import bulletin_from_sheet
+from putuo_xl.mail.reminders import send_reminders
+from putuo_xl.mail.report import MailError
 from putuo_xl.text import narrow
 
 REASON = ("文件「2020-08_區教育局_法治政府建設月報.xlsx」工作表「月報」單元格 G5:進展狀態「差不多」"

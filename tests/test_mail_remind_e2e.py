@@ -11,7 +11,7 @@ from mail_helpers import (ADDRESSES, MONTH, body_text, cert, decoded_attachments
                           display_names, load, smtp_server, write_config)
 from putuo_xl.collect.run import collect
 from putuo_xl.workbook.forms import write_forms
-from putuo_xl.mail.send import send_reminders
+from putuo_xl.mail.reminders import send_reminders
 from putuo_xl.workbook.master import build_master
 from putuo_xl.text import narrow
 

@@ -8,7 +8,8 @@ import pytest
 
 from mail_helpers import (MONTH, PASSWORD, USER, Greylist, RejectSome, cert,  # noqa: F401
                           copy_form, free_port, load, seed_forms_session, smtp_server, write_config)
-from putuo_xl.mail.send import MailError, send_forms
+from putuo_xl.mail.forms import send_forms
+from putuo_xl.mail.report import MailError
 
 UNITS = ["區司法局", "區教育局", "沈家門街道"]
 ENV = "PUTUO_XL_TEST_SMTP_PASSWORD"

@@ -23,7 +23,7 @@ from putuo_xl.collect.run import collect
 from putuo_xl.demo import fill_form, read_form
 from putuo_xl.errors import InputError
 from putuo_xl.workbook.forms import write_forms
-from putuo_xl.mail.send import send_reminders
+from putuo_xl.mail.reminders import send_reminders
 from putuo_xl.workbook.master import build_master
 from putuo_xl.workbook.readback import plan_from_workbook
 from putuo_xl.rollup.compute import bulletin_text, rollup

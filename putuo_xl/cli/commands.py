@@ -597,7 +597,7 @@ def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, r
     重新生成後內容沒變的月報不會再發;已收到本月另一份月報的單位要加 --resend 才會收到新的:
     putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
     """
-    from putuo_xl.mail.send import send_forms
+    from putuo_xl.mail.forms import send_forms
 
     _mail_run(send_forms, forms_dir, month, dry_run, yes, stop_if_missing, resend_uncertain,
               resend, config_path, master=master, units=list(units) or None)
@@ -614,7 +614,7 @@ def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, 
     例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
     同一單位同一天、同一情況只催一次。
     """
-    from putuo_xl.mail.send import send_reminders
+    from putuo_xl.mail.reminders import send_reminders
 
     _mail_run(send_reminders, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
               resend, config_path)
@@ -630,7 +630,7 @@ def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain
 
     例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
     """
-    from putuo_xl.mail.send import send_bulletin
+    from putuo_xl.mail.bulletin import send_bulletin
 
     _mail_run(send_bulletin, master, month, dry_run, yes, stop_if_missing, resend_uncertain,
               resend, config_path)

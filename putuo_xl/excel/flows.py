@@ -361,7 +361,9 @@ def rollup_flow(ctx: Context) -> None:
 # -- 發送月報 / 催報 / 發送通報 -------------------------------------------------------------------
 def mail_flow(ctx: Context, kind: str) -> None:
     require_master(ctx)
-    import putuo_xl.mail.send as mail
+    from putuo_xl.mail.bulletin import send_bulletin
+    from putuo_xl.mail.forms import send_forms
+    from putuo_xl.mail.reminders import send_reminders
 
     plan = book_plan(ctx)
     month = ctx.month(plan)
@@ -377,14 +379,14 @@ def mail_flow(ctx: Context, kind: str) -> None:
             if not folder.is_dir():
                 raise ctx.fail("找不到 {m} 的月報文件夾「{f}」。請先按「生成月報」。",
                                m=layout.month_label(month), f=folder)
-            report = mail.send_forms(folder, month, cfg, **kwargs)
+            report = send_forms(folder, month, cfg, **kwargs)
         elif kind == "remind":
-            report = mail.send_reminders(master, month, cfg, **kwargs)
+            report = send_reminders(master, month, cfg, **kwargs)
         else:
             if ctx.on_server:
                 from putuo_xl.rollup.compute import rollup
                 rollup(master, month, cfg)       # the attached master carries this month's 工作報表
-            report = mail.send_bulletin(master, month, cfg, **kwargs)
+            report = send_bulletin(master, month, cfg, **kwargs)
     ctx.lines.extend(report.summary_lines() or report.plan_lines())
     rows = report.rows()
     for r in rows[1:]:
