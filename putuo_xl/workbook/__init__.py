@@ -8,7 +8,7 @@ monthly form, and reads an edited master back into a Plan. Next: `collect` takes
     styles.py       the styles template an office can restyle
     cells.py        sheet names and row heights
     sheetlayout.py  a report sheet laid out once, written by xlsxwriter or xlwings
-    surgery.py      sheets put into a workbook without losing anything else in it
+    surgery/        sheets put into a workbook without losing anything else in it
     xlsxread.py     fast read-only workbooks (python-calamine)
     filekind.py     what a file that should be a workbook really is
 """
