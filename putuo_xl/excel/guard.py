@@ -28,6 +28,7 @@ UPLOAD_MB_ENV = "PUTUO_XL_MAX_UPLOAD_MB"
 HOSTS_ENV = "PUTUO_XL_ALLOWED_HOSTS"
 DEFAULT_ACTION_MB = 8
 DEFAULT_UPLOAD_MB = 300
+BODY_SECONDS_ENV = "PUTUO_XL_BODY_SECONDS"
 BODY_SECONDS = 120            # the whole body of an action must arrive within this
 UPLOAD_IDLE_SECONDS = 60      # an upload may not stall longer than this between chunks
 CLIENT_HEADER = "x-putuo-client"
@@ -43,6 +44,7 @@ class Policy:
     app_path: str = ""
     action_bytes: int = DEFAULT_ACTION_MB * 1024 * 1024
     upload_bytes: int = DEFAULT_UPLOAD_MB * 1024 * 1024
+    body_seconds: float = BODY_SECONDS
 
     @classmethod
     def from_env(cls, app_path: str = "", cors: list[str] | None = None,
@@ -56,7 +58,8 @@ class Policy:
         return cls(auth=os.environ.get(projects.AUTH_ENV) != "off", hosts=hosts,
                    origins={o.rstrip("/") for o in (cors or [])}, app_path=app_path.rstrip("/"),
                    action_bytes=int(float(os.environ.get(ACTION_MB_ENV) or DEFAULT_ACTION_MB) * 1024 * 1024),
-                   upload_bytes=int(float(os.environ.get(UPLOAD_MB_ENV) or DEFAULT_UPLOAD_MB) * 1024 * 1024))
+                   upload_bytes=int(float(os.environ.get(UPLOAD_MB_ENV) or DEFAULT_UPLOAD_MB) * 1024 * 1024),
+                   body_seconds=float(os.environ.get(BODY_SECONDS_ENV) or BODY_SECONDS))
 
 
 @dataclass
@@ -169,7 +172,7 @@ class Guard:
                 "請刪除台賬中不需要的大表,或請管理員調大 --max-request-mb。"))
         if kind.body == "multipart":
             return _limited_receive(receive, int(length))
-        body = await _read_body(receive, int(length))
+        body = await _read_body(receive, int(length), p.body_seconds)
         _check_json(body, kind)
         return _replay(body)
 
@@ -227,10 +230,10 @@ def _is_chinese(text: str) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
-async def _read_body(receive, length: int) -> bytes:
-    """The declared `length` bytes, within BODY_SECONDS; more than declared is refused."""
+async def _read_body(receive, length: int, seconds: float) -> bytes:
+    """The declared `length` bytes, within `seconds`; more than declared is refused."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + BODY_SECONDS
+    deadline = loop.time() + seconds
     chunks, got = [], 0
     while True:
         left = deadline - loop.time()

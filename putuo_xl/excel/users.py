@@ -156,7 +156,7 @@ class UserStore:
             if name in accounts:
                 raise PutuoError(f"已經有用戶「{name}」。要換訪問碼請用 putuo-xl serve user token {name}。")
             token = TOKEN_PREFIX + secrets.token_urlsafe(24) if with_token else None
-            accounts[name] = Account(name, roles, list(projects or [ALL_PROJECTS]),
+            accounts[name] = Account(name, roles, [ALL_PROJECTS] if projects is None else list(projects),
                                      token_hash(token) if token else None, email,
                                      datetime.now().astimezone().isoformat(timespec="seconds"))
             self._save(accounts)
