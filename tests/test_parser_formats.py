@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from putuo_xl.config import load_config
-from putuo_xl.plan.parser import parse_deadline, parse_text
+from putuo_xl.plan.parser import parse_text
+from putuo_xl.plan.targets import parse_deadline
 from putuo_xl.text import detect_script, halfwidth, to_simplified, to_traditional
 from putuo_xl.text import narrow
 

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from putuo_xl.config import load_config
 from putuo_xl.plan.model import Plan
 from putuo_xl.plan.notice import read_notice_bytes
-from putuo_xl.plan.parser import extract_indicators, parse_deadline, parse_text
+from putuo_xl.plan.parser import parse_text
 from putuo_xl.plan.planfile import plan_to_json, plan_to_yaml
+from putuo_xl.plan.targets import extract_indicators, parse_deadline
 
 CFG = load_config()
 ID_RE = re.compile(r"^\d+\.\d+\.\d+$")

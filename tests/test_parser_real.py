@@ -430,7 +430,7 @@ def test_unit_phrases_of_another_district():
 
 
 def test_targets_counted_after_what_is_built():
-    from putuo_xl.plan.parser import extract_indicators
+    from putuo_xl.plan.targets import extract_indicators
     got = lambda s: [(i.text, i.value, i.unit, i.op) for i in extract_indicators(s)]  # noqa: E731
     assert got("新增公共法律服务站点20个。") == [("20个", 20, "个", ">=")]
     assert got("建成村级法律服务室120个,覆盖率100%。") == [("120个", 120, "个", ">="), ("100%", 100, "%", ">=")]

@@ -3,7 +3,14 @@
 and deadlines), and who does what (`assignments`). Next: `workbook` builds the master from it.
 
     notice.py       a notice file → clean text lines
-    parser.py       text lines → Plan (the phases are its sibling modules)
+    parser.py       text lines → Plan (parse_notice, parse_text), in phases of their own:
+      parse_state.py  what the phases share: narrow lines, the plan, our messages, widths
+      document.py     head and tail: where the body begins, metadata, signature, closing part
+      structure.py    sections, subsections, numbered items: the body scanned into blocks
+      tasks.py        the blocks built into sections, subsections and tasks
+      roles.py        unit markers ((責任單位:…), 牽頭單位 lines) and the role of each unit
+      units.py        unit lists split into names, resolved against the config; closest_units
+      targets.py      targets, deadlines, recurring work (extract_indicators, parse_deadline)
     model.py        the Plan dataclasses
     planfile.py     plan.yaml / JSON
     assignments.py  a plan's units expanded through the config's groups

@@ -491,7 +491,7 @@ class _Reader:
         text = _text(value)
         if base is not None and text == indicators_text(base):
             return base.indicators
-        from putuo_xl.plan.parser import extract_indicators     # only for an edited cell (its import costs)
+        from putuo_xl.plan.targets import extract_indicators    # only for an edited cell (its import costs)
         lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
         old = {indicator_line(i): i for i in (base.indicators if base else [])}
         used_ids = {i.id for i in old.values()}
@@ -553,7 +553,7 @@ class _Reader:
                 return True
             except ValueError:
                 pass
-        from putuo_xl.plan.parser import parse_deadline         # only for a deadline written in words
+        from putuo_xl.plan.targets import parse_deadline        # only for a deadline written in words
         got = parse_deadline(text if re.search(r"前|底|末|完成|年內|年内", text) else text + "前", self.year)
         if got:
             task.deadline, task.deadline_text = got[0], text

@@ -1,0 +1,207 @@
+"""Unit names: a unit list split into names (各鎮、街道 stays one), each name resolved against
+the config's directory (aliases, another name in brackets, A等B, names run together without
+separators), and `closest_units` for a name the directory does not know.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+from putuo_xl.config import Config
+from putuo_xl.plan.parse_state import ParserState
+from putuo_xl.text import in_script, norm_name
+
+UNIT_SUFFIX_RE = re.compile(
+    r"(局|辦|办|部|委|會|会|院|所|中心|單位|单位|街道|鎮|镇|鄉|乡|公司|隊|队|站|處|处|室|庭|廳|厅|署|集團|集团|"
+    r"協會|协会|聯社|联社|分行|銀行|银行|政府|機關|机关|部門|部门|聯|联|團|团|社|館|馆|校)$")
+# Words around unit names that are not units.
+QUALIFIERS = re.compile(
+    r"(按職責分工負責|按职责分工负责|按職責分工|按职责分工|按職責負責|按职责负责|按職責|按职责|分別負責|分别负责|"
+    r"依職責|依职责|按照職責|按照职责|分工負責|分工负责|共同負責|共同负责|具體負責|具体负责|負責|负责|共同|"
+    r"列第一位的為牽頭單位|列第一位的为牵头单位|排名第一的為牽頭單位|排名第一的为牵头单位|"
+    r"排在第一位的為牽頭單位|排在第一位的为牵头单位|下同)")
+# 區政府辦(牽頭): a role written after one name of a list
+INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
+ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
+TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
+# Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
+# like these is a group.
+GENERIC_GROUP_RE = re.compile(
+    r"^各"
+    r"|^(全區|全区|全縣|全县|全市)"
+    r"|(有關|有关|相關|相关|成員|成员|直屬|直属|所屬|所属)(單位|单位|部門|部门|機關|机关)$"
+    r"|^(區級|区级|區直|区直|縣級|县级|縣直|县直|市級|市级|市直|區屬|区属|縣屬|县属|市屬|市属)(各|有關|有关|相關|相关)?"
+    r"(單位|单位|部門|部门|機關|机关)"
+    r"|^(區|区|縣|县|市)(政府|委)(各|有關|有关|相關|相关|所屬|所属|直屬|直属)"
+    r"|^(鄉鎮|乡镇|鎮|镇|街道|鄉鎮\(街道\)|乡镇\(街道\)|鎮\(街道\)|镇\(街道\)|鎮街|镇街)"
+    r"(人民政府|辦事處|办事处)?$")
+
+# Names that end like an office (局, 辦, 委, 法院 …): one such name alone in a parenthesis at the
+# end of a task is its unit even when the directory does not know it (another district's notice).
+STRONG_UNIT_SUFFIX_RE = re.compile(
+    r"(局|辦|办|委|院|部|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
+RUN_TOGETHER_RE = re.compile(r"(?<=[局辦办委院部室隊队所站])(?=(?:縣|县|區|区|市)[^,,、;;]{2,})")
+NOT_A_UNIT_RE = re.compile(r"^(含|包括|包含|如|即|例如|特別是|特别是|尤其是|以及|詳見|详见|見|见|參照|参照|依托|通過|通过)"
+                           r"|[《》“”\"]")
+
+# What unit names share (區…局): left out when comparing names (closest_units)
+_AFFIX_HEAD = re.compile(r"^(舟山市|浙江省|浙江)?(普陀區|普陀区|普陀)?(中共)?(區委|区委|區|区|縣委|县委|縣|县|市委|市)?")
+_AFFIX_TAIL = re.compile(r"(分局|局|辦公室|办公室|辦|办|委員會|委员会|中心|部|院|所|處|处)$")
+
+
+class UnitNames(ParserState):
+    """Names in a unit list → (as written, the config's name or None); unknown names are kept in
+    self.unknown for the warnings at the end."""
+
+    def _split_units(self, body: str, responsible: set[int] | None = None) -> list[str]:
+        """`A、B,C按職責分工負責` → [A, B, C]; `responsible` collects the positions of the names
+        that carried a 負責 phrase (they stay 責任 when the first listed is made lead).
+
+        A group phrase written with 、 inside it (各鎮、街道, 鎮、街道, 各鎮人民政府、街道辦事處)
+        stays one name: neighbours joined by 、 that the directory knows as one name, or a
+        town word followed by a bare 街道."""
+        # split on 、,; but not inside parentheses: 各鎮(街道、社區)
+        raw, seps, depth, cur = [], [], 0, ""
+        for ch in body:
+            if ch in "((<【":
+                depth += 1
+            elif ch in "))>】":
+                depth = max(0, depth - 1)
+            if depth == 0 and ch in "、,,;;/":
+                raw.append(cur)
+                seps.append(ch)
+                cur = ""
+            else:
+                cur += ch
+        raw.append(cur)
+        # (name, said 負責, has an inline role, separator before it)
+        cleaned: list[tuple[str, bool, bool, str | None]] = []
+        for k, it in enumerate(raw):
+            sep = seps[k - 1] if k else None
+            it = it.strip(" 。.")
+            if INLINE_ROLE_RE.search(it):
+                cleaned.append((it, False, True, sep))
+                continue
+            said_responsible = bool(re.search(r"負責|负责", it))
+            it = QUALIFIERS.sub("", it).strip(" 。.")
+            it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
+            it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
+            if it:
+                cleaned.append((it, said_responsible, False, sep))
+        out: list[str] = []
+        i = 0
+        while i < len(cleaned):
+            took = 1
+            if not cleaned[i][2]:
+                for j in range(min(len(cleaned), i + 3), i + 1, -1):
+                    parts = cleaned[i:j]
+                    if any(p[2] for p in parts) or any(p[3] != "、" for p in parts[1:]):
+                        continue
+                    joined = "、".join(p[0] for p in parts)
+                    if self.cfg.resolve(joined) or (
+                            j == i + 2 and TOWN_WORD_RE.match(norm_name(parts[0][0]))
+                            and norm_name(parts[1][0]) == "街道"):
+                        took = j - i
+                        break
+            parts = cleaned[i:i + took]
+            if any(p[1] for p in parts) and responsible is not None:
+                responsible.add(len(out))
+            out.append("、".join(p[0] for p in parts))
+            i += took
+        return out
+
+    def _resolve_item(self, item: str) -> list[tuple[str, str | None]]:
+        canonical = self.cfg.resolve(item)
+        if canonical:
+            return [(item, canonical)]
+        # 區司法局(區委依法治區辦) / 區委宣傳部(區文明辦): a unit with its other name in brackets
+        am = re.match(r"^(.{2,}?)[((]([^()()]{2,})[))]$", item)
+        if am:
+            alias = self.cfg.resolve(am.group(1)) or self.cfg.resolve(am.group(2))
+            if alias:
+                return [(item, alias)]
+        m = ETC_GROUP_RE.match(item)
+        if m:
+            head, tail = m.group(1), m.group(2)
+            hc, tc = self.cfg.resolve(head), self.cfg.resolve(tail)
+            # 縣司法局等縣直有關部門 in another district: an office and a group, both unknown here
+            plain = len(head) >= 3 and STRONG_UNIT_SUFFIX_RE.search(head) and not NOT_A_UNIT_RE.search(head) \
+                and GENERIC_GROUP_RE.search(norm_name(tail))
+            if hc or tc or plain:
+                out = [(head, hc), (tail, tc)]
+                for name, c in out:
+                    if c is None:
+                        self.unknown.setdefault(name, None)
+                return out
+        seg = self._segment(item)
+        if seg:
+            return seg
+        # 縣司法局縣財政局縣審計局: another district's names whose separators a web page lost
+        parts = RUN_TOGETHER_RE.split(item)
+        if len(parts) >= 2 and all(len(x) >= 3 and STRONG_UNIT_SUFFIX_RE.search(x) and not NOT_A_UNIT_RE.search(x)
+                                   for x in parts):
+            for x in parts:
+                self.unknown.setdefault(x, None)
+            return [(x, None) for x in parts]
+        self.unknown.setdefault(item, None)
+        return [(item, None)]
+
+    def _resolve_etc(self, item: str) -> list[str] | None:
+        m = ETC_GROUP_RE.match(item)
+        if not m:
+            return None
+        head, group = self.cfg.resolve(m.group(1)), self.cfg.resolve(m.group(2))
+        if head and group:
+            return [head, group]
+        return None
+
+    def _segment(self, item: str) -> list[tuple[str, str]] | None:
+        """區司法局區財政局 (a list whose separators were lost) → [(as written, canonical)], or None."""
+        written = re.sub(r"[\s“”\"']", "", item)
+        s = norm_name(written)
+        if len(s) < 4 or len(s) > 80:
+            return None
+        known = self.cfg.known_names()
+        best: list[list[tuple[int, int]] | None] = [None] * (len(s) + 1)
+        best[0] = []
+        for i in range(len(s)):
+            if best[i] is None:
+                continue
+            for j in range(i + 2, min(len(s), i + 30) + 1):
+                if s[i:j] in known and (best[j] is None or len(best[j]) > len(best[i]) + 1):
+                    best[j] = best[i] + [(i, j)]
+        spans = best[len(s)]
+        if not spans or len(spans) < 2:
+            return None
+        same = len(written) == len(s)
+        return [(written[i:j] if same else in_script(known[s[i:j]], self.script), known[s[i:j]])
+                for i, j in spans]
+
+
+def _core(name: str) -> str:
+    """區市場監管分局 → 市場監管: what tells units apart (all of them start 區 and end 局)."""
+    s = norm_name(name)
+    core = _AFFIX_TAIL.sub("", _AFFIX_HEAD.sub("", s))
+    return core or s
+
+
+def closest_units(name: str, cfg: Config, n: int = 3) -> list[str]:
+    """The config's units and groups whose names are closest to `name`, best first."""
+    target, core = norm_name(name), _core(name)
+    generic = bool(GENERIC_GROUP_RE.search(target))
+    scores: dict[str, float] = {}
+    for alias, canonical in cfg.known_names().items():
+        if generic and not cfg.is_group(canonical):
+            continue
+        full = difflib.SequenceMatcher(None, target, alias).ratio()
+        c = _core(alias)
+        part = difflib.SequenceMatcher(None, core, c).ratio() if len(core) >= 2 and len(c) >= 2 else 0.0
+        if len(core) >= 2 and len(c) >= 2 and (core in c or c in core) \
+                and min(len(core), len(c)) / max(len(core), len(c)) >= 0.5:
+            part = max(part, 0.8)
+        score = max(full if full >= 0.75 else 0.0, part if part >= 0.6 else 0.0)
+        if score > scores.get(canonical, 0.0):
+            scores[canonical] = score
+    ranked = sorted((x for x in scores.items() if x[1] > 0), key=lambda kv: -kv[1])
+    return [k for k, _ in ranked[:n]]
