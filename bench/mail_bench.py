@@ -31,7 +31,7 @@ def main() -> None:
     from putuo_xl.config import default_config_path, load_config
     from putuo_xl.workbook.forms import write_forms
     from putuo_xl.mail.send import bulletin_for, check_master_rollup, send_forms
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
     from putuo_xl.workbook.master import build_master
 
     class Count:

@@ -108,7 +108,6 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-@pytest.mark.xfail(strict=True, reason="rollup.compute <-> rollup.render until rollup is split")
 def test_no_import_cycle(graph):
     # package __init__ files re-export lazily (no import), so a package and its modules do not
     # form a cycle; any other cycle is a fault

@@ -112,7 +112,7 @@ def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplif
     import shutil
 
     from putuo_xl.mail.send import send_bulletin, send_reminders
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))

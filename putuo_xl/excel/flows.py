@@ -397,7 +397,7 @@ def mail_flow(ctx: Context, kind: str) -> None:
             report = mail.send_reminders(master, month, cfg, **kwargs)
         else:
             if ctx.on_server:
-                from putuo_xl.rollup.compute import rollup
+                from putuo_xl.rollup.run import rollup
                 rollup(master, month, cfg)       # the attached master carries this month's 工作報表
             report = mail.send_bulletin(master, month, cfg, **kwargs)
     ctx.lines.extend(report.summary_lines() or report.plan_lines())
