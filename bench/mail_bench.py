@@ -32,7 +32,7 @@ def main() -> None:
     from putuo_xl.workbook.forms import write_forms
     from putuo_xl.mail.forms import send_forms
     from putuo_xl.mail.master_sheets import bulletin_for, check_master_rollup
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
     from putuo_xl.workbook.master import build_master
 
     class Count:

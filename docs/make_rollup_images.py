@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 from putuo_xl import layout  # noqa: E402
 from putuo_xl.config import load_config  # noqa: E402
 from putuo_xl.demo import run_demo  # noqa: E402
-from putuo_xl.rollup.compute import _ledger_for, _plan_for, compute_rollup  # noqa: E402
+from putuo_xl.rollup.compute import compute_rollup  # noqa: E402
+from putuo_xl.rollup.reading import _ledger_for, _plan_for  # noqa: E402
 from putuo_xl.rollup.render import render_standalone  # noqa: E402
 
 NAMES = {"monthly": "monthly", "progress": "progress", "indicator_status": "indicators",

@@ -264,7 +264,8 @@ def run_demo(out_dir: str | Path | None = None, months=DEFAULT_MONTHS, config=No
     from putuo_xl.collect.run import collect
     from putuo_xl.workbook.forms import write_forms
     from putuo_xl.workbook.master import build_master
-    from putuo_xl.rollup.compute import check_month, rollup
+    from putuo_xl.rollup.rules import check_month
+    from putuo_xl.rollup.run import rollup
 
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)

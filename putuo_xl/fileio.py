@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -108,3 +109,12 @@ class AtomicPath:
 def _busy(path: Path) -> FileBusyError:
     return FileBusyError("文件無法替換(可能正在 Excel 或 WPS 中打開,或沒有寫入權限)。"
                          "請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path), code="file-open")
+
+
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_name(text: str, fallback: str = "台賬") -> str:
+    """A file/folder name from free text: no path separators or characters Windows refuses."""
+    s = _UNSAFE_NAME.sub("_", text or "").strip(" ._")
+    return s[:80] or fallback

@@ -357,7 +357,7 @@ def with_bulletin(master: Path, cfg) -> str:
     from putuo_xl.mail.master_sheets import bulletin_for
 
     try:
-        from putuo_xl.rollup.compute import rollup
+        from putuo_xl.rollup.run import rollup
     except ImportError:
         rollup = None
     if rollup is not None:

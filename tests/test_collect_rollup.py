@@ -24,7 +24,7 @@ from putuo_xl.config import load_config
 from putuo_xl.demo import SampleUnits, fill_form, read_form
 from putuo_xl.workbook.forms import write_forms
 from putuo_xl.workbook.master import build_master
-from putuo_xl.rollup.compute import rollup
+from putuo_xl.rollup.run import rollup
 
 MONTHS = ["2020-08", "2020-09"]
 CST = timezone(timedelta(hours=8))

@@ -166,7 +166,7 @@ def _hold_master_lock(master: Path, tmp_path: Path, seconds: float) -> subproces
 def test_a_second_writer_waits_for_the_first(world, tmp_path):
     """collect and rollup hold one writer lock per master, from reading it to the rename: a
     run that starts while another writes waits for it, then builds on its master."""
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
     master, inbox = world
     proc = _hold_master_lock(master, tmp_path, 1.0)
     t = time.perf_counter()

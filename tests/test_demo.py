@@ -57,7 +57,7 @@ def test_sample_returns_are_marked(demo):
 
 def test_deterministic(demo, tmp_path):
     again = run_demo(tmp_path / "again")
-    from putuo_xl.rollup.compute import bulletin_text
+    from putuo_xl.rollup.run import bulletin_text
     assert bulletin_text(again.master, "2020-09") == bulletin_text(demo.master, "2020-09")
 
 

@@ -63,7 +63,7 @@ def test_mail_buttons_send_through_smtp(world):
         book.close()
     # 發送通報 saves the book first (a "save" action for Excel); Excel then writes the refreshed
     # 工作報表 into the file. The remote engine only records the save, so the file gets them here.
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
     rollup(master, MONTH, load_config(cfg_path))
     book = open_master(master, settings=settings)
     try:

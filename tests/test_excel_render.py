@@ -22,7 +22,7 @@ from putuo_xl.demo import run_demo
 from putuo_xl.excel import actions
 from putuo_xl.excel.payload import actions as acts
 from putuo_xl.excel.render import DEFAULT_ROW_HEIGHT, PROPS, chars_to_points, plan_property
-from putuo_xl.rollup.compute import rollup
+from putuo_xl.rollup.run import rollup
 
 from test_excel_flow import settings_rows
 from xl_replay import BookState, SheetState, norm_value
@@ -259,7 +259,8 @@ def test_collect_adds_a_formatted_sheet(demo, cfg, tmp_path):
 def test_properties_cover_every_styled_cell(demo, cfg):
     """The rectangles the writer sets a property on give every styled cell its style's value."""
     from putuo_xl.ledger.store import Ledger
-    from putuo_xl.rollup.compute import _plan_for, compute_rollup
+    from putuo_xl.rollup.compute import compute_rollup
+    from putuo_xl.rollup.reading import _plan_for
     from putuo_xl.excel.render import _row_keys, _value
 
     master = demo / "任務分解台賬.xlsx"
@@ -340,7 +341,8 @@ def test_a_long_table_of_varying_row_heights_is_fitted_by_excel(demo, cfg, monke
     from putuo_xl.excel.book import BookIO
     from putuo_xl.excel.payload import book_payload
     from putuo_xl.ledger.store import Ledger
-    from putuo_xl.rollup.compute import _plan_for, compute_rollup
+    from putuo_xl.rollup.compute import compute_rollup
+    from putuo_xl.rollup.reading import _plan_for
 
     master = demo / "任務分解台賬.xlsx"
     with Ledger(next(demo.glob("*.ledger.sqlite"))) as led:

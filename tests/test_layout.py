@@ -108,7 +108,6 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-@pytest.mark.xfail(strict=True, reason="rollup.compute <-> rollup.render until rollup is split")
 def test_no_import_cycle(graph):
     # package __init__ files re-export lazily (no import), so a package and its modules do not
     # form a cycle; any other cycle is a fault
@@ -121,7 +120,6 @@ def test_cycle_detection_sees_a_cycle():
     assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="mail, parser, surgery, rollup still to split")
 def test_no_module_over_the_limit():
     long = {module_name(p): n for p in PKG.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}

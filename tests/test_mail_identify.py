@@ -114,7 +114,7 @@ def test_simplified_notice_reminders_and_bulletin(tmp_path, smtp_server, simplif
 
     from putuo_xl.mail.bulletin import send_bulletin
     from putuo_xl.mail.reminders import send_reminders
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))

@@ -200,7 +200,7 @@ def test_bulletin_dry_run(tmp_path, seed_forms):
 def test_bulletin_needs_the_months_rollup_in_the_master(tmp_path, smtp_server, seed_forms):
     """The attachment is the master's 工作報表: it must be rolled up, to this very month, after
     the ledger last changed; otherwise nothing goes and the official is told what to run."""
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))
@@ -238,7 +238,7 @@ def test_bulletin_refuses_a_rollup_older_than_the_ledger(tmp_path, smtp_server, 
     other way round). Refused until the rollup is refreshed."""
     from collect_kit import Form, set_mtime
     from putuo_xl.collect.run import collect
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
 
     server = smtp_server()
     cfg = load(write_config(tmp_path / "c.yaml", server.port))

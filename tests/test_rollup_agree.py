@@ -26,7 +26,7 @@ from putuo_xl.workbook.forms import write_forms
 from putuo_xl.mail.reminders import send_reminders
 from putuo_xl.workbook.master import build_master
 from putuo_xl.workbook.readback import plan_from_workbook
-from putuo_xl.rollup.compute import bulletin_text, rollup
+from putuo_xl.rollup.run import bulletin_text, rollup
 from putuo_xl.plan.assignments import lead_label
 from putuo_xl.text import narrow
 

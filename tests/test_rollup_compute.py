@@ -12,8 +12,9 @@ from putuo_xl import layout
 from putuo_xl.config import config_from_dict, load_config
 from putuo_xl.ledger.store import Ledger
 from putuo_xl.plan.model import Indicator, Plan, Section, Subsection, Task, UnitRef
-from putuo_xl.rollup.compute import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT_MISSING,
-                                     SUBMIT_ON_TIME, check_month, compute_rollup)
+from putuo_xl.rollup.compute import compute_rollup
+from putuo_xl.rollup.rules import (LIGHTS, MET, NO_VALUE, NOT_MET, SUBMIT_LATE, SUBMIT_MISSING,
+                                   SUBMIT_ON_TIME, check_month)
 from putuo_xl.errors import PutuoError
 from putuo_xl.text import narrow
 

@@ -27,7 +27,7 @@ from putuo_xl.demo import fill_form, read_form
 from putuo_xl.errors import FileBusyError
 from putuo_xl.workbook.forms import write_forms
 from putuo_xl.workbook.master import build_master
-from putuo_xl.rollup.compute import bulletin_text, rollup
+from putuo_xl.rollup.run import bulletin_text, rollup
 from putuo_xl.workbook.surgery import replace_sheets
 from putuo_xl.text import narrow
 

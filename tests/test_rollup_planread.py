@@ -8,7 +8,7 @@ import pytest
 from putuo_xl.config import load_config
 from putuo_xl.workbook.master import build_master
 from putuo_xl.workbook.readback import plan_from_workbook
-from putuo_xl.rollup.compute import _plan_for
+from putuo_xl.rollup.reading import _plan_for
 from putuo_xl.errors import PutuoError
 
 

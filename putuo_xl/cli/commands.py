@@ -485,7 +485,7 @@ def rollup_cmd(master, month, output, bulletin_path, config_path):
     例:putuo-xl rollup 任務分解台賬.xlsx --month 2020-08
     總表正在 Excel/WPS 中打開時,用 -o 寫到新文件:-o 任務分解台賬_8月匯總.xlsx
     """
-    from putuo_xl.rollup.compute import rollup
+    from putuo_xl.rollup.run import rollup
 
     result = rollup(master, month, config=config_path, output=output)
     if bulletin_path:

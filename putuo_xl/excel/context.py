@@ -37,15 +37,6 @@ PROJECT_META_KEY = "server_project"
 # The server's copy of a master: one fixed name per project folder, so that renaming the
 # workbook in Excel never separates it from its ledger.
 SERVER_MASTER_NAME = "任務分解台賬.xlsx"
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def safe_name(text: str, fallback: str = "台賬") -> str:
-    """A file/folder name from free text: no path separators or characters Windows refuses."""
-    s = _UNSAFE.sub("_", text or "").strip(" ._")
-    return s[:80] or fallback
-
-
 def default_data_dir() -> Path:
     return Path.home() / "putuo-xl-data"
 

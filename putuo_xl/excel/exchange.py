@@ -33,7 +33,8 @@ from typing import BinaryIO, Iterable
 import xlwings as xw
 
 from putuo_xl import layout
-from putuo_xl.excel.context import Context, Route, UserError, safe_name
+from putuo_xl.excel.context import Context, Route, UserError
+from putuo_xl.fileio import safe_name
 from putuo_xl.excel.flows import forms_folder, require_master, returns_folder
 from putuo_xl.excel.settings import settings_sheet_name
 

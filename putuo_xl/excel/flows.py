@@ -15,8 +15,7 @@ from putuo_xl import layout
 from putuo_xl.errors import PutuoError
 from putuo_xl.text import norm_name
 from putuo_xl.excel.book import as_text, cell_text
-from putuo_xl.excel.context import (PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError,
-                                    safe_name)
+from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError
 
 PLAN_SNAPSHOT = "plan.json"
 
@@ -384,7 +383,7 @@ def mail_flow(ctx: Context, kind: str) -> None:
             report = send_reminders(master, month, cfg, **kwargs)
         else:
             if ctx.on_server:
-                from putuo_xl.rollup.compute import rollup
+                from putuo_xl.rollup.run import rollup
                 rollup(master, month, cfg)       # the attached master carries this month's 工作報表
             report = send_bulletin(master, month, cfg, **kwargs)
     ctx.lines.extend(report.summary_lines() or report.plan_lines())

@@ -39,7 +39,7 @@ class Forbidden(Exception):
 
 
 def new_key(title: str) -> str:
-    from putuo_xl.excel.context import safe_name
+    from putuo_xl.fileio import safe_name
     base = safe_name(title)[:40].rstrip(" .-") or "台賬"
     return f"{base}-{secrets.token_urlsafe(16)}"
 

@@ -39,7 +39,7 @@ def bulletin_for(master: str | Path, month: str, config: Config) -> str:
     """The 通報 text for `month`: `putuo_xl.rollup.bulletin_text(master, month, config)` when the
     rollup provides it, else the text of the master's 通報 sheet (checked to be this month's)."""
     try:
-        from putuo_xl.rollup.compute import bulletin_text  # type: ignore[attr-defined]
+        from putuo_xl.rollup.run import bulletin_text  # type: ignore[attr-defined]
     except ImportError:
         bulletin_text = None
     if bulletin_text is not None:

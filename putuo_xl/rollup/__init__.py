@@ -2,17 +2,29 @@
 sheets (月度匯總, 任務進展, 考評指標, 趨勢, 預評估, 通報) and the hidden `_status`/`_actuals` in the
 master. Next: `mail` sends the bulletin.
 
-    compute.py        the figures: statuses, targets, trend, scores, the 通報 text
+    run.py            rollup(), bulletin_text(): read the master, compute, write through render
+    compute.py        compute_rollup(): every month's figures from the ledger, as a Rollup
+    result.py         Rollup (the figures, their sheets) and RollupResult
+    rules.py          the shared words and rules: statuses, lights, colours, grades, met, months
+    context.py        what the plan and config give before the ledger is read (who does what)
+    reading.py        the inputs: config, the master's plan, the ledger's rows
+    month_state.py    every task × unit assignment's latest status as of a month
+    by_unit.py        月度匯總
+    by_task.py        任務進展 (overall status, traffic light)
+    targets.py        考評指標 and their trend
+    scores.py         預評估 (score, rank, grade)
+    bulletin.py       the 通報 text
+    data_sheets.py    the rows of the hidden `_status` and `_actuals` sheets
     render.py         the sheets laid out and written into the master
     with_collect.py   collect and rollup in one run, one master write
 """
 from putuo_xl import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "rollup": "compute",
+    "rollup": "run",
     "compute_rollup": "compute",
-    "bulletin_text": "compute",
-    "RollupResult": "compute",
+    "bulletin_text": "run",
+    "RollupResult": "result",
     "collect_and_rollup": "with_collect",
     "CollectRollup": "with_collect",
 })

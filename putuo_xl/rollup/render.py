@@ -20,6 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from putuo_xl import layout
+from putuo_xl.rollup.rules import (GRADES, LIGHT_COLORS, LIGHT_MEANING, LIGHTS, MET, NO_VALUE, NOT_MET,
+                                   NOT_REPORTED, RATE_BY_TASK, RATE_BY_UNIT, SUBMIT_COLORS)
 from putuo_xl.workbook.sheetlayout import (Chart, CondRule, Formats, PageSetup, SheetLayout,
                                            WORKBOOK_OPTIONS, plain_values, write_xlsx)
 from putuo_xl.workbook.sheetlayout import col_letter as _col
@@ -173,7 +175,6 @@ def _cat_labels(r) -> dict[str, str]:
 
 
 def _monthly(r) -> Grid:
-    from putuo_xl.rollup.compute import NOT_REPORTED, RATE_BY_TASK, RATE_BY_UNIT, SUBMIT_COLORS
     cols = [Col("月份", 10, "center"), Col("序號", 5, "int"), Col("單位", 16), Col("類別", 6, "center"),
             Col("承擔任務", 6, "int"), Col("牽頭/責任", 6, "int"), Col("配合", 6, "int"),
             Col("本月填報", 6, "int")]
@@ -193,7 +194,6 @@ def _monthly(r) -> Grid:
 
 
 def _progress(r) -> Grid:
-    from putuo_xl.rollup.compute import LIGHT_COLORS, LIGHT_MEANING, LIGHTS, NOT_REPORTED
     st_colors = dict(r.status_colors)
     cols = [Col("月份", 10, "center"), Col("任務編號", 7, "center"), Col("工作任務", 28, "wrap"),
             Col("完成時限", 11, "center"), Col("牽頭單位", 14, "wrap"),
@@ -219,7 +219,6 @@ def _progress(r) -> Grid:
 
 
 def _indicator_status(r) -> Grid:
-    from putuo_xl.rollup.compute import MET, NO_VALUE, NOT_MET
     colors = {MET: "C6EFCE", NOT_MET: "FFC7CE", NO_VALUE: "FFEB9C"}
     cols = [Col("月份", 10, "center"), Col("指標編號", 9, "center"), Col("任務編號", 7, "center"),
             Col("指標名稱", 26, "wrap"), Col("目標", 14, "wrap"), Col("方向", 7, "center"),
@@ -239,7 +238,6 @@ def _indicator_status(r) -> Grid:
 
 
 def _score(r) -> Grid:
-    from putuo_xl.rollup.compute import GRADES, SUBMIT_COLORS
     s = r.settings
     w = s["weights"]
     colors = {GRADES["good"]: "C6EFCE", GRADES["fair"]: "FFEB9C", GRADES["lagging"]: "FFC7CE"}

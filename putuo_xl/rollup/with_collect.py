@@ -11,7 +11,10 @@ from putuo_xl.collect.report import CollectReport
 from putuo_xl.collect.run import _collect
 from putuo_xl.config import Config
 from putuo_xl.errors import PutuoError
-from putuo_xl.rollup.compute import RollupResult
+from putuo_xl.rollup.compute import compute_rollup
+from putuo_xl.rollup.context import prepare_rollup
+from putuo_xl.rollup.reading import StoredRows, _plan_for
+from putuo_xl.rollup.result import RollupResult
 
 
 @dataclass
@@ -40,7 +43,6 @@ class _RollupAlong:
         self.error: PutuoError | None = None
 
     def prepare(self, master: Path, cfg: Config) -> None:
-        from putuo_xl.rollup.compute import _plan_for, prepare_rollup
         import putuo_xl.rollup.render  # noqa: F401  (imported while the forms are judged)
         import xlsxwriter  # noqa: F401
         self.cfg = cfg
@@ -51,7 +53,6 @@ class _RollupAlong:
             self.plan, self.error = None, e
 
     def compute(self, ledger, month: str, today: date, before: int, kept: list) -> None:
-        from putuo_xl.rollup.compute import StoredRows, compute_rollup
         if self.plan is None:
             return
         try:

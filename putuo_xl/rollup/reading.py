@@ -1,0 +1,104 @@
+"""The rollup's inputs: the config, the master's plan (as the master says now), the ledger, and
+the ledger's rows a rollup up to a month needs (one query per table; `StoredRows`: the rows
+collect has just inserted, taken as they are)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from putuo_xl.config import Config, load_config
+from putuo_xl.errors import InputError
+from putuo_xl.plan.model import Plan
+
+
+def _frame(rows: list, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A DataFrame from row tuples with object columns for text (no pandas string dtype: it costs
+    seconds at province scale) and float columns for `numeric`."""
+    cols = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for name, values in zip(columns, cols):
+        if name in numeric:   # numpy turns None into nan for a float array
+            data[name] = np.array(values, dtype=float)
+        else:   # a Series of dtype object: a bare object ndarray would be inferred as str
+            data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _read_ledger(ledger, month: str, stored: "StoredRows | None" = None):
+    """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
+    ledger's sqlite3.Row factory costs a third of the read at province scale). Who reported
+    when is read by status.ledger_status (see _compute_rollup). `stored`: the report rows this
+    connection's transaction inserted (collect), taken as they are instead of read back."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    # the months with anything to report: forms issued, forms accepted, files rejected in a run
+    months = {r[0] for r in conn.execute(
+        "SELECT DISTINCT month FROM issued WHERE month <= ? UNION "
+        "SELECT DISTINCT CASE WHEN status = 'accepted' THEN month ELSE COALESCE(collect_month, month) END "
+        "FROM submissions WHERE (CASE WHEN status = 'accepted' THEN month "
+        "ELSE COALESCE(collect_month, month) END) <= ?", (month, month)) if r[0]}
+    # the rows of the submissions in force, read by a scan (the month index would make SQLite
+    # visit the table row by row in index order: twice as slow at province scale); the day a
+    # report arrived comes from its submission
+    received = dict(conn.execute(
+        "SELECT id, substr(received_at, 1, 10) FROM submissions "
+        "WHERE status = 'accepted' AND superseded_by IS NULL"))
+    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+             "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
+             "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
+             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
+    if stored is None:
+        reports = conn.execute(query, (month,)).fetchall()
+    else:
+        # the rows stored before this run, then this run's (inserted after them: the order of a
+        # scan), filtered as the query filters them
+        reports = conn.execute(query + " AND r.rowid <= ?", (month, stored.before)).fetchall()
+        reports += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
+                    if r[0] in received and r[2] <= month and (r[5] is not None or r[6] is not None)]
+    reports = (reports, received)
+    actuals = _frame(conn.execute(
+        "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
+        "JOIN submissions s ON s.id = a.submission_id "
+        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
+        ["unit", "month", "indicator_id", "value"], numeric=("value",))
+    # when each month's 通報 first went out by mail (the send log): what arrived after it changed
+    # figures an official may already have read
+    sent = dict(conn.execute("SELECT month, MIN(at) FROM sends WHERE kind = 'bulletin' AND "
+                             "status = 'sent' AND month <= ? GROUP BY month", (month,)))
+    return months, reports, actuals, sent
+
+
+@dataclass
+class StoredRows:
+    """The rows of `reports` that collect inserted in the ledger's open transaction, as it
+    inserted them — (submission_id, unit, month, task_id, role, status, progress, …) in insert
+    order — and the largest rowid the table had before (0: none): the rollup takes them as
+    they are instead of reading them back (the same rows, in the same order)."""
+    before: int
+    rows: list
+
+
+def _load_cfg(config) -> Config:
+    if isinstance(config, Config):
+        return config
+    return load_config(config)
+
+
+def _plan_for(master_path, cfg: Config) -> Plan:
+    """The plan as the master says now (officials' edits included), read with readback's
+    calamine engine (milliseconds, where openpyxl takes a second at 600 units)."""
+    from putuo_xl.workbook.readback import plan_from_workbook
+    return plan_from_workbook(master_path, cfg, engine="calamine")
+
+
+def _ledger_for(master_path, cfg: Config):
+    from putuo_xl.ledger.store import Ledger, ledger_path_for
+    template = cfg.section("collect").get("ledger_name") or "{master_stem}.ledger.sqlite"
+    p = ledger_path_for(master_path, template)
+    if not p.exists():
+        raise InputError(f"找不到台賬文件「{p.name}」。請先用 putuo-xl collect 收集各單位的月報。",
+                         file=str(master_path), code="no-ledger")
+    return Ledger(p)
+
