@@ -12,9 +12,11 @@ from putuo_xl.text import narrow
 
 
 def _sheet_writes(book, name):
-    """(sheet position → name) and all setValues actions on `name`."""
+    """(sheet position → name) and all setValues actions on `name`, values as Excel keeps them."""
+    from xl_replay import as_excel_keeps
     pos = [s.name for s in book.sheets].index(name)
-    return [a for a in acts(book, "setValues") if a["sheet_position"] == pos]
+    return [{**a, "values": as_excel_keeps(a["values"])} for a in acts(book, "setValues")
+            if a["sheet_position"] == pos]
 
 
 def test_diagnose_desktop_unsaved_book_reports_problem():
@@ -126,12 +128,17 @@ def test_settings_sheet_is_added_when_missing_and_read_in_either_script():
         assert ctx.settings.where("month") == "设置!B2"
     finally:
         book.close()
+    # no 設置: the sheet is added with an empty 報告月份 and the official is asked — the month
+    # is never guessed
+    from putuo_xl.excel.context import AskMonth
     book = open_book(book_payload({"Sheet1": [["x"]]}))
     try:
         ctx = Context.open(book, Route())
-        m = ctx.month()
+        with pytest.raises(AskMonth):
+            ctx.month()
         assert [a["args"][1] for a in acts(book, "addSheet")] == ["設置"]
         written = acts(book, "setValues")[0]["values"]
-        assert written[1][:2] == ["報告月份", m]
+        assert written[1][:2] == ["報告月份", None]
+        assert "請先確認報告月份" in ctx.lines[-1]
     finally:
         book.close()

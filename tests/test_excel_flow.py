@@ -48,8 +48,9 @@ def open_master(path: Path, name: str | None = None, settings=None, selection=("
 
 def sheet_values(book, name):
     pos = [s.name for s in book.sheets].index(name)
+    from xl_replay import as_excel_keeps
     writes = [a for a in acts(book) if a["func"] in ("setValues", "setFormula") and a["sheet_position"] == pos]
-    return writes[-1]["values"] if writes else None
+    return as_excel_keeps(writes[-1]["values"]) if writes else None
 
 
 def alert(book):
@@ -263,7 +264,7 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
     # a path outside the data folder is refused on the server
     b = book(returns_dir="/etc")
     try:
-        with pytest.raises(UserError, match="不在服務器的數據目錄內"):
+        with pytest.raises(UserError, match="不在本台賬的服務器文件夾內"):
             actions.collect_returns(b, route)
     finally:
         b.close()

@@ -257,9 +257,10 @@ def written_sheets(body: dict, actions: list[dict]) -> dict[str, list[list]]:
         elif a["func"] == "rangeClearContents" or a["func"] == "sheetClearContents":
             cleared.add(names[a["sheet_position"]])
         elif a["func"] in ("setValues", "setFormula"):
+            from xl_replay import as_excel_keeps
             name = names[a["sheet_position"]]
             rows = out.setdefault(name, {})
-            for i, row in enumerate(a["values"]):
+            for i, row in enumerate(as_excel_keeps(a["values"])):
                 cur = rows.setdefault(a["start_row"] + i, [])
                 c0 = a["start_column"]
                 if len(cur) < c0 + len(row):

@@ -169,9 +169,9 @@ def test_upload_refusals(world):
     one = [("files", ("x.xlsx", b"PK\x03\x04"))]
     # 設置 回報文件夾 outside the data folder
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="/tmp"))}, files=one)
-    assert r.status_code == 400 and "不在服務器的數據目錄內" in r.text, r.text
+    assert r.status_code == 400 and "不在本台賬的服務器文件夾內" in r.text, r.text
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="../../x"))}, files=one)
-    assert r.status_code == 400 and "不在服務器的數據目錄內" in r.text, r.text
+    assert r.status_code == 400 and "不在本台賬的服務器文件夾內" in r.text, r.text
     # a folder 設置 names inside the project folder is used (and created)
     r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="收件箱"))}, files=one)
     assert r.status_code == 200 and r.json()["folder"] == "收件箱"

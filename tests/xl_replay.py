@@ -274,6 +274,12 @@ def _entry_rule(r0, c0, r1, c1, entry: dict):
     return (r0, c0, r1, c1, _OPS[entry["operator"]], tuple(formulas), entry["fill_color"].upper())
 
 
+def as_excel_keeps(values):
+    """Values written by a setValues action as Excel holds them: a leading apostrophe is Excel's
+    text prefix (keep the rest as text), not part of the value."""
+    return [[v[1:] if isinstance(v, str) and v.startswith("'") else v for v in row] for row in values]
+
+
 def norm_value(v: Any) -> Any:
     """A cell value as both writers leave it: text prefixes gone, whole floats as ints."""
     if isinstance(v, str):

@@ -23,7 +23,7 @@ import xlwings as xw
 
 from putuo_xl import __version__, layout
 from putuo_xl.errors import PutuoError
-from putuo_xl.excel.context import DESKTOP, Context, Route, UserError
+from putuo_xl.excel.context import DESKTOP, AskMonth, Context, Route, UserError
 from putuo_xl.excel.settings import log_sheet_name, status_cells
 
 LOG_HEADER = ["時間", "操作", "類別", "內容"]
@@ -102,6 +102,8 @@ def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
     ctx = Context.open(book, route or Route(DESKTOP))
     try:
         act.fn(ctx)
+    except AskMonth:
+        pass                # the official was asked for the month: nothing else was done
     except PutuoError as e:
         err = UserError(ctx.public(ctx.t(str(e))))
         audit(ctx, act, "error", str(err))
@@ -148,6 +150,10 @@ def report(ctx: Context, act: Action, ok: bool, error: str | None = None,
             first = lines[0] if lines else result
             ctx.io.write_at(ctx.settings.sheet, f"B{cells['last_action']}",
                             [[f"{label} {now}"], [f"{result}:{first}"]])
+    # whole sheets sent as one file (transfer.py): after every write that addresses sheets by
+    # position, before the alert
+    for emit in ctx.finish if ok else ():
+        emit()
     body = lines[:ALERT_LINES]
     if len(lines) > ALERT_LINES or ctx.details:
         body.append(ctx.t("詳見「{name}」工作表。", name=log_name))

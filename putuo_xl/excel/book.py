@@ -68,11 +68,18 @@ def _from_client(v: Any) -> Any:
 FORMULA_STARTS = ("=", "+", "-", "@", "'")
 
 
+# What Excel (a Chinese-locale one in particular) types as a number, date, time, percentage
+# or truth value when a string is written as a value: "1", "2020-08", "2020-12-31",
+# "2020年8月", "8月31日", "10:30", "1/2", "50%", "TRUE".
+_LOOKS_TYPED = re.compile(r"^\s*[+-]?\s*\d[\d\s.,:/\-年月日時时分秒%eE]*\s*$|^\s*(TRUE|FALSE)\s*$", re.I)
+
+
 def as_text(v: Any) -> Any:
     """`v` written so that Excel keeps it as the text it is: a string starting with = + - @ (or
-    an apostrophe) gets Excel's text prefix, an apostrophe that is not part of the cell's value
-    and not displayed. Everything else unchanged."""
-    if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+    an apostrophe), or one Excel would type as a number or date, gets Excel's text prefix, an
+    apostrophe that is not part of the cell's value and not displayed. Everything else
+    unchanged."""
+    if isinstance(v, str) and (v.startswith(FORMULA_STARTS) or _LOOKS_TYPED.match(v)):
         return "'" + v
     return v
 

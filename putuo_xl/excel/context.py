@@ -26,7 +26,7 @@ from putuo_xl.text import in_script
 from putuo_xl.excel.book import BookIO, Matrix, cell_text
 if TYPE_CHECKING:
     from putuo_xl.excel.users import Identity
-from putuo_xl.excel.settings import (FIELDS, Settings, current_month, default_settings_values,
+from putuo_xl.excel.settings import (FIELDS, Settings, default_settings_values,
                                      parse_month, read_settings, settings_sheet_name)
 
 DESKTOP = "desktop"
@@ -77,6 +77,15 @@ class UserError(xw.XlwingsError):
     """A problem the official can fix; the message is Chinese. The server maps it to HTTP 400."""
 
 
+class AskMonth(Exception):
+    """The action needs the 報告月份, which 設置 does not have: the official was asked for it
+    (Context.month); the action ends there, as a completed action that did nothing else."""
+
+    def __init__(self, suggested: str):
+        super().__init__(suggested)
+        self.suggested = suggested
+
+
 @dataclass
 class Context:
     io: BookIO
@@ -88,6 +97,8 @@ class Context:
     details: list[list] = field(default_factory=list)  # rows for the 操作記錄 sheet
     _config: Config | None = None
     _project: str | None = None        # the project key checked against the user
+    # actions to emit after the 操作記錄/設置 writes and before the alert (transfer.py)
+    finish: list = field(default_factory=list)
 
     # -- construction --------------------------------------------------------------
     @classmethod
@@ -126,27 +137,35 @@ class Context:
         return redact_paths(text, self.route.data_dir)
 
     # -- settings --------------------------------------------------------------------
-    def ensure_settings(self, year: int | None = None) -> None:
-        """Add the 設置 sheet with defaults when the book has none (one write)."""
+    def ensure_settings(self, month: str | None = None) -> None:
+        """Add the 設置 sheet when the book has none (one write); its 報告月份 is `month`,
+        or empty for the official to fill in."""
         if self.settings.sheet:
             return
         name = settings_sheet_name(self.script)
-        values = default_settings_values(self.script, default_month(year))
+        values = default_settings_values(self.script, month or "")
+        if not month:
+            values = [[a, None if i == 1 else b, c] for i, (a, b, c) in enumerate(values)]
         self.io.write(name, values)
         self.settings = read_settings(values, name)
-        self.say("已添加「{name}」工作表,請檢查其中的報告月份和文件夾。", name=name)
+        self.say("已添加「{name}」工作表,請檢查其中的文件夾等設置。", name=name)
 
     def month(self, plan=None) -> str:
-        """The 報告月份 of 設置 (the sheet is added, with a default month, when missing)."""
+        """The 報告月份 of 設置. When it is empty (or the book has no 設置 yet) the month is
+        not guessed: the official is asked for it (suggesting the month before today, within
+        the plan's year) and the action stops here (AskMonth)."""
         raw = self.settings.values.get("month")
         if raw is None or cell_text(raw) == "":
-            if not self.settings.sheet:
-                self.ensure_settings(getattr(plan, "year", None))
-                m = parse_month(self.settings.values.get("month")) or current_month()
-                self.say("報告月份按 {m} 處理;要換月份,請改「{s}」工作表的 B2。", m=m, s=self.settings.sheet)
-                return m
-            raise self.fail("請在 {where} 填寫報告月份(如 2020-08)。",
-                            where=self.settings.where("month"))
+            self.ensure_settings()
+            suggested = suggest_month(getattr(plan, "year", None))
+            where = self.settings.where("month")
+            self.say("請先確認報告月份(建議 {m}):填在「{where}」,然後再按一次按鈕。",
+                     m=suggested, where=where)
+            if self.on_server:
+                sheet, cell = where.split("!")
+                self.finish.append(lambda: self.io.book.app.macro("putuoAskMonth")(sheet, cell, suggested))
+                self.say("操作面板已打開,可以在其中選擇月份。")
+            raise AskMonth(suggested)
         m = parse_month(raw)
         if not m:
             raise self.fail("報告月份「{raw}」不是有效的月份({where})。請按 2020-08 的格式填寫。",
@@ -216,18 +235,31 @@ class Context:
     def base_dir(self) -> Path:
         return self.project_dir() if self.on_server else self.master_path().parent
 
+    def server_root(self) -> Path:
+        """Server: the folder paths typed in 設置 stay in — the master's project folder, or
+        the data folder before the master exists (生成台賬 reads its notice there)."""
+        from putuo_xl.excel.projects import Forbidden
+        try:
+            return self.project_dir()
+        except Forbidden:
+            if PROJECT_META_KEY in self.meta:
+                raise
+            return self.data_dir
+
     def resolve_input(self, typed: str, key: str) -> Path:
         """A path typed in 設置: relative to the master's folder (desktop) or the project
-        folder (server); on the server it must stay inside the data folder."""
+        folder (server). On the server it must stay inside the project folder; the check is
+        on the path as written (`..` removed), so a folder the administrator linked into it
+        (a symbolic link to a share) works."""
         raw = Path(os.path.expandvars(typed.strip().strip('"'))).expanduser()
-        p = raw if raw.is_absolute() else self.base_dir() / raw
-        p = p.resolve()
-        if self.on_server:
-            root = self.data_dir.resolve()
-            if p != root and root not in p.parents:
-                raise self.fail("{where} 的路徑「{typed}」不在服務器的數據目錄內。"
-                                "服務器上只能使用數據目錄 {root} 之內的文件夾。",
-                                where=self.settings.where(key), typed=typed, root=root)
+        if not self.on_server:
+            return (raw if raw.is_absolute() else self.base_dir() / raw).resolve()
+        root = Path(os.path.normpath(os.path.abspath(self.server_root())))
+        p = Path(os.path.normpath(os.path.abspath(raw if raw.is_absolute() else root / raw)))
+        if p != root and root not in p.parents:
+            raise self.fail("{where} 的路徑「{typed}」不在本台賬的服務器文件夾內。"
+                            "服務器上只能使用台賬文件夾之內的文件夾(不寫路徑時用默認的文件夾)。",
+                            where=self.settings.where(key), typed=typed)
         return p
 
     def folder(self, key: str, default: Path, *, must_exist: bool) -> Path:
@@ -257,12 +289,17 @@ def redact_paths(text: str, data_dir: Path | None = None) -> str:
     return _ABS_PATH.sub(lambda m: m.group(1) or "…", text)
 
 
-def default_month(plan_year: int | None = None) -> str:
-    """This month; for a plan of an earlier year its December (the year's last report)."""
-    now = current_month()
-    if plan_year and int(now[:4]) != plan_year:
-        return f"{plan_year:04d}-12" if plan_year < int(now[:4]) else f"{plan_year:04d}-01"
-    return now
+def suggest_month(plan_year: int | None = None, today=None) -> str:
+    """The month to suggest for a report: the month before today, within the plan's year."""
+    from datetime import date
+    d = today or date.today()
+    y, m = (d.year, d.month - 1) if d.month > 1 else (d.year - 1, 12)
+    if plan_year:
+        if y > plan_year:
+            return f"{plan_year:04d}-12"
+        if y < plan_year:
+            return f"{plan_year:04d}-01"
+    return f"{y:04d}-{m:02d}"
 
 
 def read_meta(values: Matrix) -> dict[str, str]:

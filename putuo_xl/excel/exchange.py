@@ -108,13 +108,19 @@ def download_token(data_dir: Path, archive: FormsArchive, secret: bytes,
                    now: float | None = None) -> str:
     """A signed, short-lived token naming the forms folder (relative to the data folder):
     the download link opens in the browser, which cannot send the add-in's Authorization."""
-    rel = archive.folder.resolve().relative_to(data_dir.resolve()).as_posix()
+    rel = Path(_lexical(archive.folder)).relative_to(_lexical(data_dir)).as_posix()
     payload = {"d": rel, "m": archive.month, "n": archive.name,
                "e": int((now or time.time()) + TOKEN_SECONDS)}
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     body = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
     sig = hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()
     return body + "." + base64.urlsafe_b64encode(sig).decode("ascii").rstrip("=")
+
+
+def _lexical(p) -> str:
+    """The path as written, made absolute, `..` removed (symbolic links are not followed: a
+    folder the administrator linked into the data folder stays inside it)."""
+    return os.path.normpath(os.path.abspath(p))
 
 
 class BadToken(Exception):
@@ -135,8 +141,8 @@ def archive_from_token(data_dir: Path, token: str, secret: bytes,
         raise BadToken("下載鏈接無效。") from None
     if payload.get("e", 0) < (now or time.time()):
         raise BadToken("下載鏈接已過期:請在操作面板中再按一次「下載本月月報」。")
-    root = data_dir.resolve()
-    folder = (root / payload["d"]).resolve()
+    root = Path(_lexical(data_dir))
+    folder = Path(_lexical(root / payload["d"]))
     if folder != root and root not in folder.parents:
         raise BadToken("下載鏈接無效。")
     files = _form_files(folder)
@@ -154,12 +160,17 @@ class UploadResult:
     same: list[str] = field(default_factory=list)                   # already there, same bytes
     rejected: list[tuple[str, str]] = field(default_factory=list)   # (name sent, reason)
     script: str = "traditional"
+    received: dict[str, str] = field(default_factory=dict)          # name saved -> 收件日期
 
     def message(self) -> str:
         from putuo_xl.text import in_script
         parts = []
         if self.saved:
-            parts.append(f"已保存 {len(self.saved)} 份到「{self.shown_folder}」。")
+            days = sorted(set(self.received.values()))
+            when = ""
+            if days:
+                when = f"收件日期 {days[0]}" + (f" 至 {days[-1]}" if len(days) > 1 else "") + "。"
+            parts.append(f"已保存 {len(self.saved)} 份到「{self.shown_folder}」。{when}")
         if self.same:
             parts.append(f"{len(self.same)} 份已經在服務器上,沒有重複保存。")
         if self.rejected:
@@ -172,7 +183,8 @@ class UploadResult:
     def as_json(self) -> dict:
         return {"folder": self.shown_folder, "saved": [s for _, s in self.saved],
                 "renamed": [[a, b] for a, b in self.saved if a != b], "same": self.same,
-                "rejected": [[n, r] for n, r in self.rejected], "message": self.message()}
+                "rejected": [[n, r] for n, r in self.rejected], "received": self.received,
+                "message": self.message()}
 
 
 def upload_name(sent: str) -> tuple[str | None, str | None]:
@@ -188,9 +200,41 @@ def upload_name(sent: str) -> tuple[str | None, str | None]:
     return stem + base[-len(suffix):], None
 
 
+def received_times(raw) -> dict[str, float]:
+    """{file name: POSIX time it arrived} from the task pane's `received` field: each file's
+    lastModified (when the official saved the e-mail's attachment) unless the official set
+    another 收件日期, which then counts from noon of that day. Anything unreadable is left
+    out (the file then counts from the upload)."""
+    from datetime import datetime, time as dtime
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    out: dict[str, float] = {}
+    now = time.time()
+    for name, info in (data.items() if isinstance(data, dict) else ()):
+        if not isinstance(info, dict):
+            continue
+        ms = info.get("lastModified")
+        t = ms / 1000 if isinstance(ms, (int, float)) and ms > 0 else None
+        day = info.get("date")
+        if isinstance(day, str) and day:
+            try:
+                d = datetime.strptime(day, "%Y-%m-%d").date()
+            except ValueError:
+                d = None
+            if d is not None and (t is None or datetime.fromtimestamp(t).date() != d):
+                t = datetime.combine(d, dtime(12, 0)).timestamp()
+        if t is not None and 0 < t <= now + 86400:
+            out[PurePath(str(name).replace("\\", "/")).name] = t
+    return out
+
+
 def save_returns(ctx: Context, month: str, files: Iterable[tuple[str, BinaryIO]],
-                 max_files: int = MAX_FILES) -> UploadResult:
-    """Store uploaded files (name as sent, readable binary file) in the month's returns folder."""
+                 max_files: int = MAX_FILES, times: dict[str, float] | None = None) -> UploadResult:
+    """Store uploaded files (name as sent, readable binary file) in the month's returns folder.
+    `times`: when each file arrived (received_times); a stored file gets it as its time, which
+    collect reads as the 收件日期."""
     folder = returns_folder(ctx, month, must_exist=False)
     _confine(ctx, folder)
     if folder.exists() and not folder.is_dir():
@@ -218,7 +262,11 @@ def save_returns(ctx: Context, month: str, files: Iterable[tuple[str, BinaryIO]]
             continue
         stored, new = _store_new(folder, name, data)
         if new:
+            when = (times or {}).get(shown)
+            if when is not None:
+                os.utime(stored, (when, when))
             res.saved.append((shown, stored.name))
+            res.received[stored.name] = time.strftime("%Y-%m-%d", time.localtime(stored.stat().st_mtime))
         else:
             res.same.append(stored.name)
     return res
@@ -267,15 +315,16 @@ def _store_new(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
 
 # -- helpers ---------------------------------------------------------------------------------------
 def _confine(ctx: Context, folder: Path) -> None:
-    root = ctx.data_dir.resolve()
-    p = folder.resolve()
+    root = Path(os.path.normpath(os.path.abspath(ctx.server_root())))
+    p = Path(os.path.normpath(os.path.abspath(folder)))
     if p != root and root not in p.parents:
-        raise UserError(ctx.t("文件夾「{p}」不在服務器的數據目錄內。", p=folder))
+        raise UserError(ctx.public(ctx.t("文件夾「{p}」不在本台賬的服務器文件夾內。", p=folder)))
 
 
 def _shown(ctx: Context, folder: Path) -> str:
     """A folder as an official should read it: relative to the master's project folder."""
+    root = os.path.normpath(os.path.abspath(ctx.project_dir()))
     try:
-        return folder.resolve().relative_to(ctx.project_dir().resolve()).as_posix()
+        return Path(os.path.normpath(os.path.abspath(folder))).relative_to(root).as_posix()
     except ValueError:
-        return str(folder)
+        return ctx.public(str(folder))

@@ -121,15 +121,14 @@ def build_master_flow(ctx: Context) -> None:
         folder = projects.create(ctx.data_dir, key, title, ctx.route.identity)
         UserStore(ctx.data_dir).grant_created(ctx.route.identity, key)
         out = folder / SERVER_MASTER_NAME
-        result = build_master(plan, output=out, config=cfg, overwrite=True)
+        result = build_master(plan, output=out, config=cfg, overwrite=True,
+                              meta={PROJECT_META_KEY: key})
         (out.with_suffix(".fingerprint")).write_text(plan.fingerprint() + ":" + cfg.fingerprint(), "utf-8")
-        mirror_workbook(ctx, out, extra_meta={PROJECT_META_KEY: key})
         ctx.meta[PROJECT_META_KEY] = key
         _snapshot_plan(ctx, plan)
-        ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", n=result.counts.get("tasks", len(plan.tasks())),
-                u=result.counts.get("units", len(plan.unit_names())))
-        ctx.say("台賬已保存在服務器上;以後的操作請在本工作簿中進行,並保存本工作簿(其中的 _meta 工作表"
-                "是它在服務器上的鑰匙)。")
+        counts = dict(n=result.counts.get("tasks", len(plan.tasks())),
+                      u=result.counts.get("units", len(plan.unit_names())))
+        _give_master(ctx, out, counts)
     else:
         try:
             folder = ctx.master_path().parent
@@ -148,6 +147,36 @@ def build_master_flow(ctx: Context) -> None:
         ctx.detail("說明", "配置中沒有任務的單位:{u}", u="、".join(result.units_without_tasks))
     for w in result.warnings:
         ctx.detail("提示", "{w}", w=w)
+
+
+def _give_master(ctx: Context, path: Path, counts: dict) -> None:
+    """Server: the master the server built into the official's Excel — the same file the
+    CLI writes (tables, names, styles, widths, validation, protection, print setup) as one
+    .xlsx (ExcelApi 1.13); else opened as a new workbook (1.8); else cell by cell."""
+    from putuo_xl.excel import transfer
+
+    data = path.read_bytes()
+    if transfer.can_transfer(ctx):
+        states = transfer.sheet_states(data)
+        visible = [n for n, st in states if st == "visible"]
+        starters = [n for n in ctx.io.sheet_names() if not ctx.io.values(n)
+                    and n not in {s for s, _ in states}]
+        transfer.send(ctx, transfer.SheetTransfer(
+            data=data, insert=[n for n, _ in states],
+            hidden=[n for n, st in states if st != "visible"],
+            names=transfer.defined_names(data), remove_if_empty=starters,
+            activate=visible[0] if visible else None))
+        ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", **counts)
+    elif ctx.on_server and transfer.supports(transfer.CREATE_API):
+        transfer.open_as_new_workbook(ctx, data)
+        ctx.say("已生成台賬:{n} 項任務,{u} 個責任單位,在新打開的工作簿中。", **counts)
+        ctx.say("請在新工作簿中繼續操作,並保存它(另存為);本工作簿可以關閉。")
+        return
+    else:
+        mirror_workbook(ctx, path)
+        ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", **counts)
+    ctx.say("台賬已保存在服務器上;以後的操作請在本工作簿中進行,並保存本工作簿(其中的 _meta 工作表"
+            "是它在服務器上的鑰匙)。")
 
 
 def _documents() -> Path:
@@ -179,28 +208,42 @@ def _open_in_excel(ctx: Context, path: Path) -> bool:
         return False
 
 
-def mirror_workbook(ctx: Context, path: Path, extra_meta: dict[str, str] | None = None) -> None:
-    """Put every sheet of the workbook file `path` into the open book: values and formulas in
-    one block per sheet, hidden sheets hidden, the unit picker's dropdown (server route:
-    the open book becomes the master)."""
+def mirror_workbook(ctx: Context, path: Path) -> None:
+    """Put every sheet of the workbook file `path` into the open book cell by cell — for an
+    Excel that cannot take the file whole (see _give_master): every sheet with its values
+    first, then the tables and names the formulas use, then the formulas, so that no formula
+    refers to something that does not exist yet; hidden sheets hidden, the unit picker's
+    dropdown. Styles, widths and print setup stay with the file."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
     try:
         units_rows = 0
+        blocks = {}
         for ws in wb.worksheets:
-            # formula cells as formulas, every other string as text (as_text)
             rows = [[c.value if c.data_type == "f" else as_text(c.value) for c in r]
                     for r in ws.iter_rows()]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
-            if ws.title == layout.META_SHEET and extra_meta:
-                rows += [[k, v] for k, v in extra_meta.items()]
+            blocks[ws.title] = rows
             if ws.title == layout.UNITS_SHEET:
                 units_rows = len(rows)
-            ctx.io.write(ws.title, rows, formulas=True,
-                         visible=False if ws.sheet_state != "visible" else None)
-        # the first sheet is active after a build, as in the file
+            # values only: formulas come once every sheet, table and name exists
+            ctx.io.write(ws.title, [[None if isinstance(v, str) and v.startswith("=") else v
+                                     for v in row] for row in rows])
+        for ws in wb.worksheets:
+            sheet = ctx.io.book.sheets[ws.title]
+            for table in ws.tables.values():
+                sheet.tables.add(source=sheet.range(table.ref), name=table.displayName)
+        for name, dn in wb.defined_names.items():
+            if not name.startswith("_xlnm."):
+                ctx.io.book.names.add(name, "=" + dn.attr_text)
+        for ws in wb.worksheets:
+            rows = blocks[ws.title]
+            if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
+                ctx.io.write(ws.title, rows, formulas=True, clear=False)
+            if ws.sheet_state != "visible":
+                ctx.io.book.sheets[ws.title].visible = False
         view = layout.name("by_unit", ctx.script)
         if view in wb.sheetnames and units_rows > 1:
             from putuo_xl.workbook.master import VIEW_UNIT_CELL
@@ -308,15 +351,70 @@ def write_receipts(ctx: Context, report) -> str:
     """The 收件情況 sheet into the open book, laid out as `putuo-xl collect` writes it
     (receipts.receipts_layout); a new sheet goes where collect puts it. Returns its name."""
     from putuo_xl.collect.receipts import receipts_layout, receipts_position
+    from putuo_xl.excel import transfer
     from putuo_xl.excel.render import write_layout
 
+    if transfer.can_transfer(ctx):
+        return _send_receipts(ctx, report)
     lay = receipts_layout(report)
     pos = receipts_position(ctx.io.sheet_names(), lay.name) or {}
     write_layout(ctx.io, lay, before=pos.get(lay.name))
     return lay.name
 
 
+def _both(*names: str) -> set[str]:
+    from putuo_xl.text import to_simplified
+    return {v for n in names for v in (n, to_simplified(n))}
+
+
+def _send_receipts(ctx: Context, report) -> str:
+    """收件情況 as one .xlsx (transfer.py): the sheet the CLI writes, in its place."""
+    import tempfile
+
+    from putuo_xl.collect.receipts import build_sheet_workbook, receipts_position, sheet_name
+    from putuo_xl.excel import transfer
+
+    name = sheet_name(report.script)
+    with tempfile.TemporaryDirectory(prefix="putuo-xl-") as tmp:
+        data = build_sheet_workbook(report, Path(tmp) / "receipts.xlsx").read_bytes()
+    existing = ctx.io.sheet_names()
+    old = [n for n in existing if n in _both(layout.SHEETS["receipts"])]
+    pos = receipts_position(existing, name) or {}
+    before = [pos[name]] if name in pos else ([layout.META_SHEET] if not old else [])
+    transfer.send(ctx, transfer.SheetTransfer(data=data, insert=[name], replace=old, before=before))
+    return name
+
+
 # -- 刷新匯總 ----------------------------------------------------------------------------------
+TEMP_DATA = {layout.STATUS_SHEET: "~putuo_status", layout.ACTUALS_SHEET: "~putuo_actuals"}
+
+
+def _send_rollup_sheets(ctx: Context, r) -> list[str]:
+    """The report sheets as the CLI writes them, in one .xlsx (transfer.py): they replace the
+    book's report sheets in place (new ones go before the hidden data sheets, as the CLI puts
+    them); `_status`/`_actuals` get the new values in place (section sheets' formulas use
+    them). Excel on the web cannot insert a sheet with charts: there the add-in adds 趨勢's
+    charts itself."""
+    from putuo_xl.excel import transfer
+    from putuo_xl.rollup.render import render_bytes
+
+    web = transfer.on_web()
+    names = [layout.name(k, r.script) for k in layout.ROLLUP_SHEETS]
+    data = render_bytes(r, data_names=TEMP_DATA, charts=not web)
+    every = _both(*(layout.SHEETS[k] for k in layout.ROLLUP_SHEETS))
+    charts = []
+    if web:
+        trend = layout.name("trend", r.script)
+        charts = transfer.chart_specs(r.sheet_layouts()[trend])
+    transfer.send(ctx, transfer.SheetTransfer(
+        data=data, insert=names + list(TEMP_DATA.values()),
+        replace=[n for n in ctx.io.sheet_names() if n in every],
+        before=[layout.META_SHEET], copies=[(t, k) for k, t in TEMP_DATA.items()],
+        hidden=list(TEMP_DATA), charts=charts))
+    return names + list(TEMP_DATA)
+
+
+
 def write_rollup_sheets(ctx: Context, r) -> list[str]:
     """The report sheets into the open book, laid out as `putuo-xl rollup` writes them
     (Rollup.sheet_layouts; new ones before the hidden data sheets, as the CLI puts them), the
@@ -340,12 +438,13 @@ def rollup_flow(ctx: Context) -> None:
     from putuo_xl.rollup.compute import compute_rollup
 
     plan = book_plan(ctx)
+    master = ctx.master_path()          # an unsaved book: said before asking for the month
     month = ctx.month(plan)
-    master = ctx.master_path()
     ctx.io.status(ctx.t("正在刷新匯總……"))
     with open_ledger_for(ctx, master) as led:
         r = compute_rollup(led, plan, ctx.config, month)
-    sheets = write_rollup_sheets(ctx, r)
+    from putuo_xl.excel import transfer
+    sheets = _send_rollup_sheets(ctx, r) if transfer.can_transfer(ctx) else write_rollup_sheets(ctx, r)
     cur = r.trend[r.trend["月份"] == r.month].iloc[0]
     ctx.say("已匯總 {m}(共 {k} 個月):應報 {a} 個單位,按時 {b}、逾期 {c}、未報 {d}。",
             m=layout.month_label(r.month), k=len(r.months), a=int(cur["應報單位"]),

@@ -158,6 +158,7 @@ class Guard:
         # percent-encoded by the add-in (a header is ASCII; a key holds the master's title)
         projects.current_project_header.set(unquote((h.get(PROJECT_HEADER) or "").strip()) or None)
         scope.setdefault("state", {})["putuo_identity"] = identity
+        projects.current_client.set(client_caps(h))
         if kind.body == "none":
             return receive
         limit = p.upload_bytes if kind.body == "multipart" else p.action_bytes
@@ -224,6 +225,22 @@ class Guard:
         who = identity_for(user, store())
         who.ip = ip
         return who
+
+
+API_HEADER = "x-putuo-excelapi"
+PLATFORM_HEADER = "x-putuo-platform"
+
+
+def client_caps(h: dict) -> dict:
+    """What the calling Excel says it supports (auth.js sends it with every request)."""
+    api = (h.get(API_HEADER) or "").strip()
+    platform = (h.get(PLATFORM_HEADER) or "").strip()
+    out = {}
+    if api and all(p.isdigit() for p in api.split(".")) and api.count(".") == 1:
+        out["excel_api"] = api
+    if platform.isalnum():
+        out["platform"] = platform
+    return out
 
 
 def _is_chinese(text: str) -> bool:

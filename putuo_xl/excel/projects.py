@@ -29,6 +29,9 @@ current_identity: contextvars.ContextVar[Identity | None] = contextvars.ContextV
     "putuo_identity", default=None)
 current_project_header: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "putuo_project_header", default=None)
+# What the calling Excel can do (headers X-Putuo-ExcelApi, X-Putuo-Platform, sent by auth.js):
+# {"excel_api": "1.17", "platform": "PC" | "Mac" | "OfficeOnline" | …}; {} when unknown.
+current_client: contextvars.ContextVar[dict] = contextvars.ContextVar("putuo_client", default={})
 
 
 class Forbidden(Exception):

@@ -149,8 +149,11 @@ async def upload_returns(request: Request, current_user: dep.User):
         if not uploads:
             raise HTTPException(status_code=400, detail="沒有收到文件:請先選擇要上傳的回報文件。")
 
+        times = exchange.received_times(form.get("received"))
+
         def work(ctx, month):
-            return exchange.save_returns(ctx, month, [(u.filename, u.file) for u in uploads]).as_json()
+            return exchange.save_returns(ctx, month, [(u.filename, u.file) for u in uploads],
+                                         times=times).as_json()
 
         return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
     finally:

@@ -427,18 +427,21 @@ def _cell_props(fmt: str, kind: str) -> dict:
     return _props(**p)
 
 
-def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None) -> list[str]:
+def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None, *,
+                data_names: dict[str, str] | None = None, charts: bool = True) -> list[str]:
     """Write the rollup sheets (styled) and the hidden `_status` / `_actuals` sheets to a new
     workbook at `path`; returns the sheet names in order. The hidden sheets hold only their
-    header here (their rows go in as plain sheets: see write_into_master)."""
+    header here (their rows go in as plain sheets: see write_into_master). `data_names`: other
+    names for the hidden sheets; `charts=False`: 趨勢 without its charts."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": r.plan_title, "subject": in_script("工作報表", r.script),
                        "author": "putuo-xl", "comments": f"rollup {r.month}"})
-    names = add_rollup_sheets(wb, r, grids)
+    names = add_rollup_sheets(wb, r, grids, charts=charts)
     for hidden, cols in ((layout.STATUS_SHEET, layout.STATUS_COLUMNS),
                          (layout.ACTUALS_SHEET, layout.ACTUALS_COLUMNS)):
+        hidden = (data_names or {}).get(hidden, hidden)
         ws = wb.add_worksheet(hidden)
         ws.write_row(0, 0, cols)
         ws.hide()
@@ -559,10 +562,12 @@ def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
     return lay
 
 
-def _render_grid(wb, ws, fmts: Formats, g: Grid, r, sheet_name: str, body: list | None = None):
+def _render_grid(wb, ws, fmts: Formats, g: Grid, r, sheet_name: str, body: list | None = None,
+                 charts: bool = True):
     """Render `g` on `ws` (see sheetlayout.write_xlsx for `body`)."""
     lay = sheet_layout(g, r, sheet_name)
-    write_xlsx(ws, lay, fmts.get, body, chart=lambda ws_, ch: _chart(wb, ws_, sheet_name, ch))
+    write_xlsx(ws, lay, fmts.get, body,
+               chart=(lambda ws_, ch: _chart(wb, ws_, sheet_name, ch)) if charts else (lambda ws_, ch: None))
 
 
 def _chart(wb, ws, sheet_name: str, ch: Chart):
@@ -606,18 +611,20 @@ def _data_rows(r) -> dict[str, list[list]]:
             layout.ACTUALS_SHEET: [list(layout.ACTUALS_COLUMNS), *r.actual_rows]}
 
 
-def render_bytes(r, grids: dict[str, Grid] | None = None, data_sheets: bool = True) -> bytes:
+def render_bytes(r, grids: dict[str, Grid] | None = None, data_sheets: bool = True, *,
+                 data_names: dict[str, str] | None = None, charts: bool = True) -> bytes:
     """The rollup sheets in a new workbook, as bytes; with `data_sheets`, `_status`/`_actuals`
-    hold their rows, else only their header (see write_rollup)."""
+    hold their rows, else only their header (see write_rollup). `data_names`: other names for
+    those two; `charts=False`: 趨勢 without its charts."""
+    names = data_names or {}
     with tempfile.TemporaryDirectory(prefix="putuo-xl-rollup-") as tmp:
         path = Path(tmp) / "rollup.xlsx"
-        render_xlsx(r, path, grids)
+        render_xlsx(r, path, grids, data_names=names, charts=charts)
         if data_sheets:
             from putuo_xl.workbook.surgery import plain_sheet_xml, replace_sheets
             full = Path(tmp) / "full.xlsx"
-            replace_sheets(path, path, sheets=[], output=full,
-                           hidden=[layout.STATUS_SHEET, layout.ACTUALS_SHEET],
-                           plain={k: plain_sheet_xml(v) for k, v in _data_rows(r).items()})
+            plain = {names.get(k, k): plain_sheet_xml(v) for k, v in _data_rows(r).items()}
+            replace_sheets(path, path, sheets=[], output=full, hidden=list(plain), plain=plain)
             path = full
         return path.read_bytes()
 
@@ -728,7 +735,7 @@ BODY_SHEETS = ("monthly", "score")     # one row per unit: thousands of rows in 
 
 
 def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
-                      bodies: dict | None = None) -> list[str]:
+                      bodies: dict | None = None, charts: bool = True) -> list[str]:
     """Add the styled rollup sheets to an xlsxwriter workbook (made with WORKBOOK_OPTIONS);
     returns their names in order. With `bodies` (a dict), the big tables' data rows are left
     to `xlsxsurgery.replace_sheets(rows=bodies)`: bodies[sheet name] is set to their writer."""
@@ -741,7 +748,7 @@ def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
         name = layout.name(key, r.script)
         names.append(name)
         body = [] if bodies is not None and key in BODY_SHEETS else None
-        _render_grid(wb, wb.add_worksheet(name), fmts, grids[key], r, name, body)
+        _render_grid(wb, wb.add_worksheet(name), fmts, grids[key], r, name, body, charts)
         if body:
             bodies[name] = xlsxwriter_rows(body)
     return names

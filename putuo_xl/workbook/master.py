@@ -96,8 +96,9 @@ def default_output(plan: Plan, folder: str | Path | None = None) -> Path:
 
 def build_master(source=None, output: str | Path | None = None, config: Config | None = None,
                  styles: Styles | None = None, overwrite: bool = False,
-                 backup: bool = True) -> BuildResult:
+                 backup: bool = True, meta: dict[str, str] | None = None) -> BuildResult:
     """Write the master workbook for `source` (see load_source) to `output` (atomically).
+    `meta`: more key/value rows for the hidden _meta sheet (the server's project key).
 
     An existing `output` is the official's working copy (edits, collected returns, rollup
     sheets): it is refused unless `overwrite`, and then kept beside it as
@@ -122,6 +123,7 @@ def build_master(source=None, output: str | Path | None = None, config: Config |
     saved = None
     with AtomicPath(out) as tmp:
         writer = _MasterWriter(plan, cfg, st, tmp)
+        writer.extra_meta = dict(meta or {})
         writer.write()
         if out.exists() and backup:
             saved = backup_path(out)
@@ -173,6 +175,7 @@ class _MasterWriter:
         # path: a file path, or a BytesIO (views.refresh_views builds in memory)
         self.plan, self.cfg, self.styles, self.path = plan, cfg, styles, path
         self.selected_unit = selected_unit      # the unit the view opens with (canonical name)
+        self.extra_meta: dict[str, str] = {}
         self.script = plan.script
         self.T = lambda s: in_script(s, self.script)
         self.assign = unit_assignments(plan, cfg)
@@ -550,6 +553,7 @@ class _MasterWriter:
             ("year", str(plan_year(plan))),
             ("months", ",".join(report_months(plan))),
             ("district", cfg.district),
+            *self.extra_meta.items(),
         ]
         head = {k: v for k, v in plan.to_dict().items() if k not in ("sections", "warnings")}
         rows.append(("plan", json.dumps(head, ensure_ascii=False)))

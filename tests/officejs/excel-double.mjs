@@ -271,7 +271,7 @@ const NOT_IMPLEMENTED = (cls, prop) =>
 function strict(obj, cls) {
   return new Proxy(obj, {
     get(target, prop, receiver) {
-      if (typeof prop === "symbol" || prop in target) return Reflect.get(target, prop, receiver);
+      if (typeof prop === "symbol" || prop in target || prop.startsWith("_")) return Reflect.get(target, prop, receiver);
       if (prop === "then" || prop === "toJSON") return undefined;   // not a promise; JSON.stringify
       throw NOT_IMPLEMENTED(cls, prop);
     },
@@ -376,8 +376,11 @@ class RequestContext {
         }
       }
     }
-    for (const o of this._objects) {
-      if (o._resolve) {
+    // objects made since the last sync learn what they are (a null object, a used range)
+    const fresh = this._objects;
+    this._objects = [];
+    for (const o of fresh) {
+      if (o._resolve && !o._synced) {
         try { o._resolve(); } catch (e) { if (!this._error) this._error = e; }
       }
       o._synced = true;
@@ -461,7 +464,10 @@ class WorksheetCollection extends ClientObject {
     const [head, ...rest] = path.split("/");
     if (head === "items" || head === "*" || head === "name" || head === "visibility" || head === "position") {
       this._loaded.add("items");
-      this._itemsSnapshot = this._ctx._double.state.sheets.map((s) => worksheetProxy(this._ctx, s));
+      if (this._snapAt !== this._ctx._double.syncs) {     // one snapshot per sync, all paths on it
+        this._snapAt = this._ctx._double.syncs;
+        this._itemsSnapshot = this._ctx._double.state.sheets.map((s) => worksheetProxy(this._ctx, s));
+      }
       const sub = head === "items" ? rest.join("/") : path;
       for (const w of this._itemsSnapshot) {
         if (sub) w._applyLoad(sub); else w._loaded.add("*");

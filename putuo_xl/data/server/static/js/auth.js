@@ -51,6 +51,28 @@ async function putuoProjectKey() {
   return key;
 }
 
+function putuoExcelApi() {
+  // the highest ExcelApi requirement set this Excel supports (1.1 … 1.30)
+  let best = "";
+  try {
+    for (let v = 1; v <= 30; v++) {
+      if (Office.context.requirements.isSetSupported("ExcelApi", `1.${v}`)) best = `1.${v}`;
+      else break;
+    }
+  } catch (e) {
+    best = "";
+  }
+  return best;
+}
+
+function putuoPlatform() {
+  try {
+    return String((Office.context.diagnostics && Office.context.diagnostics.platform) || Office.context.platform || "");
+  } catch (e) {
+    return "";
+  }
+}
+
 function putuoWrapRequests() {
   // xlwings' HTTP helper (utils.js publishes it as globalThis.xwRequest; runPython and the
   // worksheet functions both post through it): add the project header to every post.
@@ -61,6 +83,11 @@ function putuoWrapRequests() {
     const headers = { ...(opts.headers || {}) };
     const key = await putuoProjectKey();
     if (key) headers["X-Putuo-Project"] = encodeURIComponent(key);   // headers are ASCII
+    // what this Excel can do: the server sends whole sheets as one file where it can
+    const api = putuoExcelApi();
+    if (api) headers["X-Putuo-ExcelApi"] = api;
+    const platform = putuoPlatform();
+    if (platform) headers["X-Putuo-Platform"] = platform;
     return post(url, body, { ...opts, headers: headers });
   };
   req.putuoWrapped = true;

@@ -92,6 +92,45 @@ async function putuoDownloadForms(event) {
   });
 }
 
+function putuoLocalDate(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function putuoListReturns() {
+  // each chosen file with its 收件日期 (the file's time: when the e-mail was saved), editable
+  const input = document.getElementById("putuo-returns-input");
+  const list = document.getElementById("putuo-returns-list");
+  list.replaceChildren();
+  for (const file of input.files || []) {
+    const row = document.createElement("div");
+    row.className = "d-flex align-items-center mb-1";
+    const name = document.createElement("span");
+    name.className = "me-2 text-truncate";
+    name.textContent = file.name;
+    const date = document.createElement("input");
+    date.type = "date";
+    date.className = "form-control form-control-sm w-auto";
+    date.id = "putuo-received-" + file.name;
+    date.value = putuoLocalDate(file.lastModified || Date.now());
+    date.setAttribute("aria-label", "收件日期:" + file.name);
+    row.appendChild(name);
+    row.appendChild(date);
+    list.appendChild(row);
+  }
+}
+
+function putuoReceived(files) {
+  // {file name: {lastModified: ms, date: "YYYY-MM-DD" as the official left it}}
+  const out = {};
+  for (const file of files) {
+    const field = document.getElementById("putuo-received-" + file.name);
+    out[file.name] = { lastModified: file.lastModified || null, date: field ? field.value : null };
+  }
+  return out;
+}
+
 async function putuoUploadReturns(event) {
   const button = event.currentTarget;
   const input = document.getElementById("putuo-returns-input");
@@ -103,6 +142,7 @@ async function putuoUploadReturns(event) {
     putuoShow("正在上傳 " + input.files.length + " 份文件……");
     const form = new FormData();
     form.append("bookData", JSON.stringify(await putuoBookData()));
+    form.append("received", JSON.stringify(putuoReceived(input.files)));
     for (const file of input.files) {
       form.append("files", file, file.name);
     }
@@ -118,6 +158,7 @@ async function putuoUploadReturns(event) {
     const result = await response.json();
     putuoShow(result.message, result.saved.length || result.same.length ? "ok" : "error");
     input.value = "";
+    document.getElementById("putuo-returns-list").replaceChildren();
   });
 }
 
@@ -126,4 +167,6 @@ document.addEventListener("DOMContentLoaded", () => {
   if (download) download.addEventListener("click", putuoDownloadForms);
   const upload = document.getElementById("putuo-upload-returns");
   if (upload) upload.addEventListener("click", putuoUploadReturns);
+  const input = document.getElementById("putuo-returns-input");
+  if (input) input.addEventListener("change", putuoListReturns);
 });
