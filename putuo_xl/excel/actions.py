@@ -103,7 +103,7 @@ def run_action(tag: str, book: xw.Book, route: Route | None = None) -> Context:
     try:
         act.fn(ctx)
     except AskMonth:
-        pass                # the official was asked for the month: nothing else was done
+        ctx.asked = True    # the official was asked for the month: nothing else was done
     except PutuoError as e:
         err = UserError(ctx.public(ctx.t(str(e))))
         audit(ctx, act, "error", str(err))
@@ -132,7 +132,7 @@ def report(ctx: Context, act: Action, ok: bool, error: str | None = None,
     of 設置 and an alert with the summary."""
     now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     label = ctx.t(act.label)
-    result = ctx.t("完成") if ok else ctx.t("失敗")
+    result = ctx.t("待確認" if getattr(ctx, "asked", False) else "完成") if ok else ctx.t("失敗")
     lines = [ctx.public(x) for x in (ctx.lines if ok else [error or ""])]
     ctx.details = [[kind, ctx.public(str(text))] for kind, text in ctx.details]
     rows = [[now, label, result, lines[0] if lines else result]]

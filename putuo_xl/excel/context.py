@@ -99,6 +99,7 @@ class Context:
     _project: str | None = None        # the project key checked against the user
     # actions to emit after the 操作記錄/設置 writes and before the alert (transfer.py)
     finish: list = field(default_factory=list)
+    asked: bool = False                # the action stopped to ask the official (AskMonth)
 
     # -- construction --------------------------------------------------------------
     @classmethod

@@ -162,7 +162,7 @@ def _give_master(ctx: Context, path: Path, counts: dict) -> None:
         starters = [n for n in ctx.io.sheet_names() if not ctx.io.values(n)
                     and n not in {s for s, _ in states}]
         transfer.send(ctx, transfer.SheetTransfer(
-            data=data, insert=[n for n, _ in states],
+            data=data, insert=[n for n, _ in states], before=ctx.io.sheet_names()[:1],
             hidden=[n for n, st in states if st != "visible"],
             names=transfer.defined_names(data), remove_if_empty=starters,
             activate=visible[0] if visible else None))

@@ -5,10 +5,13 @@ import http from "node:http";
 import https from "node:https";
 import { Blob, File as NodeFile } from "node:buffer";
 
+let registry = new Map();     // id -> element, as document.getElementById finds them
+
 class Element {
   constructor(tag, id = null) {
     this.tagName = tag.toUpperCase();
-    this.id = id;
+    this._id = null;
+    if (id) this.id = id;
     this.attributes = new Map();
     this.children = [];
     this.listeners = new Map();
@@ -24,7 +27,16 @@ class Element {
     this.className = "";
     this.style = {};
   }
-  setAttribute(k, v) { this.attributes.set(k, String(v)); }
+  get id() { return this._id; }
+  set id(v) {
+    if (this._id) registry.delete(this._id);
+    this._id = v;
+    if (v) registry.set(v, this);
+  }
+  setAttribute(k, v) {
+    if (k === "id") this.id = String(v);
+    this.attributes.set(k, String(v));
+  }
   getAttribute(k) { return this.attributes.has(k) ? this.attributes.get(k) : null; }
   hasAttribute(k) { return this.attributes.has(k); }
   removeAttribute(k) { this.attributes.delete(k); }
@@ -45,10 +57,11 @@ class Element {
 
 export function installBrowser({ origin, configJson, elementIds = [] }) {
   const elements = new Map();
+  registry = elements;
   const config = new Element("script", "config");
   config.textContent = configJson;
   elements.set("config", config);
-  for (const id of elementIds) if (!elements.has(id)) elements.set(id, new Element("div", id));
+  for (const id of elementIds) if (!elements.has(id)) new Element("div", id);
   const docListeners = new Map();
   const document = {
     getElementById: (id) => elements.get(id) || null,
@@ -81,10 +94,7 @@ export function installBrowser({ origin, configJson, elementIds = [] }) {
   if (!globalThis.Blob) globalThis.Blob = Blob;
   return {
     elements,
-    element: (id) => {
-      if (!elements.has(id)) elements.set(id, new Element("div", id));
-      return elements.get(id);
-    },
+    element: (id) => elements.get(id) || new Element("div", id),
     async fire(type) {
       for (const fn of docListeners.get(type) || []) await fn({});
     },

@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
 import vm from "node:vm";
+import readline from "node:readline";
 import { pathToFileURL } from "node:url";
 
 import { ExcelDouble, WorkbookState, SheetState, officeDouble } from "./excel-double.mjs";
@@ -81,7 +82,15 @@ export async function loadClient(spec) {
   const taskpane = {};
   globalThis.Office = officeDouble(double, { shownDialogs, associations, taskpane });
   const customFunctions = new Map();
-  globalThis.CustomFunctions = { associate: (name, fn) => customFunctions.set(name, fn), Error: class extends Error {} };
+  // the CustomFunctions namespace as the functions' code uses it (errors Excel shows in the cell)
+  globalThis.CustomFunctions = {
+    associate: (name, fn) => customFunctions.set(name, fn),
+    ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A", divisionByZero: "#DIV/0!",
+      invalidNumber: "#NUM!", nullReference: "#NULL!", invalidName: "#NAME?", invalidReference: "#REF!" },
+    Error: class CustomFunctionsError extends Error {
+      constructor(code, message) { super(message || code); this.code = code; }
+    },
+  };
   if (spec.code) localStorage.setItem("putuo-xl.access-code", spec.code);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "putuo-client-"));
@@ -154,70 +163,99 @@ function summarizeTraffic(since, dispatchEnd) {
   return out;
 }
 
+async function runStep(client, step) {
+  const since = traffic.length;
+  const dialogsBefore = client.shownDialogs.length;
+  const eventsBefore = client.double.events.length;
+  const convBefore = client.double.conversions.length;
+  const shownBefore = client.taskpane.shown || 0;
+  const r = { step };
+  const errors = [];
+  const origError = console.error;
+  console.error = (...a) => errors.push(a.map((x) => (x instanceof Error ? `${x.message}` : String(x))).join(" "));
+  const t0 = performance.now();
+  try {
+    if (step.press) await pressButton(client, step.press);
+    else if (step.call) Object.assign(r, await callFunction(client, step.call, step.args || [], step.address || "Sheet1!A1"));
+    else if (step.signIn !== undefined) {
+      client.browser.element("putuo-signin-code").value = step.signIn;
+      await client.browser.element("putuo-signin-save").dispatch("click");
+      r.status = client.browser.element("putuo-signin-status").textContent;
+    } else if (step.upload) {
+      const input = client.browser.element("putuo-returns-input");
+      input.files = step.upload.map((f) => new File([fs.readFileSync(f.path)], f.name, { lastModified: f.lastModified }));
+      await input.dispatch("change");
+      r.listed = {};
+      for (const f of step.upload) r.listed[f.name] = client.browser.elements.get(`putuo-received-${f.name}`)?.value ?? null;
+      for (const [name, date] of Object.entries(step.received || {})) {
+        const field = client.browser.elements.get(`putuo-received-${name}`);
+        if (!field) throw new Error(`no 收件日期 field for ${name}`);
+        field.value = date;
+      }
+      await client.browser.element("putuo-upload-returns").dispatch("click");
+      r.status = client.browser.element("putuo-files-result").textContent;
+    } else if (step.download) {
+      await client.browser.element("putuo-download-forms").dispatch("click");
+      r.status = client.browser.element("putuo-files-result").textContent;
+    } else if (step.month !== undefined) {
+      r.suggested = client.browser.element("putuo-month").value;
+      if (step.month !== null) client.browser.element("putuo-month").value = step.month;
+      await client.browser.element("putuo-month-save").dispatch("click");
+      r.status = client.browser.element("putuo-month-status").textContent;
+    } else if (step.select) {
+      const [sheet, address] = step.select.split("!");
+      const st = client.double.state;
+      const s = st.sheetByName(sheet);
+      if (!s) throw new Error(`no sheet ${sheet}`);
+      st.active = s;
+      st.selection = { sheet: s, address };
+    } else if (step.export) {
+      r.workbook = client.double.exportWorkbook();
+      r.brokenRefs = client.double.brokenRefs;
+      r.createdWorkbooks = client.double.createdWorkbooks;
+    } else {
+      throw new Error(`unknown step ${JSON.stringify(step)}`);
+    }
+  } catch (e) {
+    r.thrown = e?.stack || String(e);
+  } finally {
+    console.error = origError;
+  }
+  const end = performance.now();
+  r.ms = Math.round(end - t0);
+  r.requests = summarizeTraffic(since, end);
+  r.dialogs = client.shownDialogs.slice(dialogsBefore);
+  r.events = client.double.events.slice(eventsBefore);
+  r.conversions = client.double.conversions.slice(convBefore);
+  r.consoleErrors = errors;
+  r.taskpaneShown = (client.taskpane.shown || 0) - shownBefore;
+  return r;
+}
+
 async function main() {
+  // node client.mjs SPEC.json [OUT.json]: without OUT, steps come as JSON lines on stdin and
+  // each result goes out as one JSON line on stdout (the tests drive a month this way)
   const [specPath, outPath] = process.argv.slice(2);
   const spec = JSON.parse(fs.readFileSync(specPath, "utf8"));
+  const log = console.log;
+  console.log = (...a) => process.stderr.write(a.join(" ") + "\n");   // stdout is ours
+  console.warn = console.log;
   const client = await loadClient(spec);
-  const results = [];
-  for (const step of spec.steps || []) {
-    const since = traffic.length;
-    const dialogsBefore = client.shownDialogs.length;
-    const eventsBefore = client.double.events.length;
-    const convBefore = client.double.conversions.length;
-    const r = { step };
-    const errors = [];
-    const origError = console.error;
-    console.error = (...a) => errors.push(a.map((x) => (x instanceof Error ? `${x.message}` : String(x))).join(" "));
-    try {
-      if (step.press) await pressButton(client, step.press);
-      else if (step.call) Object.assign(r, await callFunction(client, step.call, step.args || [], step.address || "Sheet1!A1"));
-      else if (step.signIn !== undefined) {
-        client.browser.element("putuo-signin-code").value = step.signIn;
-        await client.browser.element("putuo-signin-save").dispatch("click");
-        r.status = client.browser.element("putuo-signin-status").textContent;
-      } else if (step.upload) {
-        const input = client.browser.element("putuo-returns-input");
-        input.files = step.upload.map((f) => new File([fs.readFileSync(f.path)], f.name, { lastModified: f.lastModified }));
-        await input.dispatch("change");
-        for (const [name, date] of Object.entries(step.received || {})) {
-          const field = client.browser.elements.get(`putuo-received-${name}`);
-          if (!field) throw new Error(`no 收件日期 field for ${name}`);
-          field.value = date;
-        }
-        await client.browser.element("putuo-upload-returns").dispatch("click");
-        r.status = client.browser.element("putuo-files-result").textContent;
-      } else if (step.download) {
-        await client.browser.element("putuo-download-forms").dispatch("click");
-        r.status = client.browser.element("putuo-files-result").textContent;
-      } else if (step.month !== undefined) {
-        client.browser.element("putuo-month").value = step.month;
-        await client.browser.element("putuo-month-save").dispatch("click");
-        r.status = client.browser.element("putuo-month-status").textContent;
-      } else {
-        throw new Error(`unknown step ${JSON.stringify(step)}`);
-      }
-    } catch (e) {
-      r.thrown = e?.stack || String(e);
-    } finally {
-      console.error = origError;
+  if (outPath) {
+    const results = [];
+    for (const step of spec.steps || []) results.push(await runStep(client, step));
+    results.push(await runStep(client, { export: true }));
+    fs.writeFileSync(outPath, JSON.stringify({ steps: results }));
+  } else {
+    log(JSON.stringify({ ready: true }));
+    const rl = readline.createInterface({ input: process.stdin });
+    for await (const line of rl) {
+      if (!line.trim()) continue;
+      const step = JSON.parse(line);
+      if (step.quit) break;
+      log(JSON.stringify(await runStep(client, step)));
     }
-    const end = performance.now();
-    r.requests = summarizeTraffic(since, end);
-    r.dialogs = client.shownDialogs.slice(dialogsBefore);
-    r.events = client.double.events.slice(eventsBefore);
-    r.conversions = client.double.conversions.slice(convBefore);
-    r.consoleErrors = errors;
-    r.taskpaneShown = client.taskpane.shown || 0;
-    results.push(r);
   }
-  const out = {
-    steps: results,
-    workbook: client.double.exportWorkbook(),
-    brokenRefs: client.double.brokenRefs,
-    createdWorkbooks: client.double.createdWorkbooks,
-    syncs: client.double.syncs,
-  };
-  fs.writeFileSync(outPath, JSON.stringify(out));
   fs.rmSync(client.root, { recursive: true, force: true });
   process.exit(0);
 }

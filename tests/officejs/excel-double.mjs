@@ -337,6 +337,28 @@ class ClientObject {
   }
 }
 
+class CollectionBase extends ClientObject {
+  // load("items"), load("items/name"), load("name, type") (properties of the items): the
+  // items as they are at the sync, each with those properties loaded
+  _children() { return []; }
+  get items() {
+    this._need("items");
+    return this._snapshot;
+  }
+  _applyLoad(path) {
+    this._loaded.add("items");
+    if (this._snapAt !== this._ctx._double.syncs || !this._snapshot) {
+      this._snapAt = this._ctx._double.syncs;
+      this._snapshot = this._children();
+      for (const c of this._snapshot) c._synced = true;
+    }
+    const sub = path === "items" || path === "*" ? "*" : path.startsWith("items/") ? path.slice(6) : path;
+    for (const c of this._snapshot) {
+      if (sub === "*") c._loaded.add("*"); else c._applyLoad(sub);
+    }
+  }
+}
+
 class RequestContext {
   constructor(double) {
     this._double = double;
@@ -635,13 +657,11 @@ class Worksheet extends ClientObject {
   }
 }
 
-class EmptyCollection extends ClientObject {
+class EmptyCollection extends CollectionBase {
   constructor(ctx, cls) {
     super(ctx);
     this._cls = cls;
   }
-  get items() { this._need("items"); return []; }
-  _applyLoad(path) { this._loaded.add(path.split("/")[0] === "*" ? "items" : "items"); }
 }
 
 class PageLayout extends ClientObject {
@@ -1062,7 +1082,7 @@ class ConditionalFormatCollection extends ClientObject {
 }
 
 // -- names and tables -------------------------------------------------------------------------
-class NamedItemCollection extends ClientObject {
+class NamedItemCollection extends CollectionBase {
   constructor(ctx, sheetGetter) {
     super(ctx);
     this._sg = sheetGetter;
@@ -1070,13 +1090,8 @@ class NamedItemCollection extends ClientObject {
   _map() {
     return this._sg ? this._sg().names : this._ctx._double.state.names;
   }
-  get items() {
-    this._need("items");
+  _children() {
     return [...this._map().entries()].map(([k, n]) => strict(new NamedItem(this._ctx, this._map(), k, n), "NamedItem"));
-  }
-  _applyLoad(path) {
-    this._loaded.add("items");
-    void path;
   }
   add(name, reference, comment = "") {
     const item = { name, formula: null, comment };
@@ -1130,18 +1145,13 @@ class NamedItem extends ClientObject {
   }
 }
 
-class TableCollection extends ClientObject {
+class TableCollection extends CollectionBase {
   constructor(ctx, sheetGetter) {
     super(ctx);
     this._sg = sheetGetter;
   }
-  get items() {
-    this._need("items");
+  _children() {
     return this._sg().tables.map((t) => strict(new Table(this._ctx, this._sg, t), "Table"));
-  }
-  _applyLoad(path) {
-    this._loaded.add("items");
-    void path;
   }
   add(address, hasHeaders) {
     let table = null;
@@ -1201,18 +1211,13 @@ class Table extends ClientObject {
 }
 
 // -- charts -----------------------------------------------------------------------------------
-class ChartCollection extends ClientObject {
+class ChartCollection extends CollectionBase {
   constructor(ctx, sheetGetter) {
     super(ctx);
     this._sg = sheetGetter;
   }
-  get items() {
-    this._need("items");
+  _children() {
     return this._sg().charts.map((c) => strict(new Chart(this._ctx, this._sg, c), "Chart"));
-  }
-  _applyLoad(path) {
-    this._loaded.add("items");
-    void path;
   }
   add(type, sourceData, seriesBy = "Auto") {
     let chart = null;
@@ -1500,7 +1505,12 @@ function cellStyleIndexes(sheetXml) {
 export function officeDouble(double, { shownDialogs, associations, taskpane }) {
   // The parts of the Office namespace the add-in touches.
   return {
-    onReady: async () => ({ host: "Excel", platform: double.platform }),
+    // Office.onReady(callback) and await Office.onReady(): both forms the scripts use
+    onReady(callback) {
+      const info = { host: "Excel", platform: double.platform };
+      if (typeof callback === "function") callback(info);
+      return Promise.resolve(info);
+    },
     context: {
       platform: double.platform,
       diagnostics: { platform: double.platform, version: "16.0.18000.20000" },
