@@ -48,9 +48,17 @@ def open_master(path: Path, name: str | None = None, settings=None, selection=("
 
 def sheet_values(book, name):
     pos = [s.name for s in book.sheets].index(name)
-    from xl_replay import as_excel_keeps
     writes = [a for a in acts(book) if a["func"] in ("setValues", "setFormula") and a["sheet_position"] == pos]
-    return as_excel_keeps(writes[-1]["values"]) if writes else None
+    return writes[-1]["values"] if writes else None
+
+
+def macro_transfer(book):
+    """The runMacro action that hands sheets to the add-in: (spec, .xlsx as BytesIO)."""
+    import base64
+    import io
+    import json
+    [a] = [a for a in acts(book, "runMacro") if a["args"][0] == "putuoPutSheets"]
+    return json.loads(a["args"][1]), io.BytesIO(base64.b64decode(a["args"][2]))
 
 
 def alert(book):
@@ -213,13 +221,15 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
                        "sheets": [sheet_payload("工作表1", [])]})
     try:
         actions.build_master(blank, route)
-        added = [a["args"][1] for a in acts(blank, "addSheet")]
-        assert {"說明", "按單位查看", "責任矩陣", "考評指標", layout.META_SHEET, layout.PLAN_SHEET} <= set(added)
-        hidden = {added[a["sheet_position"] - 1] for a in acts(blank, "setSheetVisibility")}
-        assert layout.META_SHEET in hidden and layout.PLAN_SHEET in hidden
-        assert acts(blank, "setFormula"), "formulas are written as formulas"
-        assert acts(blank, "setDataValidationList")
-        meta_rows = sheet_values(blank, layout.META_SHEET)
+        # the master travels whole, as one .xlsx (the add-in's putuoPutSheets callback)
+        spec, xlsx = macro_transfer(blank)
+        assert {"說明", "按單位查看", "責任矩陣", "考評指標", layout.META_SHEET, layout.PLAN_SHEET} <= set(spec["insert"])
+        assert {layout.META_SHEET, layout.PLAN_SHEET} <= set(spec["hidden"])
+        assert [n for n, _f in spec["names"]] == ["putuo_units"] and spec["removeIfEmpty"] == ["工作表1"]
+        assert not acts(blank, "setFormula") and not acts(blank, "addSheet")[1:]
+        from openpyxl import load_workbook
+        wb = load_workbook(xlsx)
+        meta_rows = list(wb[layout.META_SHEET].iter_rows(values_only=True))
         key = dict((r[0], r[1]) for r in meta_rows if r and r[0])[PROJECT_META_KEY]
         assert (data / key / SERVER_MASTER_NAME).is_file()
         assert "已在本工作簿中生成台賬" in alert(blank)
@@ -251,7 +261,8 @@ def test_server_route_every_button(tmp_path, cfg, monkeypatch):
     b = book()
     try:
         actions.refresh_rollup(b, route)
-        assert sheet_values(b, "月度匯總")
+        spec, _xlsx = macro_transfer(b)
+        assert spec["insert"][0] == "月度匯總" and ["~putuo_status", "_status"] in spec["copies"]
     finally:
         b.close()
     # pressing 生成台賬 again in the master would overwrite the official's edits: refused

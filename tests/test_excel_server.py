@@ -201,15 +201,15 @@ class ServerMaster:
         from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME
 
         self.client, self.name = client, name
+        before = {p.name for p in client.data_dir.iterdir()} if client.data_dir.exists() else set()
         r = client.post("/xlwings/custom-scripts-call/build_master",
                         json=book_payload({"工作表1": []}, name="活頁簿1"))
         assert r.status_code == 200, r.text
         acts = r.json()["actions"]
-        added = [a["args"][1] for a in acts if a["func"] == "addSheet"]
-        meta_pos = added.index(layout.META_SHEET) + 1
-        meta = [a for a in acts if a["func"] in ("setFormula", "setValues")
-                and a["sheet_position"] == meta_pos][-1]
-        self.key = dict((row[0], row[1]) for row in meta["values"] if row and row[0])[PROJECT_META_KEY]
+        # the new project's folder; its key is in the master the add-in inserts (_meta)
+        [self.key] = [p.name for p in client.data_dir.iterdir()
+                      if p.name not in before and (p / "project.json").is_file()]
+        assert any(a["func"] == "runMacro" and a["args"][0] == "putuoPutSheets" for a in acts)
         self.folder = client.data_dir / self.key
         self.master = self.folder / SERVER_MASTER_NAME
         assert self.master.is_file()
@@ -252,6 +252,20 @@ def written_sheets(body: dict, actions: list[dict]) -> dict[str, list[list]]:
     out: dict[str, dict[int, list]] = {}
     cleared: set[str] = set()
     for a in actions:
+        if a["func"] == "runMacro" and a["args"][0] == "putuoPutSheets":
+            # whole sheets in one .xlsx (the add-in's putuoPutSheets): their values
+            import base64
+            import io
+            from openpyxl import load_workbook
+            spec = json.loads(a["args"][1])
+            wb = load_workbook(io.BytesIO(base64.b64decode(a["args"][2])), data_only=True)
+            target = dict((t, k) for t, k in spec["copies"])
+            for n in spec["insert"]:
+                rows = [list(r) for r in wb[n].iter_rows(values_only=True)]
+                out[target.get(n, n)] = dict(enumerate(rows))
+                if target.get(n, n) not in names:
+                    names.append(target.get(n, n))
+            continue
         if a["func"] == "addSheet":
             names.insert(a["args"][0], a["args"][1])
         elif a["func"] == "rangeClearContents" or a["func"] == "sheetClearContents":
@@ -277,14 +291,8 @@ def test_server_buttons_end_to_end_over_http(server):
     from test_excel_flow import MONTH, fill_returns, settings_rows
 
     # 生成台賬 in a blank book
-    blank = book_payload({"工作表1": []}, name="活頁簿1")
-    r = server.post("/xlwings/custom-scripts-call/build_master", json=blank)
-    assert r.status_code == 200, r.text
-    acts = r.json()["actions"]
-    added = [a["args"][1] for a in acts if a["func"] == "addSheet"]
-    meta_pos = added.index(layout.META_SHEET) + 1
-    meta = [a for a in acts if a["func"] in ("setFormula", "setValues") and a["sheet_position"] == meta_pos][-1]
-    key = dict((row[0], row[1]) for row in meta["values"] if row and row[0])[PROJECT_META_KEY]
+    built = ServerMaster(server)
+    key, acts = built.key, built.build_actions
     master = server.data_dir / key / SERVER_MASTER_NAME
     assert master.is_file()
     assert any(a["func"] == "alert" and "已在本工作簿中生成台賬" in a["args"][0] for a in acts)

@@ -141,9 +141,47 @@ class BookState:
         return body
 
     # -- replaying -------------------------------------------------------------------------
+    def put_sheets(self, spec: dict, xlsx: bytes) -> None:
+        """What the add-in's putuoPutSheets callback does (server/static/js/putuo-office.js):
+        the file's sheets replace the book's (in place) or go before the first `before` sheet;
+        temporary data sheets give their values to the sheets of that name."""
+        import io
+        new = BookState.from_xlsx(io.BytesIO(xlsx))
+        names = [n.lower() for n in self.names]
+        at = None
+        replaced = [i for i, n in enumerate(names) if n in {x.lower() for x in spec["replace"]}]
+        if replaced:
+            at = replaced[0]
+            self.sheets = [s for i, s in enumerate(self.sheets) if i not in replaced]
+        else:
+            for b in spec["before"]:
+                if b.lower() in names:
+                    at = names.index(b.lower())
+                    break
+        inserted = [new[n] for n in spec["insert"]]
+        at = len(self.sheets) if at is None else at
+        self.sheets[at:at] = inserted
+        for temp, target in spec["copies"]:
+            src = self[temp]
+            if target in self.names:
+                self[target].values = dict(src.values)
+                self.sheets.remove(src)
+            else:
+                src.name = target
+        for n in spec["hidden"]:
+            if n in self.names:
+                self[n].visible = False
+        for c in spec["charts"]:
+            self[c["sheet"]].charts.append({"name": "chart", "series": len(c["series"]), "title": c["title"]})
+
     def replay(self, actions: list[dict]) -> "BookState":
         for a in actions:
             f = a["func"]
+            if f == "runMacro" and a["args"][0] == "putuoPutSheets":
+                import base64
+                import json
+                self.put_sheets(json.loads(a["args"][1]), base64.b64decode(a["args"][2]))
+                continue
             if f == "addSheet":
                 ix, name = a["args"]
                 self.sheets.insert(ix, SheetState(name))

@@ -14,7 +14,7 @@ from pathlib import Path
 from putuo_xl import layout
 from putuo_xl.errors import PutuoError
 from putuo_xl.text import norm_name
-from putuo_xl.excel.book import as_text, cell_text
+from putuo_xl.excel.book import cell_text
 from putuo_xl.excel.context import PROJECT_META_KEY, SERVER_MASTER_NAME, Context, UserError
 
 PLAN_SNAPSHOT = "plan.json"
@@ -152,7 +152,8 @@ def build_master_flow(ctx: Context) -> None:
 def _give_master(ctx: Context, path: Path, counts: dict) -> None:
     """Server: the master the server built into the official's Excel — the same file the
     CLI writes (tables, names, styles, widths, validation, protection, print setup) as one
-    .xlsx (ExcelApi 1.13); else opened as a new workbook (1.8); else cell by cell."""
+    .xlsx (ExcelApi 1.13), or else opened as a new workbook (ExcelApi 1.8; every Excel that
+    runs the add-in's client has 1.9)."""
     from putuo_xl.excel import transfer
 
     data = path.read_bytes()
@@ -167,14 +168,14 @@ def _give_master(ctx: Context, path: Path, counts: dict) -> None:
             names=transfer.defined_names(data), remove_if_empty=starters,
             activate=visible[0] if visible else None))
         ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", **counts)
-    elif ctx.on_server and transfer.supports(transfer.CREATE_API):
+    elif transfer.supports(transfer.CREATE_API):
         transfer.open_as_new_workbook(ctx, data)
         ctx.say("已生成台賬:{n} 項任務,{u} 個責任單位,在新打開的工作簿中。", **counts)
         ctx.say("請在新工作簿中繼續操作,並保存它(另存為);本工作簿可以關閉。")
         return
     else:
-        mirror_workbook(ctx, path)
-        ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", **counts)
+        raise ctx.fail("這個 Excel 版本太舊,不能接收台賬(需要 ExcelApi 1.8)。請使用 Microsoft 365 或 "
+                       "Excel 2021 及以後的版本;Office 2016/2019 請用桌面加載項(見 docs/excel.md)。")
     ctx.say("台賬已保存在服務器上;以後的操作請在本工作簿中進行,並保存本工作簿(其中的 _meta 工作表"
             "是它在服務器上的鑰匙)。")
 
@@ -206,52 +207,6 @@ def _open_in_excel(ctx: Context, path: Path) -> bool:
         return True
     except Exception:  # noqa: BLE001 - opening is a convenience; the path is reported anyway
         return False
-
-
-def mirror_workbook(ctx: Context, path: Path) -> None:
-    """Put every sheet of the workbook file `path` into the open book cell by cell — for an
-    Excel that cannot take the file whole (see _give_master): every sheet with its values
-    first, then the tables and names the formulas use, then the formulas, so that no formula
-    refers to something that does not exist yet; hidden sheets hidden, the unit picker's
-    dropdown. Styles, widths and print setup stay with the file."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    try:
-        units_rows = 0
-        blocks = {}
-        for ws in wb.worksheets:
-            rows = [[c.value if c.data_type == "f" else as_text(c.value) for c in r]
-                    for r in ws.iter_rows()]
-            while rows and all(v is None for v in rows[-1]):
-                rows.pop()
-            blocks[ws.title] = rows
-            if ws.title == layout.UNITS_SHEET:
-                units_rows = len(rows)
-            # values only: formulas come once every sheet, table and name exists
-            ctx.io.write(ws.title, [[None if isinstance(v, str) and v.startswith("=") else v
-                                     for v in row] for row in rows])
-        for ws in wb.worksheets:
-            sheet = ctx.io.book.sheets[ws.title]
-            for table in ws.tables.values():
-                sheet.tables.add(source=sheet.range(table.ref), name=table.displayName)
-        for name, dn in wb.defined_names.items():
-            if not name.startswith("_xlnm."):
-                ctx.io.book.names.add(name, "=" + dn.attr_text)
-        for ws in wb.worksheets:
-            rows = blocks[ws.title]
-            if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
-                ctx.io.write(ws.title, rows, formulas=True, clear=False)
-            if ws.sheet_state != "visible":
-                ctx.io.book.sheets[ws.title].visible = False
-        view = layout.name("by_unit", ctx.script)
-        if view in wb.sheetnames and units_rows > 1:
-            from putuo_xl.workbook.master import VIEW_UNIT_CELL
-            units = ctx.io.book.sheets[layout.UNITS_SHEET]
-            ctx.io.book.sheets[view][VIEW_UNIT_CELL].data_validation.set_list(
-                units.range((2, 1), (units_rows, 1)))
-    finally:
-        wb.close()
 
 
 # -- 單位視圖 ----------------------------------------------------------------------------------

@@ -81,7 +81,9 @@ def on_web() -> bool:
 
 
 def can_transfer(ctx: Context) -> bool:
-    return ctx.on_server and supports(TRANSFER_API)
+    """Server route and an Excel with ExcelApi 1.13 — or one that did not say (the add-in's
+    client always says; a caller that does not is taken to be current)."""
+    return ctx.on_server and ("excel_api" not in client() or supports(TRANSFER_API))
 
 
 def send(ctx: Context, transfer: SheetTransfer) -> None:
