@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from collect_kit import Form, set_mtime
 from mail_helpers import cert, smtp_server, write_config  # noqa: F401
-from officejs_harness import OfficeClient, alert, save_xlsx, script_request, sheet_grid
+from officejs_harness import OfficeClient, alert, opened_file, save_xlsx, script_request, sheet_grid
 from test_excel_server import running_server
 from wb_helpers import xlsx_check
 
@@ -65,7 +65,7 @@ def _small(result: dict, what: str) -> dict:
     return req
 
 
-def _cli_month(config: Path, files: list[dict], tmp: Path) -> Path:
+def _cli_month(config: Path, files: list[dict], tmp: Path, corrected: bool = True) -> Path:
     """The same month from the command line: master, forms, the same returns (same bytes, the
     same times — the corrected one as corrected), collect, rollup."""
     from putuo_xl.collect.run import collect
@@ -75,14 +75,14 @@ def _cli_month(config: Path, files: list[dict], tmp: Path) -> Path:
     from putuo_xl.workbook.master import build_master
 
     cfg = load_config(config)
-    master = build_master(None, output=tmp / "cli" / "任務分解台賬.xlsx", config=cfg).path
+    master = build_master(None, output=tmp / "cli" / "任務分解台賬.xlsx", config=cfg, overwrite=True).path
     write_forms(master, MONTH, config=cfg)
     inbox = tmp / "cli" / "收件箱"
-    inbox.mkdir()
+    inbox.mkdir(exist_ok=True)
     for f in files:
         dest = inbox / f["name"]
         shutil.copy2(f["path"], dest)
-        if f["unit"] in CORRECTED:
+        if corrected and f["unit"] in CORRECTED:
             set_mtime(dest, CORRECTED[f["unit"]] + " 12:00")
     collect(master, [inbox], MONTH, cfg)
     rollup(master, MONTH, cfg)
@@ -283,3 +283,93 @@ def test_mail_buttons(month_run):
         assert req["status"] == 200
     assert "已發送" in alert(month_run["send_forms"])
     assert month_run["smtp"].received
+
+
+@pytest.fixture(scope="module")
+def other_hosts(tmp_path_factory):
+    """Excel without ExcelApi 1.13 (1.12: 生成台賬 opens the master as a new workbook, the
+    report sheets come cell by cell) and Excel on the web (1.17: a sheet with charts cannot be
+    inserted, the add-in adds 趨勢's charts itself); and a second book of the same name."""
+    from putuo_xl.excel.context import SERVER_MASTER_NAME
+
+    tmp = tmp_path_factory.mktemp("officejs-hosts")
+    data = tmp / "data"
+    data.mkdir()
+    config = write_config(data / "config.yaml", 2525)
+    out = {"tmp": tmp, "config": config}
+    with running_server(data) as server:
+        url, code = str(server.base_url), server.code
+        with OfficeClient(url, code=code, api="1.12", tmp=tmp) as old:
+            out["build_old"] = old.press("build-master")
+            out["created"] = old.step(export=True)["createdWorkbooks"]
+        key = next(p.name for p in data.iterdir() if (p / "project.json").is_file())
+        master = data / key / SERVER_MASTER_NAME
+        name = "任務分解台賬.xlsx"
+        with OfficeClient(url, code=code, api="1.12", tmp=tmp, workbook=opened_file(master, name)) as c:
+            out["ask"] = c.press("make-forms")
+            c.step(month=MONTH)
+            out["forms"] = c.press("make-forms")
+            files = _fill(data / key / f"{MONTH}_月報", tmp / "returns")
+            out["files"] = files
+            c.step(upload=files)
+            out["collect_old"] = c.press("collect-returns")
+            out["refresh_old"] = c.press("refresh-rollup")
+            out["book_old"] = c.export()
+            out["rate_own"] = c.step(call="UNIT_RATE", args=[[["區司法局"]], [[MONTH]], [[None]]], address="Sheet1!C3")
+        with OfficeClient(url, code=code, api="1.17", platform="OfficeOnline", tmp=tmp,
+                          workbook=opened_file(master, name)) as web:
+            web.step(month=MONTH)
+            out["refresh_web"] = web.press("refresh-rollup")
+            out["book_web"] = web.export()
+        # another official's book of the same name, for another project
+        with OfficeClient(url, code=code, tmp=tmp, workbook={"name": name, "sheets": [{"name": "工作表1"}]}) as other:
+            out["build_other"] = other.press("build-master")
+            out["rate_other"] = other.step(call="UNIT_RATE", args=[[["區司法局"]], [[MONTH]], [[None]]],
+                                           address="Sheet1!C3")
+    out["cli_master"] = _cli_month(config, out["files"], tmp, corrected=False)
+    return out
+
+
+def test_older_excel_gets_the_master_as_a_new_workbook(other_hosts):
+    r = other_hosts["build_old"]
+    req = _small(r, "生成台賬 (ExcelApi 1.12)")
+    assert req["funcs"].get("runMacro") == 1 and "在新打開的工作簿中" in alert(r)
+    assert len(other_hosts["created"]) == 1 and other_hosts["created"][0] > 10000
+
+
+def test_older_excel_gets_the_report_sheets_cell_by_cell(other_hosts):
+    for key in ("collect_old", "refresh_old"):
+        req = script_request(other_hosts[key])
+        assert req["status"] == 200 and not other_hosts[key]["consoleErrors"], other_hosts[key]
+        assert "runMacro" not in (req["funcs"] or {})
+        assert other_hosts[key]["conversions"] == []
+    wb = load_workbook(other_hosts["cli_master"])
+    for key in ("monthly", "progress", "score", "bulletin"):
+        name = layout.name(key)
+        _same_grid(sheet_grid(other_hosts["book_old"], name), _grid_of(wb[name]), name)
+    wb.close()
+
+
+def test_excel_on_the_web_gets_the_charts_from_the_add_in(other_hosts):
+    r = other_hosts["refresh_web"]
+    req = _small(r, "刷新匯總 (Excel on the web)")
+    assert req["funcs"]["runMacro"] == 1
+    wb = load_workbook(other_hosts["cli_master"])
+    trend = layout.name("trend")
+    want = wb[trend]._charts
+    sheets = {s["name"]: s for s in other_hosts["book_web"]["sheets"]}
+    assert trend in sheets, (list(sheets), r["dialogs"])
+    got = sheets[trend]["charts"]
+    assert len(got) == len(want) >= 2
+    for g, w in zip(got, want):
+        assert g["series"] == len(w.series) and g["title"]
+    wb.close()
+
+
+def test_functions_find_their_project_by_its_key_not_the_book_name(other_hosts):
+    own, other = other_hosts["rate_own"], other_hosts["rate_other"]
+    assert own.get("error") is None and own["result"] == [[1.0]], own
+    # the same book name, another project (no returns there): never the first project's figure
+    assert other.get("result") != own["result"], other
+    texts = json.dumps(other, ensure_ascii=False)
+    assert "沒有2020年8月的記錄" in texts or "還沒有台賬數據庫" in texts, texts[:2000]

@@ -99,6 +99,29 @@ def cell_text(v: Any) -> str:
     return str(v).strip()
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _date_runs(block: Matrix) -> list[tuple[int, int, int]]:
+    """(column, first row, last row) of each run of date cells in a column (empty cells in a
+    run do not break it)."""
+    runs = []
+    width = max((len(r) for r in block), default=0)
+    for c in range(width):
+        first = last = None
+        for r, row in enumerate(block):
+            v = row[c] if c < len(row) else None
+            if isinstance(v, (date, datetime)):
+                first = r if first is None else first
+                last = r
+            elif v is not None and first is not None:
+                runs.append((c, first, last))
+                first = last = None
+        if first is not None:
+            runs.append((c, first, last))
+    return runs
+
+
 class BookIO:
     """The open workbook: sheet values read once, blocks written back in few actions."""
 
@@ -224,6 +247,10 @@ class BookIO:
     @staticmethod
     def _write_block(sheet, start: str, block: Matrix, formulas: bool) -> None:
         top = sheet[start]
+        # dates on purpose: their cells get a date format before the values (Excel on the web
+        # and a Chinese-locale Excel would otherwise read the ISO text as they see fit)
+        for c0, r0, r1 in _date_runs(block):
+            top.offset(r0, c0).resize(r1 - r0 + 1, 1).number_format = DATE_FORMAT
         for i in range(0, len(block), CHUNK_ROWS):
             part = block[i:i + CHUNK_ROWS]
             rng = top.offset(i, 0).resize(len(part), len(part[0]))

@@ -76,6 +76,15 @@ export async function loadClient(spec) {
     if (s.visibility) sheet.visibility = s.visibility;
   }
   const double = new ExcelDouble({ apiVersion: spec.apiVersion || "1.17", platform: spec.platform || "PC", workbook });
+  if (spec.workbook?.base64) {
+    // a workbook file the official opened (a master saved earlier): its sheets and names
+    const starter = workbook.sheets[0];
+    double.insertFromBase64(spec.workbook.base64, { positionType: "End" });
+    workbook.sheets.splice(workbook.sheets.indexOf(starter), 1);
+    workbook.active = workbook.sheets.find((s) => s.visibility === "Visible");
+    workbook.selection = { sheet: workbook.active, address: "A1" };
+    for (const [name, formula] of spec.workbook.names || []) workbook.names.set(name.toLowerCase(), { name, formula, comment: "" });
+  }
   double.install(globalThis);
   const shownDialogs = [];
   const associations = new Map();

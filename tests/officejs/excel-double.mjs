@@ -94,7 +94,7 @@ function quoteSheet(name) {
 
 // -- what Excel does with a typed string ---------------------------------------------------------
 const DATE_PATTERNS = [
-  [/^(\d{4})-(\d{1,2})-(\d{1,2})$/, (m) => [m[1], m[2], m[3]], "yyyy/m/d"],
+  [/^(\d{4})-(\d{1,2})-(\d{1,2})(?:T[\d:.]+)?$/, (m) => [m[1], m[2], m[3]], "yyyy/m/d"],
   [/^(\d{4})\/(\d{1,2})\/(\d{1,2})$/, (m) => [m[1], m[2], m[3]], "yyyy/m/d"],
   [/^(\d{4})年(\d{1,2})月(\d{1,2})日$/, (m) => [m[1], m[2], m[3]], 'yyyy"年"m"月"d"日"'],
   [/^(\d{4})-(\d{1,2})$/, (m) => [m[1], m[2], 1], "yyyy/m"],
@@ -108,6 +108,11 @@ function serialOf(y, m, d) {
   const dt = new Date(ms);
   if (dt.getUTCMonth() !== Number(m) - 1 || dt.getUTCDate() !== Number(d)) return null;
   return ms / 86400000 + 25569;
+}
+
+function isDateFormat(fmt) {
+  return typeof fmt === "string" && fmt !== "General" && fmt !== "@"
+    && /[ymd]/i.test(fmt.replace(/"[^"]*"/g, "").replace(/\[[^\]]*\]/g, ""));
 }
 
 export function typedValue(value, numberFormat) {
@@ -811,12 +816,14 @@ class Range extends ClientObject {
         const c = b.c0 + j;
         this._writable(r, c, s);
         const cell = s.store.ensure(r, c);
+        const wantsDate = isDateFormat(cell.numberFormat);
         const t = typedValue(v, cell.numberFormat);
         if (t.formula) checkFormula(d.state, t.formula, s);
         cell.value = t.value;
         cell.formula = t.formula;
         cell.numberFormat = t.numberFormat;
-        if (typeof v === "string" && t.value !== v && !t.formula && v !== "" && !v.startsWith("'")) {
+        const meantDate = wantsDate && typeof t.value === "number" && /^\d{4}-\d{2}-\d{2}/.test(v);
+        if (typeof v === "string" && t.value !== v && !t.formula && v !== "" && !v.startsWith("'") && !meantDate) {
           d.conversions.push({ sheet: s.name, cell: addressOf(r, c, r, c), typed: v, became: t.value });
         }
       }));
@@ -1077,8 +1084,68 @@ class ConditionalFormatCollection extends ClientObject {
     super(ctx);
     this._r = range;
   }
-  clearAll() { this._do(() => {}); }
+  add(type) {
+    const TYPES = ["CellValue", "Custom", "DataBar", "ColorScale", "IconSet", "ContainsText", "TopBottom", "PresetCriteria"];
+    const rule = { type, address: null, detail: {} };
+    this._do(() => {
+      if (!TYPES.includes(type)) throw new RichApiError("InvalidArgument", `Unknown conditional format type ${type}`);
+      const s = this._r._s();
+      rule.address = this._r._address();
+      s.conditionalFormats = s.conditionalFormats || [];
+      s.conditionalFormats.unshift(rule);       // add() puts the new rule first
+    });
+    return strict(new ConditionalFormat(this._ctx, rule), "ConditionalFormat");
+  }
+  clearAll() {
+    this._do(() => {
+      const s = this._r._s();
+      const b = this._r._bounds();
+      s.conditionalFormats = (s.conditionalFormats || []).filter((cf) => {
+        const a = parseAddress(cf.address);
+        return a.r1 < b.r0 || a.r0 > b.r1 || a.c1 < b.c0 || a.c0 > b.c1;
+      });
+    });
+  }
   get items() { this._need("items"); return []; }
+}
+
+function detailProxy(ctx, holder, cls, fields, sub = {}) {
+  // a plain settable record (rule, format…), each assignment a request of the batch
+  const target = { ...sub };
+  for (const f of fields) {
+    Object.defineProperty(target, f, {
+      get: () => holder[f],
+      set: (v) => { ctx._do(() => { holder[f] = v; }); },
+      enumerable: true,
+    });
+  }
+  return strict(target, cls);
+}
+
+class ConditionalFormat extends ClientObject {
+  constructor(ctx, rule) {
+    super(ctx);
+    this._rule = rule;
+    const d = rule.detail;
+    const fmt = (key) => {
+      d[key] = d[key] || { fill: {}, font: {} };
+      return detailProxy(ctx, d[key], "ConditionalRangeFormat", [], {
+        fill: detailProxy(ctx, d[key].fill, "ConditionalRangeFill", ["color"]),
+        font: detailProxy(ctx, d[key].font, "ConditionalRangeFont", ["color", "bold", "italic"]),
+      });
+    };
+    d.cellValue = d.cellValue || {};
+    d.custom = d.custom || { rule: {} };
+    d.dataBar = d.dataBar || { positiveFormat: {} };
+    this.cellValue = detailProxy(ctx, d.cellValue, "CellValueConditionalFormat", ["rule"], { format: fmt("cellValueFormat") });
+    this.custom = detailProxy(ctx, d.custom, "CustomConditionalFormat", [], {
+      rule: detailProxy(ctx, d.custom.rule, "ConditionalFormatRule", ["formula"]), format: fmt("customFormat") });
+    this.dataBar = detailProxy(ctx, d.dataBar, "DataBarConditionalFormat",
+      ["lowerBoundRule", "upperBoundRule", "showDataBarOnly"], {
+        positiveFormat: detailProxy(ctx, d.dataBar.positiveFormat, "ConditionalDataBarPositiveFormat", ["fillColor", "gradientFill"]) });
+  }
+  set priority(v) { this._do(() => { this._rule.priority = v; }); }
+  set stopIfTrue(v) { this._do(() => { this._rule.stopIfTrue = v; }); }
 }
 
 // -- names and tables -------------------------------------------------------------------------
@@ -1219,25 +1286,100 @@ class ChartCollection extends CollectionBase {
   _children() {
     return this._sg().charts.map((c) => strict(new Chart(this._ctx, this._sg, c), "Chart"));
   }
+  _applyLoad(path) {
+    if (path === "count") { this._loaded.add("count"); return; }
+    super._applyLoad(path);
+  }
+  get count() { this._need("count"); return this._sg().charts.length; }
+  getItemAt(i) {
+    const c = this._sg().charts[i];
+    if (!c) this._do(() => { throw new RichApiError("ItemNotFound", `The sheet has no chart ${i}.`); });
+    return strict(new Chart(this._ctx, this._sg, c || null), "Chart");
+  }
   add(type, sourceData, seriesBy = "Auto") {
     let chart = null;
     this._do(() => {
       const s = this._sg();
-      const src = typeof sourceData === "string" ? sourceData : sourceData.address ?? sourceData._address();
-      chart = { name: `圖表 ${s.charts.length + 1}`, chartType: type, left: 0, top: 0, width: 360, height: 216, title: null, source: src, seriesBy };
+      const src = typeof sourceData === "string" ? sourceData : `${quoteSheet(sourceData._s().name)}!${sourceData._address()}`;
+      chart = { name: `圖表 ${s.charts.length + 1}`, chartType: type, left: 0, top: 0, width: 360, height: 216,
+        title: null, source: src, seriesBy, series: seriesFromRange(sourceData, seriesBy) };
       s.charts.push(chart);
     });
     return strict(new Chart(this._ctx, this._sg, chart), "Chart");
   }
 }
 
+function seriesFromRange(range, seriesBy) {
+  // what Excel makes of a chart's source range: one series per row (or column), the first
+  // column (row) of text as series names, the first row (column) of text as categories
+  if (typeof range === "string") return [{ name: "系列1", values: range, categories: null }];
+  const b = range._bounds();
+  const s = range._s();
+  const text = (r, c) => typeof s.store.get(r, c)?.value === "string";
+  const rows = b.r1 - b.r0 + 1;
+  const cols = b.c1 - b.c0 + 1;
+  const byRows = seriesBy === "Rows" || (seriesBy !== "Columns" && cols > rows);
+  const out = [];
+  if (byRows) {
+    const named = text(b.r0 + (rows > 1 ? 1 : 0), b.c0);
+    const header = rows > 1 && [...Array(cols).keys()].slice(named ? 1 : 0).some((j) => text(b.r0, b.c0 + j));
+    for (let r = b.r0 + (header ? 1 : 0); r <= b.r1; r++) {
+      out.push({ name: named ? s.store.get(r, b.c0).value : `系列${out.length + 1}`,
+        values: `${quoteSheet(s.name)}!${addressOf(r, b.c0 + (named ? 1 : 0), r, b.c1)}`, categories: null });
+    }
+  } else {
+    const named = text(b.r0, b.c0 + (cols > 1 ? 1 : 0));
+    const header = cols > 1 && [...Array(rows).keys()].slice(named ? 1 : 0).some((i) => text(b.r0 + i, b.c0));
+    for (let c = b.c0 + (header ? 1 : 0); c <= b.c1; c++) {
+      out.push({ name: named ? s.store.get(b.r0, c).value : `系列${out.length + 1}`,
+        values: `${quoteSheet(s.name)}!${addressOf(b.r0 + (named ? 1 : 0), c, b.r1, c)}`, categories: null });
+    }
+  }
+  return out;
+}
+
+function recordObject(ctx, holder, cls, props, extra = {}) {
+  // an Office.js object that is a set of properties: readable after load() and sync(),
+  // each assignment a request of the batch
+  const obj = new ClientObject(ctx);
+  for (const p of props) {
+    Object.defineProperty(obj, p, {
+      get: () => { obj._need(p); return holder[p] ?? null; },
+      set: (v) => { ctx._do(() => { holder[p] = v; }); },
+      enumerable: true,
+    });
+  }
+  Object.assign(obj, extra);
+  return strict(obj, cls);
+}
+
+function axisObject(ctx, c, which) {
+  c.axes = c.axes || {};
+  const a = c.axes[which] = c.axes[which] || { visible: true, title: {} };
+  return recordObject(ctx, a, "ChartAxis",
+    ["visible", "minimum", "maximum", "majorUnit", "numberFormat", "reversePlotOrder", "position"],
+    { title: recordObject(ctx, a.title, "ChartAxisTitle", ["visible", "text"]) });
+}
+
 class Chart extends ClientObject {
   constructor(ctx, sheetGetter, c) {
     super(ctx);
     this._sg = sheetGetter;
+    c = c || {};          // a chart whose add() failed: the error comes at the sync
     this._c = c;
-    this.title = strict({ set text(v) { c.title = v; }, get text() { return c.title; }, set visible(v) { c.titleVisible = v; } }, "ChartTitle");
-    this.legend = strict({ set visible(v) { c.legend = v; }, set position(v) { c.legendPosition = v; } }, "ChartLegend");
+    c.series = c.series || [];
+    c.titleRec = c.titleRec || { visible: true };
+    c.legendRec = c.legendRec || { visible: true };
+    this.title = recordObject(ctx, c.titleRec, "ChartTitle", ["visible", "text"]);
+    this.legend = recordObject(ctx, c.legendRec, "ChartLegend", ["visible", "position"]);
+    this.axes = strict({
+      valueAxis: axisObject(ctx, c, "Value"), categoryAxis: axisObject(ctx, c, "Category"),
+      getItem: (type, group = "Primary") => {
+        if (group !== "Primary") throw new RichApiError("ItemNotFound", "No secondary axis.");
+        return axisObject(ctx, c, type);
+      },
+    }, "ChartAxes");
+    this.series = strict(new ChartSeriesCollection(ctx, c), "ChartSeriesCollection");
   }
   _prop(name, v) { if (v === undefined) { this._need(name); return this._c[name]; } this._do(() => { this._c[name] = v; }); return v; }
   get name() { return this._prop("name"); }
@@ -1252,8 +1394,78 @@ class Chart extends ClientObject {
   set width(v) { this._prop("width", v); }
   get height() { return this._prop("height"); }
   set height(v) { this._prop("height", v); }
-  setData(range, seriesBy) { this._do(() => { this._c.source = range._address ? `${range._s().name}!${range._address()}` : range; this._c.seriesBy = seriesBy; }); }
+  get style() { return this._prop("style"); }
+  set style(v) { this._prop("style", v); }
+  setPosition(start, end) {
+    this._do(() => {
+      const a = typeof start === "string" ? start.split("!").pop() : start._address();
+      parseAddress(a);
+      this._c.anchor = a;
+      if (end) this._c.anchorEnd = typeof end === "string" ? end : end._address();
+    });
+  }
+  setData(range, seriesBy) {
+    this._do(() => {
+      this._c.source = typeof range === "string" ? range : `${quoteSheet(range._s().name)}!${range._address()}`;
+      this._c.seriesBy = seriesBy;
+    });
+  }
   delete() { this._do(() => { const s = this._sg(); s.charts.splice(s.charts.indexOf(this._c), 1); }); }
+}
+
+class ChartSeriesCollection extends CollectionBase {
+  constructor(ctx, c) {
+    super(ctx);
+    this._c = c;
+  }
+  _children() { return this._c.series.map((x) => strict(new ChartSeries(this._ctx, this._c, x), "ChartSeries")); }
+  _applyLoad(path) {
+    if (path === "count") { this._loaded.add("count"); return; }
+    super._applyLoad(path);
+  }
+  get count() { this._need("count"); return this._c.series.length; }
+  getItemAt(i) {
+    if (!this._c.series[i]) this._do(() => { throw new RichApiError("ItemNotFound", `The chart has no series ${i}.`); });
+    return strict(new ChartSeries(this._ctx, this._c, this._c.series[i] || {}), "ChartSeries");
+  }
+  add(name) {
+    const x = { name, values: null, categories: null };
+    this._do(() => { this._c.series.push(x); });
+    return strict(new ChartSeries(this._ctx, this._c, x), "ChartSeries");
+  }
+}
+
+class ChartSeries extends ClientObject {
+  constructor(ctx, c, x) {
+    super(ctx);
+    this._c = c;
+    this._x = x;
+    for (const p of ["name", "chartType", "axisGroup", "markerStyle", "markerSize", "markerForegroundColor", "markerBackgroundColor"]) {
+      Object.defineProperty(this, p, {
+        get: () => { this._need(p); return x[p] ?? (p === "axisGroup" ? "Primary" : null); },
+        set: (v) => { this._do(() => { x[p] = v; }); },
+      });
+    }
+    x.line = x.line || {};
+    this.format = strict({
+      line: recordObject(ctx, x.line, "ChartLineFormat", ["color", "weight", "lineStyle"]),
+      fill: strict({ setSolidColor: (v) => { this._do(() => { x.fill = v; }); }, clear: () => {} }, "ChartFill"),
+    }, "ChartSeriesFormat");
+  }
+  _ref(range) {
+    const b = range._bounds();
+    if (b.r0 !== b.r1 && b.c0 !== b.c1) throw new RichApiError("InvalidArgument", "A series' values must be one row or one column.");
+    return `${quoteSheet(range._s().name)}!${range._address()}`;
+  }
+  setValues(range) { this._do(() => { this._x.values = this._ref(range); }); }
+  setXAxisValues(range) { this._do(() => { this._x.categories = this._ref(range); }); }
+  delete() {
+    this._do(() => {
+      const i = this._c.series.indexOf(this._x);
+      if (i < 0) throw new RichApiError("ItemNotFound", "The series is gone.");
+      this._c.series.splice(i, 1);
+    });
+  }
 }
 
 // -- the double ---------------------------------------------------------------------------------
@@ -1398,7 +1610,8 @@ export class ExcelDouble {
         visibility: s.visibility,
         protected: s.protected,
         tables: s.tables.map((t) => ({ name: t.name, ref: addressOf(t.r0, t.c0, t.r1, t.c1), columns: t.columns })),
-        charts: s.charts.map((c) => ({ name: c.name, type: c.chartType, title: c.title, source: c.source })),
+        charts: s.charts.map((c) => ({ name: c.name, type: c.chartType, title: c.titleRec?.text ?? c.title, source: c.source,
+          series: (c.series || []).length, seriesValues: (c.series || []).map((x) => x.values) })),
         merges: s.merges.map((m) => addressOf(m.r0, m.c0, m.r1, m.c1)),
         validations: s.validations.length,
         cells: [...s.store.cells.entries()]
@@ -1476,7 +1689,8 @@ function chartsOf(fileText, sheetPath) {
       const title = [...xml.matchAll(/<a:t>([^<]*)<\/a:t>/g)].map((t) => decodeXml(t[1])).join("");
       const refs = [...xml.matchAll(/<c:f>([^<]*)<\/c:f>/g)].map((f) => decodeXml(f[1]));
       const type = /<c:(bar|line|pie|area|scatter|radar|doughnut)Chart>/.exec(xml)?.[1] || "unknown";
-      charts.push({ name: `圖表 ${charts.length + 1}`, chartType: type, left: 0, top: 0, width: 480, height: 288, title, source: refs.join(","), refs });
+      const series = [...xml.matchAll(/<c:ser>/g)].map((_, i) => ({ name: `系列${i + 1}`, values: refs[i] || null }));
+      charts.push({ name: `圖表 ${charts.length + 1}`, chartType: type, left: 0, top: 0, width: 480, height: 288, title, source: refs.join(","), refs, series });
     }
   }
   return charts;

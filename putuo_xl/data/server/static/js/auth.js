@@ -28,7 +28,7 @@ let putuoProjectCache = { at: 0, key: "" };
 async function putuoProjectKey() {
   // the calling workbook's _meta!server_project (cached for a few seconds)
   const now = Date.now();
-  if (now - putuoProjectCache.at < 5000) return putuoProjectCache.key;
+  if (putuoProjectCache.key && now - putuoProjectCache.at < 5000) return putuoProjectCache.key;
   let key = "";
   try {
     key = await Excel.run(async (context) => {

@@ -175,7 +175,14 @@ async function putuoSaveMonth() {
         if (!sheet.isNullObject) break;
       }
     }
-    if (sheet.isNullObject) throw new Error("工作簿中沒有「設置」工作表:請先按一次「生成月報」。");
+    if (sheet.isNullObject) {
+      // no 設置 yet: a minimal one (the buttons add the other rows' defaults themselves)
+      sheet = sheets.add(putuoMonthTarget.sheet);
+      const head = sheet.getRange("A1:B2");
+      head.numberFormat = [["@", "@"], ["@", "@"]];
+      head.values = [["項目", "值"], ["報告月份", ""]];
+      putuoMonthTarget.cell = "B2";
+    }
     const range = sheet.getRange(putuoMonthTarget.cell);
     range.numberFormat = [["@"]];        // text: Excel would make 2020-08 a date
     range.values = [[value]];
