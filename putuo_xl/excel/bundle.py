@@ -192,28 +192,50 @@ def _xlwings_dll(wheelhouse: Path) -> str:
     raise PutuoError("wheelhouse 中的 xlwings 安裝包裏沒有 xlwings64-*.dll。")
 
 
+def _in_script(text: str, script: str) -> str:
+    """Our traditional wording in `script`; punctuation untouched (there is code inside)."""
+    from putuo_xl.text import SIMPLIFIED, to_simplified
+    return to_simplified(text) if script == SIMPLIFIED else text
+
+
+def script_names(script: str) -> dict[str, str]:
+    return {"INSTALL_CMD": _in_script("安裝.cmd", script), "UNINSTALL_CMD": _in_script("卸載.cmd", script),
+            "NOTES": _in_script("安裝說明.txt", script)}
+
+
+def write_scripts(folder: Path, values: dict[str, str], script: str) -> list[Path]:
+    """The install and uninstall scripts, their .cmd launchers and the notes, in `folder`."""
+    values = {**values, **script_names(script)}
+    if any("'" in v for v in values.values()):
+        raise PutuoError("安裝腳本中的名稱不能含有單引號。")
+    outputs = {"install.ps1": ("install.ps1", True), "uninstall.ps1": ("uninstall.ps1", True),
+               values["INSTALL_CMD"]: ("install.cmd", False), values["UNINSTALL_CMD"]: ("uninstall.cmd", False),
+               values["NOTES"]: ("install-notes.txt", True)}
+    written = []
+    for out, (template, bom) in outputs.items():
+        text = render(installer_dir().joinpath(template).read_text("utf-8"), values)
+        (folder / out).write_bytes(windows_text(_in_script(text, script), bom))
+        written.append(folder / out)
+    return written
+
+
 def make_bundle(dest: str | Path, python_version: str = DEFAULT_PYTHON, script: str = "traditional",
                 codepage: int | None = None) -> Bundle:
-    """Write the install folder to `dest` (a new or empty folder, or an earlier bundle)."""
+    """Write the install folder `dest`. Files of ours from an earlier run are replaced, anything
+    else (a Python installer the office put there) is left as it is."""
     import xlwings
 
     from putuo_xl import __version__
     from putuo_xl.excel.addin import addin as check_and_build
     from putuo_xl.excel.xlam import ADDIN_TITLE
-    from putuo_xl.text import SIMPLIFIED, to_simplified
-
-    def in_script(text: str, script: str) -> str:     # no punctuation changes: code inside
-        return to_simplified(text) if script == SIMPLIFIED else text
 
     if not re.fullmatch(r"3\.1[1-9]", python_version):
         raise InputError(f"Python 版本「{python_version}」不對:putuo-xl 需要 3.11 或更新,寫成 3.11、3.12 這樣。")
     dest = Path(dest)
-    if dest.exists() and any(dest.iterdir()) and not (dest / "install.ps1").is_file():
-        raise InputError("這個文件夾不是空的,也不是以前生成的安裝文件夾;請換一個新文件夾。", file=str(dest))
-    names = {"INSTALL_CMD": in_script("安裝.cmd", script), "UNINSTALL_CMD": in_script("卸載.cmd", script),
-             "NOTES": in_script("安裝說明.txt", script)}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".putuo-xl-bundle-", dir=dest.parent))
+    if dest.exists() and not dest.is_dir():
+        raise InputError("安裝文件夾的位置上已經有一個同名文件。", file=str(dest))
+    dest.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".putuo-xl-bundle-", dir=dest))
     try:
         built = check_and_build(output=stage / ADDIN_FILE, codepage=codepage, script=script)
         if not built.check.ok or built.written is None:
@@ -221,26 +243,24 @@ def make_bundle(dest: str | Path, python_version: str = DEFAULT_PYTHON, script: 
         wh = stage / wheelhouse_name(python_version)
         wh.mkdir()
         added, seconds = fill_wheelhouse(wh, python_version)
-        values = {**names, "PYTHON_VERSION": python_version, "ADDIN_FILE": ADDIN_FILE,
-                  "ADDIN_TITLE": in_script(ADDIN_TITLE, script), "WHEELHOUSE": wh.name,
+        values = {"PYTHON_VERSION": python_version, "ADDIN_FILE": ADDIN_FILE,
+                  "ADDIN_TITLE": ADDIN_TITLE, "WHEELHOUSE": wh.name,
                   "XLWINGS_DLL": _xlwings_dll(wh), "VERSION": __version__,
                   "XLWINGS_VERSION": xlwings.__version__,
                   "PYTHON_EXAMPLE": PYTHON_EXAMPLE.get(python_version, python_version + ".0")}
-        if any("'" in v for v in values.values()):
-            raise PutuoError("安裝腳本中的名稱不能含有單引號。")
-        src = installer_dir()
-        outputs = {"install.ps1": ("install.ps1", True), "uninstall.ps1": ("uninstall.ps1", True),
-                   names["INSTALL_CMD"]: ("install.cmd", False), names["UNINSTALL_CMD"]: ("uninstall.cmd", False),
-                   names["NOTES"]: ("install-notes.txt", True)}
-        for out, (template, bom) in outputs.items():
-            text = render(src.joinpath(template).read_text("utf-8"), values)
-            (stage / out).write_bytes(windows_text(in_script(text, script), bom))
-        if dest.exists():
-            shutil.rmtree(dest)
-        stage.rename(dest)
-    except BaseException:
+        write_scripts(stage, values, script)
+        for old in dest.glob(f"wheelhouse-py*-{PLATFORM}"):
+            shutil.rmtree(old)
+        for other in ("traditional", "simplified"):             # an earlier run in the other script
+            for name in script_names(other).values():
+                (dest / name).unlink(missing_ok=True)
+        for item in stage.iterdir():
+            target = dest / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            item.replace(target)
+    finally:
         shutil.rmtree(stage, ignore_errors=True)
-        raise
     wheels = sorted(p.name for p in (dest / wh.name).iterdir())
-    return Bundle(dest, dest / ADDIN_FILE, dest / wh.name, wheels, sorted(p.name for p in dest.iterdir()),
-                  python_version, seconds, added)
+    files = sorted(p.name for p in dest.iterdir())
+    return Bundle(dest, dest / ADDIN_FILE, dest / wh.name, wheels, files, python_version, seconds, added)
