@@ -90,9 +90,12 @@ def _metadata(wheel: Path):
 def unmet_requirements(wheelhouse: Path, roots: list[str], python_version: str) -> list[str]:
     """Requirements, from `roots` down, that no wheel in `wheelhouse` satisfies when the
     markers are evaluated as on Windows (as requirement strings for pip)."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-    from packaging.version import Version
+    try:
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+        from packaging.version import Version
+    except ImportError:
+        raise PutuoError("核對安裝包需要 packaging 程序包:請運行 pip install \"putuo-xl[addin]\"。") from None
 
     env = windows_environment(python_version)
     wheels = {}

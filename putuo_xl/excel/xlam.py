@@ -243,6 +243,9 @@ def build_addin(output: str | Path, macros_dir: str | Path | None = None,
                          file=str(macros)) from None
     except (VbaProjectError, KeyError, StopIteration) as e:
         raise PutuoError(f"xlwings 加載項模板中的 VBA 工程不是預期的結構:{e}。") from None
+    except ImportError:
+        raise PutuoError("生成加載項需要 olefile 程序包:請運行 pip install \"putuo-xl[addin]\"(或 make addin)。",
+                         code="missing-olefile") from None
 
     for old in [n for n in parts if n.startswith("customUI/")]:
         del parts[old]
