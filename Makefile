@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PYTHON := python3 python3-venv python3-pip ca-certificates
 APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm
 
-.PHONY: run test venv test-deps python-deps system-deps clean
+.PHONY: run test venv test-deps python-deps system-deps clean addin addin-bundle
 
 $(BIN)/python: | python-deps
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,17 @@ venv: $(BIN)/python
 # The main job: the master workbook (任務分解台賬) from the bundled 2020 普陀區 notice.
 run: venv
 	$(BIN)/putuo-xl build -o out/任務分解台賬.xlsx
+
+# The desktop add-in, built here without Excel from xlwings' add-in template (docs/excel.md).
+addin: venv
+	$(BIN)/pip install -q -e ".[addin]"
+	$(BIN)/putuo-xl addin -o out/法治政府.xlam
+
+# The folder each PC installs the add-in from: the add-in, a wheelhouse for 64-bit Windows and
+# Python 3.11 (downloaded from PyPI), install/uninstall scripts and 安裝說明.txt.
+addin-bundle: venv
+	$(BIN)/pip install -q -e ".[addin]"
+	$(BIN)/putuo-xl addin --bundle out/法治政府加載項
 
 # Python with its venv module (a minimal Debian lacks it). Installed with apt only when missing.
 python-deps:

@@ -133,20 +133,51 @@ def print_plan_summary(plan) -> None:
 
 
 @main.command()
-@click.option("--xlam", type=click.Path(dir_okay=False), help="在 Windows 上組裝好的加載項 .xlam(含 VBA)")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出換上新功能區的加載項")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="生成加載項(如 法治政府.xlam);與 --xlam 一起用時:寫出換上新功能區的加載項")
+@click.option("--bundle", type=click.Path(file_okay=False),
+              help="生成給各台電腦的安裝文件夾:加載項、Windows 安裝包、安裝腳本和安裝說明")
+@click.option("--python-version", default="3.11", show_default=True, help="安裝文件夾對應的 Python 版本")
+@click.option("--script", type=click.Choice(["traditional", "simplified"]), default="traditional",
+              show_default=True, help="安裝說明和功能區用繁體還是簡體(與通知相同)")
+@click.option("--codepage", type=click.Choice(["1252", "936"]), default=None,
+              help="VBA 工程的代碼頁(默認 1252;VBA 中有中文時用 936)")
+@click.option("--configure", "configure", type=click.Path(dir_okay=False, exists=True),
+              help="安裝腳本用:把 --interpreter 寫進這個加載項的配置工作表")
+@click.option("--interpreter", help="與 --configure 一起用:pythonw.exe 的完整路徑")
+@click.option("--xlam", type=click.Path(dir_okay=False), help="在別處組裝好的加載項 .xlam(只換功能區)")
 @click.option("--ribbon", type=click.Path(dir_okay=False), help="功能區 XML(默認 macros/customUI.xml)")
 @click.option("--vba-dir", type=click.Path(file_okay=False), help="VBA 源文件夾(默認 macros/)")
 @user_errors
-def addin(xlam, output, ribbon, vba_dir):
-    """檢查桌面加載項:功能區按鈕 ↔ VBA 回調 ↔ Python 操作;可把功能區寫進加載項。
+def addin(output, bundle, python_version, script, codepage, configure, interpreter, xlam, ribbon, vba_dir):
+    """桌面加載項:檢查功能區按鈕 ↔ VBA 回調 ↔ Python 操作,生成加載項和安裝文件夾。
 
-    例:putuo-xl addin --xlam putuo_xl.xlam -o putuo_xl.xlam
-    不給 --xlam 時檢查 macros/ 中的 .bas 源文件。組裝加載項的一次性步驟見 docs/excel.md。
+    \b
+    putuo-xl addin                      只檢查 macros/ 中的源文件
+    putuo-xl addin -o 法治政府.xlam      生成加載項(在任何系統上,從 xlwings 自帶的模板)
+    putuo-xl addin --bundle 安裝文件夾   生成給各台電腦的安裝文件夾(需要能訪問 PyPI)
+    步驟和各個對話框見 docs/excel.md。
     """
     from putuo_xl.excel.addin import addin as run_addin
 
-    result = run_addin(xlam, output, ribbon, vba_dir)
+    if configure:
+        from putuo_xl.excel.xlam import configure_addin
+        if not interpreter:
+            raise click.UsageError("--configure 需要 --interpreter。")
+        _stderr(f"已把 Python 路徑 {interpreter} 寫進 {configure_addin(configure, interpreter)}")
+        return
+    if bundle:
+        from putuo_xl.excel.bundle import make_bundle
+        b = make_bundle(bundle, python_version, script, int(codepage) if codepage else None)
+        _stderr(f"已寫出安裝文件夾 {b.path}:")
+        for name in b.files:
+            _stderr(f"  {name}")
+        _stderr(f"  {b.wheelhouse.name} 中有 {len(b.wheels)} 個安裝包,共 {b.wheelhouse_bytes / 1e6:.1f} MB"
+                f"(下載用了 {b.seconds_download:.0f} 秒)。")
+        if b.added_for_windows:
+            _stderr(f"  只在 Windows 上需要、另外下載的:{', '.join(b.added_for_windows)}")
+        return
+    result = run_addin(xlam, output, ribbon, vba_dir, int(codepage) if codepage else None, script)
     _stderr(f"已檢查 {result.source}。")
     for note in result.check.notes:
         _stderr(f"  {note}")

@@ -1,10 +1,11 @@
-"""The desktop add-in (.xlam) without Excel: put the ribbon XML into an add-in that was
-assembled once on Windows, and check that the ribbon, the VBA and the Python actions agree.
+"""The desktop add-in (.xlam): check that the ribbon, the VBA and the Python actions agree,
+build the add-in from them (putuo_xl.excel.xlam, on any system), or put the ribbon XML into an
+add-in assembled elsewhere.
 
 An .xlam is a zip. The ribbon is the part customUI/customUI.xml, reached from _rels/.rels by
-an "ui/extensibility" relationship; the VBA is xl/vbaProject.bin (read here with oletools,
-never written: only Excel can write a VBA project). Patching replaces the customUI part and
-copies every other part byte for byte, so the VBA project stays exactly as Excel saved it.
+an "ui/extensibility" relationship; the VBA is xl/vbaProject.bin (read here with oletools when
+an add-in made elsewhere is checked; written by putuo_xl.excel.vba when we build one). Patching
+replaces the customUI part and copies every other part byte for byte.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from putuo_xl.errors import InputError, PutuoError
+from putuo_xl.errors import InputError
 from putuo_xl.fileio import AtomicPath
 
 CUSTOMUI_PART = "customUI/customUI.xml"
@@ -133,17 +134,15 @@ class VbaModule:
 
 
 def vba_from_bas(folder: str | Path) -> list[VbaModule]:
-    """The modules of the VBA sources (.bas/.cls) in `folder`."""
+    """The modules of the VBA sources (.bas/.cls, UTF-8) in `folder`."""
     mods = []
     for p in sorted(Path(folder).glob("*")):
         if p.suffix.lower() not in (".bas", ".cls"):
             continue
-        raw = p.read_bytes()
         try:
-            code = raw.decode("ascii")
+            code = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError("VBA 源文件含有非 ASCII 字符。VBA 編輯器按系統代碼頁讀取 .bas,"
-                             "中文會變成亂碼;請只在 VBA 中使用英文,中文放到功能區 XML 或 Python 裏。",
+            raise InputError("VBA 源文件不是 UTF-8 編碼;請另存為 UTF-8(中文在生成加載項時按工程的代碼頁寫入)。",
                              file=str(p)) from None
         m = _VB_NAME_RE.search(code)
         mods.append(VbaModule(m.group(1) if m else p.stem, code))
@@ -324,11 +323,14 @@ class AddinResult:
 
 
 def addin(xlam: str | Path | None = None, output: str | Path | None = None,
-          ribbon: str | Path | None = None, vba_dir: str | Path | None = None) -> AddinResult:
-    """`putuo-xl addin`: check ribbon ↔ VBA ↔ Python actions, and with `output` write the
-    ribbon into a copy of the assembled add-in `xlam`.
+          ribbon: str | Path | None = None, vba_dir: str | Path | None = None,
+          codepage: int | None = None, script: str = "traditional") -> AddinResult:
+    """`putuo-xl addin`: check ribbon ↔ VBA ↔ Python actions; with `output`, write the add-in.
 
-    Without `xlam` the VBA sources in macros/ are checked instead of a VBA project."""
+    Without `xlam` the VBA sources in macros/ are checked, and `output` is built from them and
+    xlwings' add-in template (putuo_xl.excel.xlam), then read back and checked again. With
+    `xlam` (an add-in assembled elsewhere) its VBA project is checked and `output` is that
+    add-in with the ribbon replaced."""
     macros = Path(vba_dir) if vba_dir else default_macros_dir()
     ribbon_path = Path(ribbon) if ribbon else macros / "customUI.xml"
     try:
@@ -351,10 +353,36 @@ def addin(xlam: str | Path | None = None, output: str | Path | None = None,
     chk.problems += ver.problems
     chk.notes += ver.notes
     result = AddinResult(chk, source=source)
-    if output:
-        if not xlam:
-            raise PutuoError("寫出加載項需要一個在 Windows 上組裝好的 .xlam(--xlam),見 docs/excel.md。")
-        if not chk.ok:
-            return result
+    if not output or not chk.ok:
+        return result
+    if xlam:
         result.written = patch_xlam(xlam, xml, output)
+        return result
+    from putuo_xl.excel.xlam import DEFAULT_CODEPAGE, build_addin
+    built = build_addin(output, macros, xml, codepage or DEFAULT_CODEPAGE, script=script)
+    again = check_built(built.path, mods)
+    chk.problems += again.problems
+    chk.notes += again.notes
+    result.written = built.path
     return result
+
+
+def check_built(path: str | Path, expected: list[VbaModule]) -> Check:
+    """Read a built add-in back (its VBA project with our own reader): every module of
+    `expected` is in it with the same text, and its ribbon's callbacks exist there."""
+    from putuo_xl.excel.vba.project import read_project
+
+    chk = Check()
+    with zipfile.ZipFile(path) as z:
+        project = read_project(z.read("xl/vbaProject.bin"))
+        ribbon = z.read(_ribbon_target(z) or CUSTOMUI_PART)
+    got = {m.name: m.source for m in project.modules}
+    for m in expected:
+        if got.get(m.name) != m.code:
+            chk.problems.append(f"寫出的加載項中模塊 {m.name} 與源文件不一致。")
+    _root, controls = parse_ribbon(ribbon)
+    inside = check_ribbon(controls, [VbaModule(n, c) for n, c in got.items()])
+    chk.problems += inside.problems
+    chk.notes.append(f"已讀回寫出的加載項:VBA 工程 {project.name},代碼頁 {project.codepage},"
+                     f"模塊 {', '.join(got)}。")
+    return chk
