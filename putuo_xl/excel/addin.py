@@ -16,6 +16,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from putuo_xl.errors import InputError
+from putuo_xl.excel.ribbonxml import (CALLBACK_ATTRS, CUSTOMUI_NS, Control,  # noqa: F401
+                                      default_macros_dir, parse_ribbon)
 from putuo_xl.fileio import AtomicPath
 
 CUSTOMUI_PART = "customUI/customUI.xml"
@@ -23,13 +25,6 @@ RELS_PART = "_rels/.rels"
 REL_TYPE_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 REL_TYPE_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 PKG_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CUSTOMUI_NS = ("http://schemas.microsoft.com/office/2006/01/customui",
-               "http://schemas.microsoft.com/office/2009/07/customui")
-# Ribbon attributes that name a VBA callback.
-CALLBACK_ATTRS = ("onAction", "onLoad", "getLabel", "getEnabled", "getVisible", "getImage",
-                  "getScreentip", "getSupertip", "getPressed", "getText", "onChange",
-                  "getItemCount", "getItemLabel", "getItemID", "getSelectedItemIndex",
-                  "getKeytip", "getSize", "getShowLabel", "getShowImage", "getDescription")
 GENERIC_CALLBACK = "RunTagged"
 _SUB_RE = re.compile(r"^\s*(?:(Public|Private|Friend)\s+)?(?:Static\s+)?Sub\s+(\w+)\s*\(([^)]*)\)",
                      re.I | re.M)
@@ -39,21 +34,6 @@ _XLWINGS_VERSION_RE = re.compile(r"^'Version:\s*(\S+)", re.M)
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
-
-
-def default_macros_dir() -> Path:
-    """macros/ of a source checkout, else the package data's copy (a pip-installed putuo-xl)."""
-    from putuo_xl.resources import resource_dir
-    return resource_dir("macros")
-
-
-@dataclass
-class Control:
-    kind: str          # button, toggleButton, …
-    id: str
-    label: str
-    tag: str
-    callbacks: dict[str, str]   # attribute -> callback name
 
 
 @dataclass
@@ -68,28 +48,6 @@ class Check:
 
 
 # -- ribbon XML ---------------------------------------------------------------------------
-def parse_ribbon(xml: bytes | str) -> tuple[ET.Element, list[Control]]:
-    try:
-        root = ET.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
-    except ET.ParseError as e:
-        raise InputError(f"功能區 XML 格式錯誤:{e}。") from None
-    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
-    if ns not in CUSTOMUI_NS or not root.tag.endswith("customUI"):
-        raise InputError(f"這不是 Office 功能區 XML(根元素 {root.tag})。")
-    controls = []
-    for el in root.iter():
-        name = el.tag.split("}")[-1]
-        cbs = {a: el.get(a) for a in CALLBACK_ATTRS if el.get(a)}
-        if name == "customUI":
-            if cbs:
-                controls.append(Control(name, "", "", "", cbs))
-            continue
-        if el.get("id") is None and not cbs:
-            continue
-        controls.append(Control(name, el.get("id") or "", el.get("label") or "", el.get("tag") or "", cbs))
-    return root, controls
-
-
 def ribbon_xml(actions=None, groups=None) -> str:
     """The 法治政府 tab for the registered actions: one button per action, all bound to the
     one generic VBA callback, the action named by the button's tag."""

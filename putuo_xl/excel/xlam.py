@@ -214,7 +214,7 @@ def build_addin(output: str | Path, macros_dir: str | Path | None = None,
                 interpreter: str = DEFAULT_INTERPRETER, script: str = "traditional",
                 template: str | Path | None = None) -> BuiltAddin:
     """Write the add-in to `output` (see the module docstring)."""
-    from putuo_xl.excel.addin import default_macros_dir, parse_ribbon
+    from putuo_xl.excel.ribbonxml import default_macros_dir, parse_ribbon
     from putuo_xl.excel.vba.project import VbaProjectError
     from putuo_xl.text import SIMPLIFIED, in_script, to_simplified
 
