@@ -234,3 +234,23 @@ def test_exchange_needs_the_same_login_as_the_scripts(tmp_path):
 def _json(body: dict) -> str:
     import json
     return json.dumps(body, ensure_ascii=False)
+
+
+def test_a_folder_linked_into_the_project_works(world, tmp_path):
+    """An administrator links a share into the project folder (a symbolic link): 設置 may name
+    it; `..` still cannot leave the project folder."""
+    w = world
+    share = tmp_path / "共享盤" / "回報"
+    share.mkdir(parents=True)
+    (w.folder / "共享回報").symlink_to(share, target_is_directory=True)
+    name, data = _form_bytes(w, "區司法局", "已完成")
+    r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="共享回報"))},
+                      files=[("files", (name, data))])
+    assert r.status_code == 200, r.text
+    assert (share / name).read_bytes() == data
+    r = w.client.post("/xlwings/custom-scripts-call/collect_returns",
+                      json=w.body("collect_returns", returns_dir="共享回報"))
+    assert r.status_code == 200 and "收錄 1" in r.text, r.text
+    r = w.client.post("/putuo/returns", data={"bookData": _json(files_body(w, returns_dir="共享回報/../../x"))},
+                      files=[("files", (name, data))])
+    assert r.status_code == 400 and "不在本台賬的服務器文件夾內" in r.text
