@@ -1507,7 +1507,7 @@ export class ExcelDouble {
     }
   }
   insertFromBase64(base64, options) {
-    const wb = XLSX.read(base64, { type: "base64", cellFormula: true, cellNF: true, cellDates: false, bookFiles: true, sheetStubs: false });
+    const wb = XLSX.read(base64, { type: "base64", cellFormula: true, cellNF: true, cellDates: false, bookFiles: true, sheetStubs: true });
     const names = options.sheetNamesToInsert && options.sheetNamesToInsert.length ? options.sheetNamesToInsert : wb.SheetNames;
     const files = wb.files || {};
     const fileText = (p) => { const f = files[p] || files[`/${p}`]; return f ? (typeof f.content === "string" ? f.content : Buffer.from(f.content).toString("utf8")) : ""; };
