@@ -76,10 +76,11 @@ def plain_sheet_xml(rows: list[list]) -> bytes:
     for i, row in enumerate(rows, 1):
         rs = str(i)
         parts = [f'<row r="{rs}">']
+        add = parts.extend
         if row:     # the first column: keys, each its own (not worth caching)
             t = cell(row[0])
             if t is not None:
-                parts.append(heads[0] + rs + t)
+                add((heads[0], rs, t))
         for ci, v in enumerate(row[1:], 1):
             try:
                 t = cache[(v.__class__, v)]
@@ -88,7 +89,7 @@ def plain_sheet_xml(rows: list[list]) -> bytes:
             except TypeError:
                 t = cell(v)
             if t is not None:
-                parts.append(heads[ci] + rs + t)
+                add((heads[ci], rs, t))
         parts.append("</row>")
         ap("".join(parts))
     ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '

@@ -43,6 +43,7 @@ def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | Non
         if pixels != DEFAULT_ROW_PIXELS:
             head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
     parts = [head + ">"]
+    add = parts.extend
     heads = _HEADS
     for ci, key in enumerate(cells):
         try:
@@ -53,11 +54,9 @@ def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | Non
                 memo[key] = c
         except TypeError:
             c = _row_cell(*key)
-        try:
-            parts.append(heads[ci] + rs + c)
-        except IndexError:
+        if ci >= len(heads):
             heads.extend('<c r="' + x for x in col_letters(ci + 1)[len(heads):])
-            parts.append(heads[ci] + rs + c)
+        add((heads[ci], rs, c))
     parts.append("</row>")
     return "".join(parts).encode("utf-8")
 
