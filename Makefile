@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PYTHON := python3 python3-venv python3-pip ca-certificates
-APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm
+APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm gnumeric
 
 .PHONY: run test venv test-deps python-deps system-deps clean addin addin-bundle
 
@@ -38,11 +38,13 @@ python-deps:
 	fi
 
 # LibreOffice (headless Calc) opens every generated workbook in the tests; Node runs the
-# add-in's real Office.js client code against the Excel double (tests/officejs).
+# add-in's real Office.js client code against the Excel double (tests/officejs). LibreOffice,
+# Gnumeric (ssconvert: headless, no recommends needed) and SheetJS (under Node) are engines that
+# must read our workbooks alike (tests/test_portability.py).
 system-deps: python-deps
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
 	    || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 \
-	    || ! command -v npm >/dev/null 2>&1; then \
+	    || ! command -v npm >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
@@ -50,6 +52,7 @@ system-deps: python-deps
 test-deps: system-deps $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	cd tests/officejs && npm ci --no-audit --no-fund --loglevel=error
+	cd tools/sheetjs && npm ci --no-audit --no-fund --loglevel=error   # SheetJS, pinned, in the repo
 
 test: test-deps
 	XLWINGS_LICENSE_KEY=noncommercial $(BIN)/python -m pytest -q

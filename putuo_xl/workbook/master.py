@@ -418,12 +418,19 @@ class _MasterWriter:
         # progress columns are calculated columns: a row an official inserts gets them too
         key = f"Section{sec.id}[@[{heads[0]}]]"
         S = layout.STATUS_SHEET
-        for i, (col, fn, style) in zip((7, 8, 9), (("B", _lookup_text, "cell_auto"),
-                                                   ("C", _lookup_value, "cell_auto_pct"),
-                                                   ("D", _lookup_value, "cell_auto_date"))):
+        progress = [(7, "B", _lookup_text, "cell_auto"), (8, "C", _lookup_value, "cell_auto_pct"),
+                    (9, "D", _lookup_value, "cell_auto_date")]
+        for i, col, fn, style in progress:
             columns[i].update({"formula": fn(S, col, key), "format": f(style)})
         ws.add_table(hr, 0, hr + n, last, {"name": f"Section{sec.id}", "columns": columns,
                                            "style": "Table Style Light 1", "autofilter": True})
+        # ... written again without the result xlsxwriter caches (0): LibreOffice shows a cached
+        # result as it is (0, 0%, 1899-12-30 until the user recalculates), and the rollup
+        # changes _status, not these cells. With none, every engine that computes computes them.
+        row_key = f"Section{sec.id}[[#This Row],[{heads[0]}]]"    # xlsxwriter's form of the @
+        for i, col, fn, style in progress:
+            for r in range(first, first + n):
+                ws.write_formula(r, i, fn(S, col, row_key), f(style), "")
         ws.set_row(hr, 30)
         status_col = xl_col_to_name(7)
         for i, t in enumerate(tasks):

@@ -18,40 +18,50 @@ def xml_escape(data: str) -> str:
     return data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
-def _plain_cell(v) -> str:
-    """One <c> element without its reference (cells follow each other in a row; an empty one
-    is <c/>)."""
+_COLS: list[str] = []        # column letters by 0-based index, made once
+
+
+def col_letters(n: int) -> list[str]:
+    """The letters of the first `n` columns (A, B, ... AA ...), computed once and shared."""
+    while len(_COLS) < n:
+        _COLS.append(_col_letter(len(_COLS)))
+    return _COLS
+
+
+def _plain_cell(v) -> str | None:
+    """One <c> element after its reference: what follows `<c r="B5"` (None: no cell)."""
     if v is None:
-        return "<c/>"
+        return None
     if isinstance(v, str):
         if not v:
-            return "<c/>"
+            return None
         if "&" in v or "<" in v or ">" in v:
             v = xml_escape(v)
         if v != v.strip() or "\n" in v:
-            return f'<c t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
-        return f'<c t="inlineStr"><is><t>{v}</t></is></c>'
+            return f'" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+        return f'" t="inlineStr"><is><t>{v}</t></is></c>'
     if isinstance(v, bool):
-        return f'<c t="b"><v>{int(v)}</v></c>'
+        return f'" t="b"><v>{int(v)}</v></c>'
     if isinstance(v, datetime):
         v = v.date() if not (v.hour or v.minute or v.second or v.microsecond) else v
         if isinstance(v, datetime):
             days = (v - datetime(1899, 12, 30)).total_seconds() / 86400
-            return f"<c><v>{days!r}</v></c>"
+            return f'"><v>{days!r}</v></c>'
     if isinstance(v, date):
-        return f"<c><v>{(v - _EPOCH).days}</v></c>"
+        return f'"><v>{(v - _EPOCH).days}</v></c>'
     fv = float(v)
     if not math.isfinite(fv):
-        return "<c/>"
-    return f"<c><v>{int(fv) if fv.is_integer() else repr(fv)}</v></c>"
+        return None
+    return f'"><v>{int(fv) if fv.is_integer() else repr(fv)}</v></c>'
 
 
 def plain_sheet_xml(rows: list[list]) -> bytes:
     """Worksheet XML for `replace_sheets(plain=...)`: values only — text (inline strings; a
     text starting with = stays text), numbers, booleans, dates as serial numbers — no styles,
-    no column widths. Cells carry no references (they follow each other; an empty one is
-    <c/>), and the values after the first column are rendered once each: ~10x faster than
-    xlsxwriter for a data sheet of a million cells."""
+    no column widths. Every cell and row carries its reference (r="B5"), as Excel writes them:
+    some readers (Gnumeric) drop cells without one; an empty value writes no cell. Each value
+    after the first column is rendered once (the same value again reuses its XML): ~10x faster
+    than xlsxwriter for a data sheet of a million cells."""
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">']
@@ -59,25 +69,29 @@ def plain_sheet_xml(rows: list[list]) -> bytes:
     last = f"{_col_letter(max(ncols - 1, 0))}{max(len(rows), 1)}"
     out.append(f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
                '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
+    heads = ['<c r="' + c for c in col_letters(ncols)[:ncols]]
     cache: dict = {}
     ap = out.append
     cell = _plain_cell
     for i, row in enumerate(rows, 1):
-        parts = []
-        for ci, v in enumerate(row):
-            if ci == 0:
-                parts.append(cell(v))
-                continue
+        rs = str(i)
+        parts = [f'<row r="{rs}">']
+        add = parts.extend
+        if row:     # the first column: keys, each its own (not worth caching)
+            t = cell(row[0])
+            if t is not None:
+                add((heads[0], rs, t))
+        for ci, v in enumerate(row[1:], 1):
             try:
                 t = cache[(v.__class__, v)]
             except KeyError:
                 t = cache[(v.__class__, v)] = cell(v)
             except TypeError:
                 t = cell(v)
-            parts.append(t)
-        while parts and parts[-1] == "<c/>":
-            parts.pop()
-        ap(f'<row r="{i}">{"".join(parts)}</row>')
+            if t is not None:
+                add((heads[ci], rs, t))
+        parts.append("</row>")
+        ap("".join(parts))
     ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
        'footer="0.3"/></worksheet>')
     return "".join(out).encode("utf-8")

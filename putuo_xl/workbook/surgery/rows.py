@@ -7,6 +7,8 @@ import math
 import re
 from typing import Callable, Iterable
 
+from putuo_xl.workbook.surgery.plain import col_letters
+
 
 RowsWriter = Callable[[Callable[[int], int]], "list[tuple[int, bytes]]"]
 _ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
@@ -26,16 +28,24 @@ def _excel_text(s: str) -> str:
 
 
 def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | None = None) -> bytes:
-    """One <row> element for `replace_sheets(rows=...)`, cells from column A on (they carry no
-    references: each follows the one before).
+    """One <row> element for `replace_sheets(rows=...)`, cells from column A on, each with its
+    reference (r="B5"), as Excel writes them (some readers drop cells without one).
 
     `row`: 1-based. `cells`: (value, target cell-format index) — None is a blank cell that
     keeps its format, a str an inline string (longer than Excel's 32,767 characters: cut
     there), a number (int, float, bool) a number. `height` in points, rounded to whole pixels
     as Excel stores it (none: the default height)."""
     memo = _ROW_CELLS
-    parts = []
-    for key in cells:
+    rs = str(row)
+    head = f'<row r="{rs}"'
+    if height is not None:
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        if pixels != DEFAULT_ROW_PIXELS:
+            head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+    parts = [head + ">"]
+    add = parts.extend
+    heads = _HEADS
+    for ci, key in enumerate(cells):
         try:
             c = memo[key]
         except KeyError:
@@ -44,13 +54,11 @@ def row_xml(row: int, cells: "Iterable[tuple[object, int]]", height: float | Non
                 memo[key] = c
         except TypeError:
             c = _row_cell(*key)
-        parts.append(c)
-    head = f'<row r="{row}"'
-    if height is not None:
-        pixels = int(height * 4.0 / 3.0 + 0.5)
-        if pixels != DEFAULT_ROW_PIXELS:
-            head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
-    return (head + ">" + "".join(parts) + "</row>").encode("utf-8")
+        if ci >= len(heads):
+            heads.extend('<c r="' + x for x in col_letters(ci + 1)[len(heads):])
+        add((heads[ci], rs, c))
+    parts.append("</row>")
+    return "".join(parts).encode("utf-8")
 
 
 def xlsxwriter_rows(body: list) -> RowsWriter:
@@ -79,24 +87,26 @@ def xlsxwriter_rows(body: list) -> RowsWriter:
     return write
 
 
-_ROW_CELLS: dict = {}      # (value, style) → <c>: the same value in the same format, again
+_ROW_CELLS: dict = {}      # (value, style) → <c> after its reference: the same again
+_HEADS: list[str] = ['<c r="' + x for x in col_letters(64)]   # '<c r="B' by column
 
 
 def _row_cell(v, s: int) -> str:
+    """One <c> element after its reference: what follows `<c r="B5"`."""
     if v is None:
-        return f'<c s="{s}"/>'
+        return f'" s="{s}"/>'
     if v.__class__ is str:
         if len(v) > 16383 and len(v.encode("utf-16-le")) > 65534:
             v = v.encode("utf-16-le")[:65534].decode("utf-16-le", "ignore")
         if _NEEDS_ESCAPE.search(v):
             v = _excel_text(v)
         space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
-        return f'<c s="{s}" t="inlineStr"><is><t{space}>{v}</t></is></c>'
+        return f'" s="{s}" t="inlineStr"><is><t{space}>{v}</t></is></c>'
     if not math.isfinite(v):
         raise ValueError(f"row_xml: {v!r} is not a number Excel can store")
     if v.__class__ is bool:
         v = int(v)
-    return f'<c s="{s}"><v>{v:.16G}</v></c>'
+    return f'" s="{s}"><v>{v:.16G}</v></c>'
 
 
 _ROW_START = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
