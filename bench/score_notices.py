@@ -144,8 +144,10 @@ def score_plan(name: str, plan, ann: dict) -> Score:
     s = Score(name)
     parsed = plan.tasks()
     subs = plan.subsection_of()
-    # a task is known by its text and the title of its subsection ((一)為推動…提供法治保障。 + text)
-    texts = [_key((subs[t.id].title or "") + "|" + t.text) for t in parsed]
+    secs = {t.id: s for s in plan.sections for ss in s.subsections for t in ss.tasks}
+    # a task is known by its text and the title of its subsection ((一)為推動…提供法治保障。 + text),
+    # or of its section when it has no subsection (三、完善規範性文件制定程序。+ text)
+    texts = [_key((subs[t.id].title or secs[t.id].title or "") + "|" + t.text) for t in parsed]
     used: set[int] = set()
     for exp in ann.get("tasks") or []:
         s.tasks += 1

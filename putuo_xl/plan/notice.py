@@ -20,11 +20,12 @@ from pathlib import Path
 
 from putuo_xl.errors import InputError
 from putuo_xl.plan.cleaning import _clean_lines
-from putuo_xl.plan.tables import (_cn_numeral, _html_grid, _is_task_header, _rows_lines,
-                                  _table_lines)
+from putuo_xl.plan.tables import (_cn_numeral, _find_header, _html_grid, _rows_lines,
+                                  _table_lines, xlsx_task_lines)
 from putuo_xl.text import narrow, squeeze_cjk_spaces
 
-ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx"
+ACCEPTED = ("可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx、"
+            "Excel 任務分解表 .xlsx")
 DEFAULT_NOTICE = "notice_2020_putuo.txt"
 
 
@@ -32,7 +33,7 @@ DEFAULT_NOTICE = "notice_2020_putuo.txt"
 class NoticeText:
     lines: list[str]
     source: str
-    kind: str                     # txt | html | docx
+    kind: str                     # txt | html | docx | xlsx
     encoding: str | None = None
     hints: dict = field(default_factory=dict)   # title/date found in page markup
 
@@ -170,9 +171,30 @@ def _read_zip(data: bytes, name: str) -> NoticeText:
     if "word/document.xml" in names:
         return _read_docx(data, name)
     if any(n.startswith("xl/") for n in names):
-        raise InputError(f"這是 Excel 工作簿,不是通知。要讀取已編輯的台賬,請用 build/forms 命令。{ACCEPTED}。",
-                         file=name)
+        return _read_xlsx(zf, data, name)
     raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
+
+
+def _read_xlsx(zf: zipfile.ZipFile, data: bytes, name: str) -> NoticeText:
+    """A 任務分解表 kept as a spreadsheet: its task tables (header found by meaning) as lines.
+    A master workbook (台賬) is not a notice: it is read back by build/forms."""
+    try:
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    except KeyError:
+        book = ""
+    if re.search(r'name="_meta"', book):
+        raise InputError("這是任務分解台賬(已生成的 Excel 工作簿),不是通知。要按台賬中的修改更新,請用 "
+                         "putuo-xl build --refresh 台賬文件;要生成月報,請用 putuo-xl forms。", file=name)
+    try:
+        lines = xlsx_task_lines(data)
+    except ValueError as e:
+        raise InputError(f"Excel 工作簿無法打開({e}),文件可能已損壞。{ACCEPTED}。", file=name) from None
+    if not lines:
+        raise InputError("這個 Excel 工作簿中沒有找到任務表:任務表的表頭(前十行之一)應有工作任務(或目標任務、"
+                         "工作內容、具體措施)列和牽頭單位(或責任單位、配合單位)列。請檢查表頭,或另存為 .docx/.txt "
+                         f"後再試。{ACCEPTED}。", file=name)
+    lines = _clean_lines(lines)
+    return NoticeText(lines=lines, source=name, kind="xlsx")
 
 
 # -- .mht (a web page saved by Internet Explorer / Edge / Word as a single file) ---------------
@@ -478,8 +500,9 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     if meta.get("written"):
         hints["written"] = meta["written"]
 
+    # task tables first: their rows become paragraphs, which the article is then chosen by
+    _html_task_tables(soup, soup)
     article = _main_block(soup)
-    _html_task_tables(soup, article)
     lines = _clean_lines(_block_text(article).splitlines())
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
@@ -496,15 +519,15 @@ def _html_task_tables(soup, article) -> None:
         if table.find("table"):
             continue            # a layout table around the article
         grid = _html_grid(table)
-        if not any(_is_task_header(r) for r in grid[:3]):
+        if _find_header([r for r in grid if any(r)]) is None:
             continue
-        lines = _rows_lines(grid)
-        box = soup.new_tag("div")
-        for line in lines:
+        # the rows become paragraphs in the table's place, beside the text around it (the
+        # article is the element with the most paragraph text, the table's rows included)
+        for line in _rows_lines(grid):
             para = soup.new_tag("p")
             para.string = line
-            box.append(para)
-        table.replace_with(box)
+            table.insert_before(para)
+        table.decompose()
 
 
 def _norm_title(s: str) -> str:

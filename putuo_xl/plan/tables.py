@@ -11,14 +11,38 @@ import re
 
 from putuo_xl.text import narrow, squeeze_cjk_spaces
 
+# What a column is, from its header (spaces and a parenthesised word left out: 牽頭(責任)單位,
+# 牵头责任 单位). A header row has a task column and a unit column.
 _TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
-                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措)")
-_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|"
-                        r"責任部門|责任部门|牽頭部門|牵头部门|配合部門|配合部门|參與單位|参与单位)")
+                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措|項目|项目|"
+                        r"目標|目标)")
+_ROLE_HEAD = r"(牽頭|牵头|主辦|主办|承辦|承办|責任|责任|配合|協辦|协办|協同|协同|參與|参与|主責|主责)"
+_UNIT_HEAD = re.compile(rf"{_ROLE_HEAD}(?:責任|责任)?(單位|单位|部門|部门|處室|处室|科室|股室|主體|主体)")
+_LEADER_HEAD = re.compile(r"(牽頭|牵头|責任|责任|分管|包保|聯繫|联系)(縣|县|區|区|市)?(領導|领导)")
 _SEQ_HEAD = re.compile(r"^(序號|序号|編號|编号|序)$")
-_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排)")
+_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排|完成時間節點)")
+_STATUS_HEAD = re.compile(r"(完成情況|完成情况|進展情況|进展情况|進度|进度|推進情況|推进情况|備註|备注|落實情況|落实情况)")
 _HEADING_START = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[((]\s*[一二三四五六七八九十]{1,3}\s*[))]|"
                             r"\d{1,3}\s*[.．、]|[((]\s*\d{1,3}\s*[))])")
+_LEAD_WORDS = ("牽頭", "牵头", "主辦", "主办")
+_CO_WORDS = ("配合", "協辦", "协办", "協同", "协同", "參與", "参与")
+
+
+def _head(cell: str) -> str:
+    """A header cell as it is matched: narrow, no spaces, no parenthesised word."""
+    h = narrow(cell or "").replace(" ", "").replace("\u3000", "")
+    return re.sub(r"\([^()]*\)", "", h)
+
+
+def _role_label(header: str) -> str:
+    """The label a unit column's cells get in the item's parenthesis: 牽頭單位 / 配合單位 / 責任單位."""
+    m = _UNIT_HEAD.search(_head(header))
+    word = m.group(1) if m else ""
+    if word in _LEAD_WORDS:
+        return "牽頭單位"
+    if word in _CO_WORDS:
+        return "配合單位"
+    return "責任單位"
 
 
 def _table_lines(table) -> list[str]:
@@ -34,37 +58,76 @@ def _table_lines(table) -> list[str]:
 
 def _is_task_header(row: list[str]) -> bool:
     """序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限: a header with a task and a unit column."""
-    cells = [narrow(c).replace(" ", "") for c in row]
+    cells = [_head(c) for c in row]
     return len(cells) >= 2 and any(_UNIT_HEAD.search(c) for c in cells) \
         and any(_TASK_HEAD.search(c) and not _UNIT_HEAD.search(c) for c in cells)
 
 
+def _header_like(row: list[str]) -> bool:
+    """A row of short labels (a second header row: 責任領導 | 責任人 | 責任處室 …)."""
+    cells = [_head(c) for c in row if c and c.strip()]
+    return len(set(cells)) >= 2 and all(len(c) <= 12 and not re.search(r"[,，。;；、:：]", c)
+                                        and not _HEADING_START.match(c) for c in cells)
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int, list[str], int] | None:
+    """(index of the header, the header, how many rows it takes): the first of the first ten rows
+    that names a task and a unit column, alone or with the row under it (a header in two rows
+    whose upper cells span the lower ones: 責任清單 over 責任領導 | 責任人 | 責任處室)."""
+    for k in range(min(10, len(rows))):
+        if _is_task_header(rows[k]):
+            if k + 1 < len(rows) and _header_like(rows[k + 1]) and rows[k + 1] != rows[k] \
+                    and any(a != b and b for a, b in zip(rows[k], rows[k + 1])):
+                return k, _combine(rows[k], rows[k + 1]), 2
+            return k, rows[k], 1
+        if k + 1 < len(rows) and _header_like(rows[k]) and _header_like(rows[k + 1]):
+            both = _combine(rows[k], rows[k + 1])
+            if _is_task_header(both):
+                return k, both, 2
+    return None
+
+
+def _combine(upper: list[str], lower: list[str]) -> list[str]:
+    """Two header rows made one: 責任清單 / 責任處室 (a cell the same in both once)."""
+    out = []
+    for c in range(max(len(upper), len(lower))):
+        a = upper[c] if c < len(upper) else ""
+        b = lower[c] if c < len(lower) else ""
+        out.append("/".join(dict.fromkeys(x for x in (a, b) if x)))
+    return out
+
+
 def _rows_lines(rows: list[list[str]]) -> list[str]:
     """The lines of a table given as rows of cell texts (merged cells repeated), see _table_lines."""
-    rows = [r for r in rows if any(r)]
+    rows = [r for r in rows if any(c and c.strip() for c in r)]
     if not rows:
         return []
-    # a title row above the header (…任務分解表 across the table) stays a line of its own
-    lead: list[str] = []
-    for k in range(min(3, len(rows))):
-        if _is_task_header(rows[k]):
-            lead = ["".join(dict.fromkeys(r)) for r in rows[:k]]
-            rows = rows[k:]
-            break
-    width = len(rows[0])
-    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
-    return lead + _header_rows_lines(rows)
+    found = _find_header(rows)
+    if found is None:
+        return ["".join(dict.fromkeys(c for c in r if c)) for r in rows]
+    k, header, height = found
+    # rows above the header (…任務分解表 across the table) stay lines of their own
+    lead = ["".join(dict.fromkeys(c for c in r if c)) for r in rows[:k]]
+    body = rows[k + height:]
+    width = max([len(header)] + [len(r) for r in body])
+    header = header + [""] * (width - len(header))
+    body = [r + [""] * (width - len(r)) if len(r) < width else r for r in body]
+    return lead + _header_rows_lines([header] + body)
 
 
 def _header_rows_lines(rows: list[list[str]]) -> list[str]:
     header = rows[0]
-    seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
-    unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
-    deadline_col = next((i for i, h in enumerate(header) if _DEADLINE_HEAD.search(h)), None)
-    text_cols = [i for i, h in enumerate(header) if _TASK_HEAD.search(h) and i != seq_col
-                 and i not in dict(unit_cols) and i != deadline_col]
+    heads = [_head(h) for h in header]
+    seq_col = next((i for i, h in enumerate(heads) if _SEQ_HEAD.match(h)), None)
+    unit_cols = [(i, header[i]) for i, h in enumerate(heads) if _UNIT_HEAD.search(h)]
+    leader_col = next((i for i, h in enumerate(heads) if _LEADER_HEAD.search(h)
+                       and not _UNIT_HEAD.search(h)), None)
+    deadline_col = next((i for i, h in enumerate(heads) if _DEADLINE_HEAD.search(h)), None)
+    text_cols = [i for i, h in enumerate(heads) if _TASK_HEAD.search(h) and i != seq_col
+                 and i not in dict(unit_cols) and i != deadline_col and i != leader_col
+                 and not _STATUS_HEAD.search(h)]
     if not text_cols or not unit_cols:
-        return ["".join(dict.fromkeys(r)) for r in rows]
+        return ["".join(dict.fromkeys(c for c in r if c)) for r in rows]
     task_col, group_cols = text_cols[-1], text_cols[:-1]
     out: list[str] = []
     groups_seen: dict[int, str] = {}
@@ -87,18 +150,21 @@ def _header_rows_lines(rows: list[list[str]]) -> list[str]:
         if not text:
             continue
         counter += 1
-        seq = narrow(cell(seq_col)).rstrip(".、．")
+        seq = narrow(cell(seq_col)).strip().rstrip(".、．")
         number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
         roles = []
         for i, h in unit_cols:
             if cell(i):
-                label = re.sub(r"[\s(].*$", "", narrow(h))
-                roles.append(f"{label}:{cell(i)}")
+                roles.append(f"{_role_label(h)}:{cell(i)}")
+        if cell(leader_col):
+            roles.append(f"責任領導:{cell(leader_col)}")
         if cell(deadline_col):
-            label = re.sub(r"[\s(].*$", "", narrow(header[deadline_col])) or "完成時限"
-            roles.append(f"{label}:{cell(deadline_col)}")
-        lead = re.match(r"^\s*\d{1,3}\s*[.．、]\s*", narrow(text))
-        text = text[lead.end():] if lead else text
+            roles.append(f"完成時限:{cell(deadline_col)}")
+        lead_no = re.match(r"^\s*(\d{1,3})\s*[.．、]\s*", narrow(text))
+        if lead_no:
+            text = text[lead_no.end():]
+            if seq_col is None or not cell(seq_col):
+                number = f"{lead_no.group(1)}."      # the row's own number (11. after 5.)
         out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
     return out
 
@@ -168,15 +234,27 @@ def _text_cells(line: str) -> list[str] | None:
 
 def _text_tables(raw: list[str]) -> list[str]:
     """Task tables flattened to text (a web page copied with `|` or tabs between the cells, a
-    spreadsheet pasted into a .txt): the header row (序號 | 工作任務 | 牽頭單位 | …) and the rows
-    after it become the numbered items with unit parentheses that the parser reads."""
+    spreadsheet pasted into a .txt, a page's text copy with one cell per line): the header row
+    (序號 | 工作任務 | 牽頭單位 | …) and the rows after it become the numbered items with unit
+    parentheses that the parser reads."""
     out: list[str] = []
     i = 0
     while i < len(raw):
         cells = _text_cells(raw[i])
-        if cells and len(cells) >= 3 and _is_task_header(cells):
-            rows = [cells]
+        header = None
+        if cells and len(cells) >= 3:
+            nxt = next((_text_cells(x) for x in raw[i + 1:i + 3] if x.strip()), None)
+            if _is_task_header(cells) and not (nxt and _is_task_header(nxt)):
+                header = [cells]
+            elif nxt and _header_like(cells) and _header_like(nxt) and not _is_task_header(cells) \
+                    and _is_task_header(cells + nxt):
+                header = [cells, nxt]           # a header in two rows, the upper one spanning
+        if header:
             j = i + 1
+            while len(header) == 2 and not raw[j].strip():
+                j += 1
+            j += len(header) - 1
+            rows: list[list[str]] = []
             # rows go on while lines have cells; a heading line between them (一、… without any
             # separator, its trailing tabs lost) is a merged row of the table
             while j < len(raw) and (_text_cells(raw[j]) is not None or not raw[j].strip()
@@ -185,9 +263,164 @@ def _text_tables(raw: list[str]) -> list[str]:
                 if raw[j].strip():
                     rows.append(_text_cells(raw[j]) or [raw[j].strip()])
                 j += 1
-            out.extend(_rows_lines(rows))
+            out.extend(_rows_lines([_flat_header(header, rows)] + rows))
+            i = j
+            continue
+        block = _cell_lines_header(raw, i)
+        if block:
+            heads, j = block
+            rows, j = _cell_lines_rows(raw, j, heads)
+            out.extend(_rows_lines([heads] + rows))
             i = j
             continue
         out.append(raw[i])
         i += 1
     return out
+
+
+def _flat_header(header: list[list[str]], rows: list[list[str]]) -> list[str]:
+    """The header of a text table. Two rows copied from a table whose upper cells span the lower
+    ones lose the spans (序號 | 內容清單 | 責任清單 | 措施清單 and 責任領導 | 責任人 | 責任處室 | …):
+    the lower row's labels go under the upper row's spanning cells, which come after the upper
+    row's leading columns that are a number or the task (they span both rows)."""
+    if len(header) == 1:
+        return header[0]
+    upper, lower = header
+    width = max([len(r) for r in rows] + [len(upper)])
+    leading = 0
+    for c in upper:
+        h = _head(c)
+        if _SEQ_HEAD.match(h) or (_TASK_HEAD.search(h) and not _UNIT_HEAD.search(h)):
+            leading += 1
+        else:
+            break
+    combined = upper[:leading] + lower
+    return combined + [""] * (width - len(combined))
+
+
+_ITEM_START = re.compile(r"^\s*\d{1,3}\s*[.．、](?!\d)")
+
+
+def _cell_lines_header(raw: list[str], i: int) -> tuple[list[str], int] | None:
+    """A table whose text copy has one cell a line: short header lines (項目 / 具體項目 / 牽頭單位 /
+    責任單位), blank lines between them allowed, naming a task and a unit column, with an item
+    (1.…) or a heading (一、…) after them. (header cells, index after the header) or None."""
+    heads: list[str] = []
+    j = i
+    while j < len(raw) and len(heads) < 12:
+        x = raw[j].strip()
+        if not x:
+            j += 1
+            continue
+        h = _head(x)
+        if len(h) > 10 or re.search(r"[,，。;；:：、]", h) or _HEADING_START.match(narrow(x)):
+            break
+        heads.append(x)
+        j += 1
+    if len(heads) < 3 or not _is_task_header(heads) or not _head(heads[0]) == _head(raw[i].strip()):
+        return None
+    nxt = next((x for x in raw[j:j + 3] if x.strip()), "")
+    if not (_ITEM_START.match(narrow(nxt)) or _HEADING_START.match(narrow(nxt))):
+        return None
+    return heads, j
+
+
+def _cell_lines_rows(raw: list[str], j: int, heads: list[str]) -> tuple[list[list[str]], int]:
+    """The rows after a one-cell-a-line header: a heading line (一、…) is a row of its own
+    (the grouping column's cell, spanning its rows), an item line (1.…) starts a row whose
+    other cells are the lines up to the next item or heading, in the order of the columns after
+    the task column."""
+    heads_n = [_head(h) for h in heads]
+    task_col = max((k for k, h in enumerate(heads_n) if _TASK_HEAD.search(h) and not _UNIT_HEAD.search(h)),
+                   default=0)
+    seq_col = next((k for k, h in enumerate(heads_n) if _SEQ_HEAD.match(h)), None)
+    rows: list[list[str]] = []
+    width = len(heads)
+    cur: list[str] | None = None
+    cur_col = task_col + 1
+    while j < len(raw):
+        x = raw[j].strip()
+        if not x:
+            j += 1
+            continue
+        n = narrow(x)
+        if _HEADING_START.match(n) and not _ITEM_START.match(n):
+            if cur:
+                rows.append(cur)
+            cur = None
+            rows.append([x] * width)
+        elif re.fullmatch(r"\d{1,3}[.．、]?", n):
+            # a row's number in a cell of its own (序號), or the number of a row the copy ends in
+            if cur:
+                rows.append(cur)
+            cur = [""] * width
+            if seq_col is not None:
+                cur[seq_col] = x
+            cur_col = task_col
+        elif _ITEM_START.match(n) and len(x) > 4 and not (cur is not None and cur_col == task_col):
+            if cur:
+                rows.append(cur)
+            cur = [""] * width
+            cur[task_col] = x
+            cur_col = task_col + 1
+        elif cur is not None and cur_col < width and len(x) <= 120:
+            cur[cur_col] = x
+            cur_col += 1
+        else:
+            break                    # prose after the table, or a line too many for the row
+        j += 1
+    if cur:
+        rows.append(cur)
+    return rows, j
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+
+def xlsx_grids(data: bytes) -> list[tuple[str, list[list[str]]]]:
+    """(sheet name, rows of cell texts) of every visible sheet of an .xlsx, a merged cell's text in
+    every slot it covers (as a Word or web table gives them). Raises ValueError for a file that
+    is not a readable workbook."""
+    import io
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as e:          # openpyxl raises several kinds on a broken or foreign package
+        raise ValueError(type(e).__name__) from None
+    out = []
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        grid: dict[tuple[int, int], str] = {}
+        for row in ws.iter_rows(max_row=min(ws.max_row or 0, 5000), max_col=min(ws.max_column or 0, 60)):
+            for c in row:
+                if c.value is not None:
+                    text = str(c.value)
+                    if isinstance(c.value, float) and c.value.is_integer():
+                        text = str(int(c.value))
+                    grid[(c.row - 1, c.column - 1)] = re.sub(r"\s*\n\s*", "", text).strip()
+        for rng in ws.merged_cells.ranges:
+            value = grid.get((rng.min_row - 1, rng.min_col - 1), "")
+            for r in range(rng.min_row - 1, min(rng.max_row, 5000)):
+                for c in range(rng.min_col - 1, min(rng.max_col, 60)):
+                    grid[(r, c)] = value
+        if not grid:
+            continue
+        nrows = max(r for r, _ in grid) + 1
+        ncols = max(c for _, c in grid) + 1
+        out.append((ws.title, [[grid.get((r, c), "") for c in range(ncols)] for r in range(nrows)]))
+    return out
+
+
+def xlsx_task_lines(data: bytes) -> list[str] | None:
+    """The lines of the task tables in a workbook (every sheet whose header, found by its meaning
+    in its first ten rows, names a task and a unit column), or None when no sheet has one."""
+    lines: list[str] = []
+    for _, rows in xlsx_grids(data):
+        rows = [r for r in rows if any(r)]
+        if _find_header(rows) is None:
+            continue
+        lines.extend(_rows_lines(rows))
+        lines.append("")
+    return lines if any(lines) else None
