@@ -23,6 +23,12 @@ QUALIFIERS = re.compile(
 # 區政府辦(牽頭): a role written after one name of a list
 INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# 各縣、市、區政府: admin words joined by 、 before a government
+ADMIN_WORD_RE = re.compile(r"^各?(县|市|区|乡|镇|旗|州)$")
+ADMIN_GOV_RE = re.compile(r"^(县|市|区|乡|镇|旗|州)?(人民)?(政府|党委|管委会)$")
+# A name with a level prefix (省農業廳) and a short office name that leans on it (衛生廳)
+LEVEL_PREFIX_RE = re.compile(r"^(省|市|州|縣|县|區|区)(?!政府|委員會|委员会)[\u3400-\u9fff]{1,12}(廳|厅|局|委|辦|办|署)$")
+ABBREVIATED_OFFICE_RE = re.compile(r"^[\u3400-\u9fff]{2,4}(廳|厅|局|委|辦|办|署)$")
 # 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
 TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
 # Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
@@ -87,21 +93,26 @@ class UnitNames(ParserState):
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
-            if it:
-                cleaned.append((it, said_responsible, False, sep))
+            # 州委編辦及州直相關單位 / 市政府法制辦及相關部門和縣(區)政府: two names joined by a word
+            for n, part in enumerate(self._split_joined(it) if it else []):
+                cleaned.append((part, said_responsible, False, sep if n == 0 else "及"))
         out: list[str] = []
         i = 0
         while i < len(cleaned):
             took = 1
             if not cleaned[i][2]:
-                for j in range(min(len(cleaned), i + 3), i + 1, -1):
+                for j in range(min(len(cleaned), i + 4), i + 1, -1):
                     parts = cleaned[i:j]
                     if any(p[2] for p in parts) or any(p[3] != "、" for p in parts[1:]):
                         continue
                     joined = "、".join(p[0] for p in parts)
                     if self.cfg.resolve(joined) or (
                             j == i + 2 and TOWN_WORD_RE.match(norm_name(parts[0][0]))
-                            and norm_name(parts[1][0]) == "街道"):
+                            and norm_name(parts[1][0]) == "街道") or (
+                            # 各縣、市、區政府 / 各縣、區人民政府: one group of governments
+                            ADMIN_WORD_RE.match(norm_name(parts[0][0]))
+                            and all(ADMIN_WORD_RE.match(norm_name(p[0])) for p in parts[1:-1])
+                            and ADMIN_GOV_RE.match(norm_name(parts[-1][0]))):
                         took = j - i
                         break
             parts = cleaned[i:i + took]
@@ -110,6 +121,44 @@ class UnitNames(ParserState):
             out.append("、".join(p[0] for p in parts))
             i += took
         return out
+
+    def _unit_like(self, name: str) -> bool:
+        """A name that is plainly an office or a group (for splitting A及B, A和B)."""
+        n = norm_name(name)
+        return bool(self.cfg.resolve(name) or GENERIC_GROUP_RE.search(n)
+                    or (len(n) >= 3 and UNIT_SUFFIX_RE.search(n) and not NOT_A_UNIT_RE.search(n)))
+
+    def _split_joined(self, item: str) -> list[str]:
+        """市政府法制辦及相關部門和縣(區)政府 → three names; 區政務服務和大數據局 stays one (區政務服務
+        is not a name)."""
+        if self.cfg.resolve(item) or not re.search(r"以及|及|和|與|与", item):
+            return [item]
+        parts = [x.strip() for x in re.split(r"以及|及|和|與|与", item)]
+        if len(parts) >= 2 and all(parts) and all(self._unit_like(x) for x in parts):
+            return parts
+        return [item]
+
+    def _expand_abbreviations(self, items: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """省農業廳、衛生廳、環保局 → 省衛生廳, 省環保局: a short office name after one with a level
+        prefix (省/市/州/縣/區) in the same list is that level's office. ([(as written, as read)])"""
+        out: list[str] = []
+        notes: list[tuple[str, str]] = []
+        prefix = None
+        for item in items:
+            m = LEVEL_PREFIX_RE.match(item)
+            if m:
+                prefix = m.group(1)
+                out.append(item)
+                continue
+            if prefix and len(item) <= 5 and ABBREVIATED_OFFICE_RE.search(item) \
+                    and not re.search(r"[省市州縣县區区鄉乡鎮镇村旗盟]", item) \
+                    and not self.cfg.resolve(item) and not GENERIC_GROUP_RE.search(norm_name(item)):
+                notes.append((item, prefix + item))
+                out.append(prefix + item)
+                continue
+            prefix = None
+            out.append(item)
+        return out, notes
 
     def _resolve_item(self, item: str) -> list[tuple[str, str | None]]:
         canonical = self.cfg.resolve(item)
