@@ -50,7 +50,13 @@ class DocumentParts(StructureScan):
     def _find_body_start(self, paras: list[str]) -> tuple[int | None, bool]:
         for i, p in enumerate(paras):
             m = SECTION_RE.match(p)
-            if m and m.group(2) and (len(m.group(2)) <= 60 or self._split_heading(m.group(2))[0]):
+            if m and m.group(2) and (len(m.group(2)) <= 60 or self._section_heading(p)):
+                # a page that begins inside the body ((上接第一版) … (三)… 4.… before the 三、 the
+                # copy has): the body begins at that subsection
+                for k in range(min(i, 3)):
+                    if SUBSECTION_RE.match(paras[k]) and any(ITEM_RE.match(q) for q in paras[k + 1:i]) \
+                            and not any(PLAN_TITLE_RE.search(q) or SIGN_DATE_RE.match(q) for q in paras[:i]):
+                        return k, False
                 return i, False
         # No 一、 headings: start at the first (一) or numbered item that carries units.
         for i, p in enumerate(paras):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from putuo_xl.errors import InputError
-from putuo_xl.plan.cleaning import _clean_lines
+from putuo_xl.plan.cleaning import _SPAM, _clean_lines
 from putuo_xl.plan.tables import (_cn_numeral, _find_header, _html_grid, _rows_lines,
                                   _table_lines, xlsx_task_lines)
 from putuo_xl.text import narrow, squeeze_cjk_spaces
@@ -482,6 +482,8 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
             hints["title"] = h1.get_text(" ", strip=True)
         elif soup.title and soup.title.string:
             hints["title"] = re.split(r"\s*(?:_|\||-{1,2}|——)\s*", soup.title.string.strip())[0].strip()
+    if hints.get("title") and _SPAM.search(hints["title"]):
+        del hints["title"]          # a hijacked page's title names the casino, not the issuer
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     for t in soup.find_all(_DROP_TAGS):

@@ -126,7 +126,10 @@ class _Parser(DocumentParts, TaskBuilder):
                     and not (self._is_issuer_line(tail) or CLOSING_FURNITURE_RE.match(tail)) \
                     and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail
                          or re.search(r"[((〔《“][^))〕》”]*$", tail)
-                         or getattr(self, "tail_after_marker", False)):
+                         or getattr(self, "tail_after_marker", False)
+                         # a sentence begun and cut at its first characters: 六、穩步推進機構改革。根
+                         or (len(tail) <= 3 and re.fullmatch(r"[\u3400-\u9fff]+", tail)
+                             and last.text.rstrip().endswith(tail))):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
         elif epilogue:

@@ -84,13 +84,14 @@ class RoleMarkers(UnitNames):
     def _find_markers(self, text: str) -> list[tuple[int, int, _Marker]]:
         found: list[tuple[int, int, _Marker]] = []
         for m in PAREN_RE.finditer(text):
-            inner = self._clean_marker(m.group(1).strip())[0]
+            whole = m.group(1).strip()
+            inner = self._clean_marker(whole)[0]
             lm = LABEL_RE.search(inner)
             if lm and lm.start() <= 12 and not re.search(r"[,,。;;]", inner[:lm.start()].strip(" ;;,,")):
-                found.append((m.start(), m.end(), self._units_from_marker(inner, bare=False)))
+                found.append((m.start(), m.end(), self._units_from_marker(whole, bare=False)))
                 continue
             if self._is_role_verb_list(inner, text, m.end()):
-                found.append((m.start(), m.end(), self._units_from_marker(inner, bare=False)))
+                found.append((m.start(), m.end(), self._units_from_marker(whole, bare=False)))
                 continue
             ranked = bool(CONVENTION_RE.search(m.group(1)))
             if self._is_bare_unit_list(inner, text, m.end(), ranked):

@@ -122,6 +122,11 @@ class StructureScan(RoleMarkers):
             title, rest = self._split_heading(ms.group(2))
             if title is not None and len(title) <= 60:
                 return ms, title, rest
+            # a part that is one task (三、完善制度建設程序,促進…民主化。圍繞…(市政府法制局)): its first
+            # sentence is its title even with a comma in it, when the paragraph names its units
+            m = re.match(r"^([^。;;:：()()]{2,40}?)。(.+)$", ms.group(2))
+            if m and self._find_markers(m.group(2)):
+                return ms, m.group(1).strip(), m.group(2).strip()
         return None
 
     def _scan(self, body: list[str], implicit: bool) -> list[_Sec]:
