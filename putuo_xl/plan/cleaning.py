@@ -19,7 +19,7 @@ _FOOTER = re.compile(
 _FOOTER_BUTTONS = re.compile(r"^[\s\[\]【】()|/]*((關閉|关闭|打印|返回|收藏|保存|分享)[\s\[\]【】()|/]*)+$")
 # Page furniture anywhere (dropped, the rest stays).
 _FURNITURE = re.compile(
-    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
+    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号](大小)?\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
     r"當前位置|当前位置|您現在的位置|您现在的位置|您當前的位置|您当前的位置|首頁\s*>|首页\s*>)")
 # Injected spam (gambling sites) that some hacked CMS pages carry. Words that also occur in
 # real notices (澳門, 官網, 彩票, 金沙) only count next to an unambiguous one.
@@ -46,8 +46,20 @@ _SHARING = re.compile(
 _FILE_NAME = re.compile(r"^[^。,，;；:：]{4,80}\.(docx?|pdf|wps|xlsx?|txt)$", re.I)
 # another page's header pasted into a sentence: …的重許昌市人民政府文件許政〔2020〕21號大工作…
 _PASTED_HEADER = re.compile(
-    r"(?<=[\u3400-\u9fff])[\u3400-\u9fff]{2,12}(?:人民政府|委員會|委员会)(?:辦公室|办公室|辦公廳|办公厅)?文件\s*"
-    r"[\u3400-\u9fff]{1,8}\s*[〔\[(（]\s*\d{4}\s*[〕\])）]\s*\d{1,4}\s*[號号]")
+    r"(?<=[\u3400-\u9fff])(?:人民政府|委員會|委员会)(?:辦公室|办公室|辦公廳|办公厅)?文件\s*"
+    r"(?P<abbr>[\u3400-\u9fff]{1,8})\s*[〔\[(（]\s*\d{4}\s*[〕\])）]\s*\d{1,4}\s*[號号]")
+
+
+def _drop_pasted_header(line: str) -> str:
+    """許昌市人民政府文件許政〔2020〕21號 inside a sentence: the place begins with the first
+    character of the number's abbreviation (許), a few characters before 人民政府."""
+    m = _PASTED_HEADER.search(line)
+    if not m:
+        return line
+    start = line.rfind(m.group("abbr")[0], max(0, m.start() - 8), m.start())
+    if start <= 0:
+        return line
+    return line[:start] + line[m.end():]
 # Leftover markup in a text copy: <p>…</p>, <br/>, &nbsp;
 _TAG = re.compile(r"<\s*/?\s*(p|br|div|span|strong|b|i|em|font|td|tr|th|table|tbody|li|ul|ol|h[1-6]|center|a|img|u|sup|sub)"
                   r"\b[^<>]*>", re.I)
@@ -144,9 +156,12 @@ def _clean_lines(raw: list[str]) -> list[str]:
     raw = _text_tables(_strip_tags(raw))
     for line in raw:
         line = _PINYIN_NOTE.sub("", _repair_gbk_shift(line).replace("\t", " "))
-        line = _PASTED_HEADER.sub("", line)
+        line = _drop_pasted_header(line)
         line = re.sub(r"^(\s|\u3000)*[?？]{1,4}(?=[\u3400-\u9fff（(“《])", "", line)
         line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
+        flat0 = narrow(line)
+        if _SITE_LINE.match(flat0) or _SHARING.match(flat0) or _FILE_NAME.match(flat0):
+            continue                # a sharing site's furniture (before its 第1頁 / 共8頁 joins lines)
         pm = _PAGE_MARK.match(line)
         if pm:
             line = line[pm.end():].strip()

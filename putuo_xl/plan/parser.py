@@ -152,6 +152,10 @@ class _Parser(DocumentParts, TaskBuilder):
         if not plan.default_deadline:
             plan.warnings.append(self.t("沒有找到通知的總體完成時限(如「原則上應在…年底完成」),"
                                         "未標時限的任務沒有截止日期。"))
+        masked = re.search(r"(?<![\d*＊])[*＊]{1,4}\s*年|[〔\[(]\s*[*＊]{1,4}\s*[〕\])]", "\n".join(self.lines))
+        if masked:
+            plan.warnings.append(self.t(f"文中的年份被網站換成了星號(「{_q(masked.group(0).strip())}」),"
+                                        "通知的年度和日期可能沒有讀出,請按原文核對計劃年度和各項時限。"))
         plan.warnings.extend(self.notes)
         for task in tasks:
             for w in task.warnings:

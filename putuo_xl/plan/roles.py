@@ -38,7 +38,7 @@ LEADER_CLAUSE_RE = re.compile(rf"{_LEADER_LABEL}\s*[::]\s*([^;;]*)[;;]?")
 
 # One level of nested parentheses inside: (責任單位:區級有關單位、各鎮(街道)). Text copied out
 # of a PDF often brackets the units with 〔〕: 〔牽頭單位:…;責任單位:…〕.
-_PAREN = r"[((【\[〔]((?:[^()()【】\[\]〔〕]|[((<〔][^()()〔〕]*[))>〕])*)[))】\]〕]"
+_PAREN = r"[((【\[〔]((?:[^()()【】\[\]〔〕]|[((<〔\[][^()()〔〕\[\]]*[))>〕\]])*)[))】\]〕]"
 PAREN_RE = re.compile(_PAREN)
 # A unit list whose closing parenthesis is missing (the text was cut off).
 OPEN_MARKER_RE = re.compile(rf"[((〔]\s*(?:{_LABELS})\s*[::][^))〕]*$")
@@ -216,9 +216,10 @@ class RoleMarkers(UnitNames):
         return bool(UNIT_LINE_RE.match(p) or self._find_markers(p))
 
     def _is_role_verb_list(self, inner: str, text: str, end: int) -> bool:
-        """(區司法局牽頭,區級有關單位按職責分工負責) / (區司法局負責)."""
+        """(區司法局牽頭,區級有關單位按職責分工負責) / (區司法局負責), at the end of a sentence or
+        after its full stop (…開展執法檢查。(區衛生健康委負責)加強…)."""
         after = text[end:end + 2].strip()
-        if after and after[0] not in SENTENCE_END + "”":
+        if after and after[0] not in SENTENCE_END + "”" and not self._after_sentence(text, end):
             return False
         parts = [x.strip() for x in re.split(r"[,,;;]", inner) if x.strip()]
         if not parts or len(inner) > 200:
@@ -240,9 +241,17 @@ class RoleMarkers(UnitNames):
                     known += 1      # a unit of another district: 縣司法局牽頭,縣公安局配合
         return known >= 1
 
+    @staticmethod
+    def _after_sentence(text: str, end: int) -> bool:
+        """The parenthesis ending at `end` follows a full stop: …。(區衛生健康委負責)加強…"""
+        start = text.rfind("(", 0, end)
+        start = max(start, text.rfind("(", 0, end))
+        before = text[:start].rstrip() if start > 0 else ""
+        return bool(before) and before[-1] in "。;;"
+
     def _is_bare_unit_list(self, inner: str, text: str, end: int, ranked: bool = False) -> bool:
         after = text[end:end + 2].strip()
-        if after and after[0] not in SENTENCE_END:
+        if after and after[0] not in SENTENCE_END and not self._after_sentence(text, end):
             return False
         items = self._split_units(inner)
         if not items or len(inner) > 200:

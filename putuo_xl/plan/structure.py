@@ -26,9 +26,14 @@ ITEM_RE = re.compile(
     r"|[((]\s*(?P<paren>\d{1,3})\s*[))]"
     r"|(?P<rparen>\d{1,3})\s*[))]"
     r"|(?P<circled>[①-⑳]))\s*(?P<text>.*)$")
+# The headings of a plan's own parts, known by their words
+KNOWN_TITLE_RE = re.compile(
+    r"^(指導思想|指导思想|總體要求|总体要求|基本原則|基本原则|工作原則|工作原则|發展目標|发展目标|工作目標|工作目标|"
+    r"主要目標|主要目标|總體目標|总体目标|主要任務|主要任务|重點任務|重点任务|保障措施|工作要求|組織保障|组织保障)"
+    r"(?=[\u3400-\u9fff“])")
 # Sections before and after the tasks that are not tasks
 INTRO_TITLE_RE = re.compile(
-    r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|"
+    r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|發展目標|发展目标|"
     r"基本原則|基本原则|目標任務|目标任务|實施步驟|实施步骤|工作步驟|工作步骤|方法步驟|方法步骤|實施階段|实施阶段)"
     r"[^,,。]{0,10}$")
 CLOSING_TITLE_RE = re.compile(
@@ -109,6 +114,11 @@ class StructureScan(RoleMarkers):
         """深化“最多跑一次”改革。加快推進… → (title, rest); a long heading without a title → (None, all)."""
         if not head:
             return None, ""
+        kt = KNOWN_TITLE_RE.match(head)
+        if kt and len(head) > 30 and re.search(r"[,,。]", head) \
+                and not re.match(r"[。.,,::;;((和与與及]", head[kt.end():kt.end() + 1] or "。"):
+            # 一、指導思想圍繞…: a heading word run on into its text (a copy that lost the break)
+            return kt.group(0), head[kt.end():].strip()
         m = re.match(r"^(.{2,40}?)(?:。|\.(?!\d))(.*)$", head)
         if m and not PAREN_RE.search(m.group(1)) and not re.search(r"[,,;;]", m.group(1)):
             return m.group(1).strip(), m.group(2).strip()

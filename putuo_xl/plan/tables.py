@@ -155,7 +155,7 @@ def _header_rows_lines(rows: list[list[str]]) -> list[str]:
         roles = []
         for i, h in unit_cols:
             if cell(i):
-                roles.append(f"{_role_label(h)}:{cell(i)}")
+                roles.append(f"{_role_label(h)}:{_spaced_units(cell(i))}")
         if cell(leader_col):
             roles.append(f"責任領導:{cell(leader_col)}")
         if cell(deadline_col):
@@ -167,6 +167,18 @@ def _header_rows_lines(rows: list[list[str]]) -> list[str]:
                 number = f"{lead_no.group(1)}."      # the row's own number (11. after 5.)
         out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
     return out
+
+
+_CELL_UNIT = re.compile(r"^[\u3400-\u9fff()（）]{2,30}(局|辦|办|委|部|院|所|中心|單位|单位|街道|鎮|镇|鄉|乡|政府|"
+                        r"辦公室|办公室|處|处|室|庭|廳|厅|署|站|隊|队|公司|管委會|管委会|部門|部门)$")
+
+
+def _spaced_units(cell: str) -> str:
+    """區司法局 區財政局 (a cell whose names are separated by spaces, not 、) → 區司法局、區財政局."""
+    parts = [x for x in re.split(r"[ \t\u3000]+", cell.strip()) if x]
+    if len(parts) >= 2 and all(_CELL_UNIT.match(x) for x in parts):
+        return "、".join(parts)
+    return cell
 
 
 def _groups_in_section(lines: list[str]) -> int:
@@ -200,7 +212,7 @@ def _html_grid(table) -> list[list[str]]:
             while (r, c) in grid:
                 c += 1
             text = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
-            text = squeeze_cjk_spaces(text)
+            text = squeeze_cjk_spaces(_spaced_units(text))
             try:
                 rs = max(1, min(int(cell.get("rowspan", 1) or 1), 200))
                 cs = max(1, min(int(cell.get("colspan", 1) or 1), 50))

@@ -70,9 +70,9 @@ class UnitNames(ParserState):
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
         raw, seps, depth, cur = [], [], 0, ""
         for ch in body:
-            if ch in "((<【":
+            if ch in "((<【[":
                 depth += 1
-            elif ch in "))>】":
+            elif ch in "))>】]":
                 depth = max(0, depth - 1)
             if depth == 0 and ch in "、,,;;/":
                 raw.append(cur)
@@ -93,8 +93,10 @@ class UnitNames(ParserState):
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
-            # 州委編辦及州直相關單位 / 市政府法制辦及相關部門和縣(區)政府: two names joined by a word
-            for n, part in enumerate(self._split_joined(it) if it else []):
+            # 州委編辦及州直相關單位 / 市政府法制辦及相關部門和縣(區)政府: two names joined by a word;
+            # 區司法局 區財政局: names a copy separated by spaces instead of 、
+            parts = [y for x in (self._split_spaced(it) if it else []) for y in self._split_joined(x)]
+            for n, part in enumerate(parts):
                 cleaned.append((part, said_responsible, False, sep if n == 0 else "及"))
         out: list[str] = []
         i = 0
@@ -138,6 +140,12 @@ class UnitNames(ParserState):
             return parts
         return [item]
 
+    def _split_spaced(self, item: str) -> list[str]:
+        parts = [x for x in re.split(r"[ \t\u3000]+", item.strip()) if x]
+        if len(parts) >= 2 and all(self._unit_like(x) for x in parts):
+            return parts
+        return [item]
+
     def _expand_abbreviations(self, items: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """省農業廳、衛生廳、環保局 → 省衛生廳, 省環保局: a short office name after one with a level
         prefix (省/市/州/縣/區) in the same list is that level's office. ([(as written, as read)])"""
@@ -164,8 +172,8 @@ class UnitNames(ParserState):
         canonical = self.cfg.resolve(item)
         if canonical:
             return [(item, canonical)]
-        # 區司法局(區委依法治區辦) / 區委宣傳部(區文明辦): a unit with its other name in brackets
-        am = re.match(r"^(.{2,}?)[((]([^()()]{2,})[))]$", item)
+        # 區司法局(區委依法治區辦) / 縣委組織部[縣委編辦]: a unit with its other name in brackets
+        am = re.match(r"^(.{2,}?)[((\[]([^()()\[\]]{2,})[))\]]$", item)
         if am:
             alias = self.cfg.resolve(am.group(1)) or self.cfg.resolve(am.group(2))
             if alias:
