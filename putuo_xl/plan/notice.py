@@ -175,14 +175,30 @@ def _read_zip(data: bytes, name: str) -> NoticeText:
     raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
 
 
-def _read_xlsx(zf: zipfile.ZipFile, data: bytes, name: str) -> NoticeText:
-    """A 任務分解表 kept as a spreadsheet: its task tables (header found by meaning) as lines.
-    A master workbook (台賬) is not a notice: it is read back by build/forms."""
+def is_master_workbook(path: str | Path) -> bool:
+    """Whether an .xlsx is a master workbook (任務分解台賬, with its hidden _meta sheet) rather
+    than a 任務分解表 to be read like a notice."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _has_meta_sheet(zf)
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _has_meta_sheet(zf: zipfile.ZipFile) -> bool:
+    from putuo_xl.layout import META_SHEET
+
     try:
         book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
     except KeyError:
-        book = ""
-    if re.search(r'name="_meta"', book):
+        return False
+    return bool(re.search(rf'name="{re.escape(META_SHEET)}"', book))
+
+
+def _read_xlsx(zf: zipfile.ZipFile, data: bytes, name: str) -> NoticeText:
+    """A 任務分解表 kept as a spreadsheet: its task tables (header found by meaning) as lines.
+    A master workbook (台賬) is not a notice: it is read back by build/forms."""
+    if _has_meta_sheet(zf):
         raise InputError("這是任務分解台賬(已生成的 Excel 工作簿),不是通知。要按台賬中的修改更新,請用 "
                          "putuo-xl build --refresh 台賬文件;要生成月報,請用 putuo-xl forms。", file=name)
     try:

@@ -325,14 +325,16 @@ def _cell_lines_header(raw: list[str], i: int) -> tuple[list[str], int] | None:
             j += 1
             continue
         h = _head(x)
-        if len(h) > 10 or re.search(r"[,，。;；:：、]", h) or _HEADING_START.match(narrow(x)):
+        if len(h) > 10 or re.search(r"[,，。;；:：、]", h) or _HEADING_START.match(narrow(x)) \
+                or re.fullmatch(r"\d{1,3}[.．、]?", h):
             break
         heads.append(x)
         j += 1
     if len(heads) < 3 or not _is_task_header(heads) or not _head(heads[0]) == _head(raw[i].strip()):
         return None
-    nxt = next((x for x in raw[j:j + 3] if x.strip()), "")
-    if not (_ITEM_START.match(narrow(nxt)) or _HEADING_START.match(narrow(nxt))):
+    nxt = narrow(next((x for x in raw[j:j + 3] if x.strip()), "")).strip()
+    numbered = any(_SEQ_HEAD.match(_head(h)) for h in heads) and re.fullmatch(r"\d{1,3}[.．、]?", nxt)
+    if not (_ITEM_START.match(nxt) or _HEADING_START.match(nxt) or numbered):
         return None
     return heads, j
 

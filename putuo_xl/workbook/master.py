@@ -80,8 +80,11 @@ def load_source(source, cfg: Config) -> Plan:
         from putuo_xl.plan.planfile import load_plan
         return load_plan(p)
     if suffix in (".xlsx", ".xlsm"):
-        from putuo_xl.workbook.readback import plan_from_workbook
-        return plan_from_workbook(p, cfg)
+        from putuo_xl.plan.notice import is_master_workbook
+        if not p.exists() or is_master_workbook(p):
+            from putuo_xl.workbook.readback import plan_from_workbook
+            return plan_from_workbook(p, cfg)
+        # a 任務分解表 kept as a spreadsheet is read like a notice
     if not p.exists():
         raise InputError("找不到文件,請檢查路徑。", file=str(p))
     from putuo_xl.plan.parser import parse_notice
