@@ -95,6 +95,7 @@ class RoleMarkers(UnitNames):
                 continue
             ranked = bool(CONVENTION_RE.search(m.group(1)))
             if self._is_bare_unit_list(inner, text, m.end(), ranked):
+                ranked = ranked or getattr(self, "ranked_lists", False)
                 found.append((m.start(), m.end(), self._units_from_marker(m.group(1).strip(), bare=not ranked)))
         found.extend(self._leading_markers(text, [(s, e) for s, e, _ in found]))
         found.sort(key=lambda f: f[0])

@@ -64,6 +64,7 @@ class _Sub:
     value: int | None
     title: str | None
     title_units: list[UnitRef] | None = None
+    title_notes: list[str] | None = None    # what the parser read into the heading's units
     blocks: list[_Block] = field(default_factory=list)
     style: str | None = None      # the item numbering style that makes tasks here
     group_style: str | None = None    # a fourth level: 1.標題 lines grouping the (1) tasks
@@ -159,6 +160,7 @@ class StructureScan(RoleMarkers):
                     sec.title = self._strip_markers(title)
                     sub = self._sub(sec)
                     sub.title_units = tm[-1][2].units
+                    sub.title_notes = tm[-1][2].notes
                 if rest:
                     self._content(sec, rest)
                 continue
@@ -188,6 +190,7 @@ class StructureScan(RoleMarkers):
                     tm = self._find_markers(title)
                     if tm:
                         sub.title_units = tm[-1][2].units
+                        sub.title_notes = tm[-1][2].notes
                         sub.title = self._strip_markers(title)
                 if rest:
                     self._content(sec, rest)

@@ -211,6 +211,9 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                                          + self.t(",請核對原文。"))
             elif title_units:
                 task.units = [UnitRef(**vars(u)) for u in title_units]
+                if title_units is ss.title_units:
+                    for note in ss.title_notes or []:
+                        task.warnings.append(note + self.t(",請核對。"))
             if not task.units:
                 task.warnings.append(self.t("未標明責任單位,請在台賬中補填。"))
             self._enrich(task, run.deadline)

@@ -46,7 +46,7 @@ GENERIC_GROUP_RE = re.compile(
 # Names that end like an office (局, 辦, 委, 法院 …): one such name alone in a parenthesis at the
 # end of a task is its unit even when the directory does not know it (another district's notice).
 STRONG_UNIT_SUFFIX_RE = re.compile(
-    r"(局|辦|办|委|院|部|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
+    r"(局|辦|办|委|院|部|廳|厅|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
 RUN_TOGETHER_RE = re.compile(r"(?<=[局辦办委院部室隊队所站])(?=(?:縣|县|區|区|市)[^,,、;;]{2,})")
 NOT_A_UNIT_RE = re.compile(r"^(含|包括|包含|如|即|例如|特別是|特别是|尤其是|以及|詳見|详见|見|见|參照|参照|依托|通過|通过)"
                            r"|[《》“”\"]")
