@@ -148,15 +148,28 @@ def _join_wrapped_brackets(lines: list[str]) -> list[str]:
     return out
 
 
-def _clean_lines(raw: list[str]) -> list[str]:
+def _clean_lines(raw: list[str], notes: list[tuple[str, str, str]] | None = None) -> list[str]:
+    """The notice's lines without what the copy added; `notes` collects what was repaired or cut
+    out of the notice's own paragraphs (said to the user: the paragraph and what was done)."""
     out: list[str] = []
     seen_text = False
     pieces: list[str] = []
     page_break = False
     raw = _text_tables(_strip_tags(raw))
     for line in raw:
-        line = _PINYIN_NOTE.sub("", _repair_gbk_shift(line).replace("\t", " "))
-        line = _drop_pasted_header(line)
+        repaired = _repair_gbk_shift(line)
+        if repaired != line and notes is not None:
+            i = _first_difference(line, repaired)
+            a, b = (_PINYIN_NOTE.sub("", x) for x in (line, repaired))
+            i = _first_difference(a, b)
+            notes.append(("gbk", a[max(0, i - 4):i + 8].strip(), b[max(0, i - 4):i + 8].strip()))
+        line = _PINYIN_NOTE.sub("", repaired.replace("\t", " "))
+        cut = _drop_pasted_header(line)
+        if cut != line and notes is not None:
+            gone = _removed(line, cut)
+            i = _first_difference(line, cut)
+            notes.append(("header", gone, cut[max(0, i - 10):i + 6].strip()))
+        line = cut
         line = re.sub(r"^(\s|\u3000)*[?？]{1,4}(?=[\u3400-\u9fff（(“《])", "", line)
         line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
         flat0 = narrow(line)
@@ -249,3 +262,18 @@ def _repair_gbk_shift(line: str) -> str:
         return text if common(text) > common(run) else m.group(0)
     return re.sub(r"[?？](?=.[\x40-\x7e]|[^\x00-\x7f])([^\x00-\x7f]{0,12}[,;:()!]?[^\x00-\x7f]{0,12}[\x40-\x7e])",
                   fix, line)
+
+
+def _first_difference(a: str, b: str) -> int:
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _removed(before: str, after: str) -> str:
+    """What was cut out of `before` to give `after` (one contiguous piece)."""
+    i = 0
+    while i < len(after) and before[i] == after[i]:
+        i += 1
+    return before[i:i + len(before) - len(after)]

@@ -89,10 +89,11 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
     head = text[:2000].lower()
     if suffix in (".html", ".htm", ".shtml", ".xhtml") or re.search(r"<(!doctype html|html|body)\b", head):
         return _read_html(text, name, encoding)
-    lines = _clean_lines(text.splitlines())
+    notes: list[tuple[str, str, str]] = []
+    lines = _clean_lines(text.splitlines(), notes)
     if not any(lines):
         raise InputError(f"文件中沒有可讀的文字。{ACCEPTED}。", file=name)
-    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
+    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding, hints={"notes": notes})
 
 
 # Characters that make up a large share of any Chinese government text, in both scripts: a
@@ -521,7 +522,9 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     # task tables first: their rows become paragraphs, which the article is then chosen by
     _html_task_tables(soup, soup)
     article = _main_block(soup)
-    lines = _clean_lines(_block_text(article).splitlines())
+    notes: list[tuple[str, str, str]] = []
+    lines = _clean_lines(_block_text(article).splitlines(), notes)
+    hints["notes"] = notes
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
         lines.insert(0, squeeze_cjk_spaces(title))

@@ -156,6 +156,11 @@ class _Parser(DocumentParts, TaskBuilder):
         if masked:
             plan.warnings.append(self.t(f"文中的年份被網站換成了星號(「{_q(masked.group(0).strip())}」),"
                                         "通知的年度和日期可能沒有讀出,請按原文核對計劃年度和各項時限。"))
+        for kind, a, b in self.notice.hints.get("notes") or []:
+            if kind == "gbk":
+                plan.warnings.append(self.t(f"亂碼「{_q(a)}」按錯位一個字節的 GBK 編碼讀作「{_q(b)}」,請核對原文。"))
+            elif kind == "header":
+                plan.warnings.append(self.t(f"句中混入的「{_q(a)}」(另一個頁面的文頭)已刪去:「…{_q(b)}…」,請核對原文。"))
         plan.warnings.extend(self.notes)
         for task in tasks:
             for w in task.warnings:
