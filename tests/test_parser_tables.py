@@ -27,7 +27,7 @@ def progress_xlsx(path, head=HEAD, rows=ROWS, title=True):
     ws = wb.active
     ws.title = "进展情况表"
     if title:
-        ws.append(["2023年某区法治政府建设任务进展情况表"])
+        ws.append(["2023年法治政府建设任务进展情况表"])
         ws.merge_cells("A1:F1")
         ws.append(["填报单位:区司法局", "", "", "", "填报时间:2023年7月"])
     ws.append(head)

@@ -93,8 +93,11 @@ class DocumentParts(StructureScan):
         plan_title_re = PLAN_TITLE_RE.pattern
         # a page's information table names the title: 名稱: / 標題 | (the label is not the title)
         head = [TITLE_LABEL_RE.sub("", p).rstrip(" |") if TITLE_LABEL_RE.match(p) else p for p in head]
-        # a page's column label before the title: 【市政府重點工作及責任分解】滁州市人民政府關於…
+        # a page's column label before the title: 【市政府重點工作及責任分解】滁州市人民政府關於…,
+        # a document number run into it: 鞍立政發〔2023〕2號立山區人民政府關於…
         head = [re.sub(r"^【[^】]{2,20}】(?=\S{6,})", "", p) for p in head]
+        head = [p[m.end():] if (m := DOC_NUMBER_RE.match(p)) and re.search(r"(關于|关于|關於).*通知$", p[m.end():])
+                else p for p in head]
         titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
         if titles:
             # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title

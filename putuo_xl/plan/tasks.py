@@ -73,6 +73,7 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
     def _tasks(self, subid: str, ss: _Sub, title_units: list[UnitRef] | None) -> list[Task]:
         runs: list[_Run] = []
         title_leader: str | None = None
+        title_notes = ss.title_notes if title_units is ss.title_units else None
         for bi, block in enumerate(ss.blocks):
             block_runs: list[_Run] = []
             cur = _Run(number=block.number)
@@ -119,6 +120,7 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                             if bi == 0 and block.number is None and title_units is None and piece.line:
                                 title_units = piece.units    # units right under the heading
                                 title_leader = piece.leader
+                                title_notes = piece.notes
                             else:
                                 leading = piece
                             continue
@@ -211,9 +213,8 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                                          + self.t(",請核對原文。"))
             elif title_units:
                 task.units = [UnitRef(**vars(u)) for u in title_units]
-                if title_units is ss.title_units:
-                    for note in ss.title_notes or []:
-                        task.warnings.append(note + self.t(",請核對。"))
+                for note in title_notes or []:
+                    task.warnings.append(note + self.t(",請核對。"))
             if not task.units:
                 task.warnings.append(self.t("未標明責任單位,請在台賬中補填。"))
             self._enrich(task, run.deadline)

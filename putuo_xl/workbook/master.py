@@ -858,7 +858,7 @@ def _warning_column(warnings: list[str]) -> int:
     """The section sheet's column a task's warnings are about: 牽頭單位 (units), 完成時限
     (deadlines, recurring work), else 工作任務."""
     text = "".join(warnings)
-    if re.search(r"單位|单位", text):
+    if re.search(r"單位|单位|讀作|读作", text):
         return 3
     if re.search(r"時限|时限|經常性|经常性|截止", text):
         return 6
