@@ -18,6 +18,8 @@ file of the notice (.txt, .html, .docx, .xlsx) is parsed with the bundled config
   role, is not counted);
 * target recall: annotated targets found among the task's indicators (same number and unit);
 * deadline accuracy (extra): annotated own deadlines the task got;
+* held out: the notices annotated `held_out: true`, found after the parser's changes for the
+  others and scored before any change for them, on a line of their own;
 * crashes: files the parser raised on with anything but its own message (printed, never a
   traceback); refused: files it declined to read with its own message (InputError).
 
@@ -225,6 +227,7 @@ def score_corpus(corpus: Path = CORPUS) -> tuple[list[Score], Score, dict]:
     cfg = load_config()
     scores: list[Score] = []
     total = Score("合計")
+    held = Score("held out")
     provinces: set[str] = set()
     scripts: set[str] = set()
     forms: set[str] = set()
@@ -237,9 +240,11 @@ def score_corpus(corpus: Path = CORPUS) -> tuple[list[Score], Score, dict]:
             s = score_file(corpus / f, ann, cfg)
             scores.append(s)
             total.add(s)
+            if ann.get("held_out"):
+                held.add(s)
     crashes = sum(1 for s in scores if s.crash)
     refused = sum(1 for s in scores if s.refused)
-    info = {"refused": refused, "notices": len(annotations(corpus)), "files": len(scores), "provinces": sorted(provinces),
+    info = {"refused": refused, "held_out": held if held.tasks else None, "notices": len(annotations(corpus)), "files": len(scores), "provinces": sorted(provinces),
             "scripts": sorted(scripts), "forms": sorted(forms), "crashes": crashes}
     return scores, total, info
 
@@ -252,8 +257,9 @@ def table(scores: list[Score], total: Score, info: dict, details: bool = False) 
     head = ("| file | tasks | task recall | unit P | unit R | unit F1 | lead/co | targets | "
             "deadlines | crash | refused |")
     lines = [head, "|" + " --- |" * 11]
-    for s in scores + [total]:
-        name = f"**{s.name}**" if s is total else s.name
+    extra = [info["held_out"]] if info.get("held_out") else []
+    for s in scores + extra + [total]:
+        name = f"**{s.name}**" if s is total else (f"*{s.name}*" if s in extra else s.name)
         crash = str(info["crashes"]) if s is total else ("yes" if s.crash else "")
         refused = str(info["refused"]) if s is total else ("yes" if s.refused else "")
         lines.append(f"| {name} | {s.found}/{s.tasks} | {_fmt(s.task_recall)} | {_fmt(s.unit_precision)} | "
