@@ -41,7 +41,7 @@ LEADER_CLAUSE_RE = re.compile(rf"{_LEADER_LABEL}\s*[::]\s*([^;;]*)[;;]?")
 _PAREN = r"[((【\[〔]((?:[^()()【】\[\]〔〕]|[((<〔\[][^()()〔〕\[\]]*[))>〕\]])*)[))】\]〕]"
 PAREN_RE = re.compile(_PAREN)
 # A unit list whose closing parenthesis is missing (the text was cut off).
-OPEN_MARKER_RE = re.compile(rf"[((〔]\s*(?:{_LABELS})\s*[::][^))〕]*$")
+OPEN_MARKER_RE = re.compile(rf"[((〔]\s*(?:{_LABELS})\s*[::](?:[^()()〔〕]|[((][^()()]*[))])*$")
 _ROLE_VERB = (r"(牽頭負責|牵头负责|牽頭|牵头|配合|協辦|协办|參與|参与|協助|协助|協同|协同|"
               r"按職責分工負責|按职责分工负责|按職責分工分別負責|按职责分工分别负责|按職責負責|按职责负责|"
               r"分別負責|分别负责|共同負責|共同负责|具體負責|具体负责|負責|负责)$")

@@ -14,8 +14,8 @@ from putuo_xl.text import narrow, squeeze_cjk_spaces
 # What a column is, from its header (spaces and a parenthesised word left out: 牽頭(責任)單位,
 # 牵头责任 单位). A header row has a task column and a unit column.
 _TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
-                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措|項目|项目|"
-                        r"目標|目标)")
+                        r"工作措施|具體措施|具体措施|細化措施|细化措施|主要措施|推進措施|推进措施|"
+                        r"重點工作|重点工作|事項|事项|舉措|举措|項目|项目|目標|目标)")
 _ROLE_HEAD = r"(牽頭|牵头|主辦|主办|承辦|承办|責任|责任|配合|協辦|协办|協同|协同|參與|参与|主責|主责)"
 _UNIT_HEAD = re.compile(rf"{_ROLE_HEAD}(?:責任|责任)?(單位|单位|部門|部门|處室|处室|科室|股室|主體|主体)")
 _LEADER_HEAD = re.compile(r"(牽頭|牵头|責任|责任|分管|包保|聯繫|联系)(縣|县|區|区|市)?(領導|领导)")
@@ -278,6 +278,17 @@ def _text_tables(raw: list[str]) -> list[str]:
             out.extend(_rows_lines([_flat_header(header, rows)] + rows))
             i = j
             continue
+        spaced = _spaced_table(raw, i)
+        if spaced:
+            rows, j = spaced
+            lines = _rows_lines(rows)
+            if lines and not any(x.strip() for x in raw[j:]) and lines[-1].endswith(")"):
+                # the text ends in the table's last row: its last cell may be cut (…、高), so its
+                # unit list is left open for the parser to treat as cut off
+                lines[-1] = lines[-1][:-1]
+            out.extend(lines)
+            i = j
+            continue
         block = _cell_lines_header(raw, i)
         if block:
             heads, j = block
@@ -438,3 +449,67 @@ def xlsx_task_lines(data: bytes) -> list[str] | None:
         lines.extend(_rows_lines(rows))
         lines.append("")
     return lines if any(lines) else None
+
+
+# -- tables whose text copy separates the cells by spaces -----------------------------------------
+
+_SPACED_ROW = re.compile(r"^\s*(\d{1,3})( +)(\S.*)$")
+
+
+def _spaced_table(raw: list[str], i: int) -> tuple[list[list[str]], int] | None:
+    """A table a page's text copy flattened with spaces between the cells (序号 类别 主要任务 细化措施
+    牵头单位 参与单位 责任单位 / 1 加强水资源保 护 严守… 开展…。 市水利局 …): the rows, header first,
+    and the index after the table, or None. Cells may hold stray spaces and empty cells leave runs
+    of spaces, so a row is read from both ends: the unit columns are its last fields, the first
+    field with a full stop or comma begins the measures, and what lies between the row's number
+    and them fills the columns before, an empty cell for each space too many after the number."""
+    heads = raw[i].split()
+    if len(heads) < 4 or len(heads) > 12 or any(len(_head(h)) > 8 for h in heads) \
+            or not _is_task_header(heads) or "|" in raw[i] or "\t" in raw[i]:
+        return None
+    hn = [_head(h) for h in heads]
+    unit_cols = [k for k, h in enumerate(hn) if _UNIT_HEAD.search(h)]
+    if not unit_cols or unit_cols != list(range(unit_cols[0], len(heads))):
+        return None                     # the unit columns must be the last ones
+    seq = 1 if _SEQ_HEAD.match(hn[0]) else 0
+    text_cols = list(range(seq, unit_cols[0]))
+    rows = [heads]
+    j = i + 1
+    while j < len(raw):
+        m = _SPACED_ROW.match(raw[j])
+        if not m:
+            if raw[j].strip():
+                break
+            j += 1
+            continue
+        fields = m.group(3).split()
+        units = fields[-len(unit_cols):] if len(fields) > len(unit_cols) else []
+        middle = fields[:len(fields) - len(units)]
+        k = next((n for n, f in enumerate(middle) if re.search(r"[。,，;；]", f)), len(middle) - 1)
+        before, measure = middle[:k], "".join(middle[k:])
+        empties = min(len(m.group(2)) - 1, len(text_cols) - 1)
+        slots = len(text_cols) - 1 - empties          # columns before the measures to fill
+        merged: list[str] = []
+        for f in before:                              # 加强水资源保 护: a fragment joins its cell
+            if merged and len(f) <= 2:
+                merged[-1] += f
+            else:
+                merged.append(f)
+        if slots <= 0:
+            merged = []
+        elif len(merged) > slots:
+            merged = merged[:slots - 1] + ["".join(merged[slots - 1:])]
+        elif empties > 0 and merged:
+            merged = ["".join(merged)]
+        cells = [""] * len(heads)
+        if seq:
+            cells[0] = m.group(1)
+        front = text_cols[:-1]
+        for col, value in zip(front[len(front) - len(merged):] if merged else [], merged):
+            cells[col] = value
+        cells[text_cols[-1]] = measure
+        for col, value in zip(unit_cols, units):
+            cells[col] = value
+        rows.append(cells)
+        j += 1
+    return (rows, j) if len(rows) > 1 else None

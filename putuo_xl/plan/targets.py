@@ -44,8 +44,13 @@ COUNT_RE = re.compile(
 # 20件以上 / 不超過3次: a count with its direction after it
 # 新增公共法律服務站點20個: the count after what is built
 COUNT_NOUN_RE = re.compile(
-    rf"(新增|建成|新建|打造|培育|創建|创建|設立|设立)([\u4e00-\u9fff“”]{{1,12}}?){_NUM}\s*(個|个|家|所|名|支|處|处|座|條|条)(以上)?"
+    rf"(新增|建成|新建|打造|培育|創建|创建|設立|设立|開工|开工|新開工|新开工|增設|增设|安裝|安装)"
+    rf"([\u4e00-\u9fff“”]{{0,12}}?){_NUM}\s*(個|个|家|所|名|支|處|处|座|條|条|部|套|台|臺|輛|辆)(以上)?"
     rf"(?=[,,。;;、)]|$)")
+# quantities held under a ceiling: 全市用水總量控制在11.88億立方米以內
+MEASURE_RE = re.compile(
+    rf"(控制在|不超過|不超过|壓減到|压减到|壓減至|压减至|降低到|降低至|下降到|下降至)\s*{_NUM}\s*"
+    rf"(億|亿|萬|万)?(立方米|噸|吨|畝|亩|平方米|公里|千瓦時|千瓦时|噸標準煤|吨标准煤)(以內|以内|以下)?")
 COUNT_POST_RE = re.compile(rf"(?<![\d.第])\s*{_NUM}\s*(個百分點|个百分点|人次|學時|学时|件|項|项|家|場|场|篇|個|个|次|期|分)"
                            rf"(以上|以下|以內|以内)")
 MONEY_RE = re.compile(
@@ -119,6 +124,12 @@ def extract_indicators(text: str, task_id: str = "") -> list[Indicator]:
         ind = Indicator(text=flat[m.start(1):m.end()], value=float(m.group(1)), unit=m.group(2), op=op)
         found.append((m.start(1), m.end(), ind))
         named_after.add(id(ind))
+    for m in MEASURE_RE.finditer(flat):
+        if overlaps(m.start(2), m.end()):
+            continue
+        unit = (m.group(3) or "") + m.group(4)
+        ind = Indicator(text=flat[m.start(2):m.end()], value=float(m.group(2)), unit=unit, op="<=")
+        found.append((m.start(2), m.end(), ind))
     # money: 力爭減輕企業各類負擔200億元
     for m in MONEY_RE.finditer(flat):
         if overlaps(m.start(2), m.end()):

@@ -28,7 +28,14 @@ ADMIN_WORD_RE = re.compile(r"^各?(县|市|区|乡|镇|旗|州)$")
 ADMIN_GOV_RE = re.compile(r"^(县|市|区|乡|镇|旗|州)?(人民)?(政府|党委|管委会)$")
 # A name with a level prefix (省農業廳) and a short office name that leans on it (衛生廳)
 LEVEL_PREFIX_RE = re.compile(r"^(省|市|州|縣|县|區|区)(?!政府|委員會|委员会)[\u3400-\u9fff]{1,12}(廳|厅|局|委|辦|办|署)$")
-ABBREVIATED_OFFICE_RE = re.compile(r"^[\u3400-\u9fff]{2,4}(廳|厅|局|委|辦|办|署)$")
+ABBREVIATED_OFFICE_RE = re.compile(r"^[\u3400-\u9fff]{2,10}(廳|厅|局|委|辦|办|署)$")
+# the stems of department names (工業和信息化委, 住房和城鄉建設局 …): no place before them
+DEPARTMENT_STEM_RE = re.compile(
+    r"^(發展改革|发展改革|工業和信息化|工业和信息化|住房和城鄉建設|住房和城乡建设|自然資源|自然资源|生態環境|生态环境|"
+    r"交通運輸|交通运输|農業農村|农业农村|文化和旅遊|文化和旅游|衛生健康|卫生健康|市場監管|市场监管|"
+    r"人力資源和社會保障|人力资源和社会保障|退役軍人事務|退役军人事务|應急管理|应急管理|行政審批|行政审批)")
+# a body that is no name of its own (各縣(市、區)黨委和人民政府 is one name, not 黨委 + 人民政府)
+BARE_BODY_RE = re.compile(r"^(人民政府|政府|党委|党工委|管委会|办事处|人大|政协|党组)$")
 # 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
 TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
 # Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
@@ -114,7 +121,10 @@ class UnitNames(ParserState):
                             # 各縣、市、區政府 / 各縣、區人民政府: one group of governments
                             ADMIN_WORD_RE.match(norm_name(parts[0][0]))
                             and all(ADMIN_WORD_RE.match(norm_name(p[0])) for p in parts[1:-1])
-                            and ADMIN_GOV_RE.match(norm_name(parts[-1][0]))):
+                            and ADMIN_GOV_RE.match(norm_name(parts[-1][0]))) or (
+                            # 市直有關部門、單位: a group and the bare kind after it
+                            j == i + 2 and GENERIC_GROUP_RE.search(norm_name(parts[0][0]))
+                            and norm_name(parts[1][0]) in ("单位", "部门", "机构", "企业")):
                         took = j - i
                         break
             parts = cleaned[i:i + took]
@@ -136,7 +146,8 @@ class UnitNames(ParserState):
         if self.cfg.resolve(item) or not re.search(r"以及|及|和|與|与", item):
             return [item]
         parts = [x.strip() for x in re.split(r"以及|及|和|與|与", item)]
-        if len(parts) >= 2 and all(parts) and all(self._unit_like(x) for x in parts):
+        if len(parts) >= 2 and all(parts) and all(self._unit_like(x) for x in parts) \
+                and not any(BARE_BODY_RE.match(norm_name(x)) for x in parts[1:]):
             return parts
         return [item]
 
@@ -158,8 +169,9 @@ class UnitNames(ParserState):
                 prefix = m.group(1)
                 out.append(item)
                 continue
-            if prefix and len(item) <= 5 and ABBREVIATED_OFFICE_RE.search(item) \
-                    and not re.search(r"[省市州縣县區区鄉乡鎮镇村旗盟]", item) \
+            if prefix and (len(item) <= 5 or "和" in item or DEPARTMENT_STEM_RE.match(item)) \
+                    and ABBREVIATED_OFFICE_RE.search(item) \
+                    and not re.search(r"^[省市州縣县區区鄉乡鎮镇村旗盟]|區委|区委|縣委|县委|市委|鄉鎮|乡镇|街道", item) \
                     and not self.cfg.resolve(item) and not GENERIC_GROUP_RE.search(norm_name(item)):
                 notes.append((item, prefix + item))
                 out.append(prefix + item)
