@@ -55,7 +55,7 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @config_option
 @user_errors
 def parse(notice, output, as_json, config_path):
-    """解析通知(.txt/.html/.docx),打印分解結果。
+    """解析通知(.txt/.html/.docx)或任務分解表(.xlsx),打印分解結果。
 
     \b
     例:putuo-xl parse 通知.html -o plan.yaml
