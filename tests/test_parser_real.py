@@ -590,8 +590,17 @@ def test_workbook_of_a_pdf_copied_notice(tmp_path):
 
     from wb_helpers import xlsx_check
     out = tmp_path / "台账.xlsx"
-    run = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "build", str(REAL / "xx_county_2022_plan.txt"),
-                          "-o", str(out)], capture_output=True, text=True, encoding="utf-8")
+    notice = str(REAL / "xx_county_2022_plan.txt")
+    # the bundled config is 普陀區's: build says so, and the county's own config is drafted first
+    run = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "build", notice, "-o", str(out)],
+                         capture_output=True, text=True, encoding="utf-8")
+    assert run.returncode == 1 and "config draft" in run.stderr and not out.exists()
+    own = tmp_path / "县.yaml"
+    run = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "config", "draft", notice, "-o", str(own)],
+                         capture_output=True, text=True, encoding="utf-8")
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "build", notice, "-o", str(out), "--config", str(own)],
+                         capture_output=True, text=True, encoding="utf-8")
     assert run.returncode == 0, run.stderr
     report = xlsx_check(out)
     assert report["ok"], report.get("problems")
@@ -601,4 +610,5 @@ def test_workbook_of_a_pdf_copied_notice(tmp_path):
     assert [(r[0], r[3]) for r in rows] == [("1.0.1", "县政府办公室、县司法局、县教育体育局"),
                                             ("2.0.1", "县政府办公室、县司法局"), ("2.0.2", "县政府办公室、县司法局")]
     from putuo_xl.text import narrow
-    assert "各镇(街道)" in narrow(rows[0][4])     # the group, in whatever widths the sheet writes
+    # the county's groups, as its notice names them, in whatever widths the sheet writes
+    assert "县政府各部门" in narrow(rows[0][4]) and "各镇人民政府(街道办事处)" in narrow(rows[0][4])

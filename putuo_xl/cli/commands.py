@@ -55,7 +55,7 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @config_option
 @user_errors
 def parse(notice, output, as_json, config_path):
-    """解析通知(.txt/.html/.docx),打印分解結果。
+    """解析通知(.txt/.html/.docx)或任務分解表(.xlsx),打印分解結果。
 
     \b
     例:putuo-xl parse 通知.html -o plan.yaml
@@ -382,12 +382,15 @@ def log_cmd(master, limit, as_json, config_path):
 @click.option("--force", is_flag=True, help="台賬文件已存在時重新生成(原文件另存為 .bak-日期時間.xlsx 備份)")
 @click.option("--refresh", "refresh_master", type=click.Path(dir_okay=False, exists=True),
               help="不重新生成:按章節表中的修改更新這個台賬的按單位查看、責任矩陣和考評指標")
+@click.option("--other-district", is_flag=True,
+              help="通知屬於另一個地方時也用這份配置生成(默認:拒絕,並說明怎樣起草那個地方的配置)")
 @config_option
 @user_errors
-def build(source, output, force, refresh_master, config_path):
+def build(source, output, force, refresh_master, other_district, config_path):
     """生成任務分解台賬(master workbook)。
 
-    SOURCE 可以是通知(.txt/.html/.docx)、plan.yaml/.json,或已修改的台賬 .xlsx;
+    SOURCE 可以是通知(.txt/.html/.docx)、任務分解表(.xlsx/.docx/.html)、plan.yaml/.json,
+    或已修改的台賬 .xlsx;
     不給時用內置的 2020 年普陀區工作要點。
 
     \b
@@ -408,7 +411,7 @@ def build(source, output, force, refresh_master, config_path):
         return
     from putuo_xl.workbook.master import build_master
 
-    result = build_master(source, output, cfg, overwrite=force)
+    result = build_master(source, output, cfg, overwrite=force, check_district=not other_district)
     c = result.counts
 
     def t(s):
@@ -422,6 +425,33 @@ def build(source, output, force, refresh_master, config_path):
                 + "、".join(t(u) for u in result.units_without_tasks))
     for w in result.warnings:
         _stderr(t("提示:") + w)
+
+
+@main.group("config")
+def config_group():
+    """配置文件:為另一個區縣起草 config.yaml。"""
+
+
+@config_group.command("draft")
+@click.argument("notice", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="寫出的配置文件,如 西平縣.yaml")
+@click.option("--force", is_flag=True, help="配置文件已存在時覆蓋")
+@config_option
+@user_errors
+def config_draft(notice, output, force, config_path):
+    """按通知起草這個區縣的配置文件。
+
+    \b
+    例:putuo-xl config draft 西平縣工作安排.html -o 西平縣.yaml
+        putuo-xl build 西平縣工作安排.html --config 西平縣.yaml
+    起草的配置列出通知點名的每個單位和單位組,email 留空;標「請核對」的地方請核對後再用。
+    與地方無關的設置(狀態、月報、匯總、郵件)取自 --config 指定的配置(默認:內置配置)。
+    """
+    from putuo_xl.config import load_config
+    from putuo_xl.plan.configdraft import write_draft
+
+    _, summary = write_draft(notice, output, load_config(config_path), overwrite=force)
+    _stderr(summary)
 
 
 @main.command()

@@ -33,6 +33,8 @@ def task_roles(task: Task, cfg: Config) -> dict[str, tuple[str, str | None]]:
     best: dict[str, tuple[str, str | None]] = {}
     rank = ROLE_RANK
     for ref in task.units:
+        if ref.group and not ref.canonical:
+            continue        # a group the config does not define: no unit to report for it (warned)
         if ref.group and ref.canonical:
             cand = (ref.role, ref.canonical)
             members = cfg.expand(ref.canonical)

@@ -21,7 +21,7 @@ ATTACHMENT_RE = re.compile(r"^附件\s*\d*\s*(?:[::]|$)")
 DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*第?\s*\d{1,4}\s*[號号]")
 DOC_NUMBER_LABEL_RE = re.compile(r"(發文字號|发文字号|文號|文号|文件編號|文件编号)\s*[::|]?\s*(.+)$")
 PLAN_TITLE_RE = re.compile(r"(工作要點|工作要点|工作計劃|工作计划|實施方案|实施方案|任務清單|任务清单|工作安排|"
-                           r"工作任務|工作任务|任務分解|任务分解)(表)?$")
+                           r"工作任務|工作任务|任務分解|任务分解|責任分解|责任分解|分工方案|責任分工|责任分工)(表)?$")
 SIGNATURE_RE = re.compile(
     r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[((]此件[^))]*[))]|(抄送|抄報|抄报|印發|印发|主送)\s*[::].*"
     r"|[\u4e00-\u9fff()()]{2,30}(人民政府|辦公室|办公室|委員會|委员会|領導小組|领导小组|司法局|政府)"
@@ -50,7 +50,13 @@ class DocumentParts(StructureScan):
     def _find_body_start(self, paras: list[str]) -> tuple[int | None, bool]:
         for i, p in enumerate(paras):
             m = SECTION_RE.match(p)
-            if m and m.group(2) and (len(m.group(2)) <= 60 or self._split_heading(m.group(2))[0]):
+            if m and m.group(2) and (len(m.group(2)) <= 60 or self._section_heading(p)):
+                # a page that begins inside the body ((上接第一版) … (三)… 4.… before the 三、 the
+                # copy has): the body begins at that subsection
+                for k in range(min(i, 3)):
+                    if SUBSECTION_RE.match(paras[k]) and any(ITEM_RE.match(q) for q in paras[k + 1:i]) \
+                            and not any(PLAN_TITLE_RE.search(q) or SIGN_DATE_RE.match(q) for q in paras[:i]):
+                        return k, False
                 return i, False
         # No 一、 headings: start at the first (一) or numbered item that carries units.
         for i, p in enumerate(paras):
@@ -87,13 +93,18 @@ class DocumentParts(StructureScan):
         plan_title_re = PLAN_TITLE_RE.pattern
         # a page's information table names the title: 名稱: / 標題 | (the label is not the title)
         head = [TITLE_LABEL_RE.sub("", p).rstrip(" |") if TITLE_LABEL_RE.match(p) else p for p in head]
+        # a page's column label before the title: 【市政府重點工作及責任分解】滁州市人民政府關於…,
+        # a document number run into it: 鞍立政發〔2023〕2號立山區人民政府關於…
+        head = [re.sub(r"^【[^】]{2,20}】(?=\S{6,})", "", p) for p in head]
+        head = [p[m.end():] if (m := DOC_NUMBER_RE.match(p)) and re.search(r"(關于|关于|關於).*通知$", p[m.end():])
+                else p for p in head]
         titles = [p for p in head if re.search(r"(關于|关于|關於)?印[發发].*(通知|通報|通报)$", p)]
         if titles:
             # prefer the one that names its issuer (舟山市…辦公室關于印發…) over a page's short title
             notice_title = max(titles, key=lambda x: (bool(re.match(r"^.+?(關于|关于|關於)", x)), len(x)))
         for p in head:
             if p not in titles and re.search(plan_title_re, p) and len(p) <= 60 and not plan_title \
-                    and not re.search(r"[,,;;:]", p):
+                    and not re.search(r"[,,;;:]", p) and not ITEM_RE.match(p):
                 plan_title = p
         if not notice_title and hints.get("title") and re.search(r"通知$", hints["title"]):
             notice_title = hints["title"]

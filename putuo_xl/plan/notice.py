@@ -1,4 +1,7 @@
-"""Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx) into clean text lines.
+"""Read a notice file (.txt in UTF-8/GB18030/Big5, .html, .docx, .xlsx) into clean text lines.
+
+Task tables (Word, web page, spreadsheet, or flattened into text) are read in tables.py, the
+cleaning of the lines (web and PDF copies) is cleaning.py; `_clean_lines` is re-exported here.
 
 In a .docx, Word's list numbering is rendered as the reader sees it, task tables become
 numbered items, and Heading 1/2 paragraphs become 一、/（一） when the text has no such numbers.
@@ -16,9 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from putuo_xl.errors import InputError
+from putuo_xl.plan.cleaning import _SPAM, _clean_lines
+from putuo_xl.plan.tables import (_cn_numeral, _find_header, _html_grid, _rows_lines,
+                                  _table_lines, xlsx_task_lines)
 from putuo_xl.text import narrow, squeeze_cjk_spaces
 
-ACCEPTED = "可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx"
+ACCEPTED = ("可以讀取的格式:純文本 .txt(UTF-8 或 GBK/GB18030 編碼)、網頁 .html/.htm/.mht、Word 文檔 .docx、"
+            "Excel 任務分解表 .xlsx")
 DEFAULT_NOTICE = "notice_2020_putuo.txt"
 
 
@@ -26,7 +33,7 @@ DEFAULT_NOTICE = "notice_2020_putuo.txt"
 class NoticeText:
     lines: list[str]
     source: str
-    kind: str                     # txt | html | docx
+    kind: str                     # txt | html | docx | xlsx
     encoding: str | None = None
     hints: dict = field(default_factory=dict)   # title/date found in page markup
 
@@ -82,10 +89,11 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
     head = text[:2000].lower()
     if suffix in (".html", ".htm", ".shtml", ".xhtml") or re.search(r"<(!doctype html|html|body)\b", head):
         return _read_html(text, name, encoding)
-    lines = _clean_lines(text.splitlines())
+    notes: list[tuple[str, str, str]] = []
+    lines = _clean_lines(text.splitlines(), notes)
     if not any(lines):
         raise InputError(f"文件中沒有可讀的文字。{ACCEPTED}。", file=name)
-    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding)
+    return NoticeText(lines=lines, source=name, kind="txt", encoding=encoding, hints={"notes": notes})
 
 
 # Characters that make up a large share of any Chinese government text, in both scripts: a
@@ -164,9 +172,46 @@ def _read_zip(data: bytes, name: str) -> NoticeText:
     if "word/document.xml" in names:
         return _read_docx(data, name)
     if any(n.startswith("xl/") for n in names):
-        raise InputError(f"這是 Excel 工作簿,不是通知。要讀取已編輯的台賬,請用 build/forms 命令。{ACCEPTED}。",
-                         file=name)
+        return _read_xlsx(zf, data, name)
     raise InputError(f"這是壓縮包,不是通知。{ACCEPTED}。", file=name)
+
+
+def is_master_workbook(path: str | Path) -> bool:
+    """Whether an .xlsx is a master workbook (任務分解台賬, with its hidden _meta sheet) rather
+    than a 任務分解表 to be read like a notice."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _has_meta_sheet(zf)
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _has_meta_sheet(zf: zipfile.ZipFile) -> bool:
+    from putuo_xl.layout import META_SHEET
+
+    try:
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    except KeyError:
+        return False
+    return bool(re.search(rf'name="{re.escape(META_SHEET)}"', book))
+
+
+def _read_xlsx(zf: zipfile.ZipFile, data: bytes, name: str) -> NoticeText:
+    """A 任務分解表 kept as a spreadsheet: its task tables (header found by meaning) as lines.
+    A master workbook (台賬) is not a notice: it is read back by build/forms."""
+    if _has_meta_sheet(zf):
+        raise InputError("這是任務分解台賬(已生成的 Excel 工作簿),不是通知。要按台賬中的修改更新,請用 "
+                         "putuo-xl build --refresh 台賬文件;要生成月報,請用 putuo-xl forms。", file=name)
+    try:
+        lines = xlsx_task_lines(data)
+    except ValueError as e:
+        raise InputError(f"Excel 工作簿無法打開({e}),文件可能已損壞。{ACCEPTED}。", file=name) from None
+    if not lines:
+        raise InputError("這個 Excel 工作簿中沒有找到任務表:任務表的表頭(前十行之一)應有工作任務(或目標任務、"
+                         "工作內容、具體措施)列和牽頭單位(或責任單位、配合單位)列。請檢查表頭,或另存為 .docx/.txt "
+                         f"後再試。{ACCEPTED}。", file=name)
+    lines = _clean_lines(lines)
+    return NoticeText(lines=lines, source=name, kind="xlsx")
 
 
 # -- .mht (a web page saved by Internet Explorer / Edge / Word as a single file) ---------------
@@ -394,118 +439,6 @@ def _format_number(n: int, fmt: str) -> str:
     return str(n)
 
 
-_TASK_HEAD = re.compile(r"(工作任務|工作任务|任務|任务|工作內容|工作内容|內容|内容|工作要點|工作要点|"
-                        r"工作措施|具體措施|具体措施|重點工作|重点工作|事項|事项|舉措|举措)")
-_UNIT_HEAD = re.compile(r"(責任單位|牽頭單位|配合單位|協辦單位|责任单位|牵头单位|配合单位|协办单位|"
-                        r"責任部門|责任部门|牽頭部門|牵头部门|配合部門|配合部门|參與單位|参与单位)")
-_SEQ_HEAD = re.compile(r"^(序號|序号|編號|编号|序)$")
-_DEADLINE_HEAD = re.compile(r"(時限|时限|期限|完成時間|完成时间|時間節點|时间节点|進度安排|进度安排)")
-_HEADING_START = re.compile(r"^\s*([一二三四五六七八九十]{1,3}\s*[、.．]|[((]\s*[一二三四五六七八九十]{1,3}\s*[))]|"
-                            r"\d{1,3}\s*[.．、]|[((]\s*\d{1,3}\s*[))])")
-
-
-def _table_lines(table) -> list[str]:
-    """A task table (序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限) becomes numbered items with a
-    unit parenthesis, the shape the parser reads; a row merged across the table (一、…) stays a
-    heading line; other tables become plain lines.
-
-    With several text columns (重點任務 | 具體措施 | …) the last is the task and the others
-    group the tasks: a new value there becomes a subsection heading."""
-    rows = [[re.sub(r"\s*\n\s*", "", c.text).strip() for c in r.cells] for r in table.rows]
-    return _rows_lines(rows)
-
-
-def _is_task_header(row: list[str]) -> bool:
-    """序號 | 工作任務 | 牽頭單位 | 配合單位 | 完成時限: a header with a task and a unit column."""
-    cells = [narrow(c).replace(" ", "") for c in row]
-    return len(cells) >= 2 and any(_UNIT_HEAD.search(c) for c in cells) \
-        and any(_TASK_HEAD.search(c) and not _UNIT_HEAD.search(c) for c in cells)
-
-
-def _rows_lines(rows: list[list[str]]) -> list[str]:
-    """The lines of a table given as rows of cell texts (merged cells repeated), see _table_lines."""
-    rows = [r for r in rows if any(r)]
-    if not rows:
-        return []
-    # a title row above the header (…任務分解表 across the table) stays a line of its own
-    lead: list[str] = []
-    for k in range(min(3, len(rows))):
-        if _is_task_header(rows[k]):
-            lead = ["".join(dict.fromkeys(r)) for r in rows[:k]]
-            rows = rows[k:]
-            break
-    width = len(rows[0])
-    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
-    return lead + _header_rows_lines(rows)
-
-
-def _header_rows_lines(rows: list[list[str]]) -> list[str]:
-    header = rows[0]
-    seq_col = next((i for i, h in enumerate(header) if _SEQ_HEAD.match(h.replace(" ", ""))), None)
-    unit_cols = [(i, h) for i, h in enumerate(header) if _UNIT_HEAD.search(h)]
-    deadline_col = next((i for i, h in enumerate(header) if _DEADLINE_HEAD.search(h)), None)
-    text_cols = [i for i, h in enumerate(header) if _TASK_HEAD.search(h) and i != seq_col
-                 and i not in dict(unit_cols) and i != deadline_col]
-    if not text_cols or not unit_cols:
-        return ["".join(dict.fromkeys(r)) for r in rows]
-    task_col, group_cols = text_cols[-1], text_cols[:-1]
-    out: list[str] = []
-    groups_seen: dict[int, str] = {}
-    counter = 0
-    for row in rows[1:]:
-        distinct = [c for c in dict.fromkeys(row) if c]
-        if len(distinct) == 1 and len(row) > 1 and (row.count(distinct[0]) > 1 or
-                                                    _HEADING_START.match(narrow(distinct[0]))):
-            out.append(distinct[0])          # a merged heading row: 一、… / (一)…
-            continue
-        cell = lambda i: row[i] if i is not None and i < len(row) else ""   # noqa: E731
-        for g in group_cols:
-            value = cell(g)
-            if value and groups_seen.get(g) != value:
-                groups_seen[g] = value
-                if not _HEADING_START.match(narrow(value)):
-                    value = f"({_cn_numeral(_groups_in_section(out) + 1)}){value}"
-                out.append(value)
-        text = cell(task_col)
-        if not text:
-            continue
-        counter += 1
-        seq = narrow(cell(seq_col)).rstrip(".、．")
-        number = f"{seq}." if re.fullmatch(r"\d{1,3}", seq) else f"{counter}."
-        roles = []
-        for i, h in unit_cols:
-            if cell(i):
-                label = re.sub(r"[\s(].*$", "", narrow(h))
-                roles.append(f"{label}:{cell(i)}")
-        if cell(deadline_col):
-            label = re.sub(r"[\s(].*$", "", narrow(header[deadline_col])) or "完成時限"
-            roles.append(f"{label}:{cell(deadline_col)}")
-        lead = re.match(r"^\s*\d{1,3}\s*[.．、]\s*", narrow(text))
-        text = text[lead.end():] if lead else text
-        out.append(f"{number}{text}({';'.join(roles)})" if roles else f"{number}{text}")
-    return out
-
-
-def _groups_in_section(lines: list[str]) -> int:
-    """How many (一)(二)… headings follow the last 一、 heading."""
-    n = 0
-    for x in reversed(lines):
-        if re.match(r"^[一二三四五六七八九十]{1,3}\s*[、.．]", narrow(x)):
-            break
-        if re.match(r"^[(][一二三四五六七八九十]{1,3}[)]", narrow(x)):
-            n += 1
-    return n
-
-
-def _cn_numeral(n: int) -> str:
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 20:
-        return "十" + (digits[n % 10] if n % 10 else "")
-    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
-
-
 # -- .html ----------------------------------------------------------------------
 
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "form",
@@ -566,6 +499,8 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
             hints["title"] = h1.get_text(" ", strip=True)
         elif soup.title and soup.title.string:
             hints["title"] = re.split(r"\s*(?:_|\||-{1,2}|——)\s*", soup.title.string.strip())[0].strip()
+    if hints.get("title") and _SPAM.search(hints["title"]):
+        del hints["title"]          # a hijacked page's title names the casino, not the issuer
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     for t in soup.find_all(_DROP_TAGS):
@@ -584,43 +519,18 @@ def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
     if meta.get("written"):
         hints["written"] = meta["written"]
 
+    # task tables first: their rows become paragraphs, which the article is then chosen by
+    _html_task_tables(soup, soup)
     article = _main_block(soup)
-    _html_task_tables(soup, article)
-    lines = _clean_lines(_block_text(article).splitlines())
+    notes: list[tuple[str, str, str]] = []
+    lines = _clean_lines(_block_text(article).splitlines(), notes)
+    hints["notes"] = notes
     title = hints.get("title")
     if title and not any(_norm_title(title) == _norm_title(x) for x in lines[:5]):
         lines.insert(0, squeeze_cjk_spaces(title))
     if not any(lines):
         raise InputError(f"網頁中沒有找到正文。{ACCEPTED}。", file=name)
     return NoticeText(lines=lines, source=name, kind="html", encoding=encoding, hints=hints)
-
-
-def _html_grid(table) -> list[list[str]]:
-    """The cell texts of an HTML table, a merged cell (rowspan/colspan) repeated in every slot
-    it covers, as python-docx gives a Word table's merged cells."""
-    grid: dict[tuple[int, int], str] = {}
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    for r, tr in enumerate(rows):
-        c = 0
-        for cell in tr.find_all(["td", "th"], recursive=False):
-            while (r, c) in grid:
-                c += 1
-            text = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
-            text = squeeze_cjk_spaces(text)
-            try:
-                rs = max(1, min(int(cell.get("rowspan", 1) or 1), 200))
-                cs = max(1, min(int(cell.get("colspan", 1) or 1), 50))
-            except ValueError:
-                rs = cs = 1
-            for dr in range(rs):
-                for dc in range(cs):
-                    grid.setdefault((r + dr, c + dc), text)
-            c += cs
-    if not grid:
-        return []
-    nrows = max(r for r, _ in grid) + 1
-    ncols = max(c for _, c in grid) + 1
-    return [[grid.get((r, c), "") for c in range(ncols)] for r in range(nrows)]
 
 
 def _html_task_tables(soup, article) -> None:
@@ -630,15 +540,15 @@ def _html_task_tables(soup, article) -> None:
         if table.find("table"):
             continue            # a layout table around the article
         grid = _html_grid(table)
-        if not any(_is_task_header(r) for r in grid[:3]):
+        if _find_header([r for r in grid if any(r)]) is None:
             continue
-        lines = _rows_lines(grid)
-        box = soup.new_tag("div")
-        for line in lines:
+        # the rows become paragraphs in the table's place, beside the text around it (the
+        # article is the element with the most paragraph text, the table's rows included)
+        for line in _rows_lines(grid):
             para = soup.new_tag("p")
             para.string = line
-            box.append(para)
-        table.replace_with(box)
+            table.insert_before(para)
+        table.decompose()
 
 
 def _norm_title(s: str) -> str:
@@ -700,173 +610,3 @@ def _block_text(node) -> str:
                     parts.append("\n")
     walk(node)
     return "".join(parts)
-
-
-# -- cleaning -------------------------------------------------------------------
-
-# A line that ends the article (web page furniture). Everything after it is dropped.
-# (主辦單位 is not here: in a notice it is a unit label, 主辦單位:區司法局.)
-_FOOTER = re.compile(
-    r"^\s*[\[【(]?\s*(關閉窗口|关闭窗口|打印本頁|打印本页|返回頂部|返回顶部|Produced\s+By|網站標識碼|网站标识码"
-    r"|版權所有|版权所有|技術支持|技术支持|上一篇|下一篇|分享到|掃一掃|扫一扫|相關鏈接|相关链接|相關文章|相关文章"
-    r"|網站地圖|网站地图)", re.I)
-# A short line of page buttons only: [打印] [關閉] / 【關閉】 / 返回
-_FOOTER_BUTTONS = re.compile(r"^[\s\[\]【】()|/]*((關閉|关闭|打印|返回|收藏|保存|分享)[\s\[\]【】()|/]*)+$")
-# Page furniture anywhere (dropped, the rest stays).
-_FURNITURE = re.compile(
-    r"^\s*(瀏覽次數|浏览次数|點擊數|点击数|閱讀次數|阅读次数|【?\s*字[體体號号]\s*[::]|【\s*(大|中|小)\s*】|我要打印|"
-    r"當前位置|当前位置|您現在的位置|您现在的位置|您當前的位置|您当前的位置|首頁\s*>|首页\s*>)")
-# Injected spam (gambling sites) that some hacked CMS pages carry. Words that also occur in
-# real notices (澳門, 官網, 彩票, 金沙) only count next to an unambiguous one.
-_SPAM = re.compile(r"(腾博|騰博|博彩|娱乐城|娛樂城|娱乐场|娛樂場|赌场|賭場|真人视讯|真人視訊|百家乐|百家樂|"
-                   r"威尼斯人|葡京|老虎机|老虎機|bet365|体育投注|體育投注|太阳城|太陽城|皇冠体育|皇冠體育|"
-                   r"网上赌|網上賭|线上赌|線上賭)", re.I)
-
-
-# Text copied out of a PDF: page numbers (- 1 - / — 2 — / 第1頁 共5頁) at the start of a line or on
-# a line of their own, and lines that run a heading, an item and a unit bracket together.
-_PAGE_MARK = re.compile(r"^\s*(?:[-—－–]{1,2}\s*\d{1,3}\s*[-—－–]{1,2}|第\s*\d{1,3}\s*[頁页](?:\s*[,，/]?\s*共\s*\d{1,3}\s*[頁页])?)"
-                        r"(?=\s|$)\s*")
-_HEAD_MARK = (r"(?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]|"
-              r"\d{1,2}\s*[.．、](?![\d.．]))")
-# a space after a sentence end or a closing bracket, before a heading or an item number
-_RUN_ON = re.compile(rf"(?<=[。;；〕)）】])[ \t]+(?={_HEAD_MARK}\s*[\u3400-\u9fff“《（(])")
-# 一、持續推進… 1.推動…: a short heading (no sentence punctuation) then an item on the same line
-_HEADING_THEN_ITEM = re.compile(
-    r"^((?:[一二三四五六七八九十]{1,3}\s*、|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）])[^。；;，,：:]{2,40}?)"
-    r"[ \t]+(?=\d{1,2}\s*[.．、](?![\d.．])\s*[\u3400-\u9fff“《])")
-_SENTENCE_END = "。;；!?！？:：”》)）〕】"
-# Pinyin that some sites put after characters they converted: 執(zhí)法 → 執法.
-_PINYIN_NOTE = re.compile(r"(?<=[\u3400-\u9fff])[(（]\s*[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*\s*[)）]")
-# Spaces a PDF puts between Chinese and digits (2022 年, 不少於 1 次).
-_CJK_ASCII_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t]+(?=\d)|(?<=[\d%])[ \t]+(?=[\u3400-\u9fff])")
-
-
-def _split_run_on(line: str) -> list[str]:
-    """A line of PDF text that runs several paragraphs together: split it before headings and
-    item numbers that follow a sentence end, a closing unit bracket or a short heading."""
-    m = _HEADING_THEN_ITEM.match(line)
-    if m:
-        return [m.group(1).strip()] + _split_run_on(line[m.end():])
-    parts = [x.strip() for x in _RUN_ON.split(line)]
-    return [x for x in parts if x]
-
-
-def _text_cells(line: str) -> list[str] | None:
-    """The cells of a table row written as text: `1 | 任務 | 區司法局 |` or tab-separated."""
-    if "|" in line:
-        cells = [c.strip() for c in line.split("|")]
-    elif "\t" in line.strip():
-        cells = [c.strip() for c in line.strip().split("\t")]
-    else:
-        return None
-    while cells and not cells[-1]:
-        cells.pop()
-    while cells and not cells[0]:
-        cells.pop(0)
-    return cells or None
-
-
-def _text_tables(raw: list[str]) -> list[str]:
-    """Task tables flattened to text (a web page copied with `|` or tabs between the cells, a
-    spreadsheet pasted into a .txt): the header row (序號 | 工作任務 | 牽頭單位 | …) and the rows
-    after it become the numbered items with unit parentheses that the parser reads."""
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        cells = _text_cells(raw[i])
-        if cells and len(cells) >= 3 and _is_task_header(cells):
-            rows = [cells]
-            j = i + 1
-            # rows go on while lines have cells; a heading line between them (一、… without any
-            # separator, its trailing tabs lost) is a merged row of the table
-            while j < len(raw) and (_text_cells(raw[j]) is not None or not raw[j].strip()
-                                    or _HEADING_START.match(narrow(raw[j]))
-                                    and any(_text_cells(x) for x in raw[j + 1:j + 3])):
-                if raw[j].strip():
-                    rows.append(_text_cells(raw[j]) or [raw[j].strip()])
-                j += 1
-            out.extend(_rows_lines(rows))
-            i = j
-            continue
-        out.append(raw[i])
-        i += 1
-    return out
-
-
-_OPEN_UNIT_BRACKET = re.compile(r"[（(〔【]\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办|參與|参与|主責|主责)"
-                                r"(?:單位|单位|部門|部门)[^）)〕】]*$")
-_LABEL_START = re.compile(r"^\s*[（(〔【]?\s*(?:牽頭|牵头|責任|责任|配合|協辦|协办|主辦|主办)(?:單位|单位|部門|部门)")
-
-
-def _join_wrapped_brackets(lines: list[str]) -> list[str]:
-    """A unit bracket that a hard line break (text copied out of a PDF) split over two or three
-    lines: 〔牽頭單位:…;責任單位:…,各鎮人民政府 / (街道辦事處)〕 is one line again."""
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if _OPEN_UNIT_BRACKET.search(line):
-            for k in range(1, 4):
-                nxt = lines[i + k] if i + k < len(lines) else ""
-                if not nxt.strip() or re.match(_HEAD_MARK, nxt.strip()) or _LABEL_START.match(nxt):
-                    break
-                if re.search(r"[）)〕】]", nxt):
-                    line = line + "".join(x.strip() for x in lines[i + 1:i + k + 1])
-                    i += k
-                    break
-        out.append(line)
-        i += 1
-    return out
-
-
-def _clean_lines(raw: list[str]) -> list[str]:
-    out: list[str] = []
-    seen_text = False
-    pieces: list[str] = []
-    page_break = False
-    raw = _text_tables(raw)
-    for line in raw:
-        line = _PINYIN_NOTE.sub("", line.replace("\t", " "))
-        line = line.replace("\u00a0", " ").replace("\u3000", " ").replace("\ufeff", "").strip()
-        pm = _PAGE_MARK.match(line)
-        if pm:
-            line = line[pm.end():].strip()
-            page_break = True
-        if not line:
-            if not page_break:
-                pieces.append("")
-            continue
-        if page_break:
-            page_break = False
-            # a page break inside a sentence: the text goes on from the previous line
-            while pieces and not pieces[-1]:
-                pieces.pop()
-            if pieces and pieces[-1][-1] not in _SENTENCE_END and not re.match(_HEAD_MARK, line):
-                line = pieces.pop() + line
-        pieces.extend(_split_run_on(line))
-    pieces = _join_wrapped_brackets(pieces)
-    for line in pieces:
-        line = squeeze_cjk_spaces(line.strip())
-        line = _CJK_ASCII_SPACE.sub("", line)
-        line = re.sub(r"[ \t]{2,}", " ", line)
-        if not line:
-            if out and out[-1] != "":
-                out.append("")
-            continue
-        flat = narrow(line)
-        if seen_text and (_FOOTER.match(flat) or _FOOTER_BUTTONS.match(flat)):
-            break
-        if _SPAM.search(flat) or _FURNITURE.match(flat):
-            continue
-        if re.match(r"^(信息來源|信息来源|來源|来源|文章來源|文章来源)\s*[::]", flat):
-            # 文章來源:司法局 更新時間:2021/03/29: the date after the source stays
-            when = re.search(r"(發布|发布|更新|發佈|发佈)?(日期|時間|时间)\s*[::]\s*\d{4}", flat)
-            if not when:
-                continue
-            line = line[when.start():]
-        seen_text = True
-        out.append(line)
-    while out and out[-1] == "":
-        out.pop()
-    return out

@@ -126,7 +126,10 @@ class _Parser(DocumentParts, TaskBuilder):
                     and not (self._is_issuer_line(tail) or CLOSING_FURNITURE_RE.match(tail)) \
                     and (re.search(r"[,,;;、]", tail) or len(tail) > 25 or "。" in tail
                          or re.search(r"[((〔《“][^))〕》”]*$", tail)
-                         or getattr(self, "tail_after_marker", False)):
+                         or getattr(self, "tail_after_marker", False)
+                         # a sentence begun and cut at its first characters: 六、穩步推進機構改革。根
+                         or (len(tail) <= 3 and re.fullmatch(r"[\u3400-\u9fff]+", tail)
+                             and last.text.rstrip().endswith(tail))):
                 last.truncated = True
                 last.warnings.append(self.t("正文在此處中斷(句子不完整),文件可能被截斷,請核對原文。"))
         elif epilogue:
@@ -149,6 +152,15 @@ class _Parser(DocumentParts, TaskBuilder):
         if not plan.default_deadline:
             plan.warnings.append(self.t("沒有找到通知的總體完成時限(如「原則上應在…年底完成」),"
                                         "未標時限的任務沒有截止日期。"))
+        masked = re.search(r"(?<![\d*＊])[*＊]{1,4}\s*年|[〔\[(]\s*[*＊]{1,4}\s*[〕\])]", "\n".join(self.lines))
+        if masked:
+            plan.warnings.append(self.t(f"文中的年份被網站換成了星號(「{_q(masked.group(0).strip())}」),"
+                                        "通知的年度和日期可能沒有讀出,請按原文核對計劃年度和各項時限。"))
+        for kind, a, b in self.notice.hints.get("notes") or []:
+            if kind == "gbk":
+                plan.warnings.append(self.t(f"亂碼「{_q(a)}」按錯位一個字節的 GBK 編碼讀作「{_q(b)}」,請核對原文。"))
+            elif kind == "header":
+                plan.warnings.append(self.t(f"句中混入的「{_q(a)}」(另一個頁面的文頭)已刪去:「…{_q(b)}…」,請核對原文。"))
         plan.warnings.extend(self.notes)
         for task in tasks:
             for w in task.warnings:

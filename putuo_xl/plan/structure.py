@@ -26,9 +26,14 @@ ITEM_RE = re.compile(
     r"|[((]\s*(?P<paren>\d{1,3})\s*[))]"
     r"|(?P<rparen>\d{1,3})\s*[))]"
     r"|(?P<circled>[①-⑳]))\s*(?P<text>.*)$")
+# The headings of a plan's own parts, known by their words
+KNOWN_TITLE_RE = re.compile(
+    r"^(指導思想|指导思想|總體要求|总体要求|基本原則|基本原则|工作原則|工作原则|發展目標|发展目标|工作目標|工作目标|"
+    r"主要目標|主要目标|總體目標|总体目标|主要任務|主要任务|重點任務|重点任务|保障措施|工作要求|組織保障|组织保障)"
+    r"(?=[\u3400-\u9fff“])")
 # Sections before and after the tasks that are not tasks
 INTRO_TITLE_RE = re.compile(
-    r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|"
+    r"^[^,,。]{0,6}(總體要求|总体要求|指導思想|指导思想|總體目標|总体目标|工作目標|工作目标|主要目標|主要目标|發展目標|发展目标|"
     r"基本原則|基本原则|目標任務|目标任务|實施步驟|实施步骤|工作步驟|工作步骤|方法步驟|方法步骤|實施階段|实施阶段)"
     r"[^,,。]{0,10}$")
 CLOSING_TITLE_RE = re.compile(
@@ -59,6 +64,7 @@ class _Sub:
     value: int | None
     title: str | None
     title_units: list[UnitRef] | None = None
+    title_notes: list[str] | None = None    # what the parser read into the heading's units
     blocks: list[_Block] = field(default_factory=list)
     style: str | None = None      # the item numbering style that makes tasks here
     group_style: str | None = None    # a fourth level: 1.標題 lines grouping the (1) tasks
@@ -109,6 +115,11 @@ class StructureScan(RoleMarkers):
         """深化“最多跑一次”改革。加快推進… → (title, rest); a long heading without a title → (None, all)."""
         if not head:
             return None, ""
+        kt = KNOWN_TITLE_RE.match(head)
+        if kt and len(head) > 30 and re.search(r"[,,。]", head) \
+                and not re.match(r"[。.,,::;;((和与與及]", head[kt.end():kt.end() + 1] or "。"):
+            # 一、指導思想圍繞…: a heading word run on into its text (a copy that lost the break)
+            return kt.group(0), head[kt.end():].strip()
         m = re.match(r"^(.{2,40}?)(?:。|\.(?!\d))(.*)$", head)
         if m and not PAREN_RE.search(m.group(1)) and not re.search(r"[,,;;]", m.group(1)):
             return m.group(1).strip(), m.group(2).strip()
@@ -122,6 +133,11 @@ class StructureScan(RoleMarkers):
             title, rest = self._split_heading(ms.group(2))
             if title is not None and len(title) <= 60:
                 return ms, title, rest
+            # a part that is one task (三、完善制度建設程序,促進…民主化。圍繞…(市政府法制局)): its first
+            # sentence is its title even with a comma in it, when the paragraph names its units
+            m = re.match(r"^([^。;;:：()()]{2,40}?)。(.+)$", ms.group(2))
+            if m and self._find_markers(m.group(2)):
+                return ms, m.group(1).strip(), m.group(2).strip()
         return None
 
     def _scan(self, body: list[str], implicit: bool) -> list[_Sec]:
@@ -144,6 +160,7 @@ class StructureScan(RoleMarkers):
                     sec.title = self._strip_markers(title)
                     sub = self._sub(sec)
                     sub.title_units = tm[-1][2].units
+                    sub.title_notes = tm[-1][2].notes
                 if rest:
                     self._content(sec, rest)
                 continue
@@ -173,6 +190,7 @@ class StructureScan(RoleMarkers):
                     tm = self._find_markers(title)
                     if tm:
                         sub.title_units = tm[-1][2].units
+                        sub.title_notes = tm[-1][2].notes
                         sub.title = self._strip_markers(title)
                 if rest:
                     self._content(sec, rest)

@@ -44,10 +44,34 @@ COUNT_RE = re.compile(
 # 20件以上 / 不超過3次: a count with its direction after it
 # 新增公共法律服務站點20個: the count after what is built
 COUNT_NOUN_RE = re.compile(
-    rf"(新增|建成|新建|打造|培育|創建|创建|設立|设立)([\u4e00-\u9fff“”]{{1,12}}?){_NUM}\s*(個|个|家|所|名|支|處|处|座|條|条)(以上)?"
+    rf"(新增|建成|新建|打造|培育|創建|创建|設立|设立|開工|开工|新開工|新开工|增設|增设|安裝|安装)"
+    rf"([\u4e00-\u9fff“”]{{0,12}}?){_NUM}\s*(個|个|家|所|名|支|處|处|座|條|条|部|套|台|臺|輛|辆)(以上)?"
     rf"(?=[,,。;;、)]|$)")
+# quantities held under a ceiling: 全市用水總量控制在11.88億立方米以內
+MEASURE_RE = re.compile(
+    rf"(控制在|不超過|不超过|壓減到|压减到|壓減至|压减至|降低到|降低至|下降到|下降至)\s*{_NUM}\s*"
+    rf"(億|亿|萬|万)?(立方米|噸|吨|畝|亩|平方米|公里|千瓦時|千瓦时|噸標準煤|吨标准煤)(以內|以内|以下)?")
 COUNT_POST_RE = re.compile(rf"(?<![\d.第])\s*{_NUM}\s*(個百分點|个百分点|人次|學時|学时|件|項|项|家|場|场|篇|個|个|次|期|分)"
                            rf"(以上|以下|以內|以内)")
+MONEY_RE = re.compile(
+    rf"(力爭|力争|實現|实现|完成|達到|达到|新增|減輕|减轻|節約|节约|降低|減少|减少|增加|突破|超過|超过|爭取|争取|"
+    rf"撬動|撬动|帶動|带动|投資|投资|籌集|筹集|落實|落实)[^,,。;;\d]{{0,12}}?{_NUM}\s*(億元|亿元|萬元|万元)"
+    rf"(以上|以內|以内|以下)?")
+CN_COUNT_RE = re.compile(
+    r"(至少|不少於|不少于|不低於|不低于)\s*([一二兩两三四五六七八九十]{1,3})\s*"
+    r"(次|個|个|項|项|場|场|期|名|人|家|所|篇|批|輪|轮)")
+
+
+def _cn_count(s: str) -> int | None:
+    digits = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if s == "十":
+        return 10
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (digits.get(a, 1) if a else 1) * 10 + (digits.get(b, 0) if b else 0)
+    return digits.get(s) if len(s) == 1 else None
+
+
 _NAME_STRIP = re.compile(r"^(力爭|力争|確保|确保|推動|推动|實現|实现|全區|全区|進一步|进一步|開展|开展|推進|推进|"
                          r"高質量|高质量|努力|全面|使|讓|让|並|并|且|同時|同时)+")
 
@@ -99,6 +123,29 @@ def extract_indicators(text: str, task_id: str = "") -> list[Indicator]:
         op = ">=" if m.group(3) == "以上" else "<="
         ind = Indicator(text=flat[m.start(1):m.end()], value=float(m.group(1)), unit=m.group(2), op=op)
         found.append((m.start(1), m.end(), ind))
+        named_after.add(id(ind))
+    for m in MEASURE_RE.finditer(flat):
+        if overlaps(m.start(2), m.end()):
+            continue
+        unit = (m.group(3) or "") + m.group(4)
+        ind = Indicator(text=flat[m.start(2):m.end()], value=float(m.group(2)), unit=unit, op="<=")
+        found.append((m.start(2), m.end(), ind))
+    # money: 力爭減輕企業各類負擔200億元
+    for m in MONEY_RE.finditer(flat):
+        if overlaps(m.start(2), m.end()):
+            continue
+        op = "<=" if m.group(4) in ("以內", "以内", "以下") else ">="
+        ind = Indicator(text=flat[m.start(2):m.end()], value=float(m.group(2)), unit=m.group(3), op=op)
+        found.append((m.start(2), m.end(), ind))
+    # counts in words: 每年開展至少一次執法能力培訓 / 不少於兩次
+    for m in CN_COUNT_RE.finditer(flat):
+        if overlaps(m.start(), m.end()):
+            continue
+        value = _cn_count(m.group(2))
+        if value is None:
+            continue
+        ind = Indicator(text=m.group(0), value=float(value), unit=m.group(3), op=">=")
+        found.append((m.start(), m.end(), ind))
         named_after.add(id(ind))
     found.sort(key=lambda x: x[0])
     out = []

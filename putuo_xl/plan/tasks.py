@@ -73,6 +73,7 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
     def _tasks(self, subid: str, ss: _Sub, title_units: list[UnitRef] | None) -> list[Task]:
         runs: list[_Run] = []
         title_leader: str | None = None
+        title_notes = ss.title_notes if title_units is ss.title_units else None
         for bi, block in enumerate(ss.blocks):
             block_runs: list[_Run] = []
             cur = _Run(number=block.number)
@@ -84,7 +85,33 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                 elif isinstance(piece, _LeaderNote):
                     target = cur if cur.text.strip() or not block_runs else block_runs[-1]
                     target.leader = piece.text
+                elif isinstance(piece, _Marker) and piece.leading and not (
+                        bi == 0 and block.number is None and title_units is None and piece.line
+                        and not cur.text.strip(" 。;;,,.") and not block_runs):
+                    # units named before the work (由A負責,B配合,…): in a numbered item they are the
+                    # item's (several groups merge); in running text they begin a new task
+                    if block.number is not None:
+                        if leading is None:
+                            leading = piece
+                        else:
+                            self._merge_marker(leading, piece)
+                        continue
+                    if cur.text.strip(" 。;;,,.") or cur.deadline:
+                        block_runs.append(cur)
+                        cur = _Run(number=None)
+                    if cur.marker is None:
+                        cur.marker = piece
+                    else:
+                        self._merge_marker(cur.marker, piece)
                 elif isinstance(piece, _Marker):
+                    if cur.marker is not None and cur.marker.leading:
+                        # a list after the work that already had units named before it: one task
+                        self._merge_marker(cur.marker, piece)
+                        if piece.deadline and not cur.deadline:
+                            cur.deadline = piece.deadline
+                        block_runs.append(cur)
+                        cur = _Run(number=None)
+                        continue
                     if not cur.text.strip(" 。;;,,.") and not cur.deadline:
                         if block_runs and block_runs[-1].marker is not None:
                             self._merge_marker(block_runs[-1].marker, piece)   # 牽頭單位 / 配合單位 lines
@@ -93,6 +120,7 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                             if bi == 0 and block.number is None and title_units is None and piece.line:
                                 title_units = piece.units    # units right under the heading
                                 title_leader = piece.leader
+                                title_notes = piece.notes
                             else:
                                 leading = piece
                             continue
@@ -106,6 +134,21 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
             self.tail_text = cur.text
             # words after a unit list in the same paragraph run: a new sentence was begun
             self.tail_after_marker = block.number is None and bool(block_runs)
+            if cur.marker is not None and cur.marker.leading and not (cur.text.strip(" 。;;,,.") or cur.deadline):
+                # units named before a work that never came (the text ends): the item's anyway
+                if block_runs and block_runs[-1].marker is None:
+                    block_runs[-1].marker = cur.marker
+                elif not block_runs:
+                    leading = leading or cur.marker
+                cur = _Run(number=None)
+            if leading is not None and block.number is not None and block_runs:
+                # units named before the work of a numbered item that also has a list after it
+                target = block_runs[0]
+                if target.marker is None:
+                    target.marker = leading
+                else:
+                    self._merge_marker(target.marker, leading)
+                leading = None
             if cur.text.strip(" 。;;,,.") or cur.deadline:
                 if block.number is not None and block_runs:
                     # trailing words after the units belong to the numbered item
@@ -157,6 +200,8 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
             task.leader = run.leader or (marker.leader if marker else None) or title_leader
             if marker:
                 task.units = [UnitRef(**vars(u)) for u in marker.units]
+                for note in marker.notes or []:
+                    task.warnings.append(note + self.t(",請核對。"))
                 if marker.bare:
                     task.warnings.append(self._bare_list_warning(task.units))
                 if run.backfilled:
@@ -168,6 +213,8 @@ class TaskBuilder(RoleMarkers, TargetsAndDeadlines):
                                          + self.t(",請核對原文。"))
             elif title_units:
                 task.units = [UnitRef(**vars(u)) for u in title_units]
+                for note in title_notes or []:
+                    task.warnings.append(note + self.t(",請核對。"))
             if not task.units:
                 task.warnings.append(self.t("未標明責任單位,請在台賬中補填。"))
             self._enrich(task, run.deadline)

@@ -23,6 +23,19 @@ QUALIFIERS = re.compile(
 # 區政府辦(牽頭): a role written after one name of a list
 INLINE_ROLE_RE = re.compile(r"[((](牽頭|牵头|主辦|主办|配合|協辦|协办|參與|参与|協助|协助|責任|责任)[))]$")
 ETC_GROUP_RE = re.compile(r"^(.+?)等(.+)$")
+# 各縣、市、區政府: admin words joined by 、 before a government
+ADMIN_WORD_RE = re.compile(r"^各?(县|市|区|乡|镇|旗|州)$")
+ADMIN_GOV_RE = re.compile(r"^(县|市|区|乡|镇|旗|州)?(人民)?(政府|党委|管委会)$")
+# A name with a level prefix (省農業廳) and a short office name that leans on it (衛生廳)
+LEVEL_PREFIX_RE = re.compile(r"^(省|市|州|縣|县|區|区)(?!政府|委員會|委员会)[\u3400-\u9fff]{1,12}(廳|厅|局|委|辦|办|署)$")
+ABBREVIATED_OFFICE_RE = re.compile(r"^[\u3400-\u9fff]{2,10}(廳|厅|局|委|辦|办|署)$")
+# the stems of department names (工業和信息化委, 住房和城鄉建設局 …): no place before them
+DEPARTMENT_STEM_RE = re.compile(
+    r"^(發展改革|发展改革|工業和信息化|工业和信息化|住房和城鄉建設|住房和城乡建设|自然資源|自然资源|生態環境|生态环境|"
+    r"交通運輸|交通运输|農業農村|农业农村|文化和旅遊|文化和旅游|衛生健康|卫生健康|市場監管|市场监管|"
+    r"人力資源和社會保障|人力资源和社会保障|退役軍人事務|退役军人事务|應急管理|应急管理|行政審批|行政审批)")
+# a body that is no name of its own (各縣(市、區)黨委和人民政府 is one name, not 黨委 + 人民政府)
+BARE_BODY_RE = re.compile(r"^(人民政府|政府|党委|党工委|管委会|办事处|人大|政协|党组)$")
 # 各鎮 / 鎮 / 各鄉鎮 (normalised): with a bare 街道 after a 、 they name one group, 各鎮、街道
 TOWN_WORD_RE = re.compile(r"^各?(乡镇|镇|乡)(人民政府)?$")
 # Names of a kind of unit rather than one unit (各部門, 區直有關單位, 鄉鎮人民政府): an unknown name
@@ -40,7 +53,7 @@ GENERIC_GROUP_RE = re.compile(
 # Names that end like an office (局, 辦, 委, 法院 …): one such name alone in a parenthesis at the
 # end of a task is its unit even when the directory does not know it (another district's notice).
 STRONG_UNIT_SUFFIX_RE = re.compile(
-    r"(局|辦|办|委|院|部|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
+    r"(局|辦|办|委|院|部|廳|厅|中心|政府|辦公室|办公室|辦事處|办事处|管委會|管委会|公司|法院|檢察院|检察院|委員會|委员会)$")
 RUN_TOGETHER_RE = re.compile(r"(?<=[局辦办委院部室隊队所站])(?=(?:縣|县|區|区|市)[^,,、;;]{2,})")
 NOT_A_UNIT_RE = re.compile(r"^(含|包括|包含|如|即|例如|特別是|特别是|尤其是|以及|詳見|详见|見|见|參照|参照|依托|通過|通过)"
                            r"|[《》“”\"]")
@@ -64,9 +77,9 @@ class UnitNames(ParserState):
         # split on 、,; but not inside parentheses: 各鎮(街道、社區)
         raw, seps, depth, cur = [], [], 0, ""
         for ch in body:
-            if ch in "((<【":
+            if ch in "((<【[":
                 depth += 1
-            elif ch in "))>】":
+            elif ch in "))>】]":
                 depth = max(0, depth - 1)
             if depth == 0 and ch in "、,,;;/":
                 raw.append(cur)
@@ -87,21 +100,31 @@ class UnitNames(ParserState):
             it = QUALIFIERS.sub("", it).strip(" 。.")
             it = re.sub(r"^(以及|及|和|與|与|由)", "", it)
             it = re.sub(r"等(單位|单位|部門|部门)?$", "", it)
-            if it:
-                cleaned.append((it, said_responsible, False, sep))
+            # 州委編辦及州直相關單位 / 市政府法制辦及相關部門和縣(區)政府: two names joined by a word;
+            # 區司法局 區財政局: names a copy separated by spaces instead of 、
+            parts = [y for x in (self._split_spaced(it) if it else []) for y in self._split_joined(x)]
+            for n, part in enumerate(parts):
+                cleaned.append((part, said_responsible, False, sep if n == 0 else "及"))
         out: list[str] = []
         i = 0
         while i < len(cleaned):
             took = 1
             if not cleaned[i][2]:
-                for j in range(min(len(cleaned), i + 3), i + 1, -1):
+                for j in range(min(len(cleaned), i + 4), i + 1, -1):
                     parts = cleaned[i:j]
                     if any(p[2] for p in parts) or any(p[3] != "、" for p in parts[1:]):
                         continue
                     joined = "、".join(p[0] for p in parts)
                     if self.cfg.resolve(joined) or (
                             j == i + 2 and TOWN_WORD_RE.match(norm_name(parts[0][0]))
-                            and norm_name(parts[1][0]) == "街道"):
+                            and norm_name(parts[1][0]) == "街道") or (
+                            # 各縣、市、區政府 / 各縣、區人民政府: one group of governments
+                            ADMIN_WORD_RE.match(norm_name(parts[0][0]))
+                            and all(ADMIN_WORD_RE.match(norm_name(p[0])) for p in parts[1:-1])
+                            and ADMIN_GOV_RE.match(norm_name(parts[-1][0]))) or (
+                            # 市直有關部門、單位: a group and the bare kind after it
+                            j == i + 2 and GENERIC_GROUP_RE.search(norm_name(parts[0][0]))
+                            and norm_name(parts[1][0]) in ("单位", "部门", "机构", "企业")):
                         took = j - i
                         break
             parts = cleaned[i:i + took]
@@ -111,12 +134,58 @@ class UnitNames(ParserState):
             i += took
         return out
 
+    def _unit_like(self, name: str) -> bool:
+        """A name that is plainly an office or a group (for splitting A及B, A和B)."""
+        n = norm_name(name)
+        return bool(self.cfg.resolve(name) or GENERIC_GROUP_RE.search(n)
+                    or (len(n) >= 3 and UNIT_SUFFIX_RE.search(n) and not NOT_A_UNIT_RE.search(n)))
+
+    def _split_joined(self, item: str) -> list[str]:
+        """市政府法制辦及相關部門和縣(區)政府 → three names; 區政務服務和大數據局 stays one (區政務服務
+        is not a name)."""
+        if self.cfg.resolve(item) or not re.search(r"以及|及|和|與|与", item):
+            return [item]
+        parts = [x.strip() for x in re.split(r"以及|及|和|與|与", item)]
+        if len(parts) >= 2 and all(parts) and all(self._unit_like(x) for x in parts) \
+                and not any(BARE_BODY_RE.match(norm_name(x)) for x in parts[1:]):
+            return parts
+        return [item]
+
+    def _split_spaced(self, item: str) -> list[str]:
+        parts = [x for x in re.split(r"[ \t\u3000]+", item.strip()) if x]
+        if len(parts) >= 2 and all(self._unit_like(x) for x in parts):
+            return parts
+        return [item]
+
+    def _expand_abbreviations(self, items: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """省農業廳、衛生廳、環保局 → 省衛生廳, 省環保局: a short office name after one with a level
+        prefix (省/市/州/縣/區) in the same list is that level's office. ([(as written, as read)])"""
+        out: list[str] = []
+        notes: list[tuple[str, str]] = []
+        prefix = None
+        for item in items:
+            m = LEVEL_PREFIX_RE.match(item)
+            if m:
+                prefix = m.group(1)
+                out.append(item)
+                continue
+            if prefix and (len(item) <= 5 or "和" in item or DEPARTMENT_STEM_RE.match(item)) \
+                    and ABBREVIATED_OFFICE_RE.search(item) \
+                    and not re.search(r"^[省市州縣县區区鄉乡鎮镇村旗盟]|區委|区委|縣委|县委|市委|鄉鎮|乡镇|街道", item) \
+                    and not self.cfg.resolve(item) and not GENERIC_GROUP_RE.search(norm_name(item)):
+                notes.append((item, prefix + item))
+                out.append(prefix + item)
+                continue
+            prefix = None
+            out.append(item)
+        return out, notes
+
     def _resolve_item(self, item: str) -> list[tuple[str, str | None]]:
         canonical = self.cfg.resolve(item)
         if canonical:
             return [(item, canonical)]
-        # 區司法局(區委依法治區辦) / 區委宣傳部(區文明辦): a unit with its other name in brackets
-        am = re.match(r"^(.{2,}?)[((]([^()()]{2,})[))]$", item)
+        # 區司法局(區委依法治區辦) / 縣委組織部[縣委編辦]: a unit with its other name in brackets
+        am = re.match(r"^(.{2,}?)[((\[]([^()()\[\]]{2,})[))\]]$", item)
         if am:
             alias = self.cfg.resolve(am.group(1)) or self.cfg.resolve(am.group(2))
             if alias:

@@ -15,6 +15,7 @@ After `build`, the workbook is the plan's source of truth: `plan_from_workbook` 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,8 @@ class BuildResult:
 # -- source -------------------------------------------------------------------------------
 
 def load_source(source, cfg: Config) -> Plan:
-    """A Plan from a notice path, a plan.yaml/.json, a master .xlsx, or a Plan (None = seed)."""
+    """A Plan from a notice path (a 任務分解表 .xlsx too), a plan.yaml/.json, a master .xlsx, or a
+    Plan (None = seed)."""
     if isinstance(source, Plan):
         return source
     if source is None:
@@ -80,12 +82,23 @@ def load_source(source, cfg: Config) -> Plan:
         from putuo_xl.plan.planfile import load_plan
         return load_plan(p)
     if suffix in (".xlsx", ".xlsm"):
-        from putuo_xl.workbook.readback import plan_from_workbook
-        return plan_from_workbook(p, cfg)
+        from putuo_xl.plan.notice import is_master_workbook
+        if not p.exists() or is_master_workbook(p):
+            from putuo_xl.workbook.readback import plan_from_workbook
+            return plan_from_workbook(p, cfg)
+        # a 任務分解表 kept as a spreadsheet is read like a notice
     if not p.exists():
         raise InputError("找不到文件,請檢查路徑。", file=str(p))
     from putuo_xl.plan.parser import parse_notice
     return parse_notice(p, cfg)
+
+
+def _is_notice_or_plan_file(p: Path) -> bool:
+    """A notice, a task table or a plan file (not a master workbook read back)."""
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        from putuo_xl.plan.notice import is_master_workbook
+        return not is_master_workbook(p)
+    return True
 
 
 def default_output(plan: Plan, folder: str | Path | None = None) -> Path:
@@ -96,16 +109,27 @@ def default_output(plan: Plan, folder: str | Path | None = None) -> Path:
 
 def build_master(source=None, output: str | Path | None = None, config: Config | None = None,
                  styles: Styles | None = None, overwrite: bool = False,
-                 backup: bool = True, meta: dict[str, str] | None = None) -> BuildResult:
+                 backup: bool = True, meta: dict[str, str] | None = None,
+                 check_district: bool = True) -> BuildResult:
     """Write the master workbook for `source` (see load_source) to `output` (atomically).
     `meta`: more key/value rows for the hidden _meta sheet (the server's project key).
 
     An existing `output` is the official's working copy (edits, collected returns, rollup
     sheets): it is refused unless `overwrite`, and then kept beside it as
-    `<name>.bak-YYYYmmdd-HHMMSS.xlsx` (`BuildResult.backup`) unless `backup` is False."""
+    `<name>.bak-YYYYmmdd-HHMMSS.xlsx` (`BuildResult.backup`) unless `backup` is False.
+
+    A notice (or plan file) of another district than the config's is refused before anything is
+    written, with how to draft that district's config (`check_district=False` builds anyway)."""
     t0 = time.perf_counter()
     cfg = config or load_config()
     plan = load_source(source, cfg)
+    if check_district and isinstance(source, (str, Path)) and _is_notice_or_plan_file(Path(source)):
+        # another district's notice with this district's config: said before anything is written
+        from putuo_xl.plan.configdraft import config_mismatch
+        mismatch = config_mismatch(plan, cfg)
+        if mismatch:
+            raise InputError(mismatch, file=plan.source or str(source), code="config-mismatch",
+                             script=plan.script)
     if not plan.tasks():
         raise InputError(in_script("計劃中沒有任何任務,無法生成台賬。請先用 putuo-xl parse 檢查通知的分解結果。",
                                    plan.script), file=plan.source, script=plan.script)
@@ -131,8 +155,24 @@ def build_master(source=None, output: str | Path | None = None, config: Config |
     return BuildResult(path=out, plan=plan, sheets=writer.sheet_order,
                        section_sheets=writer.section_sheets, counts=writer.counts,
                        units_without_tasks=writer.idle_units,
-                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings),
+                       seconds=time.perf_counter() - t0, warnings=list(plan.warnings) + _group_warnings(plan, cfg),
                        backup=saved)
+
+
+def _group_warnings(plan: Plan, cfg: Config) -> list[str]:
+    """Groups the plan names that give no unit a form: not in the config, or without members."""
+    out: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for t in plan.tasks():
+        for u in t.units:
+            if u.group and (not u.canonical or not cfg.expand(u.canonical)):
+                seen.setdefault(u.canonical or u.name, []).append(t.id)
+    for name, ids in seen.items():
+        where = "、".join(dict.fromkeys(ids[:5])) + (" 等" if len(ids) > 5 else "")
+        why = "沒有成員" if cfg.resolve(name) else "不在配置文件中"
+        out.append(in_script(f"單位組「{name}」{why},沒有為它的單位生成月報(任務 {where})。"
+                             f"請在 config.yaml 的 groups 中列出它的成員(members)。", plan.script))
+    return out
 
 
 def backup_path(path: Path, now: datetime | None = None) -> Path:
@@ -189,6 +229,12 @@ class _MasterWriter:
         self.tasks = plan.tasks()
         self.sub_of = plan.subsection_of()
         self.section_of = {t.id: s for s in plan.sections for ss in s.subsections for t in ss.tasks}
+        # (sheet, row, column) of the cell each task's warnings are written on (see _section)
+        self.task_cells: dict[str, tuple[str, int, int]] = {}
+        for sec in plan.sections:
+            for i, t in enumerate(t for ss in sec.subsections for t in ss.tasks):
+                self.task_cells[t.id] = (self.section_sheets[sec.id], SECTION_HEADER_ROW + 1 + i,
+                                         _warning_column(t.warnings))
         self.counts = {
             "sections": len(plan.sections),
             "subsections": sum(len(s.subsections) for s in plan.sections),
@@ -377,8 +423,19 @@ class _MasterWriter:
 
         if plan.warnings:
             heading(T("五、解析提示(請核對原文)"))
+            ws.merge_range(row, 0, row, 5, T("任務的提示也寫在該任務所在行的批註中(紅色三角);點擊下面的提示可跳到那一行。"),
+                           f("text"))
+            row += 1
             for w in plan.warnings:
-                ws.merge_range(row, 0, row, 5, "· " + w, f("note"))
+                ws.merge_range(row, 0, row, 5, "", f("note"))
+                m = re.match(r"^任[務务] ([\d.]+)[:：]", w)
+                cell = self.task_cells.get(m.group(1)) if m else None
+                if cell:
+                    sheet, r, c = cell
+                    ws.write_url(row, 0, f"internal:'{sheet}'!{xl_col_to_name(c)}{r + 1}", f("note"),
+                                 string="· " + w)
+                else:
+                    ws.write_string(row, 0, "· " + w, f("note"))
                 ws.set_row(row, row_height([("· " + w, 94, 9)], size=9, minimum=14))
                 row += 1
         self._page(ws, T("說明"), landscape=False)
@@ -450,6 +507,10 @@ class _MasterWriter:
                 ws.write_datetime(r, 6, dv, f("cell_date"))
             else:
                 ws.write_string(r, 6, dv, f("cell_center"))
+            if t.warnings:
+                # what the parser could not decide, on the cell the official corrects
+                ws.write_comment(r, _warning_column(t.warnings), "\n".join(t.warnings),
+                                 {"author": "putuo-xl", "x_scale": 2.5, "y_scale": 1.2 + 0.4 * len(t.warnings)})
         rng = f"{status_col}{first + 1}:{status_col}{first + n}"
         self._status_cf(ws, rng, f"$A{first + 1}", with_light=True)
         ws.freeze_panes(first, 1)
@@ -803,6 +864,17 @@ CO_RESPONSIBLE_HEADER = "配合/責任單位"     # a section sheet's 配合單�
 # The legend under a printed section sheet's title: the colours of 最新狀態 (styles' font colours).
 STATUS_LEGEND = [("good", "綠:完成、按計劃"), ("risk", "黃:需關注"), ("bad", "紅:滯後逾期"),
                  ("idle", "灰:未填報")]
+
+
+def _warning_column(warnings: list[str]) -> int:
+    """The section sheet's column a task's warnings are about: 牽頭單位 (units), 完成時限
+    (deadlines, recurring work), else 工作任務."""
+    text = "".join(warnings)
+    if re.search(r"單位|单位|讀作|读作", text):
+        return 3
+    if re.search(r"時限|时限|經常性|经常性|截止", text):
+        return 6
+    return 2
 
 
 def _cell_box() -> dict:
