@@ -373,3 +373,19 @@ def test_functions_find_their_project_by_its_key_not_the_book_name(other_hosts):
     assert other.get("result") != own["result"], other
     texts = json.dumps(other, ensure_ascii=False)
     assert "沒有2020年8月的記錄" in texts or "還沒有台賬數據庫" in texts, texts[:2000]
+
+
+def test_excel_on_the_web_builds_the_master_with_its_notes(tmp_path):
+    """The master's notes (tasks the parser was unsure of) would make Excel on the web refuse
+    the sheets: they travel apart and the add-in adds them back."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with running_server(data) as server, \
+            OfficeClient(str(server.base_url), code=server.code, api="1.18", platform="OfficeOnline",
+                         tmp=tmp_path) as web:
+        r = web.press("build-master")
+        _small(r, "生成台賬 (Excel on the web)")
+        book = web.export()
+    notes = [(s["name"], n) for s in book["sheets"] for n in s["notes"]]
+    assert notes, "the seed notice has a task the parser notes"
+    assert any("責任單位" in text for _sheet, (_cell, text) in notes)

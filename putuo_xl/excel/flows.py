@@ -158,6 +158,9 @@ def _give_master(ctx: Context, path: Path, counts: dict) -> None:
 
     data = path.read_bytes()
     if transfer.can_transfer(ctx):
+        notes = []
+        if transfer.on_web():       # the web cannot insert sheets with comments: notes added after
+            data, notes = transfer.without_notes(data)
         states = transfer.sheet_states(data)
         visible = [n for n, st in states if st == "visible"]
         starters = [n for n in ctx.io.sheet_names() if not ctx.io.values(n)
@@ -165,7 +168,7 @@ def _give_master(ctx: Context, path: Path, counts: dict) -> None:
         transfer.send(ctx, transfer.SheetTransfer(
             data=data, insert=[n for n, _ in states], before=ctx.io.sheet_names()[:1],
             hidden=[n for n, st in states if st != "visible"],
-            names=transfer.defined_names(data), remove_if_empty=starters,
+            names=transfer.defined_names(data), remove_if_empty=starters, notes=notes,
             activate=visible[0] if visible else None))
         ctx.say("已在本工作簿中生成台賬:{n} 項任務,{u} 個責任單位。", **counts)
     elif transfer.supports(transfer.CREATE_API):

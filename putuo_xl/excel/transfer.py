@@ -47,6 +47,7 @@ class SheetTransfer:
     hidden: list[str] = field(default_factory=list)
     names: list[tuple[str, str]] = field(default_factory=list)    # workbook names (name, formula)
     charts: list[dict] = field(default_factory=list)    # added by the add-in (Excel on the web)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, text), ditto
     remove_if_empty: list[str] = field(default_factory=list)
     activate: str | None = None
 
@@ -54,6 +55,7 @@ class SheetTransfer:
         return {"insert": self.insert, "replace": self.replace, "before": self.before,
                 "copies": [list(c) for c in self.copies], "hidden": self.hidden,
                 "names": [list(n) for n in self.names], "charts": self.charts,
+                "notes": [list(n) for n in self.notes],
                 "removeIfEmpty": self.remove_if_empty, "activate": self.activate}
 
 
@@ -124,6 +126,80 @@ def sheet_states(xlsx: bytes) -> list[tuple[str, str]]:
         if name:
             out.append((_unescape(name.group(1)), state.group(1) if state else "visible"))
     return out
+
+
+def without_notes(xlsx: bytes) -> tuple[bytes, list[tuple[str, str, str]]]:
+    """The file without its cell notes (Excel on the web cannot insert a sheet that has
+    comments), and the notes as (sheet, cell, text) for the add-in to add back."""
+    src = zipfile.ZipFile(BytesIO(xlsx))
+    names = dict((path, name) for name, path in _sheet_paths(src).items())
+    drop, notes = set(), []
+    rels_edit: dict[str, str] = {}
+    for path, sheet in names.items():
+        rels_path = path.rsplit("/", 1)[0] + "/_rels/" + path.rsplit("/", 1)[1] + ".rels"
+        if rels_path not in src.namelist():
+            continue
+        rels = src.read(rels_path).decode("utf-8")
+        kept = rels
+        for rel in re.findall(r"<Relationship\b[^>]*/>", rels):
+            kind = re.search(r'Type="[^"]*/(comments|vmlDrawing)"', rel)
+            if not kind:
+                continue
+            target = re.search(r'Target="([^"]+)"', rel).group(1)
+            part = _resolve(path, target)
+            drop.add(part)
+            kept = kept.replace(rel, "")
+            if kind.group(1) == "comments":
+                xml = src.read(part).decode("utf-8")
+                for ref, body in re.findall(r'<comment\b[^>]*\bref="([^"]+)"[^>]*>(.*?)</comment>', xml, re.S):
+                    text = "".join(_unescape(t) for t in re.findall(r"<t[^>]*>([^<]*)</t>", body))
+                    notes.append((sheet, ref, text))
+        if kept != rels:
+            rels_edit[rels_path] = kept
+    if not drop:
+        return xlsx, []
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in drop:
+                continue
+            data = src.read(info.filename)
+            if info.filename in rels_edit:
+                data = rels_edit[info.filename].encode("utf-8")
+            elif info.filename in names:
+                data = re.sub(rb"<legacyDrawing\b[^>]*/>", b"", data)
+            elif info.filename == "[Content_Types].xml":
+                text = data.decode("utf-8")
+                for part in drop:
+                    text = re.sub(r'<Override\b[^>]*PartName="/' + re.escape(part) + r'"[^>]*/>', "", text)
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
+    return out.getvalue(), notes
+
+
+def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    wb = z.read("xl/workbook.xml").decode("utf-8")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    target = {m.group(1): m.group(2) for m in re.finditer(
+        r'<Relationship\b[^>]*\bId="([^"]+)"[^>]*\bTarget="([^"]+)"', rels)}
+    target.update({m.group(2): m.group(1) for m in re.finditer(
+        r'<Relationship\b[^>]*\bTarget="([^"]+)"[^>]*\bId="([^"]+)"', rels)})
+    out = {}
+    for m in re.finditer(r'<sheet\b[^>]*?\bname="([^"]+)"[^>]*?\br:id="([^"]+)"', wb):
+        out[_unescape(m.group(1))] = _resolve("xl/workbook.xml", target[m.group(2)])
+    return out
+
+
+def _resolve(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target[1:]
+    parts = base.split("/")[:-1]
+    for seg in target.split("/"):
+        if seg == "..":
+            parts.pop()
+        elif seg != ".":
+            parts.append(seg)
+    return "/".join(parts)
 
 
 def _unescape(s: str) -> str:

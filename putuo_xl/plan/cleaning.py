@@ -9,6 +9,9 @@ import re
 from putuo_xl.plan.tables import _HEADING_START, _text_tables
 from putuo_xl.text import narrow, squeeze_cjk_spaces
 
+# Characters common in notices (a repaired line must have more of them than the damaged one).
+_COMMON = set("一三上下不与专业严並个中为主么之也习乡了事二于产人从他以们件价任企众会传但位体作你使來例依保信們做健傳價充入內全公共关其内军决况准出分切划创到制前創劃力办加务动動務化区區十单印去县又及发只可台各合同后告员和員商問善單嚴因国國在地场坚執培基堅報場境复多大天好如委子学學守安完定实审宣家容實審对导将將專對導小就局层展層工已市干平年并幹序应底府度廉建开強强当律後得從復心快性总息情意應成我所执批抓报持按据推提據改政效教数數文新方於施无日时明是時普最會月有服期本机条来极果查标核格案條检業極標機檢正此步水求決沒没治況法洁活济深源準潔濟点無然照營爲率环现現理環生產用由當發的监監目相盾省看真着督矛知确確社种积程種積等策箇管範系糾級紛組結絡統經綜網縣總織續纠级纷组织经结络统续综网羣群習考者而育能自臺與范营落衆行街被裏要見規见规解計訓訟設訴評認誠說調議计认训议讼设评诉诚说调責資質责质资起超軍辦达过还这进這通進過道達還那部都鄉里重量鎮镇長长開關问限障面革項須領项须领體高麼點")
+
 # A line that ends the article (web page furniture). Everything after it is dropped.
 # (主辦單位 is not here: in a notice it is a unit label, 主辦單位:區司法局.)
 _FOOTER = re.compile(
@@ -235,9 +238,6 @@ def _strip_tags(raw: list[str]) -> list[str]:
     return html.unescape(text).split("\n")
 
 
-_COMMON_CHARS = None
-
-
 def _repair_gbk_shift(line: str) -> str:
     """GBK text decoded one byte out of step, the lost first byte shown as ?: ?。ㄒ唬┩七M is
     　（一）推進, ?,F結合 is 。現結合. A run after the ? (up to its first ASCII letter, the last
@@ -245,10 +245,6 @@ def _repair_gbk_shift(line: str) -> str:
     when what comes out is more common text than what went in."""
     if "?" not in line and "？" not in line:
         return line
-    global _COMMON_CHARS
-    if _COMMON_CHARS is None:
-        from putuo_xl.plan.notice import _COMMON
-        _COMMON_CHARS = _COMMON
     full = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！"}
 
     def fix(m: re.Match) -> str:
@@ -258,7 +254,7 @@ def _repair_gbk_shift(line: str) -> str:
             text = data.decode("gbk")
         except (UnicodeEncodeError, UnicodeDecodeError):
             return m.group(0)
-        common = lambda t: sum(1 for c in t if c in _COMMON_CHARS or c in "　（）。，、")  # noqa: E731
+        common = lambda t: sum(1 for c in t if c in _COMMON or c in "　（）。，、")  # noqa: E731
         return text if common(text) > common(run) else m.group(0)
     return re.sub(r"[?？](?=.[\x40-\x7e]|[^\x00-\x7f])([^\x00-\x7f]{0,12}[,;:()!]?[^\x00-\x7f]{0,12}[\x40-\x7e])",
                   fix, line)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from putuo_xl.errors import InputError
-from putuo_xl.plan.cleaning import _SPAM, _clean_lines
+from putuo_xl.plan.cleaning import _COMMON, _SPAM, _clean_lines
 from putuo_xl.plan.tables import (_cn_numeral, _find_header, _html_grid, _rows_lines,
                                   _table_lines, xlsx_task_lines)
 from putuo_xl.text import narrow, squeeze_cjk_spaces
@@ -98,7 +98,6 @@ def read_notice_bytes(data: bytes, name: str = "通知") -> NoticeText:
 
 # Characters that make up a large share of any Chinese government text, in both scripts: a
 # decoding that yields few of them is the wrong one (Big5 read as GBK) or not text at all.
-_COMMON = set("一三上下不与专业严並个中为主么之也习乡了事二于产人从他以们件价任企众会传但位体作你使來例依保信們做健傳價充入內全公共关其内军决况准出分切划创到制前創劃力办加务动動務化区區十单印去县又及发只可台各合同后告员和員商問善單嚴因国國在地场坚執培基堅報場境复多大天好如委子学學守安完定实审宣家容實審对导将將專對導小就局层展層工已市干平年并幹序应底府度廉建开強强当律後得從復心快性总息情意應成我所执批抓报持按据推提據改政效教数數文新方於施无日时明是時普最會月有服期本机条来极果查标核格案條检業極標機檢正此步水求決沒没治況法洁活济深源準潔濟点無然照營爲率环现現理環生產用由當發的监監目相盾省看真着督矛知确確社种积程種積等策箇管範系糾級紛組結絡統經綜網縣總織續纠级纷组织经结络统续综网羣群習考者而育能自臺與范营落衆行街被裏要見規见规解計訓訟設訴評認誠說調議计认训议讼设评诉诚说调責資質责质资起超軍辦达过还这进這通進過道達還那部都鄉里重量鎮镇長长開關问限障面革項須領项须领體高麼點")
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "x-gbk": "gb18030",
                      "big5": "big5", "big5-hkscs": "big5hkscs", "utf-8": "utf-8", "utf8": "utf-8"}

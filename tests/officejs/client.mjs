@@ -79,7 +79,7 @@ export async function loadClient(spec) {
   if (spec.workbook?.base64) {
     // a workbook file the official opened (a master saved earlier): its sheets and names
     const starter = workbook.sheets[0];
-    double.insertFromBase64(spec.workbook.base64, { positionType: "End" });
+    double.insertFromBase64(spec.workbook.base64, { positionType: "End", preload: true });
     if (!starter.store.cells.size) workbook.sheets.splice(workbook.sheets.indexOf(starter), 1);
     workbook.active = workbook.sheets.find((s) => s.visibility === "Visible");
     workbook.selection = { sheet: workbook.active, address: "A1" };

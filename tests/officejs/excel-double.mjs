@@ -213,7 +213,7 @@ export class SheetState {
     this.validations = [];
     this.columnWidths = new Map();
     this.rowHeights = new Map();
-    this.hasComments = false;
+    this.notes = new Map();    // cell address -> text (notes, the legacy comments)
     this.hasPivots = false;
   }
 }
@@ -563,7 +563,7 @@ class Worksheet extends ClientObject {
   }
   get notes() {
     this._ctx._double.requireApi("notes");
-    return strict(new EmptyCollection(this._ctx, "NoteCollection"), "NoteCollection");
+    return strict(new NoteCollection(this._ctx, () => this._live()), "NoteCollection");
   }
   _live() {
     const st = this._ctx._double.state;
@@ -666,6 +666,24 @@ class EmptyCollection extends CollectionBase {
   constructor(ctx, cls) {
     super(ctx);
     this._cls = cls;
+  }
+}
+
+class NoteCollection extends CollectionBase {
+  constructor(ctx, sheetGetter) {
+    super(ctx);
+    this._sg = sheetGetter;
+  }
+  _children() { return []; }
+  add(cellAddress, content) {
+    this._do(() => {
+      const s = this._sg();
+      const a = typeof cellAddress === "string" ? cellAddress.split("!").pop() : cellAddress._address();
+      const b = parseAddress(a);
+      if (b.r0 !== b.r1 || b.c0 !== b.c1) throw new RichApiError("InvalidArgument", "A note belongs to one cell.");
+      if (s.notes.has(a)) throw new RichApiError("InvalidOperation", `The cell ${a} has a note already.`);
+      s.notes.set(a, String(content));
+    });
   }
 }
 
@@ -1513,7 +1531,7 @@ export class ExcelDouble {
     const fileText = (p) => { const f = files[p] || files[`/${p}`]; return f ? (typeof f.content === "string" ? f.content : Buffer.from(f.content).toString("utf8")) : ""; };
     const sheetPaths = sheetFileMap(fileText);
     const styles = lockedStyles(fileText("xl/styles.xml"));
-    if (this.platform === "OfficeOnline") {
+    if (this.platform === "OfficeOnline" && !options.preload) {
       for (const n of names) {
         const rels = fileText(relsOf(sheetPaths[n] || ""));
         if (/\/(drawing|pivotTable|comments|slicer)/.test(rels) && /chart|pivotTable|comments|slicer/.test(relsTargets(rels, fileText, sheetPaths[n]))) {
@@ -1548,6 +1566,7 @@ export class ExcelDouble {
       s.protected = /<sheetProtection\b[^>]*\bsheet="(1|true)"/.test(xml);
       s.tables = tablesOf(fileText, sheetPaths[n] || "");
       s.charts = chartsOf(fileText, sheetPaths[n] || "");
+      s.notes = notesOf(fileText, sheetPaths[n] || "");
       created.push(s);
     }
     // where they go
@@ -1614,6 +1633,7 @@ export class ExcelDouble {
           series: (c.series || []).length, seriesValues: (c.series || []).map((x) => x.values) })),
         merges: s.merges.map((m) => addressOf(m.r0, m.c0, m.r1, m.c1)),
         validations: s.validations.length,
+        notes: [...s.notes.entries()],
         cells: [...s.store.cells.entries()]
           .filter(([, c]) => c.formula || (c.value !== "" && c.value !== null))
           .map(([k, c]) => { const [r, col] = k.split(",").map(Number); return [r, col, c.value, c.formula, c.numberFormat]; }),
@@ -1694,6 +1714,17 @@ function chartsOf(fileText, sheetPath) {
     }
   }
   return charts;
+}
+
+function notesOf(fileText, sheetPath) {
+  const notes = new Map();
+  for (const m of fileText(relsOf(sheetPath)).matchAll(/Target="([^"]*comments[^"]*\.xml)"/g)) {
+    const xml = fileText(resolvePath(sheetPath, m[1]));
+    for (const c of xml.matchAll(/<comment\b[^>]*\bref="([^"]+)"[^>]*>([\s\S]*?)<\/comment>/g)) {
+      notes.set(c[1], [...c[2].matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((t) => decodeXml(t[1])).join(""));
+    }
+  }
+  return notes;
 }
 
 function lockedStyles(stylesXml) {

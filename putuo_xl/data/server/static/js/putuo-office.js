@@ -96,8 +96,12 @@ async function putuoPutSheets(context, specJson, base64) {
   }
   await context.sync();
 
-  // 4. charts the host could not insert with their sheet
+  // 4. charts and cell notes the host could not insert with their sheet (Excel on the web);
+  //    notes need ExcelApi 1.18 — without it they stay on the 說明 sheet's list
   for (const c of spec.charts) putuoAddChart(wb.worksheets.getItem(c.sheet), c);
+  if ((spec.notes || []).length && Office.context.requirements.isSetSupported("ExcelApi", "1.18")) {
+    for (const [sheet, cell, text] of spec.notes) wb.worksheets.getItem(sheet).notes.add(cell, text);
+  }
   await context.sync();
 
   // 5. visibility, starter sheets, the active sheet
