@@ -4,6 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Blob, File as NodeFile } from "node:buffer";
+import { webcrypto } from "node:crypto";
 
 let registry = new Map();     // id -> element, as document.getElementById finds them
 
@@ -92,6 +93,7 @@ export function installBrowser({ origin, configJson, elementIds = [] }) {
   globalThis.XMLHttpRequest = makeXhr();
   if (!globalThis.File) globalThis.File = NodeFile;
   if (!globalThis.Blob) globalThis.Blob = Blob;
+  if (!globalThis.crypto) globalThis.crypto = webcrypto;  // Node 18: a browser global, not Node's
   return {
     elements,
     element: (id) => elements.get(id) || new Element("div", id),

@@ -103,6 +103,9 @@ export async function loadClient(spec) {
   if (spec.code) localStorage.setItem("putuo-xl.access-code", spec.code);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "putuo-client-"));
+  // a browser runs type="module" scripts as modules whatever their extension; Node before
+  // 20.19 (Debian bookworm's 18) needs to be told
+  fs.writeFileSync(path.join(root, "package.json"), '{"type": "module"}');
   const classic = [];
   const modules = [];
   for (const s of scripts) {
