@@ -87,9 +87,12 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
         if write_master and Path(master_path).is_file():
             # one writer of the master at a time, from reading it to the rename
             from putuo_xl.locks import master_lock
-            with master_lock(master_path):
-                return _collect_run(master_path, paths, month, config, output, now,
-                                    write_master=write_master, workers=workers, companion=companion)
+            with master_lock(master_path) as held:
+                run = _collect_run(master_path, paths, month, config, output, now,
+                                   write_master=write_master, workers=workers, companion=companion)
+            if held.note:
+                run.report.warnings.insert(0, in_script(held.note, run.report.script))
+            return run
         return _collect_run(master_path, paths, month, config, output, now,
                             write_master=write_master, workers=workers, companion=companion)
     finally:
@@ -251,8 +254,10 @@ def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
 _FORKED: tuple | None = None        # (items, ctx, archive root, ledger folder) for fork
 
 
-def _worker_init(state) -> None:
+def _worker_init(state, parent_pid: int) -> None:
     global _WORKER
+    from putuo_xl.parallel import die_with_parent
+    die_with_parent(parent_pid)      # never an orphan (nor one holding its parent's files)
     _WORKER = state if state is not None else _FORKED
 
 
@@ -321,7 +326,8 @@ class Judging:
                 else:
                     state, work = (None, ctx, archive_root, base), items
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                                                 initializer=_worker_init, initargs=(state,))
+                                                 initializer=_worker_init,
+                                                 initargs=(state, os.getpid()))
                 self._results = self._pool.map(_worker_judge, work, chunksize=chunk)
                 self.kind = "process"
             except (OSError, ImportError, RuntimeError):      # no processes here: go on without
