@@ -24,7 +24,7 @@ import python_calamine as pc
 from putuo_xl import layout
 from putuo_xl.collect.inputs import gather
 from putuo_xl.collect.judge import (Context, IssuedForm, Judgement, PlanInfo, _norm_month, judge,
-                                    received_date)
+                                    received_date, size_mb)
 from putuo_xl.collect.report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING,
                                      CollectReport, FileResult, LedgerRow, UnitState)
 from putuo_xl.config import Config, load_config
@@ -136,7 +136,8 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
     try:
         archive_root = archive_dir_for(master, cfg)
         issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"],
-                             tuple(x for x in r["task_ids"].split(",") if x), r["due"])
+                             tuple(x for x in r["task_ids"].split(",") if x), r["due"],
+                             r["created_at"] or "", r["locked"])
                   for r in ledger.issued(month)]
         if companion is not None and not issued:
             prepare()               # every form's check needs the plan: before judging
@@ -237,9 +238,12 @@ _WORKER: tuple | None = None        # (ctx, archive root, ledger folder) inside 
 
 def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
     j = judge(item, ctx)
-    if j.data is not None:
+    if j.data is not None or j.stream_path is not None:
         try:
-            j.archive_rel = _archive(j, archive_root, base)
+            if j.data is not None:
+                j.archive_rel = _archive(j, archive_root, base)
+            else:
+                j.archive_rel = _archive_stream(j, archive_root, base)
         except OSError as e:     # the disk, not the file: the whole run stops, nothing stored
             reason = os_reason(e)
             raise PutuoError(in_script(
@@ -441,7 +445,9 @@ def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
     info.fingerprints.add(plan.fingerprint())
     info.script = plan.script
     info.title = info.title or plan.title
-    info.tasks_by_unit = {u: [a.task_id for a in items] for u, items in unit_assignments(plan, cfg).items()}
+    assignments = unit_assignments(plan, cfg)
+    info.tasks_by_unit = {u: [a.task_id for a in items] for u, items in assignments.items()}
+    info.roles = {(u, a.task_id): a.role for u, items in assignments.items() for a in items}
     for task in plan.tasks():
         ids = []
         for n, ind in enumerate(task.indicators, start=1):
@@ -494,6 +500,65 @@ def _archive(j: Judgement, root: Path, base: Path) -> str:
         os.replace(tmp, dest)
     prefix = os.path.join(str(base), "")
     return dest[len(prefix):] if dest.startswith(prefix) else dest
+
+
+STREAM_CHUNK = 1 << 20
+
+
+def _archive_stream(j: Judgement, root: Path, base: Path) -> str | None:
+    """A file too large to read into memory, archived all the same: copied in chunks, hashed on
+    the way (sets j.sha256 and the real j.size). None when the file itself cannot be read (it
+    is then refused as unreadable); an OSError of the archive stops the run (see _judge_one)."""
+    import hashlib
+    try:
+        src = open(j.stream_path, "rb")
+    except OSError as e:
+        j.add("unreadable", detail=e.strerror or type(e).__name__)
+        return None
+    with src:
+        os.makedirs(root, exist_ok=True)
+        tmp = os.path.join(root, f".tmp-stream-{os.getpid()}-{id(j)}")
+        h, size = hashlib.sha256(), 0
+        try:
+            with open(tmp, "wb") as dst:
+                while True:
+                    try:
+                        chunk = src.read(STREAM_CHUNK)
+                    except OSError as e:         # the file, not the archive
+                        j.add("unreadable", detail=e.strerror or type(e).__name__)
+                        raise _Unreadable from None
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+        except _Unreadable:
+            os.unlink(tmp)
+            return None
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    sha = h.hexdigest()
+    folder = os.path.join(root, sha[:2])
+    os.makedirs(folder, exist_ok=True)
+    dest = os.path.join(folder, sha + _archive_suffix(j))
+    if os.path.exists(dest):
+        os.unlink(tmp)
+    else:
+        os.replace(tmp, dest)
+    j.sha256, j.size = sha, size
+    for p in j.problems:           # the size as read, to the byte
+        if p.code == "too-large":
+            p.params["size_mb"] = size_mb(size, int(float(p.params["limit_mb"]) * 1048576))
+    prefix = os.path.join(str(base), "")
+    return dest[len(prefix):] if dest.startswith(prefix) else dest
+
+
+class _Unreadable(Exception):
+    pass
 
 
 # -- ledger ---------------------------------------------------------------------------

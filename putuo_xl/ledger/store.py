@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS issued (
     task_ids         TEXT NOT NULL,      -- comma-separated, in form order
     due              TEXT NOT NULL,      -- YYYY-MM-DD
     created_at       TEXT NOT NULL,
+    locked           TEXT,               -- JSON: the form's locked cells as issued (workbook.locked)
     PRIMARY KEY (month, unit, plan_fingerprint)
 );
 -- One row per file judged (accepted or rejected). sha256 is of the original bytes.
@@ -154,7 +155,8 @@ class Ledger:
 
     # Columns added after a ledger may already exist: (table, column, type).
     ADDED_COLUMNS = [("submissions", "sender", "TEXT"), ("submissions", "collect_month", "TEXT"),
-                     ("submissions", "contact", "TEXT"), ("submissions", "unit_from", "TEXT")]
+                     ("submissions", "contact", "TEXT"), ("submissions", "unit_from", "TEXT"),
+                     ("issued", "locked", "TEXT")]
 
     def _add_missing_columns(self) -> None:
         for table, column, kind in self.ADDED_COLUMNS:

@@ -1,0 +1,281 @@
+"""Hostile returns: zip bombs, an oversized file, XML entities, control characters, an e-mail
+without attachment, edited locked cells and a form from before a reissue — each judged with a
+clear reason, and nothing that arrived vanishes (recorded in the ledger, archived as it came)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import sqlite3
+import zipfile
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from putuo_xl.collect.run import archive_dir_for, collect
+from putuo_xl.config import config_from_dict, load_config
+
+from collect_kit import Form, make_master_and_forms, set_mtime
+
+MONTH = "2020-08"
+CST = timezone(timedelta(hours=8))
+MB = 1024 * 1024
+
+
+def form_name(unit):
+    return f"{MONTH}_{unit}_法治政府建設月報.xlsx"
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, cfg):
+    root = tmp_path_factory.mktemp("hostile-src")
+    master, forms = make_master_and_forms(root, MONTH, cfg)
+    return root, master, forms
+
+
+@pytest.fixture
+def world(tmp_path, made):
+    """A fresh copy of the master and its ledger (issued forms), and the blank forms."""
+    import shutil
+    root, master, forms = made
+    for p in root.iterdir():
+        if p.is_file():
+            shutil.copy2(p, tmp_path / p.name)
+    return tmp_path / master.name, forms
+
+
+def filled(forms: Path, unit: str, out: Path, **fill) -> Path:
+    f = Form(forms / form_name(unit))
+    f.fill_all(**({"status": "推進中", "progress": 0.5, "actual": 90} | fill))
+    out.mkdir(parents=True, exist_ok=True)
+    p = f.save(out / form_name(unit))
+    set_mtime(p, "2020-09-02 10:00")
+    return p
+
+
+def rezip(src: Path, dst: Path, change=None, add=None, level=6) -> Path:
+    """`src` with parts changed (name → bytes → bytes) and parts added (name → bytes)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED,
+                                                      compresslevel=level) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if change and info.filename in change:
+                data = change[info.filename](data)
+            zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    set_mtime(dst, "2020-09-02 10:00")
+    return dst
+
+
+def submissions(master: Path):
+    conn = sqlite3.connect(master.with_name(master.stem + ".ledger.sqlite"))
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    conn.close()
+    return rows
+
+
+def archived(master: Path, row) -> bytes:
+    return (master.parent / row["archive_path"]).read_bytes()
+
+
+# -- 2. zip bombs -----------------------------------------------------------------------------
+def _bomb_rows(mb: float) -> bytes:
+    """Empty rows after the form's table, `mb` MB of them: deflate packs them ~1000:1."""
+    row = b"<row/>"
+    return row * int(mb * MB / len(row))
+
+
+def test_zip_bombs_are_refused_before_they_are_read(world, tmp_path):
+    master, forms = world
+    good = filled(forms, "區司法局", tmp_path / "src")
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    rows = _bomb_rows(12)
+    # the sheet XML grown to 12 MB (a 266 KB form that unpacks to 200 MB is the same, larger)
+    rezip(good, inbox / form_name("區司法局"), level=9, change={
+        "xl/worksheets/sheet1.xml": lambda d: d.replace(b"</sheetData>", rows + b"</sheetData>")})
+    # a part packed more than 100:1 that is not big in itself (2 MB of the same bytes)
+    rezip(filled(forms, "區財政局", tmp_path / "src"), inbox / form_name("區財政局"), level=9,
+          add={"docProps/custom.xml": b"<x>" + b"a" * (2 * MB) + b"</x>"})
+    # an honest 3 MB picture (it does not pack): accepted
+    rezip(filled(forms, "區教育局", tmp_path / "src"), inbox / form_name("區教育局"),
+          add={"xl/media/image1.png": os.urandom(3 * MB)})
+    assert (inbox / form_name("區司法局")).stat().st_size < 200_000
+    report = collect(master, [inbox], MONTH)
+    by = {f.unit or f.unit_hint: f for f in report.files}
+    bomb, ratio, picture = by["區司法局"], by["區財政局"], by["區教育局"]
+    assert bomb.outcome == "rejected" and bomb.reason_code == "zip-bomb"
+    msg = bomb.errors[0].message
+    assert "xl/worksheets/sheet1.xml" in msg and "超過上限 10 MB" in msg and "壓縮炸彈" in msg
+    assert "collect.max_xml_mb" in msg
+    assert ratio.reason_code == "zip-bomb" and "docProps/custom.xml" in ratio.errors[0].message
+    assert "collect.max_zip_ratio" in ratio.errors[0].message
+    assert picture.outcome == "accepted", [p.message for p in picture.errors]
+    # refused, and still kept: ledger rows with the reason, the originals in the archive
+    rows = {r["file_name"]: r for r in submissions(master)}
+    for unit in ("區司法局", "區財政局"):
+        r = rows[form_name(unit)]
+        assert r["status"] == "rejected" and r["reason_code"] == "zip-bomb"
+        assert archived(master, r) == (inbox / form_name(unit)).read_bytes()
+    # the limits are config.yaml's: an office that expects such files raises them
+    raw = dict(load_config().raw)
+    raw["collect"] = {**raw["collect"], "max_xml_mb": 20, "max_zip_ratio": 2000}
+    again = collect(master, [inbox / form_name("區司法局"), inbox / form_name("區財政局")], MONTH,
+                    config=config_from_dict(raw), write_master=False)
+    assert [f.outcome for f in again.files] == ["accepted", "accepted"]
+
+
+def test_the_limits_fit_the_largest_real_form_with_room(made, cfg, tmp_path):
+    """The shipped limits against the real forms of the seed plan, filled in: the largest is
+    far below every limit (config.yaml says how they were sized at province scale)."""
+    from putuo_xl.collect import zipcheck
+    root, master, forms = made
+    limits = zipcheck.Limits.from_config(cfg.section("collect"))
+    sizes = []
+    for p in sorted(forms.glob("*.xlsx")):
+        f = Form(p)
+        f.fill_all(status="推進中", progress=0.5, actual=90, text="已召開專題會議,按計劃推進。" * 20)
+        data = f.to_bytes()
+        assert zipcheck.over_limits(data, limits) is None
+        sizes.append(zipcheck.entries(data))
+    unpacked = max(sum(u for _n, _p, u in parts) for parts in sizes)
+    ratio = max(u / max(p, 1) for parts in sizes for _n, p, u in parts)
+    # every text cell filled with 280 characters: still a twentieth of the limit
+    assert len(sizes) == 44 and unpacked * 20 < limits.xml and ratio * 5 < limits.ratio
+
+
+# -- 3. an oversized file --------------------------------------------------------------------
+def test_an_oversized_file_is_recorded_and_archived_with_its_real_size(world, tmp_path):
+    master, forms = world
+    good = filled(forms, "區審計局", tmp_path / "src")
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    big = rezip(good, inbox / form_name("區審計局"), add={"xl/media/image1.png": os.urandom(21 * MB)})
+    size = big.stat().st_size
+    assert size > 21 * MB
+    report = collect(master, [inbox], MONTH)
+    [f] = report.files
+    assert f.outcome == "rejected" and f.reason_code == "too-large"
+    assert f"文件有 {size / MB:.1f} MB" in f.errors[0].message and "20.0 MB" not in f.errors[0].message
+    assert f.size == size and f.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+    [row] = submissions(master)
+    assert row["status"] == "rejected" and row["reason_code"] == "too-large"
+    assert row["unit"] == "區審計局" and row["unit_from"] == "name"       # 收件情況 and 催報 find it
+    assert archived(master, row) == big.read_bytes()
+    assert row["archive_path"].endswith(".xlsx")
+    assert any(r.file_name == big.name and r.status == "rejected" for r in report.month_rows)
+    assert not [p for p in archive_dir_for(master, cfg=load_config()).rglob(".tmp-*")]
+    # sent again: a duplicate of the refused file, not stored twice
+    again = collect(master, [inbox], MONTH)
+    assert again.files[0].outcome == "duplicate" and len(submissions(master)) == 1
+
+
+def test_an_oversized_attachment_is_recorded_and_archived(world, tmp_path):
+    master, forms = world
+    raw = dict(load_config().raw)
+    raw["collect"] = {**raw["collect"], "max_file_mb": 0.01}
+    small = config_from_dict(raw)
+    data = filled(forms, "區審計局", tmp_path / "src").read_bytes()
+    msg = EmailMessage()
+    msg["From"] = "審計局 <sjj@example.cn>"
+    msg["Date"] = format_datetime(datetime(2020, 9, 2, 9, 0, tzinfo=CST))
+    msg["Subject"] = "月報"
+    msg.set_content("見附件")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream",
+                       filename=form_name("區審計局"))
+    eml = tmp_path / "審計局.eml"
+    eml.write_bytes(bytes(msg))
+    report = collect(master, [eml], MONTH, config=small)
+    [f] = report.files
+    assert f.reason_code == "too-large" and f"文件有 {len(data) / MB:.3f} MB" in f.errors[0].message
+    [row] = submissions(master)
+    assert archived(master, row) == data and row["sender"].startswith("審計局")
+
+
+# -- 6. an e-mail without attachment, XML entities, control characters ------------------------
+def test_an_email_without_attachment_is_recorded_and_archived(world, tmp_path):
+    master, forms = world
+    msg = EmailMessage()
+    msg["From"] = "資源規劃分局 <zrzy@example.cn>"
+    msg["Date"] = format_datetime(datetime(2020, 9, 3, 9, 0, tzinfo=CST))
+    msg["Subject"] = "8月月報"
+    msg.set_content("忘了附件")
+    eml = tmp_path / "資源規劃分局.eml"
+    eml.write_bytes(bytes(msg))
+    report = collect(master, [eml], MONTH)
+    assert report.files[0].reason_code == "no-attachment"
+    [row] = submissions(master)
+    assert row["status"] == "rejected" and row["reason_code"] == "no-attachment"
+    assert archived(master, row) == eml.read_bytes() and row["archive_path"].endswith(".eml")
+    assert row["received_at"].startswith("2020-09-03T09:00")
+
+
+XXE = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+LAUGHS = (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;'
+          b'&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+
+
+def _with_entity(dtd: bytes, ref: bytes):
+    def change(data: bytes) -> bytes:
+        head, rest = data.split(b"?>", 1) if data.startswith(b"<?xml") else (b"", data)
+        return (head + b"?>" if head else b"") + dtd + rest.replace(b"<t>", b"<t>" + ref, 1)
+    return change
+
+
+@pytest.mark.parametrize("dtd,ref", [(XXE, b"&xxe;"), (LAUGHS, b"&lol3;")], ids=["xxe", "laughs"])
+def test_xml_entities_are_named_for_what_they_are(world, tmp_path, dtd, ref):
+    master, forms = world
+    good = filled(forms, "區民政局", tmp_path / "src")
+    part = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in zipfile.ZipFile(good).namelist() \
+        else "xl/worksheets/sheet1.xml"
+    bad = rezip(good, tmp_path / form_name("區民政局"), change={part: _with_entity(dtd, ref)})
+    report = collect(master, [bad], MONTH, write_master=False)
+    [f] = report.files
+    assert f.reason_code == "xml-entities", f.errors[0].message
+    msg = f.errors[0].message
+    assert part in msg and "XXE" in msg and "下載完整" not in msg
+
+
+def test_control_characters_are_stored_clean_and_kept_in_the_archive(world, tmp_path):
+    master, forms = world
+    f = Form(forms / form_name("區司法局"))
+    f.fill_all(status="推進中", progress=0.5, actual=90, text="按計劃推進")
+    tid = f.task_ids()[0]
+    f.set(tid, progress_text="MARKA", problems="MARKB")
+    f.set_contact(填報人="MARKC")
+    src = f.save(tmp_path / "src.xlsx")
+    nasty = {"MARKA": "已召開_x001B_[31m專題會議_x0007_", "MARKB": "\u202e無問題", "MARKC": "張三_x0000_"}
+
+    def change(data: bytes) -> bytes:
+        for k, v in nasty.items():
+            data = data.replace(k.encode(), v.encode())
+        return data
+    parts = {n: change for n in zipfile.ZipFile(src).namelist()
+             if n in ("xl/sharedStrings.xml", "xl/worksheets/sheet1.xml")}
+    p = rezip(src, tmp_path / form_name("區司法局"), change=parts)
+    report = collect(master, [p], MONTH)
+    [res] = report.files
+    assert res.outcome == "accepted", [e.message for e in res.errors]
+    warn = next(w for w in res.warnings if w.code == "control-chars")
+    assert "已去掉" in warn.message and "2 個單元格" in warn.message
+    conn = sqlite3.connect(master.with_name(master.stem + ".ledger.sqlite"))
+    text, problems = conn.execute("SELECT progress_text, problems FROM reports WHERE task_id = ?",
+                                  (tid,)).fetchone()
+    contact = conn.execute("SELECT contact FROM submissions").fetchone()[0]
+    assert text == "已召開[31m專題會議" and problems == "無問題" and "張三" in contact
+    assert not any(ch in (text + problems + contact) for ch in "\x1b\x07\x00\u202e")
+    [row] = submissions(master)
+    assert archived(master, row) == p.read_bytes()          # the original as it arrived
+    # the 收件情況 row says so too
+    assert any("控制字符" in n for r in report.month_rows for n in r.notes)
