@@ -194,16 +194,26 @@ def _same_file(fd: int, path: Path) -> bool:
 
 @contextlib.contextmanager
 def _guard(path: Path):
-    """A short lock beside the lock file, around becoming its holder and replacing a stale one:
-    a waiter never takes a lock over from a holder that got it a moment ago."""
+    """A short lock on the folder (the lock file may be replaced, the folder is not), around
+    becoming the lock's holder and replacing a stale lock file: a waiter never takes a lock
+    over from a holder that got it a moment ago. Yields False where there is none to be had."""
     if os.name == "nt":
-        yield
+        yield True
         return
     import fcntl
-    g = _open(path.with_name(path.name + ".takeover"))
     try:
-        fcntl.flock(g, fcntl.LOCK_EX)
-        yield
+        g = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    _open_fds.add(g)
+    try:
+        try:
+            fcntl.flock(g, fcntl.LOCK_EX)
+            got = True
+        except OSError:
+            got = False
+        yield got
     finally:
         _close(g)                # closing releases it
 
@@ -212,7 +222,9 @@ def _take_over(fd: int, path: Path) -> tuple[int, str] | None:
     """Replace the stale lock file that `fd` has open by a new one when its holder is gone
     (checked again under the guard). Returns (pid, since) of that holder, or None."""
     try:
-        with _guard(path):
+        with _guard(path) as guarded:
+            if not guarded:
+                return None
             gone = _holder_gone(fd)
             if gone is not None and _same_file(fd, path):
                 os.unlink(path)

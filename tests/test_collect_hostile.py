@@ -279,3 +279,110 @@ def test_control_characters_are_stored_clean_and_kept_in_the_archive(world, tmp_
     assert archived(master, row) == p.read_bytes()          # the original as it arrived
     # the 收件情況 row says so too
     assert any("控制字符" in n for r in report.month_rows for n in r.notes)
+
+
+# -- 5. locked cells edited -------------------------------------------------------------------
+def _ledger(master: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(master.with_name(master.stem + ".ledger.sqlite"))
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _edited_form(forms: Path, unit: str, out: Path):
+    """The unit's form filled in, its sheet unprotected and locked cells changed: a 配合 role
+    made 牽頭, a target lowered, a task reworded. Returns (path, co task, target task, reworded)."""
+    f = Form(forms / form_name(unit))
+    f.fill_all(status="推進中", progress=0.5, actual=90)
+    rows = f.rows()
+    role = f.cols["role"]
+    co = next(t for t in f.task_ids() if f.ws.cell(rows[t], role).value == "配合")
+    f.ws.protection.sheet = False
+    f.set(co, role="牽頭")
+    target = f.indicator_rows()[0]
+    f.set(target, target="10%以上")
+    reworded = next(t for t in f.task_ids() if t not in (co, target))
+    f.set(reworded, task="本單位自己改寫的任務")
+    out.mkdir(parents=True, exist_ok=True)
+    p = f.save(out / form_name(unit))
+    set_mtime(p, "2020-09-02 10:00")
+    return p, co, target, reworded
+
+
+@pytest.mark.parametrize("issued_cells", [True, False], ids=["issued-cells", "older-ledger"])
+def test_edited_locked_cells_are_not_believed(world, tmp_path, issued_cells):
+    master, forms = world
+    p, co, target, reworded = _edited_form(forms, "區司法局", tmp_path / "in")
+    if not issued_cells:      # a form issued before the ledger kept its locked cells: the plan
+        with _ledger(master) as conn:
+            conn.execute("DELETE FROM issued_cells")
+    report = collect(master, [p], MONTH)
+    [res] = report.files
+    assert res.outcome == "accepted", [e.message for e in res.errors]
+    with _ledger(master) as conn:
+        role = conn.execute("SELECT role FROM reports WHERE task_id = ?", (co,)).fetchone()[0]
+    assert role == "co"                                    # the plan's, not the unit's 牽頭
+    from putuo_xl.text import narrow
+    warn = narrow(next(w for w in res.warnings if w.code == "locked-changed").message)
+    assert "C6「角色」下發時是「配合」,表中是「牽頭」" in warn and "已按下發的內容收錄" in warn
+    if issued_cells:
+        assert "「目標值」下發時是「實現41件」,表中是「10%以上」" in warn
+        assert "B7「工作任務」被改寫" in warn and "3 處" in warn
+    assert any("鎖定的內容被改動" in n for r in report.month_rows for n in r.notes)
+
+
+def test_untouched_locked_cells_give_no_warning(world, tmp_path):
+    master, forms = world
+    p = filled(forms, "區司法局", tmp_path / "in")
+    report = collect(master, [p], MONTH)
+    assert report.files[0].outcome == "accepted"
+    assert not [w for w in report.files[0].problems if w.code == "locked-changed"]
+
+
+# -- 4. a form from before a reissue ----------------------------------------------------------
+S1 = "一、推進政府職能依法全面履行"
+
+
+def _add_task_and_reissue(master: Path, cfg, out: Path) -> None:
+    """The office gives 區財政局 a new task 1.5.5 in the master and issues the forms again."""
+    from putuo_xl.workbook.forms import write_forms
+    wb = load_workbook(master)
+    ws = wb[S1]
+    new = ws.max_row + 1
+    ws.cell(row=new, column=1).value = "1.5.5"
+    ws.cell(row=new, column=3).value = "推進政府採購領域專項整治。"
+    ws.cell(row=new, column=4).value = "區財政局"
+    ws.cell(row=new, column=7).value = "2020年10月底前"
+    wb.save(master)
+    result = write_forms(master, MONTH, out_dir=out, config=cfg, force=True)
+    assert "區財政局" in result.units
+
+
+def test_a_form_from_before_a_reissue_is_accepted_and_its_new_tasks_chased(world, tmp_path, cfg):
+    master, forms = world
+    old = filled(forms, "區財政局", tmp_path / "in")          # filled in on the first issue
+    other = filled(forms, "區司法局", tmp_path / "in")        # its form did not change
+    _add_task_and_reissue(master, cfg, tmp_path / "reissued")
+    report = collect(master, [old, other], MONTH)
+    by = {f.unit: f for f in report.files}
+    fin = by["區財政局"]
+    assert fin.outcome == "accepted" and fin.in_force
+    warn = next(w for w in fin.warnings if w.code == "outdated-form")
+    assert "已重新下發了新版" in warn.message and "1.5.5" in warn.message
+    assert not [w for w in by["區司法局"].warnings if w.code == "outdated-form"]
+    assert [(u.unit, u.lacking) for u in report.outdated] == [("區財政局", ["1.5.5"])]
+    row = next(r for r in report.month_rows if r.unit == "區財政局")
+    assert any("1.5.5" in n for n in row.notes)
+    sheet = [row for kind, row in report.receipts_table() if row[0] == "區財政局"]
+    assert "1.5.5" in sheet[0][-1]
+    assert report.to_dict()["outdated"] == {"區財政局": ["1.5.5"]}
+    # 催報 asks for the new tasks, with the new form attached; 區司法局 is not chased
+    from mail_helpers import write_config
+    from putuo_xl.mail.reminders import send_reminders
+    mail_cfg = load_config(write_config(tmp_path / "mail.yaml", 25, addresses={
+        "區財政局": ["czj@putuo.example.cn"], "區司法局": ["sfj@putuo.example.cn"]}))
+    rem = send_reminders(master, MONTH, mail_cfg, dry_run_dir=tmp_path / "eml",
+                         forms_dir=tmp_path / "reissued", today=datetime(2020, 9, 3).date())
+    m = next(x for x in rem.messages if x.unit == "區財政局")
+    assert m.situation == "outdated" and "1.5.5" in m.body and "新版" in m.body
+    assert m.attachment_path == tmp_path / "reissued" / form_name("區財政局")
+    assert "區司法局" not in {x.unit for x in rem.messages}

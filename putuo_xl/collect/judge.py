@@ -604,12 +604,18 @@ def _outdated(j: Judgement, form: IssuedForm, newer: IssuedForm) -> None:
     issued the month's form again): accepted, and said what the newer form has that it lacks."""
     have = set(form.task_ids)
     lacking = [t for t in newer.task_ids if t not in have]
+    if not lacking:
+        mine, theirs = locked_cells.loads(form.locked), locked_cells.loads(newer.locked)
+        if mine is None or theirs is None or mine == theirs:
+            return        # the plan changed elsewhere: this unit's form reads the same
     when = _day_label(newer.created)
     if lacking:
         what = (f"新版增加了任務 {'、'.join(lacking)}(這份沒有,這些任務記為未報送)。"
                 f"請單位在新版月報上填報後重新發送")
     else:
-        what = "新版的任務分工或要求有調整。請單位核對新版月報,需要時重新填報"
+        changed = sorted(t for t in set(mine) | set(theirs) if mine.get(t) != theirs.get(t))
+        what = (f"新版中任務 {'、'.join(changed[:5])}{'等' if len(changed) > 5 else ''} 的內容或要求有調整。"
+                f"請單位核對新版月報,需要時重新填報")
     j.add("outdated-form", issued=_day_label(form.created), newer=when, what=what,
           lacking="、".join(lacking))
 

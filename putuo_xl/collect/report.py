@@ -256,6 +256,9 @@ class UnitState:
     state: str = ""
     due: str | None = None                # YYYY-MM-DD
     on_time_by: int | None = None         # on time: the submission that was in by the due date
+    # reported on a form issued before the unit's latest: the latest form's tasks it lacks
+    # (status.UnitMonth.lacking; the unit is listed for 催報)
+    lacking: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -336,6 +339,11 @@ class CollectReport:
                 and u.state == "not_due"]
 
     @property
+    def outdated(self) -> list[UnitState]:
+        """Units whose form in force is an older issue that lacks tasks of the latest."""
+        return [u for u in self.units if u.submission_id is not None and u.lacking]
+
+    @property
     def late(self) -> list[UnitState]:
         """Units that reported late (status rule: none of their accepted forms by the due date)."""
         return [u for u in self.units if u.submission_id is not None and u.on_time is False]
@@ -362,6 +370,7 @@ class CollectReport:
                 "files": [f.to_dict() for f in self.files],
                 "expected_from": self.expected_from,
                 "missing": self.missing, "not_due": self.not_due,
+                "outdated": {u.unit: u.lacking for u in self.outdated},
                 "units": [asdict(u) for u in self.units],
                 "month_submissions": [asdict(r) for r in self.month_rows],
                 "warnings": self.warnings, "timings": self.timings}
@@ -429,6 +438,10 @@ class CollectReport:
             states = {u.unit: u for u in self.units}
             names = [m + (t("(文件被拒收)") if states.get(m) and states[m].rejected else "") for m in self.missing]
             console.print(escape(t(f"缺報單位({len(names)}):") + "、".join(names)))
+        if self.outdated:
+            console.print(escape(t(f"按舊版月報報送、還要補報新增任務的單位({len(self.outdated)},催報時會提醒):")
+                                 + "、".join(f"{u.unit}" + t(f"(缺 {'、'.join(u.lacking)})")
+                                            for u in self.outdated)))
         if self.not_due:
             console.print(escape(t(f"未到報送截止日期、尚未收到的單位({len(self.not_due)}):")
                                  + "、".join(self.not_due)))
@@ -486,6 +499,9 @@ class CollectReport:
                 st = states.get(r.unit)
                 if current and r.on_time is False and st is not None and st.on_time_by:
                     note = (t(f"更正版;本單位 #{st.on_time_by} 已按時報送,按時報送計,內容以本件為準")
+                            + (";" + note if note else ""))
+                if current and st is not None and st.lacking and "重新下發" not in note:
+                    note = (t(f"按之前下發的月報報送,新版增加的任務 {'、'.join(st.lacking)} 還沒有報送,請催報")
                             + (";" + note if note else ""))
                 if not current and r.superseded_by in by_id:
                     newer = by_id[r.superseded_by]

@@ -138,7 +138,7 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
         issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"],
                              tuple(x for x in r["task_ids"].split(",") if x), r["due"],
                              r["created_at"] or "", r["locked"])
-                  for r in ledger.issued(month)]
+                  for r in ledger.issued_with_cells(month)]
         if companion is not None and not issued:
             prepare()               # every form's check needs the plan: before judging
         ctx = Context.build(month, cfg, plan_info, issued)
@@ -791,7 +791,8 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                                 file_name=cur.file_name if cur else None,
                                 submissions=len(um.accepted), rejected=len(rejected),
                                 rejected_reason=(last.notes[0] if last.notes else last.reason) if last else None,
-                                state=um.state, due=um.due.isoformat(), on_time_by=by))
+                                state=um.state, due=um.due.isoformat(), on_time_by=by,
+                                lacking=list(um.lacking)))
     report.units = states
     report.sample = ms.sample
     report.plan_title = plan.title or ""

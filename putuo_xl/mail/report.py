@@ -58,7 +58,7 @@ class Outgoing:
     attachment_name: str | None = None
     attachment_path: Path | None = None
     attachment_bytes: bytes | None = field(default=None, repr=False)
-    situation: str = ""                   # remind: missing | rejected
+    situation: str = ""                   # remind: missing | rejected | outdated
     status: str = "planned"
     pending: list[str] = field(default_factory=list)     # addresses to send to in this run
     delivered: list[str] = field(default_factory=list)   # accepted by the server in this run

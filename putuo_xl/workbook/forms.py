@@ -213,8 +213,11 @@ def _record_issued(master_path, cfg, rows) -> None:
         for month, unit, name, fp, ids, due, created, keep, cells in rows:
             verb = "INSERT OR IGNORE" if keep else "INSERT OR REPLACE"
             conn.execute(f"{verb} INTO issued(month, unit, file_name, plan_fingerprint, task_ids, due, "
-                         f"created_at, locked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (month, unit, name, fp, ids, due, created, cells))
+                         f"created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (month, unit, name, fp, ids, due, created))
+            if cells is not None:      # what its locked cells say (workbook.locked)
+                conn.execute("INSERT OR REPLACE INTO issued_cells(month, unit, plan_fingerprint, locked)"
+                             " VALUES (?, ?, ?, ?)", (month, unit, fp, cells))
 
 
 def read_form_meta(path: str | Path) -> dict[str, str]:
