@@ -467,7 +467,7 @@ def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_pat
     for w in run.rollup.rollup.warnings:
         _stderr(run.rollup.rollup.t(f"提示:{w}"))
     if not as_json:
-        _stderr(run.rollup.summary())
+        _stdout(run.rollup.summary())
 
 
 @main.command("rollup")
@@ -493,7 +493,7 @@ def rollup_cmd(master, month, output, bulletin_path, config_path):
         atomic_write_text(bulletin_path, result.rollup.bulletin() + "\n")
     for w in result.rollup.warnings:
         _stderr(result.rollup.t(f"提示:{w}"))
-    _stderr(result.summary())
+    _stdout(result.summary())              # what the command did: its output
 
 
 @main.command()
