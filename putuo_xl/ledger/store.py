@@ -110,7 +110,7 @@ CREATE TABLE IF NOT EXISTS sends (
     recipients   TEXT NOT NULL,          -- comma-separated
     subject      TEXT NOT NULL,
     attachment   TEXT,
-    status       TEXT NOT NULL,          -- sent | failed | refused
+    status       TEXT NOT NULL,          -- pending | sent | failed | refused | uncertain
     detail       TEXT,
     attempts     INTEGER NOT NULL DEFAULT 1,
     at           TEXT NOT NULL
