@@ -141,7 +141,8 @@ def test_ctrl_c_mid_send_prints_what_went_and_what_did_not(tmp_path, seed_forms,
     assert "發送被中斷(Ctrl-C)" in out
     sent = _listed(out, "✓")
     maybe = _listed(out, "?")
-    assert len(sent) >= 9 and f"已發送 {len(sent)} 封月報填報表" in out
+    # the 9th was stored when the signal came: its answer may not have reached the run
+    assert len(sent | maybe) >= 9 and f"已發送 {len(sent)} 封月報填報表" in out
     assert re.search(rf"發送被中斷,沒有發出 {44 - len(sent) - len(maybe)} 封", out)
     time.sleep(0.5)                     # a message stored while the run stopped
     got = set(unit_of(server.received, book))

@@ -20,22 +20,84 @@ from putuo_xl.mail.settings import MailSettings
 from putuo_xl.mail.smtp import Connection, Fatal, Transient, code_text
 
 UNCONFIRMED = "郵件已發出,但連接在服務器確認收到之前中斷"
+
+
+class _CtrlC:
+    """Ctrl-C during a run: it stops what waits (connecting, the SMTP transaction, the pause
+    between rounds) at once, and waits itself while the send log is written, so that the log
+    and the report always say what happened to the message in hand. Only in the main thread
+    (where Python handles the signal); elsewhere nothing changes."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.raising = True
+        self._old = None
+
+    def _handler(self, signum, frame):
+        if self.raising:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def __enter__(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._handler)
+                self.raising = False
+            except (ValueError, OSError):
+                self._old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            import signal
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+    def check(self) -> None:
+        """A safe point: a Ctrl-C held back is raised now."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def allow(self):
+        """`with ctrl_c.allow():` a Ctrl-C raises inside (one held back, at once)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def raising():
+            if self._old is None:
+                yield
+                return
+            self.check()
+            self.raising = True
+            try:
+                yield
+            finally:
+                self.raising = False
+        return raising()
+
+
+_NO_CTRL_C = _CtrlC()          # outside deliver: allow() does nothing
 # what an undelivered address's entry says: temporary (retry), permanent, or unknown outcome
 TEMPORARY, PERMANENT, UNKNOWN = "temporary", "permanent", "unknown"
 
 
 def _attempt(conn: Connection, ledger: Ledger | None, m: Outgoing, sender: str, data: bytes,
-             rcpts: list[str]) -> dict[str, tuple[str, str]]:
+             rcpts: list[str], ctrl_c: _CtrlC = _NO_CTRL_C) -> dict[str, tuple[str, str]]:
     """One SMTP transaction to `rcpts`. Returns the addresses not delivered: addr → (TEMPORARY |
     PERMANENT | UNKNOWN, reason). Raises Transient/Fatal for connection-wide failures; on Ctrl-C
     the attempt is logged as what it was (not sent, or maybe sent) and KeyboardInterrupt goes on."""
-    smtp = conn.open()
+    with ctrl_c.allow():
+        smtp = conn.open()
     m.attempts += 1
     row = log_insert(ledger, m, rcpts, "pending", attempts=m.attempts) if ledger else None
     smtp.content_sent = False
     undelivered: dict[str, tuple[str, str]] = {}
     try:
-        refused = smtp.sendmail(sender, rcpts, data)
+        with ctrl_c.allow():
+            refused = smtp.sendmail(sender, rcpts, data)
     except smtplib.SMTPRecipientsRefused as e:
         refused = e.recipients
     except smtplib.SMTPSenderRefused as e:
@@ -87,6 +149,7 @@ def _attempt(conn: Connection, ledger: Ledger | None, m: Outgoing, sender: str, 
             undelivered[r] = (TEMPORARY if temporary else PERMANENT,
                               f"{'暫時' if temporary else ''}拒收這個地址:{text}")
     delivered = [r for r in rcpts if r not in undelivered]
+    m.delivered += delivered
     if row:
         if delivered:
             log_update(ledger, row, "sent", delivered)
@@ -96,7 +159,6 @@ def _attempt(conn: Connection, ledger: Ledger | None, m: Outgoing, sender: str, 
             perm = all(kind == PERMANENT for kind, _ in undelivered.values())
             log_update(ledger, row, "refused" if perm else "failed",
                        detail="; ".join(f"{r}: {w}" for r, (_, w) in undelivered.items()))
-    m.delivered += delivered
     return undelivered
 
 
@@ -114,25 +176,51 @@ def deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, p
     unlogged: set[int] = set()      # messages whose latest try never reached the server
     fatal = ""
     interrupted = False
-    try:
-        data = {id(m): message_bytes(m, settings) for m in todo}
-        for rnd in range(settings.retries + 1):
-            if not queue or fatal:
-                break
-            if rnd:
-                conn.drop()
+    with _CtrlC() as ctrl_c:
+        try:
+            data = {id(m): message_bytes(m, settings) for m in todo}
+            fatal = _rounds(conn, ledger, sender, data, queue, settings, sleep, resend_uncertain,
+                            last_error, unlogged, ctrl_c)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            conn.close()
+        _outcomes(report, todo, ledger, queue, last_error, unlogged, fatal, interrupted)
+    if interrupted:
+        report.interrupted = True
+        raise MailInterrupted(report)
+
+
+def _rounds(conn, ledger, sender, data, queue, settings, sleep, resend_uncertain, last_error,
+            unlogged, ctrl_c) -> str:
+    """The messages of `queue` ((message, addresses) — left holding what was not delivered when
+    it ends, Ctrl-C too) sent in rounds; returns the fatal error that stopped them, or ''."""
+    fatal = ""
+    for rnd in range(settings.retries + 1):
+        if not queue or fatal:
+            break
+        if rnd:
+            conn.drop()
+            with ctrl_c.allow():
                 sleep(settings.retry_wait)
-            retry: list[tuple[Outgoing, list[str]]] = []
+        retry: list[tuple[Outgoing, list[str]]] = []
+        at, handled = 0, False
+        try:
             for i, (m, rcpts) in enumerate(queue):
+                at = i
+                ctrl_c.check()
                 if fatal:
                     unlogged.add(id(m))
                     retry.append((m, rcpts))
                     continue
                 before = m.attempts
                 try:
-                    undelivered = _attempt(conn, ledger, m, sender, data[id(m)], rcpts)
+                    undelivered = _attempt(conn, ledger, m, sender, data[id(m)], rcpts, ctrl_c)
                 except KeyboardInterrupt:
-                    queue = [(m, [r for r in rcpts if r not in m.lost])] + retry + queue[i + 1:]
+                    # the message in hand: what is not delivered nor maybe delivered is left
+                    left = [r for r in rcpts if r not in m.lost and r not in m.delivered]
+                    queue[:] = retry + ([(m, left)] if left else []) + queue[i + 1:]
+                    handled = True
                     raise
                 except Transient as e:
                     # the server cannot be reached: every message left waits for the next round
@@ -159,11 +247,16 @@ def deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, p
                 last_error[id(m)] = {r: why for r, (_, why) in undelivered.items()}
                 if again:
                     retry.append((m, again))
-            queue = retry
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        conn.close()
+        except KeyboardInterrupt:
+            if not handled:          # before the message at `at` was tried
+                queue[:] = retry + queue[at:]
+            raise
+        queue[:] = retry
+    return fatal
+
+
+def _outcomes(report, todo, ledger, queue, last_error, unlogged, fatal, interrupted) -> None:
+    """Each message's status once the rounds are over; what was left undelivered logged."""
     for m, rcpts in queue:        # retries used up, stopped by a fatal error, or by Ctrl-C
         why = last_error.get(id(m), {})
         for r in rcpts:
@@ -186,6 +279,3 @@ def deliver(report: MailReport, settings: MailSettings, ledger: Ledger | None, p
         else:
             m.status = "failed"
             m.detail = fatal or next(iter({**m.refused, **m.failed}.values()), "")
-    if interrupted:
-        report.interrupted = True
-        raise MailInterrupted(report)
