@@ -4,11 +4,10 @@ clear reason, and nothing that arrived vanishes (recorded in the ledger, archive
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import sqlite3
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -19,27 +18,11 @@ from openpyxl import load_workbook
 from putuo_xl.collect.run import archive_dir_for, collect
 from putuo_xl.config import config_from_dict, load_config
 
-from collect_kit import Form, make_master_and_forms, set_mtime
+from collect_kit import Form, set_mtime
 
-MONTH = "2020-08"
-CST = timezone(timedelta(hours=8))
+from test_collect_formats import CST, MONTH, cfg, form_name, made  # noqa: F401  (fixtures)
+
 MB = 1024 * 1024
-
-
-def form_name(unit):
-    return f"{MONTH}_{unit}_法治政府建設月報.xlsx"
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory, cfg):
-    root = tmp_path_factory.mktemp("hostile-src")
-    master, forms = make_master_and_forms(root, MONTH, cfg)
-    return root, master, forms
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ import hashlib
 import io
 import os
 import re
-import struct
 import threading
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -23,6 +21,7 @@ import python_calamine as pc
 
 from putuo_xl import layout
 from putuo_xl.collect import zipcheck
+from putuo_xl.collect.sniff import OLE_MAGIC, ZIP_MAGIC, _names_workbook, sniff  # noqa: F401
 from putuo_xl.collect.report import ERROR, Problem
 from putuo_xl.config import Config
 from putuo_xl.errors import PutuoError
@@ -34,8 +33,6 @@ from putuo_xl.text import halfwidth, norm_name
 import putuo_xl.workbook.sheetlayout as sheetlayout
 from putuo_xl.workbook import locked as locked_cells
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 TASK_ID_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,4}(#\d{1,3})?$")
 HEADER_SCAN_ROWS = 30
 TEXT_KEYS = ("progress_text", "problems", "next_steps")
@@ -50,69 +47,6 @@ col_letter = lru_cache(maxsize=1024)(sheetlayout.col_letter)     # 0 → A, 26 �
 def cell_ref(row: int, col: int) -> str:
     """0-based row/col → 'G12'."""
     return f"{col_letter(col)}{row + 1}"
-
-
-# -- what a file is ----------------------------------------------------------------------
-def _names_workbook(data: bytes) -> bool:
-    """True when the ZIP's central directory (found through the end record) names
-    xl/workbook.xml or .bin. Only a quick yes: anything unusual (ZIP64, a comment that hides
-    the record, an offset out of range) answers False and the ZIP is listed properly."""
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 1024))
-    if end < 0 or len(data) < end + 22:
-        return False
-    cd_size, cd_offset = struct.unpack_from("<II", data, end + 12)
-    if cd_offset + cd_size != end:
-        return False
-    return data.find(b"xl/workbook.", cd_offset, end) >= 0
-
-
-def sniff(data: bytes, name: str = "") -> tuple[str, str]:
-    """(kind, detail): kind is xlsx | xls | encrypted | not-excel | corrupt | empty."""
-    if not data:
-        return "empty", ""
-    head = data[:8]
-    if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06") or head.startswith(b"PK\x07\x08"):
-        # the common case without listing the ZIP (~0.1 ms a form): a workbook part named in
-        # the central directory, which ends the file; calamine reads the rest and says if broken
-        if _names_workbook(data):
-            return "xlsx", ""
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            names = set(zf.namelist())
-        except Exception as e:     # BadZipFile, but also NotImplementedError, struct.error…
-            return "corrupt", f"ZIP: {e}"
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx", ""
-        if "word/document.xml" in names:
-            return "not-excel", "Word 文檔"
-        if "ppt/presentation.xml" in names:
-            return "not-excel", "PowerPoint 演示文稿"
-        if "content.xml" in names and "mimetype" in names:
-            return "not-excel", "OpenDocument 文檔(.ods/.odt),請另存為 .xlsx"
-        if any(n.lower().endswith((".xlsx", ".xlsm", ".xls")) for n in names):
-            return "not-excel", "壓縮包(.zip),請解壓後收集裡面的 Excel 文件"
-        return "not-excel", "壓縮包或其他 ZIP 文件"
-    if head == OLE_MAGIC:
-        # Directory entry names are UTF-16LE inside the compound file.
-        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
-            return "encrypted", ""
-        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            return "xls", ""
-        if "WordDocument".encode("utf-16-le") in data:
-            return "not-excel", "舊版 Word 文檔(.doc)"
-        return "not-excel", "Office 舊格式文件(不是工作簿)"
-    lower = data[:2048].lstrip().lower()
-    if data.startswith(b"%PDF"):
-        return "not-excel", "PDF 文件"
-    if lower.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) or b"<html" in lower[:512]:
-        return "not-excel", "網頁(HTML)或 XML 文件,雖然擴展名像 Excel;請在 Excel 中另存為 .xlsx"
-    if head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or head[:4] in (b"GIF8", b"RIFF"):
-        return "not-excel", "圖片"
-    if head.startswith(b"Rar!") or head.startswith(b"7z\xbc\xaf"):
-        return "not-excel", "壓縮包(.rar/.7z),請解壓後收集裡面的 Excel 文件"
-    if b"\x00" not in data[:4096]:
-        return "not-excel", "文本文件"
-    return "not-excel", "未知格式"
 
 
 # -- context --------------------------------------------------------------------------
