@@ -318,8 +318,10 @@ class Judging:
             from concurrent.futures import ProcessPoolExecutor
             import multiprocessing as mp
 
-            if not ctx.issued:
-                ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
+            if not ctx.issued or any(f.locked is None for forms in ctx.issued.values() for f in forms):
+                # every form needs the plan (nothing issued, or forms issued before the ledger
+                # kept their locked cells: the roles come from the plan): read once, not in each
+                ctx.plan.ensure()
             # chunks small enough that the workers finish within a few forms of each other
             chunk = max(1, min(32, len(items) // (workers * 16)))
             global _FORKED
