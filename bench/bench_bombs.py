@@ -17,7 +17,7 @@ in bench/.data/5400/) plus a handful of hostile files made from a real returned 
 
 What is measured is the command an official runs, `putuo-xl collect MASTER RETURNS --month …
 --config …` (and with `--rollup`), as a fresh process on a fresh copy of the master and its ledger: its wall
-time, and its memory — the peak of the summed proportional set size (PSS: shared pages counted
+time and CPU time (the command and its workers), and its memory — the peak of the summed proportional set size (PSS: shared pages counted
 once) and of the summed RSS of the command and its worker processes, sampled every 20 ms from
 /proc, and the largest single process's peak RSS (getrusage). Linux only.
 """
@@ -191,7 +191,8 @@ def run(d: Path, returns: Path, code: Path, rollup: bool, config: Path | None = 
     counts = dict(conn.execute("SELECT status, COUNT(*) FROM submissions GROUP BY status"))
     conn.close()
     shutil.rmtree(work)
-    return {"wall": wall, "pss": peak_pss, "rss": peak_rss, "biggest": biggest,
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "pss": peak_pss, "rss": peak_rss,
+            "biggest": biggest,
             "verdicts": verdicts, "counts": counts}
 
 
@@ -219,7 +220,7 @@ def main(argv=None):
                 r["bombs"] = {kind: r["verdicts"].get(n, "—") for n, kind in names.items()}
                 r["load"] = os.getloadavg()[0]
                 rows.append(r)
-                print(f"{command} {mode} run {k + 1}: {r['wall']:.1f} s, peak PSS {r['pss'] / MB:.0f} MB, RSS "
+                print(f"{command} {mode} run {k + 1}: {r['wall']:.1f} s ({r['cpu']:.1f} s CPU), peak PSS {r['pss'] / MB:.0f} MB, RSS "
                       f"{r['rss'] / MB:.0f} MB, largest process {r['biggest'] / MB:.0f} MB, "
                       f"{r['counts']}, bombs {r['bombs']}", flush=True)
     write(rows, args.label, Path(args.out))
@@ -236,12 +237,12 @@ def write(rows: list[dict], label: str, path: Path = RESULTS) -> None:
              "is the peak over the run of the command and its worker processes together, sampled "
              "every 20 ms: PSS counts pages the forked workers share with the command once, RSS "
              "counts them in every process; *largest process* is the peak RSS of the biggest one.", "",
-             "| command | batch | wall | peak PSS (all processes) | peak RSS (all processes) | largest process | "
+             "| command | batch | wall | CPU | peak PSS (all processes) | peak RSS (all processes) | largest process | "
              "accepted / rejected | the bombs' verdicts | load |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         b = ", ".join(f"{k}: {v}" for k, v in r["bombs"].items()) or "—"
-        lines.append(f"| `{r['command']}` | {r['mode']} | {r['wall']:.1f} s | {r['pss'] / MB:.0f} MB | {r['rss'] / MB:.0f} MB | "
+        lines.append(f"| `{r['command']}` | {r['mode']} | {r['wall']:.1f} s | {r['cpu']:.1f} s | {r['pss'] / MB:.0f} MB | {r['rss'] / MB:.0f} MB | "
                      f"{r['biggest'] / MB:.0f} MB | {r['counts'].get('accepted', 0)} / "
                      f"{r['counts'].get('rejected', 0)} | {b} | {r['load']:.1f} |")
     lines += ["", NOTES]

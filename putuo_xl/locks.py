@@ -276,6 +276,7 @@ def master_lock(master: str | Path, timeout: float | None = None, what: str = BU
                 if mine:
                     break
                 _close(fd)               # a stale file replaced meanwhile: lock the new one
+                fd = -1
                 fd = _open(path)
                 continue
             gone = _holder_gone(fd) and _take_over(fd, path)
@@ -284,6 +285,7 @@ def master_lock(master: str | Path, timeout: float | None = None, what: str = BU
                              f"(例如被強行終止),但它的鎖沒有釋放;這次已接管。那次操作沒有完成的部分"
                              f"沒有寫入台賬和總表。")
                 _close(fd)
+                fd = -1
                 fd = _open(path)
                 continue
             if time.monotonic() >= deadline:
@@ -298,4 +300,5 @@ def master_lock(master: str | Path, timeout: float | None = None, what: str = BU
             _clear_holder(fd)
             _unlock(fd)
     finally:
-        _close(fd)
+        if fd >= 0:
+            _close(fd)

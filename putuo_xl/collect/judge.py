@@ -683,6 +683,7 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         ctx.plan.ensure()             # a form issued before the ledger kept its locked cells
     plan_roles = ctx.plan.roles
     edits: list[str] = []             # locked cells the unit changed
+    locked_cols = [(key, i, cols[key]) for key, i in _LOCKED if key in cols]
     controls: list[str] = []          # cells whose text had control characters
     name = sheet.name
     c_tid = cols["task_id"]
@@ -775,7 +776,16 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                                             f"{c.value:g}{'%' if unit == '%' else ''}"))
         rec = issued_cells.get(tid) if issued_cells is not None else None
         if rec is not None:
-            _locked_edits(row, cols, rec, r, edits, ctx.plan.script)
+            # a task's row reads the same in the form of every unit that has it: rows found
+            # unchanged before are not compared cell by cell again
+            seen_key = (tid, *rec, *[row[c] for _k, _i, c in locked_cols])
+            if seen_key not in _UNCHANGED:
+                n = len(edits)
+                _locked_edits(row, locked_cols, rec, r, edits, ctx.plan.script)
+                if len(edits) == n:
+                    if len(_UNCHANGED) > 65536:
+                        _UNCHANGED.clear()
+                    _UNCHANGED.add(seen_key)
         if is_extra:
             for key, col in (("status", c_status), ("progress", c_progress), *c_texts):
                 v = row[col]
@@ -875,31 +885,36 @@ def _edit_text(ref: str, key: str, issued: str | None, typed: str) -> str:
     return f"{ref}「{label}」下發時是「{issued}」,表中是「{typed}」"
 
 
-def _locked_edits(row: list, cols: dict[str, int], rec: list, r: int, out: list[str],
+def _locked_edits(row: list, locked_cols: list, rec: list, r: int, out: list[str],
                   script: str) -> None:
-    """The locked cells of one row that differ from what was issued (`rec`, workbook.locked)."""
-    for key, i in _LOCKED:
+    """The locked cells of one row that differ from what was issued (`rec`, workbook.locked).
+    `locked_cols`: (key, index in rec, column) of the locked columns the sheet has."""
+    for key, i, c in locked_cols:
         want = rec[i] if i < len(rec) else None
-        c = cols.get(key)
-        if want is None or c is None:
+        if want is None:
             continue
         v = row[c]
         if v == want:
             continue
         if key == "task":
-            typed = cell_text(v)
-            if locked_cells.digest(typed) != want:
+            typed = v if v.__class__ is str else cell_text(v)
+            if _digest(typed) != want:
                 out.append(_edit_text(cell_ref(r, c), key, None, typed))
         elif key == "role":
             if (None if is_blank(v) else _role_code(v)) != want:
                 out.append(_edit_text(cell_ref(r, c), key, _role_label(want, script), cell_text(v)))
         else:
             typed = locked_cells.deadline_text(v) if key == "deadline" else cell_text(v)
-            if locked_cells.squash(typed) != locked_cells.squash(str(want)):
+            if typed != want and locked_cells.squash(typed) != locked_cells.squash(str(want)):
                 shown = str(want)
                 if key == "deadline" and re.fullmatch(r"\d{4}-\d\d-\d\d", shown):
                     shown = f"{int(shown[:4])}年{int(shown[5:7])}月{int(shown[8:])}日"
                 out.append(_edit_text(cell_ref(r, c), key, shown, typed))
+
+
+_UNCHANGED: set = set()       # locked rows found as issued (see _read_rows)
+# a task's text is in the form of every unit that has the task: its digest made once
+_digest = lru_cache(maxsize=8192)(locked_cells.digest)
 
 
 def received_date(dt: datetime) -> date:

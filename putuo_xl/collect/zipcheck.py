@@ -58,10 +58,18 @@ class Limits:
                    num("max_zip_ratio", DEFAULT_MAX_RATIO))
 
 
+_CD = struct.Struct("<IIHHH")          # packed size, unpacked size, name, extra, comment lengths
+
+
 def entries(data: bytes) -> list[tuple[str, int, int]] | None:
     """(name, packed size, unpacked size) of every part, from the central directory (found
     through the end record; ~10 µs for a form). None when the directory cannot be walked this
     way (ZIP64, a comment that hides the record, offsets out of range): then zipfile lists it."""
+    raw = _entries(data)
+    return None if raw is None else [(n.decode("utf-8", "replace"), p, u) for n, p, u in raw]
+
+
+def _entries(data: bytes) -> list[tuple[bytes, int, int]] | None:
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if end < 0 or len(data) < end + 22:
         return None
@@ -70,14 +78,14 @@ def entries(data: bytes) -> list[tuple[str, int, int]] | None:
         return None
     out = []
     p = cd_offset
-    unpack = struct.unpack_from
+    unpack = _CD.unpack_from
     for _ in range(count):
         if data[p:p + 4] != b"PK\x01\x02":
             return None
-        packed, unpacked, n, m, k = unpack("<IIHHH", data, p + 20)
+        packed, unpacked, n, m, k = unpack(data, p + 20)
         if packed == 0xFFFFFFFF or unpacked == 0xFFFFFFFF:
             return None                   # ZIP64 sizes in the extra field
-        out.append((data[p + 46:p + 46 + n].decode("utf-8", "replace"), packed, unpacked))
+        out.append((data[p + 46:p + 46 + n], packed, unpacked))
         p += 46 + n + m + k
     return out
 
@@ -92,8 +100,13 @@ def _listed(data: bytes) -> list[tuple[str, int, int]] | None:
 
 def over_limits(data: bytes, limits: Limits) -> tuple[str, str] | None:
     """(what, config key) when the ZIP unpacks beyond `limits`, else None."""
-    parts = entries(data)
-    if parts is None:
+    raw = _entries(data)
+    if raw is not None:
+        if sum(u for _n, _p, u in raw) <= min(limits.xml, limits.unpacked) \
+                and all(u < RATIO_FROM_BYTES for _n, _p, u in raw):
+            return None                   # every real form: nothing more to look at
+        parts = [(n.decode("utf-8", "replace"), p, u) for n, p, u in raw]
+    else:
         parts = _listed(data)
         if parts is None:
             return None
