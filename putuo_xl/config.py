@@ -26,7 +26,8 @@ SCHEMA: dict[str, set[str] | None] = {
     "groups": None,      # mapping name -> group, checked by GROUP_KEYS
     "statuses": None,    # list of {name, synonyms, ...}, checked by STATUS_KEYS
     "forms": {"due_day", "password", "file_name", "form_version", "extra_statuses"},
-    "collect": {"ledger_name", "archive_dir", "max_file_mb"},
+    "collect": {"ledger_name", "archive_dir", "max_file_mb", "max_unpacked_mb", "max_xml_mb",
+                "max_zip_ratio"},
     "rollup": {"overall_status", "near_deadline_days", "good_rate", "lagging_rate",
                "top_n", "overall_status_group", "group_done_share", "group_lagging_share",
                "bulletin_max_units"},
@@ -40,7 +41,7 @@ SUBSCHEMA: dict[tuple[str, str], set[str]] = {
     ("mail", "smtp"): {"host", "port", "security", "user", "password_env", "timeout_seconds",
                        "ca_file", "verify"},
     ("mail", "templates"): {"forms_subject", "forms_body", "remind_subject", "remind_body",
-                            "remind_missing", "remind_rejected", "bulletin_subject",
+                            "remind_missing", "remind_rejected", "remind_outdated", "bulletin_subject",
                             "bulletin_body"},
 }
 UNIT_KEYS = {"full_name", "aliases", "kind", "email", "contact"}

@@ -48,7 +48,8 @@ class Result:
             try:
                 ctx = mp.get_context("fork")
                 self._conn, child_end = ctx.Pipe(duplex=False)
-                self._proc = ctx.Process(target=_child, args=(child_end, fn, arg), daemon=True)
+                self._proc = ctx.Process(target=_child, args=(child_end, fn, arg, os.getpid()),
+                                         daemon=True)
                 self._proc.start()
                 child_end.close()
             except OSError:
@@ -86,7 +87,36 @@ class Result:
         return value
 
 
-def _child(conn, fn, arg) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """In a worker process: end at once when the process that started it ends (killed too),
+    instead of living on as an orphan that waits for work forever. Linux: the kernel sends
+    SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a thread waits on multiprocessing's parent
+    sentinel."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:     # PR_SET_PDEATHSIG
+                if os.getppid() != parent_pid:                   # gone before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import multiprocessing as mp
+    parent = mp.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+        wait([parent.sentinel])
+        os._exit(1)
+    threading.Thread(target=watch, name="putuo-xl-parent-watch", daemon=True).start()
+
+
+def _child(conn, fn, arg, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
     try:
         try:
             out = (True, fn(arg))

@@ -86,7 +86,7 @@ def test_cli(tmp_path):
                           "--bulletin", str(tmp_path / "b.txt")], capture_output=True, text=True,
                          cwd=str(ROOT))
     assert res.returncode == 0, res.stderr
-    assert "已匯總 2020年8月" in res.stderr
+    assert "已匯總 2020年8月" in res.stdout          # what the command did: stdout
     assert (tmp_path / "b.txt").read_text(encoding="utf-8").startswith(f"【{SAMPLE_MARK}")
     bad = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "rollup", str(master), "--month", "8月"],
                          capture_output=True, text=True, cwd=str(ROOT))

@@ -20,24 +20,26 @@ def test_mail_forms_dry_run_confirm_and_yes(tmp_path, seed_forms, smtp_server):
     server = smtp_server()
     cfg = write_config(tmp_path / "c.yaml", server.port)
     _, forms_dir, _ = seed_forms
+    # 41 units have no address in this config: every run says so and exits 1 (a batch script
+    # must see that units were left out), the preview too
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--dry-run", tmp_path / "eml",
                     "--config", cfg)
-    assert code == 0, out
+    assert code == 1, out
     assert "預覽(不發送) 3 封郵件" in narrow(out) and "預覽:寫出 3 封郵件" in narrow(out)
     assert "41 個單位在 config.yaml 中沒有填寫郵箱" in out and "、區財政局、" in out
     assert len(list((tmp_path / "eml").glob("*.eml"))) == 3 and server.received == []
 
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, input="n\n")
-    assert code == 0 and "已取消,沒有發送任何郵件" in narrow(out) and server.received == []
+    assert code == 1 and "已取消,沒有發送任何郵件" in narrow(out) and server.received == []
     assert "確認發送這 3 封郵件?" in narrow(out)
 
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, input="y\n")
-    assert code == 0, out
+    assert code == 1, out
     assert len(server.received) == 3
     assert "已發送 3 封月報填報表" in out and "✓ 區教育局 收到" in out
 
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg, "--yes")
-    assert code == 0 and len(server.received) == 3
+    assert code == 1 and len(server.received) == 3
     assert "此前已發送、本次未重發 3 封" in out and "沒有需要發送的郵件" in out
 
     # --resend --unit: that unit's form again, nobody else's
@@ -58,7 +60,7 @@ def test_mail_password_prompt_and_failure_exit(tmp_path, seed_forms, smtp_server
     _, forms_dir, _ = seed_forms
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", cfg,
                     input=f"y\n{PASSWORD}\n", env={ENV: None})
-    assert code == 0, out
+    assert code == 1 and "41 個單位在 config.yaml 中沒有填寫郵箱" in out, out
     assert "SMTP 密碼(fzdc@example.gov.cn)" in out and PASSWORD not in out
     assert server.auth.logins == [USER] and len(server.received) == 3
 
@@ -66,8 +68,9 @@ def test_mail_password_prompt_and_failure_exit(tmp_path, seed_forms, smtp_server
                         extra_mail={"retries": 0, "retry_wait_seconds": 0})
     code, out = run("mail", "forms", forms_dir, "--month", MONTH, "--config", down, "--yes",
                     "--master", forms_dir.parent / "任務分解台賬.xlsx", "--resend-uncertain")
-    # the master's ledger already says all three went: nothing to do, nothing fails
-    assert code == 0 and "此前已發送" in out
+    # the master's ledger already says all three went: nothing to do, nothing fails (the 41
+    # units without an address still make it exit 1)
+    assert code == 1 and "此前已發送" in out and "發送失敗" not in out
     other = tmp_path / "other"
     other.mkdir()
     for f in list(forms_dir.glob("*區司法局*")):
@@ -83,7 +86,7 @@ def test_mail_remind_and_bulletin(tmp_path, smtp_server, seed_forms):
     with_bulletin(master, load(cfg))
     # the seed ledger has 44 issued forms and no returns: 3 units with addresses are reminded
     code, out = run("mail", "remind", master, "--month", MONTH, "--config", cfg, "--yes")
-    assert code == 0, out
+    assert code == 1, out                     # 41 units could not be reminded (no address)
     assert "已發送 3 封催報" in out and len(server.received) == 3
     assert "41 個單位在 config.yaml 中沒有填寫郵箱" in out
     # units that have not reported get their form again, from the forms folder beside the master

@@ -528,7 +528,7 @@ def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_pat
     for w in run.rollup.rollup.warnings:
         _stderr(run.rollup.rollup.t(f"提示:{w}"))
     if not as_json:
-        _stderr(run.rollup.summary())
+        _stdout(run.rollup.summary())
 
 
 @main.command("rollup")
@@ -554,7 +554,7 @@ def rollup_cmd(master, month, output, bulletin_path, config_path):
         atomic_write_text(bulletin_path, result.rollup.bulletin() + "\n")
     for w in result.rollup.warnings:
         _stderr(result.rollup.t(f"提示:{w}"))
-    _stderr(result.summary())
+    _stdout(result.summary())              # what the command did: its output
 
 
 @main.command()
@@ -610,8 +610,10 @@ def _mail_options(fn):
 def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
               config_path, **extra):
     """Call one library action with the CLI's confirmation and password prompt; print the
-    plan and the summary; exit 1 when a message failed."""
+    plan and the summary — also after Ctrl-C while sending; exit 1 unless every unit got what
+    the command was to send it (`MailReport.ok`)."""
     from putuo_xl.config import load_config
+    from putuo_xl.mail.report import MailInterrupted
     from putuo_xl.text import in_script
 
     cfg = load_config(config_path)
@@ -624,21 +626,30 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
         if yes:
             return True
         n = len(report.to_send)
-        return click.confirm(in_script(f"確認發送這 {n} 封郵件?", report.script), default=False)
+        try:
+            return click.confirm(in_script(f"確認發送這 {n} 封郵件?", report.script), default=False)
+        except click.Abort:
+            if sys.stdin is not None and sys.stdin.isatty():    # Ctrl-C at the question: a no
+                click.echo("", err=True)
+                return False
+            raise
 
     def password():
         user = (cfg.section("mail").get("smtp") or {}).get("user", "")
         return click.prompt(f"SMTP 密碼({user})", hide_input=True, err=True)
 
-    report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
-                    password_prompt=password, stop_if_missing=stop_if_missing,
-                    resend_uncertain=resend_uncertain, resend=resend, **extra)
+    try:
+        report = action(target, month, cfg, dry_run_dir=dry_run, confirm=confirm,
+                        password_prompt=password, stop_if_missing=stop_if_missing,
+                        resend_uncertain=resend_uncertain, resend=resend, **extra)
+    except MailInterrupted as e:       # Ctrl-C while sending: what went and what did not
+        report = e.report
     if not shown:                      # dry run, nothing to send, or stopped before asking
         for line in report.plan_lines():
             _stdout(line)
     for line in report.summary_lines():
         _stdout(line)
-    if report.failures:
+    if not report.ok:                  # a unit without what it was to get: batch scripts see it
         sys.exit(1)
 
 

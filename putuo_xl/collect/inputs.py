@@ -169,7 +169,7 @@ def mail_items(path: Path) -> list[Incoming]:
         # compat32 keeps header bytes a client did not encode (raw GBK names) as surrogates
         msg = email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as e:  # the stdlib parser is lenient; this is for truly broken files
-        return [Incoming(name=path.name, source=str(path), received_at=_mtime(path),
+        return [Incoming(name=path.name, source=str(path), received_at=_mtime(path), data=data,
                          problem=Problem("corrupt", {"detail": str(e)[:80]}, file=path.name))]
     received = None
     date_header = msg.get("Date")
@@ -205,7 +205,8 @@ def mail_items(path: Path) -> list[Incoming]:
         items.append(Incoming(name=filename, source=f"{path} › {filename}", received_at=received,
                               data=payload, sender=sender_text, sender_addr=sender_addr))
     if not items:
+        # the e-mail itself is what arrived: recorded and archived (data), refused
         items.append(Incoming(name=path.name, source=str(path), received_at=received, sender=sender_text,
-                              sender_addr=sender_addr,
+                              sender_addr=sender_addr, data=data,
                               problem=Problem("no-attachment", {}, file=path.name)))
     return items

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
-import struct
 import threading
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -21,18 +20,19 @@ from datetime import date, datetime
 import python_calamine as pc
 
 from putuo_xl import layout
+from putuo_xl.collect import zipcheck
+from putuo_xl.collect.sniff import OLE_MAGIC, ZIP_MAGIC, _names_workbook, sniff  # noqa: F401
 from putuo_xl.collect.report import ERROR, Problem
 from putuo_xl.config import Config
 from putuo_xl.errors import PutuoError
 from putuo_xl.plan.model import ROLE_LABELS
 from putuo_xl.collect.normalize import (StatusTable, ValueProblem, _clean_task_id, cell_text,
                                         clean_number, clean_percent, clean_task_id, is_blank,
-                                        text_value)
+                                        strip_controls, text_value)
 from putuo_xl.text import halfwidth, norm_name
 import putuo_xl.workbook.sheetlayout as sheetlayout
+from putuo_xl.workbook import locked as locked_cells
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 TASK_ID_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,4}(#\d{1,3})?$")
 HEADER_SCAN_ROWS = 30
 TEXT_KEYS = ("progress_text", "problems", "next_steps")
@@ -49,69 +49,6 @@ def cell_ref(row: int, col: int) -> str:
     return f"{col_letter(col)}{row + 1}"
 
 
-# -- what a file is ----------------------------------------------------------------------
-def _names_workbook(data: bytes) -> bool:
-    """True when the ZIP's central directory (found through the end record) names
-    xl/workbook.xml or .bin. Only a quick yes: anything unusual (ZIP64, a comment that hides
-    the record, an offset out of range) answers False and the ZIP is listed properly."""
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 1024))
-    if end < 0 or len(data) < end + 22:
-        return False
-    cd_size, cd_offset = struct.unpack_from("<II", data, end + 12)
-    if cd_offset + cd_size != end:
-        return False
-    return data.find(b"xl/workbook.", cd_offset, end) >= 0
-
-
-def sniff(data: bytes, name: str = "") -> tuple[str, str]:
-    """(kind, detail): kind is xlsx | xls | encrypted | not-excel | corrupt | empty."""
-    if not data:
-        return "empty", ""
-    head = data[:8]
-    if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06") or head.startswith(b"PK\x07\x08"):
-        # the common case without listing the ZIP (~0.1 ms a form): a workbook part named in
-        # the central directory, which ends the file; calamine reads the rest and says if broken
-        if _names_workbook(data):
-            return "xlsx", ""
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            names = set(zf.namelist())
-        except Exception as e:     # BadZipFile, but also NotImplementedError, struct.error…
-            return "corrupt", f"ZIP: {e}"
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx", ""
-        if "word/document.xml" in names:
-            return "not-excel", "Word 文檔"
-        if "ppt/presentation.xml" in names:
-            return "not-excel", "PowerPoint 演示文稿"
-        if "content.xml" in names and "mimetype" in names:
-            return "not-excel", "OpenDocument 文檔(.ods/.odt),請另存為 .xlsx"
-        if any(n.lower().endswith((".xlsx", ".xlsm", ".xls")) for n in names):
-            return "not-excel", "壓縮包(.zip),請解壓後收集裡面的 Excel 文件"
-        return "not-excel", "壓縮包或其他 ZIP 文件"
-    if head == OLE_MAGIC:
-        # Directory entry names are UTF-16LE inside the compound file.
-        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
-            return "encrypted", ""
-        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            return "xls", ""
-        if "WordDocument".encode("utf-16-le") in data:
-            return "not-excel", "舊版 Word 文檔(.doc)"
-        return "not-excel", "Office 舊格式文件(不是工作簿)"
-    lower = data[:2048].lstrip().lower()
-    if data.startswith(b"%PDF"):
-        return "not-excel", "PDF 文件"
-    if lower.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) or b"<html" in lower[:512]:
-        return "not-excel", "網頁(HTML)或 XML 文件,雖然擴展名像 Excel;請在 Excel 中另存為 .xlsx"
-    if head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or head[:4] in (b"GIF8", b"RIFF"):
-        return "not-excel", "圖片"
-    if head.startswith(b"Rar!") or head.startswith(b"7z\xbc\xaf"):
-        return "not-excel", "壓縮包(.rar/.7z),請解壓後收集裡面的 Excel 文件"
-    if b"\x00" not in data[:4096]:
-        return "not-excel", "文本文件"
-    return "not-excel", "未知格式"
-
-
 # -- context --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class IssuedForm:
@@ -120,6 +57,8 @@ class IssuedForm:
     plan_fingerprint: str
     task_ids: tuple[str, ...]
     due: str
+    created: str = ""                  # when it was issued (ISO)
+    locked: str | None = None          # its locked cells as issued (workbook.locked, JSON)
 
 
 @dataclass
@@ -135,6 +74,7 @@ class PlanInfo:
     indicator_units: dict[str, str] = field(default_factory=dict)  # "1.4.1#1" → "%"
     indicator_targets: dict[str, float] = field(default_factory=dict)  # "1.4.1#1" → 90.0
     indicators_by_task: dict[str, list[str]] = field(default_factory=dict)
+    roles: dict[tuple[str, str], str] = field(default_factory=dict)   # (unit, task) → lead | co …
     loader: object = None                       # callable(PlanInfo) -> None, may raise PutuoError
     loaded: bool = False
     error: str | None = None                    # why the plan could not be read
@@ -175,6 +115,7 @@ class Context:
     name_keys: dict[str, str] = field(default_factory=dict)   # normalised unit name/alias → unit
     name_lengths: tuple[int, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
+    zip_limits: zipcheck.Limits = field(default_factory=zipcheck.Limits)
     # originals the ledger already holds as accepted: sha256 → (unit, month). A file with one of
     # these hashes is not read again — unless it came for another month, or under a file name
     # that names another unit: then it is judged, so that a mismatch is not hidden as a duplicate
@@ -193,11 +134,12 @@ class Context:
         for unit in by_unit:
             if config.resolve(unit) is None:
                 keys[norm_name(unit)] = unit
-        max_mb = float(config.section("collect").get("max_file_mb") or 20)
+        section = config.section("collect")
+        max_mb = float(section.get("max_file_mb") or 20)
         return cls(month=month, config=config, statuses=StatusTable(config), plan=plan,
                    issued=by_unit, unit_emails=emails, name_keys=keys,
                    name_lengths=tuple(sorted({len(k) for k in keys}, reverse=True)),
-                   max_bytes=int(max_mb * 1024 * 1024))
+                   max_bytes=int(max_mb * 1024 * 1024), zip_limits=zipcheck.Limits.from_config(section, config.path))
 
     def canonical_unit(self, name: str) -> str | None:
         c = self.config.resolve(name)
@@ -284,6 +226,7 @@ class Judgement:
     archive_rel: str | None = None   # where the original was archived (relative to the ledger)
     unit_hint: str | None = None     # not identified: the unit named by the file name or sender
     contact: str | None = None       # 填報人 / 聯繫電話 / 單位負責人 as filled in above the table
+    stream_path: str | None = None   # too large to read: archived straight from this path
 
     @property
     def ok(self) -> bool:
@@ -323,19 +266,32 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
     j = Judgement(item)
     if item.problem is not None:
         j.problems.append(item.problem)
+        if item.data is not None:          # what did arrive (an e-mail without attachment) is kept
+            j.data, j.size = item.data, len(item.data)
+            j.sha256 = hashlib.sha256(item.data).hexdigest()
         return j
     try:
         if item.data is None:
             with open(item.path, "rb") as fh:
-                data = fh.read(ctx.max_bytes + 1)
+                size = os.fstat(fh.fileno()).st_size
+                data = fh.read(ctx.max_bytes + 1) if size <= ctx.max_bytes else b""
+                size = max(size, len(data))
         else:
             data = item.data
+            size = len(data)
     except OSError as e:
         j.add("unreadable", detail=e.strerror or type(e).__name__)
         return j
-    j.size = len(data)
-    if j.size > ctx.max_bytes:
-        j.add("too-large", size_mb=f"{j.size / 1048576:.1f}", limit_mb=f"{ctx.max_bytes / 1048576:g}")
+    j.size = size
+    if size > ctx.max_bytes:
+        # refused unread, and still recorded and archived: from memory (an e-mail attachment)
+        # or streamed from the file, hashed on the way (collect.run)
+        j.add("too-large", size_mb=size_mb(size, ctx.max_bytes), limit_mb=f"{ctx.max_bytes / 1048576:g}")
+        if item.data is None:
+            j.stream_path = item.path
+        else:
+            j.data = data
+            j.sha256 = hashlib.sha256(data).hexdigest()
         return j
     j.sha256 = hashlib.sha256(data).hexdigest()
     known = ctx.accepted_shas.get(j.sha256)
@@ -357,6 +313,11 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
     if kind == "corrupt":
         j.add("corrupt", detail=detail)
         return j
+    if kind == "xlsx":
+        over = zipcheck.over_limits(data, ctx.zip_limits)
+        if over is not None:             # a "zip bomb": refused before anything unpacks it
+            j.add("zip-bomb", detail=over[0], key=over[1])
+            return j
     try:
         if kind == "xls":      # in a helper process: a damaged .xls can crash calamine
             from putuo_xl.collect.xls_helper import open_xls
@@ -367,7 +328,7 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
         j.add("encrypted")
         return j
     except Exception as e:  # calamine raises several error types for broken files
-        j.add("xls-unreadable" if kind == "xls" else "corrupt", detail=_short(e))
+        _broken(j, kind, data, e, "xls-unreadable" if kind == "xls" else "corrupt")
         return j
     try:
         _judge_workbook(j, wb, ctx)
@@ -375,13 +336,30 @@ def _judge(item: Incoming, ctx: Context) -> Judgement:
         j.add("encrypted")
     except Exception as e:  # a sheet that fails to parse mid-way: the file is corrupt
         if not any(p.severity == ERROR for p in j.problems):
-            j.add("corrupt", detail=_short(e))
+            _broken(j, kind, data, e, "corrupt")
     finally:
         try:
             wb.close()
         except Exception:
             pass
     return j
+
+
+def size_mb(size: int, limit: int) -> str:
+    """A size in MB as the too-large message gives it: never rounded down to the limit."""
+    text = f"{size / 1048576:.1f}"
+    return text if float(text) > limit / 1048576 else f"{size / 1048576:.3f}"
+
+
+def _broken(j: Judgement, kind: str, data: bytes, e: Exception, code: str) -> None:
+    """A file that could not be read: say what it is when it can be told (XML entity
+    declarations: a crafted file, not a broken download)."""
+    if kind == "xlsx":
+        part = zipcheck.xml_declarations(data)
+        if part is not None:
+            j.add("xml-entities", part=part)
+            return
+    j.add(code, detail=_short(e))
 
 
 def _short(e: Exception) -> str:
@@ -524,11 +502,14 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
             j.add("sender-mismatch", sender=j.item.sender_addr, other=other, unit=unit)
 
     # -- which plan: the fingerprint must be one issued to the unit or the master's current --
-    issued = [f for f in ctx.issued.get(unit, []) if f.plan_fingerprint == j.plan_fingerprint]
+    forms = ctx.issued.get(unit, [])
+    issued = [f for f in forms if f.plan_fingerprint == j.plan_fingerprint]
     current = False
     if issued:
         expected_tasks = list(issued[-1].task_ids)
         j.due = issued[-1].due or j.due
+        if forms[-1].plan_fingerprint != j.plan_fingerprint:
+            _outdated(j, issued[-1], forms[-1])
     elif ctx.plan.ensure() and j.plan_fingerprint in ctx.plan.fingerprints:
         current = True
         expected_tasks = list(ctx.plan.tasks_by_unit.get(unit, []))
@@ -549,7 +530,37 @@ def _judge_workbook(j: Judgement, wb, ctx: Context) -> None:
     j.contact = _contact(sheet)
     if norm_name(sheet.name) != norm_name(layout.FORM_SHEET):
         j.add("sheet-renamed", sheet=sheet.name, sheet_name=sheet.name)
-    _read_rows(j, sheet, ctx, expected_tasks, indicator_ids)
+    _read_rows(j, sheet, ctx, expected_tasks, indicator_ids, issued[-1] if issued else None)
+
+
+def _outdated(j: Judgement, form: IssuedForm, newer: IssuedForm) -> None:
+    """A form issued before the unit's latest one (the office changed the unit's tasks and
+    issued the month's form again): accepted, and said what the newer form has that it lacks."""
+    have = set(form.task_ids)
+    lacking = [t for t in newer.task_ids if t not in have]
+    if not lacking:
+        mine, theirs = locked_cells.loads(form.locked), locked_cells.loads(newer.locked)
+        if mine is None or theirs is None or mine == theirs:
+            return        # the plan changed elsewhere: this unit's form reads the same
+    when = _day_label(newer.created)
+    if lacking:
+        what = (f"新版增加了任務 {'、'.join(lacking)}(這份沒有,這些任務記為未報送)。"
+                f"請單位在新版月報上填報後重新發送")
+    else:
+        changed = sorted(t for t in set(mine) | set(theirs) if mine.get(t) != theirs.get(t))
+        what = (f"新版中任務 {'、'.join(changed[:5])}{'等' if len(changed) > 5 else ''} 的內容或要求有調整。"
+                f"請單位核對新版月報,需要時重新填報")
+    j.add("outdated-form", issued=_day_label(form.created), newer=when, what=what,
+          lacking="、".join(lacking))
+
+
+def _day_label(iso: str) -> str:
+    """'2020-08-25T09:00:00+08:00' → '8月25日' (the day a form was issued); '' → '之前'."""
+    try:
+        d = date.fromisoformat(str(iso)[:10])
+    except ValueError:
+        return "之前"
+    return f"{d.month}月{d.day}日"
 
 
 def _norm_month(text: str) -> str | None:
@@ -631,7 +642,7 @@ def _contact(sheet: _Sheet) -> str | None:
                     continue
                 if isinstance(w, str) and _norm_header(w) in CONTACT_LABELS:
                     break
-                found[label] = cell_text(w).strip()
+                found[label] = strip_controls(cell_text(w))[0].strip()
                 break
     if not found:
         return None
@@ -661,9 +672,19 @@ def _role_code_str(raw: str) -> str | None:
 
 
 def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
-               indicator_ids: list[str]) -> None:
-    """Every row matched by its task ID (never by position), every input value normalised."""
+               indicator_ids: list[str], form: IssuedForm | None = None) -> None:
+    """Every row matched by its task ID (never by position), every input value normalised.
+    What the plan owns (task, role, deadline, indicator, target: locked cells) is taken from
+    the form as issued (`form.locked`), else from the master's plan; a change the unit made to
+    it is a warning."""
     cols = sheet.cols
+    issued_cells = locked_cells.loads(form.locked) if form is not None else None
+    if issued_cells is None:
+        ctx.plan.ensure()             # a form issued before the ledger kept its locked cells
+    plan_roles = ctx.plan.roles
+    edits: list[str] = []             # locked cells the unit changed
+    locked_cols = [(key, i, cols[key]) for key, i in _LOCKED if key in cols]
+    controls: list[str] = []          # cells whose text had control characters
     name = sheet.name
     c_tid = cols["task_id"]
     c_status, c_progress = cols["status"], cols["progress"]
@@ -732,7 +753,11 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
             else:
                 unit, target = plan_units.get(indicator), plan_targets.get(indicator)
                 if unit is None:
-                    unit, target = _target_info(row[c_target]) if c_target is not None else ("", None)
+                    rec = issued_cells.get(indicator if is_extra else task) if issued_cells else None
+                    if rec is not None:
+                        unit, target = _target_info(rec[4])
+                    else:
+                        unit, target = _target_info(row[c_target]) if c_target is not None else ("", None)
                 try:
                     c = clean_number(raw_actual, unit, target)
                 except ValueProblem as e:
@@ -749,6 +774,18 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                         if c.changed:
                             changed.append((cell_text(raw_actual).strip(),
                                             f"{c.value:g}{'%' if unit == '%' else ''}"))
+        rec = issued_cells.get(tid) if issued_cells is not None else None
+        if rec is not None:
+            # a task's row reads the same in the form of every unit that has it: rows found
+            # unchanged before are not compared cell by cell again
+            seen_key = (tid, *rec, *[row[c] for _k, _i, c in locked_cols])
+            if seen_key not in _UNCHANGED:
+                n = len(edits)
+                _locked_edits(row, locked_cols, rec, r, edits, ctx.plan.script)
+                if len(edits) == n:
+                    if len(_UNCHANGED) > 65536:
+                        _UNCHANGED.clear()
+                    _UNCHANGED.add(seen_key)
         if is_extra:
             for key, col in (("status", c_status), ("progress", c_progress), *c_texts):
                 v = row[col]
@@ -776,6 +813,12 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
             j.add(e.code, sheet=name, cell=cell_ref(r, c_progress), column=COLUMN_LABELS["progress"],
                   **e.params)
         texts = [text_value(row[col]) for col in text_cols]
+        for i, v in enumerate(texts):
+            if v is not None and not v.isprintable():
+                clean, n = strip_controls(v)
+                if n:
+                    texts[i] = clean or None
+                    controls.append(cell_ref(r, text_cols[i]))
         for v, col in zip(texts, text_cols):
             if v and v[0] in "=+-@":
                 j.add("formula-text", sheet=name, cell=cell_ref(r, col), value=v[:40])
@@ -785,9 +828,25 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
             if (status in done and progress < 1) or (status in not_started and progress > 0):
                 j.add("inconsistent", sheet=name, row=r + 1, task_id=task, status=status,
                       progress=_pct(progress))
-        role = _role_code(row[c_role]) if c_role is not None else None
+        if rec is not None:
+            role = rec[1]
+        else:
+            role = plan_roles.get((j.unit, task))
+            if role is None and c_role is not None:
+                role = _role_code(row[c_role])
+            elif role is not None and c_role is not None and not issued_cells:
+                typed = _role_code(row[c_role])
+                if typed != role:
+                    edits.append(_edit_text(cell_ref(r, c_role), "role", _role_label(role, ctx.plan.script),
+                                            cell_text(row[c_role])))
         j.reports.append(RowReport(task, role, status, progress, *texts))
 
+    if edits:
+        j.add("locked-changed", sheet=name, count=len(edits), examples=";".join(edits[:4])
+              + (f";…另有 {len(edits) - 4} 處" if len(edits) > 4 else ""))
+    if controls:
+        j.add("control-chars", sheet=name, count=len(controls), cells="、".join(controls[:5])
+              + ("…" if len(controls) > 5 else ""))
     for tid in expected:
         if tid not in seen:
             j.add("missing-task", sheet=name, task_id=tid)
@@ -807,6 +866,55 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
     if changed:
         examples = list(dict.fromkeys(f"「{a}」→「{b}」" for a, b in changed))
         j.add("normalised", sheet=name, count=len(changed), examples="、".join(examples[:4]))
+
+
+_LOCKED = (("task", 0), ("role", 1), ("deadline", 2), ("indicator", 3), ("target", 4))
+
+
+def _role_label(code: str | None, script: str) -> str:
+    from putuo_xl.text import in_script
+    return in_script(ROLE_LABELS.get(code, code or ""), script)
+
+
+def _edit_text(ref: str, key: str, issued: str | None, typed: str) -> str:
+    typed = strip_controls(typed)[0].strip()
+    typed = typed if len(typed) <= 24 else typed[:24] + "…"
+    label = COLUMN_LABELS[key]
+    if issued is None:
+        return f"{ref}「{label}」被改寫(表中是「{typed}」)"
+    return f"{ref}「{label}」下發時是「{issued}」,表中是「{typed}」"
+
+
+def _locked_edits(row: list, locked_cols: list, rec: list, r: int, out: list[str],
+                  script: str) -> None:
+    """The locked cells of one row that differ from what was issued (`rec`, workbook.locked).
+    `locked_cols`: (key, index in rec, column) of the locked columns the sheet has."""
+    for key, i, c in locked_cols:
+        want = rec[i] if i < len(rec) else None
+        if want is None:
+            continue
+        v = row[c]
+        if v == want:
+            continue
+        if key == "task":
+            typed = v if v.__class__ is str else cell_text(v)
+            if _digest(typed) != want:
+                out.append(_edit_text(cell_ref(r, c), key, None, typed))
+        elif key == "role":
+            if (None if is_blank(v) else _role_code(v)) != want:
+                out.append(_edit_text(cell_ref(r, c), key, _role_label(want, script), cell_text(v)))
+        else:
+            typed = locked_cells.deadline_text(v) if key == "deadline" else cell_text(v)
+            if typed != want and locked_cells.squash(typed) != locked_cells.squash(str(want)):
+                shown = str(want)
+                if key == "deadline" and re.fullmatch(r"\d{4}-\d\d-\d\d", shown):
+                    shown = f"{int(shown[:4])}年{int(shown[5:7])}月{int(shown[8:])}日"
+                out.append(_edit_text(cell_ref(r, c), key, shown, typed))
+
+
+_UNCHANGED: set = set()       # locked rows found as issued (see _read_rows)
+# a task's text is in the form of every unit that has the task: its digest made once
+_digest = lru_cache(maxsize=8192)(locked_cells.digest)
 
 
 def received_date(dt: datetime) -> date:

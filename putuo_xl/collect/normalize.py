@@ -75,6 +75,20 @@ def clean_text(raw) -> Clean:
     return Clean(t, changed=(t != s))
 
 
+# control characters (C0 but tab and line breaks, DEL, C1) and the invisible marks that reorder
+# text (bidirectional embeddings, overrides, isolates) or hide in it (zero-width, BOM)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """(text without control characters, how many were removed). What a unit sent stays in the
+    archive as it arrived; what is stored and shown is this."""
+    if text.isprintable():             # the common case, at C speed
+        return text, 0
+    return _CONTROLS.subn("", text)
+
+
 def text_value(raw) -> str | None:
     """`clean_text(raw).value`, without building a `Clean` (the collector calls it for every
     text cell of every form)."""

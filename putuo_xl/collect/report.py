@@ -40,6 +40,14 @@ _TYPES = [
                 "請在 Excel/WPS 中另存為 .xlsx 後重新發送。"),
     ProblemType("corrupt", "文件損壞", "文件已損壞或不完整,無法打開。",
                 "可能沒有下載完整:請重新保存附件,或請單位重新發送。"),
+    ProblemType("zip-bomb", "解壓後過大",
+                "文件{detail},不像正常保存的月報(可能是惡意構造的「壓縮炸彈」),沒有打開。",
+                "月報表解壓後通常不到 1 MB:請單位在下發的原表上填寫後重新發送;確是正常文件時,"
+                "可調大 config.yaml 的 collect.{key}。"),
+    ProblemType("xml-entities", "含 XML 實體聲明",
+                "文件內的「{part}」聲明了 XML 文檔類型或實體(<!DOCTYPE / <!ENTITY),Excel 和 WPS "
+                "保存的工作簿不會有這種內容:這是特意構造的文件(XXE 或「十億笑」攻擊的寫法),沒有讀取。",
+                "請單位在下發的原表上填寫後重新發送;文件來歷可疑時,請告知本單位的網絡安全負責人。"),
     ProblemType("encrypted", "設置了密碼", "文件設置了打開密碼,無法讀取。",
                 "請單位取消打開密碼(文件→信息→保護工作簿→用密碼進行加密,清空密碼)後重新發送。"),
     ProblemType("no-metadata", "不是下發的月報", "找不到月報的隱藏信息(_form 工作表)。",
@@ -86,6 +94,16 @@ _TYPES = [
     ProblemType("empty-row", "未填報", "任務「{task_id}」沒有填寫任何內容。", severity=WARNING),
     ProblemType("duplicate-row", "重複行", "任務「{task_id}」出現了兩次(第 {row1} 行和第 {row2} 行),內容相同,只收錄一次。",
                 severity=WARNING),
+    ProblemType("outdated-form", "舊版月報",
+                "這是 {issued} 下發的月報,{newer} 已重新下發了新版,已按這份舊版收錄;{what}。",
+                severity=WARNING),
+    ProblemType("locked-changed", "鎖定內容被改動",
+                "{count} 處由台賬確定、鎖定的內容被改動:{examples}。已按下發的內容收錄,這些改動沒有採用。",
+                "任務、角色、時限和目標由辦公室在台賬中確定;確需調整,請聯繫辦公室修改台賬後重新下發月報。",
+                severity=WARNING),
+    ProblemType("control-chars", "含控制字符",
+                "{count} 個單元格({cells})的文字含控制字符(看不見的特殊字符),已去掉後收錄;"
+                "原件按收到時的樣子保存在歸檔中。", severity=WARNING),
     ProblemType("sheet-renamed", "工作表已改名", "填報表被改名為「{sheet_name}」,已按表頭找到。", severity=INFO),
     ProblemType("normalised", "已規範化", "{count} 處填寫按規範收錄,如 {examples}。", severity=INFO),
     ProblemType("formula-text", "按文字收錄", "「{value}」以 = + - @ 開頭,按文字收錄(不作為公式)。", severity=INFO),
@@ -98,6 +116,13 @@ class _Params(dict):
 
     def __missing__(self, key):
         return "?"
+
+    @classmethod
+    def clean(cls, params: dict) -> "_Params":
+        """Text typed by a unit is shown without control characters (a terminal or a sheet would
+        act on them)."""
+        from putuo_xl.collect.normalize import strip_controls
+        return cls({k: strip_controls(v)[0] if isinstance(v, str) else v for k, v in params.items()})
 
 
 @dataclass
@@ -121,7 +146,7 @@ class Problem:
 
     def render(self, script: str = "traditional", with_file: bool = True) -> str:
         t = self.type
-        params = _Params(self.params)
+        params = _Params.clean(self.params)
         what = in_script(t.template, script).format_map(params)
         hint = in_script(t.hint, script).format_map(params) if t.hint else ""
         where = []
@@ -231,6 +256,9 @@ class UnitState:
     state: str = ""
     due: str | None = None                # YYYY-MM-DD
     on_time_by: int | None = None         # on time: the submission that was in by the due date
+    # reported on a form issued before the unit's latest: the latest form's tasks it lacks
+    # (status.UnitMonth.lacking; the unit is listed for 催報)
+    lacking: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -311,6 +339,11 @@ class CollectReport:
                 and u.state == "not_due"]
 
     @property
+    def outdated(self) -> list[UnitState]:
+        """Units whose form in force is an older issue that lacks tasks of the latest."""
+        return [u for u in self.units if u.submission_id is not None and u.lacking]
+
+    @property
     def late(self) -> list[UnitState]:
         """Units that reported late (status rule: none of their accepted forms by the due date)."""
         return [u for u in self.units if u.submission_id is not None and u.on_time is False]
@@ -337,6 +370,7 @@ class CollectReport:
                 "files": [f.to_dict() for f in self.files],
                 "expected_from": self.expected_from,
                 "missing": self.missing, "not_due": self.not_due,
+                "outdated": {u.unit: u.lacking for u in self.outdated},
                 "units": [asdict(u) for u in self.units],
                 "month_submissions": [asdict(r) for r in self.month_rows],
                 "warnings": self.warnings, "timings": self.timings}
@@ -404,6 +438,10 @@ class CollectReport:
             states = {u.unit: u for u in self.units}
             names = [m + (t("(文件被拒收)") if states.get(m) and states[m].rejected else "") for m in self.missing]
             console.print(escape(t(f"缺報單位({len(names)}):") + "、".join(names)))
+        if self.outdated:
+            console.print(escape(t(f"按舊版月報報送、還要補報新增任務的單位({len(self.outdated)},催報時會提醒):")
+                                 + "、".join(f"{u.unit}" + t(f"(缺 {'、'.join(u.lacking)})")
+                                            for u in self.outdated)))
         if self.not_due:
             console.print(escape(t(f"未到報送截止日期、尚未收到的單位({len(self.not_due)}):")
                                  + "、".join(self.not_due)))
@@ -461,6 +499,9 @@ class CollectReport:
                 st = states.get(r.unit)
                 if current and r.on_time is False and st is not None and st.on_time_by:
                     note = (t(f"更正版;本單位 #{st.on_time_by} 已按時報送,按時報送計,內容以本件為準")
+                            + (";" + note if note else ""))
+                if current and st is not None and st.lacking and "重新下發" not in note:
+                    note = (t(f"按之前下發的月報報送,新版增加的任務 {'、'.join(st.lacking)} 還沒有報送,請催報")
                             + (";" + note if note else ""))
                 if not current and r.superseded_by in by_id:
                     newer = by_id[r.superseded_by]

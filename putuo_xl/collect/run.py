@@ -24,7 +24,7 @@ import python_calamine as pc
 from putuo_xl import layout
 from putuo_xl.collect.inputs import gather
 from putuo_xl.collect.judge import (Context, IssuedForm, Judgement, PlanInfo, _norm_month, judge,
-                                    received_date)
+                                    received_date, size_mb)
 from putuo_xl.collect.report import (ACCEPTED, DUPLICATE, ERROR, PROBLEMS, REJECTED, WARNING,
                                      CollectReport, FileResult, LedgerRow, UnitState)
 from putuo_xl.config import Config, load_config
@@ -87,9 +87,12 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
         if write_master and Path(master_path).is_file():
             # one writer of the master at a time, from reading it to the rename
             from putuo_xl.locks import master_lock
-            with master_lock(master_path):
-                return _collect_run(master_path, paths, month, config, output, now,
-                                    write_master=write_master, workers=workers, companion=companion)
+            with master_lock(master_path) as held:
+                run = _collect_run(master_path, paths, month, config, output, now,
+                                   write_master=write_master, workers=workers, companion=companion)
+            if held.note:
+                run.report.warnings.insert(0, in_script(held.note, run.report.script))
+            return run
         return _collect_run(master_path, paths, month, config, output, now,
                             write_master=write_master, workers=workers, companion=companion)
     finally:
@@ -133,8 +136,9 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
     try:
         archive_root = archive_dir_for(master, cfg)
         issued = [IssuedForm(r["unit"], r["month"], r["plan_fingerprint"],
-                             tuple(x for x in r["task_ids"].split(",") if x), r["due"])
-                  for r in ledger.issued(month)]
+                             tuple(x for x in r["task_ids"].split(",") if x), r["due"],
+                             r["created_at"] or "", r["locked"])
+                  for r in ledger.issued_with_cells(month)]
         if companion is not None and not issued:
             prepare()               # every form's check needs the plan: before judging
         ctx = Context.build(month, cfg, plan_info, issued)
@@ -234,9 +238,12 @@ _WORKER: tuple | None = None        # (ctx, archive root, ledger folder) inside 
 
 def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
     j = judge(item, ctx)
-    if j.data is not None:
+    if j.data is not None or j.stream_path is not None:
         try:
-            j.archive_rel = _archive(j, archive_root, base)
+            if j.data is not None:
+                j.archive_rel = _archive(j, archive_root, base)
+            else:
+                j.archive_rel = _archive_stream(j, archive_root, base)
         except OSError as e:     # the disk, not the file: the whole run stops, nothing stored
             reason = os_reason(e)
             raise PutuoError(in_script(
@@ -251,8 +258,10 @@ def _judge_one(item, ctx, archive_root: Path, base: Path) -> Judgement:
 _FORKED: tuple | None = None        # (items, ctx, archive root, ledger folder) for fork
 
 
-def _worker_init(state) -> None:
+def _worker_init(state, parent_pid: int) -> None:
     global _WORKER
+    from putuo_xl.parallel import die_with_parent
+    die_with_parent(parent_pid)      # never an orphan (nor one holding its parent's files)
     _WORKER = state if state is not None else _FORKED
 
 
@@ -309,8 +318,10 @@ class Judging:
             from concurrent.futures import ProcessPoolExecutor
             import multiprocessing as mp
 
-            if not ctx.issued:
-                ctx.plan.ensure()     # every form needs the plan: read it once, not in each worker
+            if not ctx.issued or any(f.locked is None for forms in ctx.issued.values() for f in forms):
+                # every form needs the plan (nothing issued, or forms issued before the ledger
+                # kept their locked cells: the roles come from the plan): read once, not in each
+                ctx.plan.ensure()
             # chunks small enough that the workers finish within a few forms of each other
             chunk = max(1, min(32, len(items) // (workers * 16)))
             global _FORKED
@@ -321,7 +332,8 @@ class Judging:
                 else:
                     state, work = (None, ctx, archive_root, base), items
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                                                 initializer=_worker_init, initargs=(state,))
+                                                 initializer=_worker_init,
+                                                 initargs=(state, os.getpid()))
                 self._results = self._pool.map(_worker_judge, work, chunksize=chunk)
                 self.kind = "process"
             except (OSError, ImportError, RuntimeError):      # no processes here: go on without
@@ -435,7 +447,9 @@ def apply_plan(info: PlanInfo, plan, cfg: Config) -> None:
     info.fingerprints.add(plan.fingerprint())
     info.script = plan.script
     info.title = info.title or plan.title
-    info.tasks_by_unit = {u: [a.task_id for a in items] for u, items in unit_assignments(plan, cfg).items()}
+    assignments = unit_assignments(plan, cfg)
+    info.tasks_by_unit = {u: [a.task_id for a in items] for u, items in assignments.items()}
+    info.roles = {(u, a.task_id): a.role for u, items in assignments.items() for a in items}
     for task in plan.tasks():
         ids = []
         for n, ind in enumerate(task.indicators, start=1):
@@ -488,6 +502,65 @@ def _archive(j: Judgement, root: Path, base: Path) -> str:
         os.replace(tmp, dest)
     prefix = os.path.join(str(base), "")
     return dest[len(prefix):] if dest.startswith(prefix) else dest
+
+
+STREAM_CHUNK = 1 << 20
+
+
+def _archive_stream(j: Judgement, root: Path, base: Path) -> str | None:
+    """A file too large to read into memory, archived all the same: copied in chunks, hashed on
+    the way (sets j.sha256 and the real j.size). None when the file itself cannot be read (it
+    is then refused as unreadable); an OSError of the archive stops the run (see _judge_one)."""
+    import hashlib
+    try:
+        src = open(j.stream_path, "rb")
+    except OSError as e:
+        j.add("unreadable", detail=e.strerror or type(e).__name__)
+        return None
+    with src:
+        os.makedirs(root, exist_ok=True)
+        tmp = os.path.join(root, f".tmp-stream-{os.getpid()}-{id(j)}")
+        h, size = hashlib.sha256(), 0
+        try:
+            with open(tmp, "wb") as dst:
+                while True:
+                    try:
+                        chunk = src.read(STREAM_CHUNK)
+                    except OSError as e:         # the file, not the archive
+                        j.add("unreadable", detail=e.strerror or type(e).__name__)
+                        raise _Unreadable from None
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+        except _Unreadable:
+            os.unlink(tmp)
+            return None
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    sha = h.hexdigest()
+    folder = os.path.join(root, sha[:2])
+    os.makedirs(folder, exist_ok=True)
+    dest = os.path.join(folder, sha + _archive_suffix(j))
+    if os.path.exists(dest):
+        os.unlink(tmp)
+    else:
+        os.replace(tmp, dest)
+    j.sha256, j.size = sha, size
+    for p in j.problems:           # the size as read, to the byte
+        if p.code == "too-large":
+            p.params["size_mb"] = size_mb(size, int(float(p.params["limit_mb"]) * 1048576))
+    prefix = os.path.join(str(base), "")
+    return dest[len(prefix):] if dest.startswith(prefix) else dest
+
+
+class _Unreadable(Exception):
+    pass
 
 
 # -- ledger ---------------------------------------------------------------------------
@@ -720,7 +793,8 @@ def _month_state(conn, report: CollectReport, ctx: Context, cfg: Config, plan: P
                                 file_name=cur.file_name if cur else None,
                                 submissions=len(um.accepted), rejected=len(rejected),
                                 rejected_reason=(last.notes[0] if last.notes else last.reason) if last else None,
-                                state=um.state, due=um.due.isoformat(), on_time_by=by))
+                                state=um.state, due=um.due.isoformat(), on_time_by=by,
+                                lacking=list(um.lacking)))
     report.units = states
     report.sample = ms.sample
     report.plan_title = plan.title or ""

@@ -18,6 +18,9 @@ The rule (docs/collect.md, docs/rollup.md):
 - **Missing**: no accepted form, and the due date (`issued.due`, else day `forms.due_day` of
   the next month) has passed; **not yet due** (未到期) while it has not (today ≤ due): such a
   unit is not named as missing and not penalised.
+- **Outdated**: the office changed a unit's tasks and issued the month's form again; a unit
+  whose form in force is an earlier one that lacks tasks of its latest form has reported, and
+  is still asked (催報) to report those tasks (`UnitMonth.lacking`).
 - **Rejections** belong to the month of the collect run that judged them (`collect_month`; a
   file rejected in September's run is September's business, even if it is August's form sent
   again) — for a ledger row without it, to its identified month. They are listed per unit by
@@ -76,6 +79,7 @@ class Filed:
     reason_code: str | None
     by_name: bool                # unit taken from the file name / sender (file not readable)
     superseded_by: int | None
+    plan_fingerprint: str | None = None   # the plan of the form (which issued form it was)
 
     @property
     def day(self) -> str:
@@ -94,6 +98,9 @@ class UnitMonth:
     accepted: list[Filed] = field(default_factory=list)      # by arrival
     rejections: list[Filed] = field(default_factory=list)    # by arrival
     in_force: Filed | None = None
+    # the tasks of the unit's latest issued form that the form in force lacks (it was filled
+    # in on a form issued before: see the module doc); empty when it is the latest
+    lacking: list[str] = field(default_factory=list)
 
     @property
     def reported(self) -> bool:
@@ -191,7 +198,7 @@ class MonthStatus:
 
 
 _COLUMNS = ("id, unit, month, collect_month, file_name, received_at, collected_at, status, on_time, "
-            "reason, reason_code, unit_from, superseded_by")
+            "reason, reason_code, unit_from, superseded_by, plan_fingerprint")
 
 
 def ledger_status(conn, months, config=None, *, today: date | None = None,
@@ -209,13 +216,16 @@ def ledger_status(conn, months, config=None, *, today: date | None = None,
     cur = conn.cursor()
     cur.row_factory = None
     issued: dict[str, dict[str, str]] = {m: {} for m in months}
-    for m, unit, due in cur.execute(
-            "SELECT month, unit, due FROM issued WHERE month BETWEEN ? AND ? ORDER BY rowid", (lo, hi)):
+    forms: dict[str, dict[str, list[tuple[str, str]]]] = {m: {} for m in months}
+    for m, unit, due, fp, ids in cur.execute(
+            "SELECT month, unit, due, plan_fingerprint, task_ids FROM issued WHERE month BETWEEN ? AND ?"
+            " ORDER BY rowid", (lo, hi)):
         if m in issued:
             issued[m][unit] = due            # the last form issued to the unit decides
+            forms[m].setdefault(unit, []).append((fp, ids))
     filed: dict[str, list[Filed]] = {m: [] for m in months}
     for (sid, unit, month, cmonth, name, recv, coll, status, ot, reason, code, unit_from,
-         sup) in cur.execute(
+         sup, fp) in cur.execute(
             f"SELECT {_COLUMNS} FROM submissions WHERE (status = 'accepted' AND month BETWEEN ? AND ?)"
             " OR (status <> 'accepted' AND COALESCE(collect_month, month) BETWEEN ? AND ?) ORDER BY id",
             (lo, hi, lo, hi)):
@@ -226,7 +236,7 @@ def ledger_status(conn, months, config=None, *, today: date | None = None,
             continue
         bucket.append(Filed(int(sid), unit, month, cmonth, name or "", recv or "", coll or "", acc,
                             None if ot is None else bool(ot), reason, code, unit_from == "name",
-                            None if sup is None else int(sup)))
+                            None if sup is None else int(sup), fp))
     if order is None:
         directory = list(config.units) if config is not None else []
         order = {u: i for i, u in enumerate(directory)}
@@ -234,7 +244,23 @@ def ledger_status(conn, months, config=None, *, today: date | None = None,
     for m in months:
         fb = fallback_units(m) if callable(fallback_units) else fallback_units
         out[m] = _month(m, issued[m], filed[m], config, today, fb, order)
+        for u, um in out[m].units.items():
+            if um.in_force is not None and u in forms[m]:
+                um.lacking = lacking_tasks(forms[m][u], um.in_force.plan_fingerprint)
     return out
+
+
+def lacking_tasks(forms: list[tuple[str, str]], fingerprint: str | None) -> list[str]:
+    """The tasks of the latest of `forms` ((plan fingerprint, task ids) as issued, in order)
+    that the form issued with `fingerprint` lacks; [] when that is the latest, or unknown."""
+    latest_fp, latest_ids = forms[-1]
+    if fingerprint == latest_fp:
+        return []
+    older = next((ids for fp, ids in reversed(forms) if fp == fingerprint), None)
+    if older is None:
+        return []
+    have = set(older.split(","))
+    return [t for t in latest_ids.split(",") if t and t not in have]
 
 
 def month_status(conn, month: str, config=None, *, today: date | None = None,

@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS issued (
     created_at       TEXT NOT NULL,
     PRIMARY KEY (month, unit, plan_fingerprint)
 );
+-- What an issued form's locked cells (task, role, deadline, indicator, target) said, so that
+-- the collector believes the plan and not an edited copy (JSON, see workbook/locked.py).
+CREATE TABLE IF NOT EXISTS issued_cells (
+    month            TEXT NOT NULL,
+    unit             TEXT NOT NULL,
+    plan_fingerprint TEXT NOT NULL,
+    locked           TEXT NOT NULL,
+    PRIMARY KEY (month, unit, plan_fingerprint)
+);
 -- One row per file judged (accepted or rejected). sha256 is of the original bytes.
 CREATE TABLE IF NOT EXISTS submissions (
     id               INTEGER PRIMARY KEY,
@@ -101,7 +110,7 @@ CREATE TABLE IF NOT EXISTS sends (
     recipients   TEXT NOT NULL,          -- comma-separated
     subject      TEXT NOT NULL,
     attachment   TEXT,
-    status       TEXT NOT NULL,          -- sent | failed | refused
+    status       TEXT NOT NULL,          -- pending | sent | failed | refused | uncertain
     detail       TEXT,
     attempts     INTEGER NOT NULL DEFAULT 1,
     at           TEXT NOT NULL
@@ -219,6 +228,14 @@ class Ledger:
 
     def issued(self, month: str) -> list[sqlite3.Row]:
         return list(self.conn.execute("SELECT * FROM issued WHERE month = ? ORDER BY rowid", (month,)))
+
+    def issued_with_cells(self, month: str) -> list[sqlite3.Row]:
+        """`issued(month)` with each form's `locked` cells (None for a form issued before the
+        ledger kept them)."""
+        return list(self.conn.execute(
+            "SELECT i.*, c.locked FROM issued i LEFT JOIN issued_cells c ON c.month = i.month "
+            "AND c.unit = i.unit AND c.plan_fingerprint = i.plan_fingerprint WHERE i.month = ? "
+            "ORDER BY i.rowid", (month,)))
 
     def find_by_sha(self, sha256: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM submissions WHERE sha256 = ? ORDER BY id LIMIT 1",

@@ -1,5 +1,6 @@
-"""`send_reminders`: a 催報 to every unit that has not reported the month or whose form was
-rejected, at most one per unit, day and situation; the blank form attached again when found."""
+"""`send_reminders`: a 催報 to every unit that has not reported the month, whose form was
+rejected, or whose form was filled in on a form issued before the latest one and lacks tasks
+of it; at most one per unit, day and situation; the (latest) blank form attached when found."""
 from __future__ import annotations
 
 import time
@@ -53,7 +54,7 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
         # 收件情況 and the rollup use (rejections of the month's collect runs, by arrival)
         from putuo_xl.ledger.status import month_status
         ms = month_status(lg, month, cfg, today=today)
-        accepted = {u for u, um in ms.units.items() if um.reported}
+        accepted = {u for u, um in ms.units.items() if um.reported and not um.lacking}
         rejected: dict[str, object] = {}
         for u, um in ms.units.items():
             if um.rejections:
@@ -83,7 +84,14 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
             values = {**common_values(cfg, settings, month, today, script),
                       **unit_values(cfg, unit, script), "due_label": date_label(due)}
             rej = rejected.get(unit)
-            if rej is not None:
+            um = ms.units.get(unit)
+            if um is not None and um.reported:       # on an older form: the new tasks are missing
+                got = um.in_force
+                situation = render(settings, "remind_outdated", {
+                    **values, "file_name": got.file_name, "tasks": "、".join(um.lacking),
+                    "received_label": date_label(got.day) if got.day else ""}, script)
+                kind_of = "outdated"
+            elif rej is not None:
                 reason = (rej["reason"] or rej["reason_code"] or "").strip()
                 if reason and reason[-1] not in "。.!!??":
                     reason += "。"
@@ -101,7 +109,7 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
             if not to:
                 continue
             form = _reminder_form(master, month, cfg, unit, row, forms_dir, script) \
-                if kind_of == "missing" else None
+                if kind_of in ("missing", "outdated") else None
             report.messages.append(Outgoing(
                 kind="remind", month=month, unit=unit, to=to,
                 subject=render(settings, "remind_subject", values, script), body=body,

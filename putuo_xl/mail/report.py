@@ -24,6 +24,8 @@ STATUS_LABELS = {
     "failed": "發送失敗",
     "already_sent": "此前已發送,本次不重發",
     "uncertain": "上次發送中斷、結果不明,本次未發",
+    "unconfirmed": "已發出、未獲服務器確認(結果不明),未重發",
+    "interrupted": "發送被中斷,沒有發出",
     "written": "已寫出預覽(.eml)",
     "cancelled": "已取消,未發送",
 }
@@ -31,6 +33,15 @@ STATUS_LABELS = {
 
 class MailError(PutuoError):
     """Mail cannot go out as asked (settings, missing input); nothing was sent."""
+
+
+class MailInterrupted(KeyboardInterrupt):
+    """Ctrl-C while sending: `report` says what was sent, what failed, what may have gone and
+    what was not sent (`MailReport.interrupted`)."""
+
+    def __init__(self, report: "MailReport"):
+        super().__init__()
+        self.report = report
 
 
 @dataclass
@@ -58,7 +69,7 @@ class Outgoing:
     attachment_name: str | None = None
     attachment_path: Path | None = None
     attachment_bytes: bytes | None = field(default=None, repr=False)
-    situation: str = ""                   # remind: missing | rejected
+    situation: str = ""                   # remind: missing | rejected | outdated
     status: str = "planned"
     pending: list[str] = field(default_factory=list)     # addresses to send to in this run
     delivered: list[str] = field(default_factory=list)   # accepted by the server in this run
@@ -66,6 +77,10 @@ class Outgoing:
     uncertain: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)    # permanent: address → reason
     failed: dict[str, str] = field(default_factory=dict)     # temporary, retries used up
+    # sent in this run, but the connection broke before the server confirmed it: address →
+    # why; not sent again (the unit might get two copies), uncertain in the send log
+    lost: dict[str, str] = field(default_factory=dict)
+    not_sent: list[str] = field(default_factory=list)    # the run was interrupted first
     attempts: int = 0
     detail: str = ""
     eml: Path | None = None
@@ -91,6 +106,7 @@ class MailReport:
     problems: list[Problem] = field(default_factory=list)
     cancelled: bool = False
     cancel_reason: str = ""
+    interrupted: bool = False             # Ctrl-C while sending (see MailInterrupted)
     script: str = TRADITIONAL
 
     def by_status(self, *statuses: str) -> list[Outgoing]:
@@ -107,9 +123,17 @@ class MailReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing failed and nothing that should have gone was held back."""
-        return (not self.cancelled and not self.by_status("failed", "partial", "uncertain")
+        """Every unit got what the command was to send it: nothing failed, nothing was held
+        back (uncertain, no address, a form that cannot go), nothing was left unsent by a
+        cancel or Ctrl-C. The CLI exits 1 otherwise."""
+        return (not self.cancelled and not self.interrupted
+                and not self.by_status("failed", "partial", "uncertain", "unconfirmed", "interrupted")
                 and not any(p.blocking for p in self.problems))
+
+    @property
+    def maybe_twice(self) -> list[Outgoing]:
+        """Messages sent in this run whose delivery the server never confirmed."""
+        return [m for m in self.messages if m.lost]
 
     def _s(self, text: str) -> str:
         return in_script(text, self.script)
@@ -161,6 +185,8 @@ class MailReport:
         s = self._s
         label = KIND_LABELS[self.kind]
         out = []
+        if self.interrupted:
+            out.append(s("發送被中斷(Ctrl-C)。到中斷時為止:"))
         if self.dry_run_dir is not None:
             written = self.by_status("written")
             out.append(s(f"預覽:寫出 {len(written)} 封郵件到 ") + str(self.dry_run_dir) + s("(沒有發送)。"))
@@ -185,6 +211,17 @@ class MailReport:
                 out.append(s(f"  ✗ {m.who} {'、'.join(addrs)} 沒有收到:{why}"))
             if not by_reason and m.detail:
                 out.append(s(f"  ✗ {m.who} 沒有收到:{m.detail}"))
+        lost = self.maybe_twice
+        if lost:
+            out.append(s(f"結果不明({len(lost)} 封):郵件已發出,但連接在服務器確認收到之前中斷,"
+                         f"對方可能已經收到。為免重複,沒有重發:"))
+            for m in lost:
+                out.append(s(f"  ? {m.who} ") + "、".join(m.lost) + s(f":{next(iter(m.lost.values()))}"))
+            out.append(s("  請先向對方確認是否收到;沒有收到的,用 --resend-uncertain 重發。"))
+        not_sent = [m for m in self.messages if m.not_sent]
+        if not_sent:
+            out.append(s(f"發送被中斷,沒有發出 {len(not_sent)} 封:" + "、".join(m.who for m in not_sent)
+                         + "。重新運行同一命令即可補發(已送達的不會重發)。"))
         earlier = self.by_status("already_sent")
         if earlier:
             out.append(s(f"此前已發送、本次未重發 {len(earlier)} 封:"
@@ -210,7 +247,8 @@ class MailReport:
         s = self._s
         rows = [[s("單位"), s("收件人"), s("狀態"), s("主題"), s("附件"), s("說明")]]
         for m in self.messages:
-            why = "; ".join(f"{a}:{r}" for a, r in {**m.refused, **m.failed}.items()) or m.detail
+            why = "; ".join(f"{a}:{r}" for a, r in {**m.refused, **m.failed, **m.lost}.items()) \
+                or m.detail or (s("發送被中斷,沒有發出") if m.not_sent else "")
             rows.append([s(m.who), "、".join(m.delivered or m.pending or m.addresses()),
                          s(STATUS_LABELS.get(m.status, m.status)), m.subject,
                          m.attachment_name or "", why])

@@ -9,8 +9,10 @@ the Excel ribbon call them. Every command works the same way:
    content — for a form its `_form` metadata, for a reminder the day and the text, for the
    bulletin its text): an address that already received the same content is not sent to again;
 3. `dry_run_dir`: write the messages as .eml files instead of sending;
-4. otherwise ask `confirm(report)` (when given), then send over SMTP, retrying temporary
-   failures (server down, 4xx) in rounds, and record every attempt in the send log;
+4. otherwise ask `confirm(report)` (when given), then — holding the send log's lock, so that
+   two runs at once never both send, and looking the messages up in it again — send over SMTP,
+   retrying temporary failures (server down, 4xx) in rounds, and record every attempt in the
+   send log (a message whose answer was lost after it went out is not retried: uncertain);
 5. return a `MailReport` that says exactly who received what, and what failed and why.
 """
 from __future__ import annotations
@@ -83,8 +85,27 @@ def run(report: MailReport, settings: MailSettings, ledger: Ledger | None, *,
             m.status = "cancelled"
         return report
     password = smtp_password(settings, password_prompt)
-    deliver(report, settings, ledger, password, sleep)
+    with _send_lock(ledger):
+        # another run may have sent some of them since the check above: looked up again, now
+        # that no other run can send from this send log until this one ends
+        for m in report.to_send:
+            check_log(ledger, m, resend, resend_uncertain)
+        if report.to_send:
+            deliver(report, settings, ledger, password, sleep, resend_uncertain)
     return report
+
+
+SEND_BUSY = "另一個 putuo-xl 發送郵件的操作正在使用這個台賬的發送記錄"
+
+
+def _send_lock(ledger: Ledger | None):
+    """One sending run at a time per send log (the lock file beside the ledger): two runs
+    started together would both find nothing sent and both send everything."""
+    import contextlib
+    if ledger is None:
+        return contextlib.nullcontext()
+    from putuo_xl.locks import master_lock
+    return master_lock(ledger.path, what=SEND_BUSY)
 
 
 def as_config(config) -> Config:

@@ -1,5 +1,5 @@
 """The send log (ledger table `sends`): which ledger holds it, one row per attempt, and which
-addresses already received a message's content (sent), may have (pending: uncertain) or not."""
+addresses already received a message's content (sent), may have (pending, uncertain) or not."""
 from __future__ import annotations
 
 import hashlib
@@ -91,7 +91,9 @@ def check_log(ledger: Ledger | None, m: Outgoing, resend: bool, resend_uncertain
             if row["status"] == "sent":
                 for a in addrs:
                     delivered.setdefault(a.lower(), row["at"][:16].replace("T", " "))
-            elif row["status"] == "pending":
+            elif row["status"] in ("pending", "uncertain"):
+                # pending: the run ended before the server answered (killed); uncertain: the
+                # content went out and the connection broke before the answer — alike: unknown
                 pending.update(a.lower() for a in addrs)
     if resend:
         m.pending = list(want)

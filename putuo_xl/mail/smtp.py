@@ -53,6 +53,35 @@ def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
+class _Tracked:
+    """smtplib's client that remembers whether a message itself went out — DATA's content up to
+    its final dot (`content_sent`). A connection lost after that, before the server's answer,
+    leaves the outcome unknown: the server may have stored the message."""
+    content_sent = False
+    _in_data = False
+
+    def data(self, msg):
+        self.content_sent = False
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s):
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.content_sent = True
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracked, smtplib.SMTP_SSL):
+    pass
+
+
 class Connection:
     """One SMTP connection, opened (and logged in) when first needed, reopened after a drop."""
 
@@ -78,10 +107,10 @@ class Connection:
         local = socket.gethostname() or "localhost"
         try:
             if s.security == "ssl":
-                conn = smtplib.SMTP_SSL(s.host, s.port, local_hostname=local, timeout=s.timeout,
+                conn = _SMTP_SSL(s.host, s.port, local_hostname=local, timeout=s.timeout,
                                         context=self._context())
             else:
-                conn = smtplib.SMTP(s.host, s.port, local_hostname=local, timeout=s.timeout)
+                conn = _SMTP(s.host, s.port, local_hostname=local, timeout=s.timeout)
             try:
                 conn.ehlo()
                 if s.security == "starttls":

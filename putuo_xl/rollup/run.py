@@ -43,7 +43,7 @@ def rollup(master_path, month: str, config=None, output=None, now=None) -> Rollu
             raise InputError("找不到任務台賬文件,請檢查路徑。", file=str(master), code="no-master")
         t1 = time.perf_counter()
         from putuo_xl.locks import master_lock
-        with master_lock(master):     # one writer of the master at a time (locks.py)
+        with master_lock(master) as held:     # one writer of the master at a time (locks.py)
             plan = _plan_for(master, cfg)
             t2 = time.perf_counter()
             with _ledger_for(master, cfg) as led:
@@ -52,6 +52,8 @@ def rollup(master_path, month: str, config=None, output=None, now=None) -> Rollu
             from putuo_xl.rollup.render import write_rollup
             out = write_rollup(master, r, output=output)
             t4 = time.perf_counter()
+        if held.note:
+            r.warnings.insert(0, r.t(held.note))
     return RollupResult(path=out, month=month, months=r.months, rollup=r, seconds=t4 - t0,
                         timings={"config_s": round(t1 - t0, 4), "plan_s": round(t2 - t1, 4),
                                  "compute_s": round(t3 - t2, 4), "write_s": round(t4 - t3, 4)})

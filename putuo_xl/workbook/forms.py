@@ -25,6 +25,7 @@ from putuo_xl.errors import FileBusyError, InputError
 from putuo_xl.fileio import AtomicPath
 from putuo_xl.plan.model import ROLE_LABELS, Plan, Task
 from putuo_xl.plan.labels import deadline_value
+from putuo_xl.workbook import locked
 from putuo_xl.workbook.cells import row_height
 from putuo_xl.workbook.styles import FormatCache, Styles, load_styles
 from putuo_xl.text import in_script
@@ -174,7 +175,7 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
             if meta.get("plan_fingerprint") and meta.get("unit") == unit and meta.get("month") == month:
                 issued_rows.append((month, unit, path.name, meta["plan_fingerprint"],
                                     meta.get("task_ids", ""), meta.get("due") or due,
-                                    meta.get("created") or created, True))
+                                    meta.get("created") or created, True, None))
             continue
         form = _FormWriter(plan, cfg, st, unit, items, views, month, due, fp, form_version, created)
         try:
@@ -184,7 +185,8 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
             result.busy.append(path)
             continue
         result.written.append(path)
-        issued_rows.append((month, unit, path.name, fp, ",".join(form.task_ids), due, created, False))
+        issued_rows.append((month, unit, path.name, fp, ",".join(form.task_ids), due, created, False,
+                            locked.dumps(form.locked)))
     if master_path is not None and issued_rows:
         _record_issued(master_path, cfg, issued_rows)
     result.seconds = time.perf_counter() - t0
@@ -208,11 +210,14 @@ def _refresh_views(master_path, cfg, read) -> str | None:
 def _record_issued(master_path, cfg, rows) -> None:
     from putuo_xl.ledger.store import open_ledger
     with open_ledger(master_path, cfg) as ledger, ledger.tx() as conn:
-        for month, unit, name, fp, ids, due, created, keep in rows:
+        for month, unit, name, fp, ids, due, created, keep, cells in rows:
             verb = "INSERT OR IGNORE" if keep else "INSERT OR REPLACE"
             conn.execute(f"{verb} INTO issued(month, unit, file_name, plan_fingerprint, task_ids, due, "
                          f"created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (month, unit, name, fp, ids, due, created))
+            if cells is not None:      # what its locked cells say (workbook.locked)
+                conn.execute("INSERT OR REPLACE INTO issued_cells(month, unit, plan_fingerprint, locked)"
+                             " VALUES (?, ?, ?, ?)", (month, unit, fp, cells))
 
 
 def read_form_meta(path: str | Path) -> dict[str, str]:
@@ -280,6 +285,7 @@ class _FormWriter:
         self.task_ids = [a.task_id for a in items]
         self.indicator_ids = [i.id for a in items for i in index[a.task_id].indicators]
         self.index = index
+        self.locked: dict[str, list] = {}    # what the locked cells say (workbook.locked)
 
     def write(self, path: Path) -> None:
         wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
@@ -364,6 +370,8 @@ class _FormWriter:
                 ws.write_string(r, col["deadline"], dv, f("locked_center"))
             ws.write_string(r, col["indicator"], first.name if first else "", f("locked"))
             ws.write_string(r, col["target"], first.text if first else "", f("locked_center"))
+            self.locked[t.id] = locked.task_row(t.text, a.role, dv, first.name if first else "",
+                                                first.text if first else "")
             ws.write_blank(r, col["status"], None, f("input_center"))
             ws.write_blank(r, col["progress"], None, f("input_pct"))
             if first:
@@ -388,6 +396,7 @@ class _FormWriter:
                     ws.write_blank(r, col[k], None, f("locked_sub"))
                 ws.write_string(r, col["indicator"], ind.name, f("locked"))
                 ws.write_string(r, col["target"], ind.text, f("locked_center"))
+                self.locked[ind.id] = locked.indicator_row(ind.name, ind.text)
                 ws.write_blank(r, col["actual"], None, f("input_number"))
                 runs["actual_pct" if ind.unit == "%" else "actual"].append(r)
                 ws.set_row(r, view.sub_heights[n - 2])
