@@ -483,9 +483,12 @@ def _page_meta(soup) -> dict:
 
 
 def _read_html(text: str, name: str, encoding: str | None) -> NoticeText:
-    from bs4 import BeautifulSoup, Comment
+    import warnings
+    from bs4 import BeautifulSoup, Comment, XMLParsedAsHTMLWarning
 
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():   # XHTML pages open with <?xml ...>: read them as HTML
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(text, "lxml")
     hints = {}
     for meta_name, key in (("ArticleTitle", "title"), ("PubDate", "date"), ("ContentSource", "source"),
                            ("firstpublishedtime", "date"), ("publishdate", "date")):
