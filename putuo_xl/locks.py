@@ -5,9 +5,19 @@ it. Two of them at once (two officials, or a rollup started while a collect runs
 build on the master as it was when they started, and the later rename would drop the other's
 sheets. The ledger's own transactions do not prevent that: its write lock ends at the commit,
 before the rename. So each holds an OS lock on a small file beside the master
-(`.NAME.xlsx.putuo-xl.lock`, hidden on Linux and macOS, skipped by collect) from the first
-read to the rename; another waits for it, and after `timeout` seconds is told to try again.
-Re-entrant within a thread; threads of one process (the xlwings server) wait for each other.
+(`.NAME.xlsx.putuo-xl.lock`, hidden: a dot name on Linux and macOS, the hidden attribute on
+Windows; skipped by collect) from the first read to the rename; another waits for it, and after
+`timeout` seconds is told to try again. Re-entrant within a thread; threads of one process (the
+xlwings server) wait for each other.
+
+The lock file is removed when the lock is released, so no trace stays beside the master:
+- POSIX (flock): the holder unlinks the file while it still holds the lock. A process that
+  opened the file before and waits on it then gets the lock on a file no longer at that path;
+  so every process, once it has the lock, checks that the path still names the file it locked
+  (same device and inode) and otherwise starts again with a new file.
+- Windows (msvcrt.locking): a file cannot be removed while anyone has it open, so the holder
+  unlocks and closes it and then tries to remove it; while another process has it open (it
+  waits for the lock, or holds it already) the removal fails and that process removes it later.
 """
 from __future__ import annotations
 
@@ -84,28 +94,76 @@ def master_lock(master: str | Path, timeout: float | None = None):
             held[key] -= 1
         return
     path = lock_path(master)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:
+    wait = WAIT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + wait
+    fd = _acquire(path, master, wait, deadline)
+    if fd is None:              # no lock file can be made here (a read-only folder)
         yield
         return
-    if os.name == "nt":
-        _hide(path)
+    held[key] = 1
     try:
-        wait = WAIT_SECONDS if timeout is None else timeout
-        deadline = time.monotonic() + wait
-        pause = 0.02
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                raise PutuoError(f"另一個 putuo-xl 操作(收集、匯總或刷新)正在寫這個台賬,等了 {wait:.0f} 秒"
-                                 f"仍未結束。請等它完成後再試。", file=str(master), code="busy")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-        held[key] = 1
+        yield
+    finally:
+        del held[key]
+        _release(fd, path)
+
+
+def _acquire(path: Path, master, wait: float, deadline: float) -> int | None:
+    """An open, locked descriptor of the lock file at `path` (None: it cannot be created)."""
+    pause = 0.02
+    while True:
         try:
-            yield
-        finally:
-            del held[key]
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            return None
+        if os.name == "nt":
+            _hide(path)
+        try:
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise PutuoError(f"另一個 putuo-xl 操作(收集、匯總或刷新)正在寫這個台賬,等了 {wait:.0f} 秒"
+                                     f"仍未結束。請等它完成後再試。", file=str(master), code="busy")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _still_there(fd, path):
+            return fd
+        # the previous holder removed the file we waited on: lock the one at the path now
+        _unlock(fd)
+        os.close(fd)
+
+
+def _still_there(fd: int, path: Path) -> bool:
+    """The path still names the file `fd` has open (POSIX; on Windows an open file cannot be
+    removed, so it always does)."""
+    if os.name == "nt":
+        return True
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _release(fd: int, path: Path) -> None:
+    """Unlock and remove the lock file (see the module's docstring for why this is safe)."""
+    if os.name == "nt":
+        try:
             _unlock(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.remove(path)
+        except OSError:         # another process has it open: it removes it when done
+            pass
+        return
+    try:
+        try:
+            os.unlink(path)     # while locked: whoever locks the old file sees it is gone
+        except OSError:
+            pass
+        _unlock(fd)
     finally:
         os.close(fd)

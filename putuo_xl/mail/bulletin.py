@@ -34,7 +34,7 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
     cfg = as_config(config)
     settings = mail_settings(cfg)
     today = today or date.today()
-    check_month(month)
+    check_month(month, master)
     m_path = Path(master)
     if not m_path.exists():
         raise MailError("找不到主表文件。", file=str(m_path))

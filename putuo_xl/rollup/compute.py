@@ -22,6 +22,7 @@ from putuo_xl.config import Config
 from putuo_xl.errors import InputError
 from putuo_xl.ledger.status import LABELS as STATE_LABELS, ledger_status
 from putuo_xl.plan.model import Plan
+from putuo_xl.plan.months import check_plan_month, plan_month_range
 from putuo_xl.rollup.bulletin import _bulletin
 from putuo_xl.rollup.by_task import _by_task
 from putuo_xl.rollup.by_unit import _by_unit
@@ -38,28 +39,41 @@ from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
                    prepared: "PreparedRollup | None" = None, *, today: date | None = None,
-                   stored: "StoredRows | None" = None) -> Rollup:
+                   stored: "StoredRows | None" = None, force: bool = False) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
     `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
-    Refused (InputError) for a month with no forms issued and nothing received."""
+    Refused (InputError) for a month with no forms issued and nothing received, and for a
+    month outside the plan's year unless `force`; months of the ledger outside the plan's year
+    (forms issued for a mistyped month) are left out of the other months' figures."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored)
+        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored,
+                               force=force)
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     prepared: PreparedRollup | None = None, today: date | None = None,
-                    stored: StoredRows | None = None) -> Rollup:
+                    stored: StoredRows | None = None, force: bool = False) -> Rollup:
     month = check_month(month)
+    span = plan_month_range(plan)
+    outside = check_plan_month(month, span, force=force, script=plan.script, title=plan.title)
     cfg = config
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
     have, reports, actuals, sent = _read_ledger(ledger, month, stored)
+    warnings: list[str] = [outside] if outside else []
+    stray = sorted(m for m in have if m != month and span and not span[0] <= m <= span[1])
+    if stray:
+        have = have - set(stray)
+        out = set(stray)
+        reports = ([x for x in reports[0] if x[2] not in out], reports[1])
+        actuals = actuals[~actuals["month"].isin(out)]
+        warnings.append(f"台賬中有{'、'.join(layout.month_label(m) for m in stray)}的記錄,不在《{plan.title}》"
+                        f"的年度範圍內(多半是月份寫錯了),沒有計入匯總。")
     months = sorted(have | {month})
-    warnings: list[str] = []
     # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
     statuses = ledger_status(ledger, months, cfg, today=today or date.today(),
                              fallback_units=ctx.units, order=ctx.unit_order)

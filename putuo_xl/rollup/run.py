@@ -29,10 +29,12 @@ def _today(now) -> date | None:
     return now.date() if hasattr(now, "date") and callable(now.date) else now
 
 
-def rollup(master_path, month: str, config=None, output=None, now=None) -> RollupResult:
+def rollup(master_path, month: str, config=None, output=None, now=None, *,
+           force: bool = False) -> RollupResult:
     """Compute the 工作報表 for `month` from the ledger and write them into the master (or into
     `output`, a new file, when given — e.g. while the master is open in Excel). `now` (default:
-    now): units whose due date has not passed by then are 未到期, not 未報送."""
+    now): units whose due date has not passed by then are 未到期, not 未報送. A month outside
+    the plan's year is refused unless `force` (see compute_rollup)."""
     import time
     t0 = time.perf_counter()
     month = check_month(month)
@@ -47,7 +49,7 @@ def rollup(master_path, month: str, config=None, output=None, now=None) -> Rollu
             plan = _plan_for(master, cfg)
             t2 = time.perf_counter()
             with _ledger_for(master, cfg) as led:
-                r = compute_rollup(led, plan, cfg, month, today=_today(now))
+                r = compute_rollup(led, plan, cfg, month, today=_today(now), force=force)
             t3 = time.perf_counter()
             from putuo_xl.rollup.render import write_rollup
             out = write_rollup(master, r, output=output)
