@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from putuo_xl import layout
@@ -23,7 +24,7 @@ from putuo_xl.errors import InputError
 from putuo_xl.ledger.status import LABELS as STATE_LABELS, ledger_status
 from putuo_xl.plan.model import Plan
 from putuo_xl.plan.months import check_plan_month, plan_month_range
-from putuo_xl.rollup.bulletin import _bulletin
+from putuo_xl.rollup.bulletin import _bulletin, blocks_text
 from putuo_xl.rollup.by_task import _by_task
 from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
@@ -32,7 +33,8 @@ from putuo_xl.rollup.month_state import _month_state, _Reports
 from putuo_xl.rollup.reading import StoredRows, _read_ledger
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
-                                   SUBMIT_NOT_DUE, SUBMIT_ON_TIME, check_month)
+                                   SUBMIT_NOT_DUE, SUBMIT_ON_TIME, TASKS_LAGGING, UNITS_LAGGING,
+                                   check_month)
 from putuo_xl.rollup.scores import _scores
 from putuo_xl.rollup.targets import _indicator_trend, _targets
 
@@ -118,7 +120,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "bulletin_max_units": ctx.bulletin_max_units},
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
-        r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
+        r.bulletin_blocks[m] = _bulletin(ctx, r, m, per_month[m], plan)
+        r.bulletins[m] = blocks_text(r.bulletin_blocks[m])
     # made on first use from what they need only (not the whole context: its 180,000-key
     # assignment index would stay alive with the result)
     need = _StatusInputs(ctx.tasks, ctx.near_days)
@@ -176,6 +179,11 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
         "指標達標率": (sum(v[1] is True for v in vals) / len(vals)) if vals else None,
         "平均得分": float(score_df["總分"].mean()) if len(score_df) else None,
     }
+    # what the units themselves report (a task × unit is 滯後 in its unit's latest report): the
+    # 通報's 三、, told apart from the tasks' overall 滯後 above
+    lagging = np.nonzero(mst.state.c_code == 3)[0].tolist()
+    trend[UNITS_LAGGING] = len({mst.state.unit[k] for k in lagging})
+    trend[TASKS_LAGGING] = len(lagging)
     return {"monthly": monthly, "progress": progress_df, "indicators": ind_df, "scores": score_df,
             "trend": trend, "task_status": task_status, "ind_values": ind_values,
             "state": mst.state, "ind_month": ind_month, "month": m,

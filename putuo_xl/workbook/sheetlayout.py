@@ -45,6 +45,7 @@ class Chart:
     pct: bool = False
     size: tuple[int, int] = (520, 300)
     x_offset: int = 4
+    legend: str = "bottom"     # bottom | right
 
 
 @dataclass
@@ -97,6 +98,9 @@ class SheetLayout:
     charts: list[Chart] = field(default_factory=list)
     # style tuples whose rows may go to the surgery as XML once xlsxwriter has written one
     body_styles: list[tuple] = field(default_factory=list)
+    # (first row, first col, last row, last col) printed, when the cells alone would not say it
+    # (charts beside or below the table)
+    print_area: tuple[int, int, int, int] | None = None
 
     def add(self, values: list, styles: tuple | None, height: float | None = None) -> int:
         self.values.append(values)
@@ -177,6 +181,8 @@ def write_xlsx(ws, lay: SheetLayout, fmt: Callable[[dict], Any], body: list | No
         ws.set_column(ci, ci, w)
     if lay.repeat_row is not None:
         ws.repeat_rows(lay.repeat_row)
+    if lay.print_area is not None:
+        ws.print_area(*lay.print_area)
     if lay.freeze:
         ws.freeze_panes(*lay.freeze)
     objs = {k: fmt(v) for k, v in lay.formats.items()}
