@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 from putuo_xl import layout
-from putuo_xl.rollup.grid import Col, Grid, _t, lines_of, units
+from putuo_xl.docx_gbt import signature_indents
+from putuo_xl.rollup.grid import Col, Grid, _t, lines_of
 from putuo_xl.rollup.bulletin import INDENT
 from putuo_xl.workbook.sheetlayout import PageSetup, SheetLayout
 
@@ -43,34 +44,15 @@ def bulletin_grid(r) -> Grid:
         blocks = r.bulletin_blocks.get(m) or [("para", x) for x in r.bulletins[m].split("\n")]
         sig = next((t for k, t in blocks if k == "signature"), "")
         day = next((t for k, t in blocks if k == "date"), "")
-        spaces = dict(zip(("signature", "date"), right_space(sig, day)))
+        spaces = dict(zip(("signature", "date"), signature_indents(sig, day)))
         for kind, text in blocks:
             if kind in ("para", "item", "h1"):
                 text = INDENT + text
-            elif kind in spaces:
-                text = text + WIDE_SPACE * spaces[kind]
+            elif kind in spaces:        # whole characters: a half goes to the right
+                text = text + WIDE_SPACE * int(spaces[kind])
             g.add([text], "b:" + kind)
     g.print_area = (1, 0, len(g.rows) - 1, 0)
     return g
-
-
-def _chars(text: str) -> float:
-    """Width in characters of the body font (digits and Latin letters half a character)."""
-    return units(text, 10.5) / 2
-
-
-def right_space(signature: str, date: str) -> tuple[int, int]:
-    """Characters left blank to the right of the 署名 and of the 成文日期 (GB/T 9704 7.3.5.2,
-    a document without seal): the 署名 two; the date's first character two characters right of
-    the 署名's first; a date that would then come closer than two to the edge keeps two, and
-    the 署名 moves left by as much."""
-    sig_w, date_w = _chars(signature), _chars(date)
-    if not signature:
-        return 0, 4
-    date_right = sig_w - date_w
-    if date_right >= 2:
-        return 2, int(round(date_right))
-    return int(round(2 + (2 - date_right))), 2
 
 
 def bulletin_layout(g: Grid, r, sheet_name: str) -> SheetLayout:

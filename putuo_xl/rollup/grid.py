@@ -18,14 +18,10 @@ import pandas as pd
 
 from putuo_xl import layout
 from putuo_xl.text import cjk_punct, in_script
-from putuo_xl.workbook.cells import text_units
+from putuo_xl.workbook.cells import cell_lines, text_units
+from putuo_xl.workbook.sheetlayout import FONT_HEAD, FONT_TEXT, HEADER_FILL, NOTE_COLOR, TOTAL_FILL  # noqa: F401
 
-FONT_TEXT = "SimSun"
-FONT_HEAD = "SimHei"
-HEADER_FILL = "DDEBF7"
-TOTAL_FILL = "F2F2F2"
-GROUP_FILL = "F2F2F2"
-NOTE_COLOR = "595959"
+GROUP_FILL = TOTAL_FILL
 BODY_SIZE = 10
 LINE = 13.5               # points a line of 10 pt text takes (SimSun/SimHei in Excel)
 MAX_ROW = 409             # Excel's tallest row
@@ -105,11 +101,8 @@ def fits(text: str, width: float, size: float = BODY_SIZE) -> bool:
 
 
 def lines_of(text, width: float, size: float = BODY_SIZE) -> int:
-    """Lines a wrapping cell `width` wide shows `text` in."""
-    if text is None or text == "":
-        return 1
-    cap = max(width - 1.0, 1.0)
-    return sum(max(1, math.ceil(units(p, size) / cap - 1e-9)) for p in str(text).split("\n"))
+    """Lines a wrapping cell `width` wide shows `text` in (workbook/cells.py)."""
+    return cell_lines(text, width, size)
 
 
 def balance(text: str, width: float, size: float = BODY_SIZE) -> str:
@@ -301,7 +294,7 @@ def fit_columns(g: Grid, size: float = BODY_SIZE) -> None:
             v = values[ci]
             if kind == "header":
                 if isinstance(v, str) and v:
-                    need = max(need, min(two_lines(v, size), c.max_width) + 1.0)
+                    need = max(need, min(header_width(v, size), c.max_width) + 1.1)
                 continue
             if kind not in ("data", "total") or not c.fit:
                 continue
@@ -311,6 +304,18 @@ def fit_columns(g: Grid, size: float = BODY_SIZE) -> None:
             w = units(_shown(v, f), size) + 1.2
             need = max(need, min(w, c.max_width))
         c.width = round(need, 1)
+
+
+def header_width(text: str, size: float = BODY_SIZE) -> float:
+    """The width a header needs: its two most even lines, or one line when a line of the two
+    would hold a single character ("推進/中")."""
+    one = units(text, size)
+    if "\n" in text:
+        return max(units(x, size) for x in text.split("\n"))
+    tokens = _tokens(text)
+    if len(tokens) < 4:
+        return one
+    return two_lines(text, size)
 
 
 def two_lines(text: str, size: float = BODY_SIZE) -> float:

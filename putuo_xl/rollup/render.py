@@ -24,8 +24,8 @@ from putuo_xl.rollup.grid import (BODY_SIZE, DATE_FORMAT, FONT_HEAD, FONT_TEXT, 
 from putuo_xl.rollup.rules import (GRADES, LIGHT_COLORS, LIGHT_MEANING, LIGHTS, MET, NO_VALUE, NOT_MET,
                                    NOT_REPORTED, RATE_BY_TASK, RATE_BY_UNIT, SUBMIT_COLORS)
 from putuo_xl.rollup.trend import trend_grid
-from putuo_xl.workbook.sheetlayout import (Chart, CondRule, Formats, PageSetup, SheetLayout,
-                                           WORKBOOK_OPTIONS, plain_values, write_xlsx)
+from putuo_xl.workbook.sheetlayout import (Chart, CondRule, Formats, SheetLayout, WORKBOOK_OPTIONS,
+                                           plain_values, report_page, write_xlsx)
 from putuo_xl.workbook.sheetlayout import col_letter as _col
 from putuo_xl.text import cjk_punct, in_script
 
@@ -48,7 +48,8 @@ def _monthly(r) -> Grid:
     cols += [Col(NOT_REPORTED, 6, "int"), Col(RATE_BY_UNIT, 8, "pct"),
              Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "date"),
              Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap", ours=True)]
-    g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols)
+    g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols,
+             min_lines=2)
     statuses = "、".join(r.status_columns + [NOT_REPORTED])
     _head(g, r, _subtitle(r, "按單位統計承擔任務的最新進展狀態和月報報送情況。"),
           [f"{statuses}各列是各單位報告的本單位承擔任務的進展(各單位報告,按單位承擔的任務計),"
@@ -151,15 +152,8 @@ def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
         from putuo_xl.rollup.bulletin_sheet import bulletin_layout
         return bulletin_layout(g, r, sheet_name)
     width = g.width
-    title = cjk_punct(g.title).replace("&", "&&")
-    # font size before font name: a size code directly followed by digits ("&112020年") breaks
-    page = PageSetup(
-        header=f'&C&11&"{FONT_HEAD},Regular"{title}&R&9&"{FONT_TEXT},Regular"'
-               f'{_t(r, "截至")}{g.month_label}', header_options={"margin": 0.3},
-        footer=f'&C&9&"{FONT_TEXT},Regular"{_t(r, "第")} &P {_t(r, "頁,共")} &N {_t(r, "頁")}',
-        footer_options={"margin": 0.3}, hide_gridlines=1)   # 1: on screen only, never printed
-    for k, v in g.page.items():
-        setattr(page, k, v)
+    page = report_page(cjk_punct(g.title), _t(r, "截至") + g.month_label,
+                       (_t(r, "第"), _t(r, "頁,共"), _t(r, "頁")), **g.page)
     lay = SheetLayout(sheet_name, width, col_widths=[c.width for c in g.cols], page=page,
                       repeat_row=g.repeat_row, freeze=g.freeze, autofilter=g.autofilter,
                       breaks=list(g.breaks), charts=list(g.charts), merges=list(g.merges),

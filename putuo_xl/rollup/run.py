@@ -1,6 +1,7 @@
 """The stage functions on a master: `rollup(master, month)` reads the master's plan and its
 ledger, computes the 工作報表 (compute.py) and writes them into the master (render.py);
-`bulletin_text(master, month)` computes just the 通報."""
+`bulletin_text(master, month)` computes just the 通報, `bulletin_docx(master, month, path)`
+writes it as a GB/T 9704 Word document."""
 from __future__ import annotations
 
 from datetime import date
@@ -20,6 +21,17 @@ def bulletin_text(master_path, month: str, config=None, now=None) -> str:
     plan = _plan_for(master_path, cfg)
     with _ledger_for(master_path, cfg) as led:
         return compute_rollup(led, plan, cfg, month, today=_today(now)).bulletin()
+
+
+def bulletin_docx(master_path, month: str, path, config=None, now=None) -> Path:
+    """The 通報 for `month`, computed from the master's ledger, as a Word document laid out to
+    GB/T 9704 (docx_gbt.py) at `path`, for the document system."""
+    from putuo_xl.rollup.bulletin_docx import write_bulletin_docx
+    cfg = _load_cfg(config)
+    plan = _plan_for(master_path, cfg)
+    with _ledger_for(master_path, cfg) as led:
+        r = compute_rollup(led, plan, cfg, month, today=_today(now))
+    return write_bulletin_docx(r, path)
 
 
 def _today(now) -> date | None:

@@ -37,8 +37,8 @@ GENERATOR = f"putuo-xl {__version__}"
 BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\r\n\t]')
 
 # column key -> width; order and headers from layout.FORM_COLUMNS
-WIDTHS = {"task_id": 8, "task": 40, "role": 6, "deadline": 13, "indicator": 16, "target": 11,
-          "status": 9, "progress": 8, "actual": 9, "progress_text": 30, "problems": 20,
+WIDTHS = {"task_id": 9, "task": 40, "role": 6, "deadline": 15, "indicator": 16, "target": 11,
+          "status": 9, "progress": 9, "actual": 11.5, "progress_text": 30, "problems": 20,
           "next_steps": 20}
 TITLE_ROW, INFO_ROW, CONTACT_ROW, NOTE_ROW, HEADER_ROW = 0, 1, 2, 3, 4     # 0-based
 FIRST_ROW = HEADER_ROW + 1
