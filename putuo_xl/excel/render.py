@@ -40,8 +40,12 @@ _SKIP = object()                   # a cell whose value of a property does not m
 
 def chars_to_points(width: float) -> float:
     """Excel column width in characters (what xlsxwriter and COM take) → points (what the
-    remote engine takes): pixels = 7 per character + 5 padding at Calibri 11."""
-    return round(width * 7 + 5) * 0.75 if width > 0 else 0.0
+    remote engine takes): pixels = 7 per character + 5 padding at Calibri 11, rounded as
+    xlsxwriter rounds them (a width like 10.7 gives the same column both ways)."""
+    if width <= 0:
+        return 0.0
+    px = int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
+    return px * 0.75
 
 
 def row_points(h: float) -> float:

@@ -22,7 +22,7 @@ from putuo_xl.ledger.status import day_label, month_word
 from putuo_xl.plan.model import Plan
 from putuo_xl.rollup.context import _Ctx
 from putuo_xl.rollup.result import Rollup
-from putuo_xl.rollup.rules import (GRADES, LIGHTS, MET, NO_VALUE, NOT_REPORTED, SUBMIT_LATE,
+from putuo_xl.rollup.rules import (GRADES, INDENT, LIGHTS, MET, NO_VALUE, NOT_REPORTED, SUBMIT_LATE,
                                    SUBMIT_MISSING, SUBMIT_NOT_DUE, SUBMIT_ON_TIME)
 from putuo_xl.text import in_script
 
@@ -179,9 +179,6 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> list[tuple
         add("signature", f"{ctx.cfg.office}")
     add("date", layout.date_label(_dated(cur).isoformat()))
     return [(k, in_script(x, plan.script)) for k, x in out]
-
-
-INDENT = "\u3000\u3000"       # 段首空二字 (two ideographic spaces)
 
 
 def blocks_text(blocks: list[tuple[str, str]]) -> str:

@@ -17,7 +17,7 @@ import math
 from putuo_xl import layout
 from putuo_xl.docx_gbt import signature_indents
 from putuo_xl.rollup.grid import Col, Grid, _t, lines_of
-from putuo_xl.rollup.bulletin import INDENT
+from putuo_xl.rollup.rules import INDENT
 from putuo_xl.workbook.sheetlayout import PageSetup, SheetLayout
 
 MM = 1 / 25.4                        # inches

@@ -227,6 +227,8 @@ def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
                     h = height_for(n)
                 keys = data_keys if kind == "data" else total_keys
             lay.add(values, keys, h)
+        elif kind == "blank" and h:     # a spacer row: one blank cell keeps its height
+            lay.add(values, (st("spacer", _props()),) + (None,) * (width - 1), h)
         else:
             lay.add(values, None if kind == "blank" else blank, h)
     for (r0, c0, r1, c1, colors) in g.cond_ranges:
