@@ -34,6 +34,9 @@ def book(demo):
 @pytest.fixture(scope="module")
 def pages(demo, tmp_path_factory):
     """The master as LibreOffice prints it: (sheet of each page, text of each page)."""
+    font = subprocess.run(["fc-match", "-f", "%{family}", "Calibri"], capture_output=True, text=True)
+    assert "Carlito" in font.stdout, ("LibreOffice needs Calibri's metrics to lay out columns as "
+                                      "Excel does: apt-get install fonts-crosextra-carlito (make test)")
     pdf = tmp_path_factory.mktemp("pdf") / "master.pdf"
     p = subprocess.run([sys.executable, str(XLSX_CHECK), str(demo.master), "--pdf", str(pdf)],
                        capture_output=True, text=True, timeout=300)
