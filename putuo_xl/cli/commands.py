@@ -453,7 +453,7 @@ def build(source, output, force, refresh_master, config_path):
 
 @main.command()
 @click.argument("master", type=click.Path(dir_okay=False))
-@click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08")
+@click.option("--month", required=True, metavar="年-月", help="月份,YYYY-MM,例如 2020-08")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="輸出目錄(默認:台賬旁的 <月份>_月報/)")
 @click.option("--force", is_flag=True,
@@ -489,7 +489,7 @@ def forms(master, month, out_dir, force, units, config_path):
 @main.command("collect")
 @click.argument("master", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--month", required=True, help="月份,如 2020-08")
+@click.option("--month", required=True, metavar="年-月", help="月份,如 2020-08")
 @click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON 報告")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="把帶收件情況的總表寫到新文件(總表在 Excel/WPS 中打開時用)")
@@ -543,7 +543,7 @@ def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_pat
 
 @main.command("rollup")
 @click.argument("master", type=click.Path(dir_okay=False))
-@click.option("--month", required=True, help="匯總到哪個月,如 2020-08(之前各月一併保留)")
+@click.option("--month", required=True, metavar="年-月", help="匯總到哪個月,如 2020-08(之前各月一併保留)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="寫到新文件(總表在 Excel/WPS 中打開時用)")
 @click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
@@ -621,7 +621,7 @@ def mail():
 
 def _mail_options(fn):
     for option in reversed([
-        click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08"),
+        click.option("--month", required=True, metavar="年-月", help="月份,YYYY-MM,例如 2020-08"),
         click.option("--dry-run", "dry_run", type=click.Path(file_okay=False),
                      help="不發送,把郵件寫成 .eml 文件放到這個文件夾,可用郵件客戶端打開檢查"),
         click.option("--yes", "-y", is_flag=True, help="不再詢問,直接發送"),

@@ -10,6 +10,7 @@ own) — so Excel, WPS and LibreOffice, whose fonts differ a little, all show th
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -90,6 +91,7 @@ class Grid:
 
 
 # -- text geometry ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=65536)     # unit names, statuses, dates: the same text again
 def units(text: str, size: float = BODY_SIZE) -> float:
     """Width of one line of `text` in column-width units at `size` points."""
     return text_units(text, size)
@@ -286,23 +288,27 @@ def fit_columns(g: Grid, size: float = BODY_SIZE) -> None:
     """Widen each non-wrapping column to the longest text it shows (headers: two even lines
     at most), up to its `max_width`."""
     merged = {(r0, c0) for (r0, c0, _r1, c1) in g.merges if c1 > c0}
-    for ci, c in enumerate(g.cols):
-        need = c.width
-        for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
-            if ci >= len(values) or values[ci] is None or (ri, ci) in merged:
+    # each distinct value once (a province's 月度匯總 has a row per unit and month)
+    shown: list[set] = [set() for _ in g.cols]
+    for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
+        if kind not in ("header", "data", "total"):
+            continue
+        for ci, v in enumerate(values[:len(g.cols)]):
+            if v is None or (ri, ci) in merged:
                 continue
-            v = values[ci]
             if kind == "header":
                 if isinstance(v, str) and v:
-                    need = max(need, min(header_width(v, size), c.max_width) + 1.1)
+                    shown[ci].add(("h", v))
                 continue
-            if kind not in ("data", "total") or not c.fit:
-                continue
-            f = (fmts[ci] if fmts and ci < len(fmts) else None) or c.fmt
-            if f in ("wrap", "para"):
-                continue
-            w = units(_shown(v, f), size) + 1.2
-            need = max(need, min(w, c.max_width))
+            f = (fmts[ci] if fmts and ci < len(fmts) else None) or g.cols[ci].fmt
+            shown[ci].add((f, v))
+    for ci, c in enumerate(g.cols):
+        need = c.width
+        for f, v in shown[ci]:
+            if f == "h":
+                need = max(need, min(header_width(v, size), c.max_width) + 1.0)
+            elif c.fit and f not in ("wrap", "para"):
+                need = max(need, min(units(_shown(v, f), size) + 1.2, c.max_width))
         c.width = round(need, 1)
 
 
