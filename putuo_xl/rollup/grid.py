@@ -102,6 +102,7 @@ def fits(text: str, width: float, size: float = BODY_SIZE) -> bool:
     return units(text, size) <= max(width - 1.0, 1.0)
 
 
+@functools.lru_cache(maxsize=65536)
 def lines_of(text, width: float, size: float = BODY_SIZE) -> int:
     """Lines a wrapping cell `width` wide shows `text` in (workbook/cells.py)."""
     return cell_lines(text, width, size)
@@ -207,6 +208,7 @@ def _clean(v):
 _EPOCH = date(1899, 12, 30)
 
 
+@functools.lru_cache(maxsize=4096)
 def excel_date(day):
     """'2020-12-31' → Excel's serial day number (shown with DATE_FORMAT); other text as it is."""
     if isinstance(day, str) and len(day) >= 10 and day[4] == "-" and day[7] == "-":
@@ -288,12 +290,19 @@ def fit_columns(g: Grid, size: float = BODY_SIZE) -> None:
     """Widen each non-wrapping column to the longest text it shows (headers: two even lines
     at most), up to its `max_width`."""
     merged = {(r0, c0) for (r0, c0, _r1, c1) in g.merges if c1 > c0}
-    # each distinct value once (a province's 月度匯總 has a row per unit and month)
+    # each distinct value once (a province's 月度匯總 has a row per unit and month): the plain
+    # rows column by column, the few others (headers, merged, own formats) cell by cell
+    merged_rows = {r for r, _c in merged}
+    n = len(g.cols)
     shown: list[set] = [set() for _ in g.cols]
+    plain = []
     for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
+        if kind in ("data", "total") and not fmts and ri not in merged_rows:
+            plain.append(values[:n] + [None] * (n - len(values)))
+            continue
         if kind not in ("header", "data", "total"):
             continue
-        for ci, v in enumerate(values[:len(g.cols)]):
+        for ci, v in enumerate(values[:n]):
             if v is None or (ri, ci) in merged:
                 continue
             if kind == "header":
@@ -302,6 +311,9 @@ def fit_columns(g: Grid, size: float = BODY_SIZE) -> None:
                 continue
             f = (fmts[ci] if fmts and ci < len(fmts) else None) or g.cols[ci].fmt
             shown[ci].add((f, v))
+    for ci, column in enumerate(zip(*plain)):
+        f = g.cols[ci].fmt
+        shown[ci].update((f, v) for v in set(column) if v is not None)
     for ci, c in enumerate(g.cols):
         need = c.width
         for f, v in shown[ci]:
