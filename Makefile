@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PYTHON := python3 python3-venv python3-pip ca-certificates
-APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm gnumeric
+# fonts-crosextra-carlito: Calibri's metrics (the workbooks' default font), so LibreOffice lays
+# out column widths as Excel does (tests/test_official_sheets.py checks the printed pages)
+APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk fonts-crosextra-carlito nodejs npm gnumeric
 
 .PHONY: run test venv test-deps python-deps system-deps clean addin addin-bundle
 
@@ -44,7 +46,8 @@ python-deps:
 system-deps: python-deps
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
 	    || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 \
-	    || ! command -v npm >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1; then \
+	    || ! command -v npm >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 \
+	    || [ ! -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ]; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi

@@ -40,6 +40,33 @@ PROGRESS_TEXTS = [
     "已建立工作台賬,每月跟蹤督辦。",
     "已完成年度任務,形成總結材料。",
 ]
+# What a unit writes matches what it reports (the README's pictures come from these returns):
+# by status and, for 推進中, by how far it says it has come.
+TEXTS_NOT_STARTED = ["已列入本單位年度工作計劃,正在研究制定實施方案,尚未正式啟動。",
+                     "待相關配套文件出台後啟動,已明確責任科室。"]
+TEXTS_EARLY = PROGRESS_TEXTS[:3]                  # 推進中, up to 40%
+TEXTS_MIDWAY = [PROGRESS_TEXTS[4], "主要工作已啟動,正在按時間節點推進。"]    # 50–70%
+TEXTS_ADVANCED = [PROGRESS_TEXTS[3], "主體工作基本完成,正在查漏補缺。"]       # 80% and more
+TEXTS_LAGGING = ["受人員和經費等因素影響,進度慢於計劃。", "部分事項需其他部門配合,尚未落實,進度滯後。"]
+TEXT_DONE = PROGRESS_TEXTS[5]
+
+
+def progress_text(status_kind: str, progress: float, pick: int) -> str:
+    """A sample 工作進展 that says what the status and the progress say (`pick`: which of the
+    fitting texts). `status_kind`: done | lagging | not_started | in_progress."""
+    if status_kind == "done":
+        return TEXT_DONE
+    if status_kind == "lagging":
+        texts = TEXTS_LAGGING
+    elif status_kind == "not_started" or not progress:
+        texts = TEXTS_NOT_STARTED
+    elif progress <= 0.4:
+        texts = TEXTS_EARLY
+    elif progress < 0.8:
+        texts = TEXTS_MIDWAY
+    else:
+        texts = TEXTS_ADVANCED
+    return texts[pick % len(texts)]
 PROBLEM_TEXTS = ["人員力量不足,進度偏慢。", "需要其他部門配合的事項尚未落實。", "經費尚未到位。"]
 NEXT_TEXTS = ["下月完成制度起草並報審。", "加強與牽頭單位的溝通銜接。", "按時間節點推進,確保年底前完成。"]
 
@@ -211,8 +238,11 @@ class SampleUnits:
             if st != self.s_done and rng.random() < p_lag:
                 st = self.s_lag
             self.state[(unit, base)] = (self.s_doing if st == self.s_lag else st, prog)
-            v = {"status": st, "progress": prog,
-                 "progress_text": rng.choice(PROGRESS_TEXTS[-1:] if st == self.s_done else PROGRESS_TEXTS[:-1])}
+            # the same draw from the seed as ever (the figures stay), a text that fits the status
+            pick = rng.choice(range(1) if st == self.s_done else range(len(PROGRESS_TEXTS) - 1))
+            kind = ("done" if st == self.s_done else "lagging" if st == self.s_lag
+                    else "not_started" if st == self.s_new else "in_progress")
+            v = {"status": st, "progress": prog, "progress_text": progress_text(kind, prog, pick)}
             if st == self.s_lag:
                 v["problems"] = rng.choice(PROBLEM_TEXTS)
                 v["next_steps"] = rng.choice(NEXT_TEXTS)

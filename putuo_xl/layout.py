@@ -6,6 +6,8 @@ notice's script with `name(key, script)`. Hidden sheets have ASCII names.
 """
 from __future__ import annotations
 
+import re
+
 from putuo_xl.text import in_script
 
 FORM_VERSION = "1"
@@ -106,6 +108,21 @@ def month_label(month: str) -> str:
     """'2020-08' → '2020年8月'."""
     y, m = month.split("-")
     return f"{int(y)}年{int(m)}月"
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def date_label(day: str) -> str:
+    """'2020-12-31' (a time after it is kept: '2020-10-04 17:00') → '2020年12月31日', the one
+    date style of every sheet and text officials read (as GB/T 9704 writes 成文日期); anything
+    else is returned as it is."""
+    s = str(day or "")
+    m = _ISO_DAY.match(s)
+    if not m:
+        return s
+    rest = s[m.end():].replace("T", " ", 1)
+    return f"{int(m.group(1))}年{int(m.group(2))}月{int(m.group(3))}日" + rest
 
 
 # The folder `putuo-xl forms` writes a month's forms to, beside the master (forms.py; collect

@@ -18,6 +18,14 @@ and the holder writes its process id and start time into the file: a waiter that
 lock held although that process is gone (something else kept the file open: a child of an
 older version, a descriptor passed on) takes it over — a new lock file replaces the stale
 one — and says so (`Held.note`).
+
+The lock file is removed at release, so no trace stays beside the master:
+- POSIX (flock): the holder unlinks the file, under the folder's guard, while it still holds
+  the lock. A process that opened the file before and waits on it then locks a file no longer
+  at that path; every process, once it has the lock, checks that the path still names the file
+  it locked (device and inode) and otherwise starts again with the new file.
+- Windows (msvcrt.locking): an open file cannot be removed, so the holder unlocks and closes it
+  and then tries; while another process has it open the removal fails and that one removes it.
 """
 from __future__ import annotations
 
@@ -297,8 +305,30 @@ def master_lock(master: str | Path, timeout: float | None = None, what: str = BU
             yield info
         finally:
             del held[key]
-            _clear_holder(fd)
-            _unlock(fd)
+            _release(fd, path)
+            fd = -1
     finally:
         if fd >= 0:
             _close(fd)
+
+
+def _release(fd: int, path: Path) -> None:
+    """Unlock, close and remove the lock file (see the module's docstring for why it is safe)."""
+    if os.name == "nt":
+        try:
+            _unlock(fd)
+        finally:
+            _close(fd)
+        with contextlib.suppress(OSError):   # another process has it open: it removes it
+            os.remove(path)
+        return
+    try:
+        with _guard(path):
+            if _same_file(fd, path):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)      # while locked: whoever locks the old file sees it is gone
+            else:
+                _clear_holder(fd)
+        _unlock(fd)
+    finally:
+        _close(fd)

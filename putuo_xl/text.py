@@ -135,7 +135,13 @@ def cjk_punct(text: str) -> str:
         return 0 <= i < len(out) and bool(_CJKISH.match(out[i]))
 
     for i, ch in enumerate(text):
-        if ch not in _WIDE or i in kept:
+        if ch not in _WIDE:
+            continue
+        if i in kept:            # a kept ( keeps its ) too
+            if ch == "(":
+                opened.append(False)
+            elif ch == ")" and opened:
+                opened.pop()
             continue
         if ch == "(":
             wide = cjk(i - 1) or cjk(i + 1)

@@ -32,7 +32,7 @@ def one_line_error(p: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.parametrize("args,expect", [
     (["forms", "x.xlsx"], "缺少選項 --month"),
-    (["forms"], "缺少參數 MASTER"),
+    (["forms"], "缺少參數 台賬"),
     (["mail", "forms", "nonexist", "--month", "2020-08"], "「nonexist」不存在"),
     (["build", "--forse"], "沒有選項 --forse。是不是 --force?"),
     (["bild"], "沒有命令「bild」"),

@@ -13,6 +13,7 @@ import python_calamine as pc
 
 from putuo_xl.collect.run import collect
 from putuo_xl.config import config_from_dict, load_config
+from putuo_xl.errors import InputError
 
 from collect_kit import Form, make_master_and_forms, set_mtime
 
@@ -141,11 +142,14 @@ def test_too_large_and_missing_path(made, tmp_path):
     raw = dict(load_config().raw)
     raw["collect"] = {**raw.get("collect", {}), "max_file_mb": 0.001}
     small = config_from_dict(raw)
-    report = collect(master, [forms / form_name("區文廣旅體局"), tmp_path / "沒有這個文件.xlsx"], MONTH,
-                     config=small, write_master=False)
-    codes = [f.reason_code for f in report.files]
-    assert codes == ["too-large", "not-found"]
-    assert "沒有這個文件.xlsx" in report.files[1].errors[0].message
+    report = collect(master, [forms / form_name("區文廣旅體局")], MONTH, config=small,
+                     write_master=False)
+    assert [f.reason_code for f in report.files] == ["too-large"]
+    # a path that does not exist (a mistyped folder): refused before anything is read
+    with pytest.raises(InputError) as e:
+        collect(master, [forms / form_name("區文廣旅體局"), tmp_path / "沒有這個文件.xlsx"], MONTH,
+                config=small, write_master=False)
+    assert e.value.code == "no-such-path" and "沒有這個文件.xlsx" in str(e.value)
 
 
 def test_without_issued_records_the_masters_plan_decides(made, cfg, tmp_path):

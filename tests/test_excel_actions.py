@@ -108,7 +108,7 @@ def test_server_env_data_dir_priority(tmp_path, monkeypatch):
     from putuo_xl.errors import PutuoError
     from putuo_xl.excel.serve import server_env
     project = tmp_path.parent / "x"
-    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "server"
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "putuo_xl" / "data" / "server"
     env = server_env(data_dir=tmp_path / "a", project_dir=root, base={"PUTUO_XL_DATA_DIR": str(tmp_path / "b")})
     assert env["PUTUO_XL_DATA_DIR"] == str((tmp_path / "a").resolve())
     assert env["XLWINGS_LICENSE_KEY"] == "noncommercial" and env["XLWINGS_ON_SERVER"] == "true"

@@ -18,7 +18,7 @@ from putuo_xl.excel import officejs
 from putuo_xl.excel.actions import ACTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = ROOT / "macros"
+MACROS = ROOT / "putuo_xl" / "data" / "macros"
 QUICKSTART = Path(xlwings.__file__).parent / "quickstart_addin_ribbon.xlam"   # made by Excel
 
 

@@ -21,7 +21,7 @@ from putuo_xl.excel.vba import ovba
 from putuo_xl.excel.vba.project import parse_records, read_project
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = ROOT / "macros"
+MACROS = ROOT / "putuo_xl" / "data" / "macros"
 PROBE = Path(__file__).with_name("lo_addin_probe.py")
 SUB_RE = re.compile(r"^\s*(?:Public\s+)?Sub\s+(\w+)\s*\(([^)]*)\)", re.I | re.M)
 

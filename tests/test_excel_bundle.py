@@ -150,7 +150,7 @@ def test_install_script_agrees_with_the_folder_and_the_addin(bundle, tmp_path):
     # and the one the add-in's VBA loads from there (LoadLibrary of ParentFolder(ParentFolder(pythonw)))
     xlwings_whl = next((bundle / value["WheelhouseName"]).glob("xlwings-*.whl"))
     assert f"xlwings-0.37.8.data/data/{value['XlwingsDll']}" in zipfile.ZipFile(xlwings_whl).namelist()
-    vba = (ROOT / "macros" / "xlwings.bas").read_text("utf-8")
+    vba = (ROOT / "putuo_xl" / "data" / "macros" / "xlwings.bas").read_text("utf-8")
     assert f'Const XLPyDLLName As String = "{value["XlwingsDll"]}"' in vba
     assert "ParentFolder(ParentFolder(PYTHON_WIN)) + \"\\\" + XLPyDLLName" in vba
     # the uninstaller removes the same file

@@ -58,7 +58,7 @@ def running_server(data: Path, env: dict | None = None, project_dir: Path | None
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "putuo_xl.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--data-dir", str(data),
-                             "--project-dir", str(project_dir or ROOT / "server"), *extra_args],
+                             "--project-dir", str(project_dir or ROOT / "putuo_xl" / "data" / "server"), *extra_args],
                             env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(data))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -208,7 +208,7 @@ def test_task_pane_has_the_exchange(world):
     sheets = re.search(r'const PUTUO_BOOK_SHEETS = "([^"]*)";', js).group(1)
     assert sheets.split(",") == list(exchange.BOOK_SHEETS)
     assert '"/putuo/forms/link"' in js and '"/putuo/returns"' in js
-    assert (ROOT / "server" / "routers" / "custom.py").is_file()
+    assert (ROOT / "putuo_xl" / "data" / "server" / "routers" / "custom.py").is_file()
 
 
 def test_exchange_needs_the_same_login_as_the_scripts(tmp_path):

@@ -21,7 +21,7 @@ from putuo_xl.excel.vba.project import (CLASS, STANDARD, Module, VbaProjectError
                                         parse_records, protection_key_matches, read_project)
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = ROOT / "macros"
+MACROS = ROOT / "putuo_xl" / "data" / "macros"
 TEMPLATE = Path(xlwings.__file__).parent / "quickstart_addin_ribbon.xlam"
 
 

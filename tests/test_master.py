@@ -136,7 +136,10 @@ def test_matrix_and_indicator_sheets(wb, cfg, plan):
     by_unit = {u: row[2 + i].value for i, u in enumerate(units)}
     assert by_unit["區審招辦"] == "●" and by_unit["區司法局"] == "○" and by_unit["六橫鎮"] == "○"
     ind = wb["考評指標"]
-    ids = [ind.cell(row=r, column=1).value for r in range(4, 14)]
+    assert [ind.cell(row=r, column=1).value for r in range(4, 14)] == list(range(1, 11))
+    key = ind.max_column                 # the ids: a hidden column after the table
+    assert ind.column_dimensions[ind.cell(row=3, column=key).column_letter].hidden
+    ids = [ind.cell(row=r, column=key).value for r in range(4, 14)]
     assert ids == [i.id for _, i in plan.indicators()]
     months = [c.value for c in ind[3][9:15]]
     assert months == ["7月", "8月", "9月", "10月", "11月", "12月"]
@@ -181,7 +184,7 @@ def test_view_and_progress_follow_the_rollup_sheets(built, tmp_path, cfg, plan):
     act.append(["1.4.1#1|2020-08", 91.5, 1, "區審招辦"])
     act.append(["1.4.1#1|2020-09", 88, 0, "區審招辦"])
     wb.save(p)
-    view, sec, ind = f"'{VIEW}'!A5:J60", f"'{SECTION_SHEETS[0]}'!H4:J9", "'考評指標'!A9:Q9"
+    view, sec, ind = f"'{VIEW}'!A5:J60", f"'{SECTION_SHEETS[0]}'!H4:J9", "'考評指標'!A9:R9"
     report = xlsx_check(p, "--set", f"'{VIEW}'!B2=區財政局", "--get", view, "--get", sec,
                         "--get", ind, "--get", f"'{VIEW}'!D2")
     assert report["ok"], report.get("problems")
@@ -195,7 +198,7 @@ def test_view_and_progress_follow_the_rollup_sheets(built, tmp_path, cfg, plan):
     assert s[1] == ["", "", ""]                         # 1.1.2: nothing reported yet
     assert s[4][:2] == ["滯後", 0.2]                   # 1.2.3
     row = got(report, ind)[0]
-    assert row[0] == "1.4.1#1"
+    assert row[0] == 6 and row[17] == "1.4.1#1"
     assert row[10:12] == [91.5, 88] and row[15:17] == [88, "未達標"]
 
 

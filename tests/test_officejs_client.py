@@ -269,7 +269,7 @@ def test_unit_view_and_worksheet_functions(month_run):
         assert res.get("error") is None and not res.get("thrown"), (name, res)
     monthly = sheet_grid(month_run["book"], layout.name("monthly"))
     head = next(i for i, row in enumerate(monthly) if row and "單位" in row)
-    col = monthly[head].index("承擔任務完成率")
+    col = [str(h).replace("\n", "") for h in monthly[head]].index("承擔任務完成率")   # 承擔任務\n完成率
     row = next(row for row in monthly[head + 1:] if row and "區司法局" in row)
     assert f["UNIT_RATE"]["result"] == [[row[col]]]
     assert f["UNIT_TASKS"]["result"][0][0] == "任務編號"

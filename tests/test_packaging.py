@@ -45,9 +45,11 @@ def installed(tmp_path_factory):
     site = Path(subprocess.run([py, "-c", "import sysconfig;print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "_putuo_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    p = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(src)],
+    p = subprocess.run([py, "-m", "pip", "install", "-v", "--no-deps", str(src)],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
+    # the data folders are listed as (namespace) packages: no "Package would be ignored" banners
+    assert "would be ignored" not in p.stdout + p.stderr
     return py, env_dir / "bin" / "putuo-xl", site
 
 

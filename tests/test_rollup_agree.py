@@ -191,12 +191,13 @@ def test_rejection_notes(world, rolled):
     sep = month_rows(rolled, "after", "monthly", SEP)
     # August's form sent again in September's run: September's business, not August's
     assert "退回" not in aug["區發改局"]["備註"]
-    assert "被退回" in sep["區發改局"]["備註"] and "仍以 #" in sep["區發改局"]["備註"]
+    assert "被退回" in sep["區發改局"]["備註"] and "為準" in sep["區發改局"]["備註"]
+    assert "#" not in sep["區發改局"]["備註"]          # no ledger numbers on the reports
     assert "月份不符" in sep["區發改局"]["備註"] or "不是 2020年9月" in sep["區發改局"]["備註"]
     # refused AFTER the accepted form: no 「已重報」, the accepted one stands
     for u in ("區教育局", "區民政局"):
         assert "已重報" not in aug[u]["備註"], u
-        assert "被退回" in aug[u]["備註"] and "仍以 #" in aug[u]["備註"], u
+        assert "被退回" in aug[u]["備註"] and "收到的月報為準" in aug[u]["備註"], u
     assert "9月4日收到" in aug["區教育局"]["備註"]
     # an unreadable file filed under 區財政局 (no month): noted as 收件情況 lists it
     assert "2020-08_區財政局_說明.xlsx" in aug["區財政局"]["備註"]
@@ -247,9 +248,10 @@ def test_used_file_and_date(world, rolled):
     aug = month_rows(rolled, "after", "monthly", AUG)
     r = aug["區衛健局"]
     cid = world["ids"]["區衛健局"]
-    assert r["採用文件"].startswith(f"#{cid} 區衛健局8月月報(更正).xlsx(更正版,取代 #")
-    assert r["報送日期"] == "2020-09-10"
-    assert aug["區司法局"]["採用文件"].startswith("#") and "更正版" not in aug["區司法局"]["採用文件"]
+    assert cid and r["採用文件"].startswith("區衛健局8月月報(更正).xlsx(更正版,取代") \
+        and r["採用文件"].endswith("收到的月報)")
+    assert r["報送日期"] == datetime(2020, 9, 10)           # a date, shown as 2020年9月10日
+    assert aug["區司法局"]["採用文件"].endswith(".xlsx") and "更正版" not in aug["區司法局"]["採用文件"]
     assert aug["區信訪局"]["採用文件"] in (None, "")
 
 
@@ -274,7 +276,7 @@ def test_lead_label_and_share_rule(world, rolled):
 def test_carried_status_marked(rolled):
     text = rolled["after"]["result"].rollup.bulletin(SEP)
     part = text.split("三、")[1].split("四、")[0]
-    assert "區委編辦:滯後任務1項(3.3.2,沿用8月填報)" in narrow(part)
+    assert "區委編辦:報告滯後任務1項(3.3.2,沿用8月填報)" in narrow(part)
     prog = month_rows(rolled, "after", "progress", SEP)
     assert "區委編辦(沿用8月填報)" in narrow(prog["3.3.2"]["說明"])
     sep = month_rows(rolled, "after", "monthly", SEP)
@@ -355,6 +357,7 @@ def test_damaged_ledger_is_a_message(world, tmp_path):
     led = tmp_path / "台賬.ledger.sqlite"
     led.write_bytes(b"this is not a database, it is a Word file someone saved here" * 20)
     cfg = world["cfg"]
+    (tmp_path / "nothing").mkdir()
     for call in (lambda: collect(master, [tmp_path / "nothing"], SEP, cfg),
                  lambda: rollup(master, SEP, cfg),
                  lambda: bulletin_text(master, SEP, cfg),

@@ -259,7 +259,7 @@ def test_bulletin(ledger):
     assert "本月應報送工作報表的單位3個,按時報送2個,逾期報送0個,未報送1個" in text
     assert "未報送2020年9月工作報表的單位(1個):B局。" in text
     assert "A局(100.0分)" in text
-    assert "1. C鎮:滯後任務1項(1.1.2)" in text
+    assert "1. C鎮:報告滯後任務1項(1.1.2)" in text
     assert "1. 丁審批時間:目標不超過50天,目前為55天(B局填報)。" in text
     assert "1.1.2 完成丙工作" in text                      # red task named
     aug = narrow(r.bulletin("2020-08"))
@@ -274,15 +274,15 @@ def test_bulletin_names_at_most_bulletin_max_units_lagging_units(ledger):
         add_sub(c, "B局", "2020-09", reports=[("1.1.2", "滯後", 0.1), ("2.1.1", "滯後", 0.2)])
     full = narrow(compute_rollup(ledger, make_plan(), make_config(), "2020-09").bulletin())
     part = full.split("三、")[1].split("四、")[0]
-    assert "以下2個單位有任務報告滯後或預評估得分低於40分:" in part
-    assert "1. B局:滯後任務2項(1.1.2、2.1.1)" in part and "2. C鎮:滯後任務1項(1.1.2)" in part
+    assert "以下2個單位報告本單位承擔的任務有滯後(任務的總體狀態見第一部分),或預評估得分低於40分:" in part
+    assert "1. B局:報告滯後任務2項(1.1.2、2.1.1)" in part and "2. C鎮:報告滯後任務1項(1.1.2)" in part
     assert "另有" not in part
     capped = narrow(compute_rollup(ledger, make_plan(), make_config(bulletin_max_units=1),
                                    "2020-09").bulletin())
     part = capped.split("三、")[1].split("四、")[0]
-    assert ("以下2個單位有任務報告滯後或預評估得分低於40分,列出其中滯後任務最多的1個"
-            "(全部單位見「月度匯總」和「預評估」表):") in part
-    assert "1. B局:滯後任務2項(1.1.2、2.1.1),預評估得分" in part and "C鎮" not in part
+    assert ("以下2個單位報告本單位承擔的任務有滯後(任務的總體狀態見第一部分),或預評估得分低於40分,"
+            "列出其中報告滯後任務最多的1個(全部單位見「月度匯總」和「預評估」表):") in part
+    assert "1. B局:報告滯後任務2項(1.1.2、2.1.1),預評估得分" in part and "C鎮" not in part
     assert "另有1個單位,不再一一列出。" in part
     # only that list is shortened: the rest of the 通報 is the same
     assert capped.split("三、")[0] == full.split("三、")[0]

@@ -56,7 +56,7 @@ def exposed(tmp_path_factory):
     points outside, and a secret file outside the static folders."""
     base = tmp_path_factory.mktemp("static-attack")
     project = base / "project"
-    shutil.copytree(ROOT / "server", project, symlinks=True,
+    shutil.copytree(ROOT / "putuo_xl" / "data" / "server", project, symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__", ".env", "certs"))
     secret = base / "secret.env"
     secret.write_text(f"XLWINGS_SECRET_KEY={SECRET}\n", encoding="utf-8")
@@ -392,7 +392,7 @@ def test_an_identity_provider_plugs_in_the_xlwings_way(tmp_path):
     folder (as xlwings Server documents), XLWINGS_AUTH_PROVIDERS naming it. Roles come from
     the token's claims; an entry matched by e-mail limits the projects."""
     project = tmp_path / "project"
-    shutil.copytree(ROOT / "server", project, ignore=shutil.ignore_patterns("__pycache__", ".env"))
+    shutil.copytree(ROOT / "putuo_xl" / "data" / "server", project, ignore=shutil.ignore_patterns("__pycache__", ".env"))
     (project / "auth" / "office").mkdir(parents=True)
     (project / "auth" / "office" / "__init__.py").write_text('''
 from fastapi import HTTPException

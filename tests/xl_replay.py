@@ -9,6 +9,8 @@ Range.clear("All")); merges and conditional formats are taken away only by the a
 take them away (rangeUnmerge, clearConditionalFormats), so a script has to send those."""
 from __future__ import annotations
 
+import datetime
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -326,6 +328,9 @@ def norm_value(v: Any) -> Any:
         return v if v.strip() else None
     if isinstance(v, bool):
         return v
+    if isinstance(v, datetime.datetime):     # a date-formatted number, as openpyxl reads it
+        d = v - datetime.datetime(1899, 12, 30)
+        v = d.days + d.seconds / 86400
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v

@@ -39,9 +39,12 @@ def user_errors(fn):
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="putuo-xl")
+@click.version_option(__version__, prog_name="putuo-xl", message="%(prog)s 版本 %(version)s")
 def main():
-    """putuo-xl:把法治政府建設工作要點變成任務台賬、月報、工作報表和預評估通報。"""
+    """putuo-xl：把法治政府建設工作要點變成任務台賬、月報、工作報表和預評估通報。
+
+    每個命令的用法和例子：putuo-xl 命令 -h（如 putuo-xl forms -h）。
+    """
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -55,13 +58,15 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @config_option
 @user_errors
 def parse(notice, output, as_json, config_path):
-    """解析通知(.txt/.html/.docx)或任務分解表(.xlsx),打印分解結果。
+    """解析通知（.txt、.html 或 .docx 文件）或任務分解表（.xlsx），打印分解結果。
 
     \b
-    例:putuo-xl parse 通知.html -o plan.yaml
-        putuo-xl parse 通知.docx --json > plan.json
-        putuo-xl parse 通知.txt --config 定海區.yaml
-    不給 NOTICE 時解析內置的 2020 年普陀區工作要點。
+    例：
+      putuo-xl parse 通知.html -o plan.yaml
+      putuo-xl parse 通知.docx --json > plan.json
+      putuo-xl parse 通知.txt --config 定海區.yaml
+
+    不給通知時解析內置的 2020 年普陀區工作要點。
     """
     from putuo_xl.config import load_config
     from putuo_xl.plan.parser import parse_notice
@@ -141,21 +146,23 @@ def print_plan_summary(plan) -> None:
 @click.option("--script", type=click.Choice(["traditional", "simplified"]), default="traditional",
               show_default=True, help="安裝說明和功能區用繁體還是簡體(與通知相同)")
 @click.option("--codepage", type=click.Choice(["1252", "936"]), default=None,
-              help="VBA 工程的代碼頁(默認 1252;VBA 中有中文時用 936)")
+              help="VBA 工程的代碼頁（默認 1252；VBA 中有中文時用 936）")
 @click.option("--configure", "configure", type=click.Path(dir_okay=False, exists=True),
               help="安裝腳本用:把 --interpreter 寫進這個加載項的配置工作表")
 @click.option("--interpreter", help="與 --configure 一起用:pythonw.exe 的完整路徑")
 @click.option("--xlam", type=click.Path(dir_okay=False), help="在別處組裝好的加載項 .xlam(只換功能區)")
-@click.option("--ribbon", type=click.Path(dir_okay=False), help="功能區 XML(默認 macros/customUI.xml)")
-@click.option("--vba-dir", type=click.Path(file_okay=False), help="VBA 源文件夾(默認 macros/)")
+@click.option("--ribbon", type=click.Path(dir_okay=False), help="功能區 XML（默認：內置的 putuo_xl/data/macros/customUI.xml）")
+@click.option("--vba-dir", type=click.Path(file_okay=False), help="VBA 源文件夾（默認：內置的 putuo_xl/data/macros/）")
 @user_errors
 def addin(output, bundle, python_version, script, codepage, configure, interpreter, xlam, ribbon, vba_dir):
-    """桌面加載項:檢查功能區按鈕 ↔ VBA 回調 ↔ Python 操作,生成加載項和安裝文件夾。
+    """桌面加載項：檢查功能區按鈕、VBA 回調和 Python 操作是否對應，生成加載項和安裝文件夾。
 
     \b
-    putuo-xl addin                      只檢查 macros/ 中的源文件
-    putuo-xl addin -o 法治政府.xlam      生成加載項(在任何系統上,從 xlwings 自帶的模板)
-    putuo-xl addin --bundle 安裝文件夾   生成給各台電腦的安裝文件夾(需要能訪問 PyPI)
+    例：
+      putuo-xl addin                       只檢查 VBA 和功能區的源文件
+      putuo-xl addin -o 法治政府.xlam      生成加載項（在任何系統上，從 xlwings 自帶的模板）
+      putuo-xl addin --bundle 安裝文件夾   生成給各台電腦的安裝文件夾（需要能訪問 PyPI）
+
     步驟和各個對話框見 docs/excel.md。
     """
     from putuo_xl.excel.addin import addin as run_addin
@@ -197,7 +204,7 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False),
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽地址")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
 @data_dir_option
-@click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程(默認 server/)")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="xlwings Server 工程（默認：內置的 putuo_xl/data/server/）")
 @click.option("--env-file", type=click.Path(dir_okay=False), help="xlwings Server 的 .env 文件")
 @click.option("--no-auth", is_flag=True, help="不要求登錄(只能與 --host 127.0.0.1 一起用,單機試用)")
 @click.option("--allow-host", "allow_hosts", multiple=True,
@@ -211,12 +218,14 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False),
 @user_errors
 def serve(ctx, host, port, data_dir, project_dir, env_file, no_auth, allow_hosts, max_request_mb,
           cert, key_file, config_path):
-    """啟動 xlwings Server:Excel(Windows、Mac、網頁版)的法治政府功能區和自定義函數。
+    """啟動 xlwings Server：Excel（Windows、Mac、網頁版）的法治政府功能區和自定義函數。
 
-    例:putuo-xl serve --host 0.0.0.0 --allow-host 10.1.2.3 --data-dir D:\\putuo-data
+    \b
+    例：
+      putuo-xl serve --host 0.0.0.0 --allow-host 10.1.2.3 --data-dir D:\\putuo-data
 
-    每位工作人員用自己的訪問碼登錄:先用 putuo-xl serve user add 姓名 --role … 添加用戶。
-    默認只在本機 127.0.0.1 上監聽;Office.js 需要 HTTPS,證書和部署見 docs/excel.md。
+    每位工作人員用自己的訪問碼登錄：先用 putuo-xl serve user add 姓名 --role … 添加用戶。
+    默認只在本機 127.0.0.1 上監聽；Office.js 需要 HTTPS，證書和部署見 docs/excel.md。
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -230,10 +239,14 @@ def serve(ctx, host, port, data_dir, project_dir, env_file, no_auth, allow_hosts
 
 @serve.group("user")
 def serve_user():
-    """服務器的用戶:訪問碼、角色(能按哪些按鈕)和可用的台賬。
+    """服務器的用戶：訪問碼、角色（能按哪些按鈕）和可用的台賬。
 
-    角色:build(生成台賬、生成月報、下載本月月報)、collect(上傳回報、導入回報)、
-    refresh(刷新匯總、單位視圖、工作表函數)、mail(發送月報、催報、發送通報)。
+    \b
+    角色：
+      build     生成台賬、生成月報、下載本月月報
+      collect   上傳回報、導入回報
+      refresh   刷新匯總、單位視圖、工作表函數
+      mail      發送月報、催報、發送通報
     """
 
 
@@ -256,9 +269,11 @@ def _user_store(data_dir, config_path):
 @config_option
 @user_errors
 def serve_user_add(name, roles, projects, email, no_code, data_dir, config_path):
-    """添加用戶,打印他的訪問碼(只顯示這一次,服務器只保存它的摘要)。
+    """添加用戶，打印他的訪問碼（只顯示這一次，服務器只保存它的摘要）。
 
-    例:putuo-xl serve user add 張三 --role build --role collect --role refresh
+    \b
+    例：
+      putuo-xl serve user add 張三 --role build --role collect --role refresh
     """
     store = _user_store(data_dir, config_path)
     code = store.add(name, list(roles) or None, list(projects) or None, email, with_token=not no_code)
@@ -276,9 +291,11 @@ def serve_user_add(name, roles, projects, email, no_code, data_dir, config_path)
 @config_option
 @user_errors
 def serve_user_code(name, data_dir, config_path):
-    """給用戶換一個新的訪問碼(舊的立即失效)。
+    """給用戶換一個新的訪問碼（舊的立即失效）。
 
-    例:putuo-xl serve user code 張三
+    \b
+    例：
+      putuo-xl serve user code 張三
     """
     code = _user_store(data_dir, config_path).update(name, new_token=True)
     _stderr(f"{name} 的新訪問碼(舊的已失效):")
@@ -296,7 +313,9 @@ def serve_user_code(name, data_dir, config_path):
 def serve_user_set(name, roles, grant, revoke, data_dir, config_path):
     """修改用戶的角色和可用的台賬。
 
-    例:putuo-xl serve user set 張三 --role build --role mail --revoke "*" --grant 2020普陀區-…
+    \b
+    例：
+      putuo-xl serve user set 張三 --role build --role mail --revoke "*" --grant 2020普陀區-…
     """
     store = _user_store(data_dir, config_path)
     store.update(name, roles=list(roles) if roles else None, grant=list(grant), revoke=list(revoke))
@@ -310,9 +329,11 @@ def serve_user_set(name, roles, grant, revoke, data_dir, config_path):
 @config_option
 @user_errors
 def serve_user_remove(name, data_dir, config_path):
-    """刪除用戶(他的訪問碼立即失效)。
+    """刪除用戶（他的訪問碼立即失效）。
 
-    例:putuo-xl serve user remove 張三
+    \b
+    例：
+      putuo-xl serve user remove 張三
     """
     _user_store(data_dir, config_path).remove(name)
     _stderr(f"已刪除用戶 {name}。")
@@ -325,7 +346,9 @@ def serve_user_remove(name, data_dir, config_path):
 def serve_user_list(data_dir, config_path):
     """列出用戶、角色和可用的台賬。
 
-    例:putuo-xl serve user list
+    \b
+    例：
+      putuo-xl serve user list
     """
     accounts = _user_store(data_dir, config_path).accounts()
     if not accounts:
@@ -342,9 +365,11 @@ def serve_user_list(data_dir, config_path):
 @config_option
 @user_errors
 def log_cmd(master, limit, as_json, config_path):
-    """操作記錄(留痕):誰、何時、在哪個台賬上按了哪個按鈕、做了什麼、結果如何。
+    """操作記錄（留痕）：誰、何時、在哪個台賬上按了哪個按鈕、做了什麼、結果如何。
 
-    例:putuo-xl log 任務分解台賬.xlsx -n 20
+    \b
+    例：
+      putuo-xl log 任務分解台賬.xlsx -n 20
     """
     import json as _json
     from dataclasses import asdict
@@ -387,16 +412,17 @@ def log_cmd(master, limit, as_json, config_path):
 @config_option
 @user_errors
 def build(source, output, force, refresh_master, other_district, config_path):
-    """生成任務分解台賬(master workbook)。
+    """生成任務分解台賬。
 
-    SOURCE 可以是通知(.txt/.html/.docx)、任務分解表(.xlsx/.docx/.html)、plan.yaml/.json,
-    或已修改的台賬 .xlsx;
-    不給時用內置的 2020 年普陀區工作要點。
+    來源可以是通知（.txt、.html 或 .docx 文件）、任務分解表（.xlsx、.docx 或 .html）、
+    plan.yaml 或 plan.json，或已修改的台賬 .xlsx；不給時用內置的 2020 年普陀區工作要點。
 
     \b
-    例:putuo-xl build 通知.docx -o 任務分解台賬.xlsx
-        putuo-xl build --refresh 任務分解台賬.xlsx
-    已存在的台賬不會被覆蓋,除非加 --force(原文件保留為備份)。
+    例：
+      putuo-xl build 通知.docx -o 任務分解台賬.xlsx
+      putuo-xl build --refresh 任務分解台賬.xlsx
+
+    已存在的台賬不會被覆蓋，除非加 --force（原文件保留為備份）。
     """
     from putuo_xl.config import load_config
     from putuo_xl.text import in_script
@@ -429,7 +455,7 @@ def build(source, output, force, refresh_master, other_district, config_path):
 
 @main.group("config")
 def config_group():
-    """配置文件:為另一個區縣起草 config.yaml。"""
+    """配置文件：為另一個區縣起草 config.yaml。"""
 
 
 @config_group.command("draft")
@@ -442,10 +468,12 @@ def config_draft(notice, output, force, config_path):
     """按通知起草這個區縣的配置文件。
 
     \b
-    例:putuo-xl config draft 西平縣工作安排.html -o 西平縣.yaml
-        putuo-xl build 西平縣工作安排.html --config 西平縣.yaml
-    起草的配置列出通知點名的每個單位和單位組,email 留空;標「請核對」的地方請核對後再用。
-    與地方無關的設置(狀態、月報、匯總、郵件)取自 --config 指定的配置(默認:內置配置)。
+    例：
+      putuo-xl config draft 西平縣工作安排.html -o 西平縣.yaml
+      putuo-xl build 西平縣工作安排.html --config 西平縣.yaml
+
+    起草的配置列出通知點名的每個單位和單位組，email 留空；標「請核對」的地方請核對後再用。
+    與地方無關的設置（狀態、月報、匯總、郵件）取自 --config 指定的配置（默認：內置配置）。
     """
     from putuo_xl.config import load_config
     from putuo_xl.plan.configdraft import write_draft
@@ -456,18 +484,23 @@ def config_draft(notice, output, force, config_path):
 
 @main.command()
 @click.argument("master", type=click.Path(dir_okay=False))
-@click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08")
+@click.option("--month", required=True, metavar="年-月", help="月份,YYYY-MM,例如 2020-08")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="輸出目錄(默認:台賬旁的 <月份>_月報/)")
-@click.option("--force", is_flag=True, help="覆蓋已經存在的月報")
+@click.option("--force", is_flag=True,
+              help="覆蓋已經存在的月報;月份不在台賬的年度內時也照樣生成(會提示)")
 @click.option("--unit", "units", multiple=True, help="只生成這些單位的月報(可重複)")
 @config_option
 @user_errors
 def forms(master, month, out_dir, force, units, config_path):
     """按台賬為每個單位生成當月的月報填報表。
 
-    例:putuo-xl forms 任務分解台賬.xlsx --month 2020-08
-    已存在的月報不會被覆蓋,除非加 --force。
+    \b
+    例：
+      putuo-xl forms 任務分解台賬.xlsx --month 2020-08
+
+    已存在的月報不會被覆蓋，除非加 --force。月份不在台賬的年度內（如 2020 年的台賬寫了
+    --month 2019-08）時不生成、不記錄，除非加 --force。
     """
     from putuo_xl.config import load_config
     from putuo_xl.workbook.forms import write_forms
@@ -478,38 +511,47 @@ def forms(master, month, out_dir, force, units, config_path):
         _stderr(result.master_changes)
     if result.views:
         _stderr(result.views)
+    from putuo_xl.text import in_script
+    for w in result.warnings:
+        _stderr(in_script("提示:", result.script) + w)
     _stderr(result.summary())
 
 
 @main.command("collect")
 @click.argument("master", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--month", required=True, help="月份,如 2020-08")
+@click.option("--month", required=True, metavar="年-月", help="月份,如 2020-08")
 @click.option("--json", "as_json", is_flag=True, help="只在標準輸出打印 JSON 報告")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="把帶收件情況的總表寫到新文件(總表在 Excel/WPS 中打開時用)")
 @click.option("--rollup", "with_rollup", is_flag=True,
               help="收集後接着刷新匯總(工作報表、預評估、通報),總表只重寫一次")
 @click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
-              help="與 --rollup 同用:另把通報文字寫到這個 .txt 文件")
+              help="與 --rollup 同用：另把通報寫到這個文件（.docx：公文格式；其他：文字）")
+@click.option("--force", is_flag=True, help="月份不在台賬的年度內時也照樣收集（會提示）")
 @config_option
 @user_errors
-def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_path, config_path):
-    """收集各單位發回的月報(文件夾、文件或保存的郵件 .eml),寫入台賬和收件情況表。
+def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_path, force,
+                config_path):
+    """收集各單位發回的月報（文件夾、文件或保存的郵件 .eml），寫入台賬和收件情況表。
 
     \b
-    例:putuo-xl collect 任務分解台賬.xlsx 收件箱/ 司法局.eml --month 2020-08
-        putuo-xl collect 任務分解台賬.xlsx 收件箱/ --month 2020-08 --rollup
-    加 --rollup 時收集完接着刷新匯總,等於先 collect 再 rollup,但更快(總表只讀寫一次)。
+    例：
+      putuo-xl collect 任務分解台賬.xlsx 收件箱/ 司法局.eml --month 2020-08
+      putuo-xl collect 任務分解台賬.xlsx 收件箱/ --month 2020-08 --rollup
+
+    加 --rollup 時收集完接着刷新匯總，等於先 collect 再 rollup，但更快（總表只讀寫一次）。
+    給出的文件夾或文件不存在時不收集任何文件，台賬和總表都不改動。
     """
     if bulletin_path and not with_rollup:
         raise click.UsageError("--bulletin 要和 --rollup 一起用(或用 putuo-xl rollup --bulletin)。")
     if not with_rollup:
         from putuo_xl.collect.run import collect
-        report = collect(master, list(paths), month, config=config_path, output=output)
+        report = collect(master, list(paths), month, config=config_path, output=output, force=force)
     else:
         from putuo_xl.rollup.with_collect import collect_and_rollup
-        run = collect_and_rollup(master, list(paths), month, config=config_path, output=output)
+        run = collect_and_rollup(master, list(paths), month, config=config_path, output=output,
+                                 force=force)
         report = run.report
     if as_json:
         click.echo(report.to_json())
@@ -523,8 +565,7 @@ def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_pat
         _stderr(report.t("錯誤:已收集,但未能刷新匯總:") + str(run.rollup_error))
         sys.exit(1)
     if bulletin_path:
-        from putuo_xl.fileio import atomic_write_text
-        atomic_write_text(bulletin_path, run.rollup.rollup.bulletin() + "\n")
+        _write_bulletin(run.rollup.rollup, bulletin_path)
     for w in run.rollup.rollup.warnings:
         _stderr(run.rollup.rollup.t(f"提示:{w}"))
     if not as_json:
@@ -533,28 +574,45 @@ def collect_cmd(master, paths, month, as_json, output, with_rollup, bulletin_pat
 
 @main.command("rollup")
 @click.argument("master", type=click.Path(dir_okay=False))
-@click.option("--month", required=True, help="匯總到哪個月,如 2020-08(之前各月一併保留)")
+@click.option("--month", required=True, metavar="年-月", help="匯總到哪個月,如 2020-08(之前各月一併保留)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="寫到新文件(總表在 Excel/WPS 中打開時用)")
 @click.option("--bulletin", "bulletin_path", type=click.Path(dir_okay=False),
-              help="另把通報文字寫到這個 .txt 文件")
+              help="另把通報寫到這個文件（.docx：按公文格式排版；其他如 .txt：文字）")
+@click.option("--force", is_flag=True, help="月份不在台賬的年度內時也照樣匯總（會提示）")
 @config_option
 @user_errors
-def rollup_cmd(master, month, output, bulletin_path, config_path):
-    """按台賬匯總工作報表:月度匯總、任務進展、考評指標完成情況、趨勢、預評估和通報。
+def rollup_cmd(master, month, output, bulletin_path, force, config_path):
+    """按台賬匯總工作報表：月度匯總、任務進展、考評指標完成情況、趨勢、預評估和通報。
 
-    例:putuo-xl rollup 任務分解台賬.xlsx --month 2020-08
-    總表正在 Excel/WPS 中打開時,用 -o 寫到新文件:-o 任務分解台賬_8月匯總.xlsx
+    \b
+    例：
+      putuo-xl rollup 任務分解台賬.xlsx --month 2020-08
+      putuo-xl rollup 任務分解台賬.xlsx --month 2020-08 --bulletin 通報.docx
+
+    總表正在 Excel 或 WPS 中打開時，用 -o 寫到新文件，如 -o 任務分解台賬_8月匯總.xlsx。
+    --bulletin 給 .docx 文件時寫出按《黨政機關公文格式》排版的通報，可直接導入公文系統。
     """
     from putuo_xl.rollup.run import rollup
 
-    result = rollup(master, month, config=config_path, output=output)
+    result = rollup(master, month, config=config_path, output=output, force=force)
     if bulletin_path:
-        from putuo_xl.fileio import atomic_write_text
-        atomic_write_text(bulletin_path, result.rollup.bulletin() + "\n")
+        _write_bulletin(result.rollup, bulletin_path)
     for w in result.rollup.warnings:
         _stderr(result.rollup.t(f"提示:{w}"))
     _stdout(result.summary())              # what the command did: its output
+
+
+def _write_bulletin(r, path) -> None:
+    """`--bulletin PATH`: the month's 通報 as a GB/T 9704 .docx, or as text."""
+    from pathlib import Path
+    if Path(path).suffix.lower() == ".docx":
+        from putuo_xl.rollup.bulletin_docx import write_bulletin_docx
+        write_bulletin_docx(r, path)
+    else:
+        from putuo_xl.fileio import atomic_write_text
+        atomic_write_text(path, r.bulletin() + "\n")
+    _stderr(r.t(f"通報已寫入 {path}"))
 
 
 @main.command()
@@ -566,12 +624,14 @@ def rollup_cmd(master, month, output, bulletin_path, config_path):
 @config_option
 @user_errors
 def demo(out_dir, months, seed, config_path):
-    """用內置的 2020 年普陀區工作要點跑一遍完整流程(示例數據)。
+    """用內置的 2020 年普陀區工作要點跑一遍完整流程（示例數據）。
 
-    生成台賬和各單位月報,用示例數據填寫回報(有逾期、有未報、有一份被退回),
-    收集入台賬並匯總,打開生成的「任務分解台賬.xlsx」即可看到每張工作報表。
+    生成台賬和各單位月報，用示例數據填寫回報（有逾期、有未報、有一份被退回），
+    收集入台賬並匯總，打開生成的「任務分解台賬.xlsx」即可看到每張工作報表。
 
-    例:putuo-xl demo -o 示例
+    \b
+    例：
+      putuo-xl demo -o 示例
     """
     from putuo_xl.demo import DEFAULT_MONTHS, run_demo
 
@@ -582,16 +642,17 @@ def demo(out_dir, months, seed, config_path):
 # -- mail -----------------------------------------------------------------------------------
 @main.group()
 def mail():
-    """發送郵件:月報填報表(forms)、催報(remind)、通報(bulletin)。
+    """發送郵件：月報填報表（forms）、催報（remind）、通報（bulletin）。
 
-    同一內容不會重複發給同一地址(發送記錄在台賬中);先用 --dry-run 寫出 .eml 預覽。
-    SMTP 設置在 config.yaml 的 mail.smtp;密碼取自環境變量(mail.smtp.password_env)或運行時輸入。
+    同一內容不會重複發給同一地址（發送記錄在台賬中）；先用 --dry-run 寫出 .eml 預覽。
+    SMTP 設置在 config.yaml 的 mail.smtp；密碼取自環境變量（mail.smtp.password_env）
+    或運行時輸入。
     """
 
 
 def _mail_options(fn):
     for option in reversed([
-        click.option("--month", required=True, help="月份,YYYY-MM,例如 2020-08"),
+        click.option("--month", required=True, metavar="年-月", help="月份,YYYY-MM,例如 2020-08"),
         click.option("--dry-run", "dry_run", type=click.Path(file_okay=False),
                      help="不發送,把郵件寫成 .eml 文件放到這個文件夾,可用郵件客戶端打開檢查"),
         click.option("--yes", "-y", is_flag=True, help="不再詢問,直接發送"),
@@ -663,11 +724,15 @@ def _mail_run(action, target, month, dry_run, yes, stop_if_missing, resend_uncer
 @user_errors
 def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, resend_uncertain,
                resend, config_path):
-    """把每個單位的月報填報表發給它自己(config.yaml 中的單位郵箱)。
+    """把每個單位的月報填報表發給它自己（按 config.yaml 中的單位郵箱）。
 
-    例:putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
-    重新生成後內容沒變的月報不會再發;已收到本月另一份月報的單位要加 --resend 才會收到新的:
-    putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
+    \b
+    例：
+      putuo-xl mail forms 2020-08_月報 --month 2020-08 --dry-run 預覽
+      putuo-xl mail forms 2020-08_月報 --month 2020-08 --resend --unit 六橫鎮
+
+    重新生成後內容沒變的月報不會再發；已收到本月另一份月報的單位要加 --resend
+    才會收到新的（上面第二個例子）。
     """
     from putuo_xl.mail.forms import send_forms
 
@@ -681,9 +746,12 @@ def mail_forms(forms_dir, master, units, month, dry_run, yes, stop_if_missing, r
 @user_errors
 def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
                 config_path):
-    """給沒有報送、或報送被退回的單位發催報(依據台賬中的收件記錄)。
+    """給沒有報送、或報送被退回的單位發催報（依據台賬中的收件記錄）。
 
-    例:putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
+    \b
+    例：
+      putuo-xl mail remind 任務分解台賬.xlsx --month 2020-08
+
     同一單位同一天、同一情況只催一次。
     """
     from putuo_xl.mail.reminders import send_reminders
@@ -698,9 +766,11 @@ def mail_remind(master, month, dry_run, yes, stop_if_missing, resend_uncertain, 
 @user_errors
 def mail_bulletin(master, month, dry_run, yes, stop_if_missing, resend_uncertain, resend,
                   config_path):
-    """把當月通報(正文)和工作報表(附件:主表)發給 config.yaml 的 mail.bulletin_to。
+    """把當月通報（正文）和工作報表（附件：主表）發給 config.yaml 的 mail.bulletin_to。
 
-    例:putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
+    \b
+    例：
+      putuo-xl mail bulletin 任務分解台賬.xlsx --month 2020-08 --yes
     """
     from putuo_xl.mail.bulletin import send_bulletin
 

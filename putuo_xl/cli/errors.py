@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from putuo_xl.cli.helptext import ChineseCommand, ChineseContext, metavar
 from putuo_xl.text import cjk_punct
 
 USAGE_EXIT = 2
@@ -37,7 +38,7 @@ def _param_name(param, ctx) -> str:
     if param is None:
         return ""
     if isinstance(param, click.Argument):
-        return (param.metavar or param.name or "").upper()
+        return param.metavar or metavar(param.name or "")
     opts = [o for o in (param.opts or []) if o.startswith("--")] or list(param.opts or [])
     return opts[0] if opts else (param.name or "")
 
@@ -89,7 +90,11 @@ def usage_message(e: click.UsageError) -> str:
 
 
 class ChineseGroup(click.Group):
-    """A click group whose own errors are one-line Chinese messages on stderr."""
+    """A click group whose own errors are one-line Chinese messages on stderr, and whose help
+    (its commands' and subgroups' too) is in Chinese (helptext.py)."""
+    context_class = ChineseContext
+    command_class = ChineseCommand
+    group_class = type
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:

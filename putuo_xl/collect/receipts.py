@@ -7,21 +7,28 @@ a value starting with = + - @ stays text) and then put into the master by `put_s
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from putuo_xl import layout
 from putuo_xl.collect.report import CollectReport
-from putuo_xl.workbook.sheetlayout import Formats, PageSetup, SheetLayout, write_xlsx
+from putuo_xl.workbook.cells import cell_lines, text_units
+from putuo_xl.workbook.sheetlayout import (BORDER_COLOR, FONT_HEAD, FONT_TEXT, HEADER_FILL, NOTE_COLOR,
+                                           Formats, SheetLayout, report_page, write_xlsx)
 
 if TYPE_CHECKING:
     import xlsxwriter
 
-WIDTHS = [18, 10, 17, 10, 22, 34, 28, 7, 16, 60]
+WIDTHS = [20.5, 6, 19.5, 10, 11, 32, 26, 6, 12, 46]
+WRAP = {4, 5, 6, 8, 9}        # 填報人, 文件, 來源, 結果, 原因或說明
 COLOURS = {"ok": "C6EFCE", "late": "FFEB9C", "bad": "FFC7CE", "old": "EDEDED"}
 LEGEND = [("ok", "按時收錄"), ("late", "逾期收錄"), ("bad", "拒收或逾期未報"), ("old", "已被更正版本取代")]
 HEADER_ROW = 4  # 0-based: title, summary, legend, blank, header
+_ISO_TIME = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2})?(?![\d-])")
+_QUOTED = re.compile(r"「[^「」]*」")
+_NUMBER_REF = re.compile(r"#\s?(\d+)")
 
 
 def sheet_name(script: str) -> str:
@@ -31,14 +38,30 @@ def sheet_name(script: str) -> str:
 def _row_height(row: list) -> float:
     """Rows tall enough for their wrapped text (xlsxwriter does not autofit heights)."""
     lines = 1
-    for value, width in zip(row, WIDTHS):
+    for ci, (value, width) in enumerate(zip(row, WIDTHS)):
         text = str(value or "")
-        if not text:
-            continue
-        # a CJK character (3 bytes in UTF-8) is about two width units wide at 10 pt
-        units = (len(text.encode("utf-8")) + len(text)) // 2
-        lines = max(lines, -(-units // max(int(width * 1.1), 1)))
-    return min(13.5 * lines + 2, 200)
+        if text and ci in WRAP:
+            lines = max(lines, cell_lines(text, width, 10))
+    return min(13.5 * lines + 4, 300)
+
+
+def official_text(text: str, dates: bool = True) -> str:
+    """What a cell of 收件情況 says, in the words of the other report sheets: dates as
+    2020年10月4日 (one style everywhere), the ledger's numbers as 編號 12 (the 編號 column),
+    nothing changed inside 「」 (a file name stays as it was sent)."""
+    out, last = [], 0
+    for m in _QUOTED.finditer(text):
+        out.append(_plain(text[last:m.start()], dates))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_plain(text[last:], dates))
+    return "".join(out)
+
+
+def _plain(text: str, dates: bool) -> str:
+    if dates:
+        text = _ISO_TIME.sub(lambda m: layout.date_label(m.group(0)), text)
+    return _NUMBER_REF.sub(lambda m: f"編號{m.group(1)}", text)
 
 
 def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
@@ -54,53 +77,72 @@ def build_sheet_workbook(report: CollectReport, path: str | Path) -> Path:
 
 def receipts_layout(report: CollectReport) -> SheetLayout:
     """The 收件情況 sheet cell by cell (see sheetlayout): what `putuo-xl collect` writes into
-    the master and what the ribbon's 導入回報 writes into the open workbook."""
+    the master and what the ribbon's 導入回報 writes into the open workbook. It looks like the
+    rollup's report sheets: the same fonts, header, borders, legend and printed page."""
     t = report.t
     columns = [t(c) for c in report.RECEIPT_COLUMNS]
     width = len(columns)
     title = report.receipts_title()
-    page = PageSetup(header="&C&\"SimHei,Bold\"" + report.receipts_header().replace("&", "&&"),
-                     footer="&C" + t("第 &P 頁,共 &N 頁"))
+    page = report_page(report.receipts_header(), page_words=(t("第"), t("頁,共"), t("頁")))
     lay = SheetLayout(sheet_name(report.script), width, col_widths=list(WIDTHS), page=page,
                       repeat_row=HEADER_ROW, freeze=(HEADER_ROW + 1, 1))
-    base = {"font_name": "SimSun", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
+    border = {"border": 1, "border_color": BORDER_COLOR}
+    base = {"font_name": FONT_TEXT, "font_size": 10, "valign": "vcenter", "text_wrap": True, **border}
     st = lay.style
-    st("title", {"font_name": "SimHei", "font_size": 16, "bold": True})
-    st("summary", {"font_name": "SimSun", "font_size": 10})
-    st("head", {**base, "font_name": "SimHei", "bold": True, "bg_color": "#D9E1F2",
-                "align": "center", "valign": "vcenter"})
+    st("title", {"font_name": FONT_HEAD, "font_size": 16, "align": "center", "valign": "vcenter"})
+    st("summary", {"font_name": FONT_TEXT, "font_size": 9, "font_color": NOTE_COLOR, "text_wrap": True,
+                   "valign": "vcenter"})
+    st("legend_label", {"font_name": FONT_TEXT, "font_size": 9, "align": "right", "valign": "vcenter"})
+    st("head", {**base, "font_name": FONT_HEAD, "bold": True, "bg_color": HEADER_FILL,
+                "align": "center"})
     for k, c in COLOURS.items():
         st("row:" + k, {**base, "bg_color": "#" + c})
+        st("legend:" + k, {"font_name": FONT_TEXT, "font_size": 9, "bg_color": "#" + c,
+                           "align": "center", "valign": "vcenter", **border})
     st("row:wait", dict(base))
-    for k, c in COLOURS.items():
-        st("legend:" + k, {"font_name": "SimSun", "font_size": 10, "bg_color": "#" + c, "border": 1})
 
     def one(key: str, value) -> tuple[list, tuple]:
         return [value] + [None] * (width - 1), (key,) + (None,) * (width - 1)
 
-    lay.add(*one("title", title))
-    s = report.stats()
+    lay.add(*one("title", title), 28)
+    lay.merges.append((0, 0, 0, width - 1))
     summary = t(report.units_line())
     if report.expected_from == "plan":
         summary += t("(本月沒有下發記錄,按任務分解表中有任務的單位統計)")
     if report.due:
-        summary += t(f"截止日期 {report.due}。")
-    summary += t(f"更新於 {report.collected_at[:16].replace('T', ' ')}。")
-    lay.add(*one("summary", summary))
-    legend, keys = one("summary", t("圖例:"))
+        summary += t(f"截止日期{layout.date_label(report.due)}。")
+    summary += t(f"更新於{layout.date_label(report.collected_at[:16].replace('T', ' '))}。")
+    lay.add(*one("summary", summary), 15)
+    lay.merges.append((1, 0, 1, width - 1))
+    legend, keys = one("legend_label", t("圖例:"))
     keys = list(keys)
-    for i, (kind, label) in enumerate(LEGEND):
-        legend[1 + i] = t(label)
-        keys[1 + i] = "legend:" + kind
-    lay.add(legend, tuple(keys))
+    c0 = 1
+    for kind, label in LEGEND:          # each label over as many columns as it needs
+        c1, w = c0, WIDTHS[c0]
+        while w < text_units(t(label), 9) + 1.5 and c1 + 1 < width:
+            c1 += 1
+            w += WIDTHS[c1]
+        if c1 > c0:
+            lay.merges.append((2, c0, 2, c1))
+        legend[c0] = t(label)
+        keys[c0] = "legend:" + kind
+        c0 = c1 + 1
+    lay.add(legend, tuple(keys), 15)
     lay.add([None] * width, None)
-    lay.add(columns, ("head",) * width)
-    row_keys = {k: ("row:" + k,) * width for k in (*COLOURS, "wait")}
+    lay.add(columns, ("head",) * width, 30)
+    number = columns.index(t("編號"))     # the ledger's number: centred like the other sheets' numbers
+    for k, c in (*COLOURS.items(), ("wait", None)):
+        st("num:" + k, {**base, "align": "center", **({"bg_color": "#" + c} if c else {})})
+    row_keys = {k: tuple("num:" + k if ci == number else "row:" + k for ci in range(width))
+                for k in (*COLOURS, "wait")}
     table = report.receipts_table()
     for kind, row in table:
         values = [value if isinstance(value, (int, float)) and not isinstance(value, bool)
                   else ("" if value is None else str(value)) for value in row]
-        lay.add(values, row_keys[kind], _row_height(row))
+        values[2] = layout.date_label(values[2])
+        for ci in (8, 9):
+            values[ci] = official_text(values[ci])
+        lay.add(values, row_keys[kind], _row_height(values))
     lay.body_styles = list(row_keys.values())
     lay.autofilter = (HEADER_ROW, 0, HEADER_ROW + max(len(table), 1), width - 1)
     return lay

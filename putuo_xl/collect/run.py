@@ -12,6 +12,7 @@ run leaves the previous master and ledger as they were.
 from __future__ import annotations
 
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,11 +36,12 @@ from putuo_xl.collect.normalize import cell_text
 from putuo_xl.text import in_script
 
 ARCHIVE_DEFAULT = "{master_stem}_回報原件"
+_DEADLINE = re.compile(r'"deadline":\s*"(\d{4}-\d{2})')
 
 
 def collect(master_path, paths, month: str, config: Config | str | Path | None = None,
             output: str | Path | None = None, now: datetime | None = None, *,
-            write_master: bool = True, workers: int = 2) -> CollectReport:
+            write_master: bool = True, workers: int = 2, force: bool = False) -> CollectReport:
     """Collect returned forms for `month` ('2020-08') into the ledger beside `master_path`.
 
     `paths`: folders (searched recursively), files (.xlsx/.xlsm/.xls), saved e-mails (.eml).
@@ -47,11 +49,13 @@ def collect(master_path, paths, month: str, config: Config | str | Path | None =
     master (the ledger and the archive stay beside the master). `write_master=False` leaves
     every workbook alone (a ribbon script then writes `report.receipts_rows()` itself).
     `workers`: files judged at once (worker processes for big batches, else threads).
-    Raises PutuoError only for problems with the run as a whole (bad month, missing master,
-    master open in Excel); a problem with one file is reported and the batch goes on.
+    Raises PutuoError only for problems with the run as a whole (bad month, a month outside the
+    plan's year unless `force`, missing master, a path that does not exist, master open in
+    Excel) — before anything is read or written; a problem with one file is reported and the
+    batch goes on.
     """
     return _collect(master_path, paths, month, config, output, now, write_master=write_master,
-                    workers=workers).report
+                    workers=workers, force=force).report
 
 
 class Companion(Protocol):
@@ -76,8 +80,23 @@ class _Run:
     seconds: float = 0.0
 
 
+def check_paths(paths) -> list:
+    """`paths` as a list; a path that does not exist (a mistyped folder) is refused before
+    anything is read or written."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise InputError("找不到" + "、".join(f"「{m}」" for m in missing)
+                         + ",沒有收集任何文件,台賬和總表都沒有改動。請檢查路徑是否寫錯。",
+                         code="no-such-path")
+    return paths
+
+
 def _collect(master_path, paths, month: str, config, output, now, *, write_master: bool,
-             workers: int, companion: Companion | None = None):
+             workers: int, companion: Companion | None = None, force: bool = False):
+    paths = check_paths(paths)
     # the cyclic garbage collector off for the run: with hundreds of thousands of rows alive
     # its full passes cost ~0.5 s at province scale, and a run makes no cycles worth collecting
     import gc
@@ -89,19 +108,21 @@ def _collect(master_path, paths, month: str, config, output, now, *, write_maste
             from putuo_xl.locks import master_lock
             with master_lock(master_path) as held:
                 run = _collect_run(master_path, paths, month, config, output, now,
-                                   write_master=write_master, workers=workers, companion=companion)
+                                   write_master=write_master, workers=workers, companion=companion,
+                                   force=force)
             if held.note:
                 run.report.warnings.insert(0, in_script(held.note, run.report.script))
             return run
         return _collect_run(master_path, paths, month, config, output, now,
-                            write_master=write_master, workers=workers, companion=companion)
+                            write_master=write_master, workers=workers, companion=companion,
+                            force=force)
     finally:
         if was:
             gc.enable()
 
 
 def _collect_run(master_path, paths, month: str, config, output, now, *, write_master: bool,
-                 workers: int, companion: Companion | None = None):
+                 workers: int, companion: Companion | None = None, force: bool = False):
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     norm = _norm_month(str(month))
@@ -119,7 +140,7 @@ def _collect_run(master_path, paths, month: str, config, output, now, *, write_m
     now = (now or datetime.now()).astimezone()
     collected_at = now.isoformat(timespec="seconds")
 
-    plan_info, run_warnings = load_plan_info(master, cfg)
+    plan_info, run_warnings = load_plan_info(master, cfg, month=month, force=force)
     prepared = False
 
     def prepare() -> None:          # once: the companion reads the plan; collect's checks share it
@@ -397,12 +418,17 @@ def judge_all(items: list, ctx: Context, archive_root: Path, base: Path,
 
 
 # -- the master's plan ----------------------------------------------------------------
-def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
+def load_plan_info(master: Path, cfg: Config, month: str | None = None,
+                   force: bool = False) -> tuple[PlanInfo, list[str]]:
     """The master's script and build fingerprint from its hidden `_meta` sheet, and a loader
     that reads the plan as officials left it (`readback.plan_from_workbook`) when a form needs
-    it: one whose fingerprint was not issued for the month, or a month with nothing issued."""
+    it: one whose fingerprint was not issued for the month, or a month with nothing issued.
+    `month` outside the plan's year (its `_meta` year and task deadlines) is refused, or with
+    `force` gives a warning (plan/months.py)."""
     info = PlanInfo()
     warnings: list[str] = []
+    meta: dict[str, str] = {}
+    deadlines: list[str] = []
     try:
         wb = pc.CalamineWorkbook.from_path(str(master))
     except Exception as e:
@@ -410,16 +436,24 @@ def load_plan_info(master: Path, cfg: Config) -> tuple[PlanInfo, list[str]]:
                          file=str(master)) from None
     try:
         if layout.META_SHEET in wb.sheet_names:
-            meta = {}
             for row in wb.get_sheet_by_name(layout.META_SHEET).to_python(skip_empty_area=False):
                 if len(row) >= 2 and cell_text(row[0]).strip():
-                    meta.setdefault(cell_text(row[0]).strip(), cell_text(row[1]).strip())
+                    key = cell_text(row[0]).strip()
+                    if month is not None and key.startswith("task:"):
+                        deadlines.extend(_DEADLINE.findall(cell_text(row[1])))
+                    meta.setdefault(key, cell_text(row[1]).strip())
             info.meta_fingerprint = meta.get("plan_fingerprint") or None
             if meta.get("script") in ("traditional", "simplified"):
                 info.script = meta["script"]
             info.title = meta.get("title") or ""
     finally:
         wb.close()
+    if month is not None:
+        from putuo_xl.plan.months import check_plan_month, month_range
+        outside = check_plan_month(month, month_range(meta.get("year"), deadlines), force=force,
+                                   script=info.script, title=info.title)
+        if outside:
+            warnings.append(outside)
     if info.meta_fingerprint:       # a putuo-xl master: its plan can be read back when needed
         info.loader = MasterPlanLoader(master, cfg)
     else:

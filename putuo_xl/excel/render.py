@@ -40,8 +40,12 @@ _SKIP = object()                   # a cell whose value of a property does not m
 
 def chars_to_points(width: float) -> float:
     """Excel column width in characters (what xlsxwriter and COM take) → points (what the
-    remote engine takes): pixels = 7 per character + 5 padding at Calibri 11."""
-    return round(width * 7 + 5) * 0.75 if width > 0 else 0.0
+    remote engine takes): pixels = 7 per character + 5 padding at Calibri 11, rounded as
+    xlsxwriter rounds them (a width like 10.7 gives the same column both ways)."""
+    if width <= 0:
+        return 0.0
+    px = int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
+    return px * 0.75
 
 
 def row_points(h: float) -> float:
@@ -339,6 +343,9 @@ def page_setup_com(sheet, lay: SheetLayout) -> None:
         ps.LeftHeader, ps.CenterHeader, ps.RightHeader = h["L"], h["C"], h["R"]
         ps.LeftFooter, ps.CenterFooter, ps.RightFooter = f["L"], f["C"], f["R"]
         ps.PrintTitleRows = f"${lay.repeat_row + 1}:${lay.repeat_row + 1}" if lay.repeat_row is not None else ""
+        if lay.print_area is not None:
+            r0, c0, r1, c1 = lay.print_area
+            ps.PrintArea = f"${_col(c0)}${r0 + 1}:${_col(c1)}${r1 + 1}"
         ws.ResetAllPageBreaks()
         for b in sorted(set(lay.breaks)):
             ws.HPageBreaks.Add(ws.Rows(b + 1))
@@ -396,7 +403,7 @@ def write_charts(io: BookIO, lay: SheetLayout, sheet, chart_sheet: str) -> list:
         last = 1 + (ch.last_col - ch.first_col)
         chart.set_source_data(_rng(data, top, 0, bottom, min(last, width - 1)), plot_by="rows")
         chart.title = ch.title
-        chart.legend.position = "bottom"
+        chart.legend.position = ch.legend
         axis = {}
         if ch.pct:
             axis.update(number_format="0%", minimum_scale=0)

@@ -18,7 +18,7 @@ CALLBACK_ATTRS = ("onAction", "onLoad", "getLabel", "getEnabled", "getVisible", 
 
 
 def default_macros_dir() -> Path:
-    """macros/ of a source checkout, else the package data's copy (a pip-installed putuo-xl)."""
+    """putuo_xl/data/macros: the VBA modules and the ribbon XML (package data)."""
     from putuo_xl.resources import resource_dir
     return resource_dir("macros")
 

@@ -2,7 +2,7 @@
 web, no Python on the officials' PCs), running the same actions as the desktop ribbon.
 
 The server project (manifest, ribbon.js, task pane, custom_scripts/custom_functions that
-import putuo_xl.excel) is the repository's server/ folder; its state lives in one data folder.
+import putuo_xl.excel) is putuo_xl/data/server (package data); its state lives in one data folder.
 """
 from __future__ import annotations
 

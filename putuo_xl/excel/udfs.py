@@ -275,13 +275,28 @@ def task_status(task_id, month, unit=None, book=None, caller=None):
     raise xw.XlwingsError(src.t(f"{unit} 不承擔任務 {tid}。"))
 
 
+def _indicator_id(src, given) -> str:
+    """The indicator an official means: its id (1.4.1#1, the hidden column of 考評指標), its
+    name as the sheets show it, or the task's number when the task has one indicator."""
+    from putuo_xl.text import norm_name
+    text = str(given or "").strip()
+    items = src.plan.indicators()
+    if any(i.id == text for _t, i in items):
+        return text
+    by_name = [i.id for _t, i in items if i.name and norm_name(i.name) == norm_name(text)]
+    by_task = [i.id for t, i in items if t.id == text]
+    for found in (by_name, by_task):
+        if len(found) == 1:
+            return found[0]
+    raise xw.XlwingsError(src.t(f"沒有「{text}」這個考評指標:請寫指標名稱(如「政務服務辦件網上受理率」)"
+                                f"或任務編號(如 1.4.1;一項任務有幾個指標時寫指標編號,如 1.3.1#2)。"))
+
+
 def _indicator_row(indicator_id, month, book, caller):
     """The indicator's row of 考評指標完成情況 for the month (default: the ledger's latest),
     as compute_rollup makes it: (source, row as a dict)."""
     src = source(caller, book)
-    iid = str(indicator_id or "").strip()
-    if iid not in {i.id for _t, i in src.plan.indicators()}:
-        raise xw.XlwingsError(src.t(f"沒有編號為「{iid}」的考評指標(編號形如 1.4.1#1)。"))
+    iid = _indicator_id(src, indicator_id)
     if month in (None, ""):
         from putuo_xl.ledger.store import Ledger
         if not src.ledger_path.is_file():
@@ -298,7 +313,7 @@ def _indicator_row(indicator_id, month, book, caller):
     return src, hit.iloc[0].to_dict()
 
 
-@udf(indicator_id="考評指標編號,如 \"1.4.1#1\"(見「考評指標」工作表)",
+@udf(indicator_id="考評指標:名稱(如 \"政務服務辦件網上受理率\")、任務編號(如 \"1.4.1\")或指標編號(如 \"1.3.1#2\")",
      month="可選:月份,如 \"2020-08\";不填時是最近一個月",
      book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def indicator_actual(indicator_id, month=None, book=None, caller=None):
@@ -308,7 +323,7 @@ def indicator_actual(indicator_id, month=None, book=None, caller=None):
     return None if v is None or v != v else float(v)
 
 
-@udf(indicator_id="考評指標編號,如 \"1.4.1#1\"",
+@udf(indicator_id="考評指標:名稱、任務編號(如 \"1.4.1\")或指標編號(如 \"1.3.1#2\")",
      month="可選:月份,如 \"2020-08\";不填時是最近一個月",
      book="可選:另一個台賬(服務器上是它 _meta 中 server_project 的值,桌面上是文件路徑)")
 def indicator_met(indicator_id, month=None, book=None, caller=None):

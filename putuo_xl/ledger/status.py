@@ -358,19 +358,21 @@ def rejection_notes(u: UnitMonth) -> list[str]:
         notes.append("曾有報表被退回,已重報")
     for r in later:
         notes.append(f"{day_label(r.day)}收到的文件「{r.file_name}」被退回"
-                     f"({short_reason(r)}),仍以 #{u.in_force.id} 為準")
+                     f"({short_reason(r)}),仍以{day_label(u.in_force.day)}收到的月報為準")
     return notes
 
 
 def used_file(u: UnitMonth) -> str:
-    """月度匯總's 採用文件: the submission the month's data comes from."""
+    """月度匯總's 採用文件: the submission the month's data comes from, by its file name (the
+    ledger's numbers are not shown on the reports) and, for a correction, when the reports it
+    replaced arrived."""
     f = u.in_force
     if f is None:
         return ""
-    text = f"#{f.id} {f.file_name}"
+    text = f.file_name
     if u.corrected:
-        older = "、".join(f"#{a.id}" for a in u.superseded)
-        text += f"(更正版,取代 {older})"
+        older = "、".join(dict.fromkeys(day_label(a.day) for a in u.superseded))
+        text += f"(更正版,取代{older}收到的月報)"
     return text
 
 

@@ -2,6 +2,7 @@
 once per address, and only when the master's rollup is that month's and up to date."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -34,7 +35,7 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
     cfg = as_config(config)
     settings = mail_settings(cfg)
     today = today or date.today()
-    check_month(month)
+    check_month(month, master)
     m_path = Path(master)
     if not m_path.exists():
         raise MailError("找不到主表文件。", file=str(m_path))
@@ -84,13 +85,14 @@ def send_bulletin(master: str | Path, month: str, config: Config | str | Path | 
 
 def _unsigned_if_signed(text: str, settings: MailSettings, office: str) -> str:
     """The bulletin text for the body. The rollup's 通報 ends with its signature (the office, the
-    month); a bulletin_body template that signs the e-mail itself after {bulletin} (as config.yaml
+    date); a bulletin_body template that signs the e-mail itself after {bulletin} (as config.yaml
     files copied from earlier versions do) gets the text without it: the e-mail is signed once."""
     template = settings.templates.get("bulletin_body", "")
     after = template.split("{bulletin}", 1)[1] if "{bulletin}" in template else ""
     if "{office}" not in after:
         return text
     lines = text.rstrip().split("\n")
-    if len(lines) >= 2 and office and lines[-2].strip() == office and month_of(lines[-1].strip()):
+    dated = month_of(lines[-1].strip()) or re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", lines[-1].strip())
+    if len(lines) >= 2 and office and lines[-2].strip() == office and dated:
         return "\n".join(lines[:-2]).rstrip()
     return text

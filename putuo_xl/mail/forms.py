@@ -46,7 +46,7 @@ def send_forms(forms_dir: str | Path, month: str, config: Config | str | Path | 
     d = Path(forms_dir)
     if not d.is_dir():
         raise MailError("找不到月報文件夾。", file=str(d))
-    check_month(month)
+    check_month(month, master)
     only = _only_units(cfg, units)
     report = MailReport(kind="forms", month=month)
     forms: dict[str, list[FormFile]] = {}

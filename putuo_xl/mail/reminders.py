@@ -40,7 +40,7 @@ def send_reminders(master: str | Path, month: str, config: Config | str | Path |
     cfg = as_config(config)
     settings = mail_settings(cfg)
     today = today or date.today()
-    check_month(month)
+    check_month(month, master)
     lg = ledger_of_master(master, cfg, ledger)
     script = master_script(master) if Path(master).exists() else TRADITIONAL
     report = MailReport(kind="remind", month=month, ledger=lg.path, script=script)

@@ -138,7 +138,10 @@ def unit_addresses(config: Config, unit: str, report: MailReport, file: str | No
     return good
 
 
-def check_month(month: str) -> None:
-    """Refuse a month not written YYYY-MM."""
+def check_month(month: str, master: str | Path | None = None) -> None:
+    """Refuse a month not written YYYY-MM, or outside the year of `master`'s plan."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
         raise MailError(f"月份「{month}」應寫成 YYYY-MM,如 2020-08。")
+    if master is not None and Path(master).is_file():
+        from putuo_xl.plan.months import check_plan_month, master_month_range
+        check_plan_month(month, master_month_range(master), can_force=False)

@@ -2,7 +2,7 @@
 sheets (月度匯總, 任務進展, 考評指標, 趨勢, 預評估, 通報) and the hidden `_status`/`_actuals` in the
 master. Next: `mail` sends the bulletin.
 
-    run.py            rollup(), bulletin_text(): read the master, compute, write through render
+    run.py            rollup(), bulletin_text(), bulletin_docx(): read the master, compute, write
     compute.py        compute_rollup(): every month's figures from the ledger, as a Rollup
     result.py         Rollup (the figures, their sheets) and RollupResult
     rules.py          the shared words and rules: statuses, lights, colours, grades, met, months
@@ -13,8 +13,12 @@ master. Next: `mail` sends the bulletin.
     by_task.py        任務進展 (overall status, traffic light)
     targets.py        考評指標 and their trend
     scores.py         預評估 (score, rank, grade)
-    bulletin.py       the 通報 text
+    bulletin.py       the 通報 as blocks and as text
+    bulletin_sheet.py the 通報 sheet, a GB/T 9704 page
+    bulletin_docx.py  the 通報 as a GB/T 9704 Word document (putuo_xl/docx_gbt.py)
     data_sheets.py    the rows of the hidden `_status` and `_actuals` sheets
+    grid.py           what a report sheet holds, and the text geometry the sheets are laid out with
+    trend.py          趨勢, paginated for print (charts never across a page break)
     render.py         the sheets laid out and written into the master
     with_collect.py   collect and rollup in one run, one master write
 """
@@ -24,6 +28,7 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "rollup": "run",
     "compute_rollup": "compute",
     "bulletin_text": "run",
+    "bulletin_docx": "run",
     "RollupResult": "result",
     "collect_and_rollup": "with_collect",
     "CollectRollup": "with_collect",

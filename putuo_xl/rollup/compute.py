@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from putuo_xl import layout
@@ -22,7 +23,8 @@ from putuo_xl.config import Config
 from putuo_xl.errors import InputError
 from putuo_xl.ledger.status import LABELS as STATE_LABELS, ledger_status
 from putuo_xl.plan.model import Plan
-from putuo_xl.rollup.bulletin import _bulletin
+from putuo_xl.plan.months import check_plan_month, plan_month_range
+from putuo_xl.rollup.bulletin import _bulletin, blocks_text
 from putuo_xl.rollup.by_task import _by_task
 from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
@@ -31,35 +33,49 @@ from putuo_xl.rollup.month_state import _month_state, _Reports
 from putuo_xl.rollup.reading import StoredRows, _read_ledger
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
-                                   SUBMIT_NOT_DUE, SUBMIT_ON_TIME, check_month)
+                                   SUBMIT_NOT_DUE, SUBMIT_ON_TIME, TASKS_LAGGING, UNITS_LAGGING,
+                                   check_month)
 from putuo_xl.rollup.scores import _scores
 from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
                    prepared: "PreparedRollup | None" = None, *, today: date | None = None,
-                   stored: "StoredRows | None" = None) -> Rollup:
+                   stored: "StoredRows | None" = None, force: bool = False) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
     `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
-    Refused (InputError) for a month with no forms issued and nothing received."""
+    Refused (InputError) for a month with no forms issued and nothing received, and for a
+    month outside the plan's year unless `force`; months of the ledger outside the plan's year
+    (forms issued for a mistyped month) are left out of the other months' figures."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored)
+        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored,
+                               force=force)
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     prepared: PreparedRollup | None = None, today: date | None = None,
-                    stored: StoredRows | None = None) -> Rollup:
+                    stored: StoredRows | None = None, force: bool = False) -> Rollup:
     month = check_month(month)
+    span = plan_month_range(plan)
+    outside = check_plan_month(month, span, force=force, script=plan.script, title=plan.title)
     cfg = config
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
     have, reports, actuals, sent = _read_ledger(ledger, month, stored)
+    warnings: list[str] = [outside] if outside else []
+    stray = sorted(m for m in have if m != month and span and not span[0] <= m <= span[1])
+    if stray:
+        have = have - set(stray)
+        out = set(stray)
+        reports = ([x for x in reports[0] if x[2] not in out], reports[1])
+        actuals = actuals[~actuals["month"].isin(out)]
+        warnings.append(f"台賬中有{'、'.join(layout.month_label(m) for m in stray)}的記錄,不在《{plan.title}》"
+                        f"的年度範圍內(多半是月份寫錯了),沒有計入匯總。")
     months = sorted(have | {month})
-    warnings: list[str] = []
     # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
     statuses = ledger_status(ledger, months, cfg, today=today or date.today(),
                              fallback_units=ctx.units, order=ctx.unit_order)
@@ -104,7 +120,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "bulletin_max_units": ctx.bulletin_max_units},
                warnings=warnings, sample=month in sample_months, sample_months=sample_months)
     for m in months:
-        r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
+        r.bulletin_blocks[m] = _bulletin(ctx, r, m, per_month[m], plan)
+        r.bulletins[m] = blocks_text(r.bulletin_blocks[m])
     # made on first use from what they need only (not the whole context: its 180,000-key
     # assignment index would stay alive with the result)
     need = _StatusInputs(ctx.tasks, ctx.near_days)
@@ -162,6 +179,11 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
         "指標達標率": (sum(v[1] is True for v in vals) / len(vals)) if vals else None,
         "平均得分": float(score_df["總分"].mean()) if len(score_df) else None,
     }
+    # what the units themselves report (a task × unit is 滯後 in its unit's latest report): the
+    # 通報's 三、, told apart from the tasks' overall 滯後 above
+    lagging = np.nonzero(mst.state.c_code == 3)[0].tolist()
+    trend[UNITS_LAGGING] = len({mst.state.unit[k] for k in lagging})
+    trend[TASKS_LAGGING] = len(lagging)
     return {"monthly": monthly, "progress": progress_df, "indicators": ind_df, "scores": score_df,
             "trend": trend, "task_status": task_status, "ind_values": ind_values,
             "state": mst.state, "ind_month": ind_month, "month": m,

@@ -4,174 +4,40 @@ settings, conditional formats, charts), then written by xlsxwriter (`write_rollu
 sheets into the master through `xlsxsurgery.replace_sheets`) or, from the same layout, by the
 ribbon's xlwings writer (`putuo_xl.excel.render`), so both ways produce the same sheets.
 
-A grid (`Grid`) is what the tables hold, row by row: title, notes, legend, header, data,
+A grid (grid.py) is what the tables hold, row by row: title, notes, legend, header, data,
 totals; `sheet_layout` places it on the sheet and styles it, with conditional formats for the
-status colours.
+status colours. 趨勢 is paginated by trend.py, the 通報 laid out by bulletin_sheet.py.
 """
 from __future__ import annotations
 
 import functools
 import math
-import re
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from putuo_xl import layout
+from putuo_xl.rollup.bulletin_sheet import bulletin_grid
+from putuo_xl.rollup.grid import (BODY_SIZE, DATE_FORMAT, FONT_HEAD, FONT_TEXT, GROUP_FILL,
+                                  HEADER_FILL, LINE, NOTE_COLOR, TOTAL_FILL, WRAPPING, Col, Grid,
+                                  _head, _month_col, _subtitle, _table, balance, fit_columns,
+                                  height_for, kind_height, row_lines, units)
 from putuo_xl.rollup.rules import (GRADES, LIGHT_COLORS, LIGHT_MEANING, LIGHTS, MET, NO_VALUE, NOT_MET,
                                    NOT_REPORTED, RATE_BY_TASK, RATE_BY_UNIT, SUBMIT_COLORS)
-from putuo_xl.workbook.sheetlayout import (Chart, CondRule, Formats, PageSetup, SheetLayout,
-                                           WORKBOOK_OPTIONS, plain_values, write_xlsx)
+from putuo_xl.rollup.trend import trend_grid
+from putuo_xl.workbook.sheetlayout import (Chart, CondRule, Formats, SheetLayout, WORKBOOK_OPTIONS,
+                                           plain_values, report_page, write_xlsx)
 from putuo_xl.workbook.sheetlayout import col_letter as _col
 from putuo_xl.text import cjk_punct, in_script
 
-FONT_TEXT = "SimSun"
-FONT_HEAD = "SimHei"
-HEADER_FILL = "DDEBF7"
-TOTAL_FILL = "F2F2F2"
-NOTE_COLOR = "595959"
-
-
-@dataclass
-class Col:
-    name: str
-    width: float = 8
-    fmt: str = "text"          # text | wrap | int | pct | num | num1 | center
-    colors: dict[str, str] | None = None   # value → fill (conditional formats)
-    databar: bool = False
-    head_fill: str | None = None           # the header cell's fill (a status column's colour)
-    ours: bool = False                     # our wording (notes): Chinese punctuation
-
-
-@dataclass
-class Grid:
-    key: str                   # layout.SHEETS key
-    title: str
-    month_label: str
-    cols: list[Col]
-    rows: list[list] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)     # title note legend header data total blank para heading
-    row_fmts: list[list[str] | None] = field(default_factory=list)   # per-cell fmt override
-    header_rows: list[int] = field(default_factory=list)
-    repeat_row: int | None = None
-    freeze: tuple[int, int] | None = None
-    autofilter: tuple[int, int, int, int] | None = None
-    breaks: list[int] = field(default_factory=list)
-    charts: list[Chart] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)   # (label, fill)
-    cond_ranges: list[tuple[int, int, int, int, dict[str, str]]] = field(default_factory=list)
-    bar_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
-
-    @property
-    def width(self) -> int:
-        return len(self.cols)
-
-    def add(self, values: list, kind: str = "data", fmts: list[str] | None = None) -> int:
-        row = list(values) + [None] * (self.width - len(values))
-        # titles, notes, headers and the bulletin are ours; in the tables only the note columns
-        for c, v in enumerate(row):
-            if isinstance(v, str) and (kind not in ("data", "total")
-                                       or (c < len(self.cols) and self.cols[c].ours)):
-                row[c] = cjk_punct(v)
-        self.rows.append(row[: max(self.width, len(values))])
-        self.kinds.append(kind)
-        self.row_fmts.append(fmts)
-        return len(self.rows) - 1
-
-    def values(self) -> list[list]:
-        return [list(r) + [None] * (self.width - len(r)) for r in self.rows]
-
-
-def _clean(v):
-    c = v.__class__
-    if c is str or c is int:        # most cells: nothing to clean
-        return v
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        v = v.item()
-        if isinstance(v, float) and math.isnan(v):
-            return None
-    return v
-
-
-def _t(r, s):
-    return in_script(s, r.script) if isinstance(s, str) else s
-
-
-def _head(g: Grid, r, subtitle: str, notes: list[str], legend: list[tuple[str, str]]):
-    if r.sample:
-        g.title += "(示例數據)"
-    g.add([_t(r, g.title)], "title")
-    g.add([_t(r, subtitle)], "note")
-    for n in notes:
-        g.add([_t(r, n)], "note")
-    if legend:
-        g.legend = [(_t(r, a), b) for a, b in legend]
-        g.add([_t(r, "圖例:")] + [x[0] for x in g.legend], "legend")
-
-
-def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_label: str | None = None):
-    """Header + rows of `frame` (columns = g.cols names), a page break before each earlier month."""
-    hdr = g.add([_t(r, c.name) for c in g.cols], "header")
-    g.header_rows.append(hdr)
-    g.repeat_row = hdr
-    g.freeze = (hdr + 1, 0)
-    first = hdr + 1
-    prev_month = None
-    names = [c.name for c in g.cols]
-    data = frame.reindex(columns=names)
-    simplified = r.script == "simplified"          # in_script changes nothing otherwise
-    # column by column as Python values (what itertuples gives, without indexing pandas'
-    # string arrays cell by cell)
-    columns = [data.iloc[:, k].tolist() for k in range(data.shape[1])]
-    for values in zip(*columns):
-        vals = [_clean(v) for v in values]
-        if simplified:
-            vals = [_t(r, v) for v in vals]
-        mon = vals[0]
-        if month_breaks and prev_month is not None and mon != prev_month:
-            g.breaks.append(len(g.rows))
-        prev_month = mon
-        kind = "total" if total_label and total_label in vals[:4] else "data"
-        g.add(vals, kind)
-    last = len(g.rows) - 1
-    if last >= first:
-        g.autofilter = (hdr, 0, last, g.width - 1)
-        for ci, c in enumerate(g.cols):
-            if c.colors:
-                g.cond_ranges.append((first, ci, last, ci, {_t(r, k): v for k, v in c.colors.items()}))
-            if c.databar:
-                g.bar_ranges.append((first, ci, last, ci))
-
-
-def _month_col(frame: pd.DataFrame) -> pd.DataFrame:
-    f = frame.copy()
-    f["月份"] = f["月份"].map(layout.month_label)
-    return f
-
-
-def _subtitle(r, what: str) -> str:
-    first, last = r.months[0], r.months[-1]
-    span = layout.month_label(last) if first == last else \
-        f"{layout.month_label(first)}至{layout.month_label(last)}"
-    return (f"統計截至{layout.month_label(r.month)}({span},共{len(r.months)}個月,最新月份在前)。"
-            f"{what}本表由 putuo-xl 根據台賬自動生成,每次刷新匯總時整表重寫,請勿在本表手工修改。")
-
 
 def build_grids(r) -> dict[str, Grid]:
-    return {"monthly": _monthly(r), "progress": _progress(r),
-            "indicator_status": _indicator_status(r), "trend": _trend(r), "score": _score(r),
-            "bulletin": _bulletin(r)}
-
-
-def _cat_labels(r) -> dict[str, str]:
-    return {"done": "已完成", "in_progress": "推進中", "not_started": "未啟動", "lagging": "滯後"}
-
+    grids = {"monthly": _monthly(r), "progress": _progress(r),
+             "indicator_status": _indicator_status(r), "trend": trend_grid(r), "score": _score(r),
+             "bulletin": bulletin_grid(r)}
+    for key, g in grids.items():
+        if key not in ("bulletin", "trend"):       # those two are laid out for print already
+            fit_columns(g)
+    return grids
 
 
 def _monthly(r) -> Grid:
@@ -180,23 +46,32 @@ def _monthly(r) -> Grid:
             Col("本月填報", 6, "int")]
     cols += [Col(s, 6, "int", head_fill=r.status_colors.get(s)) for s in r.status_columns]
     cols += [Col(NOT_REPORTED, 6, "int"), Col(RATE_BY_UNIT, 8, "pct"),
-             Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "center"),
+             Col("報送情況", 9, "center", colors=SUBMIT_COLORS), Col("報送日期", 11, "date"),
              Col("採用文件", 27, "wrap"), Col("備註", 30, "wrap", ours=True)]
-    g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols)
+    g = Grid("monthly", f"{r.plan_title}·{layout.SHEETS['monthly']}", layout.month_label(r.month), cols,
+             min_lines=2)
+    statuses = "、".join(r.status_columns + [NOT_REPORTED])
     _head(g, r, _subtitle(r, "按單位統計承擔任務的最新進展狀態和月報報送情況。"),
-          [f"{RATE_BY_UNIT} = 已完成 ÷ 承擔任務(按單位承擔的任務計;通報和趨勢表中的{RATE_BY_TASK}"
-           f"按任務的總體狀態計,兩者不同);狀態為截至當月最近一次填報(當月未報的單位沿用此前填報,備註中註明);"
-           "「本月填報」為當月報表中填了進展狀態的任務數;有按時收到的月報即為按時報送(其後逾期收到的更正"
-           "按更正內容統計);採用文件為統計所用的月報(台賬編號和文件名)。"],
+          [f"{statuses}各列是各單位報告的本單位承擔任務的進展(各單位報告,按單位承擔的任務計),"
+           f"不是任務的總體狀態(以牽頭單位的進展為準,見「{layout.SHEETS['progress']}」和"
+           f"「{layout.SHEETS['trend']}」表),兩者不同:一項任務的總體狀態可以是推進中,而某個配合單位報告滯後。"
+           f"{RATE_BY_UNIT} = 已完成 ÷ 承擔任務;狀態為截至當月最近一次填報(當月未報的單位沿用此前填報,"
+           "備註中註明);「本月填報」為當月報表中填了進展狀態的任務數;有按時收到的月報即為按時報送"
+           "(其後逾期收到的更正按更正內容統計);採用文件為統計所用月報的文件名。"],
           list(SUBMIT_COLORS.items()))
     _table(g, r, _month_col(r.monthly), total_label="合計")
+    # the totals row: 報送情況 (按時39、逾期3、未報2) over 報送情況, 報送日期 and 採用文件
+    c0 = next(i for i, c in enumerate(cols) if c.name == "報送情況")
+    for ri, kind in enumerate(g.kinds):
+        if kind == "total":
+            g.merges.append((ri, c0, ri, c0 + 2))
     return g
 
 
 def _progress(r) -> Grid:
     st_colors = dict(r.status_colors)
-    cols = [Col("月份", 10, "center"), Col("任務編號", 7, "center"), Col("工作任務", 28, "wrap"),
-            Col("完成時限", 11, "center"), Col("牽頭單位", 14, "wrap"),
+    cols = [Col("月份", 10, "center"), Col("任務編號", 7, "center"), Col("工作任務", 30, "wrap"),
+            Col("完成時限", 11, "date"), Col("牽頭單位", 14, "wrap"),
             Col("牽頭單位狀態", 9, "center", colors=st_colors), Col("單位數", 5, "int"),
             *[Col(lab, 5, "int", head_fill=r.status_colors.get(lab)) for lab in
               ("已完成", "推進中", "未啟動", "滯後")], Col(NOT_REPORTED, 5, "int"), Col("完成進度", 7, "pct"),
@@ -208,9 +83,11 @@ def _progress(r) -> Grid:
         rule += (f"(沒有牽頭單位或牽頭單位來自單位組的任務按單位比例:全部完成為已完成,"
                  f"{r.settings['group_lagging_share'] * 100:g}%及以上單位滯後為滯後,其餘為推進中,"
                  f"完成進度取各單位進度的平均值)")
-    g = Grid("progress", f"{r.plan_title}·{layout.SHEETS['progress']}", layout.month_label(r.month), cols)
+    g = Grid("progress", f"{r.plan_title}·{layout.SHEETS['progress']}", layout.month_label(r.month), cols,
+             min_lines=2)
     _head(g, r, _subtitle(r, "按任務統計各責任單位的進展。"),
           [f"總體狀態取{rule}(多個牽頭或責任單位時取其中最差的,牽頭單位未填報時取已填報單位中最差的);"
+           "已完成至未填報各列是各單位報告的進展(各單位報告),總體狀態與之不同時以總體狀態為準;"
            f"預警:已完成或按計劃推進為綠燈,有單位滯後、牽頭單位未填報或距完成時限"
            f"{r.settings['near_deadline_days']}天以內為黃燈,總體滯後或已超過完成時限為紅燈。"],
           [(f"{LIGHTS[k]}:{LIGHT_MEANING[k]}", LIGHT_COLORS[k]) for k in ("green", "yellow", "red")])
@@ -220,7 +97,7 @@ def _progress(r) -> Grid:
 
 def _indicator_status(r) -> Grid:
     colors = {MET: "C6EFCE", NOT_MET: "FFC7CE", NO_VALUE: "FFEB9C"}
-    cols = [Col("月份", 10, "center"), Col("指標編號", 9, "center"), Col("任務編號", 7, "center"),
+    cols = [Col("月份", 10, "center"), Col("序號", 5, "int"), Col("任務編號", 7, "center"),
             Col("指標名稱", 26, "wrap"), Col("目標", 14, "wrap"), Col("方向", 7, "center"),
             Col("目標值", 8, "num"), Col("計量單位", 8, "center"), Col("實際值", 9, "num"),
             Col("填報單位", 14), Col("數據月份", 9, "center"), Col("是否達標", 8, "center", colors=colors),
@@ -233,6 +110,7 @@ def _indicator_status(r) -> Grid:
           [(MET, colors[MET]), (NOT_MET, colors[NOT_MET]), (NO_VALUE, colors[NO_VALUE])])
     f = _month_col(r.indicators)
     f["數據月份"] = f["數據月份"].map(lambda x: layout.month_label(x) if isinstance(x, str) and x else "")
+    f["序號"] = f.groupby("月份", sort=False).cumcount() + 1      # the indicator ids stay internal
     _table(g, r, f)
     return g
 
@@ -260,143 +138,140 @@ def _score(r) -> Grid:
         f" + 報送及時 {pct(w['timeliness'])}(截至當月各月按時報送計 1、逾期計 {s['late_credit']:g}、未報計 0)"
         f" + 指標達標 {pct(w['indicators'])}(牽頭或責任的考評指標中已達標的比例);"
         f"不涉及考評指標的單位按前兩項折算。等次:{s['good_rate'] * fm:g}分及以上為較好,"
-        f"{s['lagging_rate'] * fm:g}分以下為滯後,其餘為一般。"],
+        f"{s['lagging_rate'] * fm:g}分以下為滯後,其餘為一般。「滯後」列為本單位報告滯後的任務數。"],
         [(k, v) for k, v in colors.items()])
     _table(g, r, _month_col(r.scores))
     return g
 
 
-def _trend(r) -> Grid:
-    months = r.months
-    n = len(months)
-    mw = min(16.0, max(10.0, round((110 - 30) / n, 1)))
-    cols = [Col("項目", 24), Col("單位", 6, "center")] + [Col(layout.month_label(m), mw, "num")
-                                                         for m in months]
-    g = Grid("trend", f"{r.plan_title}·{layout.SHEETS['trend']}", layout.month_label(r.month), cols)
-    _head(g, r, _subtitle(r, "逐月列出報送、任務和考評指標的總體情況。").replace("最新月份在前", "按月份先後"),
-          ["任務完成率按任務的總體狀態計算(已完成任務 ÷ 全部任務,即通報中的任務完成率;月度匯總中的"
-           "承擔任務完成率按單位承擔的任務計);未到期為尚未到報送截止日期、也尚未報送的單位,按時報送率不計這些單位;"
-           "指標達成度 = 實際值 ÷ 目標值"
-           "(「不超過」的指標為目標值 ÷ 實際值),100% 及以上為達標。"], [])
-    hdr = g.add([_t(r, "一、月度總體情況"), _t(r, "單位")] + [layout.month_label(m) for m in months],
-                "header")
-    g.header_rows.append(hdr)
-    g.repeat_row = hdr
-    g.freeze = (hdr + 1, 2)
-    tr = r.trend.set_index("月份")
-    spec = [("應報單位", "個", "int"), ("按時報送", "個", "int"), ("逾期報送", "個", "int"),
-            ("未報送", "個", "int"), ("未到期", "個", "int"), ("按時報送率", "%", "pct"), ("任務總數", "項", "int"),
-            ("已完成", "項", "int"), ("推進中", "項", "int"), ("未啟動", "項", "int"), ("滯後", "項", "int"),
-            ("未填報", "項", "int"), ("任務完成率", "%", "pct"), ("考評指標", "項", "int"),
-            ("已達標", "項", "int"), ("未達標", "項", "int"), ("指標未填報", "項", "int"),
-            ("指標達標率", "%", "pct"), ("平均得分", "分", "num1")]
-    row_of = {}
-    for name, unit, fmt in spec:
-        vals = [_clean(tr.loc[m, name]) for m in months]
-        row_of[name] = g.add([_t(r, name), _t(r, unit)] + vals, "data",
-                             fmts=["text", "center"] + [fmt] * n)
-    g.add([], "blank")
-    # charts sit below the first table, side by side
-    chart_row = len(g.rows)
-    for _ in range(17):
-        g.add([], "blank")
-    last_col = 1 + n
-    g.charts.append(Chart("line", _t(r, "完成率和報送率"), [
-        (_t(r, "任務完成率"), row_of["任務完成率"], "2E75B6"),
-        (_t(r, "按時報送率"), row_of["按時報送率"], "70AD47"),
-        (_t(r, "指標達標率"), row_of["指標達標率"], "ED7D31")], hdr, 2, last_col,
-        (chart_row, 0), pct=True))
-    g.charts.append(Chart("column_stacked", _t(r, "任務狀態(按任務)"), [
-        (_t(r, "已完成"), row_of["已完成"], "63BE7B"), (_t(r, "推進中"), row_of["推進中"], "FFD966"),
-        (_t(r, "未啟動"), row_of["未啟動"], "BFBFBF"), (_t(r, "滯後"), row_of["滯後"], "F8696B"),
-        (_t(r, "未填報"), row_of["未填報"], "DDEBF7")], hdr, 2, last_col, (chart_row, 0),
-        y_title=_t(r, "項"), x_offset=540))
-    # indicators: actual values and achievement by month
-    h2 = g.add([_t(r, "二、考評指標實際值"), _t(r, "目標")] + [layout.month_label(m) for m in months],
-               "header")
-    g.header_rows.append(h2)
-    for row in r.indicator_trend.itertuples(index=False, name=None):
-        ind_id, name, target, *vals = row
-        g.add([_t(r, f"{ind_id} {name}"), _t(r, target)] + [_clean(v) for v in vals], "data",
-              fmts=["wrap", "center"] + ["num"] * n)
-    g.add([], "blank")
-    h3 = g.add([_t(r, "三、考評指標達成度"), _t(r, "目標")] + [layout.month_label(m) for m in months],
-               "header")
-    g.header_rows.append(h3)
-    ratio_rows = []
-    for row in r.indicator_ratio.itertuples(index=False, name=None):
-        ind_id, name, target, *vals = row
-        ratio_rows.append((ind_id, g.add([_t(r, f"{ind_id} {name}"), _t(r, target)]
-                                         + [_clean(v) for v in vals], "data",
-                                         fmts=["wrap", "center"] + ["pct"] * n)))
-    if ratio_rows:
-        g.add([], "blank")
-        chart2 = len(g.rows)
-        for _ in range(19):
-            g.add([], "blank")
-        palette = ["2E75B6", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47", "264478", "9E480E",
-                   "636363", "997300", "255E91", "43682B"]
-        g.charts.append(Chart("line", _t(r, "考評指標達成度(≥100% 為達標)"), [
-            (ind_id, ri, palette[i % len(palette)]) for i, (ind_id, ri) in enumerate(ratio_rows)],
-            hdr, 2, last_col, (chart2, 0), pct=True, size=(860, 340)))
-    # the third-table cells get a red/green conditional colour on achievement
-    if ratio_rows:
-        g.cond_ranges.append((ratio_rows[0][1], 2, ratio_rows[-1][1], last_col, {"__ratio__": ""}))
-    return g
+# -- the layout --------------------------------------------------------------------------------
+def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
+    """Everything `g` puts on its sheet, cell by cell: the layout the xlsxwriter writer
+    (`putuo-xl rollup`) and the ribbon's xlwings writer both write."""
+    if g.key == "bulletin":
+        from putuo_xl.rollup.bulletin_sheet import bulletin_layout
+        return bulletin_layout(g, r, sheet_name)
+    width = g.width
+    page = report_page(cjk_punct(g.title), _t(r, "截至") + g.month_label,
+                       (_t(r, "第"), _t(r, "頁,共"), _t(r, "頁")), **g.page)
+    lay = SheetLayout(sheet_name, width, col_widths=[c.width for c in g.cols], page=page,
+                      repeat_row=g.repeat_row, freeze=g.freeze, autofilter=g.autofilter,
+                      breaks=list(g.breaks), charts=list(g.charts), merges=list(g.merges),
+                      print_area=g.print_area)
+    st = lay.style
+    st("title", _props(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True))
+    st("note", _props(font_size=9, font_color=NOTE_COLOR, text_wrap=True, align="left"))
+    st("head", _props(font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
+                      bg_color=HEADER_FILL, **BORDER))
+    st("group", _props(font_name=FONT_HEAD, font_size=10, bold=True, align="left",
+                       bg_color=GROUP_FILL, **BORDER))
+    for kind in ("data", "total"):
+        for c in g.cols:
+            st(f"{kind}:{c.fmt}", _cell_props(c.fmt, kind))
+    last = width - 1 if g.group_span is None else g.group_span     # the table's last column
+    data_keys = tuple(f"data:{c.fmt}" if ci <= last else None for ci, c in enumerate(g.cols))
+    total_keys = tuple(f"total:{c.fmt}" if ci <= last else None for ci, c in enumerate(g.cols))
+    lay.body_styles = [data_keys]
+    blank = (None,) * width
+
+    def one(key: str) -> tuple:
+        return (key,) + (None,) * (width - 1)
+
+    title_keys, note_keys = one("title"), one("note")
+    wrap_idx = [i for i, c in enumerate(g.cols) if c.fmt in WRAPPING]
+    wrap_cols = [g.cols[i] for i in wrap_idx]
+    merged_at = {(m[0], m[1]): m for m in g.merges}
+    for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
+        values = values[:width] + [None] * (width - len(values))
+        h = g.heights.get(ri)
+        if kind == "title":
+            if width > 1:
+                lay.merges.append((ri, 0, ri, width - 1))
+            lay.add(values, title_keys, h or 28)
+        elif kind == "note":
+            if width > 1:
+                lay.merges.append((ri, 0, ri, width - 1))
+            lay.add(values, note_keys, h or kind_height(g, ri))
+        elif kind == "legend":
+            lay.add(*_legend_row(g, values, st, width, ri, lay), h or 15)
+        elif kind == "header":
+            keys = []
+            shown = list(values)
+            for ci, v in enumerate(values):
+                if v is None or ci > last:
+                    keys.append(None)
+                    continue
+                shown[ci] = balance(v, g.cols[ci].width) if isinstance(v, str) else v
+                fill = g.cols[ci].head_fill if ri == g.repeat_row else None
+                keys.append(st(f"head:{fill}", _props(
+                    font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
+                    bg_color=fill, border=1, border_color="A6A6A6")) if fill else "head")
+            lay.add(shown, tuple(keys), h or kind_height(g, ri))
+        elif kind == "group":
+            span = width - 1 if g.group_span is None else g.group_span
+            if span > 0:
+                lay.merges.append((ri, 0, ri, span))
+            lay.add(values, ("group",) * (span + 1) + (None,) * (width - span - 1), h or 16)
+        elif kind in ("data", "total"):
+            row_merges = [m for (r0, c0), m in merged_at.items() if r0 == ri]
+            if fmts or row_merges:
+                keys = tuple(st(f"{kind}:{f}", _cell_props(f, kind)) if ci <= last else None
+                             for ci, f in enumerate((fmts[ci] if fmts and ci < len(fmts) else None) or c.fmt
+                                                    for ci, c in enumerate(g.cols)))
+                if h is None:
+                    h = kind_height(g, ri)
+            else:   # only the wrapping columns can make a row taller
+                n = row_lines([values[i] for i in wrap_idx], wrap_cols) if wrap_idx else 1
+                n = max(n, g.min_lines if kind == "data" else 1)
+                if h is None and n > 1:
+                    h = height_for(n)
+                keys = data_keys if kind == "data" else total_keys
+            lay.add(values, keys, h)
+        elif kind == "blank" and h:     # a spacer row: one blank cell keeps its height
+            lay.add(values, (st("spacer", _props()),) + (None,) * (width - 1), h)
+        else:
+            lay.add(values, None if kind == "blank" else blank, h)
+    for (r0, c0, r1, c1, colors) in g.cond_ranges:
+        if "__ratio__" in colors:
+            lay.cond.append(CondRule(r0, c0, r1, c1, "ge", "C6EFCE", value=1))
+            lay.cond.append(CondRule(r0, c0, r1, c1, "between", "FFC7CE", minimum=0, maximum=0.99999))
+            continue
+        for value, fill in colors.items():
+            if fill:
+                lay.cond.append(CondRule(r0, c0, r1, c1, "equal", fill, value=value))
+    for (r0, c0, r1, c1) in g.bar_ranges:
+        lay.cond.append(CondRule(r0, c0, r1, c1, "databar", "9BC2E6", minimum=0,
+                                 maximum=r.settings["full_marks"]))
+    return lay
 
 
-def _bulletin(r) -> Grid:
-    cols = [Col("", 100, "para")]
-    g = Grid("bulletin", f"{r.plan_title}·{layout.SHEETS['bulletin']}" + ("(示例數據)" if r.sample else ""),
-             layout.month_label(r.month), cols)
-    g.add([_t(r, f"預評估通報(統計截至{layout.month_label(r.month)};可直接複製到文件中,"
-              f"最新月份在前,每月一頁)")], "note")
-    first = True
-    for m in reversed(r.months):
-        if not first:
-            g.add([], "blank")
-            g.breaks.append(len(g.rows))
-        first = False
-        lines = r.bulletins[m].split("\n")
-        for i, line in enumerate(lines):
-            if line.startswith(("【示例", "【示例")):
-                g.add([line], "heading")
-            elif "預評估通報" in line or "预评估通报" in line:
-                g.add([line], "doc_title")
-            elif re.match(r"^[一二三四五六七八九十]+、", line):
-                g.add([line], "heading")
-            else:
-                g.add([line], "para")
-    return g
+def _legend_row(g: Grid, values, st, width: int, ri: int, lay: SheetLayout):
+    """The legend: 「圖例:」, then each label over as many columns as it needs."""
+    row = [values[0]] + [None] * (width - 1)
+    keys = [st("legend_label", _props(font_size=9, align="right"))] + [None] * (width - 1)
+    c0 = 1
+    for label, fill in g.legend:
+        key = st(f"legend:{fill}", _props(font_size=9, align="center", bg_color=fill,
+                                           border=1, border_color="A6A6A6"))
+        c1, w = c0, g.cols[c0].width if c0 < width else 10
+        while w < units(label, 9) + 1 and c1 + 1 < width:
+            c1 += 1
+            w += g.cols[c1].width
+        if c1 > c0:
+            lay.merges.append((ri, c0, ri, c1))
+        row[c0] = label
+        keys[c0] = key
+        c0 = c1 + 1
+        if c0 >= width:
+            break
+    return row, tuple(keys)
 
 
-# -- xlsxwriter rendering ------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=65536)      # unit names, statuses, notes: the same text again
-def _text_width(s: str) -> float:
-    """Display width in Excel column units (as LibreOffice/Excel lay out SimSun 10 pt: a CJK or
-    full-width character takes about 1.7 units, a digit or letter about 1)."""
-    if len(s) > 64:     # the same sum, in the same order (accumulate adds one by one)
-        import numpy as np
-        cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
-        return float(np.add.accumulate(np.where(cp > 0x2E80, 1.7, 1.0))[-1])
-    w = 0.0
-    for ch in s:
-        w += 1.7 if ord(ch) > 0x2E80 else 1.0
-    return w
+def _t(r, s):
+    return in_script(s, r.script) if isinstance(s, str) else s
 
 
-def _row_height(values, cols, fmts=None, base=13.5) -> float | None:
-    lines = 1
-    for i, (v, c) in enumerate(zip(values, cols)):
-        f = (fmts[i] if fmts and i < len(fmts) else None) or c.fmt
-        if isinstance(v, str) and f in ("wrap", "para"):
-            usable = max(c.width - 1, 2)
-            n = sum(max(1, math.ceil(_text_width(part) / usable)) for part in v.split("\n"))
-            lines = max(lines, n)
-    return None if lines == 1 else base * lines + 4
-
-
-BASE = {"font_name": FONT_TEXT, "font_size": 10, "valign": "vcenter"}
+BASE = {"font_name": FONT_TEXT, "font_size": BODY_SIZE, "valign": "vcenter"}
 BORDER = {"border": 1, "border_color": "A6A6A6"}
 
 
@@ -420,6 +295,8 @@ def _cell_props(fmt: str, kind: str) -> dict:
         p.update(num_format="0.0", align="center")
     elif fmt == "num":
         p.update(num_format="General", align="center")
+    elif fmt == "date":
+        p.update(num_format=DATE_FORMAT, align="center")
     elif fmt == "center":
         p.update(align="center", text_wrap=True)
     elif fmt in ("wrap", "para"):
@@ -450,118 +327,6 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None, *,
     return names
 
 
-def sheet_layout(g: Grid, r, sheet_name: str) -> SheetLayout:
-    """Everything `g` puts on its sheet, cell by cell: the layout the xlsxwriter writer
-    (`putuo-xl rollup`) and the ribbon's xlwings writer both write."""
-    width = g.width
-    title = cjk_punct(g.title).replace("&", "&&")
-    # font size before font name: a size code directly followed by digits ("&112020年") breaks
-    page = PageSetup(
-        header=f'&C&11&"{FONT_HEAD},Regular"{title}&R&9&"{FONT_TEXT},Regular"'
-               f'{_t(r, "截至")}{g.month_label}', header_options={"margin": 0.3},
-        footer=f'&C&9&"{FONT_TEXT},Regular"{_t(r, "第")} &P {_t(r, "頁,共")} &N {_t(r, "頁")}',
-        footer_options={"margin": 0.3},
-        hide_gridlines=1 if g.key != "bulletin" else 2)   # 1: on screen only, never printed
-    lay = SheetLayout(sheet_name, width, col_widths=[c.width for c in g.cols], page=page,
-                      repeat_row=g.repeat_row, freeze=g.freeze, autofilter=g.autofilter,
-                      breaks=list(g.breaks), charts=list(g.charts))
-    st = lay.style
-    st("title", _props(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True))
-    st("note", _props(font_size=9, font_color=NOTE_COLOR, text_wrap=True, align="left"))
-    st("head", _props(font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
-                      bg_color=HEADER_FILL, **BORDER))
-    st("doc_title", _props(font_name=FONT_HEAD, font_size=16, align="center", text_wrap=True))
-    st("heading", _props(font_name=FONT_HEAD, font_size=12, text_wrap=True))
-    st("para", _props(font_size=11, text_wrap=True))
-    for kind in ("data", "total"):
-        for c in g.cols:
-            st(f"{kind}:{c.fmt}", _cell_props(c.fmt, kind))
-    data_keys = tuple(f"data:{c.fmt}" for c in g.cols)
-    total_keys = tuple(f"total:{c.fmt}" for c in g.cols)
-    lay.body_styles = [data_keys]
-    blank = (None,) * width
-
-    def one(key: str) -> tuple:
-        return (key,) + (None,) * (width - 1)
-
-    title_keys, note_keys = one("title"), one("note")
-    wrap_idx = [i for i, c in enumerate(g.cols) if c.fmt in ("wrap", "para")]
-    wrap_cols_list = [g.cols[i] for i in wrap_idx]
-    total_w = sum(c.width for c in g.cols)
-    for ri, (values, kind, fmts) in enumerate(zip(g.rows, g.kinds, g.row_fmts)):
-        values = values[:width] + [None] * (width - len(values))
-        if kind == "title":
-            if width > 1:
-                lay.merges.append((ri, 0, ri, width - 1))
-            lay.add(values, title_keys, 28)
-        elif kind == "note":
-            if width > 1:
-                lay.merges.append((ri, 0, ri, width - 1))
-            lines = max(1, math.ceil(_text_width(values[0] or "") / max(total_w - 2, 10)))
-            lay.add(values, note_keys, 13 * lines + 3)
-        elif kind == "legend":
-            row = [values[0]] + [None] * (width - 1)
-            keys = [st("legend_label", _props(font_size=9, align="right"))] + [None] * (width - 1)
-            c0 = 1
-            for label, fill in g.legend:   # each label spans as many columns as it needs
-                key = st(f"legend:{fill}", _props(font_size=9, align="center", bg_color=fill,
-                                                   border=1, border_color="A6A6A6"))
-                c1, w = c0, g.cols[c0].width if c0 < width else 10
-                while w < _text_width(label) + 1 and c1 + 1 < width:
-                    c1 += 1
-                    w += g.cols[c1].width
-                if c1 > c0:
-                    lay.merges.append((ri, c0, ri, c1))
-                row[c0] = label
-                keys[c0] = key
-                c0 = c1 + 1
-                if c0 >= width:
-                    break
-            lay.add(row, tuple(keys))
-        elif kind == "header":
-            keys = []
-            for ci, v in enumerate(values):
-                if v is None:
-                    keys.append(None)
-                    continue
-                fill = g.cols[ci].head_fill if ri == g.repeat_row else None
-                keys.append(st(f"head:{fill}", _props(
-                    font_name=FONT_HEAD, font_size=10, bold=True, align="center", text_wrap=True,
-                    bg_color=fill, border=1, border_color="A6A6A6")) if fill else "head")
-            lay.add(values, tuple(keys), 30)
-        elif kind in ("data", "total"):
-            if fmts:
-                h = _row_height(values, g.cols, fmts)
-                keys = tuple(st(f"{kind}:{f}", _cell_props(f, kind)) for f in (
-                    (fmts[ci] if ci < len(fmts) else None) or c.fmt for ci, c in enumerate(g.cols)))
-            else:   # only the wrapping columns can make a row taller
-                h = _row_height([values[i] for i in wrap_idx], wrap_cols_list) if wrap_idx else None
-                keys = data_keys if kind == "data" else total_keys
-            lay.add(values, keys, h)
-        elif kind == "doc_title":
-            lay.add(values, one("doc_title"), 30)
-        elif kind == "heading":
-            lay.add(values, one("heading"), 20)
-        elif kind == "para" and values[0]:
-            lines = sum(max(1, math.ceil(_text_width(p) / (g.cols[0].width - 2)))
-                        for p in values[0].split("\n"))
-            lay.add(values, one("para"), min(409, 16 * lines + 4))
-        else:
-            lay.add(values, None if kind in ("blank", "para") else blank)
-    for (r0, c0, r1, c1, colors) in g.cond_ranges:
-        if "__ratio__" in colors:
-            lay.cond.append(CondRule(r0, c0, r1, c1, "ge", "C6EFCE", value=1))
-            lay.cond.append(CondRule(r0, c0, r1, c1, "between", "FFC7CE", minimum=0, maximum=0.99999))
-            continue
-        for value, fill in colors.items():
-            if fill:
-                lay.cond.append(CondRule(r0, c0, r1, c1, "equal", fill, value=value))
-    for (r0, c0, r1, c1) in g.bar_ranges:
-        lay.cond.append(CondRule(r0, c0, r1, c1, "databar", "9BC2E6", minimum=0,
-                                 maximum=r.settings["full_marks"]))
-    return lay
-
-
 def _render_grid(wb, ws, fmts: Formats, g: Grid, r, sheet_name: str, body: list | None = None,
                  charts: bool = True):
     """Render `g` on `ws` (see sheetlayout.write_xlsx for `body`)."""
@@ -589,7 +354,7 @@ def _chart(wb, ws, sheet_name: str, ch: Chart):
         chart.add_series(s)
     font = {"name": FONT_TEXT, "size": 9}
     chart.set_title({"name": ch.title, "name_font": {"name": FONT_HEAD, "size": 11, "bold": False}})
-    chart.set_legend({"position": "bottom", "font": font})
+    chart.set_legend({"position": ch.legend, "font": font})
     chart.set_x_axis({"num_font": font})
     y = {"num_font": font, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
     if ch.pct:

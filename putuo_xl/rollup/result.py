@@ -45,6 +45,8 @@ class Rollup:
     warnings: list[str] = field(default_factory=list)
     sample: bool = False              # this month's data in force is putuo-xl demo's sample returns
     sample_months: set = field(default_factory=set)   # months whose data in force is sample data
+    # month → the 通報 as blocks (kind, text): what the 通報 sheet and the .docx lay out
+    bulletin_blocks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]

@@ -24,6 +24,9 @@ SUBMIT_COLORS = {SUBMIT_ON_TIME: "C6EFCE", SUBMIT_LATE: "FFEB9C", SUBMIT_MISSING
 RATE_BY_UNIT = "承擔任務完成率"      # 月度匯總: done ÷ tasks assigned, per unit (task × unit pairs)
 RATE_BY_TASK = "任務完成率"          # 趨勢 / 通報 / CLI: tasks whose overall status is done ÷ tasks
 NOT_REPORTED = "未填報"
+INDENT = "\u3000\u3000"       # 段首空二字 (two ideographic spaces): the 通報's paragraphs
+# the units' own reports of lagging tasks (趨勢, 通報 三、), not the tasks' overall 滯後
+UNITS_LAGGING, TASKS_LAGGING = "報告滯後的單位", "報告滯後的任務"
 MET, NOT_MET, NO_VALUE = "達標", "未達標", "未填報"
 GRADES = {"good": "較好", "fair": "一般", "lagging": "滯後"}
 OP_WORDS = {">=": "不低於", "<=": "不超過", "=": "等於"}

@@ -1,6 +1,7 @@
 """The stage functions on a master: `rollup(master, month)` reads the master's plan and its
 ledger, computes the 工作報表 (compute.py) and writes them into the master (render.py);
-`bulletin_text(master, month)` computes just the 通報."""
+`bulletin_text(master, month)` computes just the 通報, `bulletin_docx(master, month, path)`
+writes it as a GB/T 9704 Word document."""
 from __future__ import annotations
 
 from datetime import date
@@ -22,6 +23,17 @@ def bulletin_text(master_path, month: str, config=None, now=None) -> str:
         return compute_rollup(led, plan, cfg, month, today=_today(now)).bulletin()
 
 
+def bulletin_docx(master_path, month: str, path, config=None, now=None) -> Path:
+    """The 通報 for `month`, computed from the master's ledger, as a Word document laid out to
+    GB/T 9704 (docx_gbt.py) at `path`, for the document system."""
+    from putuo_xl.rollup.bulletin_docx import write_bulletin_docx
+    cfg = _load_cfg(config)
+    plan = _plan_for(master_path, cfg)
+    with _ledger_for(master_path, cfg) as led:
+        r = compute_rollup(led, plan, cfg, month, today=_today(now))
+    return write_bulletin_docx(r, path)
+
+
 def _today(now) -> date | None:
     """`now` (a datetime or a date; None: today) as the day due dates are compared with."""
     if now is None:
@@ -29,10 +41,12 @@ def _today(now) -> date | None:
     return now.date() if hasattr(now, "date") and callable(now.date) else now
 
 
-def rollup(master_path, month: str, config=None, output=None, now=None) -> RollupResult:
+def rollup(master_path, month: str, config=None, output=None, now=None, *,
+           force: bool = False) -> RollupResult:
     """Compute the 工作報表 for `month` from the ledger and write them into the master (or into
     `output`, a new file, when given — e.g. while the master is open in Excel). `now` (default:
-    now): units whose due date has not passed by then are 未到期, not 未報送."""
+    now): units whose due date has not passed by then are 未到期, not 未報送. A month outside
+    the plan's year is refused unless `force` (see compute_rollup)."""
     import time
     t0 = time.perf_counter()
     month = check_month(month)
@@ -47,7 +61,7 @@ def rollup(master_path, month: str, config=None, output=None, now=None) -> Rollu
             plan = _plan_for(master, cfg)
             t2 = time.perf_counter()
             with _ledger_for(master, cfg) as led:
-                r = compute_rollup(led, plan, cfg, month, today=_today(now))
+                r = compute_rollup(led, plan, cfg, month, today=_today(now), force=force)
             t3 = time.perf_counter()
             from putuo_xl.rollup.render import write_rollup
             out = write_rollup(master, r, output=output)

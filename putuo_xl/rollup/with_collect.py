@@ -35,7 +35,8 @@ class CollectRollup:
 class _RollupAlong:
     """The rollup as collect's companion (collect.run.Companion)."""
 
-    def __init__(self) -> None:
+    def __init__(self, force: bool = False) -> None:
+        self.force = force
         self.plan = None
         self.cfg: Config | None = None
         self.prepared = None
@@ -57,7 +58,8 @@ class _RollupAlong:
             return
         try:
             self.computed = compute_rollup(ledger, self.plan, self.cfg, month, self.prepared,
-                                           today=today, stored=StoredRows(before, kept))
+                                           today=today, stored=StoredRows(before, kept),
+                                           force=self.force)
         except PutuoError as e:
             self.error = e
 
@@ -79,13 +81,14 @@ class _RollupAlong:
 
 def collect_and_rollup(master_path, paths, month: str, config: Config | str | Path | None = None,
                        output: str | Path | None = None, now: datetime | None = None, *,
-                       workers: int = 2) -> CollectRollup:
+                       workers: int = 2, force: bool = False) -> CollectRollup:
     """`collect` and then `rollup` for the same month, in one go: the master's plan is read
     once, the 工作報表 are computed from the ledger inside collect's transaction (so they count
     this run's files), and the master is rewritten ONCE — 收件情況, the six 工作報表 sheets and
     the hidden `_status`/`_actuals` in a single surgery pass, then one atomic rename after the
     ledger is committed. Same arguments as `collect` (`output`: the master with all the new
-    sheets goes to this new file). A failing or killed run leaves master and ledger as they
-    were; a rollup that cannot be computed is reported in `rollup_error` (see CollectRollup)."""
+    sheets goes to this new file; `force`: a month outside the plan's year). A failing or killed
+    run leaves master and ledger as they were; a rollup that cannot be computed is reported in
+    `rollup_error` (see CollectRollup)."""
     return _collect(master_path, paths, month, config, output, now, write_master=True,
-                    workers=workers, companion=_RollupAlong())
+                    workers=workers, companion=_RollupAlong(force), force=force)

@@ -43,15 +43,27 @@ def text_units(text: str, size: float = 10.5) -> float:
     return (len(text) + len(_WIDE_RE.findall(text))) * size / 10.5
 
 
+def wrap_lines(text: str, cap: float, size: float = 10.5) -> int:
+    """Lines a paragraph takes in `cap` column units when broken as Excel breaks Chinese text:
+    after as many whole characters as fit (a character never straddles two lines)."""
+    if text_units(text, size) <= cap:
+        return 1
+    scale = size / 10.5
+    lines, used = 1, 0.0
+    for ch in text:
+        w = (2.0 if _WIDE_RE.match(ch) else 1.0) * scale
+        if used and used + w > cap:
+            lines += 1
+            used = 0.0
+        used += w
+    return lines
+
+
 def cell_lines(text, width: float, size: float = 10.5) -> int:
     if text is None or text == "":
         return 1
     cap = max(width - 1.0, 1.0)
-    total = 0
-    for par in str(text).split("\n"):
-        u = text_units(par, size)
-        total += max(1, -(-int(u * 100) // int(cap * 100)))
-    return total
+    return sum(wrap_lines(par, cap, size) for par in str(text).split("\n"))
 
 
 def row_height(cells, size: float = 10.5, minimum: float = 18.0) -> float:

@@ -38,8 +38,8 @@ GENERATOR = f"putuo-xl {__version__}"
 BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\r\n\t]')
 
 # column key -> width; order and headers from layout.FORM_COLUMNS
-WIDTHS = {"task_id": 8, "task": 40, "role": 6, "deadline": 13, "indicator": 16, "target": 11,
-          "status": 9, "progress": 8, "actual": 9, "progress_text": 30, "problems": 20,
+WIDTHS = {"task_id": 9, "task": 40, "role": 6, "deadline": 15, "indicator": 16, "target": 11,
+          "status": 9, "progress": 9, "actual": 11.5, "progress_text": 30, "problems": 20,
           "next_steps": 20}
 TITLE_ROW, INFO_ROW, CONTACT_ROW, NOTE_ROW, HEADER_ROW = 0, 1, 2, 3, 4     # 0-based
 FIRST_ROW = HEADER_ROW + 1
@@ -61,6 +61,7 @@ class FormsResult:
     master_changes: str | None = None                       # what officials changed in the master
     script: str = "traditional"                             # the notice's: our wording in it
     views: str | None = None                                # the master's views refreshed (or not)
+    warnings: list[str] = field(default_factory=list)       # e.g. a month outside the plan (--force)
 
     def summary(self) -> str:
         T = lambda s: in_script(s, self.script)  # noqa: E731
@@ -116,11 +117,13 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     The plan is read from the master (its section sheets as last edited), unless `plan` is given.
     An existing form is kept unless `force`. `units` limits the run to those units (names in any
     script or alias). Each written form is recorded in the master's ledger (`issued`).
+    A month outside the plan's year is refused before anything is written (InputError, code
+    "month-outside-plan"); with `force` it goes ahead with a warning in `warnings`.
     """
     t0 = time.perf_counter()
     month = check_month(month)
     cfg = config or load_config()
-    changes = views = None
+    changes = views = read = None
     if plan is None:
         if master_path is None:
             raise InputError("請指定任務分解台賬(master)文件。")
@@ -128,6 +131,10 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
         read = read_master(master_path, cfg)
         plan = read.plan
         changes = read.summary()
+    from putuo_xl.plan.months import check_plan_month, plan_month_range
+    outside = check_plan_month(month, plan_month_range(plan), force=force, script=plan.script,
+                               title=plan.title)
+    if read is not None:
         views = _refresh_views(master_path, cfg, read)
     if out_dir is None:
         if master_path is None:
@@ -139,7 +146,8 @@ def write_forms(master_path: str | Path | None, month: str, out_dir: str | Path 
     fp = plan.fingerprint()
     assign = unit_assignments(plan, cfg)
     result = FormsResult(month=month, due=due, out_dir=out, plan_fingerprint=fp,
-                         master_changes=changes, script=plan.script, views=views)
+                         master_changes=changes, script=plan.script, views=views,
+                         warnings=[outside] if outside else [])
     wanted = list(assign)
     if units:
         wanted = []

@@ -42,14 +42,14 @@ GENERATOR = f"putuo-xl {__version__}"
 MARKS = {"lead": "●", "co": "○", "responsible": "◎"}
 
 # Section sheet: layout.SECTION_COLUMNS with widths and styles.
-SECTION_WIDTHS = [8, 15, 52, 12, 20, 22, 13, 9, 9, 10]
+SECTION_WIDTHS = [9, 15, 48, 13, 20, 22, 15, 9, 12, 10]   # G: 2020年12月31日 fits (not ####)
 SECTION_TITLE_ROW, SECTION_SUB_ROW, SECTION_HEADER_ROW = 0, 1, 2   # 0-based
 # 按單位查看
 VIEW_UNIT_CELL = "B2"
 VIEW_HEADER_ROW = 3          # 0-based: row 4
 VIEW_COLUMNS = ["序號", "任務編號", "工作任務", "角色", "牽頭單位", "完成時限", "量化指標",
                 "本單位狀態", "完成進度", "最近填報"]
-VIEW_WIDTHS = [9, 8, 50, 6, 12, 13, 22, 10, 9, 10]   # A: 「選擇單位」 fits on the printed page
+VIEW_WIDTHS = [9, 9, 48, 6, 12, 15, 22, 11, 9, 10]   # A: 「選擇單位」 fits on the printed page
 UNITS_NAME = "putuo_units"   # defined name of the unit list (the dropdown's source)
 
 
@@ -343,8 +343,7 @@ class _MasterWriter:
         kv("發布日期", _cn_date(plan.date))
         kv("總體完成時限", _cn_date(plan.default_deadline))
         kv("來源文件", Path(plan.source).name if plan.source else None)
-        kv("生成時間", datetime.now().strftime("%Y-%m-%d %H:%M"))
-        kv("生成工具", f"{GENERATOR}" + T(",台賬版本 ") + layout.WORKBOOK_VERSION)
+        kv("生成時間", layout.date_label(datetime.now().strftime("%Y-%m-%d %H:%M")))
 
         heading(T("二、分解概況"))
         c = self.counts
@@ -388,8 +387,9 @@ class _MasterWriter:
             "可以寫單位簡稱、全稱或單位組(如「區級有關單位」「各鎮(街道)」)。",
             "牽頭單位一欄寫「（共同負責）」的任務沒有牽頭單位,由「配合/責任單位」一欄所列的單位"
             "共同負責(責任矩陣中標記 ◎);新增這樣的任務時,牽頭單位一欄留空或寫「（共同負責）」均可。",
-            "修改後保存本文件,再生成月報(putuo-xl forms 本文件 --month 2020-08):"
-            "月報按修改後的台賬生成,每個單位只收到本單位的任務。",
+            "修改後保存本文件,再在「法治政府」選項卡中按「生成月報」,選擇報告月份:"
+            "月報按修改後的台賬生成,每個單位只收到本單位的任務。"
+            "(沒有「法治政府」選項卡的電腦,也可在命令行中生成:putuo-xl forms 台賬文件 --month 2020-08。)",
             f"「{layout.name('by_unit', self.script)}」:點擊 B2 單元格的下拉箭頭選擇單位,"
             f"下方列出該單位牽頭、配合的全部任務和本單位最近的填報狀態。",
             f"「{layout.name('matrix', self.script)}」:任務 × 單位一覽,"
@@ -744,7 +744,7 @@ class _MasterWriter:
         last = first_u + len(units) - 1
         self._title(ws, T("責任矩陣"), max(last, 2),
                     T("● 牽頭單位  ○ 配合單位  ◎ 共同負責(任務沒有牽頭單位時)  ·  單位組已展開到具體單位"))
-        ws.set_column(0, 0, 7)
+        ws.set_column(0, 0, 9)
         ws.set_column(1, 1, 30)
         ws.set_column(first_u, max(last, first_u), 3.2)
         hr = 2
@@ -797,7 +797,7 @@ class _MasterWriter:
         T, f = self.T, self.fmt
         months = report_months(self.plan)
         year = plan_year(self.plan)
-        heads = [T(h) for h in ("指標編號", "任務編號", "指標名稱", "目標(原文)", "方向", "目標值",
+        heads = [T(h) for h in ("序號", "任務編號", "指標名稱", "目標(原文)", "方向", "目標值",
                                 "計量單位", "牽頭單位", "配合/責任單位")]
         fixed = len(heads)
         month_heads = [f"{int(m[5:])}" + T("月") for m in months]
@@ -805,12 +805,18 @@ class _MasterWriter:
         last = len(heads) - 1
         self._title(ws, T("考評指標"), last,
                     T(f"{year}年各月實際值由月報匯總自動填寫(與目標值同一計量單位,如 92 表示 92%)"))
-        widths = [9, 7, 24, 16, 7, 7, 9, 12, 20] + [6] * len(months) + [8, 8]
+        widths = [6, 9, 25, 16, 7, 7, 9, 12, 20] + [6] * len(months) + [11, 9]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
+        # the indicator's id (1.4.1#1), what the monthly values are looked up by and what the
+        # worksheet functions take: a hidden column after the table (not printed)
+        key_col = last + 1
+        K = xl_col_to_name(key_col)
+        ws.set_column(key_col, key_col, 9, None, {"hidden": True})
         hr = 2
         for c, h in enumerate(heads):
             ws.write(hr, c, h, f("header_auto" if c >= fixed else "header"))
+        ws.write(hr, key_col, T("指標編號"), f("header"))
         ws.set_row(hr, 30)
         items = self.plan.indicators()
         A = layout.ACTUALS_SHEET
@@ -819,7 +825,8 @@ class _MasterWriter:
             r = hr + 1 + i
             x = r + 1
             others = co_text(t, self.script)
-            ws.write_string(r, 0, ind.id, f("cell_center"))
+            ws.write_number(r, 0, i + 1, f("cell_center"))
+            ws.write_string(r, key_col, ind.id, f("cell_center"))
             ws.write_string(r, 1, t.id, f("cell_center"))
             ws.write_string(r, 2, ind.name or "", f("cell"))
             ws.write_string(r, 3, ind.text, f("cell"))
@@ -831,7 +838,7 @@ class _MasterWriter:
             ws.write_string(r, 8, others, f("cell"))
             ws.set_row(r, row_height([(ind.name or "", 24), (ind.text, 16), (others, 20), (lead, 12)]))
             for j, m in enumerate(months):
-                ws.write_formula(r, fixed + j, _lookup_value(A, "B", f'$A{x}&"|{m}"'), f("cell_auto"), "")
+                ws.write_formula(r, fixed + j, _lookup_value(A, "B", f'${K}{x}&"|{m}"'), f("cell_auto"), "")
             # latest month with a value, right to left
             expr = '""'
             for j in range(len(months)):

@@ -20,6 +20,30 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
+# The house style of the report sheets (the rollup's and 收件情況): fonts, fills, the printed
+# page (landscape A4, fitted to the width, the sheet's title on top and the page number below).
+FONT_TEXT, FONT_HEAD = "SimSun", "SimHei"
+HEADER_FILL, TOTAL_FILL, NOTE_COLOR, BORDER_COLOR = "DDEBF7", "F2F2F2", "595959", "A6A6A6"
+
+
+def report_page(title: str, right: str = "", page_words: tuple[str, str, str] = ("第", "頁,共", "頁"),
+                **options) -> "PageSetup":
+    """The print settings of a report sheet: `title` centred in the page header, `right` (截至…)
+    on its right, 「第 n 頁,共 m 頁」 in the footer (`page_words` in the notice's script)."""
+    title = title.replace("&", "&&")
+    head = f'&C&11&"{FONT_HEAD},Regular"{title}'
+    if right:
+        head += f'&R&9&"{FONT_TEXT},Regular"{right.replace("&", "&&")}'
+    a, b, c = page_words
+    # font size before font name: a size code directly followed by digits ("&112020年") breaks
+    page = PageSetup(header=head, header_options={"margin": 0.3},
+                     footer=f'&C&9&"{FONT_TEXT},Regular"{a} &P {b} &N {c}',
+                     footer_options={"margin": 0.3}, hide_gridlines=1)
+    for k, v in options.items():
+        setattr(page, k, v)
+    return page
+
+
 def col_letter(ci: int) -> str:
     """0-based column index → letters (0 → A, 26 → AA)."""
     s = ""
@@ -45,6 +69,7 @@ class Chart:
     pct: bool = False
     size: tuple[int, int] = (520, 300)
     x_offset: int = 4
+    legend: str = "bottom"     # bottom | right
 
 
 @dataclass
@@ -97,6 +122,9 @@ class SheetLayout:
     charts: list[Chart] = field(default_factory=list)
     # style tuples whose rows may go to the surgery as XML once xlsxwriter has written one
     body_styles: list[tuple] = field(default_factory=list)
+    # (first row, first col, last row, last col) printed, when the cells alone would not say it
+    # (charts beside or below the table)
+    print_area: tuple[int, int, int, int] | None = None
 
     def add(self, values: list, styles: tuple | None, height: float | None = None) -> int:
         self.values.append(values)
@@ -177,6 +205,8 @@ def write_xlsx(ws, lay: SheetLayout, fmt: Callable[[dict], Any], body: list | No
         ws.set_column(ci, ci, w)
     if lay.repeat_row is not None:
         ws.repeat_rows(lay.repeat_row)
+    if lay.print_area is not None:
+        ws.print_area(*lay.print_area)
     if lay.freeze:
         ws.freeze_panes(*lay.freeze)
     objs = {k: fmt(v) for k, v in lay.formats.items()}

@@ -1,13 +1,13 @@
 """Cell styles for every workbook putuo-xl writes, read from a template an office can restyle.
 
-The template `workbook_templates/styles.xlsx` has one row per style: the style's key, what it is
+The template `putuo_xl/data/workbook_templates/styles.xlsx` has one row per style: the style's key, what it is
 used for, and a sample cell formatted with that style. Change the sample cell in Excel or WPS
 (font, size, colour, fill, border, alignment, number format) and save: the next build uses it.
 Styles missing from the template, or a missing template, fall back to the defaults below.
 
 The template is looked up beside the config file first (`<config dir>/workbook_templates/`),
-then in a source checkout's top-level `workbook_templates/`, then in the package data
-(`putuo_xl/data/workbook_templates/`, what `pip install` brings; see resources.py). It is read once per process and translated into
+then in the package data (`putuo_xl/data/workbook_templates/`, in a checkout and in what
+`pip install` brings; see resources.py). It is read once per process and translated into
 xlsxwriter format properties (`Styles.props(key)`), so writing a workbook costs no extra I/O.
 """
 from __future__ import annotations

@@ -1,0 +1,152 @@
+"""Every sheet of the demo an official reads, checked as it prints: the master (說明, section
+sheets, 按單位查看, 責任矩陣, 考評指標), 收件情況, the six 工作報表 sheets and a unit's form —
+cells, print settings, and LibreOffice's rendering of the whole workbook; the 通報 as a GB/T
+9704 Word document."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from putuo_xl import layout
+from putuo_xl.demo import run_demo
+from sheet_check import (check_sheet, chart_texts, pdf_pages, print_title_problems, squash)
+
+ROOT = Path(__file__).resolve().parents[1]
+XLSX_CHECK = ROOT / "tools" / "xlsx-check"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return run_demo(tmp_path_factory.mktemp("official") / "demo")
+
+
+@pytest.fixture(scope="module")
+def book(demo):
+    return load_workbook(demo.master)
+
+
+@pytest.fixture(scope="module")
+def pages(demo, tmp_path_factory):
+    """The master as LibreOffice prints it: (sheet of each page, text of each page)."""
+    font = subprocess.run(["fc-match", "-f", "%{family}", "Calibri"], capture_output=True, text=True)
+    assert "Carlito" in font.stdout, ("LibreOffice needs Calibri's metrics to lay out columns as "
+                                      "Excel does: apt-get install fonts-crosextra-carlito (make test)")
+    pdf = tmp_path_factory.mktemp("pdf") / "master.pdf"
+    p = subprocess.run([sys.executable, str(XLSX_CHECK), str(demo.master), "--pdf", str(pdf)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return pdf_pages(pdf)
+
+
+def official_sheets(wb):
+    return [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+
+
+def test_every_cell_fits_no_codes_one_date_style(book):
+    names = [ws.title for ws in official_sheets(book)]
+    for key in ("readme", "by_unit", "matrix", "indicators", "receipts", *layout.ROLLUP_SHEETS):
+        assert layout.name(key) in names, key
+    problems = [p for ws in official_sheets(book) for p in check_sheet(ws)]
+    assert not problems, "\n".join(map(str, problems[:30]))
+
+
+def test_a_units_form_fits_and_has_one_date_style(demo):
+    form = sorted(demo.forms[demo.months[-1]].glob("*.xlsx"))[0]
+    wb = load_workbook(form)
+    # the form's task column carries the further targets' keys (1.3.1#2) the collector reads
+    problems = [p for ws in official_sheets(wb) for p in check_sheet(ws, ids=False)]
+    assert not problems, "\n".join(map(str, problems[:30]))
+
+
+def test_print_titles_only_above_their_own_table(book):
+    assert not print_title_problems(book)
+    trend = book[layout.name("trend")]
+    assert not trend.print_title_rows            # three tables with different headers
+
+
+def test_charts_are_never_cut_by_a_page_break(demo, pages):
+    """Each 趨勢 chart — its title and every legend entry — on one printed page, and the tables'
+    own headers above them (never 一's above 二 or 三)."""
+    trend = layout.name("trend")
+    mine = [t for t in pages if f"·{trend}" in t.split("\n", 3)[0] + t.split("\n", 3)[1]]
+    assert mine
+    charts = chart_texts(demo.master, trend)
+    assert len(charts) == 3
+    for title, series in charts:
+        where = [i for i, t in enumerate(mine) if squash(title) in squash(t)]
+        assert len(where) == 1, title
+        page = squash(mine[where[0]])
+        for name in series:
+            assert squash(name) in page, (title, name)
+        assert not any(re.search(r"\d{1,2}\.\d\.\d#\d", s) for s in series)   # names, not ids
+    for t in mine:
+        if "二、考評指標實際值" in t or "三、考評指標達成度" in t:
+            assert "一、月度總體情況" not in t
+
+
+def test_printed_pages_say_dates_one_way(pages):
+    for i, text in enumerate(pages, 1):
+        assert not re.search(r"(?<![\d-])\d{4}-\d{1,2}-\d{1,2}(?![\d-])", text), (i, text[:400])
+        assert not re.search(r"#\s?\d", text), (i, text[:400])
+
+
+def test_bulletin_page_and_signature(demo, pages):
+    bulletin = layout.name("bulletin")
+    mine = [t for t in pages if re.search(r"— \d+ —", t)]       # the 通報's own page numbers
+    assert mine and "預評估通報" in mine[0]
+    text = "\n".join(mine)
+    # 總體狀態 and the units' own reports told apart (the 通報 no longer reads as a contradiction)
+    assert "總體滯後" in text and "各單位報告中" in text and "報告滯後任務" in text
+    office = "區建設法治政府（依法行政）工作領導小組辦公室"
+    sig = next(ln for ln in text.split("\n") if squash(ln) == office)
+    after = next(ln for ln in text.split(sig, 1)[1].split("\n") if ln.strip())
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", after.strip()), "the 成文日期, in full, below"
+    # right-aligned (not at the left margin), the date starting right of the 署名's start
+    assert len(sig) - len(sig.lstrip()) >= 3 and len(after) - len(after.lstrip()) > len(sig) - len(sig.lstrip())
+    wb = load_workbook(demo.master)
+    ws = wb[bulletin]
+    assert ws.page_setup.orientation == "portrait"
+    assert round(ws.page_margins.top * 25.4) == 37 and round(ws.page_margins.left * 25.4) == 28
+
+
+def test_bulletin_docx_follows_gbt_9704(demo, tmp_path):
+    from docx import Document
+
+    from putuo_xl.rollup.run import bulletin_docx
+    out = bulletin_docx(demo.master, demo.months[-1], tmp_path / "通報.docx")
+    doc = Document(out)
+    sec = doc.sections[0]
+    assert (round(sec.top_margin.mm), round(sec.left_margin.mm), round(sec.bottom_margin.mm),
+            round(sec.right_margin.mm)) == (37, 28, 35, 26)
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    body = next(p for p in paras if p.text.startswith("根據"))
+    run = body.runs[0]
+    assert run.font.size.pt == 16
+    assert run._r.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") \
+        == "仿宋_GB2312"
+    h1 = next(p for p in paras if p.text.startswith("一、"))
+    assert h1.runs[0]._r.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "黑体"
+    assert body.paragraph_format.line_spacing.pt == pytest.approx(28.95)
+    date_p = paras[-1]
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", date_p.text)
+    assert date_p.alignment == 2 and paras[-2].alignment == 2          # right
+    footer = sec.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "—" in footer and doc.settings.odd_and_even_pages_header_footer
+    # LibreOffice opens it: the text, the page numbers
+    if shutil.which("soffice"):
+        prof = tmp_path / "lo"
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{prof}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                       capture_output=True, timeout=180)
+        pdf = tmp_path / "通報.pdf"
+        assert pdf.exists()
+        texts = pdf_pages(pdf)
+        assert "—1—" in squash(texts[0]) and "預評估通報" in squash(texts[0])
