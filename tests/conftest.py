@@ -15,3 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # In-process server-route tests (Route.server() without the HTTP guard in front) act as the one
 # local user of a server started with --no-auth; servers the tests start set their own mode.
 os.environ.setdefault("PUTUO_XL_AUTH", "off")
+# The CLI's own words (help, usage errors) follow a Chinese locale's script: the tests expect the
+# bundled notice's (traditional) unless they set one.
+for _k in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    if os.environ.get(_k, "").lower().startswith("zh"):
+        os.environ[_k] = "C.UTF-8"

@@ -128,6 +128,32 @@ def test_help_is_chinese_and_examples_stand_on_their_own_lines(tmp_path):
     assert p.returncode == 0 and "例：\n    putuo-xl rollup 任務分解台賬.xlsx --month 2020-08\n" in p.stdout
 
 
+def test_help_follows_the_script_of_the_config_or_the_chinese_locale(tmp_path):
+    from putuo_xl.cli.helptext import choose_script
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    # a simplified locale: help and usage errors in simplified characters
+    p = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "rollup", "-h"], capture_output=True, text=True,
+                       env=dict(env, LANG="zh_CN.UTF-8", PYTHONPATH=str(ROOT)), timeout=120)
+    assert p.returncode == 0 and "任务分解台账.xlsx" in p.stdout and "用法：" in p.stdout, p.stdout
+    assert "臺賬" not in p.stdout and "台賬" not in p.stdout
+    p = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "rollup", "--bogus"], capture_output=True,
+                       text=True, env=dict(env, LANG="zh_CN.UTF-8", PYTHONPATH=str(ROOT)), timeout=120)
+    assert p.returncode == 2 and "没有选项 --bogus" in p.stderr, p.stderr
+    # Hong Kong / Taiwan: traditional, as without a Chinese locale
+    p = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "rollup", "-h"], capture_output=True, text=True,
+                       env=dict(env, LANG="zh_TW.UTF-8", PYTHONPATH=str(ROOT)), timeout=120)
+    assert "任務分解台賬.xlsx" in p.stdout
+    # a --config for a simplified district wins over the locale
+    cfg = tmp_path / "西平县.yaml"
+    cfg.write_text("version: 1\ndistrict: 驻马店市西平县\noffice: 县委全面依法治县委员会办公室\n"
+                   "units:\n  县司法局: {}\n  县财政局: {}\n", encoding="utf-8")
+    assert choose_script(["build", "--config", str(cfg), "-h"]) == "simplified"
+    assert choose_script([f"--config={cfg}"]) == "simplified"
+    bundled = ROOT / "putuo_xl" / "data" / "config.yaml"
+    assert choose_script(["build", "--config", str(bundled)]) == "traditional"
+    assert choose_script(["build", "--config", str(tmp_path / "missing.yaml")]) in ("traditional", "simplified")
+
+
 def test_no_lock_file_stays_beside_the_master(demo):
     assert not [p.name for p in demo.iterdir() if p.name.endswith(".putuo-xl.lock")]
 

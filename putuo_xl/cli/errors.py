@@ -12,8 +12,7 @@ import sys
 
 import click
 
-from putuo_xl.cli.helptext import ChineseCommand, ChineseContext, metavar
-from putuo_xl.text import cjk_punct
+from putuo_xl.cli.helptext import ChineseCommand, ChineseContext, choose_script, cli_text, metavar, set_script
 
 USAGE_EXIT = 2
 ABORT_EXIT = 1
@@ -97,6 +96,7 @@ class ChineseGroup(click.Group):
     group_class = type
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        set_script(choose_script(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -105,13 +105,13 @@ class ChineseGroup(click.Group):
             if type(e).__name__ == "NoArgsIsHelpError":     # a bare group: its help, as click does
                 click.echo(e.format_message(), err=True)
                 sys.exit(USAGE_EXIT)
-            click.echo(cjk_punct(f"錯誤:{usage_message(e)}"), err=True)
+            click.echo(cli_text(f"錯誤:{usage_message(e)}"), err=True)
             sys.exit(USAGE_EXIT)
         except click.Abort:
-            click.echo(cjk_punct("已取消。沒有終端時無法詢問確認或密碼:發送郵件請加 --yes,"
+            click.echo(cli_text("已取消。沒有終端時無法詢問確認或密碼:發送郵件請加 --yes,"
                                  "並把 SMTP 密碼放在 mail.smtp.password_env 指定的環境變量中。"), err=True)
             sys.exit(ABORT_EXIT)
         except click.ClickException as e:
-            click.echo(cjk_punct(f"錯誤:{e.format_message()}"), err=True)
+            click.echo(cli_text(f"錯誤:{e.format_message()}"), err=True)
             sys.exit(e.exit_code)
         sys.exit(rv if isinstance(rv, int) else 0)

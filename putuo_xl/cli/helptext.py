@@ -4,12 +4,15 @@ help texts with Chinese full-width punctuation (text.cjk_punct: codes, paths and
 theirs). `ChineseContext` gives every command of a `ChineseGroup` this formatter."""
 from __future__ import annotations
 
+import locale
+import os
 import re
+import sys
 import unicodedata
 
 import click
 
-from putuo_xl.text import cjk_punct
+from putuo_xl.text import SIMPLIFIED, TRADITIONAL, cjk_punct, detect_script, in_script
 
 HEADINGS = {"Options": "選項", "Commands": "命令", "Arguments": "參數",
             "Positional arguments": "參數"}
@@ -91,7 +94,72 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
+_SIMPLIFIED_LOCALE = re.compile(r"^(zh[_-](cn|sg|hans)|chinese[ _(]*simplified|chinese_(china|singapore))", re.I)
+_TRADITIONAL_LOCALE = re.compile(r"^(zh[_-](tw|hk|mo|hant)|chinese[ _(]*traditional|chinese_(taiwan|hong kong|macau))", re.I)
+_script = [TRADITIONAL]
+
+
+def _config_arg(args: list[str]) -> str | None:
+    for i, a in enumerate(args):
+        if a == "--config" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--config="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _config_script(path: str) -> str | None:
+    """The script of the district a --config file describes (its names, not our comments)."""
+    try:
+        import yaml
+        with open(path, encoding="utf-8-sig") as f:
+            data = yaml.safe_load(f)
+        names = [str(data.get("district") or ""), str(data.get("office") or ""),
+                 *(str(k) for k in (data.get("units") or {}))]
+    except Exception:          # help must show whatever the file is; the command reports it
+        return None
+    text = "".join(names)
+    return detect_script(text) if text.strip() else None
+
+
+def _locale_script() -> str | None:
+    names = [os.environ.get(k, "") for k in ("LC_ALL", "LC_MESSAGES", "LANG")]
+    try:
+        names.append(locale.getlocale()[0] or "")
+    except ValueError:
+        pass
+    for n in names:
+        if _SIMPLIFIED_LOCALE.match(n):
+            return SIMPLIFIED
+        if _TRADITIONAL_LOCALE.match(n):
+            return TRADITIONAL
+        if n and n not in ("C", "POSIX"):
+            break              # the first locale that is set decides
+    return None
+
+
+def choose_script(args: list[str] | None = None) -> str:
+    """The script of what the CLI itself says (help, usage errors) before any notice is read:
+    the district's in a --config file, else the system's Chinese locale (zh_CN → simplified,
+    zh_TW/zh_HK → traditional), else the bundled notice's (traditional)."""
+    args = sys.argv[1:] if args is None else list(args)
+    cfg = _config_arg(args)
+    return (cfg and _config_script(cfg)) or _locale_script() or TRADITIONAL
+
+
+def set_script(script: str) -> None:
+    _script[0] = script
+
+
+def cli_text(text: str) -> str:
+    """Our wording in the script chosen for this run, with Chinese punctuation."""
+    return in_script(text, _script[0])
+
+
 class ChineseFormatter(click.HelpFormatter):
+    def getvalue(self) -> str:
+        return in_script(super().getvalue(), _script[0]) if _script[0] == SIMPLIFIED else super().getvalue()
+
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, _words(args), "用法：" if prefix is None else prefix)
 
