@@ -20,7 +20,8 @@ import pandas as pd
 from putuo_xl import layout
 from putuo_xl.config import Config
 from putuo_xl.errors import InputError
-from putuo_xl.ledger.status import LABELS as STATE_LABELS, ledger_status
+from putuo_xl.ledger.status import (LABELS as STATE_LABELS, LATE, MISSING, NOT_DUE, ON_TIME,
+                                    ledger_status)
 from putuo_xl.plan.model import Plan
 from putuo_xl.rollup.bulletin import _bulletin
 from putuo_xl.rollup.by_task import _by_task
@@ -38,19 +39,22 @@ from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
                    prepared: "PreparedRollup | None" = None, *, today: date | None = None,
-                   stored: "StoredRows | None" = None) -> Rollup:
+                   stored: "StoredRows | None" = None, history: bool = True) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
     `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
+    `history=False`: the figures of `month` only; earlier months get only their reporting
+    counts in `trend` and `unit_states` (what the 年度報告 needs; not for the sheets).
     Refused (InputError) for a month with no forms issued and nothing received."""
     with _no_gc():
-        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored)
+        return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored,
+                               history=history)
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     prepared: PreparedRollup | None = None, today: date | None = None,
-                    stored: StoredRows | None = None) -> Rollup:
+                    stored: StoredRows | None = None, history: bool = True) -> Rollup:
     month = check_month(month)
     cfg = config
     if prepared is not None and prepared.plan is plan and prepared.config is config:
@@ -79,15 +83,19 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     actuals = actuals.sort_values(["month", "unit", "indicator_id"], kind="stable")
 
     per_month = {}
-    for m in months:
+    shown = months if history else [month]
+    for m in shown:
         per_month[m] = _compute_month(ctx, m, months, statuses, reports, actuals, sent.get(m))
 
-    scores = pd.concat([per_month[m]["scores"] for m in reversed(months)], ignore_index=True)
-    monthly = pd.concat([per_month[m]["monthly"] for m in reversed(months)], ignore_index=True)
-    progress = pd.concat([per_month[m]["progress"] for m in reversed(months)], ignore_index=True)
-    indicators = pd.concat([per_month[m]["indicators"] for m in reversed(months)], ignore_index=True)
-    trend = pd.DataFrame([per_month[m]["trend"] for m in months])
-    ind_trend, ind_ratio = _indicator_trend(ctx, months, indicators)
+    scores = pd.concat([per_month[m]["scores"] for m in reversed(shown)], ignore_index=True)
+    monthly = pd.concat([per_month[m]["monthly"] for m in reversed(shown)], ignore_index=True)
+    progress = pd.concat([per_month[m]["progress"] for m in reversed(shown)], ignore_index=True)
+    indicators = pd.concat([per_month[m]["indicators"] for m in reversed(shown)], ignore_index=True)
+    trend = pd.DataFrame([per_month[m]["trend"] if m in per_month else _reporting_row(m, statuses[m])
+                          for m in months])
+    ind_trend, ind_ratio = _indicator_trend(ctx, shown, indicators)
+    unit_states = {m: {um.unit: STATE_LABELS[um.state] for um in statuses[m].in_scope()}
+                   for m in months}
 
     r = Rollup(month=month, months=months, plan_title=plan.title, script=plan.script,
                district=cfg.district, office=cfg.office, status_columns=ctx.status_columns,
@@ -102,16 +110,26 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "group_lagging_share": ctx.group_lagging_share,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n,
                          "bulletin_max_units": ctx.bulletin_max_units},
-               warnings=warnings, sample=month in sample_months, sample_months=sample_months)
-    for m in months:
+               warnings=warnings, sample=month in sample_months, sample_months=sample_months,
+               unit_states=unit_states, history=history)
+    for m in shown:
         r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
     # made on first use from what they need only (not the whole context: its 180,000-key
     # assignment index would stay alive with the result)
     need = _StatusInputs(ctx.tasks, ctx.near_days)
     cur = {k: per_month[month][k] for k in ("month", "task_status", "state")}
     r._defer("status_rows", lambda: _status_rows(need, cur))
-    r.actual_rows = _actual_rows(ctx, months, per_month)
+    r.actual_rows = _actual_rows(ctx, shown, per_month)
     return r
+
+
+def _reporting_row(m: str, ms) -> dict:
+    """A 趨勢 row with the reporting counts only (compute_rollup with history=False)."""
+    c = ms.counts()
+    due = c["expected"] - c[NOT_DUE]
+    return {"月份": m, "應報單位": c["expected"], "按時報送": c[ON_TIME], "逾期報送": c[LATE],
+            "未報送": c[MISSING], SUBMIT_NOT_DUE: c[NOT_DUE],
+            "按時報送率": c[ON_TIME] / due if due else None}
 
 
 def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_at=None) -> dict:

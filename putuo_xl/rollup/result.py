@@ -45,6 +45,8 @@ class Rollup:
     warnings: list[str] = field(default_factory=list)
     sample: bool = False              # this month's data in force is putuo-xl demo's sample returns
     sample_months: set = field(default_factory=set)   # months whose data in force is sample data
+    unit_states: dict = field(default_factory=dict)   # month → unit → 按時報送 / 逾期報送 / …
+    history: bool = True              # False: only `month`'s figures (compute_rollup(history=False))
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]
