@@ -112,7 +112,8 @@ def _due(month: str) -> date:
 
 
 def prepare_year(size: int) -> Path:
-    """bench/.data/annual-<size>/: config.yaml, seed/ (master + a ledger with 12 months)."""
+    """bench/.data/annual-<size>/: config.yaml, seed/ (master + a ledger with 12 months),
+    seed-01/ (the same master and the ledger as it was after January)."""
     d = bp.DATA / f"annual-{size}"
     if (d / "ready").exists():
         return d
@@ -132,7 +133,11 @@ def prepare_year(size: int) -> Path:
     print(f"  [{size}] real month collected: {rep.stats()['accepted']} accepted, "
           f"{rep.stats()['rejected']} rejected, {t1 - t0:.1f} s", flush=True)
     shutil.copy(src / "seed" / MASTER, d / "seed" / MASTER)
-    _copy_year(tmpl / LEDGER, d / "seed" / LEDGER, size, cfg)
+    _copy_year(tmpl / LEDGER, d / "seed" / LEDGER, size, cfg, MONTHS)
+    # the same ledger as it was in January (the first month's rollup runs on it)
+    (d / "seed-01").mkdir()
+    shutil.copy(src / "seed" / MASTER, d / "seed-01" / MASTER)
+    _copy_year(tmpl / LEDGER, d / "seed-01" / LEDGER, size, cfg, MONTHS[:1])
     shutil.rmtree(tmpl)
     t2 = time.perf_counter()
     con = sqlite3.connect(d / "seed" / LEDGER)
@@ -152,7 +157,7 @@ def _targets(cfg) -> dict:
     return {i.id: (i.value, i.op) for _t, i in plan.indicators()}
 
 
-def _copy_year(template: Path, out: Path, size: int, cfg) -> None:
+def _copy_year(template: Path, out: Path, size: int, cfg, months: list[str]) -> None:
     from putuo_xl.ledger.store import Ledger
     Ledger(out).close()                          # the schema
     con = sqlite3.connect(out, isolation_level=None)
@@ -185,7 +190,7 @@ def _copy_year(template: Path, out: Path, size: int, cfg) -> None:
     ci = {c: i for i, c in enumerate(cols)}
     units = sorted({r[ci["unit"]] for r in subs if r[ci["unit"]]})
     con.execute("BEGIN")
-    for k, m in enumerate(MONTHS, 1):
+    for k, m in enumerate(months, 1):
         rng = random.Random(size * 100 + k)
         due = _due(m)
         missing = set(rng.sample(units, max(1, len(units) * 3 // 100)))
