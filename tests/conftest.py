@@ -15,3 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # In-process server-route tests (Route.server() without the HTTP guard in front) act as the one
 # local user of a server started with --no-auth; servers the tests start set their own mode.
 os.environ.setdefault("PUTUO_XL_AUTH", "off")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def year_demo(tmp_path_factory):
+    """`putuo-xl demo --months 12`: a whole year of sample returns, made once per session
+    (about half a minute); tests copy what they change."""
+    from putuo_xl.demo import run_demo
+    return run_demo(tmp_path_factory.mktemp("year") / "示例全年", months=12)

@@ -21,7 +21,7 @@ from docx.shared import Mm, Pt
 
 from putuo_xl import layout
 from putuo_xl.config import load_config
-from putuo_xl.demo import SAMPLE_MARK, run_demo, year_months
+from putuo_xl.demo import SAMPLE_MARK, year_months
 from putuo_xl.docx_gbt import comment_ranges, style_name
 from putuo_xl.report.document import ANNEXES, PARTS
 from putuo_xl.report.run import annual_report
@@ -30,12 +30,6 @@ from putuo_xl.text import narrow
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2020
-
-
-@pytest.fixture(scope="session")
-def year_demo(tmp_path_factory):
-    """The 12-month demo, once per session (about half a minute)."""
-    return run_demo(tmp_path_factory.mktemp("year") / "示例全年", months=12)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from putuo_xl import layout
 from putuo_xl.ledger.status import day_label, month_word
 from putuo_xl.plan.model import Plan
 from putuo_xl.rollup.context import _Ctx
-from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (GRADES, LIGHTS, MET, NO_VALUE, NOT_REPORTED, SUBMIT_LATE,
                                    SUBMIT_MISSING, SUBMIT_NOT_DUE, SUBMIT_ON_TIME, _next_month)
 from putuo_xl.text import in_script
@@ -20,12 +19,12 @@ def _fmt_num(v: float) -> str:
     return str(int(v)) if v == int(v) else f"{v:.2f}".rstrip("0").rstrip(".")
 
 
-def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> str:
+def _bulletin(ctx: _Ctx, sample: bool, m: str, cur: dict, plan: Plan) -> str:
     label = layout.month_label(m)
     tr = next(x for x in [cur["trend"]])
     scores = cur["scores"]
     lines = []
-    if m in r.sample_months:
+    if sample:
         lines.append("【示例數據:以下內容由 putuo-xl demo 的示例回報生成,不是真實填報】")
     if cur["after_bulletin"]:
         late_units = [u for u in cur["exp_units"] if u in cur["after_bulletin"]]

@@ -29,11 +29,12 @@ from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
 from putuo_xl.rollup.data_sheets import _actual_rows, _status_rows, _StatusInputs
 from putuo_xl.rollup.month_state import _month_state, _Reports
-from putuo_xl.rollup.reading import StoredRows, _read_ledger
+from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
                                    SUBMIT_NOT_DUE, SUBMIT_ON_TIME, check_month)
-from putuo_xl.rollup.scores import _scores
+from putuo_xl.rollup.scores import _scores, timeliness
+from putuo_xl.rollup.snapshots import MonthCache
 from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 
@@ -57,16 +58,12 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     stored: StoredRows | None = None, history: bool = True) -> Rollup:
     month = check_month(month)
     cfg = config
+    today = today or date.today()
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
-    have, reports, actuals, sent = _read_ledger(ledger, month, stored)
-    months = sorted(have | {month})
-    warnings: list[str] = []
-    # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
-    statuses = ledger_status(ledger, months, cfg, today=today or date.today(),
-                             fallback_units=ctx.units, order=ctx.unit_order)
+    have, received, actuals, sent = _ledger_inputs(ledger, month, stored)
     if month not in have:
         label = layout.month_label(month)
         raise InputError(
@@ -74,28 +71,70 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
             f"無從匯總。請先用 putuo-xl forms 總表 --month {month} 生成並下發月報,"
             f"收到回報後用 putuo-xl collect 收集,再匯總;或者檢查月份是否寫錯。",
             code="empty-month")
-    sample_months = {m for m in months if statuses[m].sample}
-    # keep only rows the current plan knows: a unit's report on a task it is not assigned
-    # to (an old plan, a hand-edited form) is not counted
-    reports = _Reports(ctx, reports)
-    if reports.dropped:
-        warnings.append(f"有 {reports.dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
+    months = sorted(have)
     actuals = actuals.sort_values(["month", "unit", "indicator_id"], kind="stable")
 
-    per_month = {}
-    shown = months if history else [month]
-    for m in shown:
-        per_month[m] = _compute_month(ctx, m, months, statuses, reports, actuals, sent.get(m))
+    # the months before `month` whose figures are kept (snapshots.py): a prefix of the months
+    cache = MonthCache.for_ledger(ledger, plan, cfg)
+    keys = cache.keys(ledger.conn, months, sent) if cache else {}
+    kept: dict[str, dict] = {}
+    for m in months[:-1]:
+        snap = cache.load(m, keys[m], today) if cache else None
+        if snap is None:
+            break
+        kept[m] = snap
+    carry, tl = None, {}
+    if kept:
+        last = months[len(kept) - 1]
+        carry = cache.load_carry(last, keys[last], len(ctx.a_units))
+        if carry is None:           # figures without their carry: compute those months again
+            kept = {}
+        else:
+            tl = kept[last]["timeliness"]
+    todo = months[len(kept):]
+    # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
+    statuses = ledger_status(ledger, todo, cfg, today=today, fallback_units=ctx.units,
+                             order=ctx.unit_order)
+    per_month = dict(kept)
+    dropped = sum(snap["dropped"] for snap in kept.values())
+    max_due = kept[months[len(kept) - 1]]["max_due"] if kept else ""
+    saving = cache is not None
+    for m in todo:
+        ms = statuses[m]
+        max_due = max(max_due, max((um.due for um in ms.units.values()), default=ms.default_due).isoformat())
+        # keep only rows the current plan knows: a unit's report on a task it is not assigned
+        # to (an old plan, a hand-edited form) is not counted
+        reports = _Reports(ctx, _month_rows(ledger, m, received, stored))
+        mst, carry = _month_state(ctx, m, reports, carry)
+        tl = timeliness(tl, ms)
+        dropped += reports.dropped
+        if not (history or m == month):     # the 年度報告: only the last month's figures
+            per_month[m] = {"trend": _reporting_row(m, ms), "sample": ms.sample,
+                            "unit_states": _unit_states(ms)}
+            saving = False
+            continue
+        pm = _compute_month(ctx, m, mst, ms, tl, actuals, sent.get(m))
+        pm.update(sample=ms.sample, unit_states=_unit_states(ms), timeliness=tl,
+                  dropped=reports.dropped)
+        pm["bulletin"] = _bulletin(ctx, ms.sample, m, pm, plan)
+        pm["max_due"] = max_due
+        per_month[m] = pm
+        # a month is kept once every due date up to it has passed (未到期 depends on the day)
+        saving = saving and today.isoformat() > max_due
+        if saving:
+            cache.save(m, keys[m], {k: pm[k] for k in SNAPSHOT_KEYS}, carry)
 
+    warnings: list[str] = []
+    if dropped:
+        warnings.append(f"有 {dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
+    shown = months if history else [month]
+    sample_months = {m for m in months if per_month[m]["sample"]}
     scores = pd.concat([per_month[m]["scores"] for m in reversed(shown)], ignore_index=True)
     monthly = pd.concat([per_month[m]["monthly"] for m in reversed(shown)], ignore_index=True)
     progress = pd.concat([per_month[m]["progress"] for m in reversed(shown)], ignore_index=True)
     indicators = pd.concat([per_month[m]["indicators"] for m in reversed(shown)], ignore_index=True)
-    trend = pd.DataFrame([per_month[m]["trend"] if m in per_month else _reporting_row(m, statuses[m])
-                          for m in months])
+    trend = pd.DataFrame([per_month[m]["trend"] for m in months])
     ind_trend, ind_ratio = _indicator_trend(ctx, shown, indicators)
-    unit_states = {m: {um.unit: STATE_LABELS[um.state] for um in statuses[m].in_scope()}
-                   for m in months}
 
     r = Rollup(month=month, months=months, plan_title=plan.title, script=plan.script,
                district=cfg.district, office=cfg.office, status_columns=ctx.status_columns,
@@ -111,9 +150,9 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n,
                          "bulletin_max_units": ctx.bulletin_max_units},
                warnings=warnings, sample=month in sample_months, sample_months=sample_months,
-               unit_states=unit_states, history=history)
+               unit_states={m: per_month[m]["unit_states"] for m in months}, history=history)
     for m in shown:
-        r.bulletins[m] = _bulletin(ctx, r, m, per_month[m], plan)
+        r.bulletins[m] = per_month[m]["bulletin"]
     # made on first use from what they need only (not the whole context: its 180,000-key
     # assignment index would stay alive with the result)
     need = _StatusInputs(ctx.tasks, ctx.near_days)
@@ -123,20 +162,19 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     return r
 
 
-def _reporting_row(m: str, ms) -> dict:
-    """A 趨勢 row with the reporting counts only (compute_rollup with history=False)."""
-    c = ms.counts()
-    due = c["expected"] - c[NOT_DUE]
-    return {"月份": m, "應報單位": c["expected"], "按時報送": c[ON_TIME], "逾期報送": c[LATE],
-            "未報送": c[MISSING], SUBMIT_NOT_DUE: c[NOT_DUE],
-            "按時報送率": c[ON_TIME] / due if due else None}
+# what a month's snapshot keeps (snapshots.py): its sheets' rows and what later months need
+SNAPSHOT_KEYS = ("monthly", "progress", "indicators", "scores", "trend", "ind_values", "ind_month",
+                 "bulletin", "sample", "unit_states", "timeliness", "dropped", "max_due")
 
 
-def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_at=None) -> dict:
-    mst = _month_state(ctx, m, reports)
+def _unit_states(ms) -> dict[str, str]:
+    return {um.unit: STATE_LABELS[um.state] for um in ms.in_scope()}
 
+
+def _compute_month(ctx: _Ctx, m: str, mst, ms, tl: dict, actuals, sent_at=None) -> dict:
+    """The figures of month m: `mst` its state (_month_state), `ms` its MonthStatus, `tl` each
+    unit's reporting up to it (scores.timeliness)."""
     # -- who reported for m: status.ledger_status (the rule collect and mail use) -------------
-    ms = statuses[m]
     scope = ms.in_scope()
     exp_units = [um.unit for um in scope]
     sub_state = {um.unit: STATE_LABELS[um.state] for um in scope}
@@ -153,7 +191,7 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
     monthly = _by_unit(ctx, m, mst, scope, sub_state, after_bulletin, sent_at)
     progress_df, task_status = _by_task(ctx, m, mst)
     ind_df, ind_values, ind_month, act_map = _targets(ctx, m, actuals)
-    score_df = _scores(ctx, m, months, mst, statuses, act_map, exp_units, sub_state)
+    score_df = _scores(ctx, m, mst, tl, act_map, exp_units, sub_state)
 
     # -- trend row --------------------------------------------------------------------------
     n_exp = len(exp_units)
@@ -185,3 +223,12 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
             "state": mst.state, "ind_month": ind_month, "month": m,
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason,
             "carried": mst.carried, "status": ms, "sent_at": sent_at, "after_bulletin": after_bulletin}
+
+
+def _reporting_row(m: str, ms) -> dict:
+    """A 趨勢 row with the reporting counts only (compute_rollup with history=False)."""
+    c = ms.counts()
+    due = c["expected"] - c[NOT_DUE]
+    return {"月份": m, "應報單位": c["expected"], "按時報送": c[ON_TIME], "逾期報送": c[LATE],
+            "未報送": c[MISSING], SUBMIT_NOT_DUE: c[NOT_DUE],
+            "按時報送率": c[ON_TIME] / due if due else None}

@@ -70,6 +70,49 @@ def _read_ledger(ledger, month: str, stored: "StoredRows | None" = None):
     return months, reports, actuals, sent
 
 
+def _ledger_inputs(ledger, month: str, stored: "StoredRows | None" = None):
+    """What every month of a rollup up to `month` needs (one query per table): the months with
+    anything to report, the day each submission in force arrived, the indicator values, and
+    when each month's 通報 was first mailed. The report rows are read month by month
+    (_month_rows)."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    months = {r[0] for r in conn.execute(
+        "SELECT DISTINCT month FROM issued WHERE month <= ? UNION "
+        "SELECT DISTINCT CASE WHEN status = 'accepted' THEN month ELSE COALESCE(collect_month, month) END "
+        "FROM submissions WHERE (CASE WHEN status = 'accepted' THEN month "
+        "ELSE COALESCE(collect_month, month) END) <= ?", (month, month)) if r[0]}
+    received = dict(conn.execute(
+        "SELECT id, substr(received_at, 1, 10) FROM submissions "
+        "WHERE status = 'accepted' AND superseded_by IS NULL AND month <= ?", (month,)))
+    actuals = _frame(conn.execute(
+        "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
+        "JOIN submissions s ON s.id = a.submission_id "
+        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
+        ["unit", "month", "indicator_id", "value"], numeric=("value",))
+    sent = dict(conn.execute("SELECT month, MIN(at) FROM sends WHERE kind = 'bulletin' AND "
+                             "status = 'sent' AND month <= ? GROUP BY month", (month,)))
+    return months, received, actuals, sent
+
+
+def _month_rows(ledger, m: str, received: dict, stored: "StoredRows | None" = None):
+    """The report rows of month `m` from the submissions in force, in the order they were
+    stored (the month index finds them; a month is a few per cent of a year's ledger)."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+             "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
+             "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
+             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
+    if stored is None:
+        rows = conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall()
+    else:
+        rows = conn.execute(query + " AND r.rowid <= ? ORDER BY r.rowid", (m, m, stored.before)).fetchall()
+        rows += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
+                 if r[0] in received and r[2] == m and (r[5] is not None or r[6] is not None)]
+    return rows, received
+
+
 @dataclass
 class StoredRows:
     """The rows of `reports` that collect inserted in the ledger's open transaction, as it
