@@ -434,3 +434,15 @@ def test_ribbon_button_server_and_download(year_demo, tmp_path):
     page = (ROOT / "server" / "templates" / "taskpane.html").read_text("utf-8")
     js = (ROOT / "server" / "static" / "js" / "putuo-files.js").read_text("utf-8")
     assert 'id="putuo-download-report"' in page and '"/putuo/report/link"' in js
+
+
+def test_same_report_without_the_rollups_snapshots(made, year_demo, tmp_path, monkeypatch):
+    """The texts and figures come from the months' snapshots (the demo's rollup kept them); read
+    from the ledger instead, the report says the same, word for word and comment for comment."""
+    res, d = made
+    assert any(year_demo.master.with_name("任務分解台賬.rollup-cache").glob("*.texts.npz"))
+    monkeypatch.setenv("PUTUO_XL_ROLLUP_CACHE", "off")
+    plain = annual_report(year_demo.master, YEAR, output=tmp_path / "plain.docx", xlsx=False)
+    p = docx.Document(str(plain.docx))
+    assert [x.text for x in p.paragraphs] == [x.text for x in d.paragraphs]
+    assert comment_ranges(p) == comment_ranges(d)

@@ -62,7 +62,8 @@ def test_same_sheets_with_snapshots(year, reads, monkeypatch):
     assert reads == [f"2020-{m:02d}" for m in range(1, 13)]
     cache = year.with_name("任務分解台賬.rollup-cache")
     assert sorted(p.name for p in cache.iterdir()) == sorted(
-        f"2020-{m:02d}.{part}.json" for m in range(1, 13) for part in ("figures", "carry"))
+        f"2020-{m:02d}.{part}" for m in range(1, 13)
+        for part in ("summary.json", "figures.json", "carry.json", "texts.npz"))
     reads.clear()
     warm = figures(year, "2020-12")
     assert reads == ["2020-12"]                 # January to November from the snapshots
@@ -107,6 +108,10 @@ def test_falls_back_to_the_ledger(year, reads, monkeypatch):
     reads.clear()
     assert figures(year, "2020-12") == without_cache(monkeypatch, year, "2020-12")
     assert reads[0] == "2020-05"
+    (cache / "2020-05.summary.json").write_text('{"key": "another"}', "utf-8")
+    reads.clear()
+    assert figures(year, "2020-12") == without_cache(monkeypatch, year, "2020-12")
+    assert reads[0] == "2020-05"
     # another config (a grade threshold): nothing kept fits, everything is computed
     raw = load_config().raw
     raw["rollup"] = {**(raw.get("rollup") or {}), "good_rate": 0.9}
@@ -121,7 +126,7 @@ def test_falls_back_to_the_ledger(year, reads, monkeypatch):
     assert reads[0] == "2020-01"
     assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
     # kept only while every due date up to the month has passed: October's day kept nothing new
-    assert (cache / "2020-09.figures.json").is_file()
+    assert (cache / "2020-09.summary.json").is_file()
 
 
 def test_unwritable_cache_still_computes(year, monkeypatch):

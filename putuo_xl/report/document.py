@@ -78,7 +78,6 @@ class Writer:
         self.blocks: list[Block] = []
         texts = fig.texts
         self.order = texts.order if texts else {}
-        self.leads = dict(texts.leads) if texts else {}
 
     def t(self, s: str) -> str:
         return in_script(s, self.fig.script)
@@ -91,18 +90,18 @@ class Writer:
     # -- quoting a unit ----------------------------------------------------------------------
     def quote(self, said: Said, lead_in: str = "") -> Part:
         """`said` as written, the units named before its full stop, a comment with its sources."""
-        units = said.ordered_units(self.order, self.leads.get(said.task_id, set()))
+        units = said.ordered_units()
         named = "、".join(units[:UNITS_NAMED])
-        if len(units) > UNITS_NAMED:
-            named += f"等{len(units)}個單位"
+        if said.count > UNITS_NAMED:
+            named += f"等{said.count}個單位"
         # the text as written; our words (the units, the full stop) in the notice's script
         body = said.text.rstrip("。.;;,,、 ")
         text = self.t(lead_in) + body + self.t(f"({named})") + "。"
         src = [f"{u} {layout.month_label(said.units[u][0])}月報(台賬 #{said.units[u][1]})"
                for u in units[:UNITS_IN_NOTE]]
         note = "來源:" + ";".join(src)
-        if len(units) > UNITS_IN_NOTE:
-            note += f";另有{len(units) - UNITS_IN_NOTE}個單位報送了相同內容"
+        if said.count > UNITS_IN_NOTE:
+            note += f";另有{said.count - UNITS_IN_NOTE}個單位報送了相同內容"
         return Part(text, note=self.t(f"任務 {said.task_id} {note}"))
 
     def target_part(self, t: TargetLine) -> Part:
@@ -273,25 +272,13 @@ class Writer:
                                            "請辦公室根據下一年度的工作要點撰寫。〕"))
 
     def _section_texts(self, kind: str, s: SectionFigures) -> list[Said]:
-        """A section's distinct texts of `kind`, the latest first, at most SECTION_TEXTS."""
+        """A section's distinct texts of `kind` (the same text under several of its tasks is
+        one), the latest first, at most SECTION_TEXTS."""
         if not self.fig.texts:
             return []
-        # the same text under several tasks is one sentence: its units and tasks together
-        merged: dict[str, tuple[list[str], dict]] = {}
-        for t in s.tasks:
-            for x in self.fig.texts.of(kind, t.id):
-                tasks, units = merged.setdefault(x.text, ([], {}))
-                tasks.append(t.id)
-                for u, src in x.units.items():
-                    if u not in units or src > units[u]:
-                        units[u] = src
-        out = []
-        for text, (tasks, units) in merged.items():
-            said = Said("、".join(tasks), text, units)
-            self.leads.setdefault(said.task_id, set().union(*(self.leads.get(t, set()) for t in tasks)))
-            out.append(said)
-        out.sort(key=lambda x: (x.latest, len(x.units)), reverse=True)
-        return out[:SECTION_TEXTS]
+        said = sorted(self.fig.texts.of_section(kind, s.id), key=lambda x: (x.latest, x.count),
+                      reverse=True)
+        return said[:SECTION_TEXTS]
 
     # -- annexes -----------------------------------------------------------------------------
     def task_rows(self) -> list[list]:

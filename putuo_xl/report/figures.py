@@ -185,7 +185,7 @@ def year_figures(ledger, plan: Plan, cfg: Config, year, *, today: date | None = 
             f"台賬中沒有{year}年的記錄:沒有下發過{year}年的月報,也沒有收到過{year}年的回報,"
             f"無從撰寫年度報告。請檢查年份,或先下發、收集各月的月報。", code="empty-year")
     last = months[-1]
-    r = compute_rollup(ledger, plan, cfg, last, today=today, history=False)
+    r = compute_rollup(ledger, plan, cfg, last, today=today, history=False, texts=texts)
     cats = status_categories(cfg)
     prog = r.progress[r.progress["月份"] == last]
     by_task = {row["任務編號"]: row for row in prog.to_dict("records")}
@@ -241,9 +241,14 @@ def year_figures(ledger, plan: Plan, cfg: Config, year, *, today: date | None = 
         warnings=list(r.warnings))
     if texts:
         order = {u: i for i, u in enumerate(cfg.units)}
-        leads = {t.id: {u.canonical or u.name for u in t.units if u.role in ("lead", "responsible")}
-                 for t in plan.tasks()}
-        fig.texts = year_texts(ledger, months, order, leads)
+        leads: dict[str, set[str]] = {}
+        for t in plan.tasks():     # the lead (or responsible) units, groups expanded
+            from putuo_xl.plan.assignments import task_roles
+            leads[t.id] = {u for u, (role, _via) in task_roles(t, cfg).items() if role != "co"}
+        section_of = {t.id: s.id for s in plan.sections for ss in s.subsections for t in ss.tasks}
+        task_order = {t.id: i for i, t in enumerate(plan.tasks())}
+        fig.texts = year_texts({m: r.texts[m] for m in months if m in r.texts}, months, order,
+                               leads, section_of, task_order)
     return fig
 
 

@@ -29,7 +29,8 @@ from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
 from putuo_xl.rollup.data_sheets import _actual_rows, _status_rows, _StatusInputs
 from putuo_xl.rollup.month_state import _month_state, _Reports
-from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows
+from putuo_xl.rollup.month_texts import month_texts
+from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows, _state_rows
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
                                    SUBMIT_NOT_DUE, SUBMIT_ON_TIME, check_month)
@@ -40,22 +41,25 @@ from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
                    prepared: "PreparedRollup | None" = None, *, today: date | None = None,
-                   stored: "StoredRows | None" = None, history: bool = True) -> Rollup:
+                   stored: "StoredRows | None" = None, history: bool = True,
+                   texts: bool = False) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
     `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
     `history=False`: the figures of `month` only; earlier months get only their reporting
     counts in `trend` and `unit_states` (what the 年度報告 needs; not for the sheets).
+    `texts`: also what units wrote, month by month (`Rollup.texts`: month_texts.MonthTexts).
     Refused (InputError) for a month with no forms issued and nothing received."""
     with _no_gc():
         return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored,
-                               history=history)
+                               history=history, texts=texts)
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     prepared: PreparedRollup | None = None, today: date | None = None,
-                    stored: StoredRows | None = None, history: bool = True) -> Rollup:
+                    stored: StoredRows | None = None, history: bool = True,
+                    texts: bool = False) -> Rollup:
     month = check_month(month)
     cfg = config
     today = today or date.today()
@@ -79,7 +83,7 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     keys = cache.keys(ledger.conn, months, sent) if cache else {}
     kept: dict[str, dict] = {}
     for m in months[:-1]:
-        snap = cache.load(m, keys[m], today) if cache else None
+        snap = cache.load(m, keys[m], today, frames=history) if cache else None
         if snap is None:
             break
         kept[m] = snap
@@ -96,6 +100,12 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     statuses = ledger_status(ledger, todo, cfg, today=today, fallback_units=ctx.units,
                              order=ctx.unit_order)
     per_month = dict(kept)
+    # what units wrote, month by month (the 年度報告's texts; kept with the snapshots)
+    month_text: dict = {}
+    if texts:
+        for m in kept:
+            month_text[m] = cache.load_texts(m, keys[m]) or month_texts(
+                m, _month_rows(ledger, m, received, stored))
     dropped = sum(snap["dropped"] for snap in kept.values())
     max_due = kept[months[len(kept) - 1]]["max_due"] if kept else ""
     saving = cache is not None
@@ -104,7 +114,11 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         max_due = max(max_due, max((um.due for um in ms.units.values()), default=ms.default_due).isoformat())
         # keep only rows the current plan knows: a unit's report on a task it is not assigned
         # to (an old plan, a hand-edited form) is not counted
-        reports = _Reports(ctx, _month_rows(ledger, m, received, stored))
+        rows = _month_rows(ledger, m, received, stored)
+        reports = _Reports(ctx, _state_rows(rows, received))
+        if texts or saving:
+            month_text[m] = month_texts(m, rows)
+        del rows
         mst, carry = _month_state(ctx, m, reports, carry)
         tl = timeliness(tl, ms)
         dropped += reports.dropped
@@ -122,7 +136,7 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         # a month is kept once every due date up to it has passed (未到期 depends on the day)
         saving = saving and today.isoformat() > max_due
         if saving:
-            cache.save(m, keys[m], {k: pm[k] for k in SNAPSHOT_KEYS}, carry)
+            cache.save(m, keys[m], {k: pm[k] for k in SNAPSHOT_KEYS}, carry, month_text[m])
 
     warnings: list[str] = []
     if dropped:
@@ -150,7 +164,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n,
                          "bulletin_max_units": ctx.bulletin_max_units},
                warnings=warnings, sample=month in sample_months, sample_months=sample_months,
-               unit_states={m: per_month[m]["unit_states"] for m in months}, history=history)
+               unit_states={m: per_month[m]["unit_states"] for m in months}, history=history,
+               texts={m: t for m, t in month_text.items() if t is not None} if texts else {})
     for m in shown:
         r.bulletins[m] = per_month[m]["bulletin"]
     # made on first use from what they need only (not the whole context: its 180,000-key

@@ -95,22 +95,29 @@ def _ledger_inputs(ledger, month: str, stored: "StoredRows | None" = None):
     return months, received, actuals, sent
 
 
-def _month_rows(ledger, m: str, received: dict, stored: "StoredRows | None" = None):
+def _month_rows(ledger, m: str, received: dict, stored: "StoredRows | None" = None) -> list:
     """The report rows of month `m` from the submissions in force, in the order they were
-    stored (the month index finds them; a month is a few per cent of a year's ledger)."""
+    stored (the month index finds them; a month is a few per cent of a year's ledger):
+    (submission id, unit, month, task id, status, progress, 工作進展, 存在問題, 下步計劃)."""
     conn = ledger.conn.cursor()
     conn.row_factory = None
-    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress, "
+             "r.progress_text, r.problems, r.next_steps "
              "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
              "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
-             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
+             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL OR r.progress_text IS NOT NULL "
+             "OR r.problems IS NOT NULL OR r.next_steps IS NOT NULL)")
     if stored is None:
-        rows = conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall()
-    else:
-        rows = conn.execute(query + " AND r.rowid <= ? ORDER BY r.rowid", (m, m, stored.before)).fetchall()
-        rows += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
-                 if r[0] in received and r[2] == m and (r[5] is not None or r[6] is not None)]
-    return rows, received
+        return conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall()
+    rows = conn.execute(query + " AND r.rowid <= ? ORDER BY r.rowid", (m, m, stored.before)).fetchall()
+    rows += [(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9]) for r in stored.rows
+             if r[0] in received and r[2] == m and any(x is not None for x in r[5:10])]
+    return rows
+
+
+def _state_rows(rows: list, received: dict):
+    """The rows a month's state is counted from: those with a status or a progress."""
+    return [r[:6] for r in rows if r[4] is not None or r[5] is not None], received
 
 
 @dataclass

@@ -47,6 +47,7 @@ class Rollup:
     sample_months: set = field(default_factory=set)   # months whose data in force is sample data
     unit_states: dict = field(default_factory=dict)   # month → unit → 按時報送 / 逾期報送 / …
     history: bool = True              # False: only `month`'s figures (compute_rollup(history=False))
+    texts: dict = field(default_factory=dict)         # month → MonthTexts (compute_rollup(texts=True))
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]

@@ -6,7 +6,7 @@ assignment's status is carried from the earlier months), the plan, the config an
 unit's due date has not passed — the day. So after a month is computed, its figures (the six
 sheets' rows for it, its 通報, the hidden rows) and what the next month needs (every
 assignment's latest status and progress, each unit's reporting so far) are written to
-`<master>.rollup-cache/<month>.json`, under a key that chains the month's ledger content to the
+`<master>.rollup-cache/<month>.{summary,figures,carry}.json`, under a key that chains the month's ledger content to the
 key of the month before:
 
     key(m) = sha256(key(m-1), plan and config, this code's version,
@@ -145,16 +145,20 @@ class MonthCache:
     def _path(self, month: str, part: str) -> Path:
         return self.folder / f"{month}.{part}.json"
 
-    def load(self, month: str, key: str, today: date) -> dict | None:
+    def load(self, month: str, key: str, today: date, frames: bool = True) -> dict | None:
         """The month's figures, or None (no snapshot, another key, or a day not after its due
-        dates)."""
-        data = self._read(self._path(month, "figures"))
+        dates). `frames=False`: without the sheets' rows (the 年度報告 needs only the summary)."""
+        data = self._read(self._path(month, "summary"))
         if not data or data.get("key") != key:
             return None
         if today.isoformat() <= data.get("max_due", "9999"):
             return None
-        for name in FRAMES:
-            data[name] = frame_from_json(data[name])
+        if frames:
+            rows = self._read(self._path(month, "figures"))
+            if not rows or rows.get("key") != key:
+                return None
+            for name in FRAMES:
+                data[name] = frame_from_json(rows[name])
         data["ind_values"] = {k: tuple(v) for k, v in data["ind_values"].items()}
         data["ind_month"] = {k: tuple(v) for k, v in data["ind_month"].items()}
         return data
@@ -168,12 +172,32 @@ class MonthCache:
         except (KeyError, ValueError, TypeError, IndexError):
             return None
 
-    def save(self, month: str, key: str, figures: dict, carry: Carry) -> None:
-        out = {"key": key, **figures}
-        for name in FRAMES:
-            out[name] = frame_to_json(figures[name])
-        self._write(self._path(month, "figures"), out)
+    def load_texts(self, month: str, key: str):
+        from putuo_xl.rollup.month_texts import MonthTexts
+        return MonthTexts.load(self.folder / f"{month}.texts.npz", key)
+
+    def save(self, month: str, key: str, figures: dict, carry: Carry, texts=None) -> None:
+        summary = {"key": key, **{k: v for k, v in figures.items() if k not in FRAMES}}
+        self._write(self._path(month, "figures"),
+                    {"key": key, **{name: frame_to_json(figures[name]) for name in FRAMES}})
         self._write(self._path(month, "carry"), {"key": key, "carry": carry.to_json()})
+        if texts is not None:
+            self._write_with(self.folder / f"{month}.texts.npz", lambda p: texts.save(p, key))
+        self._write(self._path(month, "summary"), summary)     # last: it says the month is kept
+
+    def _write_with(self, path: Path, write) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=str(self.folder))
+            os.close(fd)
+            try:
+                write(Path(tmp))
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except (OSError, ValueError):
+            pass
 
     @staticmethod
     def _read(path: Path) -> dict | None:
@@ -186,9 +210,11 @@ class MonthCache:
     def _write(self, path: Path, data: dict) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            # dumps: the C encoder (dump to a file takes the pure-Python one)
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=str(self.folder))
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, separators=(",", ":"), default=_default)
+                f.write(text)
             os.replace(tmp, path)
         except (OSError, TypeError, ValueError):
             try:
