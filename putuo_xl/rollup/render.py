@@ -69,13 +69,23 @@ class Grid:
         return len(self.cols)
 
     def add(self, values: list, kind: str = "data", fmts: list[str] | None = None) -> int:
-        row = list(values) + [None] * (self.width - len(values))
+        row = list(values)
+        if len(row) < self.width:
+            row += [None] * (self.width - len(row))
         # titles, notes, headers and the bulletin are ours; in the tables only the note columns
-        for c, v in enumerate(row):
-            if isinstance(v, str) and (kind not in ("data", "total")
-                                       or (c < len(self.cols) and self.cols[c].ours)):
-                row[c] = cjk_punct(v)
-        self.rows.append(row[: max(self.width, len(values))])
+        if kind in ("data", "total"):
+            ours = self.__dict__.get("_ours")
+            if ours is None:
+                ours = self._ours = [c for c, col in enumerate(self.cols) if col.ours]
+            for c in ours:
+                v = row[c]
+                if isinstance(v, str):
+                    row[c] = cjk_punct(v)
+        else:
+            for c, v in enumerate(row):
+                if isinstance(v, str):
+                    row[c] = cjk_punct(v)
+        self.rows.append(row)
         self.kinds.append(kind)
         self.row_fmts.append(fmts)
         return len(self.rows) - 1
@@ -97,6 +107,17 @@ def _clean(v):
         if isinstance(v, float) and math.isnan(v):
             return None
     return v
+
+
+def _clean_column(col: pd.Series) -> list:
+    """A column's values as _clean gives them (NaN → None, numpy scalars → Python ones)."""
+    values = col.tolist()
+    kind = col.dtype.kind
+    if kind in "iub":
+        return values
+    if kind == "f":
+        return [None if v != v else v for v in values]
+    return [_clean(v) for v in values]
 
 
 def _t(r, s):
@@ -127,10 +148,10 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
     data = frame.reindex(columns=names)
     simplified = r.script == "simplified"          # in_script changes nothing otherwise
     # column by column as Python values (what itertuples gives, without indexing pandas'
-    # string arrays cell by cell)
-    columns = [data.iloc[:, k].tolist() for k in range(data.shape[1])]
+    # string arrays cell by cell), cleaned a column at a time
+    columns = [_clean_column(data.iloc[:, k]) for k in range(data.shape[1])]
     for values in zip(*columns):
-        vals = [_clean(v) for v in values]
+        vals = list(values)
         if simplified:
             vals = [_t(r, v) for v in vals]
         mon = vals[0]
