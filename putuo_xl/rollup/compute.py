@@ -137,6 +137,11 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         saving = saving and today.isoformat() > max_due
         if saving:
             cache.save(m, keys[m], {k: pm[k] for k in SNAPSHOT_KEYS}, carry, month_text[m])
+        if m != month:      # an earlier month: only what the sheets show (its state is carried)
+            per_month[m] = {k: pm[k] for k in SNAPSHOT_KEYS}
+        if not texts:
+            month_text.pop(m, None)
+        del mst, reports, pm
 
     warnings: list[str] = []
     if dropped:
