@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PYTHON := python3 python3-venv python3-pip ca-certificates
-APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm
+APT_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui python3-uno poppler-utils fonts-noto-cjk nodejs npm
 
 .PHONY: run test venv test-deps python-deps system-deps clean addin addin-bundle
 
@@ -37,10 +37,13 @@ python-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PYTHON); \
 	fi
 
-# LibreOffice (headless Calc) opens every generated workbook in the tests; Node runs the
-# add-in's real Office.js client code against the Excel double (tests/officejs).
+# LibreOffice (headless Calc) opens every generated workbook in the tests, and Writer converts
+# the 年度報告 (.docx) to PDF (Calc alone cannot load a .docx); Node runs the add-in's real
+# Office.js client code against the Excel double (tests/officejs).
+WRITER_LIB := /usr/lib/libreoffice/program/libswlo.so
 system-deps: python-deps
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
+	    || ! test -e $(WRITER_LIB) \
 	    || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 \
 	    || ! command -v npm >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
