@@ -1,6 +1,6 @@
 """The rollup's inputs: the config, the master's plan (as the master says now), the ledger, and
-the ledger's rows a rollup up to a month needs (one query per table; `StoredRows`: the rows
-collect has just inserted, taken as they are)."""
+the ledger's rows a rollup up to a month needs (one query per table, the report rows one month at
+a time; `StoredRows`: the rows collect has just inserted, taken as they are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,50 +24,6 @@ def _frame(rows: list, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.
         else:   # a Series of dtype object: a bare object ndarray would be inferred as str
             data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
     return pd.DataFrame(data, columns=columns)
-
-
-def _read_ledger(ledger, month: str, stored: "StoredRows | None" = None):
-    """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
-    ledger's sqlite3.Row factory costs a third of the read at province scale). Who reported
-    when is read by status.ledger_status (see _compute_rollup). `stored`: the report rows this
-    connection's transaction inserted (collect), taken as they are instead of read back."""
-    conn = ledger.conn.cursor()
-    conn.row_factory = None
-    # the months with anything to report: forms issued, forms accepted, files rejected in a run
-    months = {r[0] for r in conn.execute(
-        "SELECT DISTINCT month FROM issued WHERE month <= ? UNION "
-        "SELECT DISTINCT CASE WHEN status = 'accepted' THEN month ELSE COALESCE(collect_month, month) END "
-        "FROM submissions WHERE (CASE WHEN status = 'accepted' THEN month "
-        "ELSE COALESCE(collect_month, month) END) <= ?", (month, month)) if r[0]}
-    # the rows of the submissions in force, read by a scan (the month index would make SQLite
-    # visit the table row by row in index order: twice as slow at province scale); the day a
-    # report arrived comes from its submission
-    received = dict(conn.execute(
-        "SELECT id, substr(received_at, 1, 10) FROM submissions "
-        "WHERE status = 'accepted' AND superseded_by IS NULL"))
-    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
-             "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
-             "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
-             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
-    if stored is None:
-        reports = conn.execute(query, (month,)).fetchall()
-    else:
-        # the rows stored before this run, then this run's (inserted after them: the order of a
-        # scan), filtered as the query filters them
-        reports = conn.execute(query + " AND r.rowid <= ?", (month, stored.before)).fetchall()
-        reports += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
-                    if r[0] in received and r[2] <= month and (r[5] is not None or r[6] is not None)]
-    reports = (reports, received)
-    actuals = _frame(conn.execute(
-        "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
-        "JOIN submissions s ON s.id = a.submission_id "
-        "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
-        ["unit", "month", "indicator_id", "value"], numeric=("value",))
-    # when each month's 通報 first went out by mail (the send log): what arrived after it changed
-    # figures an official may already have read
-    sent = dict(conn.execute("SELECT month, MIN(at) FROM sends WHERE kind = 'bulletin' AND "
-                             "status = 'sent' AND month <= ? GROUP BY month", (month,)))
-    return months, reports, actuals, sent
 
 
 def _ledger_inputs(ledger, month: str, stored: "StoredRows | None" = None):
