@@ -91,21 +91,26 @@ def _in_book(body, work, route: Route, act: _RouteAction):
         book.close()
 
 
-@router.post("/forms/link")
-async def forms_link(request: Request, current_user: dep.User):
+async def _link(request: Request, act: _RouteAction, kind: str, archive_of, message):
+    """A signed download link for the archive `archive_of(ctx, month)` gives (routes/<kind>)."""
     try:
         body = await request.json()
     except ValueError:
         raise HTTPException(status_code=400, detail="請求中沒有工作簿數據(bookData)。") from None
 
     def work(ctx, month):
-        arch = exchange.forms_archive(ctx, month)
+        arch = archive_of(ctx, month)
         token = exchange.download_token(ctx.data_dir, arch, _secret())
-        return {"url": f"{settings.app_path}/putuo/forms/download/{token}", "name": arch.name,
-                "files": len(arch.files),
-                "message": ctx.t("{m} 月報 {n} 份,打包為 {z}。", m=month, n=len(arch.files), z=arch.name)}
+        return {"url": f"{settings.app_path}/putuo/{kind}/download/{token}", "name": arch.name,
+                "files": len(arch.files), "message": message(ctx, arch)}
 
-    return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
+    return await asyncio.to_thread(_in_book, body, work, Route.server(), act)
+
+
+@router.post("/forms/link")
+async def forms_link(request: Request, current_user: dep.User):
+    return await _link(request, FORMS_LINK, "forms", exchange.forms_archive, lambda ctx, arch: ctx.t(
+        "{m} 月報 {n} 份,打包為 {z}。", m=arch.month, n=len(arch.files), z=arch.name))
 
 
 @router.get("/forms/download/{token}")
@@ -116,20 +121,10 @@ async def forms_download(token: str):
 @router.post("/report/link")
 async def report_link(request: Request, current_user: dep.User):
     """The 報告月份's year's 年度報告 and annex (written by the 年度報告 button) as one zip."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HTTPException(status_code=400, detail="請求中沒有工作簿數據(bookData)。") from None
-
-    def work(ctx, month):
-        arch = exchange.report_archive(ctx, int(month[:4]))
-        token = exchange.download_token(ctx.data_dir, arch, _secret())
-        return {"url": f"{settings.app_path}/putuo/report/download/{token}", "name": arch.name,
-                "files": len(arch.files),
-                "message": ctx.t("{y} 年度報告和附表 {n} 份,打包為 {z}。", y=arch.month,
-                                 n=len(arch.files), z=arch.name)}
-
-    return await asyncio.to_thread(_in_book, body, work, Route.server(), REPORT_LINK)
+    return await _link(request, REPORT_LINK, "report",
+                       lambda ctx, month: exchange.report_archive(ctx, int(month[:4])),
+                       lambda ctx, arch: ctx.t("{y} 年度報告和附表 {n} 份,打包為 {z}。", y=arch.month,
+                                               n=len(arch.files), z=arch.name))
 
 
 @router.get("/report/download/{token}")

@@ -231,7 +231,7 @@ class Writer:
         self.add("h2", self.t(f"({cn_num(k)})工作報表報送"))
         miss, late = f.total("missing"), f.total("late")
         if not (miss or late):
-            self.add("p", self.t(f"全年各單位均按時報送了工作報表。"))
+            self.add("p", self.t("全年各單位均按時報送了工作報表。"))
             return
         bits = [f"全年未報送月報{miss}份次,逾期報送{late}份次。"]
         for word, counts in (("未報送", f.unit_missing), ("逾期報送", f.unit_late)):
