@@ -1,15 +1,18 @@
 """The monthly 工作報表 from the ledger: 月度匯總 (by unit), 任務進展 (by task), 考評指標完成情況,
 趨勢, 預評估 (score and ranking) and the 通報 text.
 
-`compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table) and
-returns a `Rollup` (result.py): pandas frames, deterministic for the same ledger, plan and
-config. It never writes, neither to the ledger nor to the master: `rollup` (run.py) writes the
-sheets through render.py.
+`compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table, the
+report rows one month at a time) and returns a `Rollup` (result.py): pandas frames,
+deterministic for the same ledger, plan and config. It never writes, neither to the ledger nor
+to the master: `rollup` (run.py) writes the sheets through render.py. The only files it writes
+are the snapshots of closed months beside the ledger (snapshots.py), which it reads instead of
+computing those months again.
 
 Every month in the ledger up to the requested one is reported, latest month first, in one
 table per sheet with a 月份 column (see docs/rollup.md for why). Each month is counted from
-every assignment's state as of that month (month_state.py) by the sheet's module: by_unit.py,
-by_task.py, targets.py, scores.py, bulletin.py, data_sheets.py.
+every assignment's state as of that month (month_state.py: the month's rows over what the month
+before carried) by the sheet's module: by_unit.py, by_task.py, targets.py, scores.py,
+bulletin.py, data_sheets.py.
 """
 from __future__ import annotations
 

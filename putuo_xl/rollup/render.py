@@ -172,7 +172,8 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
 
 def _month_col(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame.copy()
-    f["月份"] = f["月份"].map(layout.month_label)
+    labels = {m: layout.month_label(m) for m in f["月份"].unique()}     # a dozen months, many rows
+    f["月份"] = f["月份"].map(labels)
     return f
 
 
@@ -412,6 +413,8 @@ def _row_height(values, cols, fmts=None, base=13.5) -> float | None:
         f = (fmts[i] if fmts and i < len(fmts) else None) or c.fmt
         if isinstance(v, str) and f in ("wrap", "para"):
             usable = max(c.width - 1, 2)
+            if len(v) * 1.7 <= usable and "\n" not in v:     # one line whatever its characters
+                continue
             n = sum(max(1, math.ceil(_text_width(part) / usable)) for part in v.split("\n"))
             lines = max(lines, n)
     return None if lines == 1 else base * lines + 4
