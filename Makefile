@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PYTHON := python3 python3-venv python3-pip ca-certificates
 # fonts-crosextra-carlito: Calibri's metrics (the workbooks' default font), so LibreOffice lays
 # out column widths as Excel does (tests/test_official_sheets.py checks the printed pages)
-APT_PACKAGES := libreoffice-calc-nogui python3-uno poppler-utils fonts-noto-cjk fonts-crosextra-carlito nodejs npm gnumeric
+APT_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui python3-uno poppler-utils fonts-noto-cjk fonts-crosextra-carlito nodejs npm gnumeric
 
 .PHONY: run test venv test-deps python-deps system-deps clean addin addin-bundle
 
@@ -39,12 +39,15 @@ python-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PYTHON); \
 	fi
 
-# LibreOffice (headless Calc) opens every generated workbook in the tests; Node runs the
+# LibreOffice (headless Calc) opens every generated workbook in the tests, and Writer converts
+# the .docx we write (年度報告, 通報) to PDF (Calc alone cannot load a .docx); Node runs the
 # add-in's real Office.js client code against the Excel double (tests/officejs). LibreOffice,
 # Gnumeric (ssconvert: headless, no recommends needed) and SheetJS (under Node) are engines that
 # must read our workbooks alike (tests/test_portability.py).
+WRITER_LIB := /usr/lib/libreoffice/program/libswlo.so
 system-deps: python-deps
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
+	    || ! test -e $(WRITER_LIB) \
 	    || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 \
 	    || ! command -v npm >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 \
 	    || [ ! -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ]; then \

@@ -7,11 +7,12 @@ The packages follow the data flow (docs/layout.md); each imports only the ones b
     workbook/  Plan → the master workbook (任務分解台賬) and each unit's monthly form; read back
     collect/   returned forms → judged, archived, stored in the ledger; 收件情況
     rollup/    ledger → 工作報表, 預評估, 通報 in the master
+    report/    ledger + the rollup's figures → the year-end 年度報告 (.docx) and its annex
     mail/      forms, reminders (催報) and the bulletin out by SMTP
     demo.py, excel/, cli/   adapters and the whole cycle: they may use everything
 
 Shared pieces at the top: config, errors, text, fileio, locks, layout (the sheet names and form
-layout every stage agrees on), parallel, resources.
+layout every stage agrees on), parallel, resources, docx_gbt (official documents, GB/T 9704).
 """
 __version__ = "0.1.0"
 

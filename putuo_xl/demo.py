@@ -288,9 +288,17 @@ class DemoResult:
         return "\n".join(lines)
 
 
+def year_months(count: int, year: int = 2020) -> list[str]:
+    """The last `count` months of `year` (12: the whole year, January to December)."""
+    if not 1 <= count <= 12:
+        raise InputError(f"示例的月數應在 1 到 12 之間,現在是 {count}。", code="demo-months")
+    return [f"{year:04d}-{m:02d}" for m in range(13 - count, 13)]
+
+
 def run_demo(out_dir: str | Path | None = None, months=DEFAULT_MONTHS, config=None,
              seed: int = 2020) -> DemoResult:
-    """Build, issue, fill (sample data), collect and roll up `months` into `out_dir`."""
+    """Build, issue, fill (sample data), collect and roll up `months` into `out_dir`
+    (`months`: a list of months, or a number of months: the last that many of the year)."""
     from putuo_xl.collect.run import collect
     from putuo_xl.workbook.forms import write_forms
     from putuo_xl.workbook.master import build_master
@@ -299,6 +307,8 @@ def run_demo(out_dir: str | Path | None = None, months=DEFAULT_MONTHS, config=No
 
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
+    if isinstance(months, int):
+        months = year_months(months)
     months = [check_month(m) for m in months]
     out = Path(out_dir or DEFAULT_DIR)
     if out.exists() and any(out.iterdir()):

@@ -20,3 +20,14 @@ os.environ.setdefault("PUTUO_XL_AUTH", "off")
 for _k in ("LC_ALL", "LC_MESSAGES", "LANG"):
     if os.environ.get(_k, "").lower().startswith("zh"):
         os.environ[_k] = "C.UTF-8"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def year_demo(tmp_path_factory):
+    """`putuo-xl demo --months 12`: a whole year of sample returns, made once per session
+    (about half a minute); tests copy what they change."""
+    from putuo_xl.demo import run_demo
+    return run_demo(tmp_path_factory.mktemp("year") / "示例全年", months=12)

@@ -10,7 +10,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "putuo_xl"
 SHARED = {"putuo_xl", "config", "errors", "text", "fileio", "locks", "layout", "parallel",
           "resources", "docx_gbt"}
-STAGES = ["plan", "ledger", "workbook", "collect", "rollup", "mail"]
+STAGES = ["plan", "ledger", "workbook", "collect", "rollup", "report", "mail"]
 TOP = {"demo", "excel", "cli", "__main__"}
 MAX_LINES = 1000
 

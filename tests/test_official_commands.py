@@ -100,7 +100,8 @@ def test_collect_on_a_mistyped_folder_fails_before_anything_is_touched(demo, tmp
 
 COMMANDS = [[], ["parse"], ["build"], ["forms"], ["collect"], ["rollup"], ["demo"], ["log"],
             ["addin"], ["serve"], ["serve", "user"], ["serve", "user", "add"], ["mail"],
-            ["mail", "forms"], ["mail", "remind"], ["mail", "bulletin"]]
+            ["mail", "forms"], ["mail", "remind"], ["mail", "bulletin"], ["report"], ["config"],
+            ["config", "draft"]]
 
 
 def test_help_is_chinese_and_examples_stand_on_their_own_lines(tmp_path):

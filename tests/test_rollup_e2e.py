@@ -499,7 +499,10 @@ def test_failing_and_killed_run_leave_master_and_ledger(run, tmp_path, monkeypat
     monkeypatch.undo()
     assert master.read_bytes() == before
     # nothing else beside the master (the writer lock's file, locks.py, is removed at release)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([master.name, led.name])
+    # but the months' snapshots, computed before the write failed (rollup/snapshots.py)
+    cache = master.stem + ".rollup-cache"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([master.name, led.name, cache])
+    assert not [p for p in (tmp_path / cache).iterdir() if p.name.startswith(".tmp-")]
     # killed at different moments: the master is the old one or a complete new one
     script = ("import sys; from putuo_xl.rollup import rollup; "
               "rollup(sys.argv[1], '2020-09')")

@@ -620,10 +620,12 @@ def _write_bulletin(r, path) -> None:
               help="示例目錄(默認:當前目錄下的 putuo-xl-示例/)")
 @click.option("--month", "months", multiple=True,
               help="示例的月份(可重複;默認 2020-08 和 2020-09 兩個月,趨勢圖才有曲線)")
+@click.option("--months", "count", type=click.IntRange(1, 12),
+              help="示例的月數:當年最後幾個月(12 = 全年 1 至 12 月,可再用 putuo-xl report 寫年度報告)")
 @click.option("--seed", default=2020, show_default=True, help="示例數據的隨機種子")
 @config_option
 @user_errors
-def demo(out_dir, months, seed, config_path):
+def demo(out_dir, months, count, seed, config_path):
     """用內置的 2020 年普陀區工作要點跑一遍完整流程（示例數據）。
 
     生成台賬和各單位月報，用示例數據填寫回報（有逾期、有未報、有一份被退回），
@@ -632,10 +634,47 @@ def demo(out_dir, months, seed, config_path):
     \b
     例：
       putuo-xl demo -o 示例
+      putuo-xl demo --months 12 -o 示例全年
+      putuo-xl report 示例全年/任務分解台賬.xlsx --year 2020
+
+    --months 12 生成全年 12 個月的示例，之後可用 putuo-xl report 寫年度報告。
     """
     from putuo_xl.demo import DEFAULT_MONTHS, run_demo
 
-    result = run_demo(out_dir, months=list(months) or DEFAULT_MONTHS, config=config_path, seed=seed)
+    if count and months:
+        raise click.UsageError("--month 和 --months 只能用一個。")
+    chosen = count or list(months) or DEFAULT_MONTHS
+    result = run_demo(out_dir, months=chosen, config=config_path, seed=seed)
+    _stderr(result.summary())
+
+
+@main.command("report")
+@click.argument("master", type=click.Path(dir_okay=False))
+@click.option("--year", required=True, metavar="年份", help="年份,如 2020")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="年度報告 .docx(默認:台賬旁的「2020年法治政府建設年度報告（草稿）.docx」)")
+@click.option("--annex", type=click.Path(dir_okay=False), help="附表 .xlsx(默認:與報告同目錄)")
+@click.option("--no-annex", is_flag=True, help="不寫附表 .xlsx")
+@config_option
+@user_errors
+def report_cmd(master, year, output, annex, no_annex, config_path):
+    """按台賬起草法治政府建設年度報告(Word,按黨政機關公文格式排版)和附表(Excel,供公開)。
+
+    一、主要舉措和成效,二、存在的不足和原因,四、下一年度工作打算取自各單位全年的月報(照錄原文,
+    批註註明來源單位和月報),任務和指標的數字取自台賬;三、黨政主要負責人履行第一責任人職責情況
+    留給辦公室填寫。同名文件已存在時,原文件另存為 .bak-日期時間 備份。
+
+    \b
+    例：
+      putuo-xl report 任務分解台賬.xlsx --year 2020
+      putuo-xl report 任務分解台賬.xlsx --year 2020 -o 年度報告.docx --no-annex
+    """
+    from putuo_xl.report.run import annual_report
+
+    result = annual_report(master, year, config=config_path, output=output, annex=annex,
+                           xlsx=not no_annex)
+    for w in result.figures.warnings:
+        _stderr(f"提示:{w}")
     _stderr(result.summary())
 
 

@@ -54,7 +54,7 @@ class Action:
 
 ACTIONS: dict[str, Action] = {}
 # Ribbon groups of the 法治政府 tab, in order: key -> caption.
-GROUPS = {"master": "台賬", "forms": "月報", "mail": "郵件", "help": "幫助"}
+GROUPS = {"master": "台賬", "forms": "月報", "report": "報告", "mail": "郵件", "help": "幫助"}
 
 
 def _both_scripts(*names: str) -> tuple[str, ...]:
@@ -214,6 +214,14 @@ def _refresh_rollup(ctx: Context) -> None:
     rollup_flow(ctx)
 
 
+@action("annual_report", "年度報告", "按台賬起草報告月份所在年度的法治政府建設年度報告(Word,按公文格式排版)"
+        "和附表(Excel,供公開),保存在台賬旁的「年度報告」文件夾。", "ExportWord", "report",
+        exclude=_WRITTEN_ONLY)
+def _annual_report(ctx: Context) -> None:
+    from putuo_xl.excel.flows import annual_report_flow
+    annual_report_flow(ctx)
+
+
 @action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail", exclude=_WRITTEN_ONLY)
 def _send_forms(ctx: Context) -> None:
     from putuo_xl.excel.flows import mail_flow
@@ -309,6 +317,11 @@ def collect_returns(book: xw.Book, route: Route | None = None) -> Context:
 def refresh_rollup(book: xw.Book, route: Route | None = None) -> Context:
     """刷新匯總: the report sheets and _status/_actuals from the ledger."""
     return run_action("refresh_rollup", book, route)
+
+
+def annual_report(book: xw.Book, route: Route | None = None) -> Context:
+    """年度報告: the draft annual report (.docx) and its annex (.xlsx) of the 報告月份's year."""
+    return run_action("annual_report", book, route)
 
 
 def send_forms(book: xw.Book, route: Route | None = None) -> Context:

@@ -1,5 +1,6 @@
 """Files between officials and the server (server route): the month's generated forms as one
-zip to download, and returned forms / saved e-mails uploaded into the month's returns folder.
+zip to download, the year's 年度報告 (.docx and its .xlsx annex) as one zip to download, and
+returned forms / saved e-mails uploaded into the month's returns folder.
 
 On the server, 生成月報 writes into the data folder and 導入回報 reads from it, so without this
 officials could neither get their forms nor hand in returns. The task pane (server/templates/
@@ -40,6 +41,7 @@ from putuo_xl.excel.settings import settings_sheet_name
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".eml")
 FORM_SUFFIXES = (".xlsx", ".xlsm")
+REPORT_SUFFIXES = (".docx", ".xlsx")
 MAX_FILES = 200                  # files per upload
 TOKEN_SECONDS = 15 * 60          # a download link is valid this long
 # The sheets the task pane sends (both scripts): all the server needs to find the folders.
@@ -64,10 +66,11 @@ def _is_temp(name: str) -> bool:
 # -- download --------------------------------------------------------------------------------
 @dataclass
 class FormsArchive:
-    month: str
+    month: str                   # forms: the month; report: the year
     folder: Path
     files: list[Path]
     name: str                    # the zip's file name
+    kind: str = "forms"          # forms | report (年度報告: the .docx and its .xlsx annex)
 
     def zip_bytes(self) -> bytes:
         return zip_files(self.files)
@@ -82,6 +85,27 @@ def forms_archive(ctx: Context, month: str) -> FormsArchive:
         raise ctx.fail("{m} 還沒有生成月報(文件夾「{f}」中沒有月報)。請先按「生成月報」。",
                        m=layout.month_label(month), f=_shown(ctx, folder))
     return FormsArchive(month, folder, files, ctx.t("{m}_月報.zip", m=month))
+
+
+def report_archive(ctx: Context, year: int) -> FormsArchive:
+    """The year's 年度報告 and annex (the folder 年度報告 writes to), without earlier drafts."""
+    from putuo_xl.excel.flows import report_folder
+    folder = report_folder(ctx)
+    _confine(ctx, folder)
+    files = _report_files(folder, str(year))
+    if not files:
+        raise ctx.fail("還沒有起草 {y} 年度報告(文件夾「{f}」中沒有)。請先按「年度報告」。",
+                       y=year, f=_shown(ctx, folder))
+    return FormsArchive(str(year), folder, files, ctx.t("{y}年法治政府建設年度報告.zip", y=year),
+                        kind="report")
+
+
+def _report_files(folder: Path, year: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and p.name.startswith(year)
+                   and ".bak-" not in p.name and not _is_temp(p.name)), key=lambda p: p.name)
 
 
 def _form_files(folder: Path) -> list[Path]:
@@ -109,7 +133,7 @@ def download_token(data_dir: Path, archive: FormsArchive, secret: bytes,
     """A signed, short-lived token naming the forms folder (relative to the data folder):
     the download link opens in the browser, which cannot send the add-in's Authorization."""
     rel = Path(_lexical(archive.folder)).relative_to(_lexical(data_dir)).as_posix()
-    payload = {"d": rel, "m": archive.month, "n": archive.name,
+    payload = {"d": rel, "m": archive.month, "n": archive.name, "k": archive.kind,
                "e": int((now or time.time()) + TOKEN_SECONDS)}
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     body = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
@@ -128,8 +152,9 @@ class BadToken(Exception):
 
 
 def archive_from_token(data_dir: Path, token: str, secret: bytes,
-                       now: float | None = None) -> FormsArchive:
-    """The archive a token names; BadToken when it is forged, expired or leaves the data folder."""
+                       now: float | None = None, kind: str = "forms") -> FormsArchive:
+    """The archive a token names; BadToken when it is forged, expired, leaves the data folder or
+    names another `kind` of archive."""
     try:
         body, sig = token.split(".")
         want = hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()
@@ -139,16 +164,24 @@ def archive_from_token(data_dir: Path, token: str, secret: bytes,
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, UnicodeError, json.JSONDecodeError):
         raise BadToken("下載鏈接無效。") from None
+    if payload.get("k", "forms") != kind:
+        raise BadToken("下載鏈接無效。")
+    button = "下載本月月報" if kind == "forms" else "下載年度報告"
     if payload.get("e", 0) < (now or time.time()):
-        raise BadToken("下載鏈接已過期:請在操作面板中再按一次「下載本月月報」。")
+        raise BadToken(f"下載鏈接已過期:請在操作面板中再按一次「{button}」。")
     root = Path(_lexical(data_dir))
     folder = Path(_lexical(root / payload["d"]))
     if folder != root and root not in folder.parents:
         raise BadToken("下載鏈接無效。")
-    files = _form_files(folder)
-    if not files:
-        raise BadToken("月報已不在服務器上:請重新生成月報。")
-    return FormsArchive(payload["m"], folder, files, payload["n"])
+    if kind == "forms":
+        files = _form_files(folder)
+        if not files:
+            raise BadToken("月報已不在服務器上:請重新生成月報。")
+    else:
+        files = _report_files(folder, str(payload["m"]))
+        if not files:
+            raise BadToken("年度報告已不在服務器上:請重新按「年度報告」。")
+    return FormsArchive(payload["m"], folder, files, payload["n"], kind)
 
 
 # -- upload -------------------------------------------------------------------------------------

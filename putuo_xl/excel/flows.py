@@ -449,3 +449,42 @@ def mail_flow(ctx: Context, kind: str) -> None:
         ctx.details.append([r[2], " ".join(str(x) for x in (r[0], r[1], r[3], r[4], r[5]) if x)])
     if not report.ok:
         ctx.say("有郵件沒有發出,見上面的說明;修正後再按一次即可,已送達的不會重發。")
+
+
+# -- 年度報告 ----------------------------------------------------------------------------------
+def report_folder(ctx: Context) -> Path:
+    """年度報告/ beside the master (server: in its project folder)."""
+    return ctx.base_dir() / ctx.t("年度報告")
+
+
+def annual_report_flow(ctx: Context) -> None:
+    """The draft 年度報告 of the 報告月份's year, from the open book's plan and the ledger: the
+    .docx and its .xlsx annex in 年度報告/ beside the master (server: the project folder, from
+    where the task pane's 下載年度報告 fetches them)."""
+    require_master(ctx)
+    from putuo_xl.report.run import default_paths, write_annual_report
+
+    plan = book_plan(ctx)
+    master = ctx.master_path()
+    year = int(ctx.month(plan)[:4])
+    docx, xlsx = default_paths(report_folder(ctx), year, ctx.script)
+    ctx.io.status(ctx.t("正在起草年度報告……"))
+    with open_ledger_for(ctx, master) as led:
+        res = write_annual_report(led, plan, ctx.config, year, docx, xlsx)
+    f = res.figures
+    ctx.say("已起草 {y} 年法治政府建設年度報告(統計截至{m},共 {k} 個月)。", y=year,
+            m=layout.month_label(f.last), k=len(f.months))
+    ctx.say("任務 {n} 項,已完成 {d} 項;考評指標 {t} 項,已達標 {a} 項。", n=len(f.tasks),
+            d=f.count("done"), t=len(f.targets), a=f.targets_met)
+    if ctx.on_server:
+        ctx.say("報告(Word)和附表(Excel)保存在服務器上:請在操作面板中按「下載年度報告」。")
+    else:
+        ctx.say("報告:{p}", p=docx)
+        ctx.say("附表:{p}", p=xlsx)
+    for b in res.backups:
+        ctx.say("原有的同名文件已另存為 {n}。", n=b.name)
+    ctx.say("摘自各單位月報的語句都有批註註明來源;第三部分和署名、日期請辦公室填寫。")
+    if f.sample:
+        ctx.say("本稿根據示例數據生成,不是真實填報。")
+    for w in f.warnings:
+        ctx.detail("提示", "{w}", w=w)

@@ -1,10 +1,13 @@
 """HTTP routes the putuo-xl task pane adds to xlwings Server: download the month's forms as a
-zip, upload returned files. xlwings Server 1.20 includes `router` from the project's
+zip, download the year's 年度報告 as a zip, upload returned files. xlwings Server 1.20 includes `router` from the project's
 routers/custom.py (server/routers/custom.py imports this module).
 
     POST {app_path}/putuo/forms/link        body: the workbook JSON (設置, _meta)
          -> {"url", "name", "files", "message"}; the url is a signed link valid 15 minutes
     GET  {app_path}/putuo/forms/download/<token>  -> the zip
+    POST {app_path}/putuo/report/link       body: the workbook JSON (設置, _meta)
+         -> the same for the 報告月份's year's 年度報告 (.docx) and its annex (.xlsx)
+    GET  {app_path}/putuo/report/download/<token> -> the zip
     POST {app_path}/putuo/returns           multipart: bookData (the workbook JSON), files…
          -> {"folder", "saved", "renamed", "same", "rejected", "message"}
 
@@ -57,6 +60,7 @@ class _RouteAction:          # what the audit trail needs of an action
 
 
 FORMS_LINK = _RouteAction("forms_link", "下載本月月報")
+REPORT_LINK = _RouteAction("report_link", "下載年度報告")
 UPLOAD = _RouteAction("upload_returns", "上傳回報")
 
 
@@ -87,32 +91,56 @@ def _in_book(body, work, route: Route, act: _RouteAction):
         book.close()
 
 
-@router.post("/forms/link")
-async def forms_link(request: Request, current_user: dep.User):
+async def _link(request: Request, act: _RouteAction, kind: str, archive_of, message):
+    """A signed download link for the archive `archive_of(ctx, month)` gives (routes/<kind>)."""
     try:
         body = await request.json()
     except ValueError:
         raise HTTPException(status_code=400, detail="請求中沒有工作簿數據(bookData)。") from None
 
     def work(ctx, month):
-        arch = exchange.forms_archive(ctx, month)
+        arch = archive_of(ctx, month)
         token = exchange.download_token(ctx.data_dir, arch, _secret())
-        return {"url": f"{settings.app_path}/putuo/forms/download/{token}", "name": arch.name,
-                "files": len(arch.files),
-                "message": ctx.t("{m} 月報 {n} 份,打包為 {z}。", m=month, n=len(arch.files), z=arch.name)}
+        return {"url": f"{settings.app_path}/putuo/{kind}/download/{token}", "name": arch.name,
+                "files": len(arch.files), "message": message(ctx, arch)}
 
-    return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
+    return await asyncio.to_thread(_in_book, body, work, Route.server(), act)
+
+
+@router.post("/forms/link")
+async def forms_link(request: Request, current_user: dep.User):
+    return await _link(request, FORMS_LINK, "forms", exchange.forms_archive, lambda ctx, arch: ctx.t(
+        "{m} 月報 {n} 份,打包為 {z}。", m=arch.month, n=len(arch.files), z=arch.name))
 
 
 @router.get("/forms/download/{token}")
 async def forms_download(token: str):
+    return await _download(token, "forms")
+
+
+@router.post("/report/link")
+async def report_link(request: Request, current_user: dep.User):
+    """The 報告月份's year's 年度報告 and annex (written by the 年度報告 button) as one zip."""
+    return await _link(request, REPORT_LINK, "report",
+                       lambda ctx, month: exchange.report_archive(ctx, int(month[:4])),
+                       lambda ctx, arch: ctx.t("{y} 年度報告和附表 {n} 份,打包為 {z}。", y=arch.month,
+                                               n=len(arch.files), z=arch.name))
+
+
+@router.get("/report/download/{token}")
+async def report_download(token: str):
+    return await _download(token, "report")
+
+
+async def _download(token: str, kind: str):
     data_dir = Route.server().data_dir
     try:
-        arch = await asyncio.to_thread(exchange.archive_from_token, data_dir, token, _secret())
+        arch = await asyncio.to_thread(exchange.archive_from_token, data_dir, token, _secret(),
+                                       None, kind)
     except exchange.BadToken as e:
         return PlainTextResponse(str(e), status_code=403)
     data = await asyncio.to_thread(arch.zip_bytes)
-    ascii_name = f"{arch.month}_forms.zip"
+    ascii_name = f"{arch.month}_{kind}.zip"
     return Response(content=data, media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(arch.name)}"})
 

@@ -17,7 +17,7 @@ from putuo_xl.excel.context import Route
 
 __all__ = [
     "build_master", "make_forms", "collect_returns", "refresh_rollup", "unit_view",
-    "send_forms", "send_reminders", "send_bulletin", "diagnose",
+    "send_forms", "send_reminders", "send_bulletin", "diagnose", "annual_report",
 ]
 
 
@@ -93,3 +93,9 @@ async def send_bulletin(book: xw.Book):
 async def diagnose(book: xw.Book):
     """診斷"""
     await _run("diagnose", book)
+
+
+@script(**_sheets("annual_report"))
+async def annual_report(book: xw.Book):
+    """年度報告"""
+    await _run("annual_report", book)

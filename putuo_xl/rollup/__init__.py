@@ -9,6 +9,8 @@ master. Next: `mail` sends the bulletin.
     context.py        what the plan and config give before the ledger is read (who does what)
     reading.py        the inputs: config, the master's plan, the ledger's rows
     month_state.py    every task × unit assignment's latest status as of a month
+    snapshots.py      each closed month's figures kept beside the ledger (month_texts.py: what
+                      units wrote that month, for the 年度報告)
     by_unit.py        月度匯總
     by_task.py        任務進展 (overall status, traffic light)
     targets.py        考評指標 and their trend

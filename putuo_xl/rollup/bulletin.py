@@ -21,7 +21,6 @@ from putuo_xl import layout
 from putuo_xl.ledger.status import day_label, month_word
 from putuo_xl.plan.model import Plan
 from putuo_xl.rollup.context import _Ctx
-from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (GRADES, INDENT, LIGHTS, MET, NO_VALUE, NOT_REPORTED, SUBMIT_LATE,
                                    SUBMIT_MISSING, SUBMIT_NOT_DUE, SUBMIT_ON_TIME)
 from putuo_xl.text import in_script
@@ -33,7 +32,7 @@ def _fmt_num(v: float) -> str:
     return str(int(v)) if v == int(v) else f"{v:.2f}".rstrip("0").rstrip(".")
 
 
-def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> list[tuple[str, str]]:
+def _bulletin(ctx: _Ctx, sample: bool, m: str, cur: dict, plan: Plan) -> list[tuple[str, str]]:
     """The 通報 of month `m` as blocks (see the module doc), in the notice's script."""
     label = layout.month_label(m)
     tr = next(x for x in [cur["trend"]])
@@ -43,7 +42,7 @@ def _bulletin(ctx: _Ctx, r: Rollup, m: str, cur: dict, plan: Plan) -> list[tuple
     def add(kind: str, text: str = "") -> None:
         out.append((kind, text))
 
-    if m in r.sample_months:
+    if sample:
         add("mark", "【示例數據:以下內容由示例回報生成,不是真實填報】")
     if cur["after_bulletin"]:
         late_units = [u for u in cur["exp_units"] if u in cur["after_bulletin"]]

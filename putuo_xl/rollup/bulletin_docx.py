@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from putuo_xl.docx_gbt import GbtDocument
+from putuo_xl.rollup.gbt_interim import GbtDocument
 from putuo_xl.fileio import ensure_not_open
 
 

@@ -1,15 +1,18 @@
 """The monthly 工作報表 from the ledger: 月度匯總 (by unit), 任務進展 (by task), 考評指標完成情況,
 趨勢, 預評估 (score and ranking) and the 通報 text.
 
-`compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table) and
-returns a `Rollup` (result.py): pandas frames, deterministic for the same ledger, plan and
-config. It never writes, neither to the ledger nor to the master: `rollup` (run.py) writes the
-sheets through render.py.
+`compute_rollup(ledger, plan, config, month)` reads the ledger (one query per table, the
+report rows one month at a time) and returns a `Rollup` (result.py): pandas frames,
+deterministic for the same ledger, plan and config. It never writes, neither to the ledger nor
+to the master: `rollup` (run.py) writes the sheets through render.py. The only files it writes
+are the snapshots of closed months beside the ledger (snapshots.py), which it reads instead of
+computing those months again.
 
 Every month in the ledger up to the requested one is reported, latest month first, in one
 table per sheet with a 月份 column (see docs/rollup.md for why). Each month is counted from
-every assignment's state as of that month (month_state.py) by the sheet's module: by_unit.py,
-by_task.py, targets.py, scores.py, bulletin.py, data_sheets.py.
+every assignment's state as of that month (month_state.py: the month's rows over what the month
+before carried) by the sheet's module: by_unit.py, by_task.py, targets.py, scores.py,
+bulletin.py, data_sheets.py.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import pandas as pd
 from putuo_xl import layout
 from putuo_xl.config import Config
 from putuo_xl.errors import InputError
-from putuo_xl.ledger.status import LABELS as STATE_LABELS, ledger_status
+from putuo_xl.ledger.status import (LABELS as STATE_LABELS, LATE, MISSING, NOT_DUE, ON_TIME,
+                                    ledger_status)
 from putuo_xl.plan.model import Plan
 from putuo_xl.plan.months import check_plan_month, plan_month_range
 from putuo_xl.rollup.bulletin import _bulletin, blocks_text
@@ -30,55 +34,57 @@ from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
 from putuo_xl.rollup.data_sheets import _actual_rows, _status_rows, _StatusInputs
 from putuo_xl.rollup.month_state import _month_state, _Reports
-from putuo_xl.rollup.reading import StoredRows, _read_ledger
+from putuo_xl.rollup.month_texts import month_texts
+from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows, _state_rows
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
                                    SUBMIT_NOT_DUE, SUBMIT_ON_TIME, TASKS_LAGGING, UNITS_LAGGING,
                                    check_month)
-from putuo_xl.rollup.scores import _scores
+from putuo_xl.rollup.scores import _scores, timeliness
+from putuo_xl.rollup.snapshots import MonthCache
 from putuo_xl.rollup.targets import _indicator_trend, _targets
 
 
 def compute_rollup(ledger, plan: Plan, config: Config, month: str,
                    prepared: "PreparedRollup | None" = None, *, today: date | None = None,
-                   stored: "StoredRows | None" = None, force: bool = False) -> Rollup:
+                   stored: "StoredRows | None" = None, history: bool = True,
+                   texts: bool = False, force: bool = False) -> Rollup:
     """The 工作報表 for `month` and every earlier month in the ledger (see module doc).
     `prepared`: `prepare_rollup(plan, config)` done ahead (e.g. while forms are collected).
     `today` (default: today): due dates not yet passed make a unit 未到期, not 未報送.
     `stored`: the report rows inserted in the ledger's open transaction (see StoredRows).
+    `history=False`: the figures of `month` only; earlier months get only their reporting
+    counts in `trend` and `unit_states` (what the 年度報告 needs; not for the sheets).
+    `texts`: also what units wrote, month by month (`Rollup.texts`: month_texts.MonthTexts).
     Refused (InputError) for a month with no forms issued and nothing received, and for a
     month outside the plan's year unless `force`; months of the ledger outside the plan's year
     (forms issued for a mistyped month) are left out of the other months' figures."""
     with _no_gc():
         return _compute_rollup(ledger, plan, config, month, prepared, today=today, stored=stored,
-                               force=force)
+                               history=history, texts=texts, force=force)
 
 
 def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                     prepared: PreparedRollup | None = None, today: date | None = None,
-                    stored: StoredRows | None = None, force: bool = False) -> Rollup:
+                    stored: StoredRows | None = None, history: bool = True,
+                    texts: bool = False, force: bool = False) -> Rollup:
     month = check_month(month)
     span = plan_month_range(plan)
     outside = check_plan_month(month, span, force=force, script=plan.script, title=plan.title)
     cfg = config
+    today = today or date.today()
     if prepared is not None and prepared.plan is plan and prepared.config is config:
         ctx = prepared.ctx
     else:
         ctx = _Ctx(plan, cfg, month)
-    have, reports, actuals, sent = _read_ledger(ledger, month, stored)
+    have, received, actuals, sent = _ledger_inputs(ledger, month, stored)
     warnings: list[str] = [outside] if outside else []
     stray = sorted(m for m in have if m != month and span and not span[0] <= m <= span[1])
-    if stray:
+    if stray:          # forms issued for a mistyped month: not counted (their rows are never read)
         have = have - set(stray)
-        out = set(stray)
-        reports = ([x for x in reports[0] if x[2] not in out], reports[1])
-        actuals = actuals[~actuals["month"].isin(out)]
+        actuals = actuals[~actuals["month"].isin(set(stray))]
         warnings.append(f"台賬中有{'、'.join(layout.month_label(m) for m in stray)}的記錄,不在《{plan.title}》"
                         f"的年度範圍內(多半是月份寫錯了),沒有計入匯總。")
-    months = sorted(have | {month})
-    # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
-    statuses = ledger_status(ledger, months, cfg, today=today or date.today(),
-                             fallback_units=ctx.units, order=ctx.unit_order)
     if month not in have:
         label = layout.month_label(month)
         raise InputError(
@@ -86,24 +92,84 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
             f"無從匯總。請先用 putuo-xl forms 總表 --month {month} 生成並下發月報,"
             f"收到回報後用 putuo-xl collect 收集,再匯總;或者檢查月份是否寫錯。",
             code="empty-month")
-    sample_months = {m for m in months if statuses[m].sample}
-    # keep only rows the current plan knows: a unit's report on a task it is not assigned
-    # to (an old plan, a hand-edited form) is not counted
-    reports = _Reports(ctx, reports)
-    if reports.dropped:
-        warnings.append(f"有 {reports.dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
+    months = sorted(have)
     actuals = actuals.sort_values(["month", "unit", "indicator_id"], kind="stable")
 
-    per_month = {}
-    for m in months:
-        per_month[m] = _compute_month(ctx, m, months, statuses, reports, actuals, sent.get(m))
+    # the months before `month` whose figures are kept (snapshots.py): a prefix of the months
+    cache = MonthCache.for_ledger(ledger, plan, cfg)
+    keys = cache.keys(ledger.conn, months, sent) if cache else {}
+    kept: dict[str, dict] = {}
+    for m in months[:-1]:
+        snap = cache.load(m, keys[m], today, frames=history) if cache else None
+        if snap is None:
+            break
+        kept[m] = snap
+    carry, tl = None, {}
+    if kept:
+        last = months[len(kept) - 1]
+        carry = cache.load_carry(last, keys[last], len(ctx.a_units))
+        if carry is None:           # figures without their carry: compute those months again
+            kept = {}
+        else:
+            tl = kept[last]["timeliness"]
+    todo = months[len(kept):]
+    # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
+    statuses = ledger_status(ledger, todo, cfg, today=today, fallback_units=ctx.units,
+                             order=ctx.unit_order)
+    per_month = dict(kept)
+    # what units wrote, month by month (the 年度報告's texts; kept with the snapshots)
+    month_text: dict = {}
+    if texts:
+        for m in kept:
+            month_text[m] = cache.load_texts(m, keys[m]) or month_texts(
+                m, _month_rows(ledger, m, received, stored))
+    dropped = sum(snap["dropped"] for snap in kept.values())
+    max_due = kept[months[len(kept) - 1]]["max_due"] if kept else ""
+    saving = cache is not None
+    for m in todo:
+        ms = statuses[m]
+        max_due = max(max_due, max((um.due for um in ms.units.values()), default=ms.default_due).isoformat())
+        # keep only rows the current plan knows: a unit's report on a task it is not assigned
+        # to (an old plan, a hand-edited form) is not counted
+        rows = _month_rows(ledger, m, received, stored)
+        reports = _Reports(ctx, _state_rows(rows, received))
+        if texts or saving:
+            month_text[m] = month_texts(m, rows)
+        del rows
+        mst, carry = _month_state(ctx, m, reports, carry)
+        tl = timeliness(tl, ms)
+        dropped += reports.dropped
+        if not (history or m == month):     # the 年度報告: only the last month's figures
+            per_month[m] = {"trend": _reporting_row(m, ms), "sample": ms.sample,
+                            "unit_states": _unit_states(ms)}
+            saving = False
+            continue
+        pm = _compute_month(ctx, m, mst, ms, tl, actuals, sent.get(m))
+        pm.update(sample=ms.sample, unit_states=_unit_states(ms), timeliness=tl,
+                  dropped=reports.dropped)
+        pm["bulletin"] = _bulletin(ctx, ms.sample, m, pm, plan)      # blocks (kind, text)
+        pm["max_due"] = max_due
+        per_month[m] = pm
+        # a month is kept once every due date up to it has passed (未到期 depends on the day)
+        saving = saving and today.isoformat() > max_due
+        if saving:
+            cache.save(m, keys[m], {k: pm[k] for k in SNAPSHOT_KEYS}, carry, month_text[m])
+        if m != month:      # an earlier month: only what the sheets show (its state is carried)
+            per_month[m] = {k: pm[k] for k in SNAPSHOT_KEYS}
+        if not texts:
+            month_text.pop(m, None)
+        del mst, reports, pm
 
-    scores = pd.concat([per_month[m]["scores"] for m in reversed(months)], ignore_index=True)
-    monthly = pd.concat([per_month[m]["monthly"] for m in reversed(months)], ignore_index=True)
-    progress = pd.concat([per_month[m]["progress"] for m in reversed(months)], ignore_index=True)
-    indicators = pd.concat([per_month[m]["indicators"] for m in reversed(months)], ignore_index=True)
+    if dropped:
+        warnings.append(f"有 {dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
+    shown = months if history else [month]
+    sample_months = {m for m in months if per_month[m]["sample"]}
+    scores = pd.concat([per_month[m]["scores"] for m in reversed(shown)], ignore_index=True)
+    monthly = pd.concat([per_month[m]["monthly"] for m in reversed(shown)], ignore_index=True)
+    progress = pd.concat([per_month[m]["progress"] for m in reversed(shown)], ignore_index=True)
+    indicators = pd.concat([per_month[m]["indicators"] for m in reversed(shown)], ignore_index=True)
     trend = pd.DataFrame([per_month[m]["trend"] for m in months])
-    ind_trend, ind_ratio = _indicator_trend(ctx, months, indicators)
+    ind_trend, ind_ratio = _indicator_trend(ctx, shown, indicators)
 
     r = Rollup(month=month, months=months, plan_title=plan.title, script=plan.script,
                district=cfg.district, office=cfg.office, status_columns=ctx.status_columns,
@@ -118,24 +184,34 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
                          "group_lagging_share": ctx.group_lagging_share,
                          "lagging_rate": ctx.lagging_rate, "top_n": ctx.top_n,
                          "bulletin_max_units": ctx.bulletin_max_units},
-               warnings=warnings, sample=month in sample_months, sample_months=sample_months)
-    for m in months:
-        r.bulletin_blocks[m] = _bulletin(ctx, r, m, per_month[m], plan)
+               warnings=warnings, sample=month in sample_months, sample_months=sample_months,
+               unit_states={m: per_month[m]["unit_states"] for m in months}, history=history,
+               texts={m: t for m, t in month_text.items() if t is not None} if texts else {})
+    for m in shown:
+        r.bulletin_blocks[m] = [tuple(b) for b in per_month[m]["bulletin"]]   # JSON keeps lists
         r.bulletins[m] = blocks_text(r.bulletin_blocks[m])
     # made on first use from what they need only (not the whole context: its 180,000-key
     # assignment index would stay alive with the result)
     need = _StatusInputs(ctx.tasks, ctx.near_days)
     cur = {k: per_month[month][k] for k in ("month", "task_status", "state")}
     r._defer("status_rows", lambda: _status_rows(need, cur))
-    r.actual_rows = _actual_rows(ctx, months, per_month)
+    r.actual_rows = _actual_rows(ctx, shown, per_month)
     return r
 
 
-def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_at=None) -> dict:
-    mst = _month_state(ctx, m, reports)
+# what a month's snapshot keeps (snapshots.py): its sheets' rows and what later months need
+SNAPSHOT_KEYS = ("monthly", "progress", "indicators", "scores", "trend", "ind_values", "ind_month",
+                 "bulletin", "sample", "unit_states", "timeliness", "dropped", "max_due")
 
+
+def _unit_states(ms) -> dict[str, str]:
+    return {um.unit: STATE_LABELS[um.state] for um in ms.in_scope()}
+
+
+def _compute_month(ctx: _Ctx, m: str, mst, ms, tl: dict, actuals, sent_at=None) -> dict:
+    """The figures of month m: `mst` its state (_month_state), `ms` its MonthStatus, `tl` each
+    unit's reporting up to it (scores.timeliness)."""
     # -- who reported for m: status.ledger_status (the rule collect and mail use) -------------
-    ms = statuses[m]
     scope = ms.in_scope()
     exp_units = [um.unit for um in scope]
     sub_state = {um.unit: STATE_LABELS[um.state] for um in scope}
@@ -152,7 +228,7 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
     monthly = _by_unit(ctx, m, mst, scope, sub_state, after_bulletin, sent_at)
     progress_df, task_status = _by_task(ctx, m, mst)
     ind_df, ind_values, ind_month, act_map = _targets(ctx, m, actuals)
-    score_df = _scores(ctx, m, months, mst, statuses, act_map, exp_units, sub_state)
+    score_df = _scores(ctx, m, mst, tl, act_map, exp_units, sub_state)
 
     # -- trend row --------------------------------------------------------------------------
     n_exp = len(exp_units)
@@ -189,3 +265,12 @@ def _compute_month(ctx: _Ctx, m: str, months, statuses, reports, actuals, sent_a
             "state": mst.state, "ind_month": ind_month, "month": m,
             "sub_state": sub_state, "exp_units": exp_units, "rej_reason": rej_reason,
             "carried": mst.carried, "status": ms, "sent_at": sent_at, "after_bulletin": after_bulletin}
+
+
+def _reporting_row(m: str, ms) -> dict:
+    """A 趨勢 row with the reporting counts only (compute_rollup with history=False)."""
+    c = ms.counts()
+    due = c["expected"] - c[NOT_DUE]
+    return {"月份": m, "應報單位": c["expected"], "按時報送": c[ON_TIME], "逾期報送": c[LATE],
+            "未報送": c[MISSING], SUBMIT_NOT_DUE: c[NOT_DUE],
+            "按時報送率": c[ON_TIME] / due if due else None}

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from putuo_xl.config import Config, Status
+from putuo_xl.config import Config
 from putuo_xl.errors import PutuoError
 from putuo_xl.plan.assignments import lead_label, task_roles
 from putuo_xl.plan.model import Plan, Task
-from putuo_xl.rollup.rules import CATEGORIES, DEFAULT_LATE_CREDIT, _status_category
+from putuo_xl.rollup.rules import CATEGORIES, DEFAULT_LATE_CREDIT, status_categories, statuses_of
 
 
 def _config_number(cfg: Config, section: dict, where: str, key: str, default, *,
@@ -88,10 +88,8 @@ class _Ctx:
             raise PutuoError("config.yaml 的 scoring.late_credit 應在 0 到 1 之間,scoring.weights 不能為負數。",
                              file=cfg.path, code="config")
         # statuses
-        self.statuses = list(cfg.statuses) or [
-            Status("未啟動", started=False), Status("推進中"), Status("已完成", done=True),
-            Status("滯後", lagging=True)]
-        self.category = {s.name: _status_category(s) for s in self.statuses}
+        self.statuses = statuses_of(cfg)
+        self.category = status_categories(cfg)
         self.status_columns = [s.name for c in CATEGORIES for s in self.statuses
                                if self.category[s.name] == c]
         self.status_colors = {s.name: s.color for s in self.statuses if s.color}

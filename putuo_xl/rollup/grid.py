@@ -73,13 +73,23 @@ class Grid:
 
     def add(self, values: list, kind: str = "data", fmts: list[str] | None = None,
             height: float | None = None) -> int:
-        row = list(values) + [None] * (self.width - len(values))
+        row = list(values)
+        if len(row) < self.width:
+            row += [None] * (self.width - len(row))
         # titles, notes, headers and the bulletin are ours; in the tables only the note columns
-        for c, v in enumerate(row):
-            if isinstance(v, str) and (kind not in ("data", "total")
-                                       or (c < len(self.cols) and self.cols[c].ours)):
-                row[c] = cjk_punct(v)
-        self.rows.append(row[: max(self.width, len(values))])
+        if kind in ("data", "total"):
+            ours = self.__dict__.get("_ours")
+            if ours is None:
+                ours = self._ours = [c for c, col in enumerate(self.cols) if col.ours]
+            for c in ours:
+                v = row[c]
+                if isinstance(v, str):
+                    row[c] = cjk_punct(v)
+        else:
+            for c, v in enumerate(row):
+                if isinstance(v, str):
+                    row[c] = cjk_punct(v)
+        self.rows.append(row)
         self.kinds.append(kind)
         self.row_fmts.append(fmts)
         if height is not None:
@@ -205,6 +215,17 @@ def _clean(v):
     return v
 
 
+def _clean_column(col: pd.Series) -> list:
+    """A column's values as _clean gives them (NaN → None, numpy scalars → Python ones)."""
+    values = col.tolist()
+    kind = col.dtype.kind
+    if kind in "iub":
+        return values
+    if kind == "f":
+        return [None if v != v else v for v in values]
+    return [_clean(v) for v in values]
+
+
 _EPOCH = date(1899, 12, 30)
 
 
@@ -248,10 +269,10 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
     simplified = r.script == "simplified"          # in_script changes nothing otherwise
     dates = [ci for ci, c in enumerate(g.cols) if c.fmt == "date"]
     # column by column as Python values (what itertuples gives, without indexing pandas'
-    # string arrays cell by cell)
-    columns = [data.iloc[:, k].tolist() for k in range(data.shape[1])]
+    # string arrays cell by cell), cleaned a column at a time
+    columns = [_clean_column(data.iloc[:, k]) for k in range(data.shape[1])]
     for values in zip(*columns):
-        vals = [_clean(v) for v in values]
+        vals = list(values)
         if simplified:
             vals = [_t(r, v) for v in vals]
         for ci in dates:
@@ -274,7 +295,8 @@ def _table(g: Grid, r, frame: pd.DataFrame, month_breaks: bool = True, total_lab
 
 def _month_col(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame.copy()
-    f["月份"] = f["月份"].map(layout.month_label)
+    labels = {m: layout.month_label(m) for m in f["月份"].unique()}     # a dozen months, many rows
+    f["月份"] = f["月份"].map(labels)
     return f
 
 

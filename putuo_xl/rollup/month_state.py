@@ -1,6 +1,7 @@
 """Every task × unit assignment as of a month: the ledger's report rows as arrays over the
 plan's assignments (`_Reports`), and each assignment's latest status and progress up to the
-month (`_month_state`), from which every figure of the month is counted."""
+month (`_month_state`: the month's rows over what was carried from the month before), from
+which every figure of the month is counted."""
 from __future__ import annotations
 
 import bisect
@@ -11,6 +12,7 @@ import numpy as np
 
 from putuo_xl.rollup.context import _Ctx
 from putuo_xl.rollup.rules import CAT_CODE
+from putuo_xl.rollup.snapshots import Carry
 
 
 class _Reports:
@@ -87,40 +89,44 @@ class _MonthState:
     n_tasks: np.ndarray   # assignments per unit
 
 
-def _month_state(ctx: _Ctx, m: str, reports: _Reports) -> _MonthState:
+def _month_state(ctx: _Ctx, m: str, reports: _Reports, carry: Carry | None = None
+                 ) -> tuple[_MonthState, Carry]:
     """Every assignment as of m: its latest status (and the day that report arrived) and
-    progress up to m, the month a status was carried from; the counts per unit."""
-    upto = reports.upto(m)
-    st_row = reports.latest(upto & reports.has_status)
-    pg_row = reports.latest(upto & reports.has_progress)
+    progress, the month a status was carried from; the counts per unit. `reports`: the rows of
+    month m; `carry`: every assignment as of the month before (None: nothing before). Gives
+    the month's state and the carry for the month after."""
     n = reports.n_assign
+    carry = carry or Carry.empty(n)
+    now = reports.month == reports.rank[m] if m in reports.rank else \
+        np.zeros(len(reports.month), dtype=bool)
+    st_row = reports.latest(now & reports.has_status)
+    pg_row = reports.latest(now & reports.has_progress)
     has = st_row >= 0
-    S_a = np.full(n, None, dtype=object)
+    S_a = carry.status.copy()
     S_a[has] = reports.status[st_row[has]]
-    RC_a = np.full(n, None, dtype=object)
+    RC_a = carry.received.copy()
     RC_a[has] = reports.received[st_row[has]]
-    PG_a = np.full(n, np.nan)
+    SM_a = carry.smonth.copy()
+    SM_a[has] = m
+    PG_a = carry.progress.copy()
     hp = pg_row >= 0
     PG_a[hp] = reports.progress[pg_row[hp]]
     S = S_a.tolist()
     RC = RC_a.tolist()
     PG = [None if p != p else p for p in PG_a.tolist()]
     # a status carried from an earlier month (the unit did not report it for m): its month
-    m_rank = reports.rank.get(m, -1)
-    SM = np.full(n, m_rank, dtype=np.int64)
-    SM[has] = reports.month[st_row[has]]
-    carried_idx = np.nonzero(SM != m_rank)[0]
-    CM = dict(zip(carried_idx.tolist(), (reports.names[i] for i in SM[carried_idx].tolist())))
+    SM = SM_a.tolist()
+    CM = {k: x for k, x in enumerate(SM) if x is not None and x != m}
     catmap = ctx.category
     cat_of = {x: (catmap.get(x, "in_progress") if x.__class__ is str else None) for x in set(S)}
     C = list(map(cat_of.__getitem__, S))
-    now = (reports.month == reports.rank[m]) & reports.has_status if m in reports.rank else \
-        np.zeros(len(reports.month), dtype=bool)
+    now = now & reports.has_status
     per_unit = np.bincount(ctx.a_unit[reports.idx[now]], minlength=len(ctx.units))
     reported_now = {ctx.units[i]: int(c) for i, c in enumerate(per_unit.tolist()) if c}
     nu = len(ctx.units)
     c_code = np.fromiter(map(CAT_CODE.get, C, repeat(4)), dtype=np.int64, count=len(C))
     by_cat = np.bincount(ctx.a_unit * 5 + c_code, minlength=nu * 5).reshape(nu, 5)
     n_tasks = np.bincount(ctx.a_unit, minlength=nu)
-    return _MonthState(_State(ctx.a_units, ctx.a_tasks, S, C, PG, RC, c_code, ctx.a_unit,
-                              ctx.a_torder), PG_a, CM, cat_of, reported_now, by_cat, n_tasks)
+    return (_MonthState(_State(ctx.a_units, ctx.a_tasks, S, C, PG, RC, c_code, ctx.a_unit,
+                               ctx.a_torder), PG_a, CM, cat_of, reported_now, by_cat, n_tasks),
+            Carry(S_a, RC_a, SM_a, PG_a))

@@ -1,6 +1,6 @@
 """The rollup's inputs: the config, the master's plan (as the master says now), the ledger, and
-the ledger's rows a rollup up to a month needs (one query per table; `StoredRows`: the rows
-collect has just inserted, taken as they are)."""
+the ledger's rows a rollup up to a month needs (one query per table, the report rows one month at
+a time; `StoredRows`: the rows collect has just inserted, taken as they are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,48 +26,54 @@ def _frame(rows: list, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.
     return pd.DataFrame(data, columns=columns)
 
 
-def _read_ledger(ledger, month: str, stored: "StoredRows | None" = None):
-    """One query per ledger table; only what a rollup up to `month` needs (plain tuples: the
-    ledger's sqlite3.Row factory costs a third of the read at province scale). Who reported
-    when is read by status.ledger_status (see _compute_rollup). `stored`: the report rows this
-    connection's transaction inserted (collect), taken as they are instead of read back."""
+def _ledger_inputs(ledger, month: str, stored: "StoredRows | None" = None):
+    """What every month of a rollup up to `month` needs (one query per table): the months with
+    anything to report, the day each submission in force arrived, the indicator values, and
+    when each month's 通報 was first mailed. The report rows are read month by month
+    (_month_rows)."""
     conn = ledger.conn.cursor()
     conn.row_factory = None
-    # the months with anything to report: forms issued, forms accepted, files rejected in a run
     months = {r[0] for r in conn.execute(
         "SELECT DISTINCT month FROM issued WHERE month <= ? UNION "
         "SELECT DISTINCT CASE WHEN status = 'accepted' THEN month ELSE COALESCE(collect_month, month) END "
         "FROM submissions WHERE (CASE WHEN status = 'accepted' THEN month "
         "ELSE COALESCE(collect_month, month) END) <= ?", (month, month)) if r[0]}
-    # the rows of the submissions in force, read by a scan (the month index would make SQLite
-    # visit the table row by row in index order: twice as slow at province scale); the day a
-    # report arrived comes from its submission
     received = dict(conn.execute(
         "SELECT id, substr(received_at, 1, 10) FROM submissions "
-        "WHERE status = 'accepted' AND superseded_by IS NULL"))
-    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
-             "FROM reports r NOT INDEXED WHERE r.submission_id IN (SELECT id FROM submissions "
-             "WHERE status = 'accepted' AND superseded_by IS NULL) AND r.month <= ? "
-             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL)")
-    if stored is None:
-        reports = conn.execute(query, (month,)).fetchall()
-    else:
-        # the rows stored before this run, then this run's (inserted after them: the order of a
-        # scan), filtered as the query filters them
-        reports = conn.execute(query + " AND r.rowid <= ?", (month, stored.before)).fetchall()
-        reports += [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in stored.rows
-                    if r[0] in received and r[2] <= month and (r[5] is not None or r[6] is not None)]
-    reports = (reports, received)
+        "WHERE status = 'accepted' AND superseded_by IS NULL AND month <= ?", (month,)))
     actuals = _frame(conn.execute(
         "SELECT a.unit, a.month, a.indicator_id, a.value FROM actuals a "
         "JOIN submissions s ON s.id = a.submission_id "
         "WHERE s.status = 'accepted' AND s.superseded_by IS NULL AND a.month <= ?", (month,)).fetchall(),
         ["unit", "month", "indicator_id", "value"], numeric=("value",))
-    # when each month's 通報 first went out by mail (the send log): what arrived after it changed
-    # figures an official may already have read
     sent = dict(conn.execute("SELECT month, MIN(at) FROM sends WHERE kind = 'bulletin' AND "
                              "status = 'sent' AND month <= ? GROUP BY month", (month,)))
-    return months, reports, actuals, sent
+    return months, received, actuals, sent
+
+
+def _month_rows(ledger, m: str, received: dict, stored: "StoredRows | None" = None) -> list:
+    """The report rows of month `m` from the submissions in force, in the order they were
+    stored (the month index finds them; a month is a few per cent of a year's ledger):
+    (submission id, unit, month, task id, status, progress, 工作進展, 存在問題, 下步計劃)."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress, "
+             "r.progress_text, r.problems, r.next_steps "
+             "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
+             "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
+             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL OR r.progress_text IS NOT NULL "
+             "OR r.problems IS NOT NULL OR r.next_steps IS NOT NULL)")
+    if stored is None:
+        return conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall()
+    rows = conn.execute(query + " AND r.rowid <= ? ORDER BY r.rowid", (m, m, stored.before)).fetchall()
+    rows += [(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9]) for r in stored.rows
+             if r[0] in received and r[2] == m and any(x is not None for x in r[5:10])]
+    return rows
+
+
+def _state_rows(rows: list, received: dict):
+    """The rows a month's state is counted from: those with a status or a progress."""
+    return [r[:6] for r in rows if r[4] is not None or r[5] is not None], received
 
 
 @dataclass

@@ -47,6 +47,9 @@ class Rollup:
     sample_months: set = field(default_factory=set)   # months whose data in force is sample data
     # month → the 通報 as blocks (kind, text): what the 通報 sheet and the .docx lay out
     bulletin_blocks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    unit_states: dict = field(default_factory=dict)   # month → unit → 按時報送 / 逾期報送 / …
+    history: bool = True              # False: only `month`'s figures (compute_rollup(history=False))
+    texts: dict = field(default_factory=dict)         # month → MonthTexts (compute_rollup(texts=True))
 
     def bulletin(self, month: str | None = None) -> str:
         return self.bulletins[month or self.month]

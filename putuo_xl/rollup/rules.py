@@ -42,6 +42,20 @@ def _status_category(st: Status) -> str:
         return "not_started"
     return "in_progress"
 
+
+DEFAULT_STATUSES = (Status("未啟動", started=False), Status("推進中"), Status("已完成", done=True),
+                    Status("滯後", lagging=True))
+
+
+def statuses_of(cfg) -> list[Status]:
+    """config.yaml's statuses, or the four defaults."""
+    return list(cfg.statuses) or list(DEFAULT_STATUSES)
+
+
+def status_categories(cfg) -> dict[str, str]:
+    """status name → done | in_progress | not_started | lagging."""
+    return {s.name: _status_category(s) for s in statuses_of(cfg)}
+
 # -- months --------------------------------------------------------------------------------
 def _month_end(month: str) -> date:
     y, m = (int(x) for x in month.split("-"))

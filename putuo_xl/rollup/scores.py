@@ -15,7 +15,20 @@ from putuo_xl.rollup.month_state import _MonthState
 from putuo_xl.rollup.rules import GRADES
 
 
-def _scores(ctx: _Ctx, m, months, mst: _MonthState, statuses, act_map, exp_units,
+def timeliness(before: dict[str, list[int]], ms) -> dict[str, list[int]]:
+    """Each unit's [on time, late, missing] months up to a month: `before` (the months before)
+    and the month's MonthStatus `ms`; a month not yet due is not counted."""
+    slot = {ON_TIME: 0, LATE: 1, MISSING: 2}
+    tl = {u: list(v) for u, v in before.items()}
+    for um in ms.in_scope():
+        k = slot.get(um.state)
+        if k is None:                     # not yet due: not counted
+            continue
+        tl.setdefault(um.unit, [0, 0, 0])[k] += 1   # on time, late, missing
+    return tl
+
+
+def _scores(ctx: _Ctx, m, mst: _MonthState, tl: dict[str, list[int]], act_map, exp_units,
             sub_state) -> pd.DataFrame:
     """預評估: completion (own tasks: 已完成 1, 推進中 its reported progress), timeliness (every month up to m the unit
     was expected: on time 1, late `late_credit`, missing 0; a month not yet due is not counted —
@@ -38,15 +51,7 @@ def _scores(ctx: _Ctx, m, months, mst: _MonthState, statuses, act_map, exp_units
     done = {u: bc[i][0] for u, i in ctx.unit_order.items()}
     lag = {u: bc[i][3] for u, i in ctx.unit_order.items()}
     # timeliness over months ≤ m
-    past = [x for x in months if x <= m]
-    slot = {ON_TIME: 0, LATE: 1, MISSING: 2}
-    tl = {}
-    for x in past:
-        for um in statuses[x].in_scope():
-            k = slot.get(um.state)
-            if k is None:                     # not yet due: not counted
-                continue
-            tl.setdefault(um.unit, [0, 0, 0])[k] += 1   # on time, late, missing
+    # (`tl`: timeliness() of the months up to m)
     # indicators of tasks the unit leads / is responsible for
     own_inds: dict[str, list[Indicator]] = {}
     for task, ind in ctx.plan.indicators():

@@ -1,5 +1,5 @@
-// putuo-xl task pane: the month's forms as one zip (download) and returned files into the
-// month's returns folder on the server (upload). The server finds the folders from the
+// putuo-xl task pane: the month's forms and the year's 年度報告 as zips (download) and
+// returned files into the month's returns folder on the server (upload). The server finds the folders from the
 // workbook's 設置 and _meta sheets, which are sent like a script call; see
 // putuo_xl/excel/routes.py. Authentication as for the scripts (globalThis.getAuth).
 
@@ -62,10 +62,17 @@ async function putuoBusy(button, work) {
 }
 
 async function putuoDownloadForms(event) {
-  const button = event.currentTarget;
+  await putuoDownload(event.currentTarget, "/putuo/forms/link", "正在打包月報……");
+}
+
+async function putuoDownloadReport(event) {
+  await putuoDownload(event.currentTarget, "/putuo/report/link", "正在打包年度報告……");
+}
+
+async function putuoDownload(button, path, busyText) {
   await putuoBusy(button, async () => {
-    putuoShow("正在打包月報……");
-    const response = await fetch(putuoBase() + "/putuo/forms/link", {
+    putuoShow(busyText);
+    const response = await fetch(putuoBase() + path, {
       method: "POST",
       headers: { ...(await putuoAuthHeaders()), "Content-Type": "application/json" },
       body: JSON.stringify(await putuoBookData()),
@@ -165,6 +172,8 @@ async function putuoUploadReturns(event) {
 document.addEventListener("DOMContentLoaded", () => {
   const download = document.getElementById("putuo-download-forms");
   if (download) download.addEventListener("click", putuoDownloadForms);
+  const report = document.getElementById("putuo-download-report");
+  if (report) report.addEventListener("click", putuoDownloadReport);
   const upload = document.getElementById("putuo-upload-returns");
   if (upload) upload.addEventListener("click", putuoUploadReturns);
   const input = document.getElementById("putuo-returns-input");
