@@ -74,9 +74,15 @@ def test_form_holds_only_the_units_tasks_and_metadata(issued, cfg, plan):
     ws = wb["月報"]
     header = [c.value for c in ws[5]]
     assert header == [h for _, h in layout.FORM_COLUMNS]
-    ids = [ws.cell(row=r, column=1).value for r in range(6, ws.max_row + 1)]
-    assert [i for i in ids if "#" not in i] == expected
-    assert [i for i in ids if "#" in i] == ["3.3.1#2", "3.3.1#3"]     # further targets: own rows
+    key = len(layout.FORM_COLUMNS)                     # the hidden key column, last
+    keys = [ws.cell(row=r, column=key).value for r in range(6, ws.max_row + 1)]
+    assert [i for i in keys if "#" not in i] == expected
+    assert [i for i in keys if "#" in i] == ["3.3.1#2", "3.3.1#3"]     # further targets: own rows
+    # 任務編號 shows the task on a further target's row too: no internal id on the sheet
+    shown = [ws.cell(row=r, column=1).value for r in range(6, ws.max_row + 1)]
+    assert shown == [i.partition("#")[0] for i in keys]
+    r2 = 6 + keys.index("3.3.1#2")
+    assert ws.cell(row=r2, column=2).value == "（任務 3.3.1 的第 2 項指標，只需填寫指標實際值）"
     assert "區財政局" in ws["A2"].value and "2020年9月5日" in ws["A2"].value
     assert "區財政局" in ws.oddHeader.left.text and "2020年9月5日" in ws.oddHeader.right.text
     assert wb["填報說明"]["A1"].value == "填報說明"
@@ -87,11 +93,16 @@ def test_locked_and_input_cells_and_protection(issued):
     ws = wb["月報"]
     assert ws.protection.sheet and not ws.protection.password     # protected, no password
     col = {k: i + 1 for i, (k, _) in enumerate(layout.FORM_COLUMNS)}
-    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
+    rows = {ws.cell(row=r, column=col["row_key"]).value: r for r in range(6, ws.max_row + 1)}
     assert {"1.3.1", "1.3.1#2", "1.3.1#3", "1.3.1#4"} <= set(rows)
     r = rows["1.3.1"]
-    for k in ("task_id", "task", "role", "deadline", "indicator", "target"):
+    for k in ("task_id", "task", "role", "deadline", "indicator", "target", "row_key"):
         assert ws.cell(row=r, column=col[k]).protection.locked, k
+    # the key column: hidden, locked, not printed
+    from openpyxl.utils import get_column_letter
+    letter = get_column_letter(col["row_key"])
+    assert ws.column_dimensions[letter].hidden
+    assert ws.print_area == f"'月報'!$A$1:${get_column_letter(col['row_key'] - 1)}${ws.max_row}"
     for k in layout.FORM_INPUT_KEYS:
         assert not ws.cell(row=r, column=col[k]).protection.locked, k
     assert ws.cell(row=r, column=col["indicator"]).value == "一般企業投資項目審批"
@@ -116,8 +127,8 @@ def test_validations(issued, cfg):
     wb = load_workbook(form_path(issued, "區審招辦"))
     ws = wb["月報"]
     col = {k: i for i, (k, _) in enumerate(layout.FORM_COLUMNS)}
-    letter = {k: "ABCDEFGHIJKL"[i] for k, i in col.items()}
-    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
+    letter = {k: "ABCDEFGHIJKLM"[i] for k, i in col.items()}
+    rows = {ws.cell(row=r, column=col["row_key"] + 1).value: r for r in range(6, ws.max_row + 1)}
     r = rows["1.4.1"]                                         # 受理率 90%: a % target
     (status,) = _validation_for(ws, f"{letter['status']}{r}")
     assert status.type == "list" and status.formula1 == "_lists!$A$2:$A$5"
