@@ -227,6 +227,17 @@ def test_simplified_forms(tmp_path, cfg):
     wb = load_workbook(path)
     assert wb.sheetnames[:2] == ["月报", "填报说明"]
     assert [c.value for c in wb["月报"][5]][:3] == ["任务编号", "工作任务", "角色"]
+    # 3.3.1's further targets: 任务编号 as on its own row, the key hidden; no "#" where it shows
+    ws = wb["月报"]
+    key = len(layout.FORM_COLUMNS)
+    rows = [r for r in range(6, ws.max_row + 1) if "#" in str(ws.cell(r, key).value)]
+    assert [ws.cell(r, 1).value for r in rows] == ["3.3.1", "3.3.1"]
+    assert ws.cell(rows[0], 2).value == "（任务 3.3.1 的第 2 项指标，只需填写指标实际值）"
+    for sheet in ("月报", "填报说明"):
+        shown = [str(c.value) for row in wb[sheet].iter_rows(max_col=key - 1) for c in row if c.value]
+        assert not [t for t in shown if "#" in t], sheet
+    help_text = "".join(str(c.value) for row in wb["填报说明"].iter_rows() for c in row if c.value)
+    assert "第二个起各占一行（任务编号相同，「工作任务」栏注明是第几项指标）" in help_text
     meta = {row[0].value: row[1].value for row in wb["_form"].iter_rows()}
     assert meta["unit"] == "區司法局"                  # canonical name for the collector
 
