@@ -172,8 +172,8 @@ def test_a_row_without_its_key_is_read_by_its_task_id(made, ctx, tmp_path):
     """Keys cleared (on a task's row and on a further target's): 任務編號 decides for them."""
     _, forms = made
     f, vals = filled(forms)
-    for key in ("1.3.1", "1.3.1#3", "3.3.1#2"):
-        f.ws.cell(f.rows()[key], f.cols[layout.FORM_KEY]).value = None
+    for key, blank in (("1.3.1", None), ("1.3.1#3", None), ("3.3.1#2", "  ")):
+        f.ws.cell(f.rows()[key], f.cols[layout.FORM_KEY]).value = blank
     j = judged(f, ctx, tmp_path)
     assert j.ok and codes(j) == [], [p.code for p in j.problems]
     assert actuals(j) == expected_actuals(vals)

@@ -730,12 +730,18 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         keyed = False
         if c_key is not None:         # the hidden key, unless blank (a row the unit added)
             k = row[c_key]
-            if k != "" and not is_blank(k):
+            if k.__class__ is str:
+                if k:
+                    raw_tid, keyed = k, True
+            elif not is_blank(k):
                 raw_tid, keyed = k, True
         if raw_tid.__class__ is str:    # blank text gives "" too
             tid = _clean_task_id(raw_tid) if raw_tid else ""
         else:
             tid = clean_task_id(raw_tid)
+        if keyed and not tid:           # a key of spaces: as if blank
+            keyed = False
+            tid = clean_task_id(shown)
         if not tid or not TASK_ID_RE.match(tid):
             filled = [row[c] for c in input_cols if row[c] != "" and not is_blank(row[c])]
             if filled:
