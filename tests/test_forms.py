@@ -212,11 +212,24 @@ def test_password_from_config(tmp_path, master, cfg):
     assert ws.protection.sheet and ws.protection.password
 
 
-def test_form_passes_xlsx_check(issued):
-    report = xlsx_check(form_path(issued, "區發改局"))
+def test_form_passes_xlsx_check(issued, tmp_path):
+    """LibreOffice opens the form cleanly, reads the hidden keys, and prints neither them nor any
+    other "#" id: 1.3.1's further targets print as 「1.3.1」."""
+    import re
+
+    from sheet_check import pdf_pages
+    pdf = tmp_path / "form.pdf"
+    report = xlsx_check(form_path(issued, "區發改局"), "--pdf", str(pdf), "--get", "月報!A6:M60")
     assert report["ok"], report.get("problems")
     sheets = {s["name"]: s for s in report["sheets"]}
     assert sheets["月報"]["data_validations"] >= 4 and sheets["_form"]["visible"] is False
+    rows = [r for r in report["get"]["月報!A6:M60"] if r[0]]
+    assert [(r[0], r[12]) for r in rows if str(r[0]) == "1.3.1"] == [
+        ("1.3.1", "1.3.1"), ("1.3.1", "1.3.1#2"), ("1.3.1", "1.3.1#3"), ("1.3.1", "1.3.1#4")]
+    pages = pdf_pages(pdf)
+    assert len([t for t in pages if "1.3.1" in t]) >= 1
+    for i, text in enumerate(pages, 1):
+        assert not re.search(r"#\s?\d|行標識", text), (i, text[:400])
 
 
 def test_simplified_forms(tmp_path, cfg):
