@@ -14,25 +14,19 @@ import pytest
 from putuo_xl import layout
 from putuo_xl.collect.judge import Context, Incoming, IssuedForm, judge
 from putuo_xl.collect.run import collect, load_plan_info
-from putuo_xl.config import load_config
 from putuo_xl.ledger.store import open_ledger
 
-from collect_kit import Form, make_master_and_forms, set_mtime
+from collect_kit import Form, set_mtime
 from test_collect_formats import CST, MONTH, form_name
+from test_collect_formats import cfg, made as _made  # noqa: F401  (fixtures)
 
 UNIT = "區發改局"          # 1.3.1 with four targets (lead), 3.3.1 with three (co)
 
 
 @pytest.fixture(scope="module")
-def cfg():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory, cfg):
-    root = tmp_path_factory.mktemp("keys")
-    master, forms = make_master_and_forms(root, MONTH, cfg)
-    return master, forms
+def made(_made):
+    """The master (its ledger has the issued forms) and the month's blank forms."""
+    return _made[1:]
 
 
 @pytest.fixture(scope="module")
