@@ -78,7 +78,7 @@ def fill_bytes(data: bytes, rnd: random.Random) -> bytes:
 
     for r in range(header + 1, len(rows)):
         row = rows[r]
-        tid = str(row[COLS["task_id"]])
+        tid = str(row[COLS[layout.FORM_KEY]])        # the row's key: "3.3.1#2" on a further target
         target = str(row[COLS["target"]])
         if target:
             pct = "%" in target

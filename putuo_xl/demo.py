@@ -75,7 +75,7 @@ NEXT_TEXTS = ["下月完成制度起草並報審。", "加強與牽頭單位的�
 @dataclass
 class FormRow:
     row: int                 # 1-based worksheet row
-    task_id: str             # "1.3.1" or "1.3.1#2" (a further target of the task)
+    task_id: str             # the row's key: "1.3.1", or "1.3.1#2" (a further target of the task)
     role: str
     indicator: str           # the indicator text shown on the row ("" if none)
 
@@ -112,9 +112,10 @@ def read_form(path: str | Path) -> FormInfo:
     else:
         raise InputError("找不到月報的表頭行(任務編號)。", file=str(path), sheet=layout.FORM_SHEET)
     out = []
+    c_id = cols.get(layout.FORM_KEY, cols["task_id"])     # the hidden key (1.3.1#2) if the form has it
     for ri in range(hi + 1, len(rows)):
         row = rows[ri]
-        tid = row[cols["task_id"] - 1] if len(row) >= cols["task_id"] else None
+        tid = row[c_id - 1] if len(row) >= c_id else None
         if tid is None or not str(tid).strip():
             continue
         ind = row[cols["indicator"] - 1] if "indicator" in cols and len(row) >= cols["indicator"] else ""

@@ -75,7 +75,9 @@ FORM_KIND = "putuo-xl-monthly-form"
 MASTER_KIND = "putuo-xl-master"
 
 # Form columns: key → header. The collector finds columns by header text (either script,
-# either width) in the header row, never by position; the task id column is the row key.
+# either width) in the header row, never by position. The last, FORM_KEY, is hidden, locked and
+# outside the print area: each row's key, the task id ("1.3.1") or, on the row of a task's
+# further target, the indicator id ("1.3.1#2"); 任務編號 shows the task id on both rows.
 FORM_COLUMNS = [
     ("task_id", "任務編號"),
     ("task", "工作任務"),
@@ -89,10 +91,12 @@ FORM_COLUMNS = [
     ("progress_text", "工作進展"),
     ("problems", "存在問題"),
     ("next_steps", "下步計劃"),
+    ("row_key", "行標識"),
 ]
+FORM_KEY = "row_key"
 FORM_INPUT_KEYS = ("status", "progress", "actual", "progress_text", "problems", "next_steps")
-# A task with several targets gets one extra row per further target: task id "1.3.1#2" style
-# ids in the 任務編號 column, only 指標實際值 open for input on those rows.
+# A task with several targets gets one extra row per further target, only 指標實際值 open for
+# input on it. Forms issued before the key column had the indicator id ("1.3.1#2") in 任務編號.
 
 
 def name(key: str, script: str = "traditional") -> str:

@@ -49,12 +49,26 @@ class Form:
         return None
 
     def rows(self) -> dict[str, int]:
+        """Row key → row: the hidden key column's ("1.3.1", "1.3.1#2"), else 任務編號's."""
+        col = self.cols.get(layout.FORM_KEY, self.cols["task_id"])
         out = {}
         for r in range(self.header_row + 1, self.ws.max_row + 1):
-            v = self.ws.cell(r, self.cols["task_id"]).value
+            v = self.ws.cell(r, col).value
             if v:
                 out[str(v)] = r
         return out
+
+    def set_id(self, task_id: str, new: str) -> None:
+        """Write another id on a row: in 任務編號 and in the hidden key (a row from another form)."""
+        r = self.rows()[task_id]
+        for key in ("task_id", layout.FORM_KEY):
+            if key in self.cols:
+                self.ws.cell(r, self.cols[key]).value = new
+
+    def drop_keys(self) -> None:
+        """The form as a unit rebuilds it by hand: no hidden key column (任務編號 as shown)."""
+        if layout.FORM_KEY in self.cols:
+            self.ws.delete_cols(self.cols.pop(layout.FORM_KEY))
 
     def task_ids(self) -> list[str]:
         return [t for t in self.rows() if "#" not in t]

@@ -141,7 +141,7 @@ def world(tmp_path_factory, cfg):
     # 11. an unknown task id, a deleted task row, a value out of range, a status nobody knows
     f = Form(src("區統計局"))
     f.fill_all()
-    f.ws.cell(f.rows()[f.task_ids()[0]], f.cols["task_id"]).value = "9.9.9"
+    f.set_id(f.task_ids()[0], "9.9.9")
     p = f.save(inbox / form_name("區統計局"))
     expected[p.name] = ("rejected", "unknown-task")
     f = Form(src("區醫保分局"))

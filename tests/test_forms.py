@@ -74,9 +74,15 @@ def test_form_holds_only_the_units_tasks_and_metadata(issued, cfg, plan):
     ws = wb["月報"]
     header = [c.value for c in ws[5]]
     assert header == [h for _, h in layout.FORM_COLUMNS]
-    ids = [ws.cell(row=r, column=1).value for r in range(6, ws.max_row + 1)]
-    assert [i for i in ids if "#" not in i] == expected
-    assert [i for i in ids if "#" in i] == ["3.3.1#2", "3.3.1#3"]     # further targets: own rows
+    key = len(layout.FORM_COLUMNS)                     # the hidden key column, last
+    keys = [ws.cell(row=r, column=key).value for r in range(6, ws.max_row + 1)]
+    assert [i for i in keys if "#" not in i] == expected
+    assert [i for i in keys if "#" in i] == ["3.3.1#2", "3.3.1#3"]     # further targets: own rows
+    # 任務編號 shows the task on a further target's row too: no internal id on the sheet
+    shown = [ws.cell(row=r, column=1).value for r in range(6, ws.max_row + 1)]
+    assert shown == [i.partition("#")[0] for i in keys]
+    r2 = 6 + keys.index("3.3.1#2")
+    assert ws.cell(row=r2, column=2).value == "（任務 3.3.1 的第 2 項指標，只需填寫指標實際值）"
     assert "區財政局" in ws["A2"].value and "2020年9月5日" in ws["A2"].value
     assert "區財政局" in ws.oddHeader.left.text and "2020年9月5日" in ws.oddHeader.right.text
     assert wb["填報說明"]["A1"].value == "填報說明"
@@ -87,11 +93,16 @@ def test_locked_and_input_cells_and_protection(issued):
     ws = wb["月報"]
     assert ws.protection.sheet and not ws.protection.password     # protected, no password
     col = {k: i + 1 for i, (k, _) in enumerate(layout.FORM_COLUMNS)}
-    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
+    rows = {ws.cell(row=r, column=col["row_key"]).value: r for r in range(6, ws.max_row + 1)}
     assert {"1.3.1", "1.3.1#2", "1.3.1#3", "1.3.1#4"} <= set(rows)
     r = rows["1.3.1"]
-    for k in ("task_id", "task", "role", "deadline", "indicator", "target"):
+    for k in ("task_id", "task", "role", "deadline", "indicator", "target", "row_key"):
         assert ws.cell(row=r, column=col[k]).protection.locked, k
+    # the key column: hidden, locked, not printed
+    from openpyxl.utils import get_column_letter
+    letter = get_column_letter(col["row_key"])
+    assert ws.column_dimensions[letter].hidden
+    assert ws.print_area == f"'月報'!$A$1:${get_column_letter(col['row_key'] - 1)}${ws.max_row}"
     for k in layout.FORM_INPUT_KEYS:
         assert not ws.cell(row=r, column=col[k]).protection.locked, k
     assert ws.cell(row=r, column=col["indicator"]).value == "一般企業投資項目審批"
@@ -116,8 +127,8 @@ def test_validations(issued, cfg):
     wb = load_workbook(form_path(issued, "區審招辦"))
     ws = wb["月報"]
     col = {k: i for i, (k, _) in enumerate(layout.FORM_COLUMNS)}
-    letter = {k: "ABCDEFGHIJKL"[i] for k, i in col.items()}
-    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
+    letter = {k: "ABCDEFGHIJKLM"[i] for k, i in col.items()}
+    rows = {ws.cell(row=r, column=col["row_key"] + 1).value: r for r in range(6, ws.max_row + 1)}
     r = rows["1.4.1"]                                         # 受理率 90%: a % target
     (status,) = _validation_for(ws, f"{letter['status']}{r}")
     assert status.type == "list" and status.formula1 == "_lists!$A$2:$A$5"
@@ -201,11 +212,24 @@ def test_password_from_config(tmp_path, master, cfg):
     assert ws.protection.sheet and ws.protection.password
 
 
-def test_form_passes_xlsx_check(issued):
-    report = xlsx_check(form_path(issued, "區發改局"))
+def test_form_passes_xlsx_check(issued, tmp_path):
+    """LibreOffice opens the form cleanly, reads the hidden keys, and prints neither them nor any
+    other "#" id: 1.3.1's further targets print as 「1.3.1」."""
+    import re
+
+    from sheet_check import pdf_pages
+    pdf = tmp_path / "form.pdf"
+    report = xlsx_check(form_path(issued, "區發改局"), "--pdf", str(pdf), "--get", "月報!A6:M60")
     assert report["ok"], report.get("problems")
     sheets = {s["name"]: s for s in report["sheets"]}
     assert sheets["月報"]["data_validations"] >= 4 and sheets["_form"]["visible"] is False
+    rows = [r for r in report["get"]["月報!A6:M60"] if r[0]]
+    assert [(r[0], r[12]) for r in rows if str(r[0]) == "1.3.1"] == [
+        ("1.3.1", "1.3.1"), ("1.3.1", "1.3.1#2"), ("1.3.1", "1.3.1#3"), ("1.3.1", "1.3.1#4")]
+    pages = pdf_pages(pdf)
+    assert len([t for t in pages if "1.3.1" in t]) >= 1
+    for i, text in enumerate(pages, 1):
+        assert not re.search(r"#\s?\d|行標識", text), (i, text[:400])
 
 
 def test_simplified_forms(tmp_path, cfg):
@@ -216,6 +240,17 @@ def test_simplified_forms(tmp_path, cfg):
     wb = load_workbook(path)
     assert wb.sheetnames[:2] == ["月报", "填报说明"]
     assert [c.value for c in wb["月报"][5]][:3] == ["任务编号", "工作任务", "角色"]
+    # 3.3.1's further targets: 任务编号 as on its own row, the key hidden; no "#" where it shows
+    ws = wb["月报"]
+    key = len(layout.FORM_COLUMNS)
+    rows = [r for r in range(6, ws.max_row + 1) if "#" in str(ws.cell(r, key).value)]
+    assert [ws.cell(r, 1).value for r in rows] == ["3.3.1", "3.3.1"]
+    assert ws.cell(rows[0], 2).value == "（任务 3.3.1 的第 2 项指标，只需填写指标实际值）"
+    for sheet in ("月报", "填报说明"):
+        shown = [str(c.value) for row in wb[sheet].iter_rows(max_col=key - 1) for c in row if c.value]
+        assert not [t for t in shown if "#" in t], sheet
+    help_text = "".join(str(c.value) for row in wb["填报说明"].iter_rows() for c in row if c.value)
+    assert "第二个起各占一行（任务编号相同，「工作任务」栏注明是第几项指标）" in help_text
     meta = {row[0].value: row[1].value for row in wb["_form"].iter_rows()}
     assert meta["unit"] == "區司法局"                  # canonical name for the collector
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from putuo_xl import layout
 from putuo_xl.demo import run_demo
@@ -56,12 +57,22 @@ def test_every_cell_fits_no_codes_one_date_style(book):
     assert not problems, "\n".join(map(str, problems[:30]))
 
 
-def test_a_units_form_fits_and_has_one_date_style(demo):
-    form = sorted(demo.forms[demo.months[-1]].glob("*.xlsx"))[0]
-    wb = load_workbook(form)
-    # the form's task column carries the further targets' keys (1.3.1#2) the collector reads
-    problems = [p for ws in official_sheets(wb) for p in check_sheet(ws, ids=False)]
-    assert not problems, "\n".join(map(str, problems[:30]))
+def test_a_units_form_fits_has_one_date_style_and_no_codes(demo):
+    """月報 and 填報說明 as a unit prints them: no "#" id in any cell (the collector's row keys
+    are in a hidden column, outside the print area); 區財政局's form has a task's further targets
+    on rows of their own (3.3.1's second and third)."""
+    forms = sorted(demo.forms[demo.months[-1]].glob("*.xlsx"))
+    picked = [forms[0]] + [p for p in forms if "區財政局" in p.name]
+    assert len(picked) == 2
+    for form in picked:
+        wb = load_workbook(form)
+        names = [ws.title for ws in official_sheets(wb)]
+        assert names == [layout.FORM_SHEET, layout.FORM_HELP_SHEET], names
+        problems = [p for ws in official_sheets(wb) for p in check_sheet(ws)]
+        assert not problems, form.name + "\n" + "\n".join(map(str, problems[:30]))
+    ws = load_workbook(picked[1])[layout.FORM_SHEET]
+    keys = [c.value for c in ws[get_column_letter(len(layout.FORM_COLUMNS))]]
+    assert "3.3.1#2" in keys and "3.3.1#3" in keys           # what the collector reads: hidden
 
 
 def test_print_titles_only_above_their_own_table(book):

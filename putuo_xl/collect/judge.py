@@ -673,7 +673,11 @@ def _role_code_str(raw: str) -> str | None:
 
 def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                indicator_ids: list[str], form: IssuedForm | None = None) -> None:
-    """Every row matched by its task ID (never by position), every input value normalised.
+    """Every row matched by its key (never by position), every input value normalised.
+    The key is the hidden key column's (layout.FORM_KEY: "1.3.1", or "1.3.1#2" on a further
+    target's row, where 任務編號 shows "1.3.1" again); a form without it (issued before it, or
+    rebuilt by hand) is read by 任務編號, which says "1.3.1#2" on forms issued before, and
+    "1.3.1" again on a rebuilt one (see `_further_target`).
     What the plan owns (task, role, deadline, indicator, target: locked cells) is taken from
     the form as issued (`form.locked`), else from the master's plan; a change the unit made to
     it is a warning."""
@@ -687,6 +691,7 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
     controls: list[str] = []          # cells whose text had control characters
     name = sheet.name
     c_tid = cols["task_id"]
+    c_key = cols.get(layout.FORM_KEY)
     c_status, c_progress = cols["status"], cols["progress"]
     c_actual, c_target, c_role = cols.get("actual"), cols.get("target"), cols.get("role")
     c_texts = [(k, cols[k]) for k in TEXT_KEYS]
@@ -696,15 +701,18 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
     expected_set = set(expected)
     first_indicator: dict[str, str] = {}
     extra_rows: dict[str, str] = {}
+    further: dict[str, list[str]] = {}            # task → its further targets, in order
     for iid in indicator_ids:
         task = iid.partition("#")[0]
         if task not in first_indicator:
             first_indicator[task] = iid
         else:
             extra_rows[iid] = task
+            further.setdefault(task, []).append(iid)
     # a form may also label the first target's row explicitly ("1.3.1#1")
     allowed_rows = expected_set | set(extra_rows) | set(first_indicator.values())
     plan_units, plan_targets = ctx.plan.indicator_units, ctx.plan.indicator_targets
+    script = ctx.plan.script
     statuses = ctx.statuses
     done = {s.name for s in ctx.config.statuses if s.done}
     not_started = {s.name for s in ctx.config.statuses if not s.started}
@@ -718,11 +726,22 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
         row = rows[r]
         if len(row) < width:
             row = list(row) + [""] * (width - len(row))
-        raw_tid = row[c_tid]
+        raw_tid = shown = row[c_tid]
+        keyed = False
+        if c_key is not None:         # the hidden key, unless blank (a row the unit added)
+            k = row[c_key]
+            if k.__class__ is str:
+                if k:
+                    raw_tid, keyed = k, True
+            elif not is_blank(k):
+                raw_tid, keyed = k, True
         if raw_tid.__class__ is str:    # blank text gives "" too
             tid = _clean_task_id(raw_tid) if raw_tid else ""
         else:
             tid = clean_task_id(raw_tid)
+        if keyed and not tid:           # a key of spaces: as if blank
+            keyed = False
+            tid = clean_task_id(shown)
         if not tid or not TASK_ID_RE.match(tid):
             filled = [row[c] for c in input_cols if row[c] != "" and not is_blank(row[c])]
             if filled:
@@ -730,19 +749,27 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                 j.add("row-without-id", sheet=name, row=r + 1, text=text[:60])
             continue
         if tid not in allowed_rows:
-            j.add("unknown-task", sheet=name, cell=cell_ref(r, c_tid), task_id=tid, unit=j.unit)
+            j.add("unknown-task", sheet=name, cell=cell_ref(r, c_tid), task_id=_row_label(tid, script),
+                  unit=j.unit)
             continue
         if tid in seen:
-            prev = seen[tid]
-            same = all(cell_text(rows[prev][c] if c < len(rows[prev]) else "") == cell_text(row[c])
-                       for c in input_cols)
-            j.add("duplicate-row" if same else "duplicate-task", sheet=name, row=r + 1, task_id=tid,
-                  row1=prev + 1, row2=r + 1)
-            continue
+            iid = None if keyed else _further_target(tid, row, further.get(tid), seen, issued_cells,
+                                                     cols)
+            if iid is None:
+                prev = seen[tid]
+                same = all(cell_text(rows[prev][c] if c < len(rows[prev]) else "") == cell_text(row[c])
+                           for c in input_cols)
+                j.add("duplicate-row" if same else "duplicate-task", sheet=name, row=r + 1,
+                      task_id=_row_label(tid, script), row1=prev + 1, row2=r + 1)
+                continue
+            tid = iid
         seen[tid] = r
         is_extra = "#" in tid
         task = tid.partition("#")[0] if is_extra else tid
         indicator = tid if is_extra else first_indicator.get(task)
+        if keyed and shown != task and _clean_task_id(cell_text(shown)) != task:
+            # 任務編號 is locked: it shows the row's task as issued
+            edits.append(_edit_text(cell_ref(r, c_tid), "task_id", task, cell_text(shown)))
 
         raw_actual = row[c_actual] if c_actual is not None else ""
         if raw_actual != "" and not is_blank(raw_actual):
@@ -766,7 +793,8 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
                     if c.value is not None:
                         if indicator in actual_seen:
                             if actual_seen[indicator][0] != c.value:
-                                j.add("duplicate-task", sheet=name, row=r + 1, task_id=indicator,
+                                j.add("duplicate-task", sheet=name, row=r + 1,
+                                      task_id=_row_label(indicator, script),
                                       row1=actual_seen[indicator][1], row2=r + 1)
                         else:
                             actual_seen[indicator] = (c.value, r + 1)
@@ -852,7 +880,7 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
             j.add("missing-task", sheet=name, task_id=tid)
     for iid in extra_rows:
         if iid not in seen:
-            j.add("missing-task", sheet=name, task_id=iid)
+            j.add("missing-task", sheet=name, task_id=_row_label(iid, script))
     if not j.ok:
         return
     if expected and len(empty_tasks) == len(j.reports):
@@ -869,6 +897,42 @@ def _read_rows(j: Judgement, sheet: _Sheet, ctx: Context, expected: list[str],
 
 
 _LOCKED = (("task", 0), ("role", 1), ("deadline", 2), ("indicator", 3), ("target", 4))
+_ROW_INPUTS = ("status", "progress", *TEXT_KEYS)      # what a further target's row leaves blank
+
+
+def _row_label(tid: str, script: str) -> str:
+    """A row as people know it: "1.3.1#2" → "1.3.1(第 2 項指標)"; a task id as it is."""
+    task, sep, n = tid.partition("#")
+    if not sep:
+        return tid
+    from putuo_xl.text import in_script
+    return task + in_script(f"\uff08第 {n} 項指標\uff09", script)
+
+
+def _further_target(task: str, row: list, targets: list[str] | None, seen: dict[str, int],
+                    issued_cells: dict | None, cols: dict[str, int]) -> str | None:
+    """A form without keys (rebuilt by hand) shows a task's further targets under the task's own
+    任務編號: a row repeating a task is one of its further targets only when it holds nothing
+    but 指標實際值 (no status, progress or text). Which one: the target its 量化指標 names, when
+    it names one and the names are known; else the next one not yet read. None (a duplicate
+    task row) when the task has no further target left, or the row says otherwise."""
+    if not targets:
+        return None
+    for key in _ROW_INPUTS:
+        c = cols.get(key)
+        if c is not None and row[c] != "" and not is_blank(row[c]):
+            return None
+    left = [i for i in targets if i not in seen]
+    if not left:
+        return None
+    c_ind = cols.get("indicator")
+    named = "" if c_ind is None else locked_cells.squash(cell_text(row[c_ind]))
+    names = {i: locked_cells.squash(str(rec[3] or "")) for i in left
+             if issued_cells and (rec := issued_cells.get(i)) is not None and len(rec) > 3}
+    if named and names:
+        hit = [i for i in left if names.get(i) == named]
+        return hit[0] if hit else None
+    return left[0]
 
 
 def _role_label(code: str | None, script: str) -> str:

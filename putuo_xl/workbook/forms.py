@@ -2,7 +2,9 @@
 tasks, written from the master workbook (as officials last edited it).
 
 Each form has the sheet the unit fills in (layout.FORM_SHEET): locked task columns, input columns
-with data validation, sheet protection; an instructions sheet; a hidden list sheet for the status
+with data validation, sheet protection, and a hidden locked key column outside the print area
+(layout.FORM_KEY: the row's task or indicator id, what the collector reads; 任務編號 shows only
+task ids); an instructions sheet; a hidden list sheet for the status
 dropdown; and a very hidden `_form` sheet with the metadata the collector checks
 (layout.FORM_META_KEYS). Every form written is recorded in the ledger's `issued` table.
 
@@ -40,7 +42,7 @@ BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\r\n\t]')
 # column key -> width; order and headers from layout.FORM_COLUMNS
 WIDTHS = {"task_id": 9, "task": 40, "role": 6, "deadline": 15, "indicator": 16, "target": 11,
           "status": 9, "progress": 9, "actual": 11.5, "progress_text": 30, "problems": 20,
-          "next_steps": 20}
+          "next_steps": 20, "row_key": 9}
 TITLE_ROW, INFO_ROW, CONTACT_ROW, NOTE_ROW, HEADER_ROW = 0, 1, 2, 3, 4     # 0-based
 FIRST_ROW = HEADER_ROW + 1
 
@@ -328,9 +330,10 @@ class _FormWriter:
         T, f = self.T, self.fmt
         keys = [k for k, _ in layout.FORM_COLUMNS]
         col = {k: i for i, k in enumerate(keys)}
-        last = len(keys) - 1
+        c_key = col[layout.FORM_KEY]
+        last = max(i for k, i in col.items() if k != layout.FORM_KEY)     # the last printed column
         for i, k in enumerate(keys):
-            ws.set_column(i, i, WIDTHS[k])
+            ws.set_column(i, i, WIDTHS[k], None, {"hidden": True} if i == c_key else {})
         lead = sum(a.role == "lead" for a in self.items)
         co = sum(a.role == "co" for a in self.items)
         resp = sum(a.role == "responsible" for a in self.items)
@@ -370,6 +373,7 @@ class _FormWriter:
             first = t.indicators[0] if t.indicators else None
             dv = view.deadline
             ws.write_string(r, col["task_id"], t.id, f("locked_center"))
+            ws.write_string(r, c_key, t.id, f("locked_center"))
             ws.write_string(r, col["task"], t.text, f("locked"))
             ws.write_string(r, col["role"], _role_text(a.role, self.script), f("locked_center"))
             if isinstance(dv, datetime):
@@ -395,8 +399,9 @@ class _FormWriter:
             ws.set_row(r, view.height)
             r += 1
             for n, ind in enumerate(t.indicators[1:], 2):
-                ws.write_string(r, col["task_id"], ind.id, f("locked_sub", align="center",
-                                                               valign="vcenter"))
+                ws.write_string(r, col["task_id"], t.id, f("locked_sub", align="center",
+                                                             valign="vcenter"))
+                ws.write_string(r, c_key, ind.id, f("locked_center"))
                 ws.write_string(r, col["task"], T(f"(任務 {t.id} 的第 {n} 項指標,只需填寫指標實際值)"),
                                 f("locked_sub"))
                 for k in ("role", "deadline", "status", "progress", "progress_text", "problems",
@@ -507,7 +512,7 @@ class _FormWriter:
              "已完成的任務填 100%。"),
             ("指標實際值", "只有帶量化指標的任務可以填寫。填寫數字,計量單位與「目標值」相同:"
              "百分比指標填 92 表示 92%,天數指標填 45 表示 45 天。同一任務有多個指標時,"
-             "第二個起各佔一行(任務編號如 1.3.1#2),這些行只需填寫指標實際值。"),
+             "第二個起各佔一行(任務編號相同,「工作任務」欄註明是第幾項指標),這些行只需填寫指標實際值。"),
             ("工作進展、存在問題、下步計劃", "用簡短的文字說明本月做了什麼、遇到什麼問題、下月打算做什麼。"
              "單元格內換行按 Alt+Enter。配合單位填寫本單位承擔部分的進展。"),
             ("任務或單位有誤時", "如果發現任務不屬於本單位、表述或時限有誤,請在「存在問題」中寫明,"

@@ -4,8 +4,10 @@ that the collector believes the plan, not an edited copy of it.
 The plan owns a form's 工作任務, 角色, 完成時限, 量化指標 and 目標值 (grey, protected cells);
 a unit that unprotects the sheet and changes them (配合 → 牽頭, a lower target) changes nothing:
 the collector stores what was issued and says what was changed. One JSON object per form:
-task or indicator row id → [task text digest, role code, deadline, indicator, target] (None
-where the row has no such cell).
+row key (the form's hidden key column, layout.FORM_KEY: a task id, or an indicator id such as
+"1.3.1#2" on a further target's row) → [task text digest, role code, deadline, indicator,
+target] (None where the row has no such cell). 任務編號 is locked too: it shows the key's task
+id, and the collector compares it with the key.
 """
 from __future__ import annotations
 
