@@ -117,27 +117,42 @@ _KEEP_PUNCT = re.compile(r"「[^「」]*」|\ue000[^\ue001]*\ue001|(?<!\S)(?:[A-
                          re.IGNORECASE)
 
 
-@lru_cache(maxsize=65536)
+_PUNCT_DONE: dict[str, str] = {}
+
+
 def cjk_punct(text: str) -> str:
     """ASCII , ; : ! ? ( ) in Chinese text as full-width (GB/T 15834): a mark right after a
     Chinese character (or one before a Chinese character, for , ; and an opening parenthesis),
     a ) when its ( was widened. Formulas, codes, dates, times, numbers (1,000), file
-    paths and names, what is quoted in 「」 and Latin text keep theirs."""
+    paths and names, what is quoted in 「」 and Latin text keep theirs. Remembered, and so is
+    the result as its own (text in the notice's script passes here twice: a long 通報 once)."""
+    done = _PUNCT_DONE.get(text)
+    if done is not None:
+        return done
+    out = _cjk_punct(text)
+    if len(_PUNCT_DONE) > 131072:
+        _PUNCT_DONE.clear()
+    _PUNCT_DONE[text] = out
+    _PUNCT_DONE[out] = out
+    return out
+
+
+def _cjk_punct(text: str) -> str:
     if not text or not _PUNCT_RUN.search(text) or not _CJK.search(text) or text.startswith("="):
         return text
     out = list(text)
     opened: list[bool] = []
-    kept = set()
-    for m in _KEEP_PUNCT.finditer(text):
-        kept.update(range(m.start(), m.end()))
+    spans = [(m.start(), m.end()) for m in _KEEP_PUNCT.finditer(text)]
+    k = 0
 
     def cjk(i: int) -> bool:
         return 0 <= i < len(out) and bool(_CJKISH.match(out[i]))
 
-    for i, ch in enumerate(text):
-        if ch not in _WIDE:
-            continue
-        if i in kept:            # a kept ( keeps its ) too
+    for pm in _PUNCT_RUN.finditer(text):     # only the marks: a long text has few
+        i, ch = pm.start(), pm.group()
+        while k < len(spans) and spans[k][1] <= i:
+            k += 1
+        if k < len(spans) and spans[k][0] <= i:   # kept; a kept ( keeps its ) too
             if ch == "(":
                 opened.append(False)
             elif ch == ")" and opened:

@@ -43,19 +43,36 @@ def text_units(text: str, size: float = 10.5) -> float:
     return (len(text) + len(_WIDE_RE.findall(text))) * size / 10.5
 
 
+_RUNS_RE = re.compile(r"([\u2e80-\uff60\uffe0-\uffe6“”‘’—…·]+)|[^\u2e80-\uff60\uffe0-\uffe6“”‘’—…·]+")
+
+
 def wrap_lines(text: str, cap: float, size: float = 10.5) -> int:
     """Lines a paragraph takes in `cap` column units when broken as Excel breaks Chinese text:
-    after as many whole characters as fit (a character never straddles two lines)."""
+    after as many whole characters as fit (a character never straddles two lines). Counted a
+    run of equally wide characters at a time (a long text has few runs)."""
     if text_units(text, size) <= cap:
         return 1
     scale = size / 10.5
     lines, used = 1, 0.0
-    for ch in text:
-        w = (2.0 if _WIDE_RE.match(ch) else 1.0) * scale
-        if used and used + w > cap:
+    for m in _RUNS_RE.finditer(text):
+        w = (2.0 if m.group(1) else 1.0) * scale
+        k = m.end() - m.start()
+        if used:
+            fit = int((cap - used) / w + 1e-9)      # characters this line still takes
+            if k <= fit:
+                used += k * w
+                continue
+            k -= max(fit, 0)
             lines += 1
             used = 0.0
-        used += w
+        per_line = max(1, int(cap / w + 1e-9))      # an empty line takes one character whatever its width
+        full, rest = divmod(k, per_line)
+        if rest:
+            lines += full
+            used = rest * w
+        else:
+            lines += full - 1
+            used = per_line * w
     return lines
 
 
