@@ -46,6 +46,8 @@ Where the two writers this one replaces (the report's and the 通報's) disagree
   (the 通報 had docGrid type "lines"): Word ignores it under exact spacing, and LibreOffice
   snaps each 36 pt title line to two grid lines. The section keeps linePitch 579 with no grid
   type, so an office that switches Word's line grid on gets the same 22 lines.
+- Widow control off (neither writer set it: Word then has it off, LibreOffice on): every page
+  holds its 22 lines, as Chinese typesetting does.
 - Level 3 headings: 仿宋, not bold (the report's were bold; 7.3.3 names no bold).
 - The page number: footer 25 mm from the page's foot (the report 28, the 通報 23: their 一字線
   came 3 mm and 9 mm below the type area in LibreOffice's PDF; 25 mm gives 7 mm there, and in
@@ -258,6 +260,7 @@ class GbtDocument:
         normal = styles["Normal"]
         set_font(normal, FANGSONG, SAN_HAO)
         normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+        normal.paragraph_format.widow_control = False   # full pages (LibreOffice's default is on)
         for key, (_name, font, size, bold, align) in STYLES.items():
             st = styles.add_style(style_name(key, self.script), WD_STYLE_TYPE.PARAGRAPH)
             st.base_style = normal
