@@ -10,6 +10,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import docx
 import pytest
 import python_calamine as pc
 from click.testing import CliRunner
@@ -22,6 +23,7 @@ from putuo_xl.collect.run import collect
 from putuo_xl.rollup.with_collect import collect_and_rollup
 from putuo_xl.config import load_config
 from putuo_xl.demo import SampleUnits, fill_form, read_form
+from putuo_xl.docx_gbt import style_name
 from putuo_xl.workbook.forms import write_forms
 from putuo_xl.workbook.master import build_master
 from putuo_xl.rollup.run import rollup
@@ -163,6 +165,18 @@ def test_cli_rollup_flag(made, tmp_path):
     res = CliRunner().invoke(main, ["collect", str(master), str(returns["2020-08"]), "--month", "2020-08",
                                     "--bulletin", str(bulletin)])
     assert res.exit_code != 0 and "--rollup" in res.output
+    # `rollup --bulletin X.docx`: the same 通報 as a GB/T 9704 Word document (docx_gbt)
+    word = tmp_path / "通報.docx"
+    res = CliRunner().invoke(main, ["rollup", str(master), "--month", "2020-08", "--bulletin", str(word)])
+    assert res.exit_code == 0, res.output
+    d = docx.Document(str(word))
+    text = bulletin.read_text(encoding="utf-8")
+    kinds = {p.text: p.style.name for p in d.paragraphs if p.text}
+    title = next(t for t, k in kinds.items() if k == style_name("title"))
+    assert "預評估通報" in title and title in text
+    assert [t for t, k in kinds.items() if k == style_name("h1")] == [
+        ln for ln in text.split("\n") if ln[:2] in ("一、", "二、", "三、", "四、", "五、", "六、")]
+    assert d.paragraphs[-1].style.name == style_name("date") and d.paragraphs[-1].text in text
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])

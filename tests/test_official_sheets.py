@@ -126,6 +126,35 @@ def test_bulletin_page_and_signature(demo, pages):
     assert round(ws.page_margins.top * 25.4) == 37 and round(ws.page_margins.left * 25.4) == 28
 
 
+def styled(p, get, run=None):
+    """A property as printed: `get` of `run` (its font) or of paragraph `p` (its format), or else
+    of `p`'s style or a style that style is based on."""
+    value = get(run.font if run is not None else p.paragraph_format)
+    style = p.style
+    while value is None and style is not None:
+        value = get(style.font if run is not None else style.paragraph_format)
+        style = style.base_style
+    return value
+
+
+def east_asian_font(p):
+    """The East Asian font of `p`'s first run: the run's own, or its paragraph style's."""
+    from docx.oxml.ns import qn
+
+    def font(f):
+        fonts = f.element.rPr.rFonts if f.element.rPr is not None else None
+        return fonts.get(qn("w:eastAsia")) if fonts is not None else None
+    return styled(p, font, run=p.runs[0])
+
+
+def pdf_words(pdf: Path, page: int) -> list[tuple[float, float, float, str]]:
+    """(left, top, right, text) of every word on `page` of `pdf`, in points."""
+    xml = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), float(c), t) for a, b, c, t in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', xml)]
+
+
 def test_bulletin_docx_follows_gbt_9704(demo, tmp_path):
     from docx import Document
 
@@ -138,17 +167,14 @@ def test_bulletin_docx_follows_gbt_9704(demo, tmp_path):
     assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
     paras = [p for p in doc.paragraphs if p.text.strip()]
     body = next(p for p in paras if p.text.startswith("根據"))
-    run = body.runs[0]
-    assert run.font.size.pt == 16
-    assert run._r.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") \
-        == "仿宋_GB2312"
+    assert styled(body, lambda f: f.size, run=body.runs[0]).pt == 16
+    assert east_asian_font(body) == "仿宋_GB2312"
     h1 = next(p for p in paras if p.text.startswith("一、"))
-    assert h1.runs[0]._r.rPr.rFonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "黑体"
-    assert body.paragraph_format.line_spacing.pt == pytest.approx(28.95)
+    assert east_asian_font(h1) == "黑体"
+    assert styled(body, lambda f: f.line_spacing).pt == pytest.approx(28.95)
     date_p = paras[-1]
     assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", date_p.text)
-    assert date_p.alignment == 2 and paras[-2].alignment == 2          # right
+    assert styled(paras[-2], lambda f: f.alignment) == 2          # the 署名: right
     footer = sec.footer.paragraphs[0]._p.xml
     assert "PAGE" in footer and "—" in footer and doc.settings.odd_and_even_pages_header_footer
     # LibreOffice opens it: the text, the page numbers
@@ -161,3 +187,15 @@ def test_bulletin_docx_follows_gbt_9704(demo, tmp_path):
         assert pdf.exists()
         texts = pdf_pages(pdf)
         assert "—1—" in squash(texts[0]) and "預評估通報" in squash(texts[0])
+        # as printed (7.3.5.2): the 署名 two characters from the type area's right edge, the
+        # date on the next line starting two characters right of the 署名's first character
+        char, right_edge = 16 - 0.25, (210 - 26) * 72 / 25.4          # pt
+        words = pdf_words(pdf, len(texts))
+        sig = next(w for w in words if squash(w[3]) == squash(paras[-2].text))
+        date_line = [w for w in words if 10 < w[1] - sig[1] < 40]
+        assert (right_edge - sig[2]) / char == pytest.approx(2, abs=0.25)
+        assert (min(w[0] for w in date_line) - sig[0]) / char == pytest.approx(2, abs=0.25)
+        # 28 characters a line (5.2.3): the first page's full lines of Chinese text
+        full = [w for w in pdf_words(pdf, 1) if re.fullmatch(r"[\u3000-\u9fff\uff00-\uffef]+", w[3])
+                and w[0] < 28 * 72 / 25.4 + 2 and w[2] > right_edge - 4]
+        assert full and all(len(w[3]) == 28 for w in full), full

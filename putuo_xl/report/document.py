@@ -44,7 +44,7 @@ TARGET_COLUMNS = ("編號", "考評指標", "目標", "實際值", "填報單位
 
 @dataclass
 class Block:
-    kind: str                  # title | note | addressee | h1 | h2 | p | placeholder | signature
+    kind: str                  # title | addressee | h1 | h2 | p | placeholder | attachments | signature
     parts: list                # list of Part (or str)
     extra: object = None       # signature: the date Part
 
@@ -135,9 +135,7 @@ class Writer:
         self.part_two()
         self.part_three()
         self.part_four()
-        self.add("p", "")
-        self.add("p", self.t(f"附件:1.{ANNEXES[0]}"))
-        self.add("p", self.t(f"      2.{ANNEXES[1]}"))
+        self.add("attachments", *[self.t(a) for a in ANNEXES])
         self.add("signature", Part(self.t("〔發文機關署名〕"), highlight=True),
                  extra=Part(self.t("〔成文日期〕"), highlight=True))
         return self.blocks
@@ -309,15 +307,15 @@ def write_docx(fig: YearFigures, path: str | Path) -> Path:
         if b.kind == "title":
             doc.title(b.parts[0].text)
         elif b.kind == "addressee":
-            p = doc.addressee("")
-            for part in b.parts:
-                doc.add(p, part)
+            doc.addressee(b.parts)
         elif b.kind == "h1":
             doc.heading(1, b.parts[0].text)
         elif b.kind == "h2":
             doc.heading(2, b.parts[0].text)
         elif b.kind == "placeholder":
             doc.paragraph(b.parts, placeholder=True)
+        elif b.kind == "attachments":
+            doc.attachments(b.parts)
         elif b.kind == "signature":
             doc.signature(b.parts[0], b.extra)
         else:

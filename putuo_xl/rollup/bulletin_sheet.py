@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from putuo_xl import layout
-from putuo_xl.rollup.gbt_interim import signature_indents
+from putuo_xl.docx_gbt import signature_indents
 from putuo_xl.rollup.grid import Col, Grid, _t, lines_of
 from putuo_xl.rollup.rules import INDENT
 from putuo_xl.workbook.sheetlayout import PageSetup, SheetLayout
