@@ -61,7 +61,13 @@ def _by_task(ctx: _Ctx, m: str, mst: _MonthState) -> tuple[pd.DataFrame, dict]:
         progs = pv[~np.isnan(pv)].tolist()
 
         def names(code):
-            return [mark(k) for k in (np.nonzero(cc == code)[0] + a).tolist()]
+            # a province's task has thousands of units: the first bulletin_max_units, then
+            # how many (the 月度匯總 names each unit's own)
+            at = (np.nonzero(cc == code)[0] + a).tolist()
+            shown = [mark(k) for k in at[:ctx.bulletin_max_units]]
+            if len(at) > len(shown):
+                shown[-1] += f"等{len(at)}個單位"
+            return shown
 
         def worst(xs):
             return max(xs, key=lambda x: SEVERITY[x[1]]) if xs else None

@@ -30,14 +30,21 @@ from putuo_xl.workbook.sheetlayout import col_letter as _col
 from putuo_xl.text import cjk_punct, in_script
 
 
-def build_grids(r) -> dict[str, Grid]:
-    grids = {"monthly": _monthly(r), "progress": _progress(r),
-             "indicator_status": _indicator_status(r), "trend": trend_grid(r), "score": _score(r),
-             "bulletin": bulletin_grid(r)}
-    for key, g in grids.items():
-        if key not in ("bulletin", "trend"):       # those two are laid out for print already
-            fit_columns(g)
-    return grids
+def build_grids(r, keys=None) -> dict[str, Grid]:
+    """The report sheets' grids (`keys`: only those), columns fitted."""
+    return {key: build_grid(r, key) for key in (keys or layout.ROLLUP_SHEETS)}
+
+
+_GRIDS = {"monthly": lambda r: _monthly(r), "progress": lambda r: _progress(r),
+          "indicator_status": lambda r: _indicator_status(r), "trend": lambda r: trend_grid(r),
+          "score": lambda r: _score(r), "bulletin": lambda r: bulletin_grid(r)}
+
+
+def build_grid(r, key: str) -> Grid:
+    g = _GRIDS[key](r)
+    if key not in ("bulletin", "trend"):       # those two are laid out for print already
+        fit_columns(g)
+    return g
 
 
 def _monthly(r) -> Grid:
@@ -327,14 +334,6 @@ def render_xlsx(r, path: str | Path, grids: dict[str, Grid] | None = None, *,
     return names
 
 
-def _render_grid(wb, ws, fmts: Formats, g: Grid, r, sheet_name: str, body: list | None = None,
-                 charts: bool = True):
-    """Render `g` on `ws` (see sheetlayout.write_xlsx for `body`)."""
-    lay = sheet_layout(g, r, sheet_name)
-    write_xlsx(ws, lay, fmts.get, body,
-               chart=(lambda ws_, ch: _chart(wb, ws_, sheet_name, ch)) if charts else (lambda ws_, ch: None))
-
-
 def _chart(wb, ws, sheet_name: str, ch: Chart):
     if ch.kind == "column_stacked":
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
@@ -506,17 +505,39 @@ def add_rollup_sheets(wb, r, grids: dict[str, Grid] | None = None,
     to `xlsxsurgery.replace_sheets(rows=bodies)`: bodies[sheet name] is set to their writer."""
     from putuo_xl.workbook.surgery import xlsxwriter_rows
 
-    grids = grids or build_grids(r)
+    # a province's big table laid out in a forked process while this one lays out the others
+    # (a year of 5,400 units is 65,000 rows: ~1 s of Python)
+    apart = {}
+    if grids is None and bodies is not None and len(r.scores) >= FORK_ROWS:
+        from putuo_xl.parallel import Result
+        pending = Result(_layouts_of, (r, APART))
+        if pending.forked:
+            apart = {key: pending for key in APART}
     fmts = Formats(wb)
     names = []
     for key in layout.ROLLUP_SHEETS:
         name = layout.name(key, r.script)
         names.append(name)
         body = [] if bodies is not None and key in BODY_SHEETS else None
-        _render_grid(wb, wb.add_worksheet(name), fmts, grids[key], r, name, body, charts)
+        ws = wb.add_worksheet(name)
+        if key in apart:
+            lay = apart[key].result()[key]
+        else:
+            lay = sheet_layout(grids[key] if grids else build_grid(r, key), r, name)
+        write_xlsx(ws, lay, fmts.get, body,
+                   chart=(lambda ws_, ch: _chart(wb, ws_, name, ch)) if charts else (lambda ws_, ch: None))
         if body:
             bodies[name] = xlsxwriter_rows(body)
     return names
+
+
+FORK_ROWS = 20000      # rows of 預評估 from which laying it out in a second process pays
+APART = ("progress", "score")     # laid out there: about half the work at province scale
+
+
+def _layouts_of(arg) -> dict[str, SheetLayout]:
+    r, keys = arg
+    return {key: sheet_layout(build_grid(r, key), r, layout.name(key, r.script)) for key in keys}
 
 
 _plain_values = plain_values     # the old name

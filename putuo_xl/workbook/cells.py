@@ -2,6 +2,7 @@
 estimated from the text (Excel and LibreOffice do not grow wrapped rows of a generated file)."""
 from __future__ import annotations
 
+import math
 import re
 
 from putuo_xl.plan.labels import section_label
@@ -50,9 +51,18 @@ def wrap_lines(text: str, cap: float, size: float = 10.5) -> int:
     """Lines a paragraph takes in `cap` column units when broken as Excel breaks Chinese text:
     after as many whole characters as fit (a character never straddles two lines). Counted a
     run of equally wide characters at a time (a long text has few runs)."""
-    if text_units(text, size) <= cap:
+    total = text_units(text, size)
+    if total <= cap:
         return 1
     scale = size / 10.5
+    # every line but the last is fuller than cap - (widest character): when that and
+    # total / cap leave one count, it is the count (most long texts; no walk)
+    widest = (2.0 if total > len(text) * scale + 1e-9 else 1.0) * scale
+    if cap > 2 * widest:
+        low = math.ceil(total / cap - 1e-9)
+        high = math.ceil(total / (cap - widest) + 1e-9)
+        if low == high:
+            return low
     lines, used = 1, 0.0
     for m in _RUNS_RE.finditer(text):
         w = (2.0 if m.group(1) else 1.0) * scale

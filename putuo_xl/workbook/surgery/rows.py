@@ -65,8 +65,11 @@ def xlsxwriter_rows(body: list) -> RowsWriter:
     """A writer for `replace_sheets(rows=...)` from rows an xlsxwriter caller kept back:
     (row, values, formats, height) with `row` 0-based, `formats` the xlsxwriter Format of each
     cell — each one used for at least one cell xlsxwriter wrote, so that xlsxwriter gave it its
-    index in the source's styles — and `height` in points or None. Values as for `row_xml`."""
-    def write(style):
+    index in the source's styles — and `height` in points or None. Values as for `row_xml`.
+
+    `writer.prepare(style)`: the styles mapped now, in the same order as `writer(style)` maps
+    them; `body_rows` of what it gives makes the rows (anywhere: see `spliced_part`)."""
+    def prepare(style) -> tuple:
         memo: dict[int, int] = {}
 
         def target(f):
@@ -76,15 +79,37 @@ def xlsxwriter_rows(body: list) -> RowsWriter:
             return t
 
         # rows of one style share their list of formats: map each list once
-        mapped: dict[int, tuple] = {}
-        out = []
-        for ri, values, fmts, h in body:
+        mapped: dict[int, list] = {}
+        styles = []
+        for _ri, _values, fmts, _h in body:
             m = mapped.get(id(fmts))
             if m is None:
-                m = mapped[id(fmts)] = (fmts, [target(f) for f in fmts])   # fmts kept alive
-            out.append((ri + 1, row_xml(ri + 1, zip(values, m[1]), h)))
-        return out
+                m = mapped[id(fmts)] = [target(f) for f in fmts]
+            styles.append(m)
+        return body, styles
+
+    def write(style):
+        return body_rows(prepare(style))
+    write.prepare = prepare
     return write
+
+
+def body_rows(job: tuple) -> list:
+    """The (row number, <row> XML) pairs of a `writer.prepare(style)` job."""
+    body, styles = job
+    return [(ri + 1, row_xml(ri + 1, zip(values, s), h))
+            for (ri, values, _fmts, h), s in zip(body, styles)]
+
+
+def spliced_part(arg):
+    """(worksheet XML, job, sheet name) → that worksheet with the job's rows, compressed: what
+    a second process makes of a big sheet while the surgery goes on."""
+    from putuo_xl.workbook.surgery.zipwriter import deflate
+    data, job, sheet = arg
+    return deflate(_splice_rows(data, body_rows(job), sheet))
+
+
+FORK_ROWS = 20000      # rows of a body from which making its part in a second process pays
 
 
 _ROW_CELLS: dict = {}      # (value, style) → <c> after its reference: the same again

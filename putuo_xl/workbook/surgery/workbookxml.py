@@ -11,7 +11,7 @@ from lxml import etree
 from putuo_xl.errors import InputError
 from putuo_xl.workbook.surgery.package import (
     EP_NS, PKG_REL, R_NS, VT_NS, _child, _q, _rels_name, _relpath, _rtype, _tobytes)
-from putuo_xl.workbook.surgery.rows import _splice_rows
+from putuo_xl.workbook.surgery.rows import FORK_ROWS, _splice_rows, body_rows, spliced_part
 
 
 _WB_ORDER = ["fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews",
@@ -146,9 +146,7 @@ class _WorkbookXml:
             if root is not None:
                 self._select_tab(root, p.el is active_el)
                 self.out[p.part] = _tobytes(root)
-                if "rows" in p.extra:
-                    self.out[p.part] = _splice_rows(self.out[p.part], p.extra["rows"](self.styles.xf),
-                                                    p.src.name)
+        self._bodies()
         if moved and id(active_el) not in plan_by_el:
             # an existing sheet becomes active (the old active one was replaced by a hidden one)
             part = next(x.rel.part for x in self.t_sheets if x.el is active_el)
@@ -168,6 +166,26 @@ class _WorkbookXml:
                 o.getparent().remove(o)
                 del self.t.overrides[low]
         self.out["[Content_Types].xml"] = _tobytes(self.t.ct_root)
+
+    def _bodies(self) -> None:
+        """Rows written by the caller (replace_sheets(rows=...)) into their sheets: styles mapped
+        in sheet order; every big body but the last made and compressed in a forked process
+        (taken when the package is written, last), the others here."""
+        with_rows = [p for p in self.plans if p.extra.get("root") is not None and "rows" in p.extra]
+        jobs = []
+        for p in with_rows:
+            w = p.extra["rows"]
+            prepare = getattr(w, "prepare", None)
+            jobs.append((p, prepare(self.styles.xf) if prepare else None))
+        for k, (p, job) in enumerate(jobs):
+            if job is not None and k < len(jobs) - 1 and len(job[0]) >= FORK_ROWS:
+                from putuo_xl.parallel import Result
+                pending = Result(spliced_part, (self.out[p.part], job, p.src.name))
+                if pending.forked:
+                    self.out[p.part] = pending.result
+                    continue
+            rows = body_rows(job) if job is not None else p.extra["rows"](self.styles.xf)
+            self.out[p.part] = _splice_rows(self.out[p.part], rows, p.src.name)
 
     def _defined_names(self, old_order, order, new_index):
         wb = self.t_wb
