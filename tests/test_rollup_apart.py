@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,3 +59,52 @@ def test_forked_layouts_and_rows_give_the_same_workbook(year_demo, tmp_path):
         assert sorted(a.namelist()) == sorted(b.namelist())
         differ = [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)]
     assert differ == []
+
+
+REPORT = r"""
+import json, sys
+import putuo_xl.parallel as parallel
+started = []
+real = parallel.Result.__init__
+def init(self, fn, arg):
+    real(self, fn, arg)
+    started.append([fn.__name__, self.forked])
+parallel.Result.__init__ = init
+from putuo_xl.report import annual_report
+annual_report(sys.argv[1], 2020, output=sys.argv[2])
+print(json.dumps(started))
+"""
+
+
+def _report(year_demo, where: Path, apart: bool) -> tuple[Path, list]:
+    """The year's report from a bare copy of the master and its ledger (no snapshots)."""
+    where.mkdir()
+    master = where / year_demo.master.name
+    shutil.copy(year_demo.master, master)
+    shutil.copy(year_demo.master.with_name(LEDGER), where / LEDGER)
+    env = {k: v for k, v in os.environ.items() if k != "PUTUO_XL_NO_PROCESSES"}
+    if not apart:
+        env["PUTUO_XL_NO_PROCESSES"] = "1"
+    docx = where / "報告.docx"
+    out = subprocess.run([sys.executable, "-c", REPORT, str(master), str(docx)], cwd=str(ROOT),
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return docx, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_texts_read_apart_give_the_same_report(year_demo, tmp_path):
+    here, started_here = _report(year_demo, tmp_path / "one", apart=False)
+    apart, started_apart = _report(year_demo, tmp_path / "apart", apart=True)
+    assert not any(forked for _fn, forked in started_here)
+    assert ["texts_of_months", True] in started_apart, started_apart
+    for a_path, b_path in ((here, apart), (here.with_name("報告_附表.xlsx"), apart.with_name("報告_附表.xlsx"))):
+        with zipfile.ZipFile(a_path) as a, zipfile.ZipFile(b_path) as b:
+            assert sorted(a.namelist()) == sorted(b.namelist())
+            differ = [n for n in a.namelist()
+                      if not n.startswith("docProps/") and _undated(a.read(n)) != _undated(b.read(n))]
+        assert differ == [], a_path.name
+
+
+def _undated(xml: bytes) -> bytes:
+    """Without the comments' time stamps (w:date: when the document was written)."""
+    return re.sub(rb' w:date="[^"]*"', b"", xml)

@@ -34,8 +34,9 @@ from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
 from putuo_xl.rollup.data_sheets import _actual_rows, _status_rows, _StatusInputs
 from putuo_xl.rollup.month_state import _month_state, _Reports
-from putuo_xl.rollup.month_texts import month_texts
-from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows, _state_rows
+from putuo_xl.rollup.month_texts import month_texts, texts_of_months
+from putuo_xl.rollup.reading import (StoredRows, _ledger_inputs, _month_rows, _month_state_rows,
+                                     _state_rows)
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
                                    SUBMIT_NOT_DUE, SUBMIT_ON_TIME, TASKS_LAGGING, UNITS_LAGGING,
@@ -113,6 +114,14 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         else:
             tl = kept[last]["timeliness"]
     todo = months[len(kept):]
+    # the 年度報告 from a ledger without snapshots: the months' texts (most of their rows'
+    # bytes) read and deduplicated in a second process while this one counts the months
+    apart = None
+    if texts and not history and stored is None and len(todo) >= TEXTS_APART_MONTHS:
+        from putuo_xl.parallel import Result
+        apart = Result(texts_of_months, (str(ledger.path), todo))
+        if not apart.forked:
+            apart = None
     # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
     statuses = ledger_status(ledger, todo, cfg, today=today, fallback_units=ctx.units,
                              order=ctx.unit_order)
@@ -131,11 +140,14 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         max_due = max(max_due, max((um.due for um in ms.units.values()), default=ms.default_due).isoformat())
         # keep only rows the current plan knows: a unit's report on a task it is not assigned
         # to (an old plan, a hand-edited form) is not counted
-        rows = _month_rows(ledger, m, received, stored)
-        reports = _Reports(ctx, _state_rows(rows, received))
-        if texts or saving:
-            month_text[m] = month_texts(m, rows)
-        del rows
+        if apart is not None:
+            reports = _Reports(ctx, (_month_state_rows(ledger, m), received))
+        else:
+            rows = _month_rows(ledger, m, received, stored)
+            reports = _Reports(ctx, _state_rows(rows, received))
+            if texts or saving:
+                month_text[m] = month_texts(m, rows)
+            del rows
         mst, carry = _month_state(ctx, m, reports, carry)
         tl = timeliness(tl, ms)
         dropped += reports.dropped
@@ -160,6 +172,8 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
             month_text.pop(m, None)
         del mst, reports, pm
 
+    if apart is not None:
+        month_text.update(apart.result())
     if dropped:
         warnings.append(f"有 {dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
     shown = months if history else [month]
@@ -197,6 +211,9 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     r._defer("status_rows", lambda: _status_rows(need, cur))
     r.actual_rows = _actual_rows(ctx, shown, per_month)
     return r
+
+
+TEXTS_APART_MONTHS = 2     # months to compute from which their texts are read in a second process
 
 
 # what a month's snapshot keeps (snapshots.py): its sheets' rows and what later months need

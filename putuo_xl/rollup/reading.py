@@ -57,18 +57,33 @@ def _month_rows(ledger, m: str, received: dict, stored: "StoredRows | None" = No
     (submission id, unit, month, task id, status, progress, 工作進展, 存在問題, 下步計劃)."""
     conn = ledger.conn.cursor()
     conn.row_factory = None
-    query = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress, "
-             "r.progress_text, r.problems, r.next_steps "
-             "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
-             "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
-             "AND (r.status IS NOT NULL OR r.progress IS NOT NULL OR r.progress_text IS NOT NULL "
-             "OR r.problems IS NOT NULL OR r.next_steps IS NOT NULL)")
+    query = MONTH_ROWS
     if stored is None:
         return conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall()
     rows = conn.execute(query + " AND r.rowid <= ? ORDER BY r.rowid", (m, m, stored.before)).fetchall()
     rows += [(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9]) for r in stored.rows
              if r[0] in received and r[2] == m and any(x is not None for x in r[5:10])]
     return rows
+
+
+MONTH_ROWS = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress, "
+              "r.progress_text, r.problems, r.next_steps "
+              "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
+              "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
+              "AND (r.status IS NOT NULL OR r.progress IS NOT NULL OR r.progress_text IS NOT NULL "
+              "OR r.problems IS NOT NULL OR r.next_steps IS NOT NULL)")
+
+
+def _month_state_rows(ledger, m: str) -> list:
+    """What `_state_rows(_month_rows(ledger, m, …))` gives, without reading the texts: the rows
+    with a status or a progress, (submission id, unit, month, task id, status, progress)."""
+    conn = ledger.conn.cursor()
+    conn.row_factory = None
+    return conn.execute(
+        "SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
+        "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
+        "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
+        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL) ORDER BY r.rowid", (m, m)).fetchall()
 
 
 def _state_rows(rows: list, received: dict):
