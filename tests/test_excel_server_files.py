@@ -5,7 +5,10 @@ month's returns folder (validation, no overwriting, confinement to the data fold
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+import sys
 import zipfile
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -144,6 +147,12 @@ def test_upload_returns_then_collect(world):
     assert (returns / sfj_name).read_bytes() == sfj and (returns / jyj_name).read_bytes() == jyj
     assert sorted(p.name for p in returns.iterdir()) == sorted(res["saved"])
     assert not list(w.client.data_dir.rglob(".tmp-*"))
+    # the audit trail names the upload as an upload (not as the forms' download link)
+    log = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "log", str(w.master), "--json",
+                          "-n", "100"], capture_output=True, text=True, timeout=60)
+    assert log.returncode == 0, log.stderr
+    uploads = [e for e in json.loads(log.stdout) if e["action"] == "upload_returns"]
+    assert uploads and all(e["label"] == "上傳回報" and e["result"] == "ok" for e in uploads), uploads
 
     # again: the same bytes are not stored twice; another file of the same name is kept apart
     _, jyj2 = _form_bytes(w, "區教育局", "已完成")
@@ -232,7 +241,6 @@ def test_exchange_needs_the_same_login_as_the_scripts(tmp_path):
 
 
 def _json(body: dict) -> str:
-    import json
     return json.dumps(body, ensure_ascii=False)
 
 

@@ -183,6 +183,6 @@ async def upload_returns(request: Request, current_user: dep.User):
             return exchange.save_returns(ctx, month, [(u.filename, u.file) for u in uploads],
                                          times=times).as_json()
 
-        return await asyncio.to_thread(_in_book, body, work, Route.server(), FORMS_LINK)
+        return await asyncio.to_thread(_in_book, body, work, Route.server(), UPLOAD)
     finally:
         await form.close()
