@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from putuo_xl.rollup.month_texts import KINDS, MonthTexts, clean  # noqa: F401 (clean: tests)
+from putuo_xl.rollup.sorting import lexorder
 
 UNITS_KEPT = 20          # units kept per text, in order (the report names at most 10)
 
@@ -94,7 +95,7 @@ def _merge(kind, texts, months, order, leads, section_of, task_order):
 
     def collapse(key, U, M, S, L):
         """Per (key, unit): the latest month and submission, whether a lead wrote it."""
-        o = np.lexsort((S, M, U, key))
+        o = lexorder((S, M, U, key))
         key, U, M, S, L = key[o], U[o], M[o], S[o], L[o]
         last = np.ones(len(key), dtype=bool)
         last[:-1] = (key[1:] != key[:-1]) | (U[1:] != U[:-1])
@@ -127,7 +128,7 @@ def _groups(collapsed, owner, text, tasks, months, units, rank, name_rank):
     first, then directory order; texts the latest first, then written by a lead, then by more
     units."""
     key, U, M, S, L = collapsed
-    o = np.lexsort((name_rank[U], rank[U], ~L, -M, key))
+    o = lexorder((name_rank[U], rank[U], ~L, -M, key))
     key, U, M, S, L = key[o], U[o], M[o], S[o], L[o]
     starts = np.r_[0, np.nonzero(key[1:] != key[:-1])[0] + 1]
     ends = np.r_[starts[1:], len(key)]

@@ -13,6 +13,7 @@ import numpy as np
 from putuo_xl.rollup.context import _Ctx
 from putuo_xl.rollup.rules import CAT_CODE
 from putuo_xl.rollup.snapshots import Carry
+from putuo_xl.rollup.sorting import lexorder
 
 
 class _Reports:
@@ -53,7 +54,7 @@ class _Reports:
         sel = np.nonzero(rows)[0]
         if not len(sel):
             return out
-        o = np.lexsort((sel, self.month[sel], self.idx[sel]))
+        o = lexorder((sel, self.month[sel], self.idx[sel]))
         s = sel[o]
         ids = self.idx[s]
         last = np.ones(len(s), dtype=bool)
