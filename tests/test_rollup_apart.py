@@ -92,11 +92,11 @@ def _report(year_demo, where: Path, apart: bool) -> tuple[Path, list]:
     return docx, json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_texts_read_apart_give_the_same_report(year_demo, tmp_path):
+def test_months_read_apart_give_the_same_report(year_demo, tmp_path):
     here, started_here = _report(year_demo, tmp_path / "one", apart=False)
     apart, started_apart = _report(year_demo, tmp_path / "apart", apart=True)
     assert not any(forked for _fn, forked in started_here)
-    assert ["texts_of_months", True] in started_apart, started_apart
+    assert ["months_apart", True] in started_apart, started_apart
     for a_path, b_path in ((here, apart), (here.with_name("報告_附表.xlsx"), apart.with_name("報告_附表.xlsx"))):
         with zipfile.ZipFile(a_path) as a, zipfile.ZipFile(b_path) as b:
             assert sorted(a.namelist()) == sorted(b.namelist())

@@ -34,9 +34,8 @@ from putuo_xl.rollup.by_unit import _by_unit
 from putuo_xl.rollup.context import PreparedRollup, _Ctx, _no_gc
 from putuo_xl.rollup.data_sheets import _actual_rows, _status_rows, _StatusInputs
 from putuo_xl.rollup.month_state import _month_state, _Reports
-from putuo_xl.rollup.month_texts import month_texts, texts_of_months
-from putuo_xl.rollup.reading import (StoredRows, _ledger_inputs, _month_rows, _month_state_rows,
-                                     _state_rows)
+from putuo_xl.rollup.month_texts import month_texts
+from putuo_xl.rollup.reading import StoredRows, _ledger_inputs, _month_rows, _state_rows
 from putuo_xl.rollup.result import Rollup
 from putuo_xl.rollup.rules import (NOT_REPORTED, RATE_BY_TASK, SUBMIT_LATE, SUBMIT_MISSING,
                                    SUBMIT_NOT_DUE, SUBMIT_ON_TIME, TASKS_LAGGING, UNITS_LAGGING,
@@ -114,13 +113,18 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         else:
             tl = kept[last]["timeliness"]
     todo = months[len(kept):]
-    # the 年度報告 from a ledger without snapshots: the months' texts (most of their rows'
-    # bytes) read and deduplicated in a second process while this one counts the months
-    apart = None
-    if texts and not history and stored is None and len(todo) >= TEXTS_APART_MONTHS:
+    # the 年度報告 from a ledger without snapshots: the later months' rows read, their texts
+    # deduplicated and their reports arrayed in a second process while this one does the
+    # earlier months (the statuses are carried month to month here)
+    apart, later, got = None, set(), None
+    if texts and not history and stored is None and len(todo) >= MONTHS_APART:
         from putuo_xl.parallel import Result
-        apart = Result(texts_of_months, (str(ledger.path), todo))
-        if not apart.forked:
+        # this process first reads every unit's reporting: it takes a month fewer than half
+        later_months = todo[max(len(todo) // 2 - 1, 1):]
+        apart = Result(months_apart, (str(ledger.path), ctx, later_months, received))
+        if apart.forked:
+            later = set(later_months)
+        else:
             apart = None
     # each unit's reporting, month by month: status.ledger_status, the rule collect and mail use
     statuses = ledger_status(ledger, todo, cfg, today=today, fallback_units=ctx.units,
@@ -140,8 +144,10 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         max_due = max(max_due, max((um.due for um in ms.units.values()), default=ms.default_due).isoformat())
         # keep only rows the current plan knows: a unit's report on a task it is not assigned
         # to (an old plan, a hand-edited form) is not counted
-        if apart is not None:
-            reports = _Reports(ctx, (_month_state_rows(ledger, m), received))
+        if m in later:
+            if got is None:
+                got = apart.result()
+            month_text[m], reports = got.pop(m)
         else:
             rows = _month_rows(ledger, m, received, stored)
             reports = _Reports(ctx, _state_rows(rows, received))
@@ -172,8 +178,6 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
             month_text.pop(m, None)
         del mst, reports, pm
 
-    if apart is not None:
-        month_text.update(apart.result())
     if dropped:
         warnings.append(f"有 {dropped} 行填報的任務不在當前台賬的該單位任務中,未計入。")
     shown = months if history else [month]
@@ -213,7 +217,29 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
     return r
 
 
-TEXTS_APART_MONTHS = 2     # months to compute from which their texts are read in a second process
+MONTHS_APART = 2     # months to read from which the later ones are read in a second process
+
+
+def months_apart(arg) -> dict:
+    """(ledger path, context, months, received) → {month: (its MonthTexts, its _Reports)}, read
+    through a read-only connection of its own: what a second process makes of the later months
+    while the rollup does the earlier ones."""
+    import sqlite3
+    from pathlib import Path
+
+    from putuo_xl.rollup.reading import MONTH_ROWS
+
+    path, ctx, months, received = arg
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        out = {}
+        for m in months:
+            rows = conn.execute(MONTH_ROWS + " ORDER BY r.rowid", (m, m)).fetchall()
+            out[m] = (month_texts(m, rows), _Reports(ctx, _state_rows(rows, received)))
+        return out
+    finally:
+        conn.close()
 
 
 # what a month's snapshot keeps (snapshots.py): its sheets' rows and what later months need

@@ -42,6 +42,23 @@ class _Reports:
         self.has_progress = ~np.isnan(self.progress)
         self.received = np.array(recv, dtype=object).reshape(-1)[keep]
 
+    # made in a second process (compute.months_apart): its text columns travel as codes
+    _CODED = ("status", "received")
+
+    def __getstate__(self) -> dict:
+        import pandas as pd
+        state = self.__dict__.copy()
+        for name in self._CODED:
+            codes, uniques = pd.factorize(state[name])          # None → -1
+            state[name] = (list(uniques), codes.astype(np.int32))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in self._CODED:
+            uniques, codes = state[name]
+            state[name] = np.array(uniques + [None], dtype=object)[codes]     # -1 → None
+        self.__dict__.update(state)
+
     def upto(self, m: str) -> np.ndarray:
         """Rows of months ≤ m."""
         k = bisect.bisect_right(self.names, m)          # ranks below k are months ≤ m

@@ -98,20 +98,3 @@ def month_texts(month: str, rows: list) -> MonthTexts:
                                 text_idx.astype(np.int32), ucode[keep].astype(np.int32), sid[keep])
     return MonthTexts(month, kinds)
 
-
-def texts_of_months(arg) -> dict[str, MonthTexts]:
-    """(ledger path, months) → {month: month_texts of its report rows}, read through a read-only
-    connection of its own: what a second process makes while the rollup counts the months."""
-    import sqlite3
-
-    from putuo_xl.rollup.reading import MONTH_ROWS
-
-    path, months = arg
-    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        conn.execute("PRAGMA busy_timeout=10000")
-        query = MONTH_ROWS.replace("r.status, r.progress,", "NULL, NULL,", 1)   # not used here
-        return {m: month_texts(m, conn.execute(query + " ORDER BY r.rowid", (m, m)).fetchall())
-                for m in months}
-    finally:
-        conn.close()

@@ -74,18 +74,6 @@ MONTH_ROWS = ("SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.p
               "OR r.problems IS NOT NULL OR r.next_steps IS NOT NULL)")
 
 
-def _month_state_rows(ledger, m: str) -> list:
-    """What `_state_rows(_month_rows(ledger, m, …))` gives, without reading the texts: the rows
-    with a status or a progress, (submission id, unit, month, task id, status, progress)."""
-    conn = ledger.conn.cursor()
-    conn.row_factory = None
-    return conn.execute(
-        "SELECT r.submission_id, r.unit, r.month, r.task_id, r.status, r.progress "
-        "FROM reports r WHERE r.month = ? AND r.submission_id IN (SELECT id FROM submissions "
-        "WHERE status = 'accepted' AND superseded_by IS NULL AND month = ?) "
-        "AND (r.status IS NOT NULL OR r.progress IS NOT NULL) ORDER BY r.rowid", (m, m)).fetchall()
-
-
 def _state_rows(rows: list, received: dict):
     """The rows a month's state is counted from: those with a status or a progress."""
     return [r[:6] for r in rows if r[4] is not None or r[5] is not None], received
