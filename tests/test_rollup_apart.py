@@ -1,6 +1,7 @@
 """At province scale a rollup lays out 任務進展 and 預評估, and makes 月度匯總's rows, in forked
-processes (render.FORK_ROWS, surgery's FORK_ROWS): the workbook must be the very same as the one
-made in one process. Both runs are fresh processes (a fork needs a process without threads), the
+processes (render.FORK_ROWS, surgery's FORK_ROWS), and the 年度報告 from a bare ledger reads the
+later months in one (compute.months_apart): what they write must be the very same as what one
+process writes. Every run is a fresh process (a fork needs a process without threads), the
 thresholds lowered to 1 so that the year demo forks everything it can."""
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 LEDGER = "任務分解台賬.ledger.sqlite"
 ROOT = Path(__file__).resolve().parent.parent
 
-SCRIPT = r"""
+SPY = r"""
 import json, sys
 import putuo_xl.parallel as parallel
 import putuo_xl.rollup.render as render
@@ -29,13 +30,22 @@ def init(self, fn, arg):
     real(self, fn, arg)
     started.append([fn.__name__, self.forked])
 parallel.Result.__init__ = init
+"""
+ROLLUP = SPY + """
 from putuo_xl.rollup import rollup
-rollup(sys.argv[1], sys.argv[2])
+rollup(sys.argv[1], "2020-12")
+print(json.dumps(started))
+"""
+REPORT = SPY + """
+from putuo_xl.report import annual_report
+annual_report(sys.argv[1], 2020, output=sys.argv[2])
 print(json.dumps(started))
 """
 
 
-def _rollup(year_demo, where: Path, apart: bool) -> tuple[Path, list]:
+def _run(year_demo, where: Path, apart: bool, script: str, *args: str) -> tuple[Path, list]:
+    """`script` in a fresh process on a bare copy of the year's master and ledger (no
+    snapshots), with processes (`apart`) or without; gives the master and what was started."""
     where.mkdir()
     master = where / year_demo.master.name
     shutil.copy(year_demo.master, master)
@@ -43,15 +53,15 @@ def _rollup(year_demo, where: Path, apart: bool) -> tuple[Path, list]:
     env = {k: v for k, v in os.environ.items() if k != "PUTUO_XL_NO_PROCESSES"}
     if not apart:
         env["PUTUO_XL_NO_PROCESSES"] = "1"
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(master), "2020-12"], cwd=str(ROOT),
+    out = subprocess.run([sys.executable, "-c", script, str(master), *args], cwd=str(ROOT),
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return master, json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_forked_layouts_and_rows_give_the_same_workbook(year_demo, tmp_path):
-    here, started_here = _rollup(year_demo, tmp_path / "one", apart=False)
-    apart, started_apart = _rollup(year_demo, tmp_path / "apart", apart=True)
+    here, started_here = _run(year_demo, tmp_path / "one", False, ROLLUP)
+    apart, started_apart = _run(year_demo, tmp_path / "apart", True, ROLLUP)
     assert not any(forked for _fn, forked in started_here)
     forked = {fn for fn, was in started_apart if was}
     assert {"_layouts_of", "spliced_part", "_data_sheets"} <= forked, started_apart
@@ -61,48 +71,17 @@ def test_forked_layouts_and_rows_give_the_same_workbook(year_demo, tmp_path):
     assert differ == []
 
 
-REPORT = r"""
-import json, sys
-import putuo_xl.parallel as parallel
-started = []
-real = parallel.Result.__init__
-def init(self, fn, arg):
-    real(self, fn, arg)
-    started.append([fn.__name__, self.forked])
-parallel.Result.__init__ = init
-from putuo_xl.report import annual_report
-annual_report(sys.argv[1], 2020, output=sys.argv[2])
-print(json.dumps(started))
-"""
-
-
-def _report(year_demo, where: Path, apart: bool) -> tuple[Path, list]:
-    """The year's report from a bare copy of the master and its ledger (no snapshots)."""
-    where.mkdir()
-    master = where / year_demo.master.name
-    shutil.copy(year_demo.master, master)
-    shutil.copy(year_demo.master.with_name(LEDGER), where / LEDGER)
-    env = {k: v for k, v in os.environ.items() if k != "PUTUO_XL_NO_PROCESSES"}
-    if not apart:
-        env["PUTUO_XL_NO_PROCESSES"] = "1"
-    docx = where / "報告.docx"
-    out = subprocess.run([sys.executable, "-c", REPORT, str(master), str(docx)], cwd=str(ROOT),
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return docx, json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def test_months_read_apart_give_the_same_report(year_demo, tmp_path):
-    here, started_here = _report(year_demo, tmp_path / "one", apart=False)
-    apart, started_apart = _report(year_demo, tmp_path / "apart", apart=True)
+    one, started_here = _run(year_demo, tmp_path / "one", False, REPORT, str(tmp_path / "one" / "報告.docx"))
+    two, started_apart = _run(year_demo, tmp_path / "apart", True, REPORT, str(tmp_path / "apart" / "報告.docx"))
     assert not any(forked for _fn, forked in started_here)
     assert ["months_apart", True] in started_apart, started_apart
-    for a_path, b_path in ((here, apart), (here.with_name("報告_附表.xlsx"), apart.with_name("報告_附表.xlsx"))):
-        with zipfile.ZipFile(a_path) as a, zipfile.ZipFile(b_path) as b:
+    for name in ("報告.docx", "報告_附表.xlsx"):
+        with zipfile.ZipFile(one.with_name(name)) as a, zipfile.ZipFile(two.with_name(name)) as b:
             assert sorted(a.namelist()) == sorted(b.namelist())
             differ = [n for n in a.namelist()
                       if not n.startswith("docProps/") and _undated(a.read(n)) != _undated(b.read(n))]
-        assert differ == [], a_path.name
+        assert differ == [], name
 
 
 def _undated(xml: bytes) -> bytes:
