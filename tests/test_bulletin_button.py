@@ -64,6 +64,12 @@ def test_desktop_writes_the_bulletin_beside_the_master(demo, tmp_path):
     alert = _press(master)
     [bak] = list(out.parent.glob("2020年9月預評估通報.bak-*.docx"))
     assert bak.name in alert and bak.read_bytes()[:2] == b"PK"
+    # open in Word (its lock file ~$ + the name without its first two characters): refused, untouched
+    before = out.read_bytes()
+    (out.parent / ("~$" + out.name[2:])).write_bytes(b"lock")
+    with pytest.raises(UserError, match="正在 Excel 或 WPS 中打開"):
+        _press(master)
+    assert out.read_bytes() == before and len(list(out.parent.glob("*.bak-*.docx"))) == 1
 
 
 def test_a_month_without_records_gives_the_librarys_error(demo, tmp_path):
