@@ -127,7 +127,7 @@ def test_cli_writes_the_addin_only_when_the_check_passes(tmp_path):
     r = subprocess.run([sys.executable, "-m", "putuo_xl.cli", "addin"], capture_output=True, text=True,
                        encoding="utf-8")
     assert r.returncode == 0, r.stderr
-    assert "按鈕對應操作 10 個" in r.stderr
+    assert "按鈕對應操作 11 個" in r.stderr
 
 
 def test_office_js_files_are_generated_from_the_actions():

@@ -64,7 +64,7 @@ def test_every_on_action_is_a_sub_taking_the_ribbon_control(built, olevba_module
     assert ribbon == (MACROS / "customUI.xml").read_bytes()
     subs = {(m, s.group(1)): s.group(2) for m, code in olevba_modules.items() for s in SUB_RE.finditer(code)}
     actions = re.findall(rb'onAction="([^"]+)"', ribbon)
-    assert len(actions) == 10
+    assert len(actions) == 11
     for action in {a.decode() for a in actions}:
         module, _, sub = action.rpartition(".")
         assert re.fullmatch(r"\w+\s+As\s+IRibbonControl", subs[(module, sub)], re.I), action

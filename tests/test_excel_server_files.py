@@ -85,6 +85,36 @@ def test_download_forms_as_one_zip(world):
     assert r.status_code == 400 and "2020年11月 還沒有生成月報" in r.text, r.text
 
 
+def test_bulletin_docx_button_then_download_over_http(world):
+    """通報文稿 over HTTP (the month's forms are issued, nothing returned yet: every unit 未報送),
+    then the task pane's 下載通報: a zip with the .docx's exact bytes; a forged link refused."""
+    w = world
+    out = w.run("bulletin_docx", MONTH)
+    docx_path = w.folder / "通報" / "2020年8月預評估通報.docx"
+    assert docx_path.is_file()
+    r = w.client.post("/putuo/bulletin/link", json=files_body(w))
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert info["files"] == 1 and info["name"] == "2020年8月預評估通報.zip"
+    assert re.fullmatch(r"/putuo/bulletin/download/[\w-]+\.[\w-]+", info["url"])
+    z = w.client.get(info["url"])
+    assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
+        assert zf.namelist() == [docx_path.name] and zf.read(docx_path.name) == docx_path.read_bytes()
+    body, sig = info["url"].rsplit("/", 1)[1].split(".")
+    for bad in (f"{body}.{sig[:-2]}AA", "nonsense"):
+        r = w.client.get(f"/putuo/bulletin/download/{bad}")
+        assert r.status_code == 403 and "下載鏈接無效" in r.text, bad
+    # the link is not a 年度報告 or forms link
+    assert w.client.get(info["url"].replace("/bulletin/", "/report/")).status_code == 403
+    # a month the ledger knows nothing of: the library's Chinese error, not a traceback
+    bad = w.run("bulletin_docx", "2020-11", expect=400)
+    assert "台賬中沒有2020年11月的記錄" in bad["text"] and "Traceback" not in bad["text"]
+    r = w.client.post("/putuo/bulletin/link", json=files_body(w, "2020-11"))
+    assert r.status_code == 400 and "還沒有寫出2020年11月的通報" in r.text, r.text
+    assert out["actions"]
+
+
 def test_token_expiry_and_confinement(tmp_path):
     data = tmp_path / "data"
     folder = data / "proj" / "2020-08_月報"
@@ -217,6 +247,7 @@ def test_task_pane_has_the_exchange(world):
     sheets = re.search(r'const PUTUO_BOOK_SHEETS = "([^"]*)";', js).group(1)
     assert sheets.split(",") == list(exchange.BOOK_SHEETS)
     assert '"/putuo/forms/link"' in js and '"/putuo/returns"' in js
+    assert 'id="putuo-download-bulletin"' in page and '"/putuo/bulletin/link"' in js
     assert (ROOT / "putuo_xl" / "data" / "server" / "routers" / "custom.py").is_file()
 
 

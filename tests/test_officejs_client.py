@@ -10,11 +10,14 @@ LibreOffice, and its 工作報表 compared with what the CLI writes for the same
 """
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -164,6 +167,10 @@ def month_run(tmp_path_factory):
                 next(f["name"] for f in files if f["unit"] == u): d for u, d in CORRECTED.items()})
             out["collect"] = c.press("collect-returns")
             out["refresh"] = c.press("refresh-rollup")
+            out["bulletin_docx"] = c.press("bulletin-docx")
+            out["bulletin_download"] = c.step(download="bulletin")
+            out["bulletin_zip"] = httpx.get(out["bulletin_download"]["dialogs"][0]["browser"], timeout=60)
+            out["bulletin_file"] = data / key / "通報" / f"{layout.month_label(MONTH)}預評估通報.docx"
             out["book"] = c.export()
             matrix = layout.name("matrix")
             grid = sheet_grid(out["book"], matrix)
@@ -275,6 +282,18 @@ def test_unit_view_and_worksheet_functions(month_run):
     assert f["UNIT_TASKS"]["result"][0][0] == "任務編號"
     assert f["TASK_STATUS"]["result"] == [["已完成"]]
     assert f["INDICATOR_MET"]["result"][0][0] in ("達標", "未達標", "未填報")
+
+
+def test_bulletin_docx_button_and_its_download(month_run):
+    _small(month_run["bulletin_docx"], "通報文稿")
+    assert "請在操作面板中按「下載通報」" in alert(month_run["bulletin_docx"])
+    d = month_run["bulletin_download"]
+    assert not d.get("thrown") and "打包為 2020年8月預評估通報.zip" in d["status"], d
+    z = month_run["bulletin_zip"]
+    assert z.status_code == 200
+    path = month_run["bulletin_file"]
+    with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
+        assert zf.namelist() == [path.name] and zf.read(path.name) == path.read_bytes()
 
 
 def test_mail_buttons(month_run):

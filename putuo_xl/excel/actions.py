@@ -222,6 +222,14 @@ def _annual_report(ctx: Context) -> None:
     annual_report_flow(ctx)
 
 
+@action("bulletin_docx", "通報文稿", "把報告月份的預評估通報(與「通報」工作表、「發送通報」的文字相同)"
+        "寫成 Word 文件(按公文格式排版),保存在台賬旁的「通報」文件夾。", "ExportWord", "report",
+        exclude=_WRITTEN_ONLY)
+def _bulletin_docx(ctx: Context) -> None:
+    from putuo_xl.excel.flows import bulletin_docx_flow
+    bulletin_docx_flow(ctx)
+
+
 @action("send_forms", "發送月報", "把報告月份的月報分別發給各單位的郵箱。", "FileSendAsAttachment", "mail", exclude=_WRITTEN_ONLY)
 def _send_forms(ctx: Context) -> None:
     from putuo_xl.excel.flows import mail_flow
@@ -322,6 +330,11 @@ def refresh_rollup(book: xw.Book, route: Route | None = None) -> Context:
 def annual_report(book: xw.Book, route: Route | None = None) -> Context:
     """年度報告: the draft annual report (.docx) and its annex (.xlsx) of the 報告月份's year."""
     return run_action("annual_report", book, route)
+
+
+def bulletin_docx(book: xw.Book, route: Route | None = None) -> Context:
+    """通報文稿: the 報告月份's 通報 as a GB/T 9704 Word document (.docx)."""
+    return run_action("bulletin_docx", book, route)
 
 
 def send_forms(book: xw.Book, route: Route | None = None) -> Context:

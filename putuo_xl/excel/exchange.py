@@ -1,6 +1,6 @@
 """Files between officials and the server (server route): the month's generated forms as one
-zip to download, the year's 年度報告 (.docx and its .xlsx annex) as one zip to download, and
-returned forms / saved e-mails uploaded into the month's returns folder.
+zip to download, the year's 年度報告 (.docx and its .xlsx annex) and the month's 通報 (.docx) as
+zips to download, and returned forms / saved e-mails uploaded into the month's returns folder.
 
 On the server, 生成月報 writes into the data folder and 導入回報 reads from it, so without this
 officials could neither get their forms nor hand in returns. The task pane (server/templates/
@@ -66,11 +66,11 @@ def _is_temp(name: str) -> bool:
 # -- download --------------------------------------------------------------------------------
 @dataclass
 class FormsArchive:
-    month: str                   # forms: the month; report: the year
+    month: str                   # forms, bulletin: the month; report: the year
     folder: Path
     files: list[Path]
     name: str                    # the zip's file name
-    kind: str = "forms"          # forms | report (年度報告: the .docx and its .xlsx annex)
+    kind: str = "forms"          # forms | report (年度報告: .docx and .xlsx annex) | bulletin (通報 .docx)
 
     def zip_bytes(self) -> bytes:
         return zip_files(self.files)
@@ -106,6 +106,25 @@ def _report_files(folder: Path, year: str) -> list[Path]:
     return sorted((p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and p.name.startswith(year)
                    and ".bak-" not in p.name and not _is_temp(p.name)), key=lambda p: p.name)
+
+
+def bulletin_archive(ctx: Context, month: str) -> FormsArchive:
+    """The month's 通報 .docx (the folder 通報文稿 writes to), without earlier copies."""
+    from putuo_xl.excel.flows import bulletin_folder
+    folder = bulletin_folder(ctx)
+    _confine(ctx, folder)
+    files = _bulletin_files(folder, month)
+    label = layout.month_label(month)
+    if not files:
+        raise ctx.fail("還沒有寫出{m}的通報(文件夾「{f}」中沒有)。請先按「通報文稿」。",
+                       m=label, f=_shown(ctx, folder))
+    return FormsArchive(month, folder, files, ctx.t("{m}預評估通報.zip", m=label), kind="bulletin")
+
+
+def _bulletin_files(folder: Path, month: str) -> list[Path]:
+    from putuo_xl.rollup.run import bulletin_docx_name
+    names = {bulletin_docx_name(month, s) for s in ("traditional", "simplified")}
+    return sorted(p for p in (folder / n for n in names) if p.is_file())
 
 
 def _form_files(folder: Path) -> list[Path]:
@@ -151,6 +170,15 @@ class BadToken(Exception):
     pass
 
 
+# kind -> (the files of the token's month or year in its folder, the task pane's button, what
+# to say when they are gone)
+_KINDS = {
+    "forms": (lambda folder, m: _form_files(folder), "下載本月月報", "月報已不在服務器上:請重新生成月報。"),
+    "report": (_report_files, "下載年度報告", "年度報告已不在服務器上:請重新按「年度報告」。"),
+    "bulletin": (_bulletin_files, "下載通報", "通報已不在服務器上:請重新按「通報文稿」。"),
+}
+
+
 def archive_from_token(data_dir: Path, token: str, secret: bytes,
                        now: float | None = None, kind: str = "forms") -> FormsArchive:
     """The archive a token names; BadToken when it is forged, expired, leaves the data folder or
@@ -164,23 +192,18 @@ def archive_from_token(data_dir: Path, token: str, secret: bytes,
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, UnicodeError, json.JSONDecodeError):
         raise BadToken("下載鏈接無效。") from None
-    if payload.get("k", "forms") != kind:
+    if payload.get("k", "forms") != kind or kind not in _KINDS:
         raise BadToken("下載鏈接無效。")
-    button = "下載本月月報" if kind == "forms" else "下載年度報告"
+    files_in, button, gone = _KINDS[kind]
     if payload.get("e", 0) < (now or time.time()):
         raise BadToken(f"下載鏈接已過期:請在操作面板中再按一次「{button}」。")
     root = Path(_lexical(data_dir))
     folder = Path(_lexical(root / payload["d"]))
     if folder != root and root not in folder.parents:
         raise BadToken("下載鏈接無效。")
-    if kind == "forms":
-        files = _form_files(folder)
-        if not files:
-            raise BadToken("月報已不在服務器上:請重新生成月報。")
-    else:
-        files = _report_files(folder, str(payload["m"]))
-        if not files:
-            raise BadToken("年度報告已不在服務器上:請重新按「年度報告」。")
+    files = files_in(folder, str(payload["m"]))
+    if not files:
+        raise BadToken(gone)
     return FormsArchive(payload["m"], folder, files, payload["n"], kind)
 
 

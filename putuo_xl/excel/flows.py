@@ -488,3 +488,35 @@ def annual_report_flow(ctx: Context) -> None:
         ctx.say("本稿根據示例數據生成,不是真實填報。")
     for w in f.warnings:
         ctx.detail("提示", "{w}", w=w)
+
+
+# -- 通報文稿 ----------------------------------------------------------------------------------
+def bulletin_folder(ctx: Context) -> Path:
+    """通報/ beside the master (server: in its project folder)."""
+    return ctx.base_dir() / ctx.t("通報")
+
+
+def bulletin_docx_flow(ctx: Context) -> None:
+    """The 報告月份's 通報 as a GB/T 9704 Word document (the text of the 通報 sheet and of
+    發送通報), from the open book's plan and the ledger, in 通報/ beside the master (server: the
+    project folder, from where the task pane's 下載通報 fetches it)."""
+    require_master(ctx)
+    from putuo_xl.rollup.run import bulletin_docx_name, write_bulletin
+
+    plan = book_plan(ctx)
+    master = ctx.master_path()
+    month = ctx.month(plan)
+    path = bulletin_folder(ctx) / bulletin_docx_name(month, ctx.script)
+    ctx.io.status(ctx.t("正在寫出通報……"))
+    with open_ledger_for(ctx, master) as led:
+        res = write_bulletin(led, plan, ctx.config, month, path, keep=True)
+    ctx.say("已寫出{m}預評估通報(Word,按公文格式排版),文字與「通報」工作表和「發送通報」相同。",
+            m=layout.month_label(month))
+    if ctx.on_server:
+        ctx.say("通報保存在服務器上:請在操作面板中按「下載通報」。")
+    else:
+        ctx.say("通報:{p}", p=res.path)
+    for b in res.backups:
+        ctx.say("原有的同名文件已另存為 {n}。", n=b.name)
+    for w in res.rollup.warnings:
+        ctx.detail("提示", "{w}", w=w)

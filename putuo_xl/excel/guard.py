@@ -64,7 +64,7 @@ class Policy:
 
 @dataclass
 class RouteKind:
-    name: str            # script | functions | forms_link | report_link | upload_returns | whoami | other
+    name: str            # script | functions | forms_link | report_link | bulletin_link | upload_returns | whoami | other
     role_key: str        # key of users.ACTION_ROLES
     body: str            # json | multipart | none
 
@@ -83,10 +83,9 @@ def classify(method: str, path: str, app_path: str = "") -> RouteKind | None:
         return RouteKind("script", name, "json")
     if path == "/xlwings/custom-functions-call":
         return RouteKind("functions", "functions", "json")
-    if path == "/putuo/forms/link":
-        return RouteKind("forms_link", "forms_link", "json")
-    if path == "/putuo/report/link":
-        return RouteKind("report_link", "report_link", "json")
+    if path in ("/putuo/forms/link", "/putuo/report/link", "/putuo/bulletin/link"):
+        name = path.split("/")[2] + "_link"
+        return RouteKind(name, name, "json")
     if path == "/putuo/returns":
         return RouteKind("upload_returns", "upload_returns", "multipart")
     return RouteKind("other", "functions", "json")

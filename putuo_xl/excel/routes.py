@@ -1,5 +1,5 @@
 """HTTP routes the putuo-xl task pane adds to xlwings Server: download the month's forms as a
-zip, download the year's 年度報告 as a zip, upload returned files. xlwings Server 1.20 includes `router` from the project's
+zip, download the year's 年度報告 and the month's 通報 as zips, upload returned files. xlwings Server 1.20 includes `router` from the project's
 routers/custom.py (server/routers/custom.py imports this module).
 
     POST {app_path}/putuo/forms/link        body: the workbook JSON (設置, _meta)
@@ -8,6 +8,9 @@ routers/custom.py (server/routers/custom.py imports this module).
     POST {app_path}/putuo/report/link       body: the workbook JSON (設置, _meta)
          -> the same for the 報告月份's year's 年度報告 (.docx) and its annex (.xlsx)
     GET  {app_path}/putuo/report/download/<token> -> the zip
+    POST {app_path}/putuo/bulletin/link     body: the workbook JSON (設置, _meta)
+         -> the same for the 報告月份's 通報 (.docx, written by the 通報文稿 button)
+    GET  {app_path}/putuo/bulletin/download/<token> -> the zip
     POST {app_path}/putuo/returns           multipart: bookData (the workbook JSON), files…
          -> {"folder", "saved", "renamed", "same", "rejected", "message"}
 
@@ -33,6 +36,7 @@ from starlette.formparsers import MultiPartException
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
+from putuo_xl import layout
 from putuo_xl.excel import exchange
 from putuo_xl.excel.context import Route
 
@@ -61,6 +65,7 @@ class _RouteAction:          # what the audit trail needs of an action
 
 FORMS_LINK = _RouteAction("forms_link", "下載本月月報")
 REPORT_LINK = _RouteAction("report_link", "下載年度報告")
+BULLETIN_LINK = _RouteAction("bulletin_link", "下載通報")
 UPLOAD = _RouteAction("upload_returns", "上傳回報")
 
 
@@ -130,6 +135,19 @@ async def report_link(request: Request, current_user: dep.User):
 @router.get("/report/download/{token}")
 async def report_download(token: str):
     return await _download(token, "report")
+
+
+@router.post("/bulletin/link")
+async def bulletin_link(request: Request, current_user: dep.User):
+    """The 報告月份's 通報 (written by the 通報文稿 button) as a zip."""
+    return await _link(request, BULLETIN_LINK, "bulletin", exchange.bulletin_archive,
+                       lambda ctx, arch: ctx.t("{m}預評估通報(Word),打包為 {z}。",
+                                               m=layout.month_label(arch.month), z=arch.name))
+
+
+@router.get("/bulletin/download/{token}")
+async def bulletin_download(token: str):
+    return await _download(token, "bulletin")
 
 
 async def _download(token: str, kind: str):

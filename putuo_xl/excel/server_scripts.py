@@ -18,6 +18,7 @@ from putuo_xl.excel.context import Route
 __all__ = [
     "build_master", "make_forms", "collect_returns", "refresh_rollup", "unit_view",
     "send_forms", "send_reminders", "send_bulletin", "diagnose", "annual_report",
+    "bulletin_docx",
 ]
 
 
@@ -99,3 +100,9 @@ async def diagnose(book: xw.Book):
 async def annual_report(book: xw.Book):
     """年度報告"""
     await _run("annual_report", book)
+
+
+@script(**_sheets("bulletin_docx"))
+async def bulletin_docx(book: xw.Book):
+    """通報文稿"""
+    await _run("bulletin_docx", book)

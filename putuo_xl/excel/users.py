@@ -26,7 +26,7 @@ from putuo_xl.errors import PutuoError
 ROLES = {
     "build": "生成台賬、生成月報、下載本月月報",
     "collect": "上傳回報、導入回報",
-    "refresh": "刷新匯總、單位視圖、工作表函數、年度報告、下載年度報告",
+    "refresh": "刷新匯總、單位視圖、工作表函數、年度報告、下載年度報告、通報文稿、下載通報",
     "mail": "發送月報、催報、發送通報",
 }
 DEFAULT_ROLES = ("build", "collect", "refresh")
@@ -37,6 +37,7 @@ ACTION_ROLES = {
     "send_reminders": "mail", "send_bulletin": "mail", "diagnose": None,
     "forms_link": "build", "upload_returns": "collect", "functions": None, "whoami": None,
     "annual_report": "refresh", "report_link": "refresh",
+    "bulletin_docx": "refresh", "bulletin_link": "refresh",
 }
 ALL_PROJECTS = "*"
 TOKEN_PREFIX = "pxl_"

@@ -3,7 +3,6 @@ plan and its ledger; `write_annual_report(ledger, plan, config, year, …)` the 
 caller has open (the ribbon: the open book's plan)."""
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,12 +51,9 @@ def default_paths(folder: Path, year: int, script: str) -> tuple[Path, Path]:
 
 def _keep(path: Path, kept: list[Path]) -> None:
     """An earlier draft at `path` (an office may have edited it) is kept as name.bak-….docx."""
-    if path.exists():
-        from putuo_xl.fileio import ensure_not_open
-        from putuo_xl.workbook.master import backup_path
-        ensure_not_open(path)
-        dest = backup_path(path)
-        shutil.copy2(path, dest)
+    from putuo_xl.workbook.master import keep_earlier
+    dest = keep_earlier(path)
+    if dest is not None:
         kept.append(dest)
 
 

@@ -2,7 +2,8 @@
 sheets (月度匯總, 任務進展, 考評指標, 趨勢, 預評估, 通報) and the hidden `_status`/`_actuals` in the
 master. Next: `mail` sends the bulletin.
 
-    run.py            rollup(), bulletin_text(), bulletin_docx(): read the master, compute, write
+    run.py            rollup(), bulletin_text(), bulletin_docx(): read the master, compute, write;
+                      write_bulletin(): the 通報 .docx from an open ledger and plan (the ribbon)
     compute.py        compute_rollup(): every month's figures from the ledger, as a Rollup
     result.py         Rollup (the figures, their sheets) and RollupResult
     rules.py          the shared words and rules: statuses, lights, colours, grades, met, months
@@ -31,6 +32,7 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "compute_rollup": "compute",
     "bulletin_text": "run",
     "bulletin_docx": "run",
+    "write_bulletin": "run",
     "RollupResult": "result",
     "collect_and_rollup": "with_collect",
     "CollectRollup": "with_collect",

@@ -186,6 +186,19 @@ def backup_path(path: Path, now: datetime | None = None) -> Path:
     return cand
 
 
+def keep_earlier(path: str | Path) -> Path | None:
+    """An earlier file at `path` (an office may have edited it) kept as name.bak-….ext beside it
+    before it is replaced: the copy, or None when there was none. Refused (FileBusyError) while
+    the file is open in Excel/Word/WPS."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    ensure_not_open(path)
+    dest = backup_path(path)
+    shutil.copy2(path, dest)
+    return dest
+
+
 def _esc_hf(text: str) -> str:
     """Header/footer text: a literal & is written &&."""
     return text.replace("&", "&&")

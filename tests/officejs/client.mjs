@@ -8,7 +8,7 @@
 // SPEC: {server, code, apiVersion, platform, workbook: {name, sheets: [{name, rows}]},
 //        steps: [{press: "refresh-rollup"} | {call: "UNIT_RATE", args: [..], address: "Sheet1!C3"}
 //                | {upload: [{path, name, lastModified}], received: {name: "2020-08-30"}}
-//                | {download: true} | {signIn: code} | {month: "2020-08"}]}
+//                | {download: true | "report" | "bulletin"} | {signIn: code} | {month: "2020-08"}]}
 // OUT: per step what the client sent and got, the alerts shown, the actions dispatched, the
 // response sizes and the dispatch time; then the workbook as the double holds it.
 import fs from "node:fs";
@@ -207,7 +207,8 @@ async function runStep(client, step) {
       await client.browser.element("putuo-upload-returns").dispatch("click");
       r.status = client.browser.element("putuo-files-result").textContent;
     } else if (step.download) {
-      await client.browser.element("putuo-download-forms").dispatch("click");
+      const which = step.download === true ? "forms" : step.download;
+      await client.browser.element(`putuo-download-${which}`).dispatch("click");
       r.status = client.browser.element("putuo-files-result").textContent;
     } else if (step.month !== undefined) {
       r.suggested = client.browser.element("putuo-month").value;

@@ -1,4 +1,4 @@
-// putuo-xl task pane: the month's forms and the year's 年度報告 as zips (download) and
+// putuo-xl task pane: the month's forms, the year's 年度報告 and the month's 通報 as zips (download) and
 // returned files into the month's returns folder on the server (upload). The server finds the folders from the
 // workbook's 設置 and _meta sheets, which are sent like a script call; see
 // putuo_xl/excel/routes.py. Authentication as for the scripts (globalThis.getAuth).
@@ -67,6 +67,10 @@ async function putuoDownloadForms(event) {
 
 async function putuoDownloadReport(event) {
   await putuoDownload(event.currentTarget, "/putuo/report/link", "正在打包年度報告……");
+}
+
+async function putuoDownloadBulletin(event) {
+  await putuoDownload(event.currentTarget, "/putuo/bulletin/link", "正在打包通報……");
 }
 
 async function putuoDownload(button, path, busyText) {
@@ -174,6 +178,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (download) download.addEventListener("click", putuoDownloadForms);
   const report = document.getElementById("putuo-download-report");
   if (report) report.addEventListener("click", putuoDownloadReport);
+  const bulletin = document.getElementById("putuo-download-bulletin");
+  if (bulletin) bulletin.addEventListener("click", putuoDownloadBulletin);
   const upload = document.getElementById("putuo-upload-returns");
   if (upload) upload.addEventListener("click", putuoUploadReturns);
   const input = document.getElementById("putuo-returns-input");
