@@ -20,11 +20,16 @@ def lock_files(path: str | Path) -> list[Path]:
     return [c for c in candidates if c.exists()]
 
 
+def _opened_in(path) -> str:
+    """The programs a file of this kind is open in: Word for documents, Excel for workbooks."""
+    return "Word 或 WPS" if Path(path).suffix.lower() in (".docx", ".doc") else "Excel 或 WPS"
+
+
 def ensure_not_open(path: str | Path) -> None:
     locks = lock_files(path)
     if locks:
-        raise FileBusyError(f"文件正在 Excel 或 WPS 中打開(發現鎖文件 {locks[0].name})。"
-                            f"請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path),
+        raise FileBusyError(f"文件正在 {_opened_in(path)} 中打開(發現鎖文件 {locks[0].name})。"
+                            f"請先關閉它再重試(命令行也可用 -o 指定另一個輸出文件)。", file=str(path),
                             code="file-open")
 
 
@@ -107,8 +112,9 @@ class AtomicPath:
 
 
 def _busy(path: Path) -> FileBusyError:
-    return FileBusyError("文件無法替換(可能正在 Excel 或 WPS 中打開,或沒有寫入權限)。"
-                         "請先關閉它再重試,或用 -o 指定另一個輸出文件。", file=str(path), code="file-open")
+    return FileBusyError(f"文件無法替換(可能正在 {_opened_in(path)} 中打開,或沒有寫入權限)。"
+                         "請先關閉它再重試(命令行也可用 -o 指定另一個輸出文件)。", file=str(path),
+                         code="file-open")
 
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')

@@ -67,7 +67,7 @@ def test_desktop_writes_the_bulletin_beside_the_master(demo, tmp_path):
     # open in Word (its lock file ~$ + the name without its first two characters): refused, untouched
     before = out.read_bytes()
     (out.parent / ("~$" + out.name[2:])).write_bytes(b"lock")
-    with pytest.raises(UserError, match="正在 Excel 或 WPS 中打開"):
+    with pytest.raises(UserError, match="正在 Word 或 WPS 中打開"):
         _press(master)
     assert out.read_bytes() == before and len(list(out.parent.glob("*.bak-*.docx"))) == 1
 

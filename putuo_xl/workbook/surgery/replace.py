@@ -239,8 +239,8 @@ def replace_sheets(target: str | Path, source: str | Path | bytes | BinaryIO,
             tmp.write_bytes(data)
     except PermissionError as e:
         # Windows refuses to replace a file Excel/WPS holds open, lock file or not
-        raise FileBusyError("文件正在被其他程序使用,無法寫入。請先在 Excel 或 WPS 中關閉它再重試,"
-                            "或用 -o 指定另一個輸出文件。", file=str(dest), code="file-open") from e
+        raise FileBusyError("文件正在被其他程序使用,無法寫入。請先在 Excel 或 WPS 中關閉它再重試"
+                            "(命令行也可用 -o 指定另一個輸出文件)。", file=str(dest), code="file-open") from e
     finally:
         if atomic.tmp is not None and atomic.tmp.exists():
             atomic.tmp.unlink(missing_ok=True)
