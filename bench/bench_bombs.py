@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_pipeline as bp  # noqa: E402
+import proctree  # noqa: E402
 
 MB = 1024 * 1024
 RESULTS = ROOT / "bench" / "results" / "bombs.md"
@@ -127,38 +128,7 @@ def _make(form: str, out: str, *names: str) -> None:
 
 
 # -- measuring -----------------------------------------------------------------------------
-def _tree(pid: int) -> list[int]:
-    kids: dict[int, list[int]] = {}
-    for e in os.scandir("/proc"):
-        if e.name.isdigit():
-            try:
-                with open(f"/proc/{e.name}/stat", "rb") as f:
-                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(e.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += kids.get(p, [])
-    return out
-
-
-def _memory(pids: list[int]) -> tuple[int, int]:
-    """(summed PSS, summed RSS) in bytes."""
-    pss = rss = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
-                    elif line.startswith("Rss:"):
-                        rss += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return pss, rss
+_tree, _memory = proctree.tree, proctree.memory
 
 
 def run(d: Path, returns: Path, code: Path, rollup: bool, config: Path | None = None) -> dict:
