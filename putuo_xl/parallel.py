@@ -117,6 +117,10 @@ def die_with_parent(parent_pid: int) -> None:
 
 def _child(conn, fn, arg, parent_pid: int) -> None:
     die_with_parent(parent_pid)
+    # the parent's objects are never collected here: a collection would touch every one of them
+    # and so copy the parent's whole heap into this process (copy-on-write)
+    import gc
+    gc.freeze()
     try:
         try:
             out = (True, fn(arg))

@@ -470,8 +470,9 @@ def _pick(pending, name: str):
 
 def _data_sheets(rollup) -> dict:
     """{sheet name: compressed plain worksheet XML} for `_status` and `_actuals`."""
-    from putuo_xl.workbook.surgery import deflate, plain_sheet_xml
-    return {k: deflate(plain_sheet_xml(v)) for k, v in _data_rows(rollup).items()}
+    from putuo_xl.workbook.surgery import deflate
+    from putuo_xl.workbook.surgery.plain import plain_sheet_chunks
+    return {k: deflate(plain_sheet_chunks(v)) for k, v in _data_rows(rollup).items()}
 
 
 def _render_source(path: Path, rollup=None, receipts=None, bodies: dict | None = None) -> None:

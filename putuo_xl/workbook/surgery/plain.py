@@ -56,19 +56,25 @@ def _plain_cell(v) -> str | None:
 
 
 def plain_sheet_xml(rows: list[list]) -> bytes:
+    """`plain_sheet_chunks` joined."""
+    return b"".join(plain_sheet_chunks(rows))
+
+
+def plain_sheet_chunks(rows: list[list], per_chunk: int = 2000):
     """Worksheet XML for `replace_sheets(plain=...)`: values only — text (inline strings; a
     text starting with = stays text), numbers, booleans, dates as serial numbers — no styles,
     no column widths. Every cell and row carries its reference (r="B5"), as Excel writes them:
     some readers (Gnumeric) drop cells without one; an empty value writes no cell. Each value
     after the first column is rendered once (the same value again reuses its XML): ~10x faster
     than xlsxwriter for a data sheet of a million cells."""
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">']
     ncols = max((len(r) for r in rows), default=1)
     last = f"{_col_letter(max(ncols - 1, 0))}{max(len(rows), 1)}"
-    out.append(f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
-               '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
+    yield ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+           '<sheetFormatPr defaultRowHeight="15"/><sheetData>').encode("utf-8")
+    out: list[str] = []
     heads = ['<c r="' + c for c in col_letters(ncols)[:ncols]]
     cache: dict = {}
     ap = out.append
@@ -92,6 +98,9 @@ def plain_sheet_xml(rows: list[list]) -> bytes:
                 add((heads[ci], rs, t))
         parts.append("</row>")
         ap("".join(parts))
-    ap('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-       'footer="0.3"/></worksheet>')
-    return "".join(out).encode("utf-8")
+        if len(out) >= per_chunk:       # a chunk of rows at a time: the sheet is never whole
+            yield "".join(out).encode("utf-8")
+            out.clear()
+    out.append('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+               'footer="0.3"/></worksheet>')
+    yield "".join(out).encode("utf-8")

@@ -106,7 +106,7 @@ def spliced_part(arg):
     a second process makes of a big sheet while the surgery goes on."""
     from putuo_xl.workbook.surgery.zipwriter import deflate
     data, job, sheet = arg
-    return deflate(_splice_rows(data, body_rows(job), sheet))
+    return deflate(_splice_pieces(data, body_rows(job), sheet))
 
 
 FORK_ROWS = 20000      # rows of a body from which making its part in a second process pays
@@ -140,41 +140,43 @@ _ROW_START = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
 def _splice_rows(data: bytes, rows, sheet: str) -> bytes:
     """The serialised worksheet `data` with the (row number, <row> XML) pairs put into its
     sheetData where their numbers say."""
+    return b"".join(_splice_pieces(data, rows, sheet))
+
+
+def _splice_pieces(data: bytes, rows, sheet: str) -> list[bytes]:
+    """`_splice_rows` as the pieces that joined make it (for `deflate` to take in turn)."""
     rows = list(rows)
     if not rows:
-        return data
+        return [data]
     nums = [r for r, _ in rows]
     if any(b <= a for a, b in zip(nums, nums[1:])):
         raise ValueError(f"rows for sheet {sheet!r} are not in row order")
-    m = re.search(rb"<sheetData\s*/>", data)
-    if m is not None:
-        body = b"<sheetData>" + b"".join(x for _, x in rows) + b"</sheetData>"
-        out = data[:m.start()] + body + data[m.end():]
-    else:
-        start = data.index(b"<sheetData")
-        start = data.index(b">", start) + 1
-        end = data.index(b"</sheetData>", start)
-        have = [(int(x.group(1)), x.start()) for x in _ROW_START.finditer(data, start, end)]
-        taken = {n for n, _ in have}
-        clash = [n for n in nums if n in taken]
-        if clash:
-            raise ValueError(f"rows for sheet {sheet!r} repeat rows the source has: {clash[:5]}")
-        pieces, pos, k = [], start, 0
-        for n, at in have + [(None, end)]:
-            block = []
-            while k < len(rows) and (n is None or rows[k][0] < n):
-                block.append(rows[k][1])
-                k += 1
-            if block:
-                pieces.append(data[pos:at])
-                pieces.append(b"".join(block))
-                pos = at
-        pieces.append(data[pos:])
-        out = data[:start] + b"".join(pieces)
-    dim = re.search(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', out)
+    # the <dimension> (before sheetData) grows to the last row
+    dim = re.search(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', data)
     last = nums[-1]
     if dim is not None and int(dim.group(4) or dim.group(2)) < last:
         c1, r1, c2 = dim.group(1), dim.group(2), dim.group(3) or dim.group(1)
-        out = out[:dim.start()] + b'<dimension ref="' + c1 + r1 + b":" + c2 + str(last).encode() \
-            + b'"' + out[dim.end():]
-    return out
+        data = data[:dim.start()] + b'<dimension ref="' + c1 + r1 + b":" + c2 + str(last).encode() \
+            + b'"' + data[dim.end():]
+    m = re.search(rb"<sheetData\s*/>", data)
+    if m is not None:
+        return [data[:m.start()], b"<sheetData>", *(x for _, x in rows), b"</sheetData>", data[m.end():]]
+    start = data.index(b"<sheetData")
+    start = data.index(b">", start) + 1
+    end = data.index(b"</sheetData>", start)
+    have = [(int(x.group(1)), x.start()) for x in _ROW_START.finditer(data, start, end)]
+    taken = {n for n, _ in have}
+    clash = [n for n in nums if n in taken]
+    if clash:
+        raise ValueError(f"rows for sheet {sheet!r} repeat rows the source has: {clash[:5]}")
+    pieces, pos, k = [data[:start]], start, 0
+    for n, at in have + [(None, end)]:
+        first = k
+        while k < len(rows) and (n is None or rows[k][0] < n):
+            k += 1
+        if k > first:
+            pieces.append(data[pos:at])
+            pieces.extend(x for _, x in rows[first:k])
+            pos = at
+    pieces.append(data[pos:])
+    return pieces

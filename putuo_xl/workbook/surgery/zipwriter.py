@@ -27,11 +27,21 @@ class Deflated:
     data: bytes
 
 
-def deflate(data: bytes) -> Deflated:
-    """Compress a part for `replace_sheets(plain=...)`. zlib releases the GIL: run it in a
-    thread (concurrent.futures) while the styled sheets are rendered."""
+def deflate(data) -> Deflated:
+    """Compress a part for `replace_sheets(plain=...)`: its bytes, or its pieces in order (an
+    iterable of bytes: never joined, so a big sheet is not held twice). zlib releases the GIL:
+    run it in a thread (concurrent.futures) while the styled sheets are rendered."""
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return Deflated(zlib.crc32(data), len(data), c.compress(data) + c.flush())
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return Deflated(zlib.crc32(data), len(data), c.compress(data) + c.flush())
+    crc = size = 0
+    out = []
+    for piece in data:
+        crc = zlib.crc32(piece, crc)
+        size += len(piece)
+        out.append(c.compress(piece))
+    out.append(c.flush())
+    return Deflated(crc, size, b"".join(out))
 
 
 class _ZipWriter:
