@@ -9,8 +9,8 @@ The year is made once per size by bench/annual_data.py (one real month collected
 copied from it as a year changes them; cached in bench/.data/annual-<size>/). Each measurement
 is a fresh Python process on a fresh copy of the master and its ledger, timed from outside
 (interpreter start and imports included), with its peak memory (ru_maxrss), the peak summed
-PSS of it and the processes it forks (sampled every 0.1 s: bench/proctree.py) and in-process
-phases:
+PSS of it and the processes it forks (in the last run of each case, sampled every 0.25 s:
+bench/proctree.py; sampling slows a run by ~5 %) and in-process phases:
 
 - rollup 1: `rollup(master, "2020-01")` on the ledger as it was after January (one month in it)
   — what the office runs in February;
@@ -81,18 +81,21 @@ def fresh(d: Path, seed: str) -> Path:
     return run
 
 
-def measure(run: Path, d: Path, what: str, arg: str) -> dict:
+def measure(run: Path, d: Path, what: str, arg: str, sample: bool = False) -> dict:
+    """One fresh process; with `sample`, its tree's memory is sampled too (reading a big
+    process's smaps stalls it: a sampled run is ~5 % slower, so the timing runs are not)."""
     master = str(run / annual_data.MASTER)
     t = time.perf_counter()
     code, pss, _rss, stdout, stderr = proctree.run_sampled(
-        [sys.executable, "-c", RUN, what, master, str(d / "config.yaml"), arg], every=0.1,
-        cwd=str(ROOT))
+        [sys.executable, "-c", RUN, what, master, str(d / "config.yaml"), arg],
+        every=0.25 if sample else None, cwd=str(ROOT))
     wall = time.perf_counter() - t
     if code:
         raise SystemExit(stderr[-3000:])
     res = json.loads(stdout.strip().splitlines()[-1])
     res["wall"] = wall
-    res["tree_pss_mb"] = pss / 2**20       # the command and the processes it forks, together
+    if sample:
+        res["tree_pss_mb"] = pss / 2**20   # the command and the processes it forks, together
     res["load"] = os.getloadavg()[0]
     return res
 
@@ -110,21 +113,22 @@ def one_size(size: int, runs: int) -> dict:
         print(f"  [{size}] {name}: {res['wall']:.2f} s wall, {res['maxrss_mb']:.0f} MB, "
               f"{res.get('timings')} (load {res['load']:.1f})", flush=True)
 
-    for _ in range(runs):
-        add("rollup 1", measure(fresh(d, "seed-01"), d, "rollup", "2020-01"))
-        add("rollup 1 (full ledger)", measure(fresh(d, "seed"), d, "rollup", "2020-01"))
+    for i in range(runs):
+        last = i == runs - 1          # the last run also samples the memory
+        add("rollup 1", measure(fresh(d, "seed-01"), d, "rollup", "2020-01", last))
+        add("rollup 1 (full ledger)", measure(fresh(d, "seed"), d, "rollup", "2020-01", last))
         run = fresh(d, "seed")
-        add("rollup 12 (cold)", measure(run, d, "rollup", "2020-12"))
-        add("report (after rollup 12)", measure(run, d, "report", "2020"))
+        add("rollup 12 (cold)", measure(run, d, "rollup", "2020-12", last))
+        add("report (after rollup 12)", measure(run, d, "report", "2020", last))
         run = fresh(d, "seed")
         months = ",".join(annual_data.MONTHS[:11])
-        add("rollups 1–11 (one process)", measure(run, d, "rollup", months))
-        add("rollup 12 (warm)", measure(run, d, "rollup", "2020-12"))
+        add("rollups 1–11 (one process)", measure(run, d, "rollup", months, last))
+        add("rollup 12 (warm)", measure(run, d, "rollup", "2020-12", last))
         cache = run / "任務分解台賬.rollup-cache"
         out["cache_mb"] = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 1e6
         out["master_after_mb"] = (run / annual_data.MASTER).stat().st_size / 1e6
-        add("report (warm)", measure(run, d, "report", "2020"))
-        add("report (cold)", measure(fresh(d, "seed"), d, "report", "2020"))
+        add("report (warm)", measure(run, d, "report", "2020", last))
+        add("report (cold)", measure(fresh(d, "seed"), d, "report", "2020", last))
     out["measured"] = f"{datetime.now():%Y-%m-%d %H:%M}"
     return out
 

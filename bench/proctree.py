@@ -42,9 +42,9 @@ def memory(pids: list[int]) -> tuple[int, int]:
     return pss, rss
 
 
-def run_sampled(cmd: list[str], every: float = 0.02, **popen) -> tuple[int, int, int, str, str]:
-    """Run `cmd` to its end, sampling its process tree: (exit code, peak summed PSS, peak summed
-    RSS, stdout, stderr)."""
+def run_sampled(cmd: list[str], every: float | None = 0.02, **popen) -> tuple[int, int, int, str, str]:
+    """Run `cmd` to its end, sampling its process tree every `every` seconds (None: not at
+    all: both peaks are then 0): (exit code, peak summed PSS, peak summed RSS, stdout, stderr)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
     peak_pss = peak_rss = 0
     import threading
@@ -53,10 +53,11 @@ def run_sampled(cmd: list[str], every: float = 0.02, **popen) -> tuple[int, int,
                for k, s in (("out", proc.stdout), ("err", proc.stderr))]
     for t in readers:
         t.start()
-    while proc.poll() is None:
+    while every is not None and proc.poll() is None:
         pss, rss = memory(tree(proc.pid))
         peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
         time.sleep(every)
+    proc.wait()
     for t in readers:
         t.join()
     return (proc.returncode, peak_pss, peak_rss, out.get("out", b"").decode("utf-8", "replace"),

@@ -16,6 +16,7 @@ bulletin.py, data_sheets.py.
 """
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import numpy as np
@@ -147,7 +148,7 @@ def _compute_rollup(ledger, plan: Plan, config: Config, month: str,
         if m in later:
             if got is None:
                 got = apart.result()
-            month_text[m], reports = got.pop(m)
+            month_text[m], reports = pickle.loads(got.pop(m))
         else:
             rows = _month_rows(ledger, m, received, stored)
             reports = _Reports(ctx, _state_rows(rows, received))
@@ -221,9 +222,10 @@ MONTHS_APART = 2     # months to read from which the later ones are read in a se
 
 
 def months_apart(arg) -> dict:
-    """(ledger path, context, months, received) → {month: (its MonthTexts, its _Reports)}, read
-    through a read-only connection of its own: what a second process makes of the later months
-    while the rollup does the earlier ones."""
+    """(ledger path, context, months, received) → {month: (its MonthTexts, its _Reports)
+    pickled}, read through a read-only connection of its own: what a second process makes of the
+    later months while the rollup does the earlier ones (each month kept as bytes once made, and
+    unpickled when its turn comes: neither process holds every month's objects at once)."""
     import sqlite3
     from pathlib import Path
 
@@ -236,7 +238,8 @@ def months_apart(arg) -> dict:
         out = {}
         for m in months:
             rows = conn.execute(MONTH_ROWS + " ORDER BY r.rowid", (m, m)).fetchall()
-            out[m] = (month_texts(m, rows), _Reports(ctx, _state_rows(rows, received)))
+            out[m] = pickle.dumps((month_texts(m, rows), _Reports(ctx, _state_rows(rows, received))),
+                                  protocol=pickle.HIGHEST_PROTOCOL)
         return out
     finally:
         conn.close()
