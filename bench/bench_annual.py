@@ -45,6 +45,7 @@ import bench_pipeline as bp  # noqa: E402
 import proctree  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "annual.md"
+WARMUP = "rollups 1–11 (one process)"     # warms the cache; not a command an office runs
 
 RUN = r"""
 import sys, time, json, resource
@@ -122,7 +123,7 @@ def one_size(size: int, runs: int) -> dict:
         add("report (after rollup 12)", measure(run, d, "report", "2020", last))
         run = fresh(d, "seed")
         months = ",".join(annual_data.MONTHS[:11])
-        add("rollups 1–11 (one process)", measure(run, d, "rollup", months, last))
+        add(WARMUP, measure(run, d, "rollup", months, last))
         add("rollup 12 (warm)", measure(run, d, "rollup", "2020-12", last))
         cache = run / "任務分解台賬.rollup-cache"
         out["cache_mb"] = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 1e6
@@ -169,14 +170,19 @@ def write_results(rows: list[dict]) -> None:
         c = r["cases"]
         r1, r12c, r12w = best(c["rollup 1"]), best(c["rollup 12 (cold)"]), best(c["rollup 12 (warm)"])
         rep_w, rep_c = best(c["report (warm)"]), best(c["report (cold)"])
-        peak = max(max(x["maxrss_mb"], x.get("tree_pss_mb", 0)) for rs in c.values() for x in rs)
+        # the commands an office runs: one rollup or report a process (the eleven rollups in one
+        # process only warm the cache for the bench; said apart)
+        peak = max(max(x["maxrss_mb"], x.get("tree_pss_mb", 0)) for k, rs in c.items()
+                   if k != WARMUP for x in rs)
+        warm = max(max(x["maxrss_mb"], x.get("tree_pss_mb", 0)) for x in c[WARMUP])
         lines.append(
             f"- {r['size']:,} forms a month: rollup 12 warm {r12w:.2f} s = {r12w / r1:.2f}× rollup 1 "
             f"({r1:.2f} s) — {'met' if r12w <= 2 * r1 else 'not met'}; cold {r12c:.2f} s = "
             f"{r12c / r1:.2f}×. Report {rep_w:.2f} s warm, {rep_c:.2f} s cold"
             + (f" — {'met' if rep_w <= 10 else 'not met'} (10 s)" if r["size"] == 5400 else "")
-            + f". Peak memory {peak:.0f} MB (one process, or the command with its forked helpers "
-            f"where that is more) — {'met' if peak < 1024 else 'not met'} (1 GB). "
+            + f". Peak memory of a command {peak:.0f} MB (the process, or with its forked helpers "
+            f"where that is more) — {'met' if peak < 1024 else 'not met'} (1 GB); the bench's "
+            f"eleven rollups in one process {warm:.0f} MB. "
             f"Ledger {r['ledger_mb']:.0f} MB, rollup cache {r['cache_mb']:.1f} MB, master after the "
             f"rollup {r['master_after_mb']:.1f} MB.")
     lines += ["", "Phases of the best run of each case (seconds inside the process):", ""]
