@@ -40,9 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_pipeline as bp  # noqa: E402
 import proctree  # noqa: E402
+from collect_kit import rezip_bytes  # noqa: E402
 
 MB = 1024 * 1024
 RESULTS = ROOT / "bench" / "results" / "bombs.md"
@@ -50,17 +52,7 @@ RESULTS = ROOT / "bench" / "results" / "bombs.md"
 
 # -- the hostile files ----------------------------------------------------------------------
 def _rezip(src: bytes, change=None, add=None) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
-                                                                  compresslevel=9) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if change and info.filename in change:
-                data = change[info.filename](data)
-            zout.writestr(info.filename, data)
-        for name, data in (add or {}).items():
-            zout.writestr(name, data)
-    return out.getvalue()
+    return rezip_bytes(src, change, add, level=9)
 
 
 def _understated(data: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,21 @@ from putuo_xl import layout
 from putuo_xl.text import norm_name
 
 HEADERS = {norm_name(label): key for key, label in layout.FORM_COLUMNS}
+
+
+def rezip_bytes(src: bytes, change=None, add=None, level: int = 6) -> bytes:
+    """The ZIP `src` with parts changed (name → bytes → bytes) and parts added (name → bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
+                                                                  compresslevel=level) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if change and info.filename in change:
+                data = change[info.filename](data)
+            zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return out.getvalue()
 
 
 def set_mtime(path: Path, when: str) -> None:

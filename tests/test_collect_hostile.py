@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from putuo_xl.collect.run import archive_dir_for, collect
 from putuo_xl.config import config_from_dict, load_config
 
-from collect_kit import Form, set_mtime
+from collect_kit import Form, rezip_bytes, set_mtime
 
 from test_collect_formats import CST, MONTH, cfg, form_name, made  # noqa: F401  (fixtures)
 
@@ -47,15 +47,7 @@ def filled(forms: Path, unit: str, out: Path, **fill) -> Path:
 
 def rezip(src: Path, dst: Path, change=None, add=None, level=6) -> Path:
     """`src` with parts changed (name → bytes → bytes) and parts added (name → bytes)."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED,
-                                                      compresslevel=level) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if change and info.filename in change:
-                data = change[info.filename](data)
-            zout.writestr(info.filename, data)
-        for name, data in (add or {}).items():
-            zout.writestr(name, data)
+    dst.write_bytes(rezip_bytes(src.read_bytes(), change, add, level))
     set_mtime(dst, "2020-09-02 10:00")
     return dst
 
