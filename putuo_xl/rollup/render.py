@@ -30,9 +30,9 @@ from putuo_xl.workbook.sheetlayout import col_letter as _col
 from putuo_xl.text import cjk_punct, in_script
 
 
-def build_grids(r, keys=None) -> dict[str, Grid]:
-    """The report sheets' grids (`keys`: only those), columns fitted."""
-    return {key: build_grid(r, key) for key in (keys or layout.ROLLUP_SHEETS)}
+def build_grids(r) -> dict[str, Grid]:
+    """The report sheets' grids, columns fitted."""
+    return {key: build_grid(r, key) for key in layout.ROLLUP_SHEETS}
 
 
 _GRIDS = {"monthly": lambda r: _monthly(r), "progress": lambda r: _progress(r),
